@@ -1,0 +1,60 @@
+// Module registration and the two process-wide controls (ISA, capabilities). Node-API modules are
+// context-aware, so the addon loads in any number of worker threads; it keeps no per-context state.
+#include "../kernels/isa.h"
+#include "../kernels/kernel_table.h"
+#include "../kernels/thread_pool.h"
+#include "bindings.h"
+#include "table_arg.h"
+
+namespace rbnapi {
+
+Napi::Value Capabilities(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  const rb::Isa detected = rb::detect_isa();
+  o.Set("isa", rb::isa_name(static_cast<rb::Isa>(rb::active_isa())));
+  o.Set("detectedIsa", rb::isa_name(detected));
+  Napi::Array isas = Napi::Array::New(env);
+  for (int i = 0; i <= static_cast<int>(detected); ++i) isas.Set(static_cast<uint32_t>(i), rb::isa_name(static_cast<rb::Isa>(i)));
+  o.Set("supportedIsas", isas);
+  o.Set("hardwareThreads", Napi::Number::New(env, static_cast<double>(rb::hardware_threads())));
+  o.Set("queryBlock", Napi::Number::New(env, static_cast<double>(rb::active_kernels().query_block)));
+  return o;
+}
+
+// setIsa(name | null): null returns to the detected level.
+Napi::Value SetIsa(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    if (info[0].IsNull() || info[0].IsUndefined()) {
+      rb::reset_isa();
+      return env.Undefined();
+    }
+    if (!info[0].IsString()) throw_type(env, "isa", "\"scalar\", \"avx2\", \"avx512\" or null");
+    const std::string name = info[0].As<Napi::String>().Utf8Value();
+    rb::Isa isa;
+    if (!rb::parse_isa(name.c_str(), &isa)) throw_range(env, "Expected \"scalar\", \"avx2\" or \"avx512\" for isa but received \"" + name + "\"");
+    if (!rb::force_isa(static_cast<int>(isa)))
+      throw_state(env, "ERR_ISA_UNSUPPORTED", "This CPU cannot run the " + name + " kernels (detected: " +
+                                                  rb::isa_name(rb::detect_isa()) + ")");
+    return env.Undefined();
+  });
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("scoreItems", Napi::Function::New(env, ScoreItems, "scoreItems"));
+  exports.Set("topK", Napi::Function::New(env, TopK, "topK"));
+  exports.Set("topKBatch", Napi::Function::New(env, TopKBatch, "topKBatch"));
+  exports.Set("gather", Napi::Function::New(env, Gather, "gather"));
+  exports.Set("pool", Napi::Function::New(env, Pool, "pool"));
+  exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
+  exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
+  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  return exports;
+}
+
+}  // namespace rbnapi
+
+static Napi::Object InitRecbridge(Napi::Env env, Napi::Object exports) { return rbnapi::Init(env, exports); }
+
+NODE_API_MODULE(recbridge, InitRecbridge)

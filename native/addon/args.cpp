@@ -1,0 +1,77 @@
+#include "args.h"
+
+#include <algorithm>
+
+namespace rbnapi {
+
+namespace {
+
+[[noreturn]] void throw_with_code(Napi::Error err, const std::string& code) {
+  err.Set("code", Napi::String::New(err.Env(), code));
+  throw err;
+}
+
+template <class T>
+View<T> typed_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool optional, napi_typedarray_type type,
+                  const char* type_name) {
+  View<T> v;
+  const Napi::Value val = info[i];
+  if (optional && (val.IsNull() || val.IsUndefined())) return v;
+  if (!val.IsTypedArray() || val.As<Napi::TypedArray>().TypedArrayType() != type)
+    throw_type(info.Env(), name, type_name);
+  const auto arr = val.As<Napi::TypedArray>();
+  if (arr.ArrayBuffer().IsDetached())
+    throw_state(info.Env(), "ERR_DETACHED_BUFFER", std::string("The buffer behind ") + name + " is detached");
+  v.data = reinterpret_cast<T*>(static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset());
+  v.length = arr.ElementLength();
+  if (v.length == 0) v.data = nullptr;
+  v.value = val;
+  v.present = true;
+  return v;
+}
+
+}  // namespace
+
+void throw_type(Napi::Env env, const std::string& arg, const std::string& expected) {
+  throw_with_code(Napi::TypeError::New(env, "Expected " + expected + " for " + arg), "ERR_INVALID_ARG_TYPE");
+}
+
+void throw_range(Napi::Env env, const std::string& message) {
+  throw_with_code(Napi::RangeError::New(env, message), "ERR_OUT_OF_RANGE");
+}
+
+void throw_state(Napi::Env env, const std::string& code, const std::string& message) {
+  throw_with_code(Napi::Error::New(env, message), code);
+}
+
+View<float> f32_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool optional) {
+  return typed_arg<float>(info, i, name, optional, napi_float32_array, "Float32Array");
+}
+
+View<int32_t> i32_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool optional) {
+  return typed_arg<int32_t>(info, i, name, optional, napi_int32_array, "Int32Array");
+}
+
+int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max) {
+  const Napi::Value val = info[i];
+  if (!val.IsNumber()) throw_type(info.Env(), name, "integer");
+  const double x = val.As<Napi::Number>().DoubleValue();
+  if (!(x == static_cast<double>(static_cast<int64_t>(x))) || x < static_cast<double>(min) ||
+      x > static_cast<double>(max))
+    throw_range(info.Env(), std::string("Expected integer in [") + std::to_string(min) + ", " + std::to_string(max) +
+                                "] for " + name);
+  return static_cast<int64_t>(x);
+}
+
+std::vector<int32_t> sorted_indices(Napi::Env env, const View<int32_t>& v, size_t bound, const char* name) {
+  std::vector<int32_t> out(v.data, v.data + v.length);
+  for (size_t j = 0; j < out.size(); ++j)
+    if (out[j] < 0 || static_cast<size_t>(out[j]) >= bound)
+      throw_range(env, std::string("Expected indices in [0, ") + std::to_string(bound) + ") for " + name + " but " +
+                           name + "[" + std::to_string(j) + "] is " + std::to_string(out[j]));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace rbnapi

@@ -1,0 +1,49 @@
+// Argument re-checks for the binding. The TS layer validates first with friendlier messages; these
+// checks exist so that no call can read or write out of bounds even when lib/ is bypassed. Every
+// error carries a stable `code` and names the argument.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rbnapi {
+
+[[noreturn]] void throw_type(Napi::Env env, const std::string& arg, const std::string& expected);
+[[noreturn]] void throw_range(Napi::Env env, const std::string& message);
+[[noreturn]] void throw_state(Napi::Env env, const std::string& code, const std::string& message);
+
+// A typed array argument: pointer and element count (pointer may be null when the count is 0).
+template <class T>
+struct View {
+  T* data = nullptr;
+  size_t length = 0;
+  Napi::Value value;  // the JS object, for pinning in async work
+  bool present = false;
+};
+
+View<float> f32_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool optional = false);
+View<int32_t> i32_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool optional = false);
+// An integer in [min, max].
+int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max);
+
+// Copies an index list, checks every entry is in [0, bound), sorts it and drops duplicates.
+std::vector<int32_t> sorted_indices(Napi::Env env, const View<int32_t>& v, size_t bound, const char* name);
+
+// Runs body, turning C++ failures (bad_alloc and friends) into JS errors with a code instead of
+// letting them escape into Node-API.
+template <class F>
+Napi::Value guarded(const Napi::CallbackInfo& info, F body) {
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw_state(info.Env(), "ERR_OUT_OF_MEMORY", "recbridge: out of memory in native code");
+  } catch (const std::exception& e) {
+    throw_state(info.Env(), "ERR_NATIVE", std::string("recbridge: native failure: ") + e.what());
+  }
+}
+
+}  // namespace rbnapi

@@ -1,0 +1,15 @@
+// Every function the addon exports; addon.cpp registers them by name.
+#pragma once
+#include <napi.h>
+
+namespace rbnapi {
+
+Napi::Value ScoreItems(const Napi::CallbackInfo& info);
+Napi::Value TopK(const Napi::CallbackInfo& info);
+Napi::Value TopKBatch(const Napi::CallbackInfo& info);
+Napi::Value Gather(const Napi::CallbackInfo& info);
+Napi::Value Pool(const Napi::CallbackInfo& info);
+Napi::Value Capabilities(const Napi::CallbackInfo& info);
+Napi::Value SetIsa(const Napi::CallbackInfo& info);
+
+}  // namespace rbnapi

@@ -1,0 +1,55 @@
+// The per-ISA primitive table. Every entry has a scalar, an AVX2+FMA and an AVX-512 implementation,
+// each compiled in its own translation unit with its own target flags (no global -m flags), and the
+// drivers (scoring.cpp, pooling.cpp) call only through this table.
+//
+// Numerics: all paths accumulate in float32 with fused multiply-add where the ISA has it; they differ
+// only in summation order (lane-parallel partial sums, then a reduction tree), so results agree with
+// the scalar path to within a few ulps times sqrt(d). On integer-valued data whose partial sums stay
+// below 2^24 every path is exact and bit-identical, which the tests use.
+//
+// Conventions: `d` is the row length (the embedding dimension); rows are contiguous (stride d);
+// lengths may be zero and pointers may then be null; nothing here allocates or touches Node-API.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace rb {
+
+struct KernelTable {
+  const char* name;
+  // Query columns held by one packed query panel in score_tile (a multiple of the vector width).
+  size_t query_block;
+
+  // out[i] = <q, items[i*d .. i*d+d)>, for i in [0, n).
+  void (*score_rows)(const float* q, const float* items, size_t n, size_t d, float* out);
+  // out[j] = <q, items[idx[j]*d ..)>, for j in [0, m). Indices are trusted (checked by the caller).
+  void (*score_indexed)(const float* q, const float* items, size_t d, const int32_t* idx, size_t m,
+                        float* out);
+  // Register-tiled block product: tile[i*query_block + c] = <qpack column c, items row i> for
+  // i in [0, n). qpack is column-packed: qpack[k*query_block + c] = query c, element k.
+  void (*score_tile)(const float* qpack, const float* items, size_t n, size_t d, float* tile);
+
+  // Positions i in [0, n) with s[i] >= thr, written to out in increasing order; returns the count.
+  size_t (*candidates)(const float* s, size_t n, float thr, uint32_t* out);
+  // Positions p = i*query_block + c with tile[p] >= thr[c], in increasing order; returns the count.
+  size_t (*tile_candidates)(const float* tile, size_t n, const float* thr, uint32_t* out);
+
+  // y[0..d) += a * x[0..d)
+  void (*axpy)(float a, const float* x, float* y, size_t d);
+  // y[0..d) *= a
+  void (*scale)(float a, float* y, size_t d);
+};
+
+const KernelTable& kernels_scalar();
+const KernelTable& kernels_avx2();
+const KernelTable& kernels_avx512();
+
+// The table in use: chosen once from detect_isa(), unless force_isa() overrode it.
+const KernelTable& active_kernels();
+// Forces a level (tests, benchmarks, RECBRIDGE_ISA). Returns false if the CPU cannot run it.
+// Process-wide: it applies to every thread and every worker that shares this addon.
+bool force_isa(int isa);
+void reset_isa();
+int active_isa();
+
+}  // namespace rb
