@@ -63,15 +63,37 @@ int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int6
   return static_cast<int64_t>(x);
 }
 
-std::vector<int32_t> sorted_indices(Napi::Env env, const View<int32_t>& v, size_t bound, const char* name) {
-  std::vector<int32_t> out(v.data, v.data + v.length);
-  for (size_t j = 0; j < out.size(); ++j)
-    if (out[j] < 0 || static_cast<size_t>(out[j]) >= bound)
+void check_indices(Napi::Env env, const std::vector<int32_t>& idx, size_t bound, const char* name) {
+  for (size_t j = 0; j < idx.size(); ++j)
+    if (idx[j] < 0 || static_cast<size_t>(idx[j]) >= bound)
       throw_range(env, std::string("Expected indices in [0, ") + std::to_string(bound) + ") for " + name + " but " +
-                           name + "[" + std::to_string(j) + "] is " + std::to_string(out[j]));
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+                           name + "[" + std::to_string(j) + "] is " + std::to_string(idx[j]));
+}
+
+IndexList sorted_indices(Napi::Env env, const View<int32_t>& v, size_t bound, const char* name, bool copy) {
+  IndexList list;
+  bool strictly_increasing = true;
+  if (!copy) {
+    for (size_t j = 0; j < v.length; ++j) {
+      const int32_t x = v.data[j];
+      if (x < 0 || static_cast<size_t>(x) >= bound)
+        throw_range(env, std::string("Expected indices in [0, ") + std::to_string(bound) + ") for " + name + " but " +
+                             name + "[" + std::to_string(j) + "] is " + std::to_string(x));
+      if (j && x <= v.data[j - 1]) strictly_increasing = false;
+    }
+    if (strictly_increasing) {
+      list.data = v.data;
+      list.size = v.length;
+      return list;
+    }
+  }
+  list.storage.assign(v.data, v.data + v.length);
+  check_indices(env, list.storage, bound, name);
+  std::sort(list.storage.begin(), list.storage.end());
+  list.storage.erase(std::unique(list.storage.begin(), list.storage.end()), list.storage.end());
+  list.data = list.storage.data();
+  list.size = list.storage.size();
+  return list;
 }
 
 }  // namespace rbnapi

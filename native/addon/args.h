@@ -28,8 +28,25 @@ View<int32_t> i32_arg(const Napi::CallbackInfo& info, size_t i, const char* name
 // An integer in [min, max].
 int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max);
 
-// Copies an index list, checks every entry is in [0, bound), sorts it and drops duplicates.
-std::vector<int32_t> sorted_indices(Napi::Env env, const View<int32_t>& v, size_t bound, const char* name);
+// An index list checked to lie in [0, bound), sorted ascending and duplicate-free. A list that
+// already is (an ItemSet from lib/) is used in place; any other is copied, sorted and deduplicated.
+// Lists that the kernels dereference (allow-lists) must be copied (`copy`): a list on a
+// SharedArrayBuffer could change under us, and only a private copy keeps the bounds check valid.
+struct IndexList {
+  const int32_t* data = nullptr;
+  size_t size = 0;
+  std::vector<int32_t> storage;
+
+  IndexList() = default;
+  IndexList(IndexList&&) = default;
+  IndexList& operator=(IndexList&&) = default;
+  IndexList(const IndexList&) = delete;  // data may point into storage
+  IndexList& operator=(const IndexList&) = delete;
+};
+IndexList sorted_indices(Napi::Env env, const View<int32_t>& v, size_t bound, const char* name, bool copy = false);
+
+// Throws a RangeError naming name[j] for the first entry outside [0, bound).
+void check_indices(Napi::Env env, const std::vector<int32_t>& idx, size_t bound, const char* name);
 
 // Runs body, turning C++ failures (bad_alloc and friends) into JS errors with a code instead of
 // letting them escape into Node-API.

@@ -32,15 +32,17 @@ class BatchWorker : public Napi::AsyncWorker {
     if (off.present != ids.present) throw_type(env, "excludeOffsets and excludeIndices", "both or neither");
     if (off.present) copy_exclusions(env, off, ids);
 
-    block_ = sorted_indices(env, i32_arg(info, 6, "block", true), table_.rows, "block");
-    opt_.block = block_.data();
-    opt_.block_len = block_.size();
+    const View<int32_t> block_v = i32_arg(info, 6, "block", true);
+    block_ = sorted_indices(env, block_v, table_.rows, "block");
+    if (block_v.present) pin(block_v.value);
+    opt_.block = block_.data;
+    opt_.block_len = block_.size;
     const View<int32_t> allow_v = i32_arg(info, 7, "allow", true);
-    allow_ = sorted_indices(env, allow_v, table_.rows, "allow");
+    allow_ = sorted_indices(env, allow_v, table_.rows, "allow", true);
     if (allow_v.present) {
       opt_.has_allow = true;
-      opt_.allow = allow_.data();
-      opt_.allow_len = allow_.size();
+      opt_.allow = allow_.data;
+      opt_.allow_len = allow_.size;
     }
     opt_.threads = static_cast<size_t>(int_arg(info, 8, "threads", 1, kMaxThreads));
 
@@ -112,7 +114,8 @@ class BatchWorker : public Napi::AsyncWorker {
   const float* queries_ = nullptr;
   size_t nq_ = 0;
   rb::TopKOptions opt_;
-  std::vector<int32_t> excl_off_, excl_idx_, block_, allow_;
+  std::vector<int32_t> excl_off_, excl_idx_;
+  IndexList block_, allow_;  // may point into pinned JS arrays
   int32_t* out_idx_ = nullptr;
   float* out_scores_ = nullptr;
   int32_t* out_counts_ = nullptr;

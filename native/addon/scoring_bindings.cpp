@@ -12,16 +12,15 @@ Napi::Value ScoreItems(const Napi::CallbackInfo& info) {
     const rb::ItemTable t = table_arg(info, 0);
     const View<float> q = f32_arg(info, 2, "query");
     expect_length(info.Env(), q.length, t.dim, "query");
-    const View<int32_t> subset = i32_arg(info, 3, "items", true);
+    const View<int32_t> subset_v = i32_arg(info, 3, "items", true);
+    // Indices are dereferenced: copy them first so a shared buffer cannot change after the check.
+    const std::vector<int32_t> subset(subset_v.data, subset_v.data + subset_v.length);
     const View<float> out = f32_arg(info, 4, "out");
     const size_t threads = static_cast<size_t>(int_arg(info, 5, "threads", 1, kMaxThreads));
-    if (subset.present) {
-      for (size_t j = 0; j < subset.length; ++j)
-        if (subset.data[j] < 0 || static_cast<size_t>(subset.data[j]) >= t.rows)
-          throw_range(info.Env(), "Expected indices in [0, " + std::to_string(t.rows) + ") for items but items[" +
-                                      std::to_string(j) + "] is " + std::to_string(subset.data[j]));
-      expect_min_length(info.Env(), out.length, subset.length, "out");
-      rb::score_items(t, q.data, subset.data, subset.length, out.data, threads);
+    if (subset_v.present) {
+      check_indices(info.Env(), subset, t.rows, "items");
+      expect_min_length(info.Env(), out.length, subset.size(), "out");
+      rb::score_items(t, q.data, subset.data(), subset.size(), out.data, threads);
     } else {
       expect_min_length(info.Env(), out.length, t.rows, "out");
       rb::score_items(t, q.data, nullptr, 0, out.data, threads);
@@ -38,14 +37,14 @@ Napi::Value TopK(const Napi::CallbackInfo& info) {
     const View<float> q = f32_arg(info, 2, "query");
     expect_length(env, q.length, t.dim, "query");
     const size_t k = static_cast<size_t>(int_arg(info, 3, "k", 1, INT32_MAX));
-    const std::vector<int32_t> exclude = sorted_indices(env, i32_arg(info, 4, "exclude", true), t.rows, "exclude");
-    const std::vector<int32_t> block = sorted_indices(env, i32_arg(info, 5, "block", true), t.rows, "block");
+    const IndexList exclude = sorted_indices(env, i32_arg(info, 4, "exclude", true), t.rows, "exclude");
+    const IndexList block = sorted_indices(env, i32_arg(info, 5, "block", true), t.rows, "block");
     const View<int32_t> allow_v = i32_arg(info, 6, "allow", true);
-    const std::vector<int32_t> allow = sorted_indices(env, allow_v, t.rows, "allow");
+    const IndexList allow = sorted_indices(env, allow_v, t.rows, "allow", true);
     const size_t threads = static_cast<size_t>(int_arg(info, 7, "threads", 1, kMaxThreads));
     const View<int32_t> out_idx = i32_arg(info, 8, "outIndices");
     const View<float> out_scores = f32_arg(info, 9, "outScores");
-    const size_t cap = std::min(k, allow_v.present ? allow.size() : t.rows);
+    const size_t cap = std::min(k, allow_v.present ? allow.size : t.rows);
     expect_min_length(env, out_idx.length, cap, "outIndices");
     expect_min_length(env, out_scores.length, cap, "outScores");
 
@@ -53,13 +52,13 @@ Napi::Value TopK(const Napi::CallbackInfo& info) {
     opt.k = k;
     if (allow_v.present) {
       opt.has_allow = true;
-    opt.allow = allow.data();
-      opt.allow_len = allow.size();
+      opt.allow = allow.data;
+      opt.allow_len = allow.size;
     }
-    opt.block = block.data();
-    opt.block_len = block.size();
+    opt.block = block.data;
+    opt.block_len = block.size;
     opt.threads = threads;
-    const size_t n = rb::topk_one(t, q.data, opt, exclude.data(), exclude.size(), out_idx.data, out_scores.data);
+    const size_t n = rb::topk_one(t, q.data, opt, exclude.data, exclude.size, out_idx.data, out_scores.data);
     return Napi::Number::New(env, static_cast<double>(n));
   });
 }
@@ -68,14 +67,12 @@ Napi::Value TopK(const Napi::CallbackInfo& info) {
 Napi::Value Gather(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     const rb::ItemTable t = table_arg(info, 0);
-    const View<int32_t> idx = i32_arg(info, 2, "indices");
+    const View<int32_t> idx_v = i32_arg(info, 2, "indices");
     const View<float> out = f32_arg(info, 3, "out");
-    for (size_t j = 0; j < idx.length; ++j)
-      if (idx.data[j] < 0 || static_cast<size_t>(idx.data[j]) >= t.rows)
-        throw_range(info.Env(), "Expected indices in [0, " + std::to_string(t.rows) + ") for indices but indices[" +
-                                    std::to_string(j) + "] is " + std::to_string(idx.data[j]));
-    expect_min_length(info.Env(), out.length, idx.length * t.dim, "out");
-    rb::gather_rows(t.data, t.dim, idx.data, idx.length, out.data);
+    const std::vector<int32_t> idx(idx_v.data, idx_v.data + idx_v.length);
+    check_indices(info.Env(), idx, t.rows, "indices");
+    expect_min_length(info.Env(), out.length, idx.size() * t.dim, "out");
+    rb::gather_rows(t.data, t.dim, idx.data(), idx.size(), out.data);
     return info.Env().Undefined();
   });
 }
@@ -85,29 +82,29 @@ Napi::Value Pool(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
     const rb::ItemTable t = table_arg(info, 0);
-    const View<int32_t> off = i32_arg(info, 2, "offsets");
-    const View<int32_t> idx = i32_arg(info, 3, "indices");
+    const View<int32_t> off_v = i32_arg(info, 2, "offsets");
+    const View<int32_t> idx_v = i32_arg(info, 3, "indices");
     const View<float> w = f32_arg(info, 4, "weights", true);
     const int mode = static_cast<int>(int_arg(info, 5, "mode", 0, 2));
     const View<float> out = f32_arg(info, 6, "out");
-    if (off.length < 1) throw_range(env, "Expected offsets of length at least 1");
-    const size_t nbags = off.length - 1;
-    if (off.data[0] != 0 || static_cast<size_t>(off.data[nbags]) != idx.length)
-      throw_range(env, "Expected offsets to start at 0 and end at indices.length (" + std::to_string(idx.length) + ")");
+    // Offsets and indices are dereferenced: copy them so a shared buffer cannot change after the check.
+    const std::vector<int32_t> off(off_v.data, off_v.data + off_v.length);
+    const std::vector<int32_t> idx(idx_v.data, idx_v.data + idx_v.length);
+    if (off.empty()) throw_range(env, "Expected offsets of length at least 1");
+    const size_t nbags = off.size() - 1;
+    if (off[0] != 0 || static_cast<size_t>(off[nbags]) != idx.size())
+      throw_range(env, "Expected offsets to start at 0 and end at indices.length (" + std::to_string(idx.size()) + ")");
     for (size_t b = 0; b < nbags; ++b)
-      if (off.data[b + 1] < off.data[b]) throw_range(env, "Expected non-decreasing offsets but offsets[" +
-                                                              std::to_string(b + 1) + "] < offsets[" +
-                                                              std::to_string(b) + "]");
-    for (size_t j = 0; j < idx.length; ++j)
-      if (idx.data[j] < 0 || static_cast<size_t>(idx.data[j]) >= t.rows)
-        throw_range(env, "Expected indices in [0, " + std::to_string(t.rows) + ") for indices but indices[" +
-                             std::to_string(j) + "] is " + std::to_string(idx.data[j]));
+      if (off[b + 1] < off[b])
+        throw_range(env, "Expected non-decreasing offsets but offsets[" + std::to_string(b + 1) + "] < offsets[" +
+                             std::to_string(b) + "]");
+    check_indices(env, idx, t.rows, "indices");
     if (mode == static_cast<int>(rb::PoolMode::WeightedSum)) {
       if (!w.present) throw_type(env, "weights", "Float32Array (mode is weighted sum)");
-      expect_length(env, w.length, idx.length, "weights");
+      expect_length(env, w.length, idx.size(), "weights");
     }
     expect_min_length(env, out.length, nbags * t.dim, "out");
-    rb::pool_bags(t.data, t.dim, off.data, nbags, idx.data, w.data, static_cast<rb::PoolMode>(mode), out.data);
+    rb::pool_bags(t.data, t.dim, off.data(), nbags, idx.data(), w.data, static_cast<rb::PoolMode>(mode), out.data);
     return env.Undefined();
   });
 }

@@ -15,12 +15,6 @@ alignas(32) const int32_t kMaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0
 // Lanes [0, r) set, for 0 < r < 8.
 inline __m256i tail_mask8(size_t r) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - r)); }
 
-inline float hsum8(__m256 v) {
-  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
-}
-
 // acc[r] holds lane partials of row r; returns lane r = sum of acc[r].
 inline __m256 reduce8x8(const __m256* acc) {
   __m256 pair[4];
@@ -33,17 +27,6 @@ inline __m256 reduce8x8(const __m256* acc) {
   const __m256 q1 = _mm256_add_ps(_mm256_shuffle_ps(pair[2], pair[3], _MM_SHUFFLE(1, 0, 1, 0)),
                                   _mm256_shuffle_ps(pair[2], pair[3], _MM_SHUFFLE(3, 2, 3, 2)));
   return _mm256_add_ps(_mm256_permute2f128_ps(q0, q1, 0x20), _mm256_permute2f128_ps(q0, q1, 0x31));
-}
-
-inline float dot_one(const float* q, const float* row, size_t d) {
-  __m256 acc = _mm256_setzero_ps();
-  size_t k = 0;
-  for (; k + 8 <= d; k += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + k), _mm256_loadu_ps(row + k), acc);
-  if (k < d) {
-    const __m256i m = tail_mask8(d - k);
-    acc = _mm256_fmadd_ps(_mm256_maskload_ps(q + k, m), _mm256_maskload_ps(row + k, m), acc);
-  }
-  return hsum8(acc);
 }
 
 template <class RowAt>
@@ -66,25 +49,39 @@ inline __m256 dot_8rows(const float* q, size_t d, RowAt row) {
   return reduce8x8(acc);
 }
 
-void score_rows_avx2(const float* q, const float* items, size_t n, size_t d, float* out) {
+// Blocks of 8 rows; the last partial block repeats its final row and stores only the valid lanes, so
+// every row takes the same arithmetic path wherever it sits (see avx512.cpp).
+template <class Block>
+inline void for_each_block(const float* items, const int32_t* idx, size_t n, size_t d, float* out, Block block) {
   size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const float* base = items + i * d;
-    _mm256_storeu_ps(out + i, dot_8rows(q, d, [base, d](int r) { return base + static_cast<size_t>(r) * d; }));
+  if (idx) {
+    for (; i + 8 <= n; i += 8) {
+      const int32_t* ids = idx + i;
+      _mm256_storeu_ps(out + i, block([items, ids, d](int r) { return items + static_cast<size_t>(ids[r]) * d; }));
+    }
+  } else {
+    for (; i + 8 <= n; i += 8) {
+      const float* base = items + i * d;
+      _mm256_storeu_ps(out + i, block([base, d](int r) { return base + static_cast<size_t>(r) * d; }));
+    }
   }
-  for (; i < n; ++i) out[i] = dot_one(q, items + i * d, d);
+  if (i == n) return;
+  const size_t rest = n - i;
+  const int32_t* ids = idx ? idx + i : nullptr;
+  const float* base = items + i * d;
+  _mm256_maskstore_ps(out + i, tail_mask8(rest), block([=](int r) {
+                        const size_t rr = static_cast<size_t>(r) < rest ? static_cast<size_t>(r) : rest - 1;
+                        return ids ? items + static_cast<size_t>(ids[rr]) * d : base + rr * d;
+                      }));
+}
+
+void score_rows_avx2(const float* q, const float* items, size_t n, size_t d, float* out) {
+  for_each_block(items, nullptr, n, d, out, [&](auto row) { return dot_8rows(q, d, row); });
 }
 
 void score_indexed_avx2(const float* q, const float* items, size_t d, const int32_t* idx, size_t m,
                         float* out) {
-  size_t j = 0;
-  for (; j + 8 <= m; j += 8) {
-    const int32_t* ids = idx + j;
-    _mm256_storeu_ps(out + j, dot_8rows(q, d, [items, ids, d](int r) {
-                       return items + static_cast<size_t>(ids[r]) * d;
-                     }));
-  }
-  for (; j < m; ++j) out[j] = dot_one(q, items + static_cast<size_t>(idx[j]) * d, d);
+  for_each_block(items, idx, m, d, out, [&](auto row) { return dot_8rows(q, d, row); });
 }
 
 template <int NR>

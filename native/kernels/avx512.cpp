@@ -43,15 +43,32 @@ inline __m512 reduce16x16(const __m512* acc) {
   return _mm512_add_ps(_mm512_shuffle_f32x4(s0, s1, 0x88), _mm512_shuffle_f32x4(s0, s1, 0xDD));
 }
 
-inline float dot_one(const float* q, const float* row, size_t d) {
-  __m512 acc = _mm512_setzero_ps();
-  size_t k = 0;
-  for (; k + 16 <= d; k += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + k), _mm512_loadu_ps(row + k), acc);
-  if (k < d) {
-    const __mmask16 m = tail_mask16(d - k);
-    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + k), _mm512_maskz_loadu_ps(m, row + k), acc);
+// Runs block(row) over blocks of 16 rows (row(r) gives the r-th row's pointer) and stores the 16
+// scores. The last partial block repeats its final row in the missing lanes and stores only the
+// valid ones: every row then goes through the same FMA chain and reduction tree, so a row's score
+// never depends on its position (subset vs full scan, chunk or thread boundaries).
+template <class Block>
+inline void for_each_block(const float* items, const int32_t* idx, size_t n, size_t d, float* out, Block block) {
+  size_t i = 0;
+  if (idx) {
+    for (; i + 16 <= n; i += 16) {
+      const int32_t* ids = idx + i;
+      _mm512_storeu_ps(out + i, block([items, ids, d](int r) { return items + static_cast<size_t>(ids[r]) * d; }));
+    }
+  } else {
+    for (; i + 16 <= n; i += 16) {
+      const float* base = items + i * d;
+      _mm512_storeu_ps(out + i, block([base, d](int r) { return base + static_cast<size_t>(r) * d; }));
+    }
   }
-  return _mm512_reduce_add_ps(acc);
+  if (i == n) return;
+  const size_t rest = n - i;
+  const int32_t* ids = idx ? idx + i : nullptr;
+  const float* base = items + i * d;
+  _mm512_mask_storeu_ps(out + i, tail_mask16(rest), block([=](int r) {
+                          const size_t rr = static_cast<size_t>(r) < rest ? static_cast<size_t>(r) : rest - 1;
+                          return ids ? items + static_cast<size_t>(ids[rr]) * d : base + rr * d;
+                        }));
 }
 
 // Scores 16 rows whose start pointers come from row(r).
@@ -100,22 +117,7 @@ void score_fixed(const float* qp, const float* items, const int32_t* idx, size_t
   __m512 q[NC];
 #pragma GCC unroll 8
   for (int c = 0; c < NC; ++c) q[c] = c == NC - 1 ? _mm512_maskz_loadu_ps(last, qp + 16 * c) : _mm512_loadu_ps(qp + 16 * c);
-  size_t i = 0;
-  if (idx) {
-    for (; i + 16 <= n; i += 16) {
-      const int32_t* ids = idx + i;
-      _mm512_storeu_ps(out + i, dot_16rows_fixed<NC>(q, last, [items, ids, d](int r) {
-                         return items + static_cast<size_t>(ids[r]) * d;
-                       }));
-    }
-    for (; i < n; ++i) out[i] = dot_one(qp, items + static_cast<size_t>(idx[i]) * d, d);
-  } else {
-    for (; i + 16 <= n; i += 16) {
-      const float* base = items + i * d;
-      _mm512_storeu_ps(out + i, dot_16rows_fixed<NC>(q, last, [base, d](int r) { return base + static_cast<size_t>(r) * d; }));
-    }
-    for (; i < n; ++i) out[i] = dot_one(qp, items + i * d, d);
-  }
+  for_each_block(items, idx, n, d, out, [&](auto row) { return dot_16rows_fixed<NC>(q, last, row); });
 }
 
 // Returns false when d is outside the fixed-size range.
@@ -135,25 +137,13 @@ bool score_small_d(const float* q, const float* items, const int32_t* idx, size_
 
 void score_rows_avx512(const float* q, const float* items, size_t n, size_t d, float* out) {
   if (score_small_d(q, items, nullptr, n, d, out)) return;
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const float* base = items + i * d;
-    _mm512_storeu_ps(out + i, dot_16rows(q, d, [base, d](int r) { return base + static_cast<size_t>(r) * d; }));
-  }
-  for (; i < n; ++i) out[i] = dot_one(q, items + i * d, d);
+  for_each_block(items, nullptr, n, d, out, [&](auto row) { return dot_16rows(q, d, row); });
 }
 
 void score_indexed_avx512(const float* q, const float* items, size_t d, const int32_t* idx, size_t m,
                           float* out) {
   if (score_small_d(q, items, idx, m, d, out)) return;
-  size_t j = 0;
-  for (; j + 16 <= m; j += 16) {
-    const int32_t* ids = idx + j;
-    _mm512_storeu_ps(out + j, dot_16rows(q, d, [items, ids, d](int r) {
-                       return items + static_cast<size_t>(ids[r]) * d;
-                     }));
-  }
-  for (; j < m; ++j) out[j] = dot_one(q, items + static_cast<size_t>(idx[j]) * d, d);
+  for_each_block(items, idx, m, d, out, [&](auto row) { return dot_16rows(q, d, row); });
 }
 
 template <int NR>
