@@ -19,12 +19,21 @@ View<T> typed_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bo
   if (optional && (val.IsNull() || val.IsUndefined())) return v;
   if (!val.IsTypedArray() || val.As<Napi::TypedArray>().TypedArrayType() != type)
     throw_type(info.Env(), name, type_name);
-  const auto arr = val.As<Napi::TypedArray>();
-  if (arr.ArrayBuffer().IsDetached())
+  // The C API reports the element pointer for ArrayBuffer and SharedArrayBuffer backings alike
+  // (node-addon-api's ArrayBuffer wrapper rejects a SharedArrayBuffer).
+  napi_typedarray_type got_type;
+  size_t length = 0;
+  void* data = nullptr;
+  napi_value buffer = nullptr;
+  size_t byte_offset = 0;
+  if (napi_get_typedarray_info(info.Env(), val, &got_type, &length, &data, &buffer, &byte_offset) != napi_ok)
+    throw_type(info.Env(), name, type_name);
+  bool detached = false;
+  // Fails (not napi_ok) for a SharedArrayBuffer, which cannot be detached.
+  if (napi_is_detached_arraybuffer(info.Env(), buffer, &detached) == napi_ok && detached)
     throw_state(info.Env(), "ERR_DETACHED_BUFFER", std::string("The buffer behind ") + name + " is detached");
-  v.data = reinterpret_cast<T*>(static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset());
-  v.length = arr.ElementLength();
-  if (v.length == 0) v.data = nullptr;
+  v.data = length ? static_cast<T*>(data) : nullptr;
+  v.length = length;
   v.value = val;
   v.present = true;
   return v;

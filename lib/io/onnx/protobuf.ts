@@ -5,6 +5,7 @@
  * Large payloads (tensor bytes) are kept by reference until `finish()`, so a 512 MB initializer is
  * copied once into the output rather than once per nesting level.
  */
+import { types } from 'node:util';
 
 /** Wire types of the protobuf encoding (the low three bits of every field key). */
 export const WireType = {
@@ -161,7 +162,7 @@ export class ProtoWriter {
 
   /** A packed `repeated float` field (one key, then 4 bytes per value). */
   packedFloats(field: number, values: Float32Array | ArrayLike<number>): this {
-    const f32 = values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
+    const f32 = types.isFloat32Array(values) ? values : Float32Array.from(values as ArrayLike<number>);
     return this.bytes(field, littleEndianBytes(f32));
   }
 
@@ -196,8 +197,9 @@ export class ProtoWriter {
     if (this.pos === 0) return;
     this.chunks.push(this.buf.subarray(0, this.pos));
     this.flushed += this.pos;
-    // The flushed bytes now belong to chunks; later writes go to a fresh buffer.
-    this.buf = new Uint8Array(Math.max(256, this.buf.length - this.pos));
+    // The flushed bytes now belong to chunks; later writes go to the rest of the buffer, or to a
+    // fresh one when little is left.
+    this.buf = this.buf.length - this.pos >= 64 ? this.buf.subarray(this.pos) : new Uint8Array(256);
     this.pos = 0;
   }
 
