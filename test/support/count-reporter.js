@@ -1,8 +1,10 @@
-// Prints the plain closing line CI reads: "N passed, N failed" (jest's own summary is not parsed).
+// Prints the plain closing line CI reads, "N passed, N failed", as the very last output: jest's own
+// summary reporter runs after custom reporters, so the line is written when the process exits.
 class CountReporter {
   onRunComplete(_contexts, results) {
+    const passed = results.numPassedTests;
     const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
-    process.stdout.write(`\n${results.numPassedTests} passed, ${failed} failed\n`);
+    process.once('exit', () => process.stdout.write(`\n${passed} passed, ${failed} failed\n`));
   }
 }
 

@@ -1,0 +1,190 @@
+#!/usr/bin/env node
+'use strict';
+// Benchmark orchestrator: runs every case in a fresh Node process (so JIT state, heap and native
+// thread pools never leak between cases), collects the JSON records each child prints, adds records
+// derived across cases, writes bench/results/latest.json and prints a table.
+//
+//   node bench/run.js [--quick] [--filter <substring>] [--list] [--out <file>]
+const { spawn } = require('node:child_process');
+const path = require('node:path');
+
+const { loadRecbridge } = require('./lib/recbridge');
+const { machineInfo } = require('./lib/machine');
+const { RECORD_PREFIX } = require('./lib/child');
+const { bandwidthFractions } = require('./lib/derived');
+const { writeResults, formatTable } = require('./lib/report');
+
+const SIZES = {
+  full: {
+    singleRows: [100_000, 1_000_000],
+    batch: { queries: 1024, rows: 100_000 },
+    budget: { warmupIters: 20, warmupMs: 500, minIters: 200, minMs: 1000, maxMs: 2000 },
+    jsBudget: { warmupIters: 2, warmupMs: 1000, minIters: 10, minMs: 1000, maxMs: 3000 },
+    batchBudget: { warmupIters: 1, minIters: 7, minMs: 1000, maxMs: 10_000, maxIters: 30 },
+    ortBatchBudget: { warmupIters: 1, minIters: 5, minMs: 1000, maxMs: 15_000, maxIters: 15 },
+    scanBudget: { warmupIters: 3, minIters: 30, minMs: 1000, maxMs: 2000 },
+    timeoutMs: 20 * 60_000,
+  },
+  quick: {
+    singleRows: [10_000, 100_000],
+    batch: { queries: 1024, rows: 20_000 },
+    budget: { warmupIters: 10, warmupMs: 200, minIters: 100, minMs: 300, maxMs: 600 },
+    jsBudget: { warmupIters: 2, warmupMs: 200, minIters: 5, minMs: 200, maxMs: 600 },
+    batchBudget: { warmupIters: 1, minIters: 3, minMs: 200, maxMs: 2000, maxIters: 10 },
+    ortBatchBudget: { warmupIters: 1, minIters: 3, minMs: 200, maxMs: 3000, maxIters: 5 },
+    scanBudget: { warmupIters: 2, minIters: 10, minMs: 300, maxMs: 800 },
+    timeoutMs: 3 * 60_000,
+  },
+};
+
+const K = 10;
+const THREADS = [1, 2];
+const SEED = 20240611;
+
+function count(n) {
+  if (n >= 1e6 && n % 1e6 === 0) return `${n / 1e6}M`;
+  if (n >= 1e3 && n % 1e3 === 0) return `${n / 1e3}k`;
+  return String(n);
+}
+
+/** Every case of a mode: { name, script, args }. One child process runs one case. */
+function plan(mode) {
+  const s = SIZES[mode];
+  const cases = [];
+  for (const dim of [64, 128]) {
+    for (const rows of s.singleRows) {
+      cases.push({
+        name: `topk-single n=${count(rows)} d=${dim}`,
+        script: 'topk-single.js',
+        args: { rows, dim, k: K, threads: THREADS, seed: SEED, queries: 1024, budget: s.budget, jsBudget: s.jsBudget, ortBudget: s.budget },
+      });
+    }
+  }
+  const { queries, rows } = s.batch;
+  cases.push({
+    name: `topk-batch q=${count(queries)} n=${count(rows)} d=64`,
+    script: 'topk-batch.js',
+    args: { queries, rows, dim: 64, k: K, threads: THREADS, seed: SEED, budget: s.batchBudget, ortBudget: s.ortBatchBudget },
+  });
+  // Full size in both modes: a table that fits in cache would not measure DRAM bandwidth.
+  cases.push({
+    name: 'scan-bandwidth n=1M d=64',
+    script: 'scan-bandwidth.js',
+    args: { rows: 1_000_000, dim: 64, threads: THREADS, seed: SEED, budget: s.scanBudget },
+  });
+  return cases;
+}
+
+function parseArgs(argv) {
+  const opts = { mode: 'full', filter: null, list: false, out: path.join(__dirname, 'results', 'latest.json') };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') opts.mode = 'quick';
+    else if (a === '--list') opts.list = true;
+    else if (a === '--filter' || a === '--out') {
+      if (i + 1 >= argv.length) usage(`${a} needs a value`);
+      opts[a.slice(2)] = argv[++i];
+    } else if (a.startsWith('--filter=')) opts.filter = a.slice('--filter='.length);
+    else if (a === '--help' || a === '-h') usage();
+    else usage(`unknown argument ${JSON.stringify(a)}`);
+  }
+  return opts;
+}
+
+function usage(problem) {
+  const text = 'usage: node bench/run.js [--quick] [--filter <substring of a case name>] [--list] [--out <file>]';
+  if (problem) {
+    process.stderr.write(`bench: ${problem}\n${text}\n`);
+    process.exit(2);
+  }
+  process.stdout.write(`${text}\n`);
+  process.exit(0);
+}
+
+/** Runs one case in a fresh process; resolves with its records (rejects on failure or timeout). */
+function runChild(c, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    // --expose-gc lets a case free a large table or ORT session before timing the next phase.
+    const child = spawn(process.execPath, ['--expose-gc', path.join(__dirname, 'cases', c.script), JSON.stringify(c.args)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const records = [];
+    let pending = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (text) => {
+      pending += text;
+      let nl;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (line.startsWith(RECORD_PREFIX)) records.push(JSON.parse(line.slice(RECORD_PREFIX.length)));
+        else if (line.trim() !== '') process.stderr.write(`  [${c.name}] ${line}\n`);
+      }
+    });
+    const timer = setTimeout(() => {
+      process.stderr.write(`  [${c.name}] timed out after ${timeoutMs / 1000} s; stopping it\n`);
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(records);
+      else reject(new Error(signal ? `killed by ${signal}` : `exited with code ${code}`));
+    });
+  });
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const all = plan(opts.mode);
+  const cases = opts.filter ? all.filter((c) => c.name.includes(opts.filter)) : all;
+  if (opts.list) {
+    for (const c of all) process.stdout.write(`${cases.includes(c) ? '*' : ' '} ${c.name}\n`);
+    return;
+  }
+  if (cases.length === 0) usage(`no case matches --filter ${JSON.stringify(opts.filter)} (see --list)`);
+
+  loadRecbridge(); // exits with a build hint if dist/ or the addon is missing
+  const machine = machineInfo();
+  process.stderr.write(
+    `recbridge bench (${opts.mode}): ${machine.cpu}, ${machine.cores} cores, isa ${machine.isa}, node ${machine.node}\n` +
+      'Results are only comparable on an otherwise idle machine.\n',
+  );
+  if (machine.loadAverage1m > 0.5) {
+    process.stderr.write(`warning: load average is ${machine.loadAverage1m}; something else is running and will skew the results.\n`);
+  }
+
+  const records = [];
+  const failures = [];
+  const started = process.hrtime.bigint();
+  for (const [i, c] of cases.entries()) {
+    process.stderr.write(`[${i + 1}/${cases.length}] ${c.name}\n`);
+    const t0 = process.hrtime.bigint();
+    try {
+      records.push(...(await runChild(c, SIZES[opts.mode].timeoutMs)));
+    } catch (err) {
+      failures.push({ case: c.name, error: err.message });
+      process.stderr.write(`  FAILED: ${err.message}\n`);
+    }
+    process.stderr.write(`  (${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s)\n`);
+  }
+  records.push(...bandwidthFractions(records));
+
+  const results = { machine, mode: opts.mode, filter: opts.filter, records, failures };
+  writeResults(opts.out, results);
+  process.stdout.write(`\n${formatTable(records)}\n\n`);
+  process.stdout.write('ratio = speedup of recbridge over the baseline measured in the same process (>1: recbridge faster).\n');
+  process.stdout.write(`Wrote ${path.relative(process.cwd(), opts.out)} (${records.length} records) in ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s.\n`);
+  if (failures.length) {
+    process.stderr.write(`${failures.length} case(s) failed: ${failures.map((f) => f.case).join(', ')}\n`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err.stack ?? err}\n`);
+  process.exit(1);
+});
