@@ -263,12 +263,14 @@ function checkGraphWiring(graph: Graph): void {
     if (known.has(name)) throw rangeError(at, 'a name not already defined in the graph', name);
     known.add(name);
   };
-  graph.inputs.forEach((v, i) => define(v.name, `model.graph.inputs[${i}].name`));
+  graph.inputs.forEach((v, i) => define(expectName(`model.graph.inputs[${i}].name`, v?.name), `model.graph.inputs[${i}].name`));
   (graph.initializers ?? []).forEach((t, i) => {
+    const name = expectName(`model.graph.initializers[${i}].name`, t?.name);
     // An initializer may share its name with a graph input: it is then the input's default value.
-    if (!graph.inputs.some((v) => v.name === t.name)) define(t.name, `model.graph.initializers[${i}].name`);
+    if (!graph.inputs.some((v) => v.name === name)) define(name, `model.graph.initializers[${i}].name`);
   });
   graph.nodes.forEach((node, n) => {
+    if (node === null || typeof node !== 'object') throw typeError(`model.graph.nodes[${n}]`, 'node object', node);
     if (!Array.isArray(node.inputs)) throw typeError(`model.graph.nodes[${n}].inputs`, 'array of value names', node.inputs);
     if (!Array.isArray(node.outputs)) throw typeError(`model.graph.nodes[${n}].outputs`, 'array of value names', node.outputs);
     node.inputs.forEach((name, i) => {
@@ -279,7 +281,7 @@ function checkGraphWiring(graph: Graph): void {
     node.outputs.forEach((name, i) => define(name, `model.graph.nodes[${n}].outputs[${i}]`));
   });
   graph.outputs.forEach((v, i) => {
-    if (!known.has(v.name)) throw rangeError(`model.graph.outputs[${i}].name`, 'a value produced by the graph', v.name);
+    if (!known.has(expectName(`model.graph.outputs[${i}].name`, v?.name))) throw rangeError(`model.graph.outputs[${i}].name`, 'a value produced by the graph', v.name);
   });
 }
 

@@ -100,6 +100,7 @@ export class ProtoWriter {
 
   /** Bytes appended verbatim (no key, no length). Large arrays are kept by reference until finish(). */
   rawBytes(bytes: Uint8Array): this {
+    this.checkLive();
     if (bytes.length >= BY_REFERENCE) {
       this.flush();
       this.chunks.push(bytes);
@@ -176,7 +177,6 @@ export class ProtoWriter {
   /** The encoded message as one contiguous array. The writer is spent afterwards. */
   finish(): Uint8Array {
     const parts = this.take();
-    if (parts.chunks.length === 1) return parts.chunks[0];
     const out = new Uint8Array(parts.length);
     let at = 0;
     for (const chunk of parts.chunks) {
@@ -186,8 +186,12 @@ export class ProtoWriter {
     return out;
   }
 
-  private take(): { chunks: Uint8Array[]; length: number } {
+  private checkLive(): void {
     if (this.consumed) throw new Error('This ProtoWriter was already finished or nested in another message');
+  }
+
+  private take(): { chunks: Uint8Array[]; length: number } {
+    this.checkLive();
     this.flush();
     this.consumed = true;
     return { chunks: this.chunks, length: this.flushed };
@@ -204,7 +208,7 @@ export class ProtoWriter {
   }
 
   private reserve(n: number): this {
-    if (this.consumed) throw new Error('This ProtoWriter was already finished or nested in another message');
+    this.checkLive();
     if (this.pos + n <= this.buf.length) return this;
     const grown = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
     grown.set(this.buf.subarray(0, this.pos));
