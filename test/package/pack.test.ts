@@ -20,8 +20,20 @@ describe('npm package', () => {
 
   beforeAll(() => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'recbridge-pack-'));
-    run(process.execPath, [npmCli, 'run', 'build:prebuilds', '--silent'], root);
-    const packed = JSON.parse(run(process.execPath, [npmCli, 'pack', '--json', '--pack-destination', work], root)) as { filename: string; files: { path: string }[] }[];
+    // Build and pack in a private copy: prebuildify runs `node-gyp rebuild`, which would wipe the
+    // checkout's build/ while other test files load the addon from it.
+    const src = path.join(work, 'src');
+    fs.mkdirSync(src);
+    for (const entry of ['package.json', 'README.md', 'binding.gyp', 'CMakeLists.txt', 'native', 'dist', 'bin']) {
+      fs.cpSync(path.join(root, entry), path.join(src, entry), { recursive: true });
+    }
+    fs.symlinkSync(path.join(root, 'node_modules'), path.join(src, 'node_modules'));
+    run(process.execPath, [npmCli, 'run', 'build:prebuilds', '--silent'], src);
+    // dist/ was copied already built; --ignore-scripts skips `prepare` (which needs lib/ and tsc).
+    const packed = JSON.parse(run(process.execPath, [npmCli, 'pack', '--json', '--ignore-scripts', '--pack-destination', work], src)) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
     tarball = path.join(work, packed[0].filename);
     files = packed[0].files.map((f) => f.path);
   }, 300_000);
