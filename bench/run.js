@@ -66,6 +66,14 @@ function plan(mode) {
     script: 'topk-batch.js',
     args: { queries, rows, dim: 64, k: K, threads: THREADS, seed: SEED, budget: s.batchBudget, ortBudget: s.ortBatchBudget },
   });
+  cases.push({
+    name: 'kernel-native (C++, no Node)',
+    script: 'kernel-native.js',
+    args: {
+      configs: mode === 'quick' ? [{ rows: 100_000, dim: 64 }] : s.singleRows.flatMap((rows) => [64, 128].map((dim) => ({ rows, dim }))),
+      threads: THREADS,
+    },
+  });
   // Full size in both modes: a table that fits in cache would not measure DRAM bandwidth.
   cases.push({
     name: 'scan-bandwidth n=1M d=64',

@@ -33,6 +33,7 @@ runCase(async (args) => {
   const ortSkipped = error ?? ortMemoryCheck(table, nq * rows * 4);
   if (!ortSkipped) {
     let model = scoringModelBytes(table, k);
+    collectGarbage(); // the transposed copy of the items is garbage once the bytes exist
     const input = new ortLib.Tensor('float32', queries, [nq, dim]);
     for (const threads of args.threads) {
       const session = await ortLib.InferenceSession.create(model, ortSessionOptions(threads));

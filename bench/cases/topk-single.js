@@ -38,6 +38,7 @@ runCase(async (args) => {
     ortSkipped = error;
   } else {
     let model = scoringModelBytes(table, k);
+    collectGarbage(); // the transposed copy of the items is garbage once the bytes exist
     const tensors = [];
     for (let q = 0; q < args.queries; q++) tensors.push(new ortLib.Tensor('float32', queryAt(pool, dim, q).slice(), [1, dim]));
     for (const threads of args.threads) {
