@@ -20,7 +20,7 @@ export interface Capabilities {
   threads: number;
   /** CPUs available to this process. */
   hardwareThreads: number;
-  /** Node-API version the addon targets. */
+  /** Node-API version the addon was built against (it runs on any Node.js offering at least this). */
   napiVersion: number;
 }
 
@@ -47,7 +47,7 @@ export function capabilities(): Capabilities {
     supportedIsas: c.supportedIsas,
     threads,
     hardwareThreads: c.hardwareThreads,
-    napiVersion: 8,
+    napiVersion: c.napiVersion,
   };
 }
 

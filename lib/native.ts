@@ -15,6 +15,7 @@ export interface NativeCapabilities {
   supportedIsas: IsaName[];
   hardwareThreads: number;
   queryBlock: number;
+  napiVersion: number;
 }
 
 export interface NativeBinding {
@@ -53,6 +54,8 @@ export interface NativeBinding {
   pool(table: Float32Array, dim: number, offsets: Int32Array, indices: Int32Array, weights: Float32Array | null, mode: number, out: Float32Array): void;
   capabilities(): NativeCapabilities;
   setIsa(isa: IsaName | null): void;
+  /** The address of view's first element modulo 64. */
+  byteAlignment(view: ArrayBufferView): number;
 }
 
 const EXPECTED_ABI = 1;

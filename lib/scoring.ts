@@ -15,7 +15,7 @@ export interface ScoreOptions {
   items?: IndexList;
   /** Write into this array (length ≥ the number of scores) instead of allocating. */
   out?: Float32Array;
-  /** Threads for this call (the caller included). Default: configure().threads. Small tables stay single-threaded. */
+  /** Threads for this call (the caller included). Default: configure().threads. Tables under 2^18 multiply-adds stay single-threaded. */
   threads?: number;
 }
 
@@ -26,7 +26,11 @@ export interface TopKOptions {
   block?: IndexList;
   /** Only these rows are candidates (an allow-list); exclusions still apply within it. */
   allow?: IndexList;
-  /** Threads for this call (the caller included). Default: configure().threads. */
+  /**
+   * Threads for this call (the caller included). Default: configure().threads. A maximum, not a
+   * demand: a table under 2^18 multiply-adds (rows × dim) is scanned on the calling thread alone,
+   * since handing half of it to another core costs more than it saves.
+   */
   threads?: number;
 }
 
@@ -47,7 +51,7 @@ export interface TopKBatchOptions {
   block?: IndexList;
   /** Only these rows are candidates, for every query. */
   allow?: IndexList;
-  /** Threads for this call (the caller's libuv thread included). Default: configure().threads. */
+  /** Threads for this call (the caller's libuv thread included). Default: configure().threads. Work is split by groups of queries (32 per group with AVX-512). */
   threads?: number;
   /** Cancels the call: the promise rejects with an AbortError (code 'ABORT_ERR'). */
   signal?: AbortSignal;

@@ -5,6 +5,7 @@
 import { types } from 'node:util';
 
 import { DetachedBufferError } from './errors';
+import { native } from './native';
 import { normalGenerator } from './random';
 import { expectBoolean, expectFloat32Array, expectInteger, expectOptions, expectPositiveInteger, rangeError, typeError } from './validate';
 
@@ -30,6 +31,22 @@ export interface SharedTableHandle {
   dim: number;
 }
 
+const CACHE_LINE = 64;
+
+/**
+ * n floats starting on a cache-line boundary. Large ArrayBuffers come from malloc and are usually
+ * only 16-byte aligned; then every 64-byte vector load of a row spans two cache lines, which costs
+ * 5-30% on memory-bound scans here. Backing stores never move, so the alignment holds for life.
+ */
+function alignedFloats(n: number, shared: boolean): Float32Array {
+  const bytes = n * 4 + CACHE_LINE;
+  const buffer = shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  const misalignment = native.byteAlignment(new Uint8Array(buffer, 0, 1));
+  const offset = (CACHE_LINE - misalignment) % CACHE_LINE;
+  // Backing stores are at least 8-byte aligned, so offset is a multiple of 4; stay safe regardless.
+  return new Float32Array(buffer, offset % 4 === 0 ? offset : 0, n);
+}
+
 export class EmbeddingTable {
   /** The row-major values (rows × dim). Writes are seen by the next native call. */
   readonly data: Float32Array;
@@ -53,7 +70,7 @@ export class EmbeddingTable {
     this.rows = data.length / dim;
   }
 
-  /** Allocates a new rows × dim table. */
+  /** Allocates a new rows × dim table, its first row on a 64-byte (cache-line) boundary. */
   static create(rows: number, dim: number, options?: CreateTableOptions): EmbeddingTable {
     expectInteger('rows', rows, 0, MAX_ROWS);
     expectPositiveInteger('dim', dim, MAX_DIM);
@@ -63,7 +80,7 @@ export class EmbeddingTable {
     if (init !== 'zeros' && init !== 'normal') throw rangeError('options.init', '"zeros" or "normal"', init);
     const bytes = rows * dim * 4;
     if (!Number.isSafeInteger(bytes) || bytes > 2 ** 53) throw rangeError('rows', 'a table that fits in memory', rows);
-    const data = shared ? new Float32Array(new SharedArrayBuffer(bytes)) : new Float32Array(rows * dim);
+    const data = alignedFloats(rows * dim, shared);
     if (init === 'normal') {
       const seed = o.seed === undefined ? 0 : expectInteger('options.seed', o.seed, 0, 2 ** 32 - 1);
       const scale = o.scale === undefined ? 1 / Math.sqrt(dim) : o.scale;

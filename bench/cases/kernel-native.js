@@ -43,7 +43,8 @@ runCase(async (args) => {
         const r = JSON.parse(line);
         // The read probe and score_rows are single-threaded: record them once per config.
         if (threads !== args.threads[0] && (r.name === 'score_rows' || r.name.startsWith('memory read'))) continue;
-        emit({ name: NAMES[r.name] ?? `kernel/${r.name}`, value: r.value, unit: r.unit, params: r.params });
+        // `path` (the kernel ISA, or the probe's) tells the rows of one config apart in the table.
+        emit({ name: NAMES[r.name] ?? `kernel/${r.name}`, value: r.value, unit: r.unit, params: { ...r.params, path: r.params.isa } });
       }
       log(`kernel_bench rows=${rows} dim=${dim} threads=${threads} done`);
     }

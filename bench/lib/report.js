@@ -34,6 +34,7 @@ function config(p) {
   if (p.dim !== undefined) parts.push(`d=${p.dim}`);
   if (p.k !== undefined) parts.push(`k=${p.k}`);
   if (p.threads !== undefined) parts.push(`t=${p.threads}`);
+  if (p.path !== undefined) parts.push(p.path);
   return parts.join(' ');
 }
 

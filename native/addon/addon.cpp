@@ -19,6 +19,7 @@ Napi::Value Capabilities(const Napi::CallbackInfo& info) {
   o.Set("supportedIsas", isas);
   o.Set("hardwareThreads", Napi::Number::New(env, static_cast<double>(rb::hardware_threads())));
   o.Set("queryBlock", Napi::Number::New(env, static_cast<double>(rb::active_kernels().query_block)));
+  o.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return o;
 }
 
@@ -41,6 +42,20 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info) {
   });
 }
 
+// byteAlignment(typedArray) -> the element pointer's address modulo 64, so lib/ can place tables on
+// cache-line boundaries (a misaligned row makes every 64-byte load span two cache lines).
+Napi::Value ByteAlignment(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    napi_typedarray_type type;
+    size_t length = 0, offset = 0;
+    void* data = nullptr;
+    napi_value buffer = nullptr;
+    if (!info[0].IsTypedArray() || napi_get_typedarray_info(info.Env(), info[0], &type, &length, &data, &buffer, &offset) != napi_ok)
+      throw_type(info.Env(), "view", "typed array");
+    return Napi::Number::New(info.Env(), static_cast<double>(reinterpret_cast<uintptr_t>(data) % 64));
+  });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("scoreItems", Napi::Function::New(env, ScoreItems, "scoreItems"));
   exports.Set("topK", Napi::Function::New(env, TopK, "topK"));
@@ -49,6 +64,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pool", Napi::Function::New(env, Pool, "pool"));
   exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
+  exports.Set("byteAlignment", Napi::Function::New(env, ByteAlignment, "byteAlignment"));
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   return exports;
 }

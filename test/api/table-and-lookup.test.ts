@@ -94,3 +94,15 @@ test('capabilities and configure', () => {
   configure({ threads: before });
   expect(capabilities().threads).toBe(before);
 });
+
+test('create() and fromRows() place the first row on a 64-byte boundary (shared or not)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { native } = require('../../lib/native') as typeof import('../../lib/native');
+  for (const rows of [1, 3, 1000, 100_000]) {
+    expect(native.byteAlignment(EmbeddingTable.create(rows, 7).data)).toBe(0);
+    expect(native.byteAlignment(EmbeddingTable.create(rows, 64, { shared: true }).data)).toBe(0);
+  }
+  expect(native.byteAlignment(EmbeddingTable.fromRows([[1, 2, 3]]).data)).toBe(0);
+  const plain = new Float32Array(4096);
+  expect(native.byteAlignment(plain.subarray(1))).toBe((native.byteAlignment(plain) + 4) % 64);
+});
