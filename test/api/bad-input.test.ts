@@ -22,6 +22,13 @@ type Expectation = { name: string; code: string; mentions: string };
 const typeErr = (mentions: string): Expectation => ({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', mentions });
 const rangeErr = (mentions: string, code = 'ERR_OUT_OF_RANGE'): Expectation => ({ name: 'RangeError', code, mentions });
 
+function checkError(thrown: unknown, e: Expectation) {
+  expect(thrown).toBeDefined();
+  const err = thrown as { name: string; code: string; message: string };
+  expect({ name: err.name, code: err.code }).toEqual({ name: e.name, code: e.code });
+  expect(err.message).toContain(e.mentions);
+}
+
 function expectError(fn: () => unknown, e: Expectation) {
   let thrown: unknown;
   try {
@@ -29,23 +36,11 @@ function expectError(fn: () => unknown, e: Expectation) {
   } catch (err) {
     thrown = err;
   }
-  expect(thrown).toBeDefined();
-  const err = thrown as { name: string; code: string; message: string };
-  expect({ name: err.name, code: err.code }).toEqual({ name: e.name, code: e.code });
-  expect(err.message).toContain(e.mentions);
+  checkError(thrown, e);
 }
 
 async function expectRejection(p: () => Promise<unknown>, e: Expectation) {
-  let thrown: unknown;
-  try {
-    await p();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeDefined();
-  const err = thrown as { name: string; code: string; message: string };
-  expect({ name: err.name, code: err.code }).toEqual({ name: e.name, code: e.code });
-  expect(err.message).toContain(e.mentions);
+  checkError(await p().then(() => undefined, (err: unknown) => err), e);
 }
 
 const nanQuery = () => Object.assign(query(), { 3: NaN });
