@@ -1,42 +1,91 @@
 {
   "variables": {
-    "rb_cflags": ["-O3", "-std=c++17", "-fvisibility=hidden", "-Wall", "-Wextra"]
+    "rb_cflags": [
+      "-O3",
+      "-std=c++17",
+      "-fvisibility=hidden",
+      "-fno-math-errno",
+      "-Wall",
+      "-Wextra"
+    ]
   },
   "target_defaults": {
-    "cflags!": ["-fno-exceptions", "-O2", "-O0"],
-    "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++14", "-O2", "-O0"],
-    "cflags_cc": ["<@(rb_cflags)", "-fexceptions"],
-    "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"]
+    "cflags!": [
+      "-fno-exceptions",
+      "-O2",
+      "-O0"
+    ],
+    "cflags_cc!": [
+      "-fno-exceptions",
+      "-std=gnu++17",
+      "-std=gnu++14",
+      "-O2",
+      "-O0"
+    ],
+    "cflags_cc": [
+      "<@(rb_cflags)",
+      "-fexceptions"
+    ],
+    "defines": [
+      "NAPI_VERSION=8",
+      "NAPI_CPP_EXCEPTIONS",
+      "NODE_ADDON_API_DISABLE_DEPRECATED"
+    ]
   },
   "targets": [
     {
       "target_name": "rb_avx2",
       "type": "static_library",
-      "sources": ["native/kernels/avx2.cpp"],
-      "cflags_cc": ["-mavx2", "-mfma", "-fPIC"]
+      "sources": [
+        "native/kernels/avx2.cpp"
+      ],
+      "cflags_cc": [
+        "-mavx2",
+        "-mfma",
+        "-fPIC"
+      ]
     },
     {
       "target_name": "rb_avx512",
       "type": "static_library",
-      "sources": ["native/kernels/avx512.cpp"],
-      "cflags_cc": ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mavx2", "-mfma", "-fPIC"]
+      "sources": [
+        "native/kernels/avx512.cpp"
+      ],
+      "cflags_cc": [
+        "-mavx512f",
+        "-mavx512dq",
+        "-mavx512bw",
+        "-mavx512vl",
+        "-mavx2",
+        "-mfma",
+        "-fPIC"
+      ]
     },
     {
       "target_name": "recbridge",
-      "dependencies": ["rb_avx2", "rb_avx512"],
+      "dependencies": [
+        "rb_avx2",
+        "rb_avx512"
+      ],
       "sources": [
         "native/kernels/dispatch.cpp",
         "native/kernels/scalar.cpp",
         "native/kernels/scoring.cpp",
         "native/kernels/pooling.cpp",
         "native/kernels/thread_pool.cpp",
+        "native/kernels/train_bpr.cpp",
         "native/addon/addon.cpp",
         "native/addon/args.cpp",
         "native/addon/scoring_bindings.cpp",
-        "native/addon/batch_worker.cpp"
+        "native/addon/batch_worker.cpp",
+        "native/addon/train_bindings.cpp"
       ],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "libraries": ["-pthread"]
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")"
+      ],
+      "libraries": [
+        "-pthread"
+      ]
     }
   ]
 }

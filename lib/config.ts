@@ -90,7 +90,7 @@ export function setIsa(isa: IsaName | null): void {
   try {
     native.setIsa(isa);
   } catch (err) {
-    throw fromNative(err, 'isa');
+    throw fromNative(err);
   }
 }
 

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'ERR_OUT_OF_MEMORY'
   | 'ERR_NATIVE'
   | 'ERR_OPTIONAL_DEPENDENCY'
+  | 'ERR_BUSY'
+  | 'ERR_DIVERGED'
   | 'ABORT_ERR';
 
 /** A wrong type for a named argument (`code: 'ERR_INVALID_ARG_TYPE'`). */
@@ -74,6 +76,7 @@ export class AbortError extends RecbridgeError {
 
 const KNOWN_NATIVE_CODES = new Set<string>([
   'ERR_INVALID_ARG_TYPE',
+  'ERR_INVALID_ARG_VALUE',
   'ERR_OUT_OF_RANGE',
   'ERR_DETACHED_BUFFER',
   'ERR_ISA_UNSUPPORTED',
@@ -81,20 +84,28 @@ const KNOWN_NATIVE_CODES = new Set<string>([
   'ERR_NATIVE',
 ]);
 
+/** The argument a native message names ("… for k", "The buffer behind table is detached"). */
+function nativeArgument(message: string): string {
+  return /\bfor ([\w.[\]]+)/.exec(message)?.[1] ?? /buffer behind ([\w.[\]]+)/.exec(message)?.[1] ?? 'argument';
+}
+
 /**
  * Re-types an error thrown by the addon (which creates plain errors in the addon's realm) as one of
  * ours, keeping its message. The TS layer validates first, so this mostly runs when lib/ was
  * bypassed or a native resource failed.
  */
-export function fromNative(err: unknown, argument = 'argument'): Error {
+export function fromNative(err: unknown): Error {
   if (!(err && typeof err === 'object' && 'code' in err)) return err as unknown as Error;
   const { code, message } = err as { code: string; message: string };
   if (!KNOWN_NATIVE_CODES.has(code)) return err as unknown as Error;
   switch (code) {
     case 'ERR_INVALID_ARG_TYPE':
-      return new ArgumentTypeError(message, argument);
+      return new ArgumentTypeError(message, nativeArgument(message));
     case 'ERR_OUT_OF_RANGE':
-      return new ArgumentRangeError(message, argument);
+    case 'ERR_INVALID_ARG_VALUE':
+      return new ArgumentRangeError(message, nativeArgument(message), code);
+    case 'ERR_DETACHED_BUFFER':
+      return new DetachedBufferError(nativeArgument(message));
     default:
       return new RecbridgeError(code as ErrorCode, message, { cause: err });
   }

@@ -7,7 +7,7 @@ import { types } from 'node:util';
 import { fromNative } from './errors';
 import { native } from './native';
 import { EmbeddingTable } from './table';
-import { expectFloat32Array, expectOptions, rangeError, toFloat32Array, toIndexArray, typeError } from './validate';
+import { expectFloat32Array, expectOptions, lengthError, rangeError, toFloat32Array, toIndexArray, typeError } from './validate';
 
 export type PoolMode = 'sum' | 'mean' | 'weighted-sum';
 const POOL_MODES: Record<PoolMode, number> = { sum: 0, mean: 1, 'weighted-sum': 2 };
@@ -40,7 +40,7 @@ function expectTable(table: unknown): EmbeddingTable {
 function outArray(value: unknown, length: number): Float32Array {
   if (value === undefined) return new Float32Array(length);
   const out = expectFloat32Array('options.out', value);
-  if (out.length < length) throw rangeError('options.out', `Float32Array of length at least ${length}`, out);
+  if (out.length < length) throw lengthError('options.out', `Float32Array of length at least ${length}`, out);
   return out;
 }
 
@@ -62,7 +62,7 @@ export function pool(table: EmbeddingTable, bags: Bags, options?: PoolOptions): 
   const t = expectTable(table);
   const o = expectOptions('options', options);
   const mode = o.mode ?? 'sum';
-  if (!(mode in POOL_MODES)) throw rangeError('options.mode', '"sum", "mean" or "weighted-sum"', mode);
+  if (typeof mode !== 'string' || !Object.hasOwn(POOL_MODES, mode)) throw rangeError('options.mode', '"sum", "mean" or "weighted-sum"', mode);
   let offsets: Int32Array;
   let indices: Int32Array;
   let weights: Float32Array | null = null;

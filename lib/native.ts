@@ -33,7 +33,7 @@ export interface NativeBinding {
     outIndices: Int32Array,
     outScores: Float32Array,
   ): number;
-  /** Resolves true when finished, false when cancel[0] became non-zero first. */
+  /** completed is false when the token was cancelled before the end. Inputs are copied natively. */
   topKBatch(
     table: Float32Array,
     dim: number,
@@ -44,11 +44,14 @@ export interface NativeBinding {
     block: Int32Array | null,
     allow: Int32Array | null,
     threads: number,
-    outIndices: Int32Array,
-    outScores: Float32Array,
-    outCounts: Int32Array,
-    cancel: Int32Array | null,
-  ): Promise<boolean>;
+    cancel: CancelToken | null,
+  ): Promise<{ completed: boolean; indices: Int32Array; scores: Float32Array; counts: Int32Array }>;
+  /** A token async work polls; cancel(token) makes it stop at its next check. */
+  createCancelToken(): CancelToken;
+  cancel(token: CancelToken): void;
+  /** Fills schedule with a permutation of its indices determined by (seed, epoch). */
+  shuffleSchedule(schedule: Int32Array, seed: number, epoch: number): Promise<void>;
+  bprChunk(spec: BprChunkSpec): Promise<BprChunkResult>;
   gather(table: Float32Array, dim: number, indices: Int32Array, out: Float32Array): void;
   /** mode: 0 sum, 1 mean, 2 weighted sum. */
   pool(table: Float32Array, dim: number, offsets: Int32Array, indices: Int32Array, weights: Float32Array | null, mode: number, out: Float32Array): void;
@@ -58,7 +61,58 @@ export interface NativeBinding {
   byteAlignment(view: ArrayBufferView): number;
 }
 
-const EXPECTED_ABI = 1;
+/** Opaque native cancellation token. */
+export interface CancelToken {
+  readonly __recbridgeCancelToken: unique symbol;
+}
+
+/** One trainable table as the BPR kernel reads it. */
+export interface NativeTrainParam {
+  w: Float32Array;
+  dim: number;
+  /** Optimizer state: adagrad rows×dim, row-wise adagrad rows, sgd null. */
+  state: Float32Array | null;
+  /** Per-row frozen flags (1 = frozen) or null. */
+  frozen: Uint8Array | null;
+  /** Learning-rate multiplier; 0 freezes the whole table. */
+  lrMult: number;
+}
+
+export interface BprChunkSpec {
+  /** 0 sgd, 1 adagrad, 2 row-wise adagrad. */
+  optimizer: number;
+  user: NativeTrainParam;
+  item: NativeTrainParam;
+  bias: NativeTrainParam | null;
+  users: Int32Array;
+  items: Int32Array;
+  posOffsets: Int32Array | null;
+  posIndices: Int32Array | null;
+  schedule: Int32Array;
+  begin: number;
+  end: number;
+  lr: number;
+  l2: number;
+  eps: number;
+  seed: number;
+  epoch: number;
+  chunk: number;
+  threads: number;
+  maxRejections: number;
+  cancel: CancelToken | null;
+}
+
+export interface BprChunkResult {
+  /** Sum of -ln σ(x) over processed samples. */
+  loss: number;
+  samples: number;
+  /** Samples skipped because an index was out of range (data changed under training). */
+  invalid: number;
+  diverged: boolean;
+  cancelled: boolean;
+}
+
+const EXPECTED_ABI = 2;
 
 function load(): NativeBinding {
   const root = path.resolve(__dirname, '..');

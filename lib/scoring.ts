@@ -4,10 +4,10 @@
  */
 import { AbortError, fromNative } from './errors';
 import { resolveThreads } from './config';
-import { resolveIndexList, type IndexList } from './item-set';
+import { ItemSet, resolveIndexList, type IndexList } from './item-set';
 import { native } from './native';
 import { EmbeddingTable } from './table';
-import { expectFinite, expectFloat32Array, expectOptions, expectPositiveInteger, expectSignal, rangeError, toFloat32Array, typeError } from './validate';
+import { expectFinite, expectFloat32Array, expectOptions, expectPositiveInteger, expectSignal, lengthError, rangeError, toFloat32Array, typeError } from './validate';
 import { types } from 'node:util';
 
 export interface ScoreOptions {
@@ -104,7 +104,7 @@ export function scoreItems(table: EmbeddingTable, query: Float32Array | Readonly
   let out: Float32Array;
   if (o.out !== undefined) {
     out = expectFloat32Array('options.out', o.out);
-    if (out.length < n) throw rangeError('options.out', `Float32Array of length at least ${n}`, out);
+    if (out.length < n) throw lengthError('options.out', `Float32Array of length at least ${n}`, out);
   } else {
     out = new Float32Array(n);
   }
@@ -148,7 +148,7 @@ function batchExclusions(
 ): { offsets: Int32Array; indices: Int32Array } | null {
   if (value === undefined || value === null) return null;
   if (Array.isArray(value)) {
-    if (value.length !== nq) throw rangeError('options.exclude', `an array with one entry per query (${nq})`, value);
+    if (value.length !== nq) throw lengthError('options.exclude', `an array with one entry per query (${nq})`, value);
     const lists: (Int32Array | null)[] = new Array(nq);
     let total = 0;
     for (let i = 0; i < nq; i++) {
@@ -170,7 +170,7 @@ function batchExclusions(
   if (typeof value !== 'object') throw typeError('options.exclude', 'array of index lists or { offsets, indices }', value);
   const { offsets, indices } = value as { offsets: unknown; indices: unknown };
   if (!types.isInt32Array(offsets)) throw typeError('options.exclude.offsets', 'Int32Array', offsets);
-  if (offsets.length !== nq + 1) throw rangeError('options.exclude.offsets', `Int32Array of length ${nq + 1} (queries + 1)`, offsets);
+  if (offsets.length !== nq + 1) throw lengthError('options.exclude.offsets', `Int32Array of length ${nq + 1} (queries + 1)`, offsets);
   const checked = resolveIndexList('options.exclude.indices', indices, rows);
   if (offsets[0] !== 0 || offsets[nq] !== checked.length) {
     throw rangeError('options.exclude.offsets', `offsets starting at 0 and ending at ${checked.length}`, offsets);
@@ -199,7 +199,7 @@ export async function topKBatch(
     for (let i = 0; i < queries.length; i++) q.set(toFloat32Array(`queries[${i}]`, Array.from(queries[i] ?? []), t.dim), i * t.dim);
   } else {
     q = toFloat32Array('queries', queries);
-    if (q.length % t.dim !== 0) throw rangeError('queries', `a length that is a multiple of dim (${t.dim})`, q);
+    if (q.length % t.dim !== 0) throw lengthError('queries', `a length that is a multiple of dim (${t.dim})`, q);
   }
   expectFinite('queries', q);
   const nq = q.length / t.dim;
@@ -211,28 +211,24 @@ export async function topKBatch(
   const allow = optionalList('options.allow', o.allow, t.rows);
   const threads = resolveThreads('options.threads', o.threads);
   // Result rows are min(k, candidates) wide, so a huge k never allocates more than the table holds.
-  const stride = Math.min(k, allow ? allow.length : t.rows);
+  const candidates = allow ? (o.allow instanceof ItemSet ? allow.length : new Set(allow).size) : t.rows;
+  const stride = Math.min(k, candidates);
   const slots = nq * stride;
   if (slots > 2 ** 31 - 1) throw rangeError('k', `at most ${Math.floor((2 ** 31 - 1) / Math.max(nq, 1))} for ${nq} queries`, k);
   if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
   if (stride === 0 || nq === 0) return new TopKBatchResult(stride, new Int32Array(0), new Float32Array(0), new Int32Array(nq));
 
-  const indices = new Int32Array(slots);
-  const scores = new Float32Array(slots);
-  const counts = new Int32Array(nq);
-  const cancel = new Int32Array(1);
-  const onAbort = () => {
-    cancel[0] = 1;
-  };
+  const token = signal ? native.createCancelToken() : null;
+  const onAbort = () => native.cancel(token!);
   signal?.addEventListener('abort', onAbort, { once: true });
-  let finished: boolean;
+  let result: Awaited<ReturnType<typeof native.topKBatch>>;
   try {
-    finished = await native.topKBatch(t.data, t.dim, q, stride, excl?.offsets ?? null, excl?.indices ?? null, block, allow, threads, indices, scores, counts, cancel);
+    result = await native.topKBatch(t.data, t.dim, q, stride, excl?.offsets ?? null, excl?.indices ?? null, block, allow, threads, token);
   } catch (err) {
     throw fromNative(err);
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
-  if (!finished) throw new AbortError(undefined, { cause: signal?.reason });
-  return new TopKBatchResult(stride, indices, scores, counts);
+  if (!result.completed) throw new AbortError(undefined, { cause: signal?.reason });
+  return new TopKBatchResult(stride, result.indices, result.scores, result.counts);
 }

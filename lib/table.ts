@@ -7,7 +7,7 @@ import { types } from 'node:util';
 import { DetachedBufferError } from './errors';
 import { native } from './native';
 import { normalGenerator } from './random';
-import { expectBoolean, expectFloat32Array, expectInteger, expectOptions, expectPositiveInteger, rangeError, typeError } from './validate';
+import { expectBoolean, expectFloat32Array, expectInteger, expectOptions, expectPositiveInteger, lengthError, rangeError, typeError } from './validate';
 
 /** Largest dim accepted (the addon's limit). */
 export const MAX_DIM = 1 << 20;
@@ -62,7 +62,11 @@ export class EmbeddingTable {
     expectFloat32Array('data', data);
     expectPositiveInteger('dim', dim, MAX_DIM);
     if (data.length % dim !== 0) {
-      throw rangeError('data', `a length that is a multiple of dim (${dim})`, data);
+      throw lengthError('data', `a length that is a multiple of dim (${dim})`, data);
+    }
+    // Async calls read the table in place; a resizable ArrayBuffer could shrink under them.
+    if ((data.buffer as { resizable?: boolean }).resizable === true && !types.isSharedArrayBuffer(data.buffer)) {
+      throw rangeError('data', 'a Float32Array on a fixed-length ArrayBuffer or a SharedArrayBuffer (not a resizable ArrayBuffer)', data);
     }
     if (data.length / dim > MAX_ROWS) throw rangeError('data', `at most ${MAX_ROWS} rows`, data);
     this.data = data;

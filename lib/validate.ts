@@ -40,6 +40,11 @@ export function rangeError(argument: string, expected: string, value: unknown): 
   return new ArgumentRangeError(`Expected ${expected} for ${argument} but received ${describe(value)}`, argument);
 }
 
+/** A wrong length (code ERR_INVALID_ARG_VALUE): right type, wrong size. */
+export function lengthError(argument: string, expected: string, value: unknown): ArgumentRangeError {
+  return new ArgumentRangeError(`Expected ${expected} for ${argument} but received ${describe(value)}`, argument, 'ERR_INVALID_ARG_VALUE');
+}
+
 export function expectInteger(argument: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number') throw typeError(argument, `integer in [${min}, ${max}]`, value);
   if (!Number.isInteger(value) || value < min || value > max) {

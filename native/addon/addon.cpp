@@ -64,8 +64,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pool", Napi::Function::New(env, Pool, "pool"));
   exports.Set("capabilities", Napi::Function::New(env, Capabilities, "capabilities"));
   exports.Set("setIsa", Napi::Function::New(env, SetIsa, "setIsa"));
+  exports.Set("createCancelToken", Napi::Function::New(env, CreateCancelToken, "createCancelToken"));
+  exports.Set("cancel", Napi::Function::New(env, Cancel, "cancel"));
+  exports.Set("shuffleSchedule", Napi::Function::New(env, ShuffleSchedule, "shuffleSchedule"));
+  exports.Set("bprChunk", Napi::Function::New(env, BprChunk, "bprChunk"));
   exports.Set("byteAlignment", Napi::Function::New(env, ByteAlignment, "byteAlignment"));
-  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  exports.Set("abiVersion", Napi::Number::New(env, 2));
   return exports;
 }
 

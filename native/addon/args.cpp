@@ -1,6 +1,7 @@
 #include "args.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace rbnapi {
 
@@ -12,13 +13,11 @@ namespace {
 }
 
 template <class T>
-View<T> typed_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool optional, napi_typedarray_type type,
-                  const char* type_name) {
+View<T> typed_value(Napi::Env env, Napi::Value val, const char* name, bool optional, napi_typedarray_type type,
+                    const char* type_name) {
   View<T> v;
-  const Napi::Value val = info[i];
   if (optional && (val.IsNull() || val.IsUndefined())) return v;
-  if (!val.IsTypedArray() || val.As<Napi::TypedArray>().TypedArrayType() != type)
-    throw_type(info.Env(), name, type_name);
+  if (!val.IsTypedArray() || val.As<Napi::TypedArray>().TypedArrayType() != type) throw_type(env, name, type_name);
   // The C API reports the element pointer for ArrayBuffer and SharedArrayBuffer backings alike
   // (node-addon-api's ArrayBuffer wrapper rejects a SharedArrayBuffer).
   napi_typedarray_type got_type;
@@ -26,12 +25,12 @@ View<T> typed_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bo
   void* data = nullptr;
   napi_value buffer = nullptr;
   size_t byte_offset = 0;
-  if (napi_get_typedarray_info(info.Env(), val, &got_type, &length, &data, &buffer, &byte_offset) != napi_ok)
-    throw_type(info.Env(), name, type_name);
+  if (napi_get_typedarray_info(env, val, &got_type, &length, &data, &buffer, &byte_offset) != napi_ok)
+    throw_type(env, name, type_name);
   bool detached = false;
   // Fails (not napi_ok) for a SharedArrayBuffer, which cannot be detached.
-  if (napi_is_detached_arraybuffer(info.Env(), buffer, &detached) == napi_ok && detached)
-    throw_state(info.Env(), "ERR_DETACHED_BUFFER", std::string("The buffer behind ") + name + " is detached");
+  if (napi_is_detached_arraybuffer(env, buffer, &detached) == napi_ok && detached)
+    throw_state(env, "ERR_DETACHED_BUFFER", std::string("The buffer behind ") + name + " is detached");
   v.data = length ? static_cast<T*>(data) : nullptr;
   v.length = length;
   v.value = val;
@@ -49,24 +48,67 @@ void throw_range(Napi::Env env, const std::string& message) {
   throw_with_code(Napi::RangeError::New(env, message), "ERR_OUT_OF_RANGE");
 }
 
+void throw_length(Napi::Env env, const std::string& message) {
+  throw_with_code(Napi::RangeError::New(env, message), "ERR_INVALID_ARG_VALUE");
+}
+
+namespace {
+const napi_type_tag kCancelTag = {0x7265636272696467ull, 0x63616e63656c0001ull};  // "recbridg" "cancel"
+}
+
+Napi::Value make_cancel_token(Napi::Env env) {
+  auto* flag = new CancelFlag(std::make_shared<std::atomic<int>>(0));
+  Napi::External<CancelFlag> ext = Napi::External<CancelFlag>::New(env, flag, [](Napi::Env, CancelFlag* f) { delete f; });
+  if (napi_type_tag_object(env, ext, &kCancelTag) != napi_ok) throw_state(env, "ERR_NATIVE", "could not tag a cancel token");
+  return ext;
+}
+
+CancelFlag cancel_token_value(Napi::Env env, Napi::Value v, const char* name) {
+  if (v.IsNull() || v.IsUndefined()) return nullptr;
+  bool ok = false;
+  if (!v.IsExternal() || napi_check_object_type_tag(env, v, &kCancelTag, &ok) != napi_ok || !ok)
+    throw_type(env, name, "cancel token (from createCancelToken)");
+  return *v.As<Napi::External<CancelFlag>>().Data();
+}
+
 void throw_state(Napi::Env env, const std::string& code, const std::string& message) {
   throw_with_code(Napi::Error::New(env, message), code);
 }
 
 View<float> f32_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool optional) {
-  return typed_arg<float>(info, i, name, optional, napi_float32_array, "Float32Array");
+  return f32_value(info.Env(), info[i], name, optional);
 }
 
 View<int32_t> i32_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool optional) {
-  return typed_arg<int32_t>(info, i, name, optional, napi_int32_array, "Int32Array");
+  return i32_value(info.Env(), info[i], name, optional);
+}
+
+View<float> f32_value(Napi::Env env, Napi::Value v, const char* name, bool optional) {
+  return typed_value<float>(env, v, name, optional, napi_float32_array, "Float32Array");
+}
+
+View<int32_t> i32_value(Napi::Env env, Napi::Value v, const char* name, bool optional) {
+  return typed_value<int32_t>(env, v, name, optional, napi_int32_array, "Int32Array");
+}
+
+View<uint8_t> u8_value(Napi::Env env, Napi::Value v, const char* name, bool optional) {
+  return typed_value<uint8_t>(env, v, name, optional, napi_uint8_array, "Uint8Array");
+}
+
+double number_value(Napi::Env env, Napi::Value v, const char* name, double min, double max) {
+  if (!v.IsNumber()) throw_type(env, name, "number");
+  const double x = v.As<Napi::Number>().DoubleValue();
+  if (!(x >= min && x <= max))
+    throw_range(env, std::string("Expected number in [") + std::to_string(min) + ", " + std::to_string(max) + "] for " + name);
+  return x;
 }
 
 int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max) {
   const Napi::Value val = info[i];
   if (!val.IsNumber()) throw_type(info.Env(), name, "integer");
   const double x = val.As<Napi::Number>().DoubleValue();
-  if (!(x == static_cast<double>(static_cast<int64_t>(x))) || x < static_cast<double>(min) ||
-      x > static_cast<double>(max))
+  // Range first: converting NaN or an out-of-range double to an integer is undefined behaviour.
+  if (!(x >= static_cast<double>(min) && x <= static_cast<double>(max)) || std::floor(x) != x)
     throw_range(info.Env(), std::string("Expected integer in [") + std::to_string(min) + ", " + std::to_string(max) +
                                 "] for " + name);
   return static_cast<int64_t>(x);

@@ -4,7 +4,9 @@
 #pragma once
 #include <napi.h>
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,8 @@ namespace rbnapi {
 
 [[noreturn]] void throw_type(Napi::Env env, const std::string& arg, const std::string& expected);
 [[noreturn]] void throw_range(Napi::Env env, const std::string& message);
+// A RangeError for a wrong length (code ERR_INVALID_ARG_VALUE, as in lib/).
+[[noreturn]] void throw_length(Napi::Env env, const std::string& message);
 [[noreturn]] void throw_state(Napi::Env env, const std::string& code, const std::string& message);
 
 // A typed array argument: pointer and element count (pointer may be null when the count is 0).
@@ -25,6 +29,11 @@ struct View {
 
 View<float> f32_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool optional = false);
 View<int32_t> i32_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool optional = false);
+// The same for any value (object properties), plus Uint8Array flags and bounded numbers.
+View<float> f32_value(Napi::Env env, Napi::Value v, const char* name, bool optional = false);
+View<int32_t> i32_value(Napi::Env env, Napi::Value v, const char* name, bool optional = false);
+View<uint8_t> u8_value(Napi::Env env, Napi::Value v, const char* name, bool optional = false);
+double number_value(Napi::Env env, Napi::Value v, const char* name, double min, double max);
 // An integer in [min, max].
 int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max);
 
@@ -44,6 +53,13 @@ struct IndexList {
   IndexList& operator=(const IndexList&) = delete;
 };
 IndexList sorted_indices(Napi::Env env, const View<int32_t>& v, size_t bound, const char* name, bool copy = false);
+
+// Cancellation tokens: an External (type-tagged, so no other object passes for one) owning an atomic
+// flag that async work shares; JS sets it through cancel(token).
+using CancelFlag = std::shared_ptr<std::atomic<int>>;
+Napi::Value make_cancel_token(Napi::Env env);
+// The token's flag; a null pointer when the argument is null/undefined and optional.
+CancelFlag cancel_token_value(Napi::Env env, Napi::Value v, const char* name);
 
 // Throws a RangeError naming name[j] for the first entry outside [0, bound).
 void check_indices(Napi::Env env, const std::vector<int32_t>& idx, size_t bound, const char* name);

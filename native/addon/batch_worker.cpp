@@ -1,6 +1,8 @@
 // topKBatch: blocked exact top-K for many queries, off the event loop. The constructor (JS thread)
-// checks and copies everything small, pins every JS buffer it will touch, and the worker's Execute
-// runs only the kernel (no Node-API); the promise settles in OnOK/OnError.
+// copies everything small (queries, exclusions, block and allow lists) and checks the copies, so no
+// other thread can change them after the check and no detach can free them mid-run; results are
+// computed into native buffers and handed to JS in OnOK. Only the table is read in place (it is
+// pinned; lib/ documents that it must not be detached or resized during the call).
 #include <algorithm>
 
 #include "../kernels/scoring.h"
@@ -17,24 +19,22 @@ class BatchWorker : public Napi::AsyncWorker {
     Napi::Env env = info.Env();
     View<float> tv;
     table_ = table_arg(info, 0, &tv);
-    pin(tv.value);
+    table_pin_ = Napi::Persistent(tv.value.As<Napi::Object>());
     const View<float> q = f32_arg(info, 2, "queries");
     if (q.length % table_.dim != 0)
-      throw_range(env, "Expected queries length to be a multiple of dim (" + std::to_string(table_.dim) +
-                           ") but it is " + std::to_string(q.length));
-    queries_ = q.data;
+      throw_length(env, "Expected queries length to be a multiple of dim (" + std::to_string(table_.dim) + ") but it is " +
+                            std::to_string(q.length));
+    queries_.assign(q.data, q.data + q.length);
     nq_ = q.length / table_.dim;
-    pin(q.value);
     opt_.k = static_cast<size_t>(int_arg(info, 3, "k", 1, INT32_MAX));
+    if (nq_ && opt_.k > static_cast<size_t>(INT32_MAX) / nq_) throw_range(env, "Expected nq * k below 2^31 for k");
 
     const View<int32_t> off = i32_arg(info, 4, "excludeOffsets", true);
     const View<int32_t> ids = i32_arg(info, 5, "excludeIndices", true);
     if (off.present != ids.present) throw_type(env, "excludeOffsets and excludeIndices", "both or neither");
     if (off.present) copy_exclusions(env, off, ids);
 
-    const View<int32_t> block_v = i32_arg(info, 6, "block", true);
-    block_ = sorted_indices(env, block_v, table_.rows, "block");
-    if (block_v.present) pin(block_v.value);
+    block_ = sorted_indices(env, i32_arg(info, 6, "block", true), table_.rows, "block", true);
     opt_.block = block_.data;
     opt_.block_len = block_.size;
     const View<int32_t> allow_v = i32_arg(info, 7, "allow", true);
@@ -45,95 +45,105 @@ class BatchWorker : public Napi::AsyncWorker {
       opt_.allow_len = allow_.size;
     }
     opt_.threads = static_cast<size_t>(int_arg(info, 8, "threads", 1, kMaxThreads));
-
-    const View<int32_t> oi = i32_arg(info, 9, "outIndices");
-    const View<float> os = f32_arg(info, 10, "outScores");
-    const View<int32_t> oc = i32_arg(info, 11, "outCounts");
-    expect_min_length(env, oi.length, nq_ * opt_.k, "outIndices");
-    expect_min_length(env, os.length, nq_ * opt_.k, "outScores");
-    expect_min_length(env, oc.length, nq_, "outCounts");
-    out_idx_ = oi.data;
-    out_scores_ = os.data;
-    out_counts_ = oc.data;
-    pin(oi.value);
-    pin(os.value);
-    pin(oc.value);
-    const View<int32_t> cancel = i32_arg(info, 12, "cancel", true);
-    if (cancel.present) {
-      expect_min_length(env, cancel.length, 1, "cancel");
-      cancel_ = cancel.data;
-      pin(cancel.value);
-    }
+    cancel_ = cancel_token_value(env, info[9], "cancel");
   }
 
   void Execute() override {
     try {
       for (size_t q = 0; q + 1 < excl_off_.size(); ++q)
         std::sort(excl_idx_.begin() + excl_off_[q], excl_idx_.begin() + excl_off_[q + 1]);
-      completed_ = rb::topk_batch(table_, queries_, nq_, opt_, excl_off_.empty() ? nullptr : excl_off_.data(),
-                                  excl_idx_.data(), cancel_, out_idx_, out_scores_, out_counts_);
+      out_idx_.resize(nq_ * opt_.k);
+      out_scores_.resize(nq_ * opt_.k);
+      out_counts_.resize(nq_);
+      completed_ = rb::topk_batch(table_, queries_.data(), nq_, opt_, excl_off_.empty() ? nullptr : excl_off_.data(),
+                                  excl_idx_.data(), cancel_.get(), out_idx_.data(), out_scores_.data(), out_counts_.data());
     } catch (const std::bad_alloc&) {
+      code_ = "ERR_OUT_OF_MEMORY";
       SetError("recbridge: out of memory in topKBatch");
     } catch (const std::exception& e) {
       SetError(std::string("recbridge: native failure in topKBatch: ") + e.what());
     }
   }
 
-  void OnOK() override { deferred_.Resolve(Napi::Boolean::New(Env(), completed_)); }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("completed", Napi::Boolean::New(env, completed_));
+    auto idx = Napi::Int32Array::New(env, out_idx_.size());
+    auto scores = Napi::Float32Array::New(env, out_scores_.size());
+    auto counts = Napi::Int32Array::New(env, out_counts_.size());
+    std::copy(out_idx_.begin(), out_idx_.end(), idx.Data());
+    std::copy(out_scores_.begin(), out_scores_.end(), scores.Data());
+    std::copy(out_counts_.begin(), out_counts_.end(), counts.Data());
+    o.Set("indices", idx);
+    o.Set("scores", scores);
+    o.Set("counts", counts);
+    deferred_.Resolve(o);
+  }
+
   void OnError(const Napi::Error& e) override {
-    e.Value().Set("code", Napi::String::New(Env(), "ERR_NATIVE"));
+    e.Value().Set("code", Napi::String::New(Env(), code_));
     deferred_.Reject(e.Value());
   }
 
  private:
-  void pin(Napi::Value v) { pins_.push_back(Napi::Persistent(v.As<Napi::Object>())); }
-
-  // Copies the CSR exclusions after checking offsets and ranges; segments are sorted in Execute.
-  // Duplicates inside a segment are harmless (binary search only asks membership).
+  // Copies the CSR exclusions first and checks the copies (a shared buffer could change between a
+  // check and a copy). Duplicates inside a segment are harmless: binary search only asks membership.
   void copy_exclusions(Napi::Env env, const View<int32_t>& off, const View<int32_t>& ids) {
-    expect_length(env, off.length, nq_ + 1, "excludeOffsets");
-    if (off.data[0] != 0 || static_cast<size_t>(off.data[nq_]) != ids.length)
-      throw_range(env, "Expected excludeOffsets to start at 0 and end at excludeIndices.length (" +
-                           std::to_string(ids.length) + ")");
-    for (size_t q = 0; q < nq_; ++q)
-      if (off.data[q + 1] < off.data[q])
-        throw_range(env, "Expected non-decreasing excludeOffsets but excludeOffsets[" + std::to_string(q + 1) +
-                             "] < excludeOffsets[" + std::to_string(q) + "]");
-    for (size_t j = 0; j < ids.length; ++j)
-      if (ids.data[j] < 0 || static_cast<size_t>(ids.data[j]) >= table_.rows)
-        throw_range(env, "Expected indices in [0, " + std::to_string(table_.rows) +
-                             ") for excludeIndices but excludeIndices[" + std::to_string(j) + "] is " +
-                             std::to_string(ids.data[j]));
     excl_off_.assign(off.data, off.data + off.length);
     excl_idx_.assign(ids.data, ids.data + ids.length);
+    expect_length(env, excl_off_.size(), nq_ + 1, "excludeOffsets");
+    if (excl_off_[0] != 0 || static_cast<size_t>(excl_off_[nq_]) != excl_idx_.size())
+      throw_range(env, "Expected excludeOffsets to start at 0 and end at excludeIndices.length (" +
+                           std::to_string(excl_idx_.size()) + ")");
+    for (size_t q = 0; q < nq_; ++q)
+      if (excl_off_[q + 1] < excl_off_[q])
+        throw_range(env, "Expected non-decreasing excludeOffsets but excludeOffsets[" + std::to_string(q + 1) +
+                             "] < excludeOffsets[" + std::to_string(q) + "]");
+    check_indices(env, excl_idx_, table_.rows, "excludeIndices");
   }
 
   Napi::Promise::Deferred deferred_;
-  std::vector<Napi::ObjectReference> pins_;
+  Napi::ObjectReference table_pin_;
   rb::ItemTable table_{};
-  const float* queries_ = nullptr;
+  std::vector<float> queries_;
   size_t nq_ = 0;
   rb::TopKOptions opt_;
   std::vector<int32_t> excl_off_, excl_idx_;
-  IndexList block_, allow_;  // may point into pinned JS arrays
-  int32_t* out_idx_ = nullptr;
-  float* out_scores_ = nullptr;
-  int32_t* out_counts_ = nullptr;
-  const volatile int32_t* cancel_ = nullptr;
+  IndexList block_, allow_;
+  CancelFlag cancel_;
+  std::vector<int32_t> out_idx_, out_counts_;
+  std::vector<float> out_scores_;
   bool completed_ = false;
+  const char* code_ = "ERR_NATIVE";
 };
 
 }  // namespace
 
 // topKBatch(table, dim, queries, k, excludeOffsets | null, excludeIndices | null, block | null,
-//           allow | null, threads, outIndices, outScores, outCounts, cancel | null) -> Promise<boolean>
-// Resolves true when finished, false when cancel[0] was set before the end.
+//           allow | null, threads, cancelToken | null)
+//   -> Promise<{ completed, indices: Int32Array(nq*k), scores: Float32Array(nq*k), counts: Int32Array(nq) }>
+// completed is false when the token was cancelled before the end.
 Napi::Value TopKBatch(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     auto deferred = Napi::Promise::Deferred::New(info.Env());
     auto* worker = new BatchWorker(info, deferred);  // throws (and is not queued) on bad arguments
     worker->Queue();
     return deferred.Promise();
+  });
+}
+
+Napi::Value CreateCancelToken(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value { return make_cancel_token(info.Env()); });
+}
+
+// cancel(token): work holding the token stops at its next check.
+Napi::Value Cancel(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    CancelFlag flag = cancel_token_value(info.Env(), info[0], "token");
+    if (!flag) throw_type(info.Env(), "token", "cancel token (from createCancelToken)");
+    flag->store(1, std::memory_order_relaxed);
+    return info.Env().Undefined();
   });
 }
 

@@ -11,5 +11,9 @@ Napi::Value Gather(const Napi::CallbackInfo& info);
 Napi::Value Pool(const Napi::CallbackInfo& info);
 Napi::Value Capabilities(const Napi::CallbackInfo& info);
 Napi::Value SetIsa(const Napi::CallbackInfo& info);
+Napi::Value ShuffleSchedule(const Napi::CallbackInfo& info);
+Napi::Value BprChunk(const Napi::CallbackInfo& info);
+Napi::Value CreateCancelToken(const Napi::CallbackInfo& info);
+Napi::Value Cancel(const Napi::CallbackInfo& info);
 
 }  // namespace rbnapi

@@ -12,7 +12,7 @@ inline rb::ItemTable table_arg(const Napi::CallbackInfo& info, size_t i, View<fl
   const View<float> t = f32_arg(info, i, "table");
   const int64_t dim = int_arg(info, i + 1, "dim", 1, kMaxDim);
   if (t.length % static_cast<size_t>(dim) != 0)
-    throw_range(info.Env(), "Expected table length to be a multiple of dim (" + std::to_string(dim) + ") but it is " +
+    throw_length(info.Env(), "Expected table length to be a multiple of dim (" + std::to_string(dim) + ") but it is " +
                                 std::to_string(t.length));
   if (t.length / static_cast<size_t>(dim) > static_cast<size_t>(INT32_MAX))
     throw_range(info.Env(), "Expected at most 2^31-1 rows in table");
@@ -22,13 +22,13 @@ inline rb::ItemTable table_arg(const Napi::CallbackInfo& info, size_t i, View<fl
 
 inline void expect_length(Napi::Env env, size_t got, size_t want, const char* name) {
   if (got != want)
-    throw_range(env, std::string("Expected ") + name + " of length " + std::to_string(want) + " but it has " +
+    throw_length(env, std::string("Expected ") + name + " of length " + std::to_string(want) + " but it has " +
                          std::to_string(got));
 }
 
 inline void expect_min_length(Napi::Env env, size_t got, size_t want, const char* name) {
   if (got < want)
-    throw_range(env, std::string("Expected ") + name + " of length at least " + std::to_string(want) + " but it has " +
+    throw_length(env, std::string("Expected ") + name + " of length at least " + std::to_string(want) + " but it has " +
                          std::to_string(got));
 }
 

@@ -167,13 +167,45 @@ void scale_avx2(float a, float* y, size_t d) {
   for (; k < d; ++k) y[k] *= a;
 }
 
+float dot_diff_avx2(const float* u, const float* vi, const float* vj, size_t d) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  size_t k = 0;
+  for (; k + 16 <= d; k += 16) {
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(u + k), _mm256_sub_ps(_mm256_loadu_ps(vi + k), _mm256_loadu_ps(vj + k)), a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(u + k + 8), _mm256_sub_ps(_mm256_loadu_ps(vi + k + 8), _mm256_loadu_ps(vj + k + 8)), a1);
+  }
+  for (; k < d; k += 8) {
+    const __m256i m = d - k >= 8 ? _mm256_set1_epi32(-1) : tail_mask8(d - k);
+    a0 = _mm256_fmadd_ps(_mm256_maskload_ps(u + k, m), _mm256_sub_ps(_mm256_maskload_ps(vi + k, m), _mm256_maskload_ps(vj + k, m)), a0);
+  }
+  const __m256 s = _mm256_add_ps(a0, a1);
+  const __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+  const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+
+#include "train_steps.inc"
+
 }  // namespace
 
 const KernelTable& kernels_avx2() {
-  static const KernelTable table = {
-      "avx2",          kQueryBlock,          score_rows_avx2, score_indexed_avx2, score_tile_avx2,
-      candidates_avx2, tile_candidates_avx2, axpy_avx2,       scale_avx2,
-  };
+  static const KernelTable table = [] {
+    KernelTable t{};
+    t.name = "avx2";
+    t.query_block = kQueryBlock;
+    t.score_rows = score_rows_avx2;
+    t.score_indexed = score_indexed_avx2;
+    t.score_tile = score_tile_avx2;
+    t.candidates = candidates_avx2;
+    t.tile_candidates = tile_candidates_avx2;
+    t.axpy = axpy_avx2;
+    t.scale = scale_avx2;
+    t.dot_diff = dot_diff_avx2;
+    t.sgd_triple = sgd_triple_impl;
+    t.adagrad_triple = adagrad_triple_impl;
+    t.rowwise_adagrad_triple = rowwise_adagrad_triple_impl;
+    return t;
+  }();
   return table;
 }
 

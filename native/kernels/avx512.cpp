@@ -234,13 +234,43 @@ void scale_avx512(float a, float* y, size_t d) {
   }
 }
 
+float dot_diff_avx512(const float* u, const float* vi, const float* vj, size_t d) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+  size_t k = 0;
+  for (; k + 32 <= d; k += 32) {
+    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(u + k), _mm512_sub_ps(_mm512_loadu_ps(vi + k), _mm512_loadu_ps(vj + k)), a0);
+    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(u + k + 16), _mm512_sub_ps(_mm512_loadu_ps(vi + k + 16), _mm512_loadu_ps(vj + k + 16)), a1);
+  }
+  for (; k < d; k += 16) {
+    const __mmask16 m = d - k >= 16 ? static_cast<__mmask16>(0xFFFF) : tail_mask16(d - k);
+    a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, u + k),
+                         _mm512_sub_ps(_mm512_maskz_loadu_ps(m, vi + k), _mm512_maskz_loadu_ps(m, vj + k)), a0);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+}
+
+#include "train_steps.inc"
+
 }  // namespace
 
 const KernelTable& kernels_avx512() {
-  static const KernelTable table = {
-      "avx512",          kQueryBlock,            score_rows_avx512, score_indexed_avx512, score_tile_avx512,
-      candidates_avx512, tile_candidates_avx512, axpy_avx512,       scale_avx512,
-  };
+  static const KernelTable table = [] {
+    KernelTable t{};
+    t.name = "avx512";
+    t.query_block = kQueryBlock;
+    t.score_rows = score_rows_avx512;
+    t.score_indexed = score_indexed_avx512;
+    t.score_tile = score_tile_avx512;
+    t.candidates = candidates_avx512;
+    t.tile_candidates = tile_candidates_avx512;
+    t.axpy = axpy_avx512;
+    t.scale = scale_avx512;
+    t.dot_diff = dot_diff_avx512;
+    t.sgd_triple = sgd_triple_impl;
+    t.adagrad_triple = adagrad_triple_impl;
+    t.rowwise_adagrad_triple = rowwise_adagrad_triple_impl;
+    return t;
+  }();
   return table;
 }
 

@@ -38,6 +38,18 @@ struct KernelTable {
   void (*axpy)(float a, const float* x, float* y, size_t d);
   // y[0..d) *= a
   void (*scale)(float a, float* y, size_t d);
+
+  // Training (see train_steps.inc for the update rules and their numerics).
+  // <u, vi - vj>
+  float (*dot_diff)(const float* u, const float* vi, const float* vj, size_t d);
+  // One BPR step on a (user, positive, negative) triple with coefficient g = σ(-x); lr 0 skips a row.
+  void (*sgd_triple)(float* u, float* vi, float* vj, size_t d, float g, float lr_u, float lr_i, float lr_j, float l2);
+  // The same with per-element Adagrad accumulators au/ai/aj (d floats each).
+  void (*adagrad_triple)(float* u, float* vi, float* vj, float* au, float* ai, float* aj, size_t d, float g,
+                         float lr_u, float lr_i, float lr_j, float l2, float eps);
+  // The same with one accumulator per row (au/ai/aj point at one float each).
+  void (*rowwise_adagrad_triple)(float* u, float* vi, float* vj, float* au, float* ai, float* aj, size_t d, float g,
+                                 float lr_u, float lr_i, float lr_j, float l2, float eps);
 };
 
 const KernelTable& kernels_scalar();

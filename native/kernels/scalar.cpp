@@ -65,13 +65,41 @@ void scale_scalar(float a, float* y, size_t d) {
   for (size_t k = 0; k < d; ++k) y[k] *= a;
 }
 
+float dot_diff_scalar(const float* u, const float* vi, const float* vj, size_t d) {
+  float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
+  size_t k = 0;
+  for (; k + 4 <= d; k += 4) {
+    s0 += u[k] * (vi[k] - vj[k]);
+    s1 += u[k + 1] * (vi[k + 1] - vj[k + 1]);
+    s2 += u[k + 2] * (vi[k + 2] - vj[k + 2]);
+    s3 += u[k + 3] * (vi[k + 3] - vj[k + 3]);
+  }
+  for (; k < d; ++k) s0 += u[k] * (vi[k] - vj[k]);
+  return (s0 + s1) + (s2 + s3);
+}
+
+#include "train_steps.inc"
+
 }  // namespace
 
 const KernelTable& kernels_scalar() {
-  static const KernelTable table = {
-      "scalar",         kQueryBlock,          score_rows_scalar, score_indexed_scalar, score_tile_scalar,
-      candidates_scalar, tile_candidates_scalar, axpy_scalar,    scale_scalar,
-  };
+  static const KernelTable table = [] {
+    KernelTable t{};
+    t.name = "scalar";
+    t.query_block = kQueryBlock;
+    t.score_rows = score_rows_scalar;
+    t.score_indexed = score_indexed_scalar;
+    t.score_tile = score_tile_scalar;
+    t.candidates = candidates_scalar;
+    t.tile_candidates = tile_candidates_scalar;
+    t.axpy = axpy_scalar;
+    t.scale = scale_scalar;
+    t.dot_diff = dot_diff_scalar;
+    t.sgd_triple = sgd_triple_impl;
+    t.adagrad_triple = adagrad_triple_impl;
+    t.rowwise_adagrad_triple = rowwise_adagrad_triple_impl;
+    return t;
+  }();
   return table;
 }
 

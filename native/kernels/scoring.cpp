@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <limits>
 #include <memory>
+#include <new>
 #include <vector>
 
 #include "kernel_table.h"
@@ -29,8 +30,11 @@ struct AlignedFree {
 using AlignedFloats = std::unique_ptr<float[], AlignedFree>;
 
 AlignedFloats aligned_floats(size_t n) {
+  if (n > (SIZE_MAX - 64) / sizeof(float)) throw std::bad_alloc();
   const size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
-  return AlignedFloats(static_cast<float*>(std::aligned_alloc(64, bytes ? bytes : 64)));
+  float* p = static_cast<float*>(std::aligned_alloc(64, bytes ? bytes : 64));
+  if (!p) throw std::bad_alloc();
+  return AlignedFloats(p);
 }
 
 size_t split_parts(size_t rows, size_t dim, size_t threads) {
@@ -101,7 +105,7 @@ size_t topk_one(const ItemTable& t, const float* q, const TopKOptions& opt, cons
 }
 
 bool topk_batch(const ItemTable& t, const float* queries, size_t nq, const TopKOptions& opt,
-                const int32_t* excl_off, const int32_t* excl_idx, const volatile int32_t* cancel,
+                const int32_t* excl_off, const int32_t* excl_idx, const std::atomic<int>* cancel,
                 int32_t* out_idx, float* out_scores, int32_t* out_counts) {
   const KernelTable& kern = active_kernels();
   const size_t k = opt.k, dim = t.dim, qb = kern.query_block;
@@ -147,7 +151,7 @@ bool topk_batch(const ItemTable& t, const float* queries, size_t nq, const TopKO
       for (size_t c = 0; c < qb; ++c) qpack[kx * qb + c] = c < cnt ? queries[(q0 + c) * dim + kx] : 0.f;
 
     for (size_t ib = 0; ib < n; ib += kItemBlock) {
-      if (cancel && *cancel) {
+      if (cancel && cancel->load(std::memory_order_relaxed)) {
         cancelled.store(true, std::memory_order_relaxed);
         return;
       }
@@ -169,7 +173,7 @@ bool topk_batch(const ItemTable& t, const float* queries, size_t nq, const TopKO
       out_counts[q0 + c] =
           static_cast<int32_t>(heaps[c].drain_sorted(out_idx + (q0 + c) * k, out_scores + (q0 + c) * k));
   });
-  return !cancelled.load() && !(cancel && *cancel);
+  return !cancelled.load() && !(cancel && cancel->load(std::memory_order_relaxed));
 }
 
 }  // namespace rb

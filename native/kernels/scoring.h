@@ -3,6 +3,7 @@
 // all inputs are trusted (the binding checked them) and all outputs are caller-owned.
 #pragma once
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 
 #include "topk_heap.h"
@@ -36,9 +37,10 @@ size_t topk_one(const ItemTable& t, const float* q, const TopKOptions& opt, cons
 
 // nq queries (row-major, nq x dim). Query i's exclusions are excl_idx[excl_off[i] .. excl_off[i+1])
 // when excl_off is non-null. Results go to out_idx/out_scores rows of k (unused slots: -1 and NaN)
-// and out_counts[i]. Polls *cancel between blocks; returns false if it was set.
+// and out_counts[i]. Polls *cancel between blocks; returns false if it was set. May throw
+// std::bad_alloc.
 bool topk_batch(const ItemTable& t, const float* queries, size_t nq, const TopKOptions& opt,
-                const int32_t* excl_off, const int32_t* excl_idx, const volatile int32_t* cancel,
+                const int32_t* excl_off, const int32_t* excl_idx, const std::atomic<int>* cancel,
                 int32_t* out_idx, float* out_scores, int32_t* out_counts);
 
 }  // namespace rb

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -24,6 +25,8 @@ inline void cpu_relax() {
 
 struct Job {
   const std::function<void(size_t)>* fn;
+  std::mutex error_mu;
+  std::exception_ptr error;  // first exception thrown by a task; rethrown on the caller
   size_t ntasks;
   size_t max_helpers;
   std::atomic<size_t> next{0};
@@ -32,12 +35,18 @@ struct Job {
   std::atomic<size_t> active{0};   // workers still touching this Job
 };
 
-// Claims and runs tasks until none are left.
+// Claims and runs tasks until none are left. A throwing task is recorded (the first exception
+// wins) and still counts as done, so the join below never waits forever and never unwinds early.
 void drain(Job& job) {
   for (;;) {
     const size_t t = job.next.fetch_add(1, std::memory_order_relaxed);
     if (t >= job.ntasks) return;
-    (*job.fn)(t);
+    try {
+      (*job.fn)(t);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(job.error_mu);
+      if (!job.error) job.error = std::current_exception();
+    }
     job.done.fetch_add(1, std::memory_order_acq_rel);
   }
 }
@@ -151,14 +160,15 @@ size_t hardware_threads() {
 void parallel_for(size_t ntasks, size_t parallelism, const std::function<void(size_t)>& fn) {
   if (ntasks == 0) return;
   if (parallelism <= 1 || ntasks == 1) {
-    for (size_t t = 0; t < ntasks; ++t) fn(t);
+    for (size_t t = 0; t < ntasks; ++t) fn(t);  // on the caller: exceptions propagate directly
     return;
   }
   Job job;
   job.fn = &fn;
   job.ntasks = ntasks;
   job.max_helpers = std::min(parallelism, ntasks) - 1;
-  pool().submit_and_run(job);
+  pool().submit_and_run(job);  // returns only after every task ran and no helper touches job
+  if (job.error) std::rethrow_exception(job.error);
 }
 
 }  // namespace rb

@@ -9,7 +9,8 @@
 namespace rb {
 
 // Runs fn(task) for every task in [0, ntasks) on at most `parallelism` threads (the caller
-// included), and returns when all tasks are done. Tasks are claimed dynamically. fn must not throw.
+// included), and returns when all tasks are done. Tasks are claimed dynamically. If tasks throw, the
+// first exception is rethrown on the caller after every task has finished.
 void parallel_for(size_t ntasks, size_t parallelism, const std::function<void(size_t)>& fn);
 
 // Hardware threads available to this process (at least 1).

@@ -81,7 +81,7 @@ describe('scoreItems', () => {
     ['query of wrong length', () => scoreItems(table(), new Float32Array(3)), rangeErr('query of length 8', 'ERR_INVALID_ARG_VALUE')],
     ['query with NaN', () => scoreItems(table(), nanQuery()), rangeErr('for query[3]')],
     ['items out of range', () => scoreItems(table(), query(), { items: [0, 50] }), rangeErr('for options.items[1]')],
-    ['out is too short', () => scoreItems(table(), query(), { out: new Float32Array(10) }), rangeErr('for options.out')],
+    ['out is too short', () => scoreItems(table(), query(), { out: new Float32Array(10) }), rangeErr('for options.out', 'ERR_INVALID_ARG_VALUE')],
     ['out is a plain array', () => scoreItems(table(), query(), { out: [] as unknown as Float32Array }), typeErr('for options.out')],
   ];
   test.each(cases)('%s', (_label, fn, e) => expectError(fn, e));
@@ -90,11 +90,11 @@ describe('scoreItems', () => {
 describe('topKBatch', () => {
   const qs = () => randomFloats(4 * DIM, 3);
   const cases: [string, () => Promise<unknown>, Expectation][] = [
-    ['queries not a multiple of dim', () => topKBatch(table(), new Float32Array(DIM + 1), 3), rangeErr('for queries')],
+    ['queries not a multiple of dim', () => topKBatch(table(), new Float32Array(DIM + 1), 3), rangeErr('for queries', 'ERR_INVALID_ARG_VALUE')],
     ['queries with NaN', () => topKBatch(table(), Object.assign(qs(), { 9: NaN }), 3), rangeErr('for queries[9]')],
     ['queries is a number', () => topKBatch(table(), 7 as unknown as Float32Array, 3), typeErr('for queries')],
     ['k is 0', () => topKBatch(table(), qs(), 0), rangeErr('for k')],
-    ['exclude array has the wrong length', () => topKBatch(table(), qs(), 3, { exclude: [[1]] }), rangeErr('for options.exclude')],
+    ['exclude array has the wrong length', () => topKBatch(table(), qs(), 3, { exclude: [[1]] }), rangeErr('for options.exclude', 'ERR_INVALID_ARG_VALUE')],
     ['exclude entry out of range', () => topKBatch(table(), qs(), 3, { exclude: [null, [ROWS], null, null] }), rangeErr('for options.exclude[1][0]')],
     [
       'CSR offsets do not end at indices.length',
@@ -121,7 +121,8 @@ describe('topKBatch', () => {
 describe('gather and pool', () => {
   const cases: [string, () => unknown, Expectation][] = [
     ['gather index out of range', () => gather(table(), [0, ROWS]), rangeErr('for indices[1]')],
-    ['gather out too short', () => gather(table(), [0, 1], { out: new Float32Array(DIM) }), rangeErr('for options.out')],
+    ['gather out too short', () => gather(table(), [0, 1], { out: new Float32Array(DIM) }), rangeErr('for options.out', 'ERR_INVALID_ARG_VALUE')],
+    ['pool mode inherited from Object.prototype', () => pool(table(), [[0]], { mode: 'toString' as 'sum' }), rangeErr('for options.mode')],
     ['pool bag out of range', () => pool(table(), [[0], [ROWS]]), rangeErr('for bags[1][0]')],
     ['pool unknown mode', () => pool(table(), [[0]], { mode: 'max' as 'sum' }), rangeErr('for options.mode')],
     ['pool weighted without weights', () => pool(table(), [[0]], { mode: 'weighted-sum' }), typeErr('for options.weights')],
@@ -138,7 +139,12 @@ describe('EmbeddingTable and configure', () => {
   const cases: [string, () => unknown, Expectation][] = [
     ['data is a plain array', () => new EmbeddingTable([1, 2] as unknown as Float32Array, 2), typeErr('for data')],
     ['dim is 0', () => new EmbeddingTable(new Float32Array(4), 0), rangeErr('for dim')],
-    ['length not a multiple of dim', () => new EmbeddingTable(new Float32Array(5), 2), rangeErr('for data')],
+    ['length not a multiple of dim', () => new EmbeddingTable(new Float32Array(5), 2), rangeErr('for data', 'ERR_INVALID_ARG_VALUE')],
+    [
+      'data on a resizable ArrayBuffer',
+      () => new EmbeddingTable(new Float32Array(new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer)(32, { maxByteLength: 64 })), 2),
+      rangeErr('for data'),
+    ],
     ['create with negative rows', () => EmbeddingTable.create(-1, 4), rangeErr('for rows')],
     ['create with an unknown init', () => EmbeddingTable.create(2, 4, { init: 'ones' as 'zeros' }), rangeErr('for options.init')],
     ['create with shared = "yes"', () => EmbeddingTable.create(2, 4, { shared: 'yes' as unknown as boolean }), typeErr('for options.shared')],
@@ -150,6 +156,25 @@ describe('EmbeddingTable and configure', () => {
     ['ItemSet with a negative index', () => new ItemSet([3, -2]), rangeErr('for indices[1]')],
   ];
   test.each(cases)('%s', (_label, fn, e) => expectError(fn, e));
+});
+
+describe('inputs are copied before async work starts', () => {
+  test('changing or detaching queries, exclusions and the block list after the call does not affect the result', async () => {
+    const t = table();
+    const qs = randomFloats(2 * DIM, 9);
+    const offsets = new Int32Array(new SharedArrayBuffer(12));
+    offsets.set([0, 2, 3]);
+    const indices = Int32Array.of(1, 2, 3);
+    const block = Int32Array.of(4, 5);
+    const expected = await topKBatch(t, qs.slice(), 5, { exclude: { offsets: offsets.slice(), indices: indices.slice() }, block: block.slice() });
+    const pending = topKBatch(t, qs, 5, { exclude: { offsets, indices }, block });
+    offsets[1] = 0x7ffffff0; // a shared buffer another thread could change
+    structuredClone(qs.buffer, { transfer: [qs.buffer as ArrayBuffer] });
+    structuredClone(block.buffer, { transfer: [block.buffer as ArrayBuffer] });
+    const got = await pending;
+    expect(got.indices).toEqual(expected.indices);
+    expect(got.scores).toEqual(expected.scores);
+  });
 });
 
 describe('detached buffers', () => {

@@ -1,0 +1,107 @@
+/**
+ * A named, trainable parameter: a table of values plus what training may do with it. Freezing is
+ * data, not code paths: `trainable`, per-row frozen flags and a learning-rate multiplier are read by
+ * the native update, which skips frozen weights and their optimizer state alike.
+ */
+import { ItemSet, type IndexList, resolveIndexList } from '../item-set';
+import { EmbeddingTable } from '../table';
+import { expectBoolean, rangeError, typeError } from '../validate';
+
+export type OptimizerStateKind = 'adagrad' | 'rowwise-adagrad';
+
+export class Parameter {
+  /** Per-row frozen flags (1 = frozen); allocated on first freezeRows. */
+  private frozen: Uint8Array | null = null;
+  private multiplier = 1;
+  private isTrainable = true;
+  /** Optimizer state kept with the model (so training can resume and transfer can keep it). */
+  private optState: { kind: OptimizerStateKind; values: Float32Array } | null = null;
+
+  constructor(
+    /** Dotted name, e.g. 'user.embedding', 'item.bias'. */
+    readonly name: string,
+    readonly table: EmbeddingTable,
+  ) {}
+
+  get rows(): number {
+    return this.table.rows;
+  }
+
+  get trainable(): boolean {
+    return this.isTrainable;
+  }
+
+  set trainable(value: boolean) {
+    this.isTrainable = expectBoolean(`${this.name}.trainable`, value);
+  }
+
+  /** Scales the optimizer's learning rate for this parameter (0 behaves exactly like frozen). */
+  get lrMultiplier(): number {
+    return this.multiplier;
+  }
+
+  set lrMultiplier(value: number) {
+    if (typeof value !== 'number') throw typeError(`${this.name}.lrMultiplier`, 'non-negative number', value);
+    if (!(value >= 0) || !Number.isFinite(value)) throw rangeError(`${this.name}.lrMultiplier`, 'finite number ≥ 0', value);
+    this.multiplier = value;
+  }
+
+  /** Freezes the given rows (e.g. pre-trained rows while new rows train). */
+  freezeRows(rows: IndexList): void {
+    const list = resolveIndexList('rows', rows instanceof ItemSet ? rows : rows, this.rows);
+    this.frozen ??= new Uint8Array(this.rows);
+    for (const r of list) this.frozen[r] = 1;
+  }
+
+  /** Unfreezes the given rows, or every row when called without arguments. */
+  unfreezeRows(rows?: IndexList): void {
+    if (!this.frozen) return;
+    if (rows === undefined) {
+      this.frozen = null;
+      return;
+    }
+    for (const r of resolveIndexList('rows', rows, this.rows)) this.frozen[r] = 0;
+  }
+
+  /** Number of frozen rows. */
+  get frozenRowCount(): number {
+    if (!this.frozen) return 0;
+    let n = 0;
+    for (const f of this.frozen) n += f;
+    return n;
+  }
+
+  isRowFrozen(row: number): boolean {
+    return this.frozen !== null && this.frozen[row] === 1;
+  }
+
+  /** What the native update reads: flags (or null) and the effective multiplier. */
+  trainingView(): { frozen: Uint8Array | null; lrMult: number } {
+    return { frozen: this.frozen, lrMult: this.isTrainable ? this.multiplier : 0 };
+  }
+
+  /** The optimizer state, allocated (zeros) on first use or when the optimizer kind changes. */
+  optimizerState(kind: OptimizerStateKind): Float32Array {
+    const size = kind === 'adagrad' ? this.table.data.length : this.rows;
+    if (!this.optState || this.optState.kind !== kind || this.optState.values.length !== size) {
+      this.optState = { kind, values: new Float32Array(size) };
+    }
+    return this.optState.values;
+  }
+
+  /** The current optimizer state, if any (read-only view for saving or inspection). */
+  get state(): { kind: OptimizerStateKind; values: Float32Array } | null {
+    return this.optState;
+  }
+
+  /** Drops the optimizer state (the next training starts its accumulators from zero). */
+  resetOptimizerState(): void {
+    this.optState = null;
+  }
+}
+
+/** Glob-style match for parameter names: '*' matches any run of characters, e.g. 'item.*'. */
+export function matchesPattern(name: string, pattern: string): boolean {
+  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return re.test(name);
+}

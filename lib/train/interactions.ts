@@ -1,0 +1,86 @@
+/**
+ * Implicit-feedback interactions as dense row indices: interaction i is (users[i], items[i]).
+ * Validated once here, so training and evaluation can trust the indices (the addon still checks
+ * each index before use).
+ */
+import { types } from 'node:util';
+
+import { expectInteger, expectOptions, rangeError, toIndexArray, typeError } from '../validate';
+
+export interface InteractionsInit {
+  /** User row index of each interaction. */
+  users: Int32Array | ReadonlyArray<number>;
+  /** Item row index of each interaction. */
+  items: Int32Array | ReadonlyArray<number>;
+  /** Number of users (default: largest user index + 1). */
+  numUsers?: number;
+  /** Number of items (default: largest item index + 1). */
+  numItems?: number;
+}
+
+export class Interactions {
+  readonly users: Int32Array;
+  readonly items: Int32Array;
+  readonly numUsers: number;
+  readonly numItems: number;
+  private csr: { offsets: Int32Array; indices: Int32Array } | null = null;
+
+  constructor(init: InteractionsInit) {
+    const o = expectOptions('data', init);
+    if (o.users === undefined || o.items === undefined) throw typeError('data', '{ users, items }', init);
+    const maxIndex = 2 ** 31 - 1;
+    const numUsers = o.numUsers === undefined ? undefined : expectInteger('data.numUsers', o.numUsers, 0, maxIndex);
+    const numItems = o.numItems === undefined ? undefined : expectInteger('data.numItems', o.numItems, 0, maxIndex);
+    const users = toIndexArray('data.users', o.users, numUsers ?? maxIndex);
+    const items = toIndexArray('data.items', o.items, numItems ?? maxIndex);
+    if (users.length !== items.length) throw rangeError('data.items', `the same length as data.users (${users.length})`, items);
+    // Own copies: training reads these from native threads, so callers must not be able to change them.
+    this.users = types.isInt32Array(o.users) ? Int32Array.from(users) : users;
+    this.items = types.isInt32Array(o.items) ? Int32Array.from(items) : items;
+    this.numUsers = numUsers ?? maxPlusOne(this.users);
+    this.numItems = numItems ?? maxPlusOne(this.items);
+  }
+
+  /** From [user, item] pairs. */
+  static fromPairs(pairs: ReadonlyArray<readonly [number, number]>, sizes?: { numUsers?: number; numItems?: number }): Interactions {
+    if (!Array.isArray(pairs)) throw typeError('pairs', 'array of [user, item] pairs', pairs);
+    return new Interactions({ users: pairs.map((p) => p[0]), items: pairs.map((p) => p[1]), ...sizes });
+  }
+
+  get size(): number {
+    return this.users.length;
+  }
+
+  /** Each user's distinct items, sorted: user u's are indices[offsets[u] … offsets[u+1]). */
+  byUser(): { offsets: Int32Array; indices: Int32Array } {
+    if (this.csr) return this.csr;
+    const counts = new Int32Array(this.numUsers + 1);
+    for (const u of this.users) counts[u + 1]++;
+    for (let u = 0; u < this.numUsers; u++) counts[u + 1] += counts[u];
+    const fill = counts.slice(0, this.numUsers);
+    const raw = new Int32Array(this.size);
+    for (let i = 0; i < this.size; i++) raw[fill[this.users[i]]++] = this.items[i];
+    const offsets = new Int32Array(this.numUsers + 1);
+    const indices = new Int32Array(this.size);
+    let at = 0;
+    for (let u = 0; u < this.numUsers; u++) {
+      const seg = raw.subarray(counts[u], counts[u + 1]).sort();
+      for (let j = 0; j < seg.length; j++) if (j === 0 || seg[j] !== seg[j - 1]) indices[at++] = seg[j];
+      offsets[u + 1] = at;
+    }
+    this.csr = { offsets, indices: indices.slice(0, at) };
+    return this.csr;
+  }
+
+  /** User u's distinct items, sorted (a view). */
+  itemsOf(u: number): Int32Array {
+    const { offsets, indices } = this.byUser();
+    return indices.subarray(offsets[u], offsets[u + 1]);
+  }
+}
+
+function maxPlusOne(a: Int32Array): number {
+  let m = -1;
+  for (const x of a) if (x > m) m = x;
+  return m + 1;
+}

@@ -1,0 +1,185 @@
+// Training entry points, both asynchronous: shuffleSchedule and bprChunk. Constructors (JS thread)
+// check shapes and pin every buffer; Execute runs only the kernel; OnOK settles the promise.
+#include <cmath>
+#include <string>
+
+#include "../kernels/train_bpr.h"
+#include "bindings.h"
+#include "table_arg.h"
+
+namespace rbnapi {
+namespace {
+
+class PinningWorker : public Napi::AsyncWorker {
+ public:
+  PinningWorker(Napi::Env env, const char* name) : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void pin(Napi::Value v) {
+    if (v.IsObject()) pins_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+  }
+  void OnError(const Napi::Error& e) override {
+    e.Value().Set("code", Napi::String::New(Env(), "ERR_NATIVE"));
+    deferred_.Reject(e.Value());
+  }
+  Napi::Promise::Deferred deferred_;
+
+ private:
+  std::vector<Napi::ObjectReference> pins_;
+};
+
+// shuffleSchedule(schedule: Int32Array, seed, epoch) -> Promise<void>
+class ShuffleWorker : public PinningWorker {
+ public:
+  explicit ShuffleWorker(const Napi::CallbackInfo& info) : PinningWorker(info.Env(), "recbridge:shuffle") {
+    const View<int32_t> s = i32_arg(info, 0, "schedule");
+    if (s.length > static_cast<size_t>(INT32_MAX)) throw_range(info.Env(), "Expected at most 2^31-1 entries in schedule");
+    data_ = s.data;
+    n_ = s.length;
+    pin(s.value);
+    seed_ = static_cast<uint64_t>(number_value(info.Env(), info[1], "seed", 0, 9007199254740991.0));
+    epoch_ = static_cast<uint64_t>(number_value(info.Env(), info[2], "epoch", 0, 9007199254740991.0));
+  }
+  void Execute() override { rb::shuffle_schedule(data_, n_, seed_, epoch_); }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+ private:
+  int32_t* data_ = nullptr;
+  size_t n_ = 0;
+  uint64_t seed_ = 0, epoch_ = 0;
+};
+
+class BprWorker : public PinningWorker {
+ public:
+  BprWorker(const Napi::CallbackInfo& info) : PinningWorker(info.Env(), "recbridge:bprChunk") {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) throw_type(env, "spec", "object");
+    const Napi::Object spec = info[0].As<Napi::Object>();
+    cfg_.optimizer = static_cast<rb::OptimizerKind>(static_cast<int>(number_value(env, spec.Get("optimizer"), "spec.optimizer", 0, 2)));
+    user_ = param(env, spec.Get("user"), "spec.user", 0);
+    item_ = param(env, spec.Get("item"), "spec.item", user_.dim);
+    if (!spec.Get("bias").IsNull() && !spec.Get("bias").IsUndefined()) {
+      bias_ = param(env, spec.Get("bias"), "spec.bias", 1);
+      if (bias_.rows != item_.rows) throw_range(env, "Expected spec.bias to have one row per item");
+    }
+
+    const View<int32_t> users = i32_value(env, spec.Get("users"), "spec.users");
+    const View<int32_t> items = i32_value(env, spec.Get("items"), "spec.items");
+    expect_length(env, items.length, users.length, "spec.items");
+    data_.users = users.data;
+    data_.items = items.data;
+    data_.n = users.length;
+    pin(users.value);
+    pin(items.value);
+    const View<int32_t> off = i32_value(env, spec.Get("posOffsets"), "spec.posOffsets", true);
+    const View<int32_t> idx = i32_value(env, spec.Get("posIndices"), "spec.posIndices", true);
+    if (off.present != idx.present) throw_type(env, "spec.posOffsets and spec.posIndices", "both or neither");
+    if (off.present) {
+      data_.pos_off = off.data;
+      data_.pos_off_len = off.length;
+      data_.pos_idx = idx.data;
+      data_.pos_idx_len = idx.length;
+      pin(off.value);
+      pin(idx.value);
+    }
+    const View<int32_t> schedule = i32_value(env, spec.Get("schedule"), "spec.schedule");
+    schedule_ = schedule.data;
+    pin(schedule.value);
+    begin_ = static_cast<size_t>(number_value(env, spec.Get("begin"), "spec.begin", 0, static_cast<double>(schedule.length)));
+    end_ = static_cast<size_t>(number_value(env, spec.Get("end"), "spec.end", static_cast<double>(begin_), static_cast<double>(schedule.length)));
+
+    cfg_.lr = static_cast<float>(number_value(env, spec.Get("lr"), "spec.lr", 0, 1e6));
+    cfg_.l2 = static_cast<float>(number_value(env, spec.Get("l2"), "spec.l2", 0, 1e6));
+    cfg_.eps = static_cast<float>(number_value(env, spec.Get("eps"), "spec.eps", 0, 1));
+    cfg_.seed = static_cast<uint64_t>(number_value(env, spec.Get("seed"), "spec.seed", 0, 9007199254740991.0));
+    cfg_.epoch = static_cast<uint64_t>(number_value(env, spec.Get("epoch"), "spec.epoch", 0, 9007199254740991.0));
+    cfg_.chunk = static_cast<uint64_t>(number_value(env, spec.Get("chunk"), "spec.chunk", 0, 9007199254740991.0));
+    cfg_.threads = static_cast<size_t>(number_value(env, spec.Get("threads"), "spec.threads", 1, kMaxThreads));
+    cfg_.max_rejections = static_cast<int>(number_value(env, spec.Get("maxRejections"), "spec.maxRejections", 0, 1000));
+    cancel_ = cancel_token_value(env, spec.Get("cancel"), "spec.cancel");
+  }
+
+  void Execute() override {
+    try {
+      result_ = rb::bpr_chunk(user_, item_, bias_, data_, schedule_, begin_, end_, cfg_, cancel_.get());
+    } catch (const std::bad_alloc&) {
+      SetError("recbridge: out of memory in bprChunk");
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("loss", Napi::Number::New(env, result_.loss));
+    o.Set("samples", Napi::Number::New(env, static_cast<double>(result_.samples)));
+    o.Set("invalid", Napi::Number::New(env, static_cast<double>(result_.invalid)));
+    o.Set("diverged", Napi::Boolean::New(env, result_.diverged));
+    o.Set("cancelled", Napi::Boolean::New(env, result_.cancelled));
+    deferred_.Resolve(o);
+  }
+
+ private:
+  // { w: Float32Array, dim, state: Float32Array | null, frozen: Uint8Array | null, lrMult }
+  rb::TrainParam param(Napi::Env env, Napi::Value v, const std::string& name, size_t want_dim) {
+    if (!v.IsObject()) throw_type(env, name, "object");
+    const Napi::Object o = v.As<Napi::Object>();
+    rb::TrainParam p;
+    const View<float> w = f32_value(env, o.Get("w"), (name + ".w").c_str());
+    const size_t dim = static_cast<size_t>(number_value(env, o.Get("dim"), (name + ".dim").c_str(), 1, kMaxDim));
+    if (std::floor(static_cast<double>(dim)) != static_cast<double>(dim) || w.length % dim)
+      throw_range(env, "Expected " + name + ".w length to be a multiple of " + name + ".dim");
+    if (want_dim && dim != want_dim) throw_range(env, "Expected " + name + ".dim to be " + std::to_string(want_dim));
+    p.w = w.data;
+    p.dim = dim;
+    p.rows = w.length / dim;
+    pin(w.value);
+    const View<float> state = f32_value(env, o.Get("state"), (name + ".state").c_str(), true);
+    const size_t want_state = cfg_.optimizer == rb::OptimizerKind::Adagrad          ? p.rows * dim
+                              : cfg_.optimizer == rb::OptimizerKind::RowwiseAdagrad ? p.rows
+                                                                                    : 0;
+    if (want_state) {
+      if (!state.present) throw_type(env, name + ".state", "Float32Array (the optimizer keeps state)");
+      expect_length(env, state.length, want_state, (name + ".state").c_str());
+      p.state = state.data;
+      pin(state.value);
+    }
+    const View<uint8_t> frozen = u8_value(env, o.Get("frozen"), (name + ".frozen").c_str(), true);
+    if (frozen.present) {
+      expect_length(env, frozen.length, p.rows, (name + ".frozen").c_str());
+      p.frozen_rows = frozen.data;
+      pin(frozen.value);
+    }
+    p.lr_mult = static_cast<float>(number_value(env, o.Get("lrMult"), (name + ".lrMult").c_str(), 0, 1e6));
+    return p;
+  }
+
+  rb::TrainParam user_, item_, bias_;
+  rb::BprData data_;
+  const int32_t* schedule_ = nullptr;
+  size_t begin_ = 0, end_ = 0;
+  rb::BprConfig cfg_;
+  CancelFlag cancel_;
+  rb::BprResult result_;
+};
+
+}  // namespace
+
+Napi::Value ShuffleSchedule(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto* w = new ShuffleWorker(info);
+    w->Queue();
+    return w->Promise();
+  });
+}
+
+// bprChunk(spec) -> Promise<{ loss, samples, invalid, diverged, cancelled }>
+Napi::Value BprChunk(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto* w = new BprWorker(info);
+    w->Queue();
+    return w->Promise();
+  });
+}
+
+}  // namespace rbnapi
