@@ -26,3 +26,17 @@ export {
   type ErrorCode,
 } from './errors';
 export { uniformGenerator, normalGenerator } from './random';
+export { Parameter, matchesPattern, type OptimizerStateKind } from './models/parameter';
+export { MatrixFactorization, type MatrixFactorizationOptions } from './models/matrix-factorization';
+export { Interactions, type InteractionsInit } from './train/interactions';
+export {
+  Trainer,
+  type FitOptions,
+  type FitReport,
+  type EpochReport,
+  type OptimizerOptions,
+  type OptimizerType,
+  type Progress,
+  type ValidationOptions,
+} from './train/trainer';
+export { evaluateRanking, type RankingMetrics, type RankingOptions } from './eval/ranking';

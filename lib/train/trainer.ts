@@ -1,0 +1,317 @@
+/**
+ * Trainer: owns the epochs. Each epoch shuffles a schedule natively, then trains it in chunks on the
+ * native thread pool (one promise per chunk, so the event loop stays free and progress, abort and
+ * divergence are handled between chunks). Early stopping evaluates a validation set after each
+ * epoch and can restore the best weights.
+ */
+import { resolveThreads } from '../config';
+import { AbortError, RecbridgeError, fromNative } from '../errors';
+import { evaluateRanking, type RankingMetrics } from '../eval/ranking';
+import type { MatrixFactorization } from '../models/matrix-factorization';
+import type { OptimizerStateKind, Parameter } from '../models/parameter';
+import { native, type NativeTrainParam } from '../native';
+import { expectBoolean, expectInteger, expectOptions, expectPositiveInteger, expectSignal, rangeError, typeError } from '../validate';
+import { Interactions } from './interactions';
+
+export type OptimizerType = 'sgd' | 'adagrad' | 'rowwise-adagrad';
+
+export interface OptimizerOptions {
+  /** 'sgd' (plain SGD with L2), 'adagrad' (per element) or 'rowwise-adagrad' (one accumulator per row). */
+  type: OptimizerType;
+  /** Learning rate, > 0. Defaults: sgd 0.05, adagrad and rowwise-adagrad 0.1. */
+  lr?: number;
+  /** L2 regularisation on the rows a step touches, ≥ 0. Default 0. */
+  l2?: number;
+  /** Adagrad's denominator guard. Default 1e-8. */
+  eps?: number;
+}
+
+export interface Progress {
+  epoch: number;
+  epochs: number;
+  /** Samples done in this epoch, and the epoch's total. */
+  samples: number;
+  totalSamples: number;
+  /** Mean BPR loss (-ln σ(x)) over this epoch's samples so far. */
+  loss: number;
+  samplesPerSecond: number;
+  /** Estimated seconds left in the whole fit (excluding validation). */
+  etaSeconds: number;
+}
+
+export interface ValidationOptions {
+  /** Held-out interactions. */
+  data: Interactions;
+  /** Metric to monitor (higher is better). Default 'recall'. */
+  metric?: 'recall' | 'ndcg' | 'hit' | 'mrr' | 'precision';
+  /** Cut-off. Default 10. */
+  k?: number;
+  /** Epochs without improvement before stopping. Default 3. */
+  patience?: number;
+  /** Put back the weights (and optimizer state) of the best epoch at the end. Default true. */
+  restoreBest?: boolean;
+}
+
+export interface FitOptions {
+  /** Only 'bpr' for matrix factorization so far. */
+  loss?: 'bpr';
+  optimizer?: OptimizerOptions;
+  /** Epochs, ≥ 1. Default 10. */
+  epochs?: number;
+  /** Threads for the native epochs. Default: configure().threads. threads: 1 is bit-reproducible. */
+  threads?: number;
+  /** Seed of shuffling and negative sampling. Default 0. */
+  seed?: number;
+  /** Resample negatives that are known positives of the user (up to 20 tries). Default true. */
+  rejectPositives?: boolean;
+  /** Samples per native call (progress granularity). Default max(2^16, samples / 20). */
+  chunkSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+  validation?: ValidationOptions;
+}
+
+export interface EpochReport {
+  epoch: number;
+  loss: number;
+  samples: number;
+  seconds: number;
+  samplesPerSecond: number;
+  validation?: RankingMetrics;
+}
+
+export interface FitReport {
+  epochs: EpochReport[];
+  /** Epoch (1-based within this call) whose weights the model holds at the end. */
+  bestEpoch: number;
+  bestMetric: number | null;
+  stoppedEarly: boolean;
+}
+
+const OPTIMIZERS: Record<OptimizerType, { code: number; state: OptimizerStateKind | null; lr: number }> = {
+  sgd: { code: 0, state: null, lr: 0.05 },
+  adagrad: { code: 1, state: 'adagrad', lr: 0.1 },
+  'rowwise-adagrad': { code: 2, state: 'rowwise-adagrad', lr: 0.1 },
+};
+
+function positiveNumber(argument: string, value: unknown, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw typeError(argument, 'number', value);
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw rangeError(argument, allowZero ? 'finite number ≥ 0' : 'finite number > 0', value);
+  }
+  return value;
+}
+
+interface ResolvedOptions {
+  optimizer: { type: OptimizerType; lr: number; l2: number; eps: number };
+  epochs: number;
+  threads: number;
+  seed: number;
+  rejectPositives: boolean;
+  chunkSize: number | undefined;
+  signal: AbortSignal | undefined;
+  onProgress: ((p: Progress) => void) | undefined;
+  validation: Required<ValidationOptions> | null;
+}
+
+function resolveOptions(options: FitOptions | undefined): ResolvedOptions {
+  const o = expectOptions('options', options);
+  if (o.loss !== undefined && o.loss !== 'bpr') throw rangeError('options.loss', '"bpr" (matrix factorization)', o.loss);
+  const opt = expectOptions('options.optimizer', o.optimizer);
+  const type = opt.type ?? 'sgd';
+  if (typeof type !== 'string' || !Object.hasOwn(OPTIMIZERS, type)) throw rangeError('options.optimizer.type', '"sgd", "adagrad" or "rowwise-adagrad"', type);
+  const v = o.validation === undefined ? null : expectOptions('options.validation', o.validation);
+  if (v && !(v.data instanceof Interactions)) throw typeError('options.validation.data', 'Interactions', v.data);
+  const metric = v?.metric ?? 'recall';
+  if (v && !['recall', 'ndcg', 'hit', 'mrr', 'precision'].includes(metric)) throw rangeError('options.validation.metric', '"recall", "ndcg", "hit", "mrr" or "precision"', metric);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw typeError('options.onProgress', 'function', o.onProgress);
+  return {
+    optimizer: {
+      type,
+      lr: positiveNumber('options.optimizer.lr', opt.lr, OPTIMIZERS[type].lr),
+      l2: positiveNumber('options.optimizer.l2', opt.l2, 0, true),
+      eps: positiveNumber('options.optimizer.eps', opt.eps, 1e-8),
+    },
+    epochs: o.epochs === undefined ? 10 : expectPositiveInteger('options.epochs', o.epochs, 1_000_000),
+    threads: resolveThreads('options.threads', o.threads),
+    seed: o.seed === undefined ? 0 : expectInteger('options.seed', o.seed, 0, 2 ** 32 - 1),
+    rejectPositives: o.rejectPositives === undefined ? true : expectBoolean('options.rejectPositives', o.rejectPositives),
+    chunkSize: o.chunkSize === undefined ? undefined : expectPositiveInteger('options.chunkSize', o.chunkSize),
+    signal: expectSignal('options.signal', o.signal),
+    onProgress: o.onProgress,
+    validation: v
+      ? {
+          data: v.data as Interactions,
+          metric,
+          k: v.k === undefined ? 10 : expectPositiveInteger('options.validation.k', v.k),
+          patience: v.patience === undefined ? 3 : expectInteger('options.validation.patience', v.patience, 0, 1_000_000),
+          restoreBest: v.restoreBest === undefined ? true : expectBoolean('options.validation.restoreBest', v.restoreBest),
+        }
+      : null,
+  };
+}
+
+function trainParam(p: Parameter, state: OptimizerStateKind | null): NativeTrainParam {
+  const view = p.trainingView();
+  return { w: p.table.data, dim: p.table.dim, state: state ? p.optimizerState(state) : null, frozen: view.frozen, lrMult: view.lrMult };
+}
+
+/** A copy of every parameter's values and optimizer state (for best-weights restore). */
+function snapshot(model: MatrixFactorization): () => void {
+  const saved = model.parameters().map((p) => ({ p, w: p.table.data.slice(), state: p.state ? { kind: p.state.kind, values: p.state.values.slice() } : null }));
+  const epochs = model.epochsTrained;
+  return () => {
+    for (const { p, w, state } of saved) {
+      p.table.data.set(w);
+      if (state) p.optimizerState(state.kind).set(state.values);
+    }
+    model.epochsTrained = epochs;
+  };
+}
+
+function checkData(model: MatrixFactorization, data: unknown, argument: string): Interactions {
+  if (!(data instanceof Interactions)) throw typeError(argument, 'Interactions', data);
+  if (data.size === 0) throw rangeError(argument, 'at least one interaction', 'an empty Interactions');
+  if (data.numUsers > model.users || data.numItems > model.items) {
+    throw rangeError(argument, `user indices < ${model.users} and item indices < ${model.items} (the model's size)`, `data with ${data.numUsers} users and ${data.numItems} items`);
+  }
+  return data;
+}
+
+async function train(model: MatrixFactorization, data: Interactions, o: ResolvedOptions): Promise<FitReport> {
+  const n = data.size;
+  const chunk = o.chunkSize ?? Math.max(65_536, Math.ceil(n / 20));
+  const schedule = new Int32Array(n);
+  const positives = o.rejectPositives ? data.byUser() : null;
+  const optimizer = OPTIMIZERS[o.optimizer.type];
+  const token = native.createCancelToken();
+  const onAbort = () => native.cancel(token);
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const report: FitReport = { epochs: [], bestEpoch: 0, bestMetric: null, stoppedEarly: false };
+  let restoreBest: (() => void) | null = null;
+  let sinceBest = 0;
+  const started = process.hrtime.bigint();
+  let samplesDone = 0;
+  try {
+    for (let e = 0; e < o.epochs; e++) {
+      if (o.signal?.aborted) throw new AbortError(undefined, { cause: o.signal.reason });
+      const epoch = model.epochsTrained;
+      const epochStart = process.hrtime.bigint();
+      await native.shuffleSchedule(schedule, o.seed, epoch);
+      let loss = 0;
+      let samples = 0;
+      for (let begin = 0, c = 0; begin < n; begin += chunk, c++) {
+        const end = Math.min(n, begin + chunk);
+        // Parameters are re-read every chunk: freezing or multipliers changed from a progress
+        // callback take effect at the next chunk.
+        const r = await native
+          .bprChunk({
+            optimizer: optimizer.code,
+            user: trainParam(model.userEmbedding, optimizer.state),
+            item: trainParam(model.itemEmbedding, optimizer.state),
+            bias: model.itemBias ? trainParam(model.itemBias, optimizer.state === 'adagrad' ? 'adagrad' : optimizer.state) : null,
+            users: data.users,
+            items: data.items,
+            posOffsets: positives?.offsets ?? null,
+            posIndices: positives?.indices ?? null,
+            schedule,
+            begin,
+            end,
+            lr: o.optimizer.lr,
+            l2: o.optimizer.l2,
+            eps: o.optimizer.eps,
+            seed: o.seed,
+            epoch,
+            chunk: c,
+            threads: o.threads,
+            maxRejections: 20,
+            cancel: token,
+          })
+          .catch((err: unknown) => {
+            throw fromNative(err);
+          });
+        loss += r.loss;
+        samples += r.samples;
+        samplesDone += end - begin;
+        if (r.cancelled) throw new AbortError(undefined, { cause: o.signal?.reason });
+        if (r.diverged) {
+          throw new RecbridgeError(
+            'ERR_DIVERGED',
+            `Training diverged in epoch ${e + 1} (a score became NaN or infinite) with ${o.optimizer.type} lr=${o.optimizer.lr}, l2=${o.optimizer.l2}. ` +
+              'Try a learning rate 3-10x lower, an l2 of 1e-4 or more, or the adagrad optimizer; the model now holds the diverged weights (call reset() or restore a copy).',
+          );
+        }
+        if (r.invalid) throw new RecbridgeError('ERR_NATIVE', `${r.invalid} interactions had out-of-range indices during training: was the data modified while training?`);
+        if (o.onProgress) {
+          const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+          const rate = samplesDone / Math.max(elapsed, 1e-9);
+          o.onProgress({
+            epoch: e + 1,
+            epochs: o.epochs,
+            samples: end,
+            totalSamples: n,
+            loss: samples ? loss / samples : 0,
+            samplesPerSecond: rate,
+            etaSeconds: (o.epochs * n - samplesDone) / rate,
+          });
+        }
+      }
+      model.epochsTrained++;
+      const seconds = Number(process.hrtime.bigint() - epochStart) / 1e9;
+      const er: EpochReport = { epoch: e + 1, loss: samples ? loss / samples : 0, samples, seconds, samplesPerSecond: samples / seconds };
+      report.epochs.push(er);
+      if (!o.validation) {
+        report.bestEpoch = e + 1;
+        continue;
+      }
+      er.validation = await evaluateRanking(model, o.validation.data, { k: o.validation.k, exclude: data, threads: o.threads });
+      const value = er.validation[o.validation.metric];
+      if (report.bestMetric === null || value > report.bestMetric) {
+        report.bestMetric = value;
+        report.bestEpoch = e + 1;
+        sinceBest = 0;
+        if (o.validation.restoreBest) restoreBest = snapshot(model);
+      } else if (++sinceBest > o.validation.patience) {
+        report.stoppedEarly = true;
+        break;
+      }
+    }
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+  if (restoreBest && report.bestEpoch !== report.epochs.length) restoreBest();
+  if (!o.validation?.restoreBest) report.bestEpoch = report.epochs.length;
+  return report;
+}
+
+export class Trainer {
+  /**
+   * Trains from a fresh start: the model is reset (weights re-drawn from its seed, optimizer state
+   * cleared, epoch count 0), so the same model, data and options give the same result.
+   */
+  static async fit(model: MatrixFactorization, data: Interactions, options?: FitOptions): Promise<FitReport> {
+    return Trainer.run(model, data, options, true);
+  }
+
+  /** Continues training on (possibly new) data: weights, optimizer state and epoch count carry on. */
+  static async fitPartial(model: MatrixFactorization, data: Interactions, options?: FitOptions): Promise<FitReport> {
+    return Trainer.run(model, data, options, false);
+  }
+
+  private static async run(model: MatrixFactorization, data: Interactions, options: FitOptions | undefined, fresh: boolean): Promise<FitReport> {
+    if (!model || typeof model !== 'object' || (model as { kind?: string }).kind !== 'matrix-factorization') {
+      throw typeError('model', 'MatrixFactorization', model);
+    }
+    const checked = checkData(model, data, 'data');
+    const o = resolveOptions(options);
+    if (o.validation) checkData(model, o.validation.data, 'options.validation.data');
+    const release = model.acquire(fresh ? 'fit' : 'fitPartial');
+    try {
+      if (fresh) model.reset();
+      return await train(model, checked, o);
+    } finally {
+      release();
+    }
+  }
+}
