@@ -73,7 +73,7 @@
         "native/kernels/scoring.cpp",
         "native/kernels/pooling.cpp",
         "native/kernels/thread_pool.cpp",
-        "native/kernels/train_bpr.cpp",
+        "native/kernels/train_mf.cpp",
         "native/addon/addon.cpp",
         "native/addon/args.cpp",
         "native/addon/scoring_bindings.cpp",

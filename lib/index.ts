@@ -36,6 +36,8 @@ export {
   type EpochReport,
   type OptimizerOptions,
   type OptimizerType,
+  type MfLossName,
+  type SamplerOptions,
   type Progress,
   type ValidationOptions,
 } from './train/trainer';

@@ -51,7 +51,7 @@ export interface NativeBinding {
   cancel(token: CancelToken): void;
   /** Fills schedule with a permutation of its indices determined by (seed, epoch). */
   shuffleSchedule(schedule: Int32Array, seed: number, epoch: number): Promise<void>;
-  bprChunk(spec: BprChunkSpec): Promise<BprChunkResult>;
+  mfChunk(spec: MfChunkSpec): Promise<MfChunkResult>;
   gather(table: Float32Array, dim: number, indices: Int32Array, out: Float32Array): void;
   /** mode: 0 sum, 1 mean, 2 weighted sum. */
   pool(table: Float32Array, dim: number, offsets: Int32Array, indices: Int32Array, weights: Float32Array | null, mode: number, out: Float32Array): void;
@@ -66,7 +66,7 @@ export interface CancelToken {
   readonly __recbridgeCancelToken: unique symbol;
 }
 
-/** One trainable table as the BPR kernel reads it. */
+/** One trainable table as the native training loops read it. */
 export interface NativeTrainParam {
   w: Float32Array;
   dim: number;
@@ -78,14 +78,18 @@ export interface NativeTrainParam {
   lrMult: number;
 }
 
-export interface BprChunkSpec {
+export interface MfChunkSpec {
   /** 0 sgd, 1 adagrad, 2 row-wise adagrad. */
   optimizer: number;
+  /** 0 bpr, 1 bce, 2 mse, 3 warp. */
+  loss: number;
   user: NativeTrainParam;
   item: NativeTrainParam;
   bias: NativeTrainParam | null;
   users: Int32Array;
   items: Int32Array;
+  /** Ratings (mse only). */
+  values: Float32Array | null;
   posOffsets: Int32Array | null;
   posIndices: Int32Array | null;
   schedule: Int32Array;
@@ -99,11 +103,17 @@ export interface BprChunkSpec {
   chunk: number;
   threads: number;
   maxRejections: number;
+  /** bce: negatives per positive, 1..8. */
+  negatives: number;
+  warpMaxTrials: number;
+  margin: number;
+  /** kind 0 uniform, 1 alias table (prob/alias per item), 2 in-batch (window). */
+  sampler: { kind: number; prob?: Float32Array; alias?: Int32Array; window?: number };
   cancel: CancelToken | null;
 }
 
-export interface BprChunkResult {
-  /** Sum of -ln σ(x) over processed samples. */
+export interface MfChunkResult {
+  /** Sum of the loss over processed samples. */
   loss: number;
   samples: number;
   /** Samples skipped because an index was out of range (data changed under training). */

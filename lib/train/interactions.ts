@@ -5,13 +5,15 @@
  */
 import { types } from 'node:util';
 
-import { expectInteger, expectOptions, rangeError, toIndexArray, typeError } from '../validate';
+import { expectInteger, expectOptions, rangeError, toFloat32Array, toIndexArray, typeError } from '../validate';
 
 export interface InteractionsInit {
   /** User row index of each interaction. */
   users: Int32Array | ReadonlyArray<number>;
   /** Item row index of each interaction. */
   items: Int32Array | ReadonlyArray<number>;
+  /** A value per interaction (explicit ratings, for the mse loss). Must be finite. */
+  values?: Float32Array | ReadonlyArray<number>;
   /** Number of users (default: largest user index + 1). */
   numUsers?: number;
   /** Number of items (default: largest item index + 1). */
@@ -21,6 +23,8 @@ export interface InteractionsInit {
 export class Interactions {
   readonly users: Int32Array;
   readonly items: Int32Array;
+  /** Per-interaction values (ratings), or null for implicit feedback. */
+  readonly values: Float32Array | null;
   readonly numUsers: number;
   readonly numItems: number;
   private csr: { offsets: Int32Array; indices: Int32Array } | null = null;
@@ -37,6 +41,12 @@ export class Interactions {
     // Own copies: training reads these from native threads, so callers must not be able to change them.
     this.users = types.isInt32Array(o.users) ? Int32Array.from(users) : users;
     this.items = types.isInt32Array(o.items) ? Int32Array.from(items) : items;
+    if (o.values !== undefined) {
+      const v = toFloat32Array('data.values', types.isFloat32Array(o.values) ? o.values : Array.from(o.values), users.length, true);
+      this.values = v === o.values ? v.slice() : v;
+    } else {
+      this.values = null;
+    }
     this.numUsers = numUsers ?? maxPlusOne(this.users);
     this.numItems = numItems ?? maxPlusOne(this.items);
   }
@@ -49,6 +59,13 @@ export class Interactions {
 
   get size(): number {
     return this.users.length;
+  }
+
+  /** How often each item occurs (for popularity samplers and logQ corrections). */
+  itemCounts(): Int32Array {
+    const counts = new Int32Array(this.numItems);
+    for (const i of this.items) counts[i]++;
+    return counts;
   }
 
   /** Each user's distinct items, sorted: user u's are indices[offsets[u] … offsets[u+1]). */

@@ -12,6 +12,7 @@ import type { OptimizerStateKind, Parameter } from '../models/parameter';
 import { native, type NativeTrainParam } from '../native';
 import { expectBoolean, expectInteger, expectOptions, expectPositiveInteger, expectSignal, rangeError, typeError } from '../validate';
 import { Interactions } from './interactions';
+import { aliasTable, popularityWeights } from './sampler';
 
 export type OptimizerType = 'sgd' | 'adagrad' | 'rowwise-adagrad';
 
@@ -32,7 +33,7 @@ export interface Progress {
   /** Samples done in this epoch, and the epoch's total. */
   samples: number;
   totalSamples: number;
-  /** Mean BPR loss (-ln σ(x)) over this epoch's samples so far. */
+  /** Mean loss over this epoch's samples so far. */
   loss: number;
   samplesPerSecond: number;
   /** Estimated seconds left in the whole fit (excluding validation). */
@@ -52,9 +53,34 @@ export interface ValidationOptions {
   restoreBest?: boolean;
 }
 
+export type MfLossName = 'bpr' | 'bce' | 'mse' | 'warp';
+
+export interface SamplerOptions {
+  /**
+   * 'uniform' (default): every item equally likely. 'popularity': ∝ count^alpha in the training
+   * data (items never seen are never drawn). 'in-batch': the item of another interaction within
+   * `window` schedule positions, i.e. popularity-proportional like in-batch negatives.
+   */
+  type: 'uniform' | 'popularity' | 'in-batch';
+  /** popularity exponent. Default 0.75. */
+  alpha?: number;
+  /** in-batch window. Default 1024. */
+  window?: number;
+}
+
 export interface FitOptions {
-  /** Only 'bpr' for matrix factorization so far. */
-  loss?: 'bpr';
+  /**
+   * Matrix-factorization losses: 'bpr' (default; pairwise, one sampled negative), 'bce' (binary
+   * cross-entropy: the positive plus `negatives` sampled negatives), 'mse' (explicit ratings in
+   * data.values), 'warp' (hinge on the first margin violator weighted by ln of the estimated rank).
+   */
+  loss?: MfLossName;
+  /** bce: sampled negatives per positive, 1..8. Default 4. */
+  negatives?: number;
+  /** How negatives are drawn (bpr, bce, warp). Default uniform. */
+  sampler?: SamplerOptions;
+  /** warp: sampling trials before giving up on a positive (default 100) and the margin (default 1). */
+  warp?: { maxTrials?: number; margin?: number };
   optimizer?: OptimizerOptions;
   /** Epochs, ≥ 1. Default 10. */
   epochs?: number;
@@ -103,7 +129,13 @@ function positiveNumber(argument: string, value: unknown, fallback: number, allo
   return value;
 }
 
+const LOSSES: Record<MfLossName, number> = { bpr: 0, bce: 1, mse: 2, warp: 3 };
+
 interface ResolvedOptions {
+  loss: MfLossName;
+  negatives: number;
+  sampler: { type: SamplerOptions['type']; alpha: number; window: number };
+  warp: { maxTrials: number; margin: number };
   optimizer: { type: OptimizerType; lr: number; l2: number; eps: number };
   epochs: number;
   threads: number;
@@ -117,7 +149,12 @@ interface ResolvedOptions {
 
 function resolveOptions(options: FitOptions | undefined): ResolvedOptions {
   const o = expectOptions('options', options);
-  if (o.loss !== undefined && o.loss !== 'bpr') throw rangeError('options.loss', '"bpr" (matrix factorization)', o.loss);
+  const loss = o.loss ?? 'bpr';
+  if (typeof loss !== 'string' || !Object.hasOwn(LOSSES, loss)) throw rangeError('options.loss', '"bpr", "bce", "mse" or "warp"', loss);
+  const sampler = expectOptions('options.sampler', o.sampler);
+  const samplerType = sampler.type ?? 'uniform';
+  if (!['uniform', 'popularity', 'in-batch'].includes(samplerType)) throw rangeError('options.sampler.type', '"uniform", "popularity" or "in-batch"', samplerType);
+  const warp = expectOptions('options.warp', o.warp);
   const opt = expectOptions('options.optimizer', o.optimizer);
   const type = opt.type ?? 'sgd';
   if (typeof type !== 'string' || !Object.hasOwn(OPTIMIZERS, type)) throw rangeError('options.optimizer.type', '"sgd", "adagrad" or "rowwise-adagrad"', type);
@@ -127,6 +164,17 @@ function resolveOptions(options: FitOptions | undefined): ResolvedOptions {
   if (v && !['recall', 'ndcg', 'hit', 'mrr', 'precision'].includes(metric)) throw rangeError('options.validation.metric', '"recall", "ndcg", "hit", "mrr" or "precision"', metric);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw typeError('options.onProgress', 'function', o.onProgress);
   return {
+    loss,
+    negatives: o.negatives === undefined ? 4 : expectInteger('options.negatives', o.negatives, 1, 8),
+    sampler: {
+      type: samplerType,
+      alpha: positiveNumber('options.sampler.alpha', sampler.alpha, 0.75, true),
+      window: sampler.window === undefined ? 1024 : expectInteger('options.sampler.window', sampler.window, 2, 1e9),
+    },
+    warp: {
+      maxTrials: warp.maxTrials === undefined ? 100 : expectInteger('options.warp.maxTrials', warp.maxTrials, 1, 100_000),
+      margin: positiveNumber('options.warp.margin', warp.margin, 1, true),
+    },
     optimizer: {
       type,
       lr: positiveNumber('options.optimizer.lr', opt.lr, OPTIMIZERS[type].lr),
@@ -183,7 +231,14 @@ async function train(model: MatrixFactorization, data: Interactions, o: Resolved
   const n = data.size;
   const chunk = o.chunkSize ?? Math.max(65_536, Math.ceil(n / 20));
   const schedule = new Int32Array(n);
-  const positives = o.rejectPositives ? data.byUser() : null;
+  if (o.loss === 'mse' && !data.values) throw typeError('data', 'Interactions with values (ratings) for the mse loss', data);
+  const positives = o.rejectPositives && o.loss !== 'mse' ? data.byUser() : null;
+  const sampler =
+    o.sampler.type === 'popularity'
+      ? { kind: 1, ...aliasTable(popularityWeights(data.itemCounts(), o.sampler.alpha)) }
+      : o.sampler.type === 'in-batch'
+        ? { kind: 2, window: o.sampler.window }
+        : { kind: 0 };
   const optimizer = OPTIMIZERS[o.optimizer.type];
   const token = native.createCancelToken();
   const onAbort = () => native.cancel(token);
@@ -206,13 +261,15 @@ async function train(model: MatrixFactorization, data: Interactions, o: Resolved
         // Parameters are re-read every chunk: freezing or multipliers changed from a progress
         // callback take effect at the next chunk.
         const r = await native
-          .bprChunk({
+          .mfChunk({
             optimizer: optimizer.code,
+            loss: LOSSES[o.loss],
             user: trainParam(model.userEmbedding, optimizer.state),
             item: trainParam(model.itemEmbedding, optimizer.state),
             bias: model.itemBias ? trainParam(model.itemBias, optimizer.state === 'adagrad' ? 'adagrad' : optimizer.state) : null,
             users: data.users,
             items: data.items,
+            values: o.loss === 'mse' ? data.values : null,
             posOffsets: positives?.offsets ?? null,
             posIndices: positives?.indices ?? null,
             schedule,
@@ -226,6 +283,10 @@ async function train(model: MatrixFactorization, data: Interactions, o: Resolved
             chunk: c,
             threads: o.threads,
             maxRejections: 20,
+            negatives: o.negatives,
+            warpMaxTrials: o.warp.maxTrials,
+            margin: o.warp.margin,
+            sampler,
             cancel: token,
           })
           .catch((err: unknown) => {

@@ -67,7 +67,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createCancelToken", Napi::Function::New(env, CreateCancelToken, "createCancelToken"));
   exports.Set("cancel", Napi::Function::New(env, Cancel, "cancel"));
   exports.Set("shuffleSchedule", Napi::Function::New(env, ShuffleSchedule, "shuffleSchedule"));
-  exports.Set("bprChunk", Napi::Function::New(env, BprChunk, "bprChunk"));
+  exports.Set("mfChunk", Napi::Function::New(env, MfChunk, "mfChunk"));
   exports.Set("byteAlignment", Napi::Function::New(env, ByteAlignment, "byteAlignment"));
   exports.Set("abiVersion", Napi::Number::New(env, 2));
   return exports;

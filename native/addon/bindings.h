@@ -12,7 +12,7 @@ Napi::Value Pool(const Napi::CallbackInfo& info);
 Napi::Value Capabilities(const Napi::CallbackInfo& info);
 Napi::Value SetIsa(const Napi::CallbackInfo& info);
 Napi::Value ShuffleSchedule(const Napi::CallbackInfo& info);
-Napi::Value BprChunk(const Napi::CallbackInfo& info);
+Napi::Value MfChunk(const Napi::CallbackInfo& info);
 Napi::Value CreateCancelToken(const Napi::CallbackInfo& info);
 Napi::Value Cancel(const Napi::CallbackInfo& info);
 

@@ -1,9 +1,9 @@
-// Training entry points, both asynchronous: shuffleSchedule and bprChunk. Constructors (JS thread)
+// Training entry points, both asynchronous: shuffleSchedule and mfChunk (matrix factorization). Constructors (JS thread)
 // check shapes and pin every buffer; Execute runs only the kernel; OnOK settles the promise.
 #include <cmath>
 #include <string>
 
-#include "../kernels/train_bpr.h"
+#include "../kernels/train_mf.h"
 #include "bindings.h"
 #include "table_arg.h"
 
@@ -50,13 +50,14 @@ class ShuffleWorker : public PinningWorker {
   uint64_t seed_ = 0, epoch_ = 0;
 };
 
-class BprWorker : public PinningWorker {
+class MfWorker : public PinningWorker {
  public:
-  BprWorker(const Napi::CallbackInfo& info) : PinningWorker(info.Env(), "recbridge:bprChunk") {
+  MfWorker(const Napi::CallbackInfo& info) : PinningWorker(info.Env(), "recbridge:mfChunk") {
     Napi::Env env = info.Env();
     if (!info[0].IsObject()) throw_type(env, "spec", "object");
     const Napi::Object spec = info[0].As<Napi::Object>();
     cfg_.optimizer = static_cast<rb::OptimizerKind>(static_cast<int>(number_value(env, spec.Get("optimizer"), "spec.optimizer", 0, 2)));
+    cfg_.loss = static_cast<rb::MfLoss>(static_cast<int>(number_value(env, spec.Get("loss"), "spec.loss", 0, 3)));
     user_ = param(env, spec.Get("user"), "spec.user", 0);
     item_ = param(env, spec.Get("item"), "spec.item", user_.dim);
     if (!spec.Get("bias").IsNull() && !spec.Get("bias").IsUndefined()) {
@@ -72,6 +73,13 @@ class BprWorker : public PinningWorker {
     data_.n = users.length;
     pin(users.value);
     pin(items.value);
+    const View<float> values = f32_value(env, spec.Get("values"), "spec.values", true);
+    if (values.present) {
+      expect_length(env, values.length, users.length, "spec.values");
+      data_.values = values.data;
+      pin(values.value);
+    }
+    if (cfg_.loss == rb::MfLoss::Mse && !values.present) throw_type(env, "spec.values", "Float32Array (the mse loss needs ratings)");
     const View<int32_t> off = i32_value(env, spec.Get("posOffsets"), "spec.posOffsets", true);
     const View<int32_t> idx = i32_value(env, spec.Get("posIndices"), "spec.posIndices", true);
     if (off.present != idx.present) throw_type(env, "spec.posOffsets and spec.posIndices", "both or neither");
@@ -97,14 +105,18 @@ class BprWorker : public PinningWorker {
     cfg_.chunk = static_cast<uint64_t>(number_value(env, spec.Get("chunk"), "spec.chunk", 0, 9007199254740991.0));
     cfg_.threads = static_cast<size_t>(number_value(env, spec.Get("threads"), "spec.threads", 1, kMaxThreads));
     cfg_.max_rejections = static_cast<int>(number_value(env, spec.Get("maxRejections"), "spec.maxRejections", 0, 1000));
+    cfg_.negatives = static_cast<int>(number_value(env, spec.Get("negatives"), "spec.negatives", 1, rb::kMaxNegatives));
+    cfg_.warp_max_trials = static_cast<int>(number_value(env, spec.Get("warpMaxTrials"), "spec.warpMaxTrials", 1, 100000));
+    cfg_.margin = static_cast<float>(number_value(env, spec.Get("margin"), "spec.margin", 0, 1e6));
+    sampler(env, spec.Get("sampler"));
     cancel_ = cancel_token_value(env, spec.Get("cancel"), "spec.cancel");
   }
 
   void Execute() override {
     try {
-      result_ = rb::bpr_chunk(user_, item_, bias_, data_, schedule_, begin_, end_, cfg_, cancel_.get());
+      result_ = rb::mf_chunk(user_, item_, bias_, data_, schedule_, begin_, end_, cfg_, cancel_.get());
     } catch (const std::bad_alloc&) {
-      SetError("recbridge: out of memory in bprChunk");
+      SetError("recbridge: out of memory in mfChunk");
     }
   }
 
@@ -120,6 +132,27 @@ class BprWorker : public PinningWorker {
   }
 
  private:
+  // { kind: 0 uniform | 1 alias | 2 in-batch, prob?: Float32Array, alias?: Int32Array, window? }
+  void sampler(Napi::Env env, Napi::Value v) {
+    if (!v.IsObject()) throw_type(env, "spec.sampler", "object");
+    const Napi::Object o = v.As<Napi::Object>();
+    rb::NegativeSampler& s = cfg_.sampler;
+    s.kind = static_cast<rb::SamplerKind>(static_cast<int>(number_value(env, o.Get("kind"), "spec.sampler.kind", 0, 2)));
+    if (s.kind == rb::SamplerKind::Alias) {
+      const View<float> prob = f32_value(env, o.Get("prob"), "spec.sampler.prob");
+      const View<int32_t> alias = i32_value(env, o.Get("alias"), "spec.sampler.alias");
+      expect_length(env, prob.length, item_.rows, "spec.sampler.prob");
+      expect_length(env, alias.length, item_.rows, "spec.sampler.alias");
+      s.prob = prob.data;
+      s.alias = alias.data;  // entries are bounds-checked when drawn
+      s.n = prob.length;
+      pin(prob.value);
+      pin(alias.value);
+    } else if (s.kind == rb::SamplerKind::InBatch) {
+      s.window = static_cast<size_t>(number_value(env, o.Get("window"), "spec.sampler.window", 2, 1e9));
+    }
+  }
+
   // { w: Float32Array, dim, state: Float32Array | null, frozen: Uint8Array | null, lrMult }
   rb::TrainParam param(Napi::Env env, Napi::Value v, const std::string& name, size_t want_dim) {
     if (!v.IsObject()) throw_type(env, name, "object");
@@ -155,12 +188,12 @@ class BprWorker : public PinningWorker {
   }
 
   rb::TrainParam user_, item_, bias_;
-  rb::BprData data_;
+  rb::MfData data_;
   const int32_t* schedule_ = nullptr;
   size_t begin_ = 0, end_ = 0;
-  rb::BprConfig cfg_;
+  rb::MfConfig cfg_;
   CancelFlag cancel_;
-  rb::BprResult result_;
+  rb::MfResult result_;
 };
 
 }  // namespace
@@ -173,10 +206,10 @@ Napi::Value ShuffleSchedule(const Napi::CallbackInfo& info) {
   });
 }
 
-// bprChunk(spec) -> Promise<{ loss, samples, invalid, diverged, cancelled }>
-Napi::Value BprChunk(const Napi::CallbackInfo& info) {
+// mfChunk(spec) -> Promise<{ loss, samples, invalid, diverged, cancelled }>
+Napi::Value MfChunk(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    auto* w = new BprWorker(info);
+    auto* w = new MfWorker(info);
     w->Queue();
     return w->Promise();
   });

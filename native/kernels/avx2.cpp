@@ -184,6 +184,23 @@ float dot_diff_avx2(const float* u, const float* vi, const float* vj, size_t d) 
   return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
 }
 
+float dot_avx2(const float* a, const float* b, size_t d) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  size_t k = 0;
+  for (; k + 16 <= d; k += 16) {
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k + 8), _mm256_loadu_ps(b + k + 8), a1);
+  }
+  for (; k < d; k += 8) {
+    const __m256i m = d - k >= 8 ? _mm256_set1_epi32(-1) : tail_mask8(d - k);
+    a0 = _mm256_fmadd_ps(_mm256_maskload_ps(a + k, m), _mm256_maskload_ps(b + k, m), a0);
+  }
+  const __m256 s = _mm256_add_ps(a0, a1);
+  const __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+  const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+
 #include "train_steps.inc"
 
 }  // namespace
@@ -200,10 +217,14 @@ const KernelTable& kernels_avx2() {
     t.tile_candidates = tile_candidates_avx2;
     t.axpy = axpy_avx2;
     t.scale = scale_avx2;
+    t.dot = dot_avx2;
     t.dot_diff = dot_diff_avx2;
     t.sgd_triple = sgd_triple_impl;
     t.adagrad_triple = adagrad_triple_impl;
     t.rowwise_adagrad_triple = rowwise_adagrad_triple_impl;
+    t.sgd_pair = sgd_pair_impl;
+    t.adagrad_pair = adagrad_pair_impl;
+    t.rowwise_adagrad_pair = rowwise_adagrad_pair_impl;
     return t;
   }();
   return table;

@@ -249,6 +249,20 @@ float dot_diff_avx512(const float* u, const float* vi, const float* vj, size_t d
   return _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
 }
 
+float dot_avx512(const float* a, const float* b, size_t d) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+  size_t k = 0;
+  for (; k + 32 <= d; k += 32) {
+    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + k), _mm512_loadu_ps(b + k), a0);
+    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + k + 16), _mm512_loadu_ps(b + k + 16), a1);
+  }
+  for (; k < d; k += 16) {
+    const __mmask16 m = d - k >= 16 ? static_cast<__mmask16>(0xFFFF) : tail_mask16(d - k);
+    a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + k), _mm512_maskz_loadu_ps(m, b + k), a0);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+}
+
 #include "train_steps.inc"
 
 }  // namespace
@@ -265,10 +279,14 @@ const KernelTable& kernels_avx512() {
     t.tile_candidates = tile_candidates_avx512;
     t.axpy = axpy_avx512;
     t.scale = scale_avx512;
+    t.dot = dot_avx512;
     t.dot_diff = dot_diff_avx512;
     t.sgd_triple = sgd_triple_impl;
     t.adagrad_triple = adagrad_triple_impl;
     t.rowwise_adagrad_triple = rowwise_adagrad_triple_impl;
+    t.sgd_pair = sgd_pair_impl;
+    t.adagrad_pair = adagrad_pair_impl;
+    t.rowwise_adagrad_pair = rowwise_adagrad_pair_impl;
     return t;
   }();
   return table;

@@ -40,6 +40,8 @@ struct KernelTable {
   void (*scale)(float a, float* y, size_t d);
 
   // Training (see train_steps.inc for the update rules and their numerics).
+  // <a, b>
+  float (*dot)(const float* a, const float* b, size_t d);
   // <u, vi - vj>
   float (*dot_diff)(const float* u, const float* vi, const float* vj, size_t d);
   // One BPR step on a (user, positive, negative) triple with coefficient g = σ(-x); lr 0 skips a row.
@@ -50,6 +52,12 @@ struct KernelTable {
   // The same with one accumulator per row (au/ai/aj point at one float each).
   void (*rowwise_adagrad_triple)(float* u, float* vi, float* vj, float* au, float* ai, float* aj, size_t d, float g,
                                  float lr_u, float lr_i, float lr_j, float l2, float eps);
+  // Pointwise (BCE, MSE) steps on a (user, item) pair with score coefficient g.
+  void (*sgd_pair)(float* u, float* v, size_t d, float g, float lr_u, float lr_v, float l2);
+  void (*adagrad_pair)(float* u, float* v, float* au, float* av, size_t d, float g, float lr_u, float lr_v, float l2,
+                       float eps);
+  void (*rowwise_adagrad_pair)(float* u, float* v, float* au, float* av, size_t d, float g, float lr_u, float lr_v,
+                               float l2, float eps);
 };
 
 const KernelTable& kernels_scalar();

@@ -8,7 +8,7 @@ namespace {
 
 constexpr size_t kQueryBlock = 8;
 
-inline float dot_scalar(const float* a, const float* b, size_t d) {
+inline float dot_scalar_impl(const float* a, const float* b, size_t d) {
   float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
   size_t k = 0;
   for (; k + 4 <= d; k += 4) {
@@ -22,12 +22,12 @@ inline float dot_scalar(const float* a, const float* b, size_t d) {
 }
 
 void score_rows_scalar(const float* q, const float* items, size_t n, size_t d, float* out) {
-  for (size_t i = 0; i < n; ++i) out[i] = dot_scalar(q, items + i * d, d);
+  for (size_t i = 0; i < n; ++i) out[i] = dot_scalar_impl(q, items + i * d, d);
 }
 
 void score_indexed_scalar(const float* q, const float* items, size_t d, const int32_t* idx, size_t m,
                           float* out) {
-  for (size_t j = 0; j < m; ++j) out[j] = dot_scalar(q, items + static_cast<size_t>(idx[j]) * d, d);
+  for (size_t j = 0; j < m; ++j) out[j] = dot_scalar_impl(q, items + static_cast<size_t>(idx[j]) * d, d);
 }
 
 void score_tile_scalar(const float* qpack, const float* items, size_t n, size_t d, float* tile) {
@@ -78,6 +78,8 @@ float dot_diff_scalar(const float* u, const float* vi, const float* vj, size_t d
   return (s0 + s1) + (s2 + s3);
 }
 
+float dot_scalar(const float* a, const float* b, size_t d) { return dot_scalar_impl(a, b, d); }
+
 #include "train_steps.inc"
 
 }  // namespace
@@ -94,10 +96,14 @@ const KernelTable& kernels_scalar() {
     t.tile_candidates = tile_candidates_scalar;
     t.axpy = axpy_scalar;
     t.scale = scale_scalar;
+    t.dot = dot_scalar;
     t.dot_diff = dot_diff_scalar;
     t.sgd_triple = sgd_triple_impl;
     t.adagrad_triple = adagrad_triple_impl;
     t.rowwise_adagrad_triple = rowwise_adagrad_triple_impl;
+    t.sgd_pair = sgd_pair_impl;
+    t.adagrad_pair = adagrad_pair_impl;
+    t.rowwise_adagrad_pair = rowwise_adagrad_pair_impl;
     return t;
   }();
   return table;

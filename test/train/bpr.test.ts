@@ -262,8 +262,12 @@ describe('bad input', () => {
     ['NaN learning rate', () => Trainer.fit(model(), train, { optimizer: { type: 'sgd', lr: NaN } }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.optimizer.lr') }],
     ['unknown optimizer', () => Trainer.fit(model(), train, { optimizer: { type: 'adam' as OptimizerType } }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.optimizer.type') }],
     ['zero epochs', () => Trainer.fit(model(), train, { epochs: 0 }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.epochs') }],
-    ['unknown loss', () => Trainer.fit(model(), train, { loss: 'warp' as 'bpr' }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.loss') }],
+    ['unknown loss', () => Trainer.fit(model(), train, { loss: 'hinge' as 'bpr' }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.loss') }],
     ['validation data of the wrong type', () => Trainer.fit(model(), train, { validation: { data: [] as never } }), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('options.validation.data') }],
+    ['mse without ratings', () => Trainer.fit(model(), train, { loss: 'mse' }), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('values') }],
+    ['bce with 9 negatives', () => Trainer.fit(model(), train, { loss: 'bce', negatives: 9 }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.negatives') }],
+    ['unknown sampler', () => Trainer.fit(model(), train, { sampler: { type: 'zipf' as 'uniform' } }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.sampler.type') }],
+    ['negative popularity exponent', () => Trainer.fit(model(), train, { sampler: { type: 'popularity', alpha: -1 } }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.sampler.alpha') }],
     ['model is not a model', () => Trainer.fit({} as never, train), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('for model') }],
   ])('%s', async (_label, fn, expected) => {
     await expect(fn()).rejects.toMatchObject(expected);
@@ -273,6 +277,7 @@ describe('bad input', () => {
     expect(() => new Interactions({ users: [0, -1], items: [0, 0] })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('data.users[1]') }));
     expect(() => new Interactions({ users: [0, 1], items: [0] })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('data.items') }));
     expect(() => new Interactions({ users: [3], items: [0], numUsers: 2 })).toThrow(expect.objectContaining({ message: expect.stringContaining('data.users[0]') }));
+    expect(() => new Interactions({ users: [0], items: [0], values: [NaN] })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('data.values[0]') }));
     expect(() => new MatrixFactorization({ users: 0, items: 3 })).toThrow(expect.objectContaining({ message: expect.stringContaining('options.users') }));
     expect(() => (model().itemEmbedding.lrMultiplier = -1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => model().freeze('nothing.*')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));

@@ -1,0 +1,79 @@
+// Native matrix-factorization epochs: Hogwild (lock-free) SGD / Adagrad / row-wise Adagrad over a
+// shuffled schedule of interactions, with the loss and negative sampler chosen per call. The host
+// language owns epochs and calls mf_chunk for slices of the schedule (progress, cancellation).
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "train_param.h"
+
+namespace rb {
+
+enum class MfLoss : int {
+  Bpr = 0,   // pairwise: -ln σ(x_ui - x_uj), one sampled negative
+  Bce = 1,   // pointwise: -ln σ(x_ui) - Σ_j ln σ(-x_uj) over `negatives` sampled negatives
+  Mse = 2,   // explicit ratings: ½ (r_ui - x_ui)², no negatives
+  Warp = 3,  // pairwise hinge on the first margin violator, weighted by ln(rank estimate)
+};
+
+enum class SamplerKind : int {
+  Uniform = 0,  // every item equally likely
+  Alias = 1,    // a caller-built alias table (popularity^α)
+  InBatch = 2,  // the item of another interaction within `window` schedule positions
+};
+
+// The arrays live in JS memory and are not copied, so every index is bounds-checked right before it
+// is used (a few compares per sample): memory stays safe even if the arrays change mid-epoch.
+struct MfData {
+  const int32_t* users = nullptr;  // interaction i is (users[i], items[i]) with value values[i]
+  const int32_t* items = nullptr;
+  const float* values = nullptr;  // ratings, for MSE only
+  size_t n = 0;
+  const int32_t* pos_off = nullptr;  // CSR: user u's positives, sorted, are pos_idx[pos_off[u]..pos_off[u+1])
+  const int32_t* pos_idx = nullptr;  // null: no rejection of known positives
+  size_t pos_off_len = 0, pos_idx_len = 0;
+};
+
+struct NegativeSampler {
+  SamplerKind kind = SamplerKind::Uniform;
+  const float* prob = nullptr;  // Alias: n entries
+  const int32_t* alias = nullptr;
+  size_t n = 0;
+  size_t window = 1024;  // InBatch
+};
+
+constexpr int kMaxNegatives = 8;
+
+struct MfConfig {
+  OptimizerKind optimizer = OptimizerKind::Sgd;
+  MfLoss loss = MfLoss::Bpr;
+  float lr = 0.05f, l2 = 0.f, eps = 1e-8f;
+  uint64_t seed = 0, epoch = 0, chunk = 0;
+  size_t threads = 1;
+  int max_rejections = 20;  // resample a negative that is a known positive at most this often
+  int negatives = 1;        // BCE: 1..kMaxNegatives
+  int warp_max_trials = 100;
+  float margin = 1.f;  // WARP
+  NegativeSampler sampler;
+};
+
+struct MfResult {
+  double loss = 0;     // sum over processed samples of the loss
+  size_t samples = 0;  // samples processed
+  size_t invalid = 0;  // samples skipped because an index was out of range
+  bool diverged = false;
+  bool cancelled = false;
+};
+
+// Fills schedule with a permutation of [0, n) determined by (seed, epoch).
+void shuffle_schedule(int32_t* schedule, size_t n, uint64_t seed, uint64_t epoch);
+
+// Trains on schedule[begin, end). item_bias may have w == null (no bias). Threads split the slice
+// into contiguous parts with independent random streams (seed, epoch, chunk, part): one thread is
+// bit-reproducible; several race on rows (Hogwild), which SGD tolerates.
+MfResult mf_chunk(TrainParam& user, TrainParam& item, TrainParam& item_bias, const MfData& data,
+                  const int32_t* schedule, size_t begin, size_t end, const MfConfig& cfg,
+                  const std::atomic<int>* cancel);
+
+}  // namespace rb

@@ -1,0 +1,26 @@
+// A table under training, as every native training loop sees it. Freezing is data: frozen rows, a
+// zero lr_mult or a non-trainable parameter (lr_mult 0) mean the row and its optimizer state are
+// never written.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace rb {
+
+enum class OptimizerKind : int { Sgd = 0, Adagrad = 1, RowwiseAdagrad = 2 };
+
+struct TrainParam {
+  float* w = nullptr;  // rows x dim
+  size_t rows = 0, dim = 0;
+  float* state = nullptr;  // Adagrad: rows x dim; row-wise Adagrad: rows; SGD: null
+  const uint8_t* frozen_rows = nullptr;  // rows flags (non-zero = frozen), or null
+  float lr_mult = 1.f;                   // 0 when the parameter is not trainable
+};
+
+// The learning rate for one row of p (0: do not touch it).
+inline float row_lr(const TrainParam& p, int32_t row, float lr) {
+  if (p.lr_mult == 0.f || (p.frozen_rows && p.frozen_rows[row])) return 0.f;
+  return lr * p.lr_mult;
+}
+
+}  // namespace rb

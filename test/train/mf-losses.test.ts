@@ -1,0 +1,102 @@
+// The other matrix-factorization losses and the negative samplers: BCE and WARP learn implicit
+// data, MSE learns explicit ratings (one step checked exactly), popularity and in-batch samplers
+// learn too, and the alias table reproduces its weights.
+import { Interactions, MatrixFactorization, Trainer, evaluateRanking, uniformGenerator, type MfLossName, type SamplerOptions } from '../../lib';
+import { aliasTable, popularityWeights } from '../../lib/train/sampler';
+
+function planted(users = 400, items = 200, seed = 1) {
+  const u = uniformGenerator(seed);
+  const tu: number[] = [], ti: number[] = [], vu: number[] = [], vi: number[] = [];
+  for (let x = 0; x < users; x++) {
+    for (let t = 0; t < 25; t++) {
+      // Popular items inside each group (a skewed catalogue), so popularity samplers see skew.
+      const i = Math.floor(Math.pow(u(), 1.5) * (items / 4)) * 4 + (x % 4);
+      (t < 20 ? tu : vu).push(x);
+      (t < 20 ? ti : vi).push(i);
+    }
+  }
+  return {
+    train: new Interactions({ users: tu, items: ti, numUsers: users, numItems: items }),
+    test: new Interactions({ users: vu, items: vi, numUsers: users, numItems: items }),
+  };
+}
+
+test.each<[MfLossName, SamplerOptions]>([
+  ['bce', { type: 'uniform' }],
+  ['warp', { type: 'uniform' }],
+  ['bpr', { type: 'popularity', alpha: 0.75 }],
+  ['bpr', { type: 'in-batch', window: 256 }],
+  ['bce', { type: 'popularity', alpha: 0.5 }],
+])('%s with a %o sampler learns the planted groups (AUC far above chance)', async (loss, sampler) => {
+  const { train, test } = planted();
+  const m = new MatrixFactorization({ users: 400, items: 200, dim: 16, seed: 5 });
+  const report = await Trainer.fit(m, train, { loss, sampler, optimizer: { type: 'adagrad' }, epochs: 15, threads: 1, seed: 3 });
+  expect(report.epochs[report.epochs.length - 1].loss).toBeLessThan(report.epochs[0].loss);
+  const metrics = await evaluateRanking(m, test, { k: 10, exclude: train, auc: true });
+  expect(metrics.auc!).toBeGreaterThan(0.8);
+});
+
+test('one mse step matches the float64 reference (with item bias and l2)', async () => {
+  const m = new MatrixFactorization({ users: 1, items: 1, dim: 5, itemBias: true, seed: 11, initScale: 0.4 });
+  const u0 = Array.from(m.userEmbedding.table.data);
+  const v0 = Array.from(m.itemEmbedding.table.data);
+  const lr = 0.2;
+  const l2 = 0.03;
+  const r = 2.5;
+  await Trainer.fit(m, new Interactions({ users: [0], items: [0], values: [r] }), { loss: 'mse', optimizer: { type: 'sgd', lr, l2 }, epochs: 1, threads: 1 });
+  const x = u0.reduce((s, uk, k) => s + uk * v0[k], 0);
+  const g = r - x;
+  u0.forEach((uk, k) => expect(m.userEmbedding.table.data[k]).toBeCloseTo(uk + lr * (g * v0[k] - l2 * uk), 6));
+  v0.forEach((vk, k) => expect(m.itemEmbedding.table.data[k]).toBeCloseTo(vk + lr * (g * u0[k] - l2 * vk), 6));
+  expect(m.itemBias!.table.data[0]).toBeCloseTo(lr * g, 6);
+});
+
+test('mse learns planted low-rank ratings well below the error of predicting the mean', async () => {
+  const users = 300;
+  const items = 150;
+  const rank = 3;
+  const u = uniformGenerator(21);
+  const P = Array.from({ length: users * rank }, () => u() * 2 - 1);
+  const Q = Array.from({ length: items * rank }, () => u() * 2 - 1);
+  const rating = (a: number, b: number) => 3 + P.slice(a * rank, a * rank + rank).reduce((s, p, k) => s + p * Q[b * rank + k], 0);
+  const train = { users: [] as number[], items: [] as number[], values: [] as number[] };
+  const test: [number, number, number][] = [];
+  for (let a = 0; a < users; a++) {
+    for (let t = 0; t < 40; t++) {
+      const b = Math.floor(u() * items);
+      if (t < 30) {
+        train.users.push(a);
+        train.items.push(b);
+        train.values.push(rating(a, b));
+      } else test.push([a, b, rating(a, b)]);
+    }
+  }
+  const m = new MatrixFactorization({ users, items, dim: 8, itemBias: true, seed: 2, initScale: 0.1 });
+  await Trainer.fit(m, new Interactions({ ...train, numUsers: users, numItems: items }), { loss: 'mse', optimizer: { type: 'adagrad', lr: 0.05 }, epochs: 60, threads: 1 });
+  const mean = train.values.reduce((s, x) => s + x, 0) / train.values.length;
+  let err = 0;
+  let base = 0;
+  for (const [a, b, r] of test) {
+    const pred = m.itemBias!.table.data[b] + Array.from(m.userEmbedding.table.row(a)).reduce((s, x, k) => s + x * m.itemEmbedding.table.data[b * 8 + k], 0);
+    err += (pred - r) ** 2;
+    base += (mean - r) ** 2;
+  }
+  expect(Math.sqrt(err / test.length)).toBeLessThan(0.5 * Math.sqrt(base / test.length));
+});
+
+test('the alias table draws each item with probability proportional to count^alpha', () => {
+  const counts = Int32Array.from([0, 1, 4, 9, 16, 100]);
+  const w = popularityWeights(counts, 0.5);
+  expect(Array.from(w)).toEqual([0, 1, 2, 3, 4, 10]);
+  const { prob, alias } = aliasTable(w);
+  // Exact probabilities implied by the table: P(i) = (prob[i] + Σ_{k: alias[k]=i} (1 - prob[k])) / n.
+  const n = w.length;
+  const p = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    p[k] += prob[k] / n;
+    p[alias[k]] += (1 - prob[k]) / n;
+  }
+  const total = w.reduce((s, x) => s + x, 0);
+  for (let i = 0; i < n; i++) expect(p[i]).toBeCloseTo(w[i] / total, 6);
+  expect(Array.from(popularityWeights(new Int32Array(3), 1))).toEqual([1, 1, 1]);
+});
