@@ -70,7 +70,7 @@ export interface CancelToken {
 export interface NativeTrainParam {
   w: Float32Array;
   dim: number;
-  /** Optimizer state: adagrad rows×dim, row-wise adagrad rows, sgd null. */
+  /** Optimizer state: adagrad rows×dim, row-wise adagrad rows, adam 2·rows×dim + rows, sgd null. */
   state: Float32Array | null;
   /** Per-row frozen flags (1 = frozen) or null. */
   frozen: Uint8Array | null;
@@ -79,7 +79,7 @@ export interface NativeTrainParam {
 }
 
 export interface MfChunkSpec {
-  /** 0 sgd, 1 adagrad, 2 row-wise adagrad. */
+  /** 0 sgd, 1 adagrad, 2 row-wise adagrad, 3 lazy adam. */
   optimizer: number;
   /** 0 bpr, 1 bce, 2 mse, 3 warp. */
   loss: number;
@@ -98,6 +98,8 @@ export interface MfChunkSpec {
   lr: number;
   l2: number;
   eps: number;
+  beta1: number;
+  beta2: number;
   seed: number;
   epoch: number;
   chunk: number;

@@ -7,7 +7,7 @@ import { ItemSet, type IndexList, resolveIndexList } from '../item-set';
 import { EmbeddingTable } from '../table';
 import { expectBoolean, rangeError, typeError } from '../validate';
 
-export type OptimizerStateKind = 'adagrad' | 'rowwise-adagrad';
+export type OptimizerStateKind = 'adagrad' | 'rowwise-adagrad' | 'adam';
 
 export class Parameter {
   /** Per-row frozen flags (1 = frozen); allocated on first freezeRows. */
@@ -80,9 +80,13 @@ export class Parameter {
     return { frozen: this.frozen, lrMult: this.isTrainable ? this.multiplier : 0 };
   }
 
-  /** The optimizer state, allocated (zeros) on first use or when the optimizer kind changes. */
+  /**
+   * The optimizer state, allocated (zeros) on first use or when the optimizer kind changes.
+   * adagrad: one accumulator per weight; rowwise-adagrad: one per row; adam: first moments (one
+   * per weight), second moments (one per weight), then each row's step count (lazy updates).
+   */
   optimizerState(kind: OptimizerStateKind): Float32Array {
-    const size = kind === 'adagrad' ? this.table.data.length : this.rows;
+    const size = kind === 'adagrad' ? this.table.data.length : kind === 'adam' ? 2 * this.table.data.length + this.rows : this.rows;
     if (!this.optState || this.optState.kind !== kind || this.optState.values.length !== size) {
       this.optState = { kind, values: new Float32Array(size) };
     }

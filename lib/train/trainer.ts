@@ -14,13 +14,20 @@ import { expectBoolean, expectInteger, expectOptions, expectPositiveInteger, exp
 import { Interactions } from './interactions';
 import { aliasTable, popularityWeights } from './sampler';
 
-export type OptimizerType = 'sgd' | 'adagrad' | 'rowwise-adagrad';
+export type OptimizerType = 'sgd' | 'adagrad' | 'rowwise-adagrad' | 'adam';
 
 export interface OptimizerOptions {
-  /** 'sgd' (plain SGD with L2), 'adagrad' (per element) or 'rowwise-adagrad' (one accumulator per row). */
+  /**
+   * 'sgd' (plain SGD with L2), 'adagrad' (per element), 'rowwise-adagrad' (one accumulator per row)
+   * or 'adam' (lazy: only touched rows update their moments, each row bias-corrected by its own
+   * step count; TensorFlow's ε̂ form).
+   */
   type: OptimizerType;
-  /** Learning rate, > 0. Defaults: sgd 0.05, adagrad and rowwise-adagrad 0.1. */
+  /** Learning rate, > 0. Defaults: sgd 0.05, adagrad and rowwise-adagrad 0.1, adam 0.01. */
   lr?: number;
+  /** Adam's moment decay rates. Defaults 0.9 and 0.999. */
+  beta1?: number;
+  beta2?: number;
   /** L2 regularisation on the rows a step touches, ≥ 0. Default 0. */
   l2?: number;
   /** Adagrad's denominator guard. Default 1e-8. */
@@ -118,6 +125,7 @@ const OPTIMIZERS: Record<OptimizerType, { code: number; state: OptimizerStateKin
   sgd: { code: 0, state: null, lr: 0.05 },
   adagrad: { code: 1, state: 'adagrad', lr: 0.1 },
   'rowwise-adagrad': { code: 2, state: 'rowwise-adagrad', lr: 0.1 },
+  adam: { code: 3, state: 'adam', lr: 0.01 },
 };
 
 function positiveNumber(argument: string, value: unknown, fallback: number, allowZero = false): number {
@@ -131,12 +139,18 @@ function positiveNumber(argument: string, value: unknown, fallback: number, allo
 
 const LOSSES: Record<MfLossName, number> = { bpr: 0, bce: 1, mse: 2, warp: 3 };
 
+function beta(argument: string, value: unknown, fallback: number): number {
+  const b = positiveNumber(argument, value, fallback, true);
+  if (b >= 1) throw rangeError(argument, 'number in [0, 1)', value);
+  return b;
+}
+
 interface ResolvedOptions {
   loss: MfLossName;
   negatives: number;
   sampler: { type: SamplerOptions['type']; alpha: number; window: number };
   warp: { maxTrials: number; margin: number };
-  optimizer: { type: OptimizerType; lr: number; l2: number; eps: number };
+  optimizer: { type: OptimizerType; lr: number; l2: number; eps: number; beta1: number; beta2: number };
   epochs: number;
   threads: number;
   seed: number;
@@ -157,7 +171,7 @@ function resolveOptions(options: FitOptions | undefined): ResolvedOptions {
   const warp = expectOptions('options.warp', o.warp);
   const opt = expectOptions('options.optimizer', o.optimizer);
   const type = opt.type ?? 'sgd';
-  if (typeof type !== 'string' || !Object.hasOwn(OPTIMIZERS, type)) throw rangeError('options.optimizer.type', '"sgd", "adagrad" or "rowwise-adagrad"', type);
+  if (typeof type !== 'string' || !Object.hasOwn(OPTIMIZERS, type)) throw rangeError('options.optimizer.type', '"sgd", "adagrad", "rowwise-adagrad" or "adam"', type);
   const v = o.validation === undefined ? null : expectOptions('options.validation', o.validation);
   if (v && !(v.data instanceof Interactions)) throw typeError('options.validation.data', 'Interactions', v.data);
   const metric = v?.metric ?? 'recall';
@@ -180,6 +194,8 @@ function resolveOptions(options: FitOptions | undefined): ResolvedOptions {
       lr: positiveNumber('options.optimizer.lr', opt.lr, OPTIMIZERS[type].lr),
       l2: positiveNumber('options.optimizer.l2', opt.l2, 0, true),
       eps: positiveNumber('options.optimizer.eps', opt.eps, 1e-8),
+      beta1: beta('options.optimizer.beta1', opt.beta1, 0.9),
+      beta2: beta('options.optimizer.beta2', opt.beta2, 0.999),
     },
     epochs: o.epochs === undefined ? 10 : expectPositiveInteger('options.epochs', o.epochs, 1_000_000),
     threads: resolveThreads('options.threads', o.threads),
@@ -266,7 +282,7 @@ async function train(model: MatrixFactorization, data: Interactions, o: Resolved
             loss: LOSSES[o.loss],
             user: trainParam(model.userEmbedding, optimizer.state),
             item: trainParam(model.itemEmbedding, optimizer.state),
-            bias: model.itemBias ? trainParam(model.itemBias, optimizer.state === 'adagrad' ? 'adagrad' : optimizer.state) : null,
+            bias: model.itemBias ? trainParam(model.itemBias, optimizer.state) : null,
             users: data.users,
             items: data.items,
             values: o.loss === 'mse' ? data.values : null,
@@ -278,6 +294,8 @@ async function train(model: MatrixFactorization, data: Interactions, o: Resolved
             lr: o.optimizer.lr,
             l2: o.optimizer.l2,
             eps: o.optimizer.eps,
+            beta1: o.optimizer.beta1,
+            beta2: o.optimizer.beta2,
             seed: o.seed,
             epoch,
             chunk: c,

@@ -56,7 +56,7 @@ class MfWorker : public PinningWorker {
     Napi::Env env = info.Env();
     if (!info[0].IsObject()) throw_type(env, "spec", "object");
     const Napi::Object spec = info[0].As<Napi::Object>();
-    cfg_.optimizer = static_cast<rb::OptimizerKind>(static_cast<int>(number_value(env, spec.Get("optimizer"), "spec.optimizer", 0, 2)));
+    cfg_.optimizer = static_cast<rb::OptimizerKind>(static_cast<int>(number_value(env, spec.Get("optimizer"), "spec.optimizer", 0, 3)));
     cfg_.loss = static_cast<rb::MfLoss>(static_cast<int>(number_value(env, spec.Get("loss"), "spec.loss", 0, 3)));
     user_ = param(env, spec.Get("user"), "spec.user", 0);
     item_ = param(env, spec.Get("item"), "spec.item", user_.dim);
@@ -100,6 +100,8 @@ class MfWorker : public PinningWorker {
     cfg_.lr = static_cast<float>(number_value(env, spec.Get("lr"), "spec.lr", 0, 1e6));
     cfg_.l2 = static_cast<float>(number_value(env, spec.Get("l2"), "spec.l2", 0, 1e6));
     cfg_.eps = static_cast<float>(number_value(env, spec.Get("eps"), "spec.eps", 0, 1));
+    cfg_.beta1 = static_cast<float>(number_value(env, spec.Get("beta1"), "spec.beta1", 0, 0.999999));
+    cfg_.beta2 = static_cast<float>(number_value(env, spec.Get("beta2"), "spec.beta2", 0, 0.999999));
     cfg_.seed = static_cast<uint64_t>(number_value(env, spec.Get("seed"), "spec.seed", 0, 9007199254740991.0));
     cfg_.epoch = static_cast<uint64_t>(number_value(env, spec.Get("epoch"), "spec.epoch", 0, 9007199254740991.0));
     cfg_.chunk = static_cast<uint64_t>(number_value(env, spec.Get("chunk"), "spec.chunk", 0, 9007199254740991.0));
@@ -170,6 +172,7 @@ class MfWorker : public PinningWorker {
     const View<float> state = f32_value(env, o.Get("state"), (name + ".state").c_str(), true);
     const size_t want_state = cfg_.optimizer == rb::OptimizerKind::Adagrad          ? p.rows * dim
                               : cfg_.optimizer == rb::OptimizerKind::RowwiseAdagrad ? p.rows
+                              : cfg_.optimizer == rb::OptimizerKind::Adam           ? p.rows * (2 * dim + 1)
                                                                                     : 0;
     if (want_state) {
       if (!state.present) throw_type(env, name + ".state", "Float32Array (the optimizer keeps state)");

@@ -58,6 +58,12 @@ struct KernelTable {
                        float eps);
   void (*rowwise_adagrad_pair)(float* u, float* v, float* au, float* av, size_t d, float g, float lr_u, float lr_v,
                                float l2, float eps);
+  // Lazy Adam: mv holds the (m, v) row pointers of each row in order (6 for a triple, 4 for a
+  // pair); lr_* already include each row's bias correction; scratch holds 3·d floats.
+  void (*adam_triple)(float* u, float* vi, float* vj, float* const* mv, size_t d, float g, float lr_u, float lr_i,
+                      float lr_j, float l2, float b1, float b2, float eps, float* scratch);
+  void (*adam_pair)(float* u, float* v, float* const* mv, size_t d, float g, float lr_u, float lr_v, float l2, float b1,
+                    float b2, float eps, float* scratch);
 };
 
 const KernelTable& kernels_scalar();

@@ -104,6 +104,8 @@ const KernelTable& kernels_scalar() {
     t.sgd_pair = sgd_pair_impl;
     t.adagrad_pair = adagrad_pair_impl;
     t.rowwise_adagrad_pair = rowwise_adagrad_pair_impl;
+    t.adam_triple = adam_triple_impl;
+    t.adam_pair = adam_pair_impl;
     return t;
   }();
   return table;

@@ -123,6 +123,17 @@ class Part {
  private:
   float* urow(int32_t u) const { return user_.w + static_cast<size_t>(u) * user_.dim; }
   float* irow(int32_t i) const { return item_.w + static_cast<size_t>(i) * item_.dim; }
+  // Adam state: m and v rows of a parameter, and the row's step count.
+  static float* adam_m(const TrainParam& p, int32_t r) { return p.state + static_cast<size_t>(r) * p.dim; }
+  static float* adam_v(const TrainParam& p, int32_t r) { return p.state + (p.rows + static_cast<size_t>(r)) * p.dim; }
+  static float* adam_t(const TrainParam& p, int32_t r) { return p.state + 2 * p.rows * p.dim + r; }
+  // A touched row's learning rate with its own bias correction (lazy Adam counts steps per row).
+  float adam_lr(const TrainParam& p, int32_t r, float lr) const {
+    if (lr == 0.f) return 0.f;
+    const float t = ++*adam_t(p, r);
+    return lr * std::sqrt(1.f - std::pow(cfg_.beta2, t)) / (1.f - std::pow(cfg_.beta1, t));
+  }
+
   float* ustate(int32_t u) const {
     return cfg_.optimizer == OptimizerKind::RowwiseAdagrad ? user_.state + u : user_.state + static_cast<size_t>(u) * user_.dim;
   }
@@ -225,6 +236,15 @@ class Part {
     } else if (cfg_.optimizer == OptimizerKind::RowwiseAdagrad) {
       prefetch_read(ustate(s.u));
       prefetch_read(istate(s.i));
+    } else if (cfg_.optimizer == OptimizerKind::Adam) {
+      prefetch_row(adam_m(user_, s.u), d);
+      prefetch_row(adam_v(user_, s.u), d);
+      prefetch_row(adam_m(item_, s.i), d);
+      prefetch_row(adam_v(item_, s.i), d);
+      for (int n = 0; n < s.nj; ++n) {
+        prefetch_row(adam_m(item_, s.j[n]), d);
+        prefetch_row(adam_v(item_, s.j[n]), d);
+      }
     }
     if (bias_.w) prefetch_read(bias_.w + s.i);
   }
@@ -244,6 +264,12 @@ class Part {
         kern_.rowwise_adagrad_triple(urow(u), irow(i), irow(j), ustate(u), istate(i), istate(j), d, g, lu, li, lj, cfg_.l2,
                                      cfg_.eps);
         break;
+      case OptimizerKind::Adam: {
+        float* const mv[6] = {adam_m(user_, u), adam_v(user_, u), adam_m(item_, i), adam_v(item_, i), adam_m(item_, j), adam_v(item_, j)};
+        kern_.adam_triple(urow(u), irow(i), irow(j), mv, d, g, adam_lr(user_, u, lu), adam_lr(item_, i, li), adam_lr(item_, j, lj),
+                          cfg_.l2, cfg_.beta1, cfg_.beta2, cfg_.eps, scratch_.data());
+        break;
+      }
     }
     bias_step(i, g);
     bias_step(j, -g);
@@ -263,6 +289,12 @@ class Part {
       case OptimizerKind::RowwiseAdagrad:
         kern_.rowwise_adagrad_pair(urow(u), irow(i), ustate(u), istate(i), d, g, lu, li, cfg_.l2, cfg_.eps);
         break;
+      case OptimizerKind::Adam: {
+        float* const mv[4] = {adam_m(user_, u), adam_v(user_, u), adam_m(item_, i), adam_v(item_, i)};
+        kern_.adam_pair(urow(u), irow(i), mv, d, g, adam_lr(user_, u, lu), adam_lr(item_, i, li), cfg_.l2, cfg_.beta1,
+                        cfg_.beta2, cfg_.eps, scratch_.data());
+        break;
+      }
     }
     bias_step(i, g);
   }
@@ -274,8 +306,22 @@ class Part {
     if (lr == 0.f) return;
     float* b = bias_.w;
     const float step = g - cfg_.l2 * b[i];
-    if (cfg_.optimizer == OptimizerKind::Sgd) b[i] += lr * step;
-    else b[i] += lr * step / (std::sqrt(bias_.state[i] += step * step) + cfg_.eps);
+    switch (cfg_.optimizer) {
+      case OptimizerKind::Sgd:
+        b[i] += lr * step;
+        break;
+      case OptimizerKind::Adam: {
+        const float rate = adam_lr(bias_, i, lr);
+        float& m = *adam_m(bias_, i);
+        float& v = *adam_v(bias_, i);
+        m = cfg_.beta1 * m + (1.f - cfg_.beta1) * step;
+        v = cfg_.beta2 * v + (1.f - cfg_.beta2) * step * step;
+        b[i] += rate * m / (std::sqrt(v) + cfg_.eps);
+        break;
+      }
+      default:
+        b[i] += lr * step / (std::sqrt(bias_.state[i] += step * step) + cfg_.eps);
+    }
   }
 
   bool bpr(const Slot& s, float* loss) {
@@ -346,6 +392,7 @@ class Part {
   uint32_t n_items_;
   size_t begin_, end_;
   int prefetch_negatives_;
+  std::vector<float> scratch_ = std::vector<float>(3 * user_.dim);  // Adam's ascent directions
 };
 
 }  // namespace

@@ -49,6 +49,7 @@ struct MfConfig {
   OptimizerKind optimizer = OptimizerKind::Sgd;
   MfLoss loss = MfLoss::Bpr;
   float lr = 0.05f, l2 = 0.f, eps = 1e-8f;
+  float beta1 = 0.9f, beta2 = 0.999f;  // Adam
   uint64_t seed = 0, epoch = 0, chunk = 0;
   size_t threads = 1;
   int max_rejections = 20;  // resample a negative that is a known positive at most this often

@@ -84,6 +84,7 @@ describe.each(capabilities().supportedIsas)('one BPR step on %s', (isa) => {
     ['sgd', 0.05],
     ['adagrad', 0.05],
     ['rowwise-adagrad', 0.05],
+    ['adam', 0.05],
   ])('%s with l2=%f matches the float64 reference (dims 3, 16, 37)', async (type, l2) => {
     for (const dim of [3, 16, 37]) {
       const { before, after, lr } = await oneStep(type, l2, isa, dim);
@@ -94,6 +95,15 @@ describe.each(capabilities().supportedIsas)('one BPR step on %s', (isa) => {
       } else if (type === 'adagrad') {
         // Fresh accumulators: acc = s², step = lr·s/(|s| + eps) for every element, biases too.
         for (let p = 0; p < s.length; p++) expected[p] += (lr * s[p]) / (Math.abs(s[p]) + 1e-8);
+      } else if (type === 'adam') {
+        // First step from zero moments: m = (1-b1)s, v = (1-b2)s², bias-corrected rate
+        // lr·√(1-b2)/(1-b1), so each weight moves by lr·s/(|s| + ε̂) up to the ε̂ term.
+        const rate = (lr * Math.sqrt(1 - 0.999)) / (1 - 0.9);
+        for (let p = 0; p < s.length; p++) {
+          const m = 0.1 * s[p];
+          const v = 0.001 * s[p] * s[p];
+          expected[p] += (rate * m) / (Math.sqrt(v) + 1e-8);
+        }
       } else {
         // Row-wise: one accumulator per row (user row, item 0 row, item 1 row) = mean(s²); biases per element.
         const rows = [[0, dim], [dim, 2 * dim], [2 * dim, 3 * dim]];
@@ -110,7 +120,7 @@ describe.each(capabilities().supportedIsas)('one BPR step on %s', (isa) => {
 
 // ---- learning ------------------------------------------------------------------------------------
 
-test.each<OptimizerType>(['sgd', 'adagrad', 'rowwise-adagrad'])('%s learns a planted dataset: loss falls, AUC and recall far above chance', async (type) => {
+test.each<OptimizerType>(['sgd', 'adagrad', 'rowwise-adagrad', 'adam'])('%s learns a planted dataset: loss falls, AUC and recall far above chance', async (type) => {
   const { train, test } = planted();
   const m = new MatrixFactorization({ users: 400, items: 200, dim: 16, seed: 5 });
   const report = await Trainer.fit(m, train, { optimizer: { type }, epochs: 15, threads: 1, seed: 2 });
@@ -260,7 +270,8 @@ describe('bad input', () => {
     ['ids beyond the model', () => Trainer.fit(new MatrixFactorization({ users: 10, items: 20, dim: 4 }), train), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining("model's size") }],
     ['negative learning rate', () => Trainer.fit(model(), train, { optimizer: { type: 'sgd', lr: -0.1 } }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.optimizer.lr') }],
     ['NaN learning rate', () => Trainer.fit(model(), train, { optimizer: { type: 'sgd', lr: NaN } }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.optimizer.lr') }],
-    ['unknown optimizer', () => Trainer.fit(model(), train, { optimizer: { type: 'adam' as OptimizerType } }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.optimizer.type') }],
+    ['unknown optimizer', () => Trainer.fit(model(), train, { optimizer: { type: 'lion' as OptimizerType } }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.optimizer.type') }],
+    ['adam beta1 of 1', () => Trainer.fit(model(), train, { optimizer: { type: 'adam', beta1: 1 } }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.optimizer.beta1') }],
     ['zero epochs', () => Trainer.fit(model(), train, { epochs: 0 }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.epochs') }],
     ['unknown loss', () => Trainer.fit(model(), train, { loss: 'hinge' as 'bpr' }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.loss') }],
     ['validation data of the wrong type', () => Trainer.fit(model(), train, { validation: { data: [] as never } }), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('options.validation.data') }],
