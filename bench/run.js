@@ -23,6 +23,7 @@ const SIZES = {
     batchBudget: { warmupIters: 1, minIters: 7, minMs: 1000, maxMs: 10_000, maxIters: 30 },
     ortBatchBudget: { warmupIters: 1, minIters: 5, minMs: 1000, maxMs: 15_000, maxIters: 15 },
     scanBudget: { warmupIters: 3, minIters: 30, minMs: 1000, maxMs: 2000 },
+    train: { users: 100_000, items: 50_000, interactions: 5_000_000, epochs: 4, baselineSamples: 1_000_000 },
     timeoutMs: 20 * 60_000,
   },
   quick: {
@@ -33,6 +34,7 @@ const SIZES = {
     batchBudget: { warmupIters: 1, minIters: 3, minMs: 200, maxMs: 2000, maxIters: 10 },
     ortBatchBudget: { warmupIters: 1, minIters: 3, minMs: 200, maxMs: 3000, maxIters: 5 },
     scanBudget: { warmupIters: 2, minIters: 10, minMs: 300, maxMs: 800 },
+    train: { users: 10_000, items: 5_000, interactions: 500_000, epochs: 3, baselineSamples: 200_000 },
     timeoutMs: 3 * 60_000,
   },
 };
@@ -73,6 +75,11 @@ function plan(mode) {
       configs: mode === 'quick' ? [{ rows: 100_000, dim: 64 }] : s.singleRows.flatMap((rows) => [64, 128].map((dim) => ({ rows, dim }))),
       threads: THREADS,
     },
+  });
+  cases.push({
+    name: `train-mf bpr n=${count(s.train.interactions)} d=64`,
+    script: 'train-mf.js',
+    args: { ...s.train, dim: 64, threads: THREADS, optimizers: ['sgd', 'adagrad', 'adam'], seed: SEED },
   });
   // Full size in both modes: a table that fits in cache would not measure DRAM bandwidth.
   cases.push({

@@ -35,6 +35,7 @@ function config(p) {
   if (p.k !== undefined) parts.push(`k=${p.k}`);
   if (p.threads !== undefined) parts.push(`t=${p.threads}`);
   if (p.path !== undefined) parts.push(p.path);
+  if (p.optimizer !== undefined) parts.push(p.optimizer);
   return parts.join(' ');
 }
 
