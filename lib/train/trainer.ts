@@ -115,9 +115,12 @@ export interface EpochReport {
 
 export interface FitReport {
   epochs: EpochReport[];
-  /** Epoch (1-based within this call) whose weights the model holds at the end. */
+  /** Epoch (1-based within this call) with the best validation metric (the last one without validation). */
   bestEpoch: number;
+  /** Its validation metric, or null without validation. */
   bestMetric: number | null;
+  /** Epoch whose weights the model holds at the end (bestEpoch when restoreBest, else the last). */
+  weightsFromEpoch: number;
   stoppedEarly: boolean;
 }
 
@@ -259,7 +262,7 @@ async function train(model: MatrixFactorization, data: Interactions, o: Resolved
   const token = native.createCancelToken();
   const onAbort = () => native.cancel(token);
   o.signal?.addEventListener('abort', onAbort, { once: true });
-  const report: FitReport = { epochs: [], bestEpoch: 0, bestMetric: null, stoppedEarly: false };
+  const report: FitReport = { epochs: [], bestEpoch: 0, bestMetric: null, weightsFromEpoch: 0, stoppedEarly: false };
   let restoreBest: (() => void) | null = null;
   let sinceBest = 0;
   const started = process.hrtime.bigint();
@@ -359,8 +362,11 @@ async function train(model: MatrixFactorization, data: Interactions, o: Resolved
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
   }
-  if (restoreBest && report.bestEpoch !== report.epochs.length) restoreBest();
-  if (!o.validation?.restoreBest) report.bestEpoch = report.epochs.length;
+  report.weightsFromEpoch = report.epochs.length;
+  if (restoreBest && report.bestEpoch !== report.epochs.length) {
+    restoreBest();
+    report.weightsFromEpoch = report.bestEpoch;
+  }
   return report;
 }
 

@@ -229,6 +229,8 @@ test('early stopping keeps the best epoch and restores its weights', async () =>
   expect(metric).toBeCloseTo(report.bestMetric!, 10);
   const best = Math.max(...report.epochs.map((e) => e.validation!.ndcg));
   expect(report.bestMetric).toBe(best);
+  expect(report.weightsFromEpoch).toBe(report.bestEpoch);
+  expect(report.epochs[report.bestEpoch - 1].validation!.ndcg).toBe(best);
   if (report.stoppedEarly) expect(report.epochs.length).toBeLessThan(40);
 });
 
