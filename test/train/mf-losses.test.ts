@@ -100,3 +100,39 @@ test('the alias table draws each item with probability proportional to count^alp
   for (let i = 0; i < n; i++) expect(p[i]).toBeCloseTo(w[i] / total, 6);
   expect(Array.from(popularityWeights(new Int32Array(3), 1))).toEqual([1, 1, 1]);
 });
+
+describe('one exact step of bce and warp (two items: the negative is forced)', () => {
+  const sigma = (z: number) => 1 / (1 + Math.exp(-z));
+  const dot = (a: number[], b: number[]) => a.reduce((s, x, k) => s + x * b[k], 0);
+  const setup = () => {
+    const m = new MatrixFactorization({ users: 1, items: 2, dim: 6, seed: 17, initScale: 0.5 });
+    return { m, u: Array.from(m.userEmbedding.table.data), v0: Array.from(m.itemEmbedding.table.row(0)), v1: Array.from(m.itemEmbedding.table.row(1)) };
+  };
+  const data = new Interactions({ users: [0], items: [0], numUsers: 1, numItems: 2 });
+  const lr = 0.25;
+  const l2 = 0.02;
+
+  test('bce: the positive step, then the negative step with the updated user row', async () => {
+    const { m, u, v0, v1 } = setup();
+    await Trainer.fit(m, data, { loss: 'bce', negatives: 1, optimizer: { type: 'sgd', lr, l2 }, epochs: 1, threads: 1 });
+    const gp = sigma(-dot(u, v0));
+    const u1 = u.map((x, k) => x + lr * (gp * v0[k] - l2 * x));
+    const v0n = v0.map((x, k) => x + lr * (gp * u[k] - l2 * x));
+    const gn = -sigma(dot(u1, v1));
+    const u2 = u1.map((x, k) => x + lr * (gn * v1[k] - l2 * x));
+    const v1n = v1.map((x, k) => x + lr * (gn * u1[k] - l2 * x));
+    u2.forEach((x, k) => expect(m.userEmbedding.table.data[k]).toBeCloseTo(x, 6));
+    v0n.forEach((x, k) => expect(m.itemEmbedding.table.row(0)[k]).toBeCloseTo(x, 6));
+    v1n.forEach((x, k) => expect(m.itemEmbedding.table.row(1)[k]).toBeCloseTo(x, 6));
+  });
+
+  test('warp: a margin violation on the first trial steps with weight ln(1) + 0.001', async () => {
+    const { m, u, v0, v1 } = setup();
+    expect(dot(u, v1)).toBeGreaterThan(dot(u, v0) - 1); // small weights: the margin is violated
+    await Trainer.fit(m, data, { loss: 'warp', optimizer: { type: 'sgd', lr, l2 }, epochs: 1, threads: 1 });
+    const g = Math.log(1) + 1e-3;
+    u.forEach((x, k) => expect(m.userEmbedding.table.data[k]).toBeCloseTo(x + lr * (g * (v0[k] - v1[k]) - l2 * x), 6));
+    v0.forEach((x, k) => expect(m.itemEmbedding.table.row(0)[k]).toBeCloseTo(x + lr * (g * u[k] - l2 * x), 6));
+    v1.forEach((x, k) => expect(m.itemEmbedding.table.row(1)[k]).toBeCloseTo(x + lr * (-g * u[k] - l2 * x), 6));
+  });
+});
