@@ -37,7 +37,8 @@
       "target_name": "rb_avx2",
       "type": "static_library",
       "sources": [
-        "native/kernels/avx2.cpp"
+        "native/kernels/avx2.cpp",
+        "native/kernels/dense_avx2.cpp"
       ],
       "cflags_cc": [
         "-mavx2",
@@ -49,7 +50,8 @@
       "target_name": "rb_avx512",
       "type": "static_library",
       "sources": [
-        "native/kernels/avx512.cpp"
+        "native/kernels/avx512.cpp",
+        "native/kernels/dense_avx512.cpp"
       ],
       "cflags_cc": [
         "-mavx512f",
@@ -74,11 +76,15 @@
         "native/kernels/pooling.cpp",
         "native/kernels/thread_pool.cpp",
         "native/kernels/train_mf.cpp",
+        "native/kernels/dense.cpp",
+        "native/kernels/tower.cpp",
+        "native/kernels/two_tower.cpp",
         "native/addon/addon.cpp",
         "native/addon/args.cpp",
         "native/addon/scoring_bindings.cpp",
         "native/addon/batch_worker.cpp",
-        "native/addon/train_bindings.cpp"
+        "native/addon/train_bindings.cpp",
+        "native/addon/two_tower_bindings.cpp"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -28,7 +28,17 @@ export {
 export { uniformGenerator, normalGenerator } from './random';
 export { Parameter, matchesPattern, type OptimizerStateKind } from './models/parameter';
 export { MatrixFactorization, type MatrixFactorizationOptions } from './models/matrix-factorization';
+export { TwoTower, type TwoTowerOptions, type TowerOptions } from './models/two-tower';
 export { Interactions, type InteractionsInit } from './train/interactions';
+export {
+  trainTwoTower,
+  evaluateTwoTower,
+  itemLogQ,
+  type TwoTowerFitOptions,
+  type TwoTowerOptimizerOptions,
+  type TwoTowerOptimizerType,
+  type DenseOptimizerOptions,
+} from './train/two-tower-trainer';
 export {
   Trainer,
   type FitOptions,
@@ -41,4 +51,4 @@ export {
   type Progress,
   type ValidationOptions,
 } from './train/trainer';
-export { evaluateRanking, type RankingMetrics, type RankingOptions } from './eval/ranking';
+export { evaluateRanking, type RankingMetrics, type RankingModel, type RankingOptions } from './eval/ranking';

@@ -52,6 +52,12 @@ export interface NativeBinding {
   /** Fills schedule with a permutation of its indices determined by (seed, epoch). */
   shuffleSchedule(schedule: Int32Array, seed: number, epoch: number): Promise<void>;
   mfChunk(spec: MfChunkSpec): Promise<MfChunkResult>;
+  /** Two-tower in-batch softmax training on schedule[begin, end), in batches of spec.batchSize. */
+  twoTowerChunk(spec: TwoTowerChunkSpec): Promise<TwoTowerChunkResult>;
+  /** Forward pass of one tower: out rows = the tower's vectors for ids (or every entity). */
+  twoTowerEncode(spec: TwoTowerEncodeSpec): Promise<{ invalid: number }>;
+  /** Synchronous: mean loss of one batch; with grads, adds dLoss/dw into each param's grad buffer. */
+  twoTowerLoss(spec: TwoTowerLossSpec): { loss: number; invalid: number };
   gather(table: Float32Array, dim: number, indices: Int32Array, out: Float32Array): void;
   /** mode: 0 sum, 1 mean, 2 weighted sum. */
   pool(table: Float32Array, dim: number, offsets: Int32Array, indices: Int32Array, weights: Float32Array | null, mode: number, out: Float32Array): void;
@@ -122,6 +128,88 @@ export interface MfChunkResult {
   invalid: number;
   diverged: boolean;
   cancelled: boolean;
+}
+
+/** A two-tower parameter: NativeTrainParam plus, for twoTowerLoss, a gradient buffer (w's length). */
+export interface NativeTowerParam extends NativeTrainParam {
+  grad?: Float32Array | null;
+}
+
+/** One tower as the two-tower kernels read it (at least one of embedding, features, dense). */
+export interface NativeTowerSpec {
+  /** Users or items. */
+  entities: number;
+  /** Width of the summed input vector (before the MLP). */
+  dim: number;
+  embedding: NativeTowerParam | null;
+  /** Mean-pooled feature bags: entity e's features are indices[offsets[e] .. offsets[e+1]). */
+  features: { table: NativeTowerParam; offsets: Int32Array; indices: Int32Array } | null;
+  /** entities × dim dense values through a dim × dense.dim projection. */
+  dense: { values: Float32Array; dim: number; weight: NativeTowerParam; bias: NativeTowerParam } | null;
+  /** weight out × in, bias out × 1; ReLU between layers, none after the last. */
+  layers: { weight: NativeTowerParam; bias: NativeTowerParam }[];
+}
+
+export interface TwoTowerScoringSpec {
+  /** 0 dot, 1 cosine. */
+  similarity: number;
+  temperature: number;
+  threads: number;
+}
+
+export interface TwoTowerChunkSpec extends TwoTowerScoringSpec {
+  user: NativeTowerSpec;
+  item: NativeTowerSpec;
+  users: Int32Array;
+  items: Int32Array;
+  /** Per item: ln of its sampling probability (logQ correction), or null. */
+  logQ: Float32Array | null;
+  schedule: Int32Array;
+  begin: number;
+  end: number;
+  batchSize: number;
+  /** Embedding tables: 0 sgd, 1 adagrad (state rows×dim). */
+  embOptimizer: number;
+  lr: number;
+  l2: number;
+  eps: number;
+  /** Dense layers: 0 sgd, 1 adam (state 2·rows×dim + rows). */
+  denseOptimizer: number;
+  denseLr: number;
+  denseL2: number;
+  beta1: number;
+  beta2: number;
+  denseEps: number;
+  cancel: CancelToken | null;
+}
+
+export interface TwoTowerChunkResult {
+  /** Sum of per-sample softmax cross-entropies. */
+  loss: number;
+  samples: number;
+  /** Optimizer steps (batches) taken. */
+  batches: number;
+  /** Samples or feature indices skipped because an index was out of range. */
+  invalid: number;
+  diverged: boolean;
+  cancelled: boolean;
+}
+
+export interface TwoTowerEncodeSpec {
+  tower: NativeTowerSpec;
+  ids: Int32Array | null;
+  out: Float32Array;
+  normalize: boolean;
+  threads: number;
+}
+
+export interface TwoTowerLossSpec extends TwoTowerScoringSpec {
+  user: NativeTowerSpec;
+  item: NativeTowerSpec;
+  users: Int32Array;
+  items: Int32Array;
+  logQ: Float32Array | null;
+  grads: boolean;
 }
 
 const EXPECTED_ABI = 2;

@@ -4,10 +4,21 @@
  * (The data and evaluation issue extends this with slices, sampled protocols and reports.)
  */
 import { RecbridgeError } from '../errors';
-import type { MatrixFactorization } from '../models/matrix-factorization';
+import type { EmbeddingTable } from '../table';
 import { scoreItems, topKBatch } from '../scoring';
 import type { Interactions } from '../train/interactions';
 import { expectOptions, expectPositiveInteger, typeError } from '../validate';
+
+/**
+ * What full-ranking evaluation needs from a model: the item table to score and each user's query
+ * vector. MatrixFactorization is one; encoded two-tower towers are another (evaluateTwoTower).
+ */
+export interface RankingModel {
+  readonly users: number;
+  readonly items: number;
+  encodeItems(): EmbeddingTable;
+  userQuery(u: number): Float32Array;
+}
 
 export interface RankingOptions {
   /** Cut-off. Default 10. */
@@ -30,7 +41,7 @@ export interface RankingMetrics {
   auc?: number;
 }
 
-export async function evaluateRanking(model: MatrixFactorization, test: Interactions, options?: RankingOptions): Promise<RankingMetrics> {
+export async function evaluateRanking(model: RankingModel, test: Interactions, options?: RankingOptions): Promise<RankingMetrics> {
   const o = expectOptions('options', options);
   const k = o.k === undefined ? 10 : expectPositiveInteger('options.k', o.k);
   if (test.numItems > model.items || test.numUsers > model.users) {
@@ -74,7 +85,7 @@ export async function evaluateRanking(model: MatrixFactorization, test: Interact
 }
 
 // Probability that a random test item outranks a random non-test, non-masked item.
-function userAuc(model: MatrixFactorization, u: number, relevant: Set<number>, masked: Int32Array | null): number {
+function userAuc(model: RankingModel, u: number, relevant: Set<number>, masked: Int32Array | null): number {
   const scores = scoreItems(model.encodeItems(), model.userQuery(u));
   const skip = new Set(masked ?? []);
   const pos: number[] = [];

@@ -5,14 +5,19 @@
  * epoch and can restore the best weights.
  */
 import { resolveThreads } from '../config';
-import { AbortError, RecbridgeError, fromNative } from '../errors';
-import { evaluateRanking, type RankingMetrics } from '../eval/ranking';
+import { fromNative } from '../errors';
+import { evaluateRanking } from '../eval/ranking';
 import type { MatrixFactorization } from '../models/matrix-factorization';
 import type { OptimizerStateKind, Parameter } from '../models/parameter';
 import { native, type NativeTrainParam } from '../native';
 import { expectBoolean, expectInteger, expectOptions, expectPositiveInteger, expectSignal, rangeError, typeError } from '../validate';
+import { runEpochs, type FitReport, type Progress, type ValidationMetric } from './epoch-loop';
+
+export type { EpochReport, FitReport, Progress, ValidationMetric } from './epoch-loop';
 import { Interactions } from './interactions';
 import { aliasTable, popularityWeights } from './sampler';
+import { trainTwoTower, type TwoTowerFitOptions } from './two-tower-trainer';
+import type { TwoTower } from '../models/two-tower';
 
 export type OptimizerType = 'sgd' | 'adagrad' | 'rowwise-adagrad' | 'adam';
 
@@ -34,24 +39,12 @@ export interface OptimizerOptions {
   eps?: number;
 }
 
-export interface Progress {
-  epoch: number;
-  epochs: number;
-  /** Samples done in this epoch, and the epoch's total. */
-  samples: number;
-  totalSamples: number;
-  /** Mean loss over this epoch's samples so far. */
-  loss: number;
-  samplesPerSecond: number;
-  /** Estimated seconds left in the whole fit (excluding validation). */
-  etaSeconds: number;
-}
 
 export interface ValidationOptions {
   /** Held-out interactions. */
   data: Interactions;
   /** Metric to monitor (higher is better). Default 'recall'. */
-  metric?: 'recall' | 'ndcg' | 'hit' | 'mrr' | 'precision';
+  metric?: ValidationMetric;
   /** Cut-off. Default 10. */
   k?: number;
   /** Epochs without improvement before stopping. Default 3. */
@@ -104,25 +97,7 @@ export interface FitOptions {
   validation?: ValidationOptions;
 }
 
-export interface EpochReport {
-  epoch: number;
-  loss: number;
-  samples: number;
-  seconds: number;
-  samplesPerSecond: number;
-  validation?: RankingMetrics;
-}
 
-export interface FitReport {
-  epochs: EpochReport[];
-  /** Epoch (1-based within this call) with the best validation metric (the last one without validation). */
-  bestEpoch: number;
-  /** Its validation metric, or null without validation. */
-  bestMetric: number | null;
-  /** Epoch whose weights the model holds at the end (bestEpoch when restoreBest, else the last). */
-  weightsFromEpoch: number;
-  stoppedEarly: boolean;
-}
 
 const OPTIMIZERS: Record<OptimizerType, { code: number; state: OptimizerStateKind | null; lr: number }> = {
   sgd: { code: 0, state: null, lr: 0.05 },
@@ -224,18 +199,6 @@ function trainParam(p: Parameter, state: OptimizerStateKind | null): NativeTrain
   return { w: p.table.data, dim: p.table.dim, state: state ? p.optimizerState(state) : null, frozen: view.frozen, lrMult: view.lrMult };
 }
 
-/** A copy of every parameter's values and optimizer state (for best-weights restore). */
-function snapshot(model: MatrixFactorization): () => void {
-  const saved = model.parameters().map((p) => ({ p, w: p.table.data.slice(), state: p.state ? { kind: p.state.kind, values: p.state.values.slice() } : null }));
-  const epochs = model.epochsTrained;
-  return () => {
-    for (const { p, w, state } of saved) {
-      p.table.data.set(w);
-      if (state) p.optimizerState(state.kind).set(state.values);
-    }
-    model.epochsTrained = epochs;
-  };
-}
 
 function checkData(model: MatrixFactorization, data: unknown, argument: string): Interactions {
   if (!(data instanceof Interactions)) throw typeError(argument, 'Interactions', data);
@@ -247,9 +210,6 @@ function checkData(model: MatrixFactorization, data: unknown, argument: string):
 }
 
 async function train(model: MatrixFactorization, data: Interactions, o: ResolvedOptions): Promise<FitReport> {
-  const n = data.size;
-  const chunk = o.chunkSize ?? Math.max(65_536, Math.ceil(n / 20));
-  const schedule = new Int32Array(n);
   if (o.loss === 'mse' && !data.values) throw typeError('data', 'Interactions with values (ratings) for the mse loss', data);
   const positives = o.rejectPositives && o.loss !== 'mse' ? data.byUser() : null;
   const sampler =
@@ -259,142 +219,103 @@ async function train(model: MatrixFactorization, data: Interactions, o: Resolved
         ? { kind: 2, window: o.sampler.window }
         : { kind: 0 };
   const optimizer = OPTIMIZERS[o.optimizer.type];
-  const token = native.createCancelToken();
-  const onAbort = () => native.cancel(token);
-  o.signal?.addEventListener('abort', onAbort, { once: true });
-  const report: FitReport = { epochs: [], bestEpoch: 0, bestMetric: null, weightsFromEpoch: 0, stoppedEarly: false };
-  let restoreBest: (() => void) | null = null;
-  let sinceBest = 0;
-  const started = process.hrtime.bigint();
-  let samplesDone = 0;
-  try {
-    for (let e = 0; e < o.epochs; e++) {
-      if (o.signal?.aborted) throw new AbortError(undefined, { cause: o.signal.reason });
-      const epoch = model.epochsTrained;
-      const epochStart = process.hrtime.bigint();
-      await native.shuffleSchedule(schedule, o.seed, epoch);
-      let loss = 0;
-      let samples = 0;
-      for (let begin = 0, c = 0; begin < n; begin += chunk, c++) {
-        const end = Math.min(n, begin + chunk);
-        // Parameters are re-read every chunk: freezing or multipliers changed from a progress
-        // callback take effect at the next chunk.
-        const r = await native
-          .mfChunk({
-            optimizer: optimizer.code,
-            loss: LOSSES[o.loss],
-            user: trainParam(model.userEmbedding, optimizer.state),
-            item: trainParam(model.itemEmbedding, optimizer.state),
-            bias: model.itemBias ? trainParam(model.itemBias, optimizer.state) : null,
-            users: data.users,
-            items: data.items,
-            values: o.loss === 'mse' ? data.values : null,
-            posOffsets: positives?.offsets ?? null,
-            posIndices: positives?.indices ?? null,
-            schedule,
-            begin,
-            end,
-            lr: o.optimizer.lr,
-            l2: o.optimizer.l2,
-            eps: o.optimizer.eps,
-            beta1: o.optimizer.beta1,
-            beta2: o.optimizer.beta2,
-            seed: o.seed,
-            epoch,
-            chunk: c,
-            threads: o.threads,
-            maxRejections: 20,
-            negatives: o.negatives,
-            warpMaxTrials: o.warp.maxTrials,
-            margin: o.warp.margin,
-            sampler,
-            cancel: token,
-          })
-          .catch((err: unknown) => {
-            throw fromNative(err);
-          });
-        loss += r.loss;
-        samples += r.samples;
-        samplesDone += end - begin;
-        if (r.cancelled) throw new AbortError(undefined, { cause: o.signal?.reason });
-        if (r.diverged) {
-          throw new RecbridgeError(
-            'ERR_DIVERGED',
-            `Training diverged in epoch ${e + 1} (a score became NaN or infinite) with ${o.optimizer.type} lr=${o.optimizer.lr}, l2=${o.optimizer.l2}. ` +
-              'Try a learning rate 3-10x lower, an l2 of 1e-4 or more, or the adagrad optimizer; the model now holds the diverged weights (call reset() or restore a copy).',
-          );
-        }
-        if (r.invalid) throw new RecbridgeError('ERR_NATIVE', `${r.invalid} interactions had out-of-range indices during training: was the data modified while training?`);
-        if (o.onProgress) {
-          const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-          const rate = samplesDone / Math.max(elapsed, 1e-9);
-          o.onProgress({
-            epoch: e + 1,
-            epochs: o.epochs,
-            samples: end,
-            totalSamples: n,
-            loss: samples ? loss / samples : 0,
-            samplesPerSecond: rate,
-            etaSeconds: (o.epochs * n - samplesDone) / rate,
-          });
-        }
-      }
-      model.epochsTrained++;
-      const seconds = Number(process.hrtime.bigint() - epochStart) / 1e9;
-      const er: EpochReport = { epoch: e + 1, loss: samples ? loss / samples : 0, samples, seconds, samplesPerSecond: samples / seconds };
-      report.epochs.push(er);
-      if (!o.validation) {
-        report.bestEpoch = e + 1;
-        continue;
-      }
-      er.validation = await evaluateRanking(model, o.validation.data, { k: o.validation.k, exclude: data, threads: o.threads });
-      const value = er.validation[o.validation.metric];
-      if (report.bestMetric === null || value > report.bestMetric) {
-        report.bestMetric = value;
-        report.bestEpoch = e + 1;
-        sinceBest = 0;
-        if (o.validation.restoreBest) restoreBest = snapshot(model);
-      } else if (++sinceBest > o.validation.patience) {
-        report.stoppedEarly = true;
-        break;
-      }
-    }
-  } finally {
-    o.signal?.removeEventListener('abort', onAbort);
-  }
-  report.weightsFromEpoch = report.epochs.length;
-  if (restoreBest && report.bestEpoch !== report.epochs.length) {
-    restoreBest();
-    report.weightsFromEpoch = report.bestEpoch;
-  }
-  return report;
+  const validation = o.validation;
+  return runEpochs({
+    model,
+    size: data.size,
+    chunk: o.chunkSize ?? Math.max(65_536, Math.ceil(data.size / 20)),
+    epochs: o.epochs,
+    seed: o.seed,
+    signal: o.signal,
+    onProgress: o.onProgress,
+    trainChunk: ({ schedule, begin, end, epoch, chunk, cancel }) =>
+      native
+        .mfChunk({
+          optimizer: optimizer.code,
+          loss: LOSSES[o.loss],
+          user: trainParam(model.userEmbedding, optimizer.state),
+          item: trainParam(model.itemEmbedding, optimizer.state),
+          bias: model.itemBias ? trainParam(model.itemBias, optimizer.state) : null,
+          users: data.users,
+          items: data.items,
+          values: o.loss === 'mse' ? data.values : null,
+          posOffsets: positives?.offsets ?? null,
+          posIndices: positives?.indices ?? null,
+          schedule,
+          begin,
+          end,
+          lr: o.optimizer.lr,
+          l2: o.optimizer.l2,
+          eps: o.optimizer.eps,
+          beta1: o.optimizer.beta1,
+          beta2: o.optimizer.beta2,
+          seed: o.seed,
+          epoch,
+          chunk,
+          threads: o.threads,
+          maxRejections: 20,
+          negatives: o.negatives,
+          warpMaxTrials: o.warp.maxTrials,
+          margin: o.warp.margin,
+          sampler,
+          cancel,
+        })
+        .catch((err: unknown) => {
+          throw fromNative(err);
+        }),
+    divergence: (epoch) =>
+      `Training diverged in epoch ${epoch} (a score became NaN or infinite) with ${o.loss} and ${o.optimizer.type} lr=${o.optimizer.lr}, l2=${o.optimizer.l2}. ` +
+      'Try a learning rate 3-10x lower, an l2 of 1e-4 or more, or the adagrad optimizer; the model now holds the diverged weights (call reset() or restore a copy).',
+    validation: validation && {
+      metric: validation.metric,
+      patience: validation.patience,
+      restoreBest: validation.restoreBest,
+      evaluate: () => evaluateRanking(model, validation.data, { k: validation.k, exclude: data, threads: o.threads }),
+    },
+  });
 }
 
 export class Trainer {
   /**
    * Trains from a fresh start: the model is reset (weights re-drawn from its seed, optimizer state
    * cleared, epoch count 0), so the same model, data and options give the same result.
+   * MatrixFactorization trains with FitOptions (bpr, bce, mse, warp); TwoTower with
+   * TwoTowerFitOptions (in-batch softmax).
    */
-  static async fit(model: MatrixFactorization, data: Interactions, options?: FitOptions): Promise<FitReport> {
+  static async fit(model: MatrixFactorization, data: Interactions, options?: FitOptions): Promise<FitReport>;
+  static async fit(model: TwoTower, data: Interactions, options?: TwoTowerFitOptions): Promise<FitReport>;
+  static async fit(model: MatrixFactorization | TwoTower, data: Interactions, options?: FitOptions | TwoTowerFitOptions): Promise<FitReport> {
     return Trainer.run(model, data, options, true);
   }
 
   /** Continues training on (possibly new) data: weights, optimizer state and epoch count carry on. */
-  static async fitPartial(model: MatrixFactorization, data: Interactions, options?: FitOptions): Promise<FitReport> {
+  static async fitPartial(model: MatrixFactorization, data: Interactions, options?: FitOptions): Promise<FitReport>;
+  static async fitPartial(model: TwoTower, data: Interactions, options?: TwoTowerFitOptions): Promise<FitReport>;
+  static async fitPartial(model: MatrixFactorization | TwoTower, data: Interactions, options?: FitOptions | TwoTowerFitOptions): Promise<FitReport> {
     return Trainer.run(model, data, options, false);
   }
 
-  private static async run(model: MatrixFactorization, data: Interactions, options: FitOptions | undefined, fresh: boolean): Promise<FitReport> {
+  private static async run(
+    model: MatrixFactorization | TwoTower,
+    data: Interactions,
+    options: FitOptions | TwoTowerFitOptions | undefined,
+    fresh: boolean,
+  ): Promise<FitReport> {
+    // Two-tower models train with in-batch softmax (lib/train/two-tower-trainer.ts).
+    if ((model as { kind?: string } | null)?.kind === 'two-tower') {
+      return trainTwoTower(model as TwoTower, data, options as TwoTowerFitOptions, fresh);
+    }
     if (!model || typeof model !== 'object' || (model as { kind?: string }).kind !== 'matrix-factorization') {
       throw typeError('model', 'MatrixFactorization', model);
     }
-    const checked = checkData(model, data, 'data');
-    const o = resolveOptions(options);
-    if (o.validation) checkData(model, o.validation.data, 'options.validation.data');
-    const release = model.acquire(fresh ? 'fit' : 'fitPartial');
+    const mf = model as MatrixFactorization;
+    const checked = checkData(mf, data, 'data');
+    const o = resolveOptions(options as FitOptions | undefined);
+    if (o.validation) checkData(mf, o.validation.data, 'options.validation.data');
+    const release = mf.acquire(fresh ? 'fit' : 'fitPartial');
     try {
-      if (fresh) model.reset();
-      return await train(model, checked, o);
+      if (fresh) mf.reset();
+      return await train(mf, checked, o);
     } finally {
       release();
     }

@@ -68,6 +68,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cancel", Napi::Function::New(env, Cancel, "cancel"));
   exports.Set("shuffleSchedule", Napi::Function::New(env, ShuffleSchedule, "shuffleSchedule"));
   exports.Set("mfChunk", Napi::Function::New(env, MfChunk, "mfChunk"));
+  exports.Set("twoTowerChunk", Napi::Function::New(env, TwoTowerChunk, "twoTowerChunk"));
+  exports.Set("twoTowerEncode", Napi::Function::New(env, TwoTowerEncode, "twoTowerEncode"));
+  exports.Set("twoTowerLoss", Napi::Function::New(env, TwoTowerLoss, "twoTowerLoss"));
   exports.Set("byteAlignment", Napi::Function::New(env, ByteAlignment, "byteAlignment"));
   exports.Set("abiVersion", Napi::Number::New(env, 2));
   return exports;

@@ -13,6 +13,9 @@ Napi::Value Capabilities(const Napi::CallbackInfo& info);
 Napi::Value SetIsa(const Napi::CallbackInfo& info);
 Napi::Value ShuffleSchedule(const Napi::CallbackInfo& info);
 Napi::Value MfChunk(const Napi::CallbackInfo& info);
+Napi::Value TwoTowerChunk(const Napi::CallbackInfo& info);
+Napi::Value TwoTowerEncode(const Napi::CallbackInfo& info);
+Napi::Value TwoTowerLoss(const Napi::CallbackInfo& info);
 Napi::Value CreateCancelToken(const Napi::CallbackInfo& info);
 Napi::Value Cancel(const Napi::CallbackInfo& info);
 
