@@ -27,6 +27,7 @@ export {
 } from './errors';
 export { uniformGenerator, normalGenerator } from './random';
 export { Parameter, matchesPattern, type OptimizerStateKind } from './models/parameter';
+export { Model } from './models/model';
 export { MatrixFactorization, type MatrixFactorizationOptions } from './models/matrix-factorization';
 export { TwoTower, type TwoTowerOptions, type TowerOptions } from './models/two-tower';
 export { Interactions, type InteractionsInit } from './train/interactions';

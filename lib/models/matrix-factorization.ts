@@ -2,10 +2,10 @@
  * Matrix factorization: a user embedding table, an item embedding table and optional item biases;
  * score(u, i) = <user_u, item_i> + bias_i. Trained by Trainer with BPR.
  */
-import { RecbridgeError } from '../errors';
 import { EmbeddingTable } from '../table';
 import { expectBoolean, expectInteger, expectOptions, expectPositiveInteger, typeError } from '../validate';
-import { Parameter, matchesPattern } from './parameter';
+import { Model } from './model';
+import { Parameter } from './parameter';
 
 export interface MatrixFactorizationOptions {
   /** Number of users (rows of user.embedding). */
@@ -22,19 +22,17 @@ export interface MatrixFactorizationOptions {
   initScale?: number;
 }
 
-export class MatrixFactorization {
+export class MatrixFactorization extends Model {
   readonly kind = 'matrix-factorization';
   readonly dim: number;
   readonly userEmbedding: Parameter;
   readonly itemEmbedding: Parameter;
   readonly itemBias: Parameter | null;
-  /** Epochs trained so far (fitPartial continues the count, so random streams never repeat). */
-  epochsTrained = 0;
-  private busyWith: string | null = null;
   private readonly seed: number;
   private readonly initScale: number;
 
   constructor(options: MatrixFactorizationOptions) {
+    super();
     const o = expectOptions('options', options);
     const users = expectInteger('options.users', o.users, 1, 2 ** 31 - 1);
     const items = expectInteger('options.items', o.items, 1, 2 ** 31 - 1);
@@ -72,33 +70,12 @@ export class MatrixFactorization {
     return this.itemEmbedding.rows;
   }
 
-  /** Every parameter, by name. */
   parameters(): Parameter[] {
     return [this.userEmbedding, this.itemEmbedding, ...(this.itemBias ? [this.itemBias] : [])];
   }
 
-  parameter(name: string): Parameter {
-    const p = this.parameters().find((x) => x.name === name);
-    if (!p) throw typeError('name', `one of ${this.parameters().map((x) => JSON.stringify(x.name)).join(', ')}`, name);
-    return p;
-  }
 
-  /** Freezes every parameter whose name matches the pattern ('item.*', 'user.embedding', '*'). */
-  freeze(pattern: string): Parameter[] {
-    return this.setTrainable(pattern, false);
-  }
 
-  unfreeze(pattern: string): Parameter[] {
-    return this.setTrainable(pattern, true);
-  }
-
-  private setTrainable(pattern: string, value: boolean): Parameter[] {
-    if (typeof pattern !== 'string') throw typeError('pattern', 'string', pattern);
-    const hit = this.parameters().filter((p) => matchesPattern(p.name, pattern));
-    if (hit.length === 0) throw typeError('pattern', `a pattern matching one of ${this.parameters().map((x) => x.name).join(', ')}`, pattern);
-    for (const p of hit) p.trainable = value;
-    return hit;
-  }
 
   /** The user vectors for scoring (the embedding table itself: no copy). */
   encodeUsers(): EmbeddingTable {
@@ -132,18 +109,4 @@ export class MatrixFactorization {
     return q;
   }
 
-  /** Marks the model busy for one operation; a second one gets ERR_BUSY instead of racing. */
-  acquire(operation: string): () => void {
-    if (this.busyWith !== null) {
-      throw new RecbridgeError('ERR_BUSY', `The model is busy (${this.busyWith}); wait for it to finish before ${operation}`);
-    }
-    this.busyWith = operation;
-    return () => {
-      this.busyWith = null;
-    };
-  }
-
-  get busy(): boolean {
-    return this.busyWith !== null;
-  }
 }

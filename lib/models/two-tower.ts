@@ -12,7 +12,8 @@ import { native, type NativeTowerParam, type NativeTowerSpec } from '../native';
 import { normalGenerator } from '../random';
 import { EmbeddingTable } from '../table';
 import { expectBoolean, expectFinite, expectInteger, expectOptions, expectPositiveInteger, lengthError, rangeError, typeError } from '../validate';
-import { Parameter, matchesPattern } from './parameter';
+import { Model } from './model';
+import { Parameter } from './parameter';
 
 export interface TowerOptions {
   /** Learn one embedding row per entity (`<side>.embedding`). Default true. */
@@ -99,7 +100,7 @@ function checkBags(argument: string, bags: unknown, entities: number, vocabulary
   return { offsets, indices };
 }
 
-export class TwoTower {
+export class TwoTower extends Model {
   readonly kind = 'two-tower';
   readonly dim: number;
   readonly similarity: 'dot' | 'cosine';
@@ -107,13 +108,12 @@ export class TwoTower {
   /** Width of the vectors both towers produce. */
   readonly outputDim: number;
   /** Epochs trained so far (fitPartial continues the count). */
-  epochsTrained = 0;
   private readonly towers: Record<Side, Tower>;
   private readonly seed: number;
   private readonly initScale: number;
-  private busyWith: string | null = null;
 
   constructor(options: TwoTowerOptions) {
+    super();
     const o = expectOptions('options', options);
     const users = expectInteger('options.users', o.users, 1, 2 ** 31 - 2);
     const items = expectInteger('options.items', o.items, 1, 2 ** 31 - 2);
@@ -236,28 +236,8 @@ export class TwoTower {
     return /\.(dense\.projection|mlp\.\d+)\.(weight|bias)$/.test(p.name);
   }
 
-  parameter(name: string): Parameter {
-    const p = this.parameters().find((x) => x.name === name);
-    if (!p) throw typeError('name', `one of ${this.parameters().map((x) => JSON.stringify(x.name)).join(', ')}`, name);
-    return p;
-  }
 
-  /** Freezes every parameter whose name matches the pattern ('item.*', 'user.mlp.*', '*'). */
-  freeze(pattern: string): Parameter[] {
-    return this.setTrainable(pattern, false);
-  }
 
-  unfreeze(pattern: string): Parameter[] {
-    return this.setTrainable(pattern, true);
-  }
-
-  private setTrainable(pattern: string, value: boolean): Parameter[] {
-    if (typeof pattern !== 'string') throw typeError('pattern', 'string', pattern);
-    const hit = this.parameters().filter((p) => matchesPattern(p.name, pattern));
-    if (hit.length === 0) throw typeError('pattern', `a pattern matching one of ${this.parameters().map((x) => x.name).join(', ')}`, pattern);
-    for (const p of hit) p.trainable = value;
-    return hit;
-  }
 
   /**
    * One tower as the native kernels read it. States are allocated (zeros) on first use, and only
@@ -316,18 +296,4 @@ export class TwoTower {
     return out;
   }
 
-  /** Marks the model busy for one operation; a second one gets ERR_BUSY instead of racing. */
-  acquire(operation: string): () => void {
-    if (this.busyWith !== null) {
-      throw new RecbridgeError('ERR_BUSY', `The model is busy (${this.busyWith}); wait for it to finish before ${operation}`);
-    }
-    this.busyWith = operation;
-    return () => {
-      this.busyWith = null;
-    };
-  }
-
-  get busy(): boolean {
-    return this.busyWith !== null;
-  }
 }

@@ -2,25 +2,10 @@
 // finite differences (every ISA), a planted dataset learned well above chance, freezing, seeds,
 // threads, early stopping, abort, divergence and bad input.
 import { Interactions, MatrixFactorization, Trainer, capabilities, evaluateRanking, setIsa, uniformGenerator, type IsaName, type OptimizerType } from '../../lib';
+import { planted } from '../support/planted';
 
 afterEach(() => setIsa(null));
 
-/** 4 latent groups: user x likes items i with i % 4 == x % 4; 20 train and 5 test items each. */
-function planted(users = 400, items = 200, seed = 1) {
-  const u = uniformGenerator(seed);
-  const tu: number[] = [], ti: number[] = [], vu: number[] = [], vi: number[] = [];
-  for (let x = 0; x < users; x++) {
-    for (let t = 0; t < 25; t++) {
-      const i = Math.floor(u() * (items / 4)) * 4 + (x % 4);
-      (t < 20 ? tu : vu).push(x);
-      (t < 20 ? ti : vi).push(i);
-    }
-  }
-  return {
-    train: new Interactions({ users: tu, items: ti, numUsers: users, numItems: items }),
-    test: new Interactions({ users: vu, items: vi, numUsers: users, numItems: items }),
-  };
-}
 
 // ---- the update rule ---------------------------------------------------------------------------
 

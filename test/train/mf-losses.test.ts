@@ -3,23 +3,8 @@
 // learn too, and the alias table reproduces its weights.
 import { Interactions, MatrixFactorization, Trainer, evaluateRanking, uniformGenerator, type MfLossName, type SamplerOptions } from '../../lib';
 import { aliasTable, popularityWeights } from '../../lib/train/sampler';
+import { planted } from '../support/planted';
 
-function planted(users = 400, items = 200, seed = 1) {
-  const u = uniformGenerator(seed);
-  const tu: number[] = [], ti: number[] = [], vu: number[] = [], vi: number[] = [];
-  for (let x = 0; x < users; x++) {
-    for (let t = 0; t < 25; t++) {
-      // Popular items inside each group (a skewed catalogue), so popularity samplers see skew.
-      const i = Math.floor(Math.pow(u(), 1.5) * (items / 4)) * 4 + (x % 4);
-      (t < 20 ? tu : vu).push(x);
-      (t < 20 ? ti : vi).push(i);
-    }
-  }
-  return {
-    train: new Interactions({ users: tu, items: ti, numUsers: users, numItems: items }),
-    test: new Interactions({ users: vu, items: vi, numUsers: users, numItems: items }),
-  };
-}
 
 test.each<[MfLossName, SamplerOptions]>([
   ['bce', { type: 'uniform' }],
@@ -28,7 +13,7 @@ test.each<[MfLossName, SamplerOptions]>([
   ['bpr', { type: 'in-batch', window: 256 }],
   ['bce', { type: 'popularity', alpha: 0.5 }],
 ])('%s with a %o sampler learns the planted groups (AUC far above chance)', async (loss, sampler) => {
-  const { train, test } = planted();
+  const { train, test } = planted(400, 200, 1, 1.5);
   const m = new MatrixFactorization({ users: 400, items: 200, dim: 16, seed: 5 });
   const report = await Trainer.fit(m, train, { loss, sampler, optimizer: { type: 'adagrad' }, epochs: 15, threads: 1, seed: 3 });
   expect(report.epochs[report.epochs.length - 1].loss).toBeLessThan(report.epochs[0].loss);
