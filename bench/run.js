@@ -24,6 +24,7 @@ const SIZES = {
     ortBatchBudget: { warmupIters: 1, minIters: 5, minMs: 1000, maxMs: 15_000, maxIters: 15 },
     scanBudget: { warmupIters: 3, minIters: 30, minMs: 1000, maxMs: 2000 },
     train: { users: 100_000, items: 50_000, interactions: 5_000_000, epochs: 4, baselineSamples: 1_000_000 },
+    twoTower: { users: 100_000, items: 50_000, interactions: 1_000_000, epochs: 4 },
     timeoutMs: 20 * 60_000,
   },
   quick: {
@@ -35,6 +36,7 @@ const SIZES = {
     ortBatchBudget: { warmupIters: 1, minIters: 3, minMs: 200, maxMs: 3000, maxIters: 5 },
     scanBudget: { warmupIters: 2, minIters: 10, minMs: 300, maxMs: 800 },
     train: { users: 10_000, items: 5_000, interactions: 500_000, epochs: 3, baselineSamples: 200_000 },
+    twoTower: { users: 10_000, items: 5_000, interactions: 100_000, epochs: 3 },
     timeoutMs: 3 * 60_000,
   },
 };
@@ -80,6 +82,11 @@ function plan(mode) {
     name: `train-mf bpr n=${count(s.train.interactions)} d=64`,
     script: 'train-mf.js',
     args: { ...s.train, dim: 64, threads: THREADS, optimizers: ['sgd', 'adagrad', 'adam'], seed: SEED },
+  });
+  cases.push({
+    name: `train-two-tower softmax n=${count(s.twoTower.interactions)} d=64`,
+    script: 'train-two-tower.js',
+    args: { ...s.twoTower, dim: 64, threads: THREADS, seed: SEED },
   });
   // Full size in both modes: a table that fits in cache would not measure DRAM bandwidth.
   cases.push({
