@@ -121,3 +121,67 @@ describe('one exact step of bce and warp (two items: the negative is forced)', (
     v1.forEach((x, k) => expect(m.itemEmbedding.table.row(1)[k]).toBeCloseTo(x + lr * (-g * u[k] - l2 * x), 6));
   });
 });
+
+test('the ascent directions used for bce, mse and warp equal minus the finite-difference gradients', () => {
+  const d = 4;
+  const r = uniformGenerator(8);
+  const th = Array.from({ length: 3 * d }, () => r() - 0.5); // u, v (positive), w (negative)
+  const l2 = 0.02;
+  const sig = (z: number) => 1 / (1 + Math.exp(-z));
+  const dotp = (a: number[], b: number[]) => a.reduce((s, x, k) => s + x * b[k], 0);
+  const split = (t: number[]) => [t.slice(0, d), t.slice(d, 2 * d), t.slice(2 * d)];
+  const reg = (t: number[]) => (l2 / 2) * t.reduce((s, x) => s + x * x, 0);
+  const rating = 1.7;
+  const margin = 1;
+  const weight = 1.3;
+  // Objectives to minimise, and the ascent directions the kernels apply (from train_steps.inc).
+  const cases: [string, (t: number[]) => number, (t: number[]) => number[]][] = [
+    [
+      'bce (positive v, negative w)',
+      (t) => {
+        const [u, v, w] = split(t);
+        return -Math.log(sig(dotp(u, v))) - Math.log(sig(-dotp(u, w))) + reg(t);
+      },
+      (t) => {
+        const [u, v, w] = split(t);
+        const gp = sig(-dotp(u, v));
+        const gn = -sig(dotp(u, w));
+        return [...u.map((x, k) => gp * v[k] + gn * w[k] - l2 * x), ...v.map((x, k) => gp * u[k] - l2 * x), ...w.map((x, k) => gn * u[k] - l2 * x)];
+      },
+    ],
+    [
+      'mse',
+      (t) => {
+        const [u, v, w] = split(t);
+        return 0.5 * (rating - dotp(u, v)) ** 2 + reg([...u, ...v]) + 0 * w[0];
+      },
+      (t) => {
+        const [u, v, w] = split(t);
+        const g = rating - dotp(u, v);
+        return [...u.map((x, k) => g * v[k] - l2 * x), ...v.map((x, k) => g * u[k] - l2 * x), ...w.map(() => 0)];
+      },
+    ],
+    [
+      'warp (violated margin)',
+      (t) => {
+        const [u, v, w] = split(t);
+        return weight * (margin - dotp(u, v) + dotp(u, w)) + reg(t);
+      },
+      (t) => {
+        const [u, v, w] = split(t);
+        return [...u.map((x, k) => weight * (v[k] - w[k]) - l2 * x), ...v.map((x, k) => weight * u[k] - l2 * x), ...w.map((x, k) => -weight * u[k] - l2 * x)];
+      },
+    ],
+  ];
+  for (const [, objective, ascent] of cases) {
+    const a = ascent(th);
+    for (let p = 0; p < th.length; p++) {
+      const h = 1e-6;
+      const up = th.slice();
+      const dn = th.slice();
+      up[p] += h;
+      dn[p] -= h;
+      expect(Math.abs(-(objective(up) - objective(dn)) / (2 * h) - a[p])).toBeLessThan(1e-7);
+    }
+  }
+});
