@@ -39,6 +39,7 @@ export {
   type TwoTowerOptimizerOptions,
   type TwoTowerOptimizerType,
   type DenseOptimizerOptions,
+  type EmbeddingOptimizerOptions,
 } from './train/two-tower-trainer';
 export {
   Trainer,

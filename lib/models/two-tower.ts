@@ -13,7 +13,7 @@ import { normalGenerator } from '../random';
 import { EmbeddingTable } from '../table';
 import { expectBoolean, expectFinite, expectInteger, expectOptions, expectPositiveInteger, lengthError, rangeError, typeError } from '../validate';
 import { Model } from './model';
-import { Parameter } from './parameter';
+import { Parameter, type OptimizerStateKind } from './parameter';
 
 export interface TowerOptions {
   /** Learn one embedding row per entity (`<side>.embedding`). Default true. */
@@ -78,7 +78,7 @@ interface Tower {
 
 /** How training reads the parameters: which optimizer state each kind of table needs. */
 export interface TowerStateKinds {
-  embedding: 'adagrad' | null;
+  embedding: 'adagrad' | 'rowwise-adagrad' | 'adam' | null;
   dense: 'adam' | null;
 }
 
@@ -246,7 +246,7 @@ export class TwoTower extends Model {
    */
   nativeTower(side: Side, states: TowerStateKinds, grads?: Map<string, Float32Array>): NativeTowerSpec {
     const t = this.towers[side];
-    const param = (p: Parameter, kind: 'adagrad' | 'adam' | null): NativeTowerParam => {
+    const param = (p: Parameter, kind: OptimizerStateKind | null): NativeTowerParam => {
       const view = p.trainingView();
       const grad = grads ? new Float32Array(p.table.data.length) : null;
       if (grad) grads!.set(p.name, grad);

@@ -37,6 +37,16 @@ export interface TwoTowerOptimizerOptions {
   eps?: number;
 }
 
+/** Overrides what trains the embedding tables (id and feature embeddings, sparse row updates). */
+export interface EmbeddingOptimizerOptions {
+  /**
+   * 'sgd', 'adagrad' (per element), 'rowwise-adagrad' (one accumulator per row) or 'adam' (lazy:
+   * only a batch's rows update their moments, bias-corrected by each row's own step count; β₁ and β₂
+   * are denseOptimizer's).
+   */
+  type: 'sgd' | 'adagrad' | 'rowwise-adagrad' | 'adam';
+}
+
 export interface DenseOptimizerOptions {
   /** 'sgd' or 'adam' (bias-corrected, per-row step counts, state kept in the parameter). */
   type: 'sgd' | 'adam';
@@ -58,6 +68,8 @@ export interface TwoTowerFitOptions {
   optimizer?: TwoTowerOptimizerOptions;
   /** Overrides the dense layers' optimizer (see optimizer.type for the default). */
   denseOptimizer?: DenseOptimizerOptions;
+  /** Overrides the embedding tables' optimizer (see optimizer.type for the default). */
+  embeddingOptimizer?: EmbeddingOptimizerOptions;
   /**
    * logQ correction: subtract ln q(item) from every logit, q = the item's share of the training
    * interactions (true, the default), or a Float32Array of ln q per item, or false for none.
@@ -80,7 +92,7 @@ export interface TwoTowerFitOptions {
 }
 
 interface Resolved {
-  embOptimizer: 0 | 1;
+  embOptimizer: 0 | 1 | 2 | 3;
   lr: number;
   l2: number;
   eps: number;
@@ -142,8 +154,14 @@ function resolve(model: TwoTower, options: TwoTowerFitOptions | undefined): Reso
     eps: num('options.denseOptimizer.eps', d?.eps, 1e-8, 0, 1, false),
   };
   const l2 = num('options.optimizer.l2', opt.l2, 0, 0, 1e6);
+  const EMB_CODES = { sgd: 0, adagrad: 1, 'rowwise-adagrad': 2, adam: 3 } as const;
+  const e = o.embeddingOptimizer === undefined ? undefined : expectOptions('options.embeddingOptimizer', o.embeddingOptimizer);
+  const embType = e?.type ?? (type === 'sgd' ? 'sgd' : 'adagrad');
+  if (typeof embType !== 'string' || !Object.hasOwn(EMB_CODES, embType)) {
+    throw rangeError('options.embeddingOptimizer.type', '"sgd", "adagrad", "rowwise-adagrad" or "adam"', embType);
+  }
   return {
-    embOptimizer: type === 'sgd' ? 0 : 1,
+    embOptimizer: EMB_CODES[embType as keyof typeof EMB_CODES],
     lr,
     l2,
     eps: num('options.optimizer.eps', opt.eps, 1e-8, 0, 1, false),
@@ -205,7 +223,8 @@ async function train(model: TwoTower, data: Interactions, o: Resolved): Promise<
   const B = o.batchSize;
   const batchesPerEpoch = Math.ceil(n / B);
   const logQ = o.logQ === true ? itemLogQ(data, model.items) : o.logQ === false ? null : o.logQ;
-  const states: TowerStateKinds = { embedding: o.embOptimizer === 1 ? 'adagrad' : null, dense: o.dense.type === 'adam' ? 'adam' : null };
+  const embeddingStates = [null, 'adagrad', 'rowwise-adagrad', 'adam'] as const;
+  const states: TowerStateKinds = { embedding: embeddingStates[o.embOptimizer], dense: o.dense.type === 'adam' ? 'adam' : null };
   const validation = o.validation;
   return runEpochs({
     model,

@@ -30,7 +30,7 @@ bool bool_value(Napi::Env env, Napi::Value v, const std::string& name) {
 
 // What the optimizer state of each kind of parameter must hold (0: none is read).
 struct StateRule {
-  bool emb_adagrad = false;
+  int emb = 0;  // EmbOptimizer
   bool dense_adam = false;
 };
 
@@ -117,7 +117,11 @@ class SpecReader {
       throw_length(env_, "Expected " + name + " to have " + std::to_string(want_rows) + " rows but it has " + std::to_string(p.rows));
     pin(w.value);
     p.lr_mult = static_cast<float>(number_value(env_, o.Get("lrMult"), (name + ".lrMult").c_str(), 0, 1e6));
-    const size_t want_state = dense ? (rule_.dense_adam ? 2 * p.rows * dim + p.rows : 0) : (rule_.emb_adagrad ? p.rows * dim : 0);
+    const size_t want_state = dense ? (rule_.dense_adam ? 2 * p.rows * dim + p.rows : 0)
+                              : rule_.emb == 1 ? p.rows * dim
+                              : rule_.emb == 2 ? p.rows
+                              : rule_.emb == 3 ? 2 * p.rows * dim + p.rows
+                                               : 0;
     if (want_state && p.lr_mult != 0.f) {
       const View<float> state = f32_value(env_, o.Get("state"), (name + ".state").c_str());
       expect_length(env_, state.length, want_state, (name + ".state").c_str());
@@ -233,12 +237,12 @@ class TwoTowerWorker : public Napi::AsyncWorker {
  private:
   // The optimizers decide which state arrays must be present, so read them before the towers.
   StateRule rule(Napi::Env env, const Napi::Object& spec) {
-    emb_opt_ = static_cast<int>(number_value(env, spec.Get("embOptimizer"), "spec.embOptimizer", 0, 1));
+    emb_opt_ = static_cast<int>(number_value(env, spec.Get("embOptimizer"), "spec.embOptimizer", 0, 3));
     dense_opt_ = static_cast<int>(number_value(env, spec.Get("denseOptimizer"), "spec.denseOptimizer", 0, 1));
     cfg_.opt.emb = static_cast<rb::EmbOptimizer>(emb_opt_);
     cfg_.opt.dense = static_cast<rb::DenseOptimizer>(dense_opt_);
     StateRule r;
-    r.emb_adagrad = emb_opt_ == 1;
+    r.emb = emb_opt_;
     r.dense_adam = dense_opt_ == 1;
     return r;
   }

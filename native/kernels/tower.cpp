@@ -159,7 +159,7 @@ void TowerPass::sparse_update(TTParam& p, std::vector<Contribution>& c, const fl
     if (row >= p.rows) return;
     for (size_t off = 0; off < d; off += 16) {
       __builtin_prefetch(p.w + row * d + off, 1, 3);
-      if (p.state) __builtin_prefetch(p.state + row * d + off, 1, 3);
+      if (p.state && o.emb == EmbOptimizer::Adagrad) __builtin_prefetch(p.state + row * d + off, 1, 3);
     }
   };
   for (size_t q = 0; q < std::min(kAhead, groups); ++q) prefetch(q);
@@ -175,16 +175,49 @@ void TowerPass::sparse_update(TTParam& p, std::vector<Contribution>& c, const fl
     if (static_cast<size_t>(row) >= p.rows || (p.frozen_rows && p.frozen_rows[row])) continue;
     float* __restrict__ w = p.w + static_cast<size_t>(row) * d;
     const float l2 = o.l2;
-    if (o.emb == EmbOptimizer::Sgd) {
-      for (size_t k = 0; k < d; ++k) w[k] += lr * (-g[k] - l2 * w[k]);
-    } else {
-      float* __restrict__ a = p.state + static_cast<size_t>(row) * d;
-      const float eps = o.eps;
-      for (size_t k = 0; k < d; ++k) {
-        const float s = -g[k] - l2 * w[k];
-        const float acc = a[k] + s * s;
-        a[k] = acc;
-        w[k] += lr * s / (std::sqrt(acc) + eps);
+    const float eps = o.eps;
+    switch (o.emb) {
+      case EmbOptimizer::Sgd:
+        for (size_t k = 0; k < d; ++k) w[k] += lr * (-g[k] - l2 * w[k]);
+        break;
+      case EmbOptimizer::Adagrad: {
+        float* __restrict__ a = p.state + static_cast<size_t>(row) * d;
+        for (size_t k = 0; k < d; ++k) {
+          const float s = -g[k] - l2 * w[k];
+          const float acc = a[k] + s * s;
+          a[k] = acc;
+          w[k] += lr * s / (std::sqrt(acc) + eps);
+        }
+        break;
+      }
+      case EmbOptimizer::RowwiseAdagrad: {
+        // One accumulator per row: acc += mean(step²); every element moves by lr·step/(√acc + eps).
+        float q = 0.f;
+        for (size_t k = 0; k < d; ++k) {
+          const float s = -g[k] - l2 * w[k];
+          q += s * s;
+        }
+        float& acc = p.state[row];
+        acc += q / static_cast<float>(d ? d : 1);
+        const float c = lr / (std::sqrt(acc) + eps);
+        for (size_t k = 0; k < d; ++k) w[k] += c * (-g[k] - l2 * w[k]);
+        break;
+      }
+      case EmbOptimizer::Adam: {
+        // Lazy Adam: only this batch's rows update their moments; bias correction by the row's own
+        // step count (state: m rows × d, v rows × d, t rows), ε̂ form as for matrix factorization.
+        float* __restrict__ m = p.state + static_cast<size_t>(row) * d;
+        float* __restrict__ v = p.state + (p.rows + static_cast<size_t>(row)) * d;
+        float& t = p.state[2 * p.rows * d + static_cast<size_t>(row)];
+        t += 1.f;
+        const float rate = lr * std::sqrt(1.f - std::pow(o.beta2, t)) / (1.f - std::pow(o.beta1, t));
+        for (size_t k = 0; k < d; ++k) {
+          const float s = -g[k] - l2 * w[k];
+          m[k] = o.beta1 * m[k] + (1.f - o.beta1) * s;
+          v[k] = o.beta2 * v[k] + (1.f - o.beta2) * s * s;
+          w[k] += rate * m[k] / (std::sqrt(v[k]) + eps);
+        }
+        break;
       }
     }
   }

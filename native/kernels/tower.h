@@ -11,7 +11,7 @@
 
 namespace rb {
 
-enum class EmbOptimizer : int { Sgd = 0, Adagrad = 1 };
+enum class EmbOptimizer : int { Sgd = 0, Adagrad = 1, RowwiseAdagrad = 2, Adam = 3 };
 enum class DenseOptimizer : int { Sgd = 0, Adam = 1 };
 
 // A trainable table. Frozen rows, lr_mult 0 (also used for trainable == false) mean the row and its
@@ -19,8 +19,9 @@ enum class DenseOptimizer : int { Sgd = 0, Adam = 1 };
 struct TTParam {
   float* w = nullptr;  // rows × dim; null = absent
   size_t rows = 0, dim = 0;
-  // Embeddings: Adagrad rows × dim. Dense: Adam m (rows × dim), v (rows × dim), then each row's
-  // step count (rows floats; the layout Parameter's 'adam' state uses). SGD: null.
+  // Embeddings: Adagrad rows × dim; row-wise Adagrad rows; lazy Adam like dense Adam. Dense: Adam m
+  // (rows × dim), v (rows × dim), then each row's step count (rows floats; the layout Parameter's
+  // 'adam' state uses). SGD: null.
   float* state = nullptr;
   const uint8_t* frozen_rows = nullptr;
   float lr_mult = 1.f;

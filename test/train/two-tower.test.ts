@@ -337,3 +337,32 @@ describe('bad input', () => {
     expect(native.twoTowerLoss(ids).invalid).toBe(1);
   });
 });
+
+test.each<'rowwise-adagrad' | 'adam'>(['rowwise-adagrad', 'adam'])('%s on the embedding tables learns the planted groups and keeps frozen rows and their state untouched', async (type) => {
+  const { train, test } = planted();
+  const m = new TwoTower({ ...base, user: { mlp: [16] }, item: { mlp: [16] } });
+  m.parameter('item.embedding').freezeRows([0, 1, 2]);
+  m.reset();
+  const frozen = m.parameter('item.embedding').table.data.slice(0, 3 * 16);
+  const report = await Trainer.fit(m, train, { embeddingOptimizer: { type }, optimizer: { type: 'adam', lr: 0.02 }, epochs: 15, batchSize: 128, threads: 1, seed: 2 });
+  expect(report.epochs[report.epochs.length - 1].loss).toBeLessThan(report.epochs[0].loss - 0.2);
+  const metrics = await evaluateTwoTower(m, test, { k: 10, exclude: train, auc: true });
+  expect(metrics.auc!).toBeGreaterThan(0.85);
+  const p = m.parameter('item.embedding');
+  expect(p.table.data.slice(0, 3 * 16)).toEqual(frozen);
+  const state = p.state!;
+  expect(state.kind).toBe(type);
+  expect(state.values.length).toBe(type === 'adam' ? 2 * p.table.data.length + p.rows : p.rows);
+  const frozenState = type === 'adam' ? [...state.values.subarray(0, 48), ...state.values.subarray(p.table.data.length, p.table.data.length + 48), ...state.values.subarray(2 * p.table.data.length, 2 * p.table.data.length + 3)] : [...state.values.subarray(0, 3)];
+  expect(frozenState.every((x) => x === 0)).toBe(true);
+  expect(Array.from(type === 'adam' ? state.values.subarray(2 * p.table.data.length) : state.values).some((x) => x !== 0)).toBe(true);
+});
+
+test('an unknown embedding optimizer is rejected with a typed error', async () => {
+  const { train } = planted(40, 20);
+  await expect(Trainer.fit(new TwoTower({ users: 40, items: 20, dim: 4 }), train, { embeddingOptimizer: { type: 'lion' as 'adam' } })).rejects.toMatchObject({
+    name: 'RangeError',
+    code: 'ERR_OUT_OF_RANGE',
+    message: expect.stringContaining('options.embeddingOptimizer.type'),
+  });
+});
