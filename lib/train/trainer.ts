@@ -11,9 +11,11 @@ import type { MatrixFactorization } from '../models/matrix-factorization';
 import type { OptimizerStateKind, Parameter } from '../models/parameter';
 import { native, type NativeTrainParam } from '../native';
 import { expectBoolean, expectInteger, expectOptions, expectPositiveInteger, expectSignal, rangeError, typeError } from '../validate';
-import { runEpochs, type FitReport, type Progress, type ValidationMetric } from './epoch-loop';
+import { runEpochs, type FitReport, type Progress } from './epoch-loop';
 
 export type { EpochReport, FitReport, Progress, ValidationMetric } from './epoch-loop';
+export type { ValidationOptions } from './fit-options';
+import { checkData, resolveValidation, type ValidationOptions } from './fit-options';
 import { Interactions } from './interactions';
 import { aliasTable, popularityWeights } from './sampler';
 import { trainTwoTower, type TwoTowerFitOptions } from './two-tower-trainer';
@@ -39,19 +41,6 @@ export interface OptimizerOptions {
   eps?: number;
 }
 
-
-export interface ValidationOptions {
-  /** Held-out interactions. */
-  data: Interactions;
-  /** Metric to monitor (higher is better). Default 'recall'. */
-  metric?: ValidationMetric;
-  /** Cut-off. Default 10. */
-  k?: number;
-  /** Epochs without improvement before stopping. Default 3. */
-  patience?: number;
-  /** Put back the weights (and optimizer state) of the best epoch at the end. Default true. */
-  restoreBest?: boolean;
-}
 
 export type MfLossName = 'bpr' | 'bce' | 'mse' | 'warp';
 
@@ -150,10 +139,6 @@ function resolveOptions(options: FitOptions | undefined): ResolvedOptions {
   const opt = expectOptions('options.optimizer', o.optimizer);
   const type = opt.type ?? 'sgd';
   if (typeof type !== 'string' || !Object.hasOwn(OPTIMIZERS, type)) throw rangeError('options.optimizer.type', '"sgd", "adagrad", "rowwise-adagrad" or "adam"', type);
-  const v = o.validation === undefined ? null : expectOptions('options.validation', o.validation);
-  if (v && !(v.data instanceof Interactions)) throw typeError('options.validation.data', 'Interactions', v.data);
-  const metric = v?.metric ?? 'recall';
-  if (v && !['recall', 'ndcg', 'hit', 'mrr', 'precision'].includes(metric)) throw rangeError('options.validation.metric', '"recall", "ndcg", "hit", "mrr" or "precision"', metric);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw typeError('options.onProgress', 'function', o.onProgress);
   return {
     loss,
@@ -182,15 +167,7 @@ function resolveOptions(options: FitOptions | undefined): ResolvedOptions {
     chunkSize: o.chunkSize === undefined ? undefined : expectPositiveInteger('options.chunkSize', o.chunkSize),
     signal: expectSignal('options.signal', o.signal),
     onProgress: o.onProgress,
-    validation: v
-      ? {
-          data: v.data as Interactions,
-          metric,
-          k: v.k === undefined ? 10 : expectPositiveInteger('options.validation.k', v.k),
-          patience: v.patience === undefined ? 3 : expectInteger('options.validation.patience', v.patience, 0, 1_000_000),
-          restoreBest: v.restoreBest === undefined ? true : expectBoolean('options.validation.restoreBest', v.restoreBest),
-        }
-      : null,
+    validation: resolveValidation(o.validation),
   };
 }
 
@@ -199,15 +176,6 @@ function trainParam(p: Parameter, state: OptimizerStateKind | null): NativeTrain
   return { w: p.table.data, dim: p.table.dim, state: state ? p.optimizerState(state) : null, frozen: view.frozen, lrMult: view.lrMult };
 }
 
-
-function checkData(model: MatrixFactorization, data: unknown, argument: string): Interactions {
-  if (!(data instanceof Interactions)) throw typeError(argument, 'Interactions', data);
-  if (data.size === 0) throw rangeError(argument, 'at least one interaction', 'an empty Interactions');
-  if (data.numUsers > model.users || data.numItems > model.items) {
-    throw rangeError(argument, `user indices < ${model.users} and item indices < ${model.items} (the model's size)`, `data with ${data.numUsers} users and ${data.numItems} items`);
-  }
-  return data;
-}
 
 async function train(model: MatrixFactorization, data: Interactions, o: ResolvedOptions): Promise<FitReport> {
   if (o.loss === 'mse' && !data.values) throw typeError('data', 'Interactions with values (ratings) for the mse loss', data);

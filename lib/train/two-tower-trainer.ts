@@ -12,10 +12,10 @@ import { fromNative } from '../errors';
 import { evaluateRanking, type RankingMetrics, type RankingModel, type RankingOptions } from '../eval/ranking';
 import type { TwoTower, TowerStateKinds } from '../models/two-tower';
 import { native } from '../native';
-import { expectBoolean, expectFinite, expectInteger, expectOptions, expectPositiveInteger, expectSignal, lengthError, rangeError, typeError } from '../validate';
+import { expectFinite, expectInteger, expectOptions, expectPositiveInteger, expectSignal, lengthError, rangeError, typeError } from '../validate';
 import { Interactions } from './interactions';
 import { runEpochs, type FitReport, type Progress } from './epoch-loop';
-import type { ValidationOptions } from './trainer';
+import { checkData, resolveValidation, type ValidationOptions } from './fit-options';
 
 export type TwoTowerOptimizerType = 'sgd' | 'adagrad' | 'adam';
 
@@ -140,10 +140,6 @@ function resolve(model: TwoTower, options: TwoTowerFitOptions | undefined): Reso
       logQ = Float32Array.from(q);
     } else throw typeError('options.logQ', 'boolean or Float32Array', o.logQ);
   }
-  const v = o.validation === undefined ? null : expectOptions('options.validation', o.validation);
-  if (v && !(v.data instanceof Interactions)) throw typeError('options.validation.data', 'Interactions', v.data);
-  const metric = v?.metric ?? 'recall';
-  if (v && !['recall', 'ndcg', 'hit', 'mrr', 'precision'].includes(metric)) throw rangeError('options.validation.metric', '"recall", "ndcg", "hit", "mrr" or "precision"', metric);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw typeError('options.onProgress', 'function', o.onProgress);
   const dense = {
     type: denseType,
@@ -174,26 +170,9 @@ function resolve(model: TwoTower, options: TwoTowerFitOptions | undefined): Reso
     chunkBatches: o.chunkBatches === undefined ? undefined : expectPositiveInteger('options.chunkBatches', o.chunkBatches),
     signal: expectSignal('options.signal', o.signal),
     onProgress: o.onProgress,
-    validation: v
-      ? {
-          data: v.data as Interactions,
-          metric,
-          k: v.k === undefined ? 10 : expectPositiveInteger('options.validation.k', v.k),
-          patience: v.patience === undefined ? 3 : expectInteger('options.validation.patience', v.patience, 0, 1_000_000),
-          restoreBest: v.restoreBest === undefined ? true : expectBoolean('options.validation.restoreBest', v.restoreBest),
-        }
-      : null,
+    validation: resolveValidation(o.validation),
     description: `${type} lr=${lr}, l2=${l2}, dense ${denseType} lr=${dense.lr}`,
   };
-}
-
-function checkData(model: TwoTower, data: unknown, argument: string): Interactions {
-  if (!(data instanceof Interactions)) throw typeError(argument, 'Interactions', data);
-  if (data.size === 0) throw rangeError(argument, 'at least one interaction', 'an empty Interactions');
-  if (data.numUsers > model.users || data.numItems > model.items) {
-    throw rangeError(argument, `user indices < ${model.users} and item indices < ${model.items} (the model's size)`, `data with ${data.numUsers} users and ${data.numItems} items`);
-  }
-  return data;
 }
 
 /** ln(share of the interactions) per item; items never seen get ln(1/n) (they never appear in a batch). */
