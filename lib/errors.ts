@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'ERR_NATIVE'
   | 'ERR_OPTIONAL_DEPENDENCY'
   | 'ERR_BUSY'
+  | 'ERR_MALFORMED_DATA'
   | 'ERR_DIVERGED'
   | 'ABORT_ERR';
 

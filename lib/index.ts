@@ -31,6 +31,9 @@ export { Model } from './models/model';
 export { MatrixFactorization, type MatrixFactorizationOptions } from './models/matrix-factorization';
 export { TwoTower, type TwoTowerOptions, type TowerOptions } from './models/two-tower';
 export { Interactions, type InteractionsInit } from './train/interactions';
+export { Vocabulary } from './data/vocabulary';
+export { loadInteractions, type LoadInteractionsOptions, type LoadedInteractions } from './data/load-interactions';
+export { splitByUser } from './data/split';
 export {
   trainTwoTower,
   evaluateTwoTower,

@@ -57,6 +57,43 @@ export class Interactions {
     return new Interactions({ users: pairs.map((p) => p[0]), items: pairs.map((p) => p[1]), ...sizes });
   }
 
+  /** The interactions at the given positions (same user and item spaces). */
+  subset(positions: Int32Array): Interactions {
+    const users = new Int32Array(positions.length);
+    const items = new Int32Array(positions.length);
+    const values = this.values ? new Float32Array(positions.length) : null;
+    positions.forEach((p, k) => {
+      users[k] = this.users[p];
+      items[k] = this.items[p];
+      if (values) values[k] = this.values![p];
+    });
+    return new Interactions({ users, items, values: values ?? undefined, numUsers: this.numUsers, numItems: this.numItems });
+  }
+
+  /** All interactions of several sets over the same users and items (e.g. train + validation to mask at test). */
+  static concat(parts: readonly Interactions[]): Interactions {
+    if (!Array.isArray(parts) || parts.length === 0 || parts.some((p) => !(p instanceof Interactions))) throw typeError('parts', 'a non-empty array of Interactions', parts);
+    const size = parts.reduce((s, p) => s + p.size, 0);
+    const users = new Int32Array(size);
+    const items = new Int32Array(size);
+    const withValues = parts.every((p) => p.values);
+    const values = withValues ? new Float32Array(size) : null;
+    let at = 0;
+    for (const p of parts) {
+      users.set(p.users, at);
+      items.set(p.items, at);
+      if (values) values.set(p.values!, at);
+      at += p.size;
+    }
+    return new Interactions({
+      users,
+      items,
+      values: values ?? undefined,
+      numUsers: Math.max(...parts.map((p) => p.numUsers)),
+      numItems: Math.max(...parts.map((p) => p.numItems)),
+    });
+  }
+
   get size(): number {
     return this.users.length;
   }
