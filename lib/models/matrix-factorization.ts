@@ -42,10 +42,11 @@ export class MatrixFactorization extends Model {
     if (typeof scale !== 'number' || !Number.isFinite(scale) || scale < 0) throw typeError('options.initScale', 'finite number ≥ 0', scale);
     this.seed = seed;
     this.initScale = scale;
-    this.userEmbedding = new Parameter('user.embedding', EmbeddingTable.create(users, this.dim));
-    this.itemEmbedding = new Parameter('item.embedding', EmbeddingTable.create(items, this.dim));
+    // Shared memory: training reads and writes these in place from native threads (see shared-memory.ts).
+    this.userEmbedding = new Parameter('user.embedding', EmbeddingTable.create(users, this.dim, { shared: true }));
+    this.itemEmbedding = new Parameter('item.embedding', EmbeddingTable.create(items, this.dim, { shared: true }));
     const bias = o.itemBias === undefined ? false : expectBoolean('options.itemBias', o.itemBias);
-    this.itemBias = bias ? new Parameter('item.bias', EmbeddingTable.create(items, 1)) : null;
+    this.itemBias = bias ? new Parameter('item.bias', EmbeddingTable.create(items, 1, { shared: true })) : null;
     this.reset();
   }
 

@@ -6,6 +6,7 @@
 import { ItemSet, type IndexList, resolveIndexList } from '../item-set';
 import { EmbeddingTable } from '../table';
 import { expectBoolean, rangeError, typeError } from '../validate';
+import { sharedFloat32, sharedUint8 } from '../shared-memory';
 
 export type OptimizerStateKind = 'adagrad' | 'rowwise-adagrad' | 'adam';
 
@@ -49,7 +50,7 @@ export class Parameter {
   /** Freezes the given rows (e.g. pre-trained rows while new rows train). */
   freezeRows(rows: IndexList): void {
     const list = resolveIndexList('rows', rows instanceof ItemSet ? rows : rows, this.rows);
-    this.frozen ??= new Uint8Array(this.rows);
+    this.frozen ??= sharedUint8(this.rows);
     for (const r of list) this.frozen[r] = 1;
   }
 
@@ -88,7 +89,7 @@ export class Parameter {
   optimizerState(kind: OptimizerStateKind): Float32Array {
     const size = kind === 'adagrad' ? this.table.data.length : kind === 'adam' ? 2 * this.table.data.length + this.rows : this.rows;
     if (!this.optState || this.optState.kind !== kind || this.optState.values.length !== size) {
-      this.optState = { kind, values: new Float32Array(size) };
+      this.optState = { kind, values: sharedFloat32(size) };
     }
     return this.optState.values;
   }

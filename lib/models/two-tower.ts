@@ -14,6 +14,7 @@ import { EmbeddingTable } from '../table';
 import { expectBoolean, expectFinite, expectInteger, expectOptions, expectPositiveInteger, lengthError, rangeError, typeError } from '../validate';
 import { Model } from './model';
 import { Parameter, type OptimizerStateKind } from './parameter';
+import { sharedCopy, sharedFloat32 } from '../shared-memory';
 
 export interface TowerOptions {
   /** Learn one embedding row per entity (`<side>.embedding`). Default true. */
@@ -86,8 +87,8 @@ function checkBags(argument: string, bags: unknown, entities: number, vocabulary
   const b = expectOptions(argument, bags as { offsets: Int32Array; indices: Int32Array });
   if (!types.isInt32Array(b.offsets)) throw typeError(`${argument}.offsets`, 'Int32Array', b.offsets);
   if (!types.isInt32Array(b.indices)) throw typeError(`${argument}.indices`, 'Int32Array', b.indices);
-  const offsets = Int32Array.from(b.offsets);
-  const indices = Int32Array.from(b.indices);
+  const offsets = sharedCopy(b.offsets);
+  const indices = sharedCopy(b.indices);
   if (offsets.length !== entities + 1) throw lengthError(`${argument}.offsets`, `length ${entities + 1} (one per entity plus one)`, offsets);
   if (offsets[0] !== 0) throw rangeError(`${argument}.offsets[0]`, '0', offsets[0]);
   for (let e = 0; e < entities; e++) {
@@ -142,12 +143,12 @@ export class TwoTower extends Model {
     const d = this.dim;
     const idEmbedding = o.idEmbedding === undefined ? true : expectBoolean(`${arg}.idEmbedding`, o.idEmbedding);
     const tower: Tower = { side, entities, embedding: null, features: null, dense: null, mlp: [], outDim: d };
-    if (idEmbedding) tower.embedding = new Parameter(`${side}.embedding`, EmbeddingTable.create(entities, d));
+    if (idEmbedding) tower.embedding = new Parameter(`${side}.embedding`, EmbeddingTable.create(entities, d, { shared: true }));
     if (o.features !== undefined) {
       const f = expectOptions(`${arg}.features`, o.features);
       const vocabulary = expectInteger(`${arg}.features.vocabulary`, f.vocabulary, 1, 2 ** 31 - 2);
       const bags = checkBags(`${arg}.features.bags`, f.bags, entities, vocabulary);
-      tower.features = { table: new Parameter(`${side}.features.embedding`, EmbeddingTable.create(vocabulary, d)), ...bags };
+      tower.features = { table: new Parameter(`${side}.features.embedding`, EmbeddingTable.create(vocabulary, d, { shared: true })), ...bags };
     }
     if (o.dense !== undefined) {
       const x = expectOptions(`${arg}.dense`, o.dense);
@@ -156,10 +157,10 @@ export class TwoTower extends Model {
       if (x.values.length !== entities * dd) throw lengthError(`${arg}.dense.values`, `length ${entities * dd} (${entities} entities × dim ${dd})`, x.values);
       expectFinite(`${arg}.dense.values`, x.values);
       tower.dense = {
-        values: Float32Array.from(x.values),
+        values: sharedCopy(Float32Array.from(x.values)),
         dim: dd,
-        weight: new Parameter(`${side}.dense.projection.weight`, EmbeddingTable.create(d, dd)),
-        bias: new Parameter(`${side}.dense.projection.bias`, EmbeddingTable.create(d, 1)),
+        weight: new Parameter(`${side}.dense.projection.weight`, EmbeddingTable.create(d, dd, { shared: true })),
+        bias: new Parameter(`${side}.dense.projection.bias`, EmbeddingTable.create(d, 1, { shared: true })),
       };
     }
     if (!tower.embedding && !tower.features && !tower.dense) {
@@ -171,8 +172,8 @@ export class TwoTower extends Model {
       o.mlp.forEach((size, l) => {
         const out = expectPositiveInteger(`${arg}.mlp[${l}]`, size, 1 << 16);
         tower.mlp.push({
-          weight: new Parameter(`${side}.mlp.${l}.weight`, EmbeddingTable.create(out, width)),
-          bias: new Parameter(`${side}.mlp.${l}.bias`, EmbeddingTable.create(out, 1)),
+          weight: new Parameter(`${side}.mlp.${l}.weight`, EmbeddingTable.create(out, width, { shared: true })),
+          bias: new Parameter(`${side}.mlp.${l}.bias`, EmbeddingTable.create(out, 1, { shared: true })),
         });
         width = out;
       });
@@ -248,7 +249,7 @@ export class TwoTower extends Model {
     const t = this.towers[side];
     const param = (p: Parameter, kind: OptimizerStateKind | null): NativeTowerParam => {
       const view = p.trainingView();
-      const grad = grads ? new Float32Array(p.table.data.length) : null;
+      const grad = grads ? sharedFloat32(p.table.data.length) : null;
       if (grad) grads!.set(p.name, grad);
       return { w: p.table.data, dim: p.table.dim, state: kind && view.lrMult > 0 ? p.optimizerState(kind) : null, frozen: view.frozen, lrMult: view.lrMult, grad };
     };
@@ -286,7 +287,7 @@ export class TwoTower extends Model {
   /** Encodes without taking the busy flag (the trainer holds it during validation). */
   async encode(side: Side, threads: number): Promise<EmbeddingTable> {
     const t = this.towers[side];
-    const out = EmbeddingTable.create(t.entities, this.outputDim);
+    const out = EmbeddingTable.create(t.entities, this.outputDim, { shared: true });
     const r = await native
       .twoTowerEncode({ tower: this.nativeTower(side, { embedding: null, dense: null }), ids: null, out: out.data, normalize: this.similarity === 'cosine', threads })
       .catch((err: unknown) => {

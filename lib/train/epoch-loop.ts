@@ -8,6 +8,7 @@ import { AbortError, RecbridgeError } from '../errors';
 import type { RankingMetrics } from '../eval/ranking';
 import type { Parameter } from '../models/parameter';
 import { native, type CancelToken } from '../native';
+import { sharedInt32 } from '../shared-memory';
 
 export interface Progress {
   epoch: number;
@@ -92,7 +93,7 @@ export function snapshot(model: TrainableModel): () => void {
 
 export async function runEpochs(loop: EpochLoop): Promise<FitReport> {
   const { model, size: n, chunk, signal } = loop;
-  const schedule = new Int32Array(n);
+  const schedule = sharedInt32(n); // read in place by native threads: must not be detachable
   const token = native.createCancelToken();
   const onAbort = () => native.cancel(token);
   signal?.addEventListener('abort', onAbort, { once: true });

@@ -6,6 +6,7 @@
 import { types } from 'node:util';
 
 import { expectInteger, expectOptions, rangeError, toFloat32Array, toIndexArray, typeError } from '../validate';
+import { sharedCopy } from '../shared-memory';
 
 export interface InteractionsInit {
   /** User row index of each interaction. */
@@ -38,12 +39,13 @@ export class Interactions {
     const users = toIndexArray('data.users', o.users, numUsers ?? maxIndex);
     const items = toIndexArray('data.items', o.items, numItems ?? maxIndex);
     if (users.length !== items.length) throw rangeError('data.items', `the same length as data.users (${users.length})`, items);
-    // Own copies: training reads these from native threads, so callers must not be able to change them.
-    this.users = types.isInt32Array(o.users) ? Int32Array.from(users) : users;
-    this.items = types.isInt32Array(o.items) ? Int32Array.from(items) : items;
+    // Own copies on shared memory: training reads these in place from native threads, so callers
+    // must neither change nor detach them (see shared-memory.ts).
+    this.users = sharedCopy(users);
+    this.items = sharedCopy(items);
     if (o.values !== undefined) {
       const v = toFloat32Array('data.values', types.isFloat32Array(o.values) ? o.values : Array.from(o.values), users.length, true);
-      this.values = v === o.values ? v.slice() : v;
+      this.values = sharedCopy(v);
     } else {
       this.values = null;
     }
@@ -122,7 +124,7 @@ export class Interactions {
       for (let j = 0; j < seg.length; j++) if (j === 0 || seg[j] !== seg[j - 1]) indices[at++] = seg[j];
       offsets[u + 1] = at;
     }
-    this.csr = { offsets, indices: indices.slice(0, at) };
+    this.csr = { offsets: sharedCopy(offsets), indices: sharedCopy(indices.subarray(0, at)) };
     return this.csr;
   }
 

@@ -2,6 +2,8 @@
  * Negative samplers for matrix factorization. Popularity sampling draws item i with probability
  * ∝ count_i^α through an alias table (Walker/Vose): O(1) per draw in the native loop.
  */
+import { sharedFloat32, sharedInt32 } from '../shared-memory';
+
 export interface AliasTable {
   /** Probability of keeping column k (else take alias[k]). */
   prob: Float32Array;
@@ -13,8 +15,9 @@ export function aliasTable(weights: ArrayLike<number>): AliasTable {
   const n = weights.length;
   let total = 0;
   for (let i = 0; i < n; i++) total += weights[i];
-  const prob = new Float32Array(n);
-  const alias = new Int32Array(n);
+  // Shared memory: the native sampler reads these in place during async epochs.
+  const prob = sharedFloat32(n);
+  const alias = sharedInt32(n);
   const scaled = new Float64Array(n);
   const small: number[] = [];
   const large: number[] = [];

@@ -9,6 +9,7 @@ import { types } from 'node:util';
 
 import { resolveThreads } from '../config';
 import { fromNative } from '../errors';
+import { sharedCopy, sharedFloat32 } from '../shared-memory';
 import { evaluateRanking, type RankingMetrics, type RankingModel, type RankingOptions } from '../eval/ranking';
 import type { TwoTower, TowerStateKinds } from '../models/two-tower';
 import { native } from '../native';
@@ -137,7 +138,7 @@ function resolve(model: TwoTower, options: TwoTowerFitOptions | undefined): Reso
       const q = o.logQ;
       if (q.length !== model.items) throw lengthError('options.logQ', `length ${model.items} (one per item)`, q);
       expectFinite('options.logQ', q);
-      logQ = Float32Array.from(q);
+      logQ = sharedCopy(q);
     } else throw typeError('options.logQ', 'boolean or Float32Array', o.logQ);
   }
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw typeError('options.onProgress', 'function', o.onProgress);
@@ -178,7 +179,7 @@ function resolve(model: TwoTower, options: TwoTowerFitOptions | undefined): Reso
 /** ln(share of the interactions) per item; items never seen get ln(1/n) (they never appear in a batch). */
 export function itemLogQ(data: Interactions, items: number): Float32Array {
   const counts = data.itemCounts();
-  const out = new Float32Array(items);
+  const out = sharedFloat32(items);
   const n = data.size;
   for (let i = 0; i < items; i++) out[i] = Math.log(Math.max(i < counts.length ? counts[i] : 0, 1) / n);
   return out;

@@ -56,6 +56,17 @@ namespace {
 const napi_type_tag kCancelTag = {0x7265636272696467ull, 0x63616e63656c0001ull};  // "recbridg" "cancel"
 }
 
+void require_shared(Napi::Env env, Napi::Value v, const std::string& name) {
+  napi_typedarray_type type;
+  size_t length = 0, offset = 0;
+  void* data = nullptr;
+  napi_value buffer = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, &buffer, &offset) != napi_ok) return;
+  bool plain = false;  // napi_is_arraybuffer is false for a SharedArrayBuffer
+  if (length > 0 && napi_is_arraybuffer(env, buffer, &plain) == napi_ok && plain)
+    throw_type(env, name, "a typed array on a SharedArrayBuffer (async work reads it in place; an ArrayBuffer could be detached mid-call)");
+}
+
 Napi::Value make_cancel_token(Napi::Env env) {
   auto* flag = new CancelFlag(std::make_shared<std::atomic<int>>(0));
   Napi::External<CancelFlag> ext = Napi::External<CancelFlag>::New(env, flag, [](Napi::Env, CancelFlag* f) { delete f; });
@@ -93,6 +104,14 @@ View<int32_t> i32_value(Napi::Env env, Napi::Value v, const char* name, bool opt
 
 View<uint8_t> u8_value(Napi::Env env, Napi::Value v, const char* name, bool optional) {
   return typed_value<uint8_t>(env, v, name, optional, napi_uint8_array, "Uint8Array");
+}
+
+int64_t integer_value(Napi::Env env, Napi::Value v, const std::string& name, int64_t min, int64_t max) {
+  if (!v.IsNumber()) throw_type(env, name, "integer");
+  const double x = v.As<Napi::Number>().DoubleValue();
+  if (!(x >= static_cast<double>(min) && x <= static_cast<double>(max)) || std::floor(x) != x)
+    throw_range(env, "Expected integer in [" + std::to_string(min) + ", " + std::to_string(max) + "] for " + name);
+  return static_cast<int64_t>(x);
 }
 
 double number_value(Napi::Env env, Napi::Value v, const char* name, double min, double max) {

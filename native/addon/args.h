@@ -34,6 +34,8 @@ View<float> f32_value(Napi::Env env, Napi::Value v, const char* name, bool optio
 View<int32_t> i32_value(Napi::Env env, Napi::Value v, const char* name, bool optional = false);
 View<uint8_t> u8_value(Napi::Env env, Napi::Value v, const char* name, bool optional = false);
 double number_value(Napi::Env env, Napi::Value v, const char* name, double min, double max);
+// An integer in [min, max] (a fractional or non-finite value is a RangeError, never truncated).
+int64_t integer_value(Napi::Env env, Napi::Value v, const std::string& name, int64_t min, int64_t max);
 // An integer in [min, max].
 int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max);
 
@@ -53,6 +55,12 @@ struct IndexList {
   IndexList& operator=(const IndexList&) = delete;
 };
 IndexList sorted_indices(Napi::Env env, const View<int32_t>& v, size_t bound, const char* name, bool copy = false);
+
+// Async work reads and writes JS memory in place after the call returns. An ArrayBuffer could be
+// transferred (detached) meanwhile and its memory freed under the kernel; a SharedArrayBuffer cannot
+// be detached. Throws a TypeError naming the argument unless v (a typed array) is on a
+// SharedArrayBuffer or empty.
+void require_shared(Napi::Env env, Napi::Value v, const std::string& name);
 
 // Cancellation tokens: an External (type-tagged, so no other object passes for one) owning an atomic
 // flag that async work shares; JS sets it through cancel(token).

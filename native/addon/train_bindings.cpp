@@ -16,7 +16,9 @@ class PinningWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
 
  protected:
-  void pin(Napi::Value v) {
+  // Keeps v alive for the whole async call; refuses detachable (non-shared) memory.
+  void pin(Napi::Value v, const std::string& name) {
+    require_shared(Env(), v, name);
     if (v.IsObject()) pins_.push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
   void OnError(const Napi::Error& e) override {
@@ -37,7 +39,7 @@ class ShuffleWorker : public PinningWorker {
     if (s.length > static_cast<size_t>(INT32_MAX)) throw_range(info.Env(), "Expected at most 2^31-1 entries in schedule");
     data_ = s.data;
     n_ = s.length;
-    pin(s.value);
+    pin(s.value, "schedule");
     seed_ = static_cast<uint64_t>(number_value(info.Env(), info[1], "seed", 0, 9007199254740991.0));
     epoch_ = static_cast<uint64_t>(number_value(info.Env(), info[2], "epoch", 0, 9007199254740991.0));
   }
@@ -56,10 +58,13 @@ class MfWorker : public PinningWorker {
     Napi::Env env = info.Env();
     if (!info[0].IsObject()) throw_type(env, "spec", "object");
     const Napi::Object spec = info[0].As<Napi::Object>();
-    cfg_.optimizer = static_cast<rb::OptimizerKind>(static_cast<int>(number_value(env, spec.Get("optimizer"), "spec.optimizer", 0, 3)));
-    cfg_.loss = static_cast<rb::MfLoss>(static_cast<int>(number_value(env, spec.Get("loss"), "spec.loss", 0, 3)));
+    cfg_.optimizer = static_cast<rb::OptimizerKind>(integer_value(env, spec.Get("optimizer"), "spec.optimizer", 0, 3));
+    cfg_.loss = static_cast<rb::MfLoss>(integer_value(env, spec.Get("loss"), "spec.loss", 0, 3));
     user_ = param(env, spec.Get("user"), "spec.user", 0);
     item_ = param(env, spec.Get("item"), "spec.item", user_.dim);
+    // The update kernels promise the compiler that user and item rows never alias (__restrict__).
+    if (user_.w && item_.w && user_.w < item_.w + item_.rows * item_.dim && item_.w < user_.w + user_.rows * user_.dim)
+      throw_type(env, "spec.user.w and spec.item.w", "separate (non-overlapping) tables");
     if (!spec.Get("bias").IsNull() && !spec.Get("bias").IsUndefined()) {
       bias_ = param(env, spec.Get("bias"), "spec.bias", 1);
       if (bias_.rows != item_.rows) throw_range(env, "Expected spec.bias to have one row per item");
@@ -71,13 +76,13 @@ class MfWorker : public PinningWorker {
     data_.users = users.data;
     data_.items = items.data;
     data_.n = users.length;
-    pin(users.value);
-    pin(items.value);
+    pin(users.value, "spec.users");
+    pin(items.value, "spec.items");
     const View<float> values = f32_value(env, spec.Get("values"), "spec.values", true);
     if (values.present) {
       expect_length(env, values.length, users.length, "spec.values");
       data_.values = values.data;
-      pin(values.value);
+      pin(values.value, "spec.values");
     }
     if (cfg_.loss == rb::MfLoss::Mse && !values.present) throw_type(env, "spec.values", "Float32Array (the mse loss needs ratings)");
     const View<int32_t> off = i32_value(env, spec.Get("posOffsets"), "spec.posOffsets", true);
@@ -88,14 +93,14 @@ class MfWorker : public PinningWorker {
       data_.pos_off_len = off.length;
       data_.pos_idx = idx.data;
       data_.pos_idx_len = idx.length;
-      pin(off.value);
-      pin(idx.value);
+      pin(off.value, "spec.posOffsets");
+      pin(idx.value, "spec.posIndices");
     }
     const View<int32_t> schedule = i32_value(env, spec.Get("schedule"), "spec.schedule");
     schedule_ = schedule.data;
-    pin(schedule.value);
-    begin_ = static_cast<size_t>(number_value(env, spec.Get("begin"), "spec.begin", 0, static_cast<double>(schedule.length)));
-    end_ = static_cast<size_t>(number_value(env, spec.Get("end"), "spec.end", static_cast<double>(begin_), static_cast<double>(schedule.length)));
+    pin(schedule.value, "spec.schedule");
+    begin_ = static_cast<size_t>(integer_value(env, spec.Get("begin"), "spec.begin", 0, static_cast<int64_t>(schedule.length)));
+    end_ = static_cast<size_t>(integer_value(env, spec.Get("end"), "spec.end", static_cast<int64_t>(begin_), static_cast<int64_t>(schedule.length)));
 
     cfg_.lr = static_cast<float>(number_value(env, spec.Get("lr"), "spec.lr", 0, 1e6));
     cfg_.l2 = static_cast<float>(number_value(env, spec.Get("l2"), "spec.l2", 0, 1e6));
@@ -105,10 +110,10 @@ class MfWorker : public PinningWorker {
     cfg_.seed = static_cast<uint64_t>(number_value(env, spec.Get("seed"), "spec.seed", 0, 9007199254740991.0));
     cfg_.epoch = static_cast<uint64_t>(number_value(env, spec.Get("epoch"), "spec.epoch", 0, 9007199254740991.0));
     cfg_.chunk = static_cast<uint64_t>(number_value(env, spec.Get("chunk"), "spec.chunk", 0, 9007199254740991.0));
-    cfg_.threads = static_cast<size_t>(number_value(env, spec.Get("threads"), "spec.threads", 1, kMaxThreads));
-    cfg_.max_rejections = static_cast<int>(number_value(env, spec.Get("maxRejections"), "spec.maxRejections", 0, 1000));
-    cfg_.negatives = static_cast<int>(number_value(env, spec.Get("negatives"), "spec.negatives", 1, rb::kMaxNegatives));
-    cfg_.warp_max_trials = static_cast<int>(number_value(env, spec.Get("warpMaxTrials"), "spec.warpMaxTrials", 1, 100000));
+    cfg_.threads = static_cast<size_t>(integer_value(env, spec.Get("threads"), "spec.threads", 1, kMaxThreads));
+    cfg_.max_rejections = static_cast<int>(integer_value(env, spec.Get("maxRejections"), "spec.maxRejections", 0, 1000));
+    cfg_.negatives = static_cast<int>(integer_value(env, spec.Get("negatives"), "spec.negatives", 1, rb::kMaxNegatives));
+    cfg_.warp_max_trials = static_cast<int>(integer_value(env, spec.Get("warpMaxTrials"), "spec.warpMaxTrials", 1, 100000));
     cfg_.margin = static_cast<float>(number_value(env, spec.Get("margin"), "spec.margin", 0, 1e6));
     sampler(env, spec.Get("sampler"));
     cancel_ = cancel_token_value(env, spec.Get("cancel"), "spec.cancel");
@@ -139,7 +144,7 @@ class MfWorker : public PinningWorker {
     if (!v.IsObject()) throw_type(env, "spec.sampler", "object");
     const Napi::Object o = v.As<Napi::Object>();
     rb::NegativeSampler& s = cfg_.sampler;
-    s.kind = static_cast<rb::SamplerKind>(static_cast<int>(number_value(env, o.Get("kind"), "spec.sampler.kind", 0, 2)));
+    s.kind = static_cast<rb::SamplerKind>(integer_value(env, o.Get("kind"), "spec.sampler.kind", 0, 2));
     if (s.kind == rb::SamplerKind::Alias) {
       const View<float> prob = f32_value(env, o.Get("prob"), "spec.sampler.prob");
       const View<int32_t> alias = i32_value(env, o.Get("alias"), "spec.sampler.alias");
@@ -148,10 +153,10 @@ class MfWorker : public PinningWorker {
       s.prob = prob.data;
       s.alias = alias.data;  // entries are bounds-checked when drawn
       s.n = prob.length;
-      pin(prob.value);
-      pin(alias.value);
+      pin(prob.value, "spec.sampler.prob");
+      pin(alias.value, "spec.sampler.alias");
     } else if (s.kind == rb::SamplerKind::InBatch) {
-      s.window = static_cast<size_t>(number_value(env, o.Get("window"), "spec.sampler.window", 2, 1e9));
+      s.window = static_cast<size_t>(integer_value(env, o.Get("window"), "spec.sampler.window", 2, 1000000000));
     }
   }
 
@@ -161,14 +166,14 @@ class MfWorker : public PinningWorker {
     const Napi::Object o = v.As<Napi::Object>();
     rb::TrainParam p;
     const View<float> w = f32_value(env, o.Get("w"), (name + ".w").c_str());
-    const size_t dim = static_cast<size_t>(number_value(env, o.Get("dim"), (name + ".dim").c_str(), 1, kMaxDim));
-    if (std::floor(static_cast<double>(dim)) != static_cast<double>(dim) || w.length % dim)
-      throw_range(env, "Expected " + name + ".w length to be a multiple of " + name + ".dim");
+    const size_t dim = static_cast<size_t>(integer_value(env, o.Get("dim"), name + ".dim", 1, kMaxDim));
+    if (w.length % dim) throw_length(env, "Expected " + name + ".w length to be a multiple of " + name + ".dim");
+    if (w.length / dim > static_cast<size_t>(INT32_MAX)) throw_range(env, "Expected at most 2^31-1 rows in " + name + ".w");
     if (want_dim && dim != want_dim) throw_range(env, "Expected " + name + ".dim to be " + std::to_string(want_dim));
     p.w = w.data;
     p.dim = dim;
     p.rows = w.length / dim;
-    pin(w.value);
+    pin(w.value, name + ".w");
     const View<float> state = f32_value(env, o.Get("state"), (name + ".state").c_str(), true);
     const size_t want_state = cfg_.optimizer == rb::OptimizerKind::Adagrad          ? p.rows * dim
                               : cfg_.optimizer == rb::OptimizerKind::RowwiseAdagrad ? p.rows
@@ -178,13 +183,13 @@ class MfWorker : public PinningWorker {
       if (!state.present) throw_type(env, name + ".state", "Float32Array (the optimizer keeps state)");
       expect_length(env, state.length, want_state, (name + ".state").c_str());
       p.state = state.data;
-      pin(state.value);
+      pin(state.value, name + ".state");
     }
     const View<uint8_t> frozen = u8_value(env, o.Get("frozen"), (name + ".frozen").c_str(), true);
     if (frozen.present) {
       expect_length(env, frozen.length, p.rows, (name + ".frozen").c_str());
       p.frozen_rows = frozen.data;
-      pin(frozen.value);
+      pin(frozen.value, name + ".frozen");
     }
     p.lr_mult = static_cast<float>(number_value(env, o.Get("lrMult"), (name + ".lrMult").c_str(), 0, 1e6));
     return p;

@@ -36,7 +36,7 @@ struct StateRule {
 
 class SpecReader {
  public:
-  SpecReader(Napi::Env env, StateRule rule, bool grads) : env_(env), rule_(rule), grads_(grads) {}
+  SpecReader(Napi::Env env, StateRule rule, bool grads, bool async) : env_(env), rule_(rule), grads_(grads), async_(async) {}
 
   // { entities, dim, embedding, features, dense, layers }
   rb::Tower tower(Napi::Value v, const std::string& name) {
@@ -59,8 +59,8 @@ class SpecReader {
       t.bag_off_len = off.length;
       t.bag_idx = idx.data;
       t.bag_idx_len = idx.length;
-      pin(off.value);
-      pin(idx.value);
+      pin(off.value, fname + ".offsets");
+      pin(idx.value, fname + ".indices");
     }
     if (!is_absent(o.Get("dense"))) {
       const std::string dname = name + ".dense";
@@ -71,7 +71,7 @@ class SpecReader {
       expect_length(env_, values.length, t.entities * t.dense_dim, (dname + ".values").c_str());
       t.dense_values = values.data;
       t.dense_len = values.length;
-      pin(values.value);
+      pin(values.value, dname + ".values");
       t.projection.weight = param(d.Get("weight"), dname + ".weight", t.dim, t.dense_dim, true);
       t.projection.bias = param(d.Get("bias"), dname + ".bias", t.dim, 1, true);
     }
@@ -95,7 +95,9 @@ class SpecReader {
     return t;
   }
 
-  void pin(Napi::Value v) {
+  // Keeps v alive for the call; for async work also refuses detachable (non-shared) memory.
+  void pin(Napi::Value v, const std::string& name) {
+    if (async_) require_shared(env_, v, name);
     if (v.IsObject()) pins_.push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
 
@@ -115,7 +117,7 @@ class SpecReader {
     if (p.rows == 0) throw_length(env_, "Expected " + name + ".w to have at least one row");
     if (want_rows && p.rows != want_rows)
       throw_length(env_, "Expected " + name + " to have " + std::to_string(want_rows) + " rows but it has " + std::to_string(p.rows));
-    pin(w.value);
+    pin(w.value, name + ".w");
     p.lr_mult = static_cast<float>(number_value(env_, o.Get("lrMult"), (name + ".lrMult").c_str(), 0, 1e6));
     const size_t want_state = dense ? (rule_.dense_adam ? 2 * p.rows * dim + p.rows : 0)
                               : rule_.emb == 1 ? p.rows * dim
@@ -126,20 +128,20 @@ class SpecReader {
       const View<float> state = f32_value(env_, o.Get("state"), (name + ".state").c_str());
       expect_length(env_, state.length, want_state, (name + ".state").c_str());
       p.state = state.data;
-      pin(state.value);
+      pin(state.value, name + ".state");
     }
     const View<uint8_t> frozen = u8_value(env_, o.Get("frozen"), (name + ".frozen").c_str(), true);
     if (frozen.present) {
       expect_length(env_, frozen.length, p.rows, (name + ".frozen").c_str());
       p.frozen_rows = frozen.data;
-      pin(frozen.value);
+      pin(frozen.value, name + ".frozen");
     }
     if (grads_) {
       const View<float> grad = f32_value(env_, o.Get("grad"), (name + ".grad").c_str(), true);
       if (grad.present) {
         expect_length(env_, grad.length, w.length, (name + ".grad").c_str());
         p.grad = grad.data;
-        pin(grad.value);
+        pin(grad.value, name + ".grad");
       }
     }
     return p;
@@ -148,6 +150,7 @@ class SpecReader {
   Napi::Env env_;
   StateRule rule_;
   bool grads_;
+  bool async_ = true;
   std::vector<Napi::ObjectReference> pins_;
 };
 
@@ -168,7 +171,7 @@ class TwoTowerWorker : public Napi::AsyncWorker {
  public:
   TwoTowerWorker(Napi::Env env, const Napi::Object& spec)
       : Napi::AsyncWorker(env, "recbridge:twoTowerChunk"), deferred_(Napi::Promise::Deferred::New(env)),
-        reader_(env, rule(env, spec), false) {
+        reader_(env, rule(env, spec), false, true) {
     read_scoring(env, spec, cfg_);
     rb::OptimizerConfig& o = cfg_.opt;
     o.lr = static_cast<float>(number_value(env, spec.Get("lr"), "spec.lr", 0, 1e6));
@@ -190,18 +193,18 @@ class TwoTowerWorker : public Napi::AsyncWorker {
     data_.users = users.data;
     data_.items = items.data;
     data_.n = users.length;
-    reader_.pin(users.value);
-    reader_.pin(items.value);
+    reader_.pin(users.value, "spec.users");
+    reader_.pin(items.value, "spec.items");
     const View<float> log_q = f32_value(env, spec.Get("logQ"), "spec.logQ", true);
     if (log_q.present) {
       expect_length(env, log_q.length, item_.entities, "spec.logQ");
       data_.log_q = log_q.data;
       data_.log_q_len = log_q.length;
-      reader_.pin(log_q.value);
+      reader_.pin(log_q.value, "spec.logQ");
     }
     const View<int32_t> schedule = i32_value(env, spec.Get("schedule"), "spec.schedule");
     schedule_ = schedule.data;
-    reader_.pin(schedule.value);
+    reader_.pin(schedule.value, "spec.schedule");
     begin_ = size_value(env, spec.Get("begin"), "spec.begin", 0, static_cast<double>(schedule.length));
     end_ = size_value(env, spec.Get("end"), "spec.end", static_cast<double>(begin_), static_cast<double>(schedule.length));
     cancel_ = cancel_token_value(env, spec.Get("cancel"), "spec.cancel");
@@ -263,20 +266,20 @@ class EncodeWorker : public Napi::AsyncWorker {
  public:
   EncodeWorker(Napi::Env env, const Napi::Object& spec)
       : Napi::AsyncWorker(env, "recbridge:twoTowerEncode"), deferred_(Napi::Promise::Deferred::New(env)),
-        reader_(env, StateRule{}, false) {
+        reader_(env, StateRule{}, false, true) {
     tower_ = reader_.tower(spec.Get("tower"), "spec.tower");
     const View<int32_t> ids = i32_value(env, spec.Get("ids"), "spec.ids", true);
     if (ids.present) {
       ids_ = ids.data;
       n_ = ids.length;
-      reader_.pin(ids.value);
+      reader_.pin(ids.value, "spec.ids");
     } else {
       n_ = tower_.entities;
     }
     const View<float> out = f32_value(env, spec.Get("out"), "spec.out");
     expect_length(env, out.length, n_ * tower_.out_dim(), "spec.out");
     out_ = out.data;
-    reader_.pin(out.value);
+    reader_.pin(out.value, "spec.out");
     normalize_ = bool_value(env, spec.Get("normalize"), "spec.normalize");
     threads_ = size_value(env, spec.Get("threads"), "spec.threads", 1, kMaxThreads);
   }
@@ -343,7 +346,7 @@ Napi::Value TwoTowerLoss(const Napi::CallbackInfo& info) {
     if (!info[0].IsObject()) throw_type(env, "spec", "object");
     const Napi::Object spec = info[0].As<Napi::Object>();
     const bool grads = bool_value(env, spec.Get("grads"), "spec.grads");
-    SpecReader reader(env, StateRule{}, grads);
+    SpecReader reader(env, StateRule{}, grads, false);  // synchronous: plain memory is safe
     rb::TwoTowerConfig cfg;
     read_scoring(env, spec, cfg);
     rb::Tower user = reader.tower(spec.Get("user"), "spec.user");

@@ -1,0 +1,76 @@
+// Async training reads and writes JS memory in place after the call returns. A transferred
+// (detached) ArrayBuffer would free that memory under the kernel, so everything the library hands
+// to async native work lives on SharedArrayBuffers (which cannot be detached), and the addon
+// refuses detachable memory outright (a reviewer crashed the process this way before the fix).
+import { Interactions, MatrixFactorization, Trainer, TwoTower } from '../../lib';
+import { native } from '../../lib/native';
+
+test('the tables, optimizer state and interactions training uses cannot be transferred away', async () => {
+  const data = new Interactions({ users: [0, 1, 2, 1], items: [1, 2, 0, 0] });
+  const m = new MatrixFactorization({ users: 3, items: 3, dim: 4, itemBias: true });
+  m.itemEmbedding.freezeRows([2]);
+  await Trainer.fit(m, data, { optimizer: { type: 'adam' }, epochs: 1, threads: 1 });
+  const buffers = [
+    m.userEmbedding.table.data.buffer,
+    m.itemEmbedding.table.data.buffer,
+    m.itemBias!.table.data.buffer,
+    m.userEmbedding.state!.values.buffer,
+    data.users.buffer,
+    data.items.buffer,
+    data.byUser().indices.buffer,
+  ];
+  for (const b of buffers) expect(() => structuredClone(b, { transfer: [b as ArrayBuffer] })).toThrow();
+  const t = new TwoTower({ users: 3, items: 3, dim: 4, user: { mlp: [4] } });
+  await Trainer.fit(t, data, { epochs: 1, batchSize: 2, threads: 1 });
+  for (const p of t.parameters()) expect(() => structuredClone(p.table.data.buffer, { transfer: [p.table.data.buffer as ArrayBuffer] })).toThrow();
+});
+
+test('the addon refuses detachable memory for async training, naming the argument', () => {
+  const m = new MatrixFactorization({ users: 2, items: 3, dim: 4 });
+  const shared = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
+  const spec = {
+    optimizer: 0,
+    loss: 0,
+    user: { w: new Float32Array(8), dim: 4, state: null, frozen: null, lrMult: 1 }, // plain ArrayBuffer
+    item: { w: m.itemEmbedding.table.data, dim: 4, state: null, frozen: null, lrMult: 1 },
+    bias: null,
+    users: shared(1),
+    items: shared(1),
+    values: null,
+    posOffsets: null,
+    posIndices: null,
+    schedule: shared(1),
+    begin: 0,
+    end: 1,
+    lr: 0.1,
+    l2: 0,
+    eps: 1e-8,
+    beta1: 0.9,
+    beta2: 0.999,
+    seed: 0,
+    epoch: 0,
+    chunk: 0,
+    threads: 1,
+    maxRejections: 20,
+    negatives: 1,
+    warpMaxTrials: 10,
+    margin: 1,
+    sampler: { kind: 0 },
+    cancel: null,
+  };
+  expect(() => native.mfChunk(spec)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('spec.user.w') }));
+  expect(() => native.mfChunk({ ...spec, user: { ...spec.user, w: m.userEmbedding.table.data }, schedule: new Int32Array(1) })).toThrow(
+    expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('spec.schedule') }),
+  );
+  const table = m.itemEmbedding.table.data;
+  expect(() => native.mfChunk({ ...spec, user: { ...spec.user, w: m.userEmbedding.table.data, dim: 2.5 } })).toThrow(
+    expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('spec.user.dim') }),
+  );
+  expect(() => native.mfChunk({ ...spec, user: { ...spec.user, w: table }, item: { ...spec.item, w: table } })).toThrow(
+    expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('separate') }),
+  );
+  expect(() => native.mfChunk({ ...spec, user: { ...spec.user, w: m.userEmbedding.table.data }, loss: 1.5 })).toThrow(
+    expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('spec.loss') }),
+  );
+  expect(() => native.shuffleSchedule(new Int32Array(4), 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('schedule') }));
+});
