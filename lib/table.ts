@@ -15,7 +15,11 @@ export const MAX_DIM = 1 << 20;
 export const MAX_ROWS = 2 ** 31 - 1;
 
 export interface CreateTableOptions {
-  /** Allocate on a SharedArrayBuffer so worker threads can share the table. Default false. */
+  /**
+   * Allocate on a SharedArrayBuffer (default true): worker threads share it without copies, and
+   * async calls read it in place because it can never be detached. false gives a plain ArrayBuffer,
+   * which topKBatch copies before each call.
+   */
   shared?: boolean;
   /** 'zeros' (default) or 'normal' (seeded Gaussian × scale). */
   init?: 'zeros' | 'normal';
@@ -79,7 +83,7 @@ export class EmbeddingTable {
     expectInteger('rows', rows, 0, MAX_ROWS);
     expectPositiveInteger('dim', dim, MAX_DIM);
     const o = expectOptions('options', options);
-    const shared = o.shared === undefined ? false : expectBoolean('options.shared', o.shared);
+    const shared = o.shared === undefined ? true : expectBoolean('options.shared', o.shared);
     const init = o.init ?? 'zeros';
     if (init !== 'zeros' && init !== 'normal') throw rangeError('options.init', '"zeros" or "normal"', init);
     const bytes = rows * dim * 4;

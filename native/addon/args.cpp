@@ -56,6 +56,16 @@ namespace {
 const napi_type_tag kCancelTag = {0x7265636272696467ull, 0x63616e63656c0001ull};  // "recbridg" "cancel"
 }
 
+bool is_shared(Napi::Env env, Napi::Value v) {
+  napi_typedarray_type type;
+  size_t length = 0, offset = 0;
+  void* data = nullptr;
+  napi_value buffer = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, &buffer, &offset) != napi_ok) return false;
+  bool plain = false;  // napi_is_arraybuffer is false for a SharedArrayBuffer
+  return napi_is_arraybuffer(env, buffer, &plain) == napi_ok && !plain;
+}
+
 void require_shared(Napi::Env env, Napi::Value v, const std::string& name) {
   napi_typedarray_type type;
   size_t length = 0, offset = 0;

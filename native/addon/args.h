@@ -61,6 +61,8 @@ IndexList sorted_indices(Napi::Env env, const View<int32_t>& v, size_t bound, co
 // be detached. Throws a TypeError naming the argument unless v (a typed array) is on a
 // SharedArrayBuffer or empty.
 void require_shared(Napi::Env env, Napi::Value v, const std::string& name);
+// True when the typed array v lives on a SharedArrayBuffer.
+bool is_shared(Napi::Env env, Napi::Value v);
 
 // Cancellation tokens: an External (type-tagged, so no other object passes for one) owning an atomic
 // flag that async work shares; JS sets it through cancel(token).

@@ -1,9 +1,11 @@
 // topKBatch: blocked exact top-K for many queries, off the event loop. The constructor (JS thread)
 // copies everything small (queries, exclusions, block and allow lists) and checks the copies, so no
 // other thread can change them after the check and no detach can free them mid-run; results are
-// computed into native buffers and handed to JS in OnOK. Only the table is read in place (it is
-// pinned; lib/ documents that it must not be detached or resized during the call).
+// computed into native buffers and handed to JS in OnOK. The table is read in place when it lives on
+// a SharedArrayBuffer (it cannot be detached) and copied first otherwise.
 #include <algorithm>
+#include <cstdlib>
+#include <memory>
 
 #include "../kernels/scoring.h"
 #include "bindings.h"
@@ -20,6 +22,15 @@ class BatchWorker : public Napi::AsyncWorker {
     View<float> tv;
     table_ = table_arg(info, 0, &tv);
     table_pin_ = Napi::Persistent(tv.value.As<Napi::Object>());
+    // The table is read in place while JS runs on. A SharedArrayBuffer cannot be detached; a plain
+    // ArrayBuffer could be transferred mid-batch and freed under the kernel, so that table is
+    // copied here, on the JS thread (tables from EmbeddingTable.create are shared and never copied).
+    if (!is_shared(env, tv.value) && tv.length) {
+      table_copy_.reset(static_cast<float*>(std::aligned_alloc(64, ((tv.length * sizeof(float) + 63) / 64) * 64)));
+      if (!table_copy_) throw std::bad_alloc();
+      std::copy(tv.data, tv.data + tv.length, table_copy_.get());
+      table_.data = table_copy_.get();
+    }
     const View<float> q = f32_arg(info, 2, "queries");
     if (q.length % table_.dim != 0)
       throw_length(env, "Expected queries length to be a multiple of dim (" + std::to_string(table_.dim) + ") but it is " +
@@ -105,6 +116,10 @@ class BatchWorker : public Napi::AsyncWorker {
 
   Napi::Promise::Deferred deferred_;
   Napi::ObjectReference table_pin_;
+  struct FreeFloats {
+    void operator()(float* p) const { std::free(p); }
+  };
+  std::unique_ptr<float[], FreeFloats> table_copy_;  // only for tables on a plain ArrayBuffer
   rb::ItemTable table_{};
   std::vector<float> queries_;
   size_t nq_ = 0;

@@ -175,6 +175,17 @@ describe('inputs are copied before async work starts', () => {
     expect(got.indices).toEqual(expected.indices);
     expect(got.scores).toEqual(expected.scores);
   });
+
+  test('a table on a plain ArrayBuffer is copied, so transferring it mid-batch is harmless', async () => {
+    const plain = new EmbeddingTable(randomFloats(2000 * DIM, 4), DIM);
+    const qs = randomFloats(64 * DIM, 5);
+    const expected = await topKBatch(new EmbeddingTable(plain.data.slice(), DIM), qs, 5);
+    const pending = topKBatch(plain, qs, 5);
+    structuredClone(plain.data.buffer, { transfer: [plain.data.buffer as ArrayBuffer] });
+    const got = await pending;
+    expect(got.indices).toEqual(expected.indices);
+    expect(got.scores).toEqual(expected.scores);
+  });
 });
 
 describe('detached buffers', () => {
