@@ -4,16 +4,16 @@
 #include <string>
 
 #include "../kernels/train_mf.h"
+#include "async_work.h"
 #include "bindings.h"
 #include "table_arg.h"
 
 namespace rbnapi {
 namespace {
 
-class PinningWorker : public Napi::AsyncWorker {
+class PinningWorker : public PromiseWorker {
  public:
-  PinningWorker(Napi::Env env, const char* name) : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  using PromiseWorker::PromiseWorker;
 
  protected:
   // Keeps v alive for the whole async call; refuses detachable (non-shared) memory.
@@ -21,11 +21,6 @@ class PinningWorker : public Napi::AsyncWorker {
     require_shared(Env(), v, name);
     if (v.IsObject()) pins_.push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
-  void OnError(const Napi::Error& e) override {
-    e.Value().Set("code", Napi::String::New(Env(), "ERR_NATIVE"));
-    deferred_.Reject(e.Value());
-  }
-  Napi::Promise::Deferred deferred_;
 
  private:
   std::vector<Napi::ObjectReference> pins_;
@@ -120,22 +115,11 @@ class MfWorker : public PinningWorker {
   }
 
   void Execute() override {
-    try {
-      result_ = rb::mf_chunk(user_, item_, bias_, data_, schedule_, begin_, end_, cfg_, cancel_.get());
-    } catch (const std::bad_alloc&) {
-      SetError("recbridge: out of memory in mfChunk");
-    }
+    run("mfChunk", [&] { result_ = rb::mf_chunk(user_, item_, bias_, data_, schedule_, begin_, end_, cfg_, cancel_.get()); });
   }
 
   void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("loss", Napi::Number::New(env, result_.loss));
-    o.Set("samples", Napi::Number::New(env, static_cast<double>(result_.samples)));
-    o.Set("invalid", Napi::Number::New(env, static_cast<double>(result_.invalid)));
-    o.Set("diverged", Napi::Boolean::New(env, result_.diverged));
-    o.Set("cancelled", Napi::Boolean::New(env, result_.cancelled));
-    deferred_.Resolve(o);
+    deferred_.Resolve(chunk_outcome(Env(), result_.loss, result_.samples, result_.invalid, result_.diverged, result_.cancelled));
   }
 
  private:

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../kernels/two_tower.h"
+#include "async_work.h"
 #include "bindings.h"
 #include "table_arg.h"
 
@@ -167,11 +168,10 @@ void check_towers(Napi::Env env, const rb::Tower& u, const rb::Tower& i) {
                          " vs " + std::to_string(i.out_dim()) + ")");
 }
 
-class TwoTowerWorker : public Napi::AsyncWorker {
+class TwoTowerWorker : public PromiseWorker {
  public:
   TwoTowerWorker(Napi::Env env, const Napi::Object& spec)
-      : Napi::AsyncWorker(env, "recbridge:twoTowerChunk"), deferred_(Napi::Promise::Deferred::New(env)),
-        reader_(env, rule(env, spec), false, true) {
+      : PromiseWorker(env, "recbridge:twoTowerChunk"), reader_(env, rule(env, spec), false, true) {
     read_scoring(env, spec, cfg_);
     rb::OptimizerConfig& o = cfg_.opt;
     o.lr = static_cast<float>(number_value(env, spec.Get("lr"), "spec.lr", 0, 1e6));
@@ -210,31 +210,14 @@ class TwoTowerWorker : public Napi::AsyncWorker {
     cancel_ = cancel_token_value(env, spec.Get("cancel"), "spec.cancel");
   }
 
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
   void Execute() override {
-    try {
-      result_ = rb::two_tower_chunk(user_, item_, data_, schedule_, begin_, end_, cfg_, cancel_.get());
-    } catch (const std::bad_alloc&) {
-      SetError("recbridge: out of memory in twoTowerChunk");
-    }
+    run("twoTowerChunk", [&] { result_ = rb::two_tower_chunk(user_, item_, data_, schedule_, begin_, end_, cfg_, cancel_.get()); });
   }
 
   void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("loss", Napi::Number::New(env, result_.loss));
-    o.Set("samples", Napi::Number::New(env, static_cast<double>(result_.samples)));
-    o.Set("batches", Napi::Number::New(env, static_cast<double>(result_.batches)));
-    o.Set("invalid", Napi::Number::New(env, static_cast<double>(result_.invalid)));
-    o.Set("diverged", Napi::Boolean::New(env, result_.diverged));
-    o.Set("cancelled", Napi::Boolean::New(env, result_.cancelled));
+    Napi::Object o = chunk_outcome(Env(), result_.loss, result_.samples, result_.invalid, result_.diverged, result_.cancelled);
+    o.Set("batches", Napi::Number::New(Env(), static_cast<double>(result_.batches)));
     deferred_.Resolve(o);
-  }
-
-  void OnError(const Napi::Error& e) override {
-    e.Value().Set("code", Napi::String::New(Env(), "ERR_NATIVE"));
-    deferred_.Reject(e.Value());
   }
 
  private:
@@ -250,7 +233,6 @@ class TwoTowerWorker : public Napi::AsyncWorker {
     return r;
   }
 
-  Napi::Promise::Deferred deferred_;
   int emb_opt_ = 0, dense_opt_ = 0;
   rb::TwoTowerConfig cfg_;
   SpecReader reader_;
@@ -262,11 +244,10 @@ class TwoTowerWorker : public Napi::AsyncWorker {
   rb::TwoTowerResult result_;
 };
 
-class EncodeWorker : public Napi::AsyncWorker {
+class EncodeWorker : public PromiseWorker {
  public:
   EncodeWorker(Napi::Env env, const Napi::Object& spec)
-      : Napi::AsyncWorker(env, "recbridge:twoTowerEncode"), deferred_(Napi::Promise::Deferred::New(env)),
-        reader_(env, StateRule{}, false, true) {
+      : PromiseWorker(env, "recbridge:twoTowerEncode"), reader_(env, StateRule{}, false, true) {
     tower_ = reader_.tower(spec.Get("tower"), "spec.tower");
     const View<int32_t> ids = i32_value(env, spec.Get("ids"), "spec.ids", true);
     if (ids.present) {
@@ -284,14 +265,8 @@ class EncodeWorker : public Napi::AsyncWorker {
     threads_ = size_value(env, spec.Get("threads"), "spec.threads", 1, kMaxThreads);
   }
 
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
   void Execute() override {
-    try {
-      invalid_ = rb::two_tower_encode(tower_, ids_, n_, normalize_, out_, threads_);
-    } catch (const std::bad_alloc&) {
-      SetError("recbridge: out of memory in twoTowerEncode");
-    }
+    run("twoTowerEncode", [&] { invalid_ = rb::two_tower_encode(tower_, ids_, n_, normalize_, out_, threads_); });
   }
 
   void OnOK() override {
@@ -300,13 +275,7 @@ class EncodeWorker : public Napi::AsyncWorker {
     deferred_.Resolve(o);
   }
 
-  void OnError(const Napi::Error& e) override {
-    e.Value().Set("code", Napi::String::New(Env(), "ERR_NATIVE"));
-    deferred_.Reject(e.Value());
-  }
-
  private:
-  Napi::Promise::Deferred deferred_;
   SpecReader reader_;
   rb::Tower tower_;
   const int32_t* ids_ = nullptr;
