@@ -219,14 +219,7 @@ const KernelTable& kernels_avx2() {
     t.scale = scale_avx2;
     t.dot = dot_avx2;
     t.dot_diff = dot_diff_avx2;
-    t.sgd_triple = sgd_triple_impl;
-    t.adagrad_triple = adagrad_triple_impl;
-    t.rowwise_adagrad_triple = rowwise_adagrad_triple_impl;
-    t.sgd_pair = sgd_pair_impl;
-    t.adagrad_pair = adagrad_pair_impl;
-    t.rowwise_adagrad_pair = rowwise_adagrad_pair_impl;
-    t.adam_triple = adam_triple_impl;
-    t.adam_pair = adam_pair_impl;
+    set_train_steps(t);
     return t;
   }();
   return table;

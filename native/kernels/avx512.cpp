@@ -281,14 +281,7 @@ const KernelTable& kernels_avx512() {
     t.scale = scale_avx512;
     t.dot = dot_avx512;
     t.dot_diff = dot_diff_avx512;
-    t.sgd_triple = sgd_triple_impl;
-    t.adagrad_triple = adagrad_triple_impl;
-    t.rowwise_adagrad_triple = rowwise_adagrad_triple_impl;
-    t.sgd_pair = sgd_pair_impl;
-    t.adagrad_pair = adagrad_pair_impl;
-    t.rowwise_adagrad_pair = rowwise_adagrad_pair_impl;
-    t.adam_triple = adam_triple_impl;
-    t.adam_pair = adam_pair_impl;
+    set_train_steps(t);
     return t;
   }();
   return table;
