@@ -8,32 +8,19 @@ import * as path from 'node:path';
 
 import { capabilities } from './config';
 import { runDemo } from './demo';
+import { UsageError, intFlag, noMoreArgs, type Command } from './commands/args';
+
+/** Commands that live in lib/commands/<name>.ts (each adds its usage lines to the help text). */
+const COMMANDS: Record<string, Command> = {};
 
 const USAGE = `usage: recbridge <command> [options]
 
 commands:
   demo [--items N] [--dim D] [--users U] [--seed S]   scoring demo on generated data
+${Object.values(COMMANDS).map((c) => c.usage).join('\n')}
   info                                               kernels, threads and versions in use
   bench [--quick] [--filter NAME]                    run the benchmark suite (from a source checkout)
   help                                               this text`;
-
-class UsageError extends Error {}
-
-function intFlag(args: string[], name: string, min: number, max: number): number | undefined {
-  const at = args.indexOf(`--${name}`);
-  if (at < 0) return undefined;
-  const raw = args[at + 1];
-  const n = Number(raw);
-  if (raw === undefined || !Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`Expected integer in [${min}, ${max}] for --${name} but received ${raw === undefined ? 'nothing' : JSON.stringify(raw)}`);
-  }
-  args.splice(at, 2);
-  return n;
-}
-
-function noMoreArgs(args: string[]): void {
-  if (args.length) throw new UsageError(`Unknown argument ${JSON.stringify(args[0])}`);
-}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -70,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
         console.log(USAGE);
         return command === undefined ? 2 : 0;
       default:
+        if (command !== undefined && Object.hasOwn(COMMANDS, command)) return await COMMANDS[command].run(args);
         throw new UsageError(`Unknown command ${JSON.stringify(command)}`);
     }
   } catch (err) {
