@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'ERR_BUSY'
   | 'ERR_MALFORMED_DATA'
   | 'ERR_DIVERGED'
+  | 'ERR_NO_OVERLAP'
+  | 'ERR_DIMENSION_MISMATCH'
   | 'ABORT_ERR';
 
 /** A wrong type for a named argument (`code: 'ERR_INVALID_ARG_TYPE'`). */
