@@ -56,4 +56,20 @@ export {
   type Progress,
   type ValidationOptions,
 } from './train/trainer';
-export { evaluateRanking, type RankingMetrics, type RankingModel, type RankingOptions } from './eval/ranking';
+export {
+  evaluateRanking,
+  evaluateSlices,
+  type RankingMetrics,
+  type RankingModel,
+  type RankingOptions,
+  type CutoffMetrics,
+  type PerUserMetrics,
+  type SliceOptions,
+  type SliceMetrics,
+  type EvaluationProgress,
+  type UserMetricName,
+} from './eval/ranking';
+export { evaluateSampled, type SampledOptions, type SampledMetrics, type SampledCutoffMetrics } from './eval/sampled';
+export { activityBuckets } from './eval/slices';
+export { summarize, meanStd, type MeanStd, type Summary } from './eval/summarize';
+export { PopularityModel, RandomModel, type RandomModelOptions } from './eval/baselines';
