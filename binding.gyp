@@ -79,12 +79,14 @@
         "native/kernels/dense.cpp",
         "native/kernels/tower.cpp",
         "native/kernels/two_tower.cpp",
+        "native/kernels/item_knn.cpp",
         "native/addon/addon.cpp",
         "native/addon/args.cpp",
         "native/addon/scoring_bindings.cpp",
         "native/addon/batch_worker.cpp",
         "native/addon/train_bindings.cpp",
-        "native/addon/two_tower_bindings.cpp"
+        "native/addon/two_tower_bindings.cpp",
+        "native/addon/neighbour_bindings.cpp"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -65,6 +65,74 @@ export interface NativeBinding {
   setIsa(isa: IsaName | null): void;
   /** The address of view's first element modulo 64. */
   byteAlignment(view: ArrayBufferView): number;
+  /** Item-item neighbour graph from a user x item CSR (copied and checked natively). graph is null when cancelled. */
+  knnBuild(spec: KnnBuildSpec): Promise<{ completed: boolean; graph: KnnGraphHandle | null }>;
+  /** A graph from neighbour lists made elsewhere (copied, checked, rows sorted best first). */
+  knnFromArrays(rows: number, cols: number, offsets: Int32Array, indices: Int32Array, scores: Float32Array, threads: number): KnnGraphHandle;
+  knnExport(graph: KnnGraphHandle): { rows: number; cols: number; offsets: Int32Array; indices: Int32Array; scores: Float32Array };
+  /** [rows, cols, stored neighbours]. */
+  knnShape(graph: KnnGraphHandle): [number, number, number];
+  /** The best min(k, row length) neighbours of row, best first; returns the count. */
+  knnRow(graph: KnnGraphHandle, row: number, k: number, exclude: Int32Array | null, outIndices: Int32Array, outScores: Float32Array): number;
+  /** Top-k candidates for a history; history entries outside [0, rows) are skipped. Returns [count, skipped]. */
+  knnRecommend(
+    graph: KnnGraphHandle,
+    history: Int32Array,
+    weights: Float32Array | null,
+    exclude: Int32Array | null,
+    k: number,
+    mean: boolean,
+    shrink: number,
+    excludeHistory: boolean,
+    outIndices: Int32Array,
+    outScores: Float32Array,
+  ): [number, number];
+  /** Dense aggregated scores of every candidate into out; returns the skipped count. */
+  knnScores(graph: KnnGraphHandle, history: Int32Array, weights: Float32Array | null, mean: boolean, shrink: number, out: Float32Array): number;
+  /** Query q's results are slots [q*k, q*k + counts[q]); skipped[q] history entries were out of range. */
+  knnRecommendBatch(
+    graph: KnnGraphHandle,
+    historyOffsets: Int32Array,
+    historyIndices: Int32Array,
+    historyWeights: Float32Array | null,
+    excludeOffsets: Int32Array | null,
+    excludeIndices: Int32Array | null,
+    k: number,
+    mean: boolean,
+    shrink: number,
+    excludeHistory: boolean,
+    threads: number,
+    cancel: CancelToken | null,
+  ): Promise<{ completed: boolean; indices: Int32Array; scores: Float32Array; counts: Int32Array; skipped: Int32Array }>;
+}
+
+/** Opaque native neighbour graph (immutable; freed by the garbage collector). */
+export interface KnnGraphHandle {
+  readonly __recbridgeKnnGraph: unique symbol;
+}
+
+export interface KnnBuildSpec {
+  users: number;
+  /** Items in the joint item space (cross-domain: source items, then target items). */
+  items: number;
+  /** User x item CSR: items strictly increasing within a user. */
+  offsets: Int32Array;
+  indices: Int32Array;
+  /** Per-entry positive values, or null for ones. */
+  values: Float32Array | null;
+  /** 0 cosine, 1 tf-idf, 2 bm25. */
+  weighting: number;
+  k1: number;
+  b: number;
+  shrink: number;
+  neighbours: number;
+  /** Rows whose neighbours are built, and the item range they are drawn from (result indices are relative to candidateBegin). */
+  queryBegin: number;
+  queryEnd: number;
+  candidateBegin: number;
+  candidateEnd: number;
+  threads: number;
+  cancel: CancelToken | null;
 }
 
 /** Opaque native cancellation token. */
@@ -212,7 +280,7 @@ export interface TwoTowerLossSpec extends TwoTowerScoringSpec {
   grads: boolean;
 }
 
-const EXPECTED_ABI = 2;
+const EXPECTED_ABI = 3;
 
 function load(): NativeBinding {
   const root = path.resolve(__dirname, '..');

@@ -72,7 +72,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("twoTowerEncode", Napi::Function::New(env, TwoTowerEncode, "twoTowerEncode"));
   exports.Set("twoTowerLoss", Napi::Function::New(env, TwoTowerLoss, "twoTowerLoss"));
   exports.Set("byteAlignment", Napi::Function::New(env, ByteAlignment, "byteAlignment"));
-  exports.Set("abiVersion", Napi::Number::New(env, 2));
+  exports.Set("knnBuild", Napi::Function::New(env, KnnBuild, "knnBuild"));
+  exports.Set("knnFromArrays", Napi::Function::New(env, KnnFromArrays, "knnFromArrays"));
+  exports.Set("knnExport", Napi::Function::New(env, KnnExport, "knnExport"));
+  exports.Set("knnShape", Napi::Function::New(env, KnnShape, "knnShape"));
+  exports.Set("knnRow", Napi::Function::New(env, KnnRow, "knnRow"));
+  exports.Set("knnRecommend", Napi::Function::New(env, KnnRecommend, "knnRecommend"));
+  exports.Set("knnScores", Napi::Function::New(env, KnnScores, "knnScores"));
+  exports.Set("knnRecommendBatch", Napi::Function::New(env, KnnRecommendBatch, "knnRecommendBatch"));
+  exports.Set("abiVersion", Napi::Number::New(env, 3));
   return exports;
 }
 

@@ -18,5 +18,13 @@ Napi::Value TwoTowerEncode(const Napi::CallbackInfo& info);
 Napi::Value TwoTowerLoss(const Napi::CallbackInfo& info);
 Napi::Value CreateCancelToken(const Napi::CallbackInfo& info);
 Napi::Value Cancel(const Napi::CallbackInfo& info);
+Napi::Value KnnBuild(const Napi::CallbackInfo& info);
+Napi::Value KnnFromArrays(const Napi::CallbackInfo& info);
+Napi::Value KnnExport(const Napi::CallbackInfo& info);
+Napi::Value KnnShape(const Napi::CallbackInfo& info);
+Napi::Value KnnRow(const Napi::CallbackInfo& info);
+Napi::Value KnnRecommend(const Napi::CallbackInfo& info);
+Napi::Value KnnScores(const Napi::CallbackInfo& info);
+Napi::Value KnnRecommendBatch(const Napi::CallbackInfo& info);
 
 }  // namespace rbnapi
