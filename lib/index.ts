@@ -73,3 +73,4 @@ export { evaluateSampled, type SampledOptions, type SampledMetrics, type Sampled
 export { activityBuckets } from './eval/slices';
 export { summarize, meanStd, type MeanStd, type Summary } from './eval/summarize';
 export { PopularityModel, RandomModel, type RandomModelOptions } from './eval/baselines';
+export * from './io';

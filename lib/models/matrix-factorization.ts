@@ -5,7 +5,7 @@
 import { EmbeddingTable } from '../table';
 import { expectBoolean, expectInteger, expectOptions, expectPositiveInteger, typeError } from '../validate';
 import { Model } from './model';
-import { Parameter } from './parameter';
+import { Parameter, adoptingTables, newParameterTable } from './parameter';
 
 export interface MatrixFactorizationOptions {
   /** Number of users (rows of user.embedding). */
@@ -43,11 +43,12 @@ export class MatrixFactorization extends Model {
     this.seed = seed;
     this.initScale = scale;
     // Shared memory: training reads and writes these in place from native threads (see shared-memory.ts).
-    this.userEmbedding = new Parameter('user.embedding', EmbeddingTable.create(users, this.dim, { shared: true }));
-    this.itemEmbedding = new Parameter('item.embedding', EmbeddingTable.create(items, this.dim, { shared: true }));
+    this.userEmbedding = new Parameter('user.embedding', newParameterTable('user.embedding', users, this.dim));
+    this.itemEmbedding = new Parameter('item.embedding', newParameterTable('item.embedding', items, this.dim));
     const bias = o.itemBias === undefined ? false : expectBoolean('options.itemBias', o.itemBias);
-    this.itemBias = bias ? new Parameter('item.bias', EmbeddingTable.create(items, 1, { shared: true })) : null;
-    this.reset();
+    this.itemBias = bias ? new Parameter('item.bias', newParameterTable('item.bias', items, 1)) : null;
+    // A loaded model adopts its saved tables (see loadModel): nothing to initialise.
+    if (!adoptingTables()) this.reset();
   }
 
   /**
@@ -69,6 +70,11 @@ export class MatrixFactorization extends Model {
 
   get items(): number {
     return this.itemEmbedding.rows;
+  }
+
+  /** The options that rebuild this model's shape and initialisation (what saveModel records). */
+  config(): Required<Pick<MatrixFactorizationOptions, 'users' | 'items' | 'dim' | 'itemBias' | 'seed' | 'initScale'>> {
+    return { users: this.users, items: this.items, dim: this.dim, itemBias: this.itemBias !== null, seed: this.seed, initScale: this.initScale };
   }
 
   parameters(): Parameter[] {

@@ -3,6 +3,8 @@
  * data, not code paths: `trainable`, per-row frozen flags and a learning-rate multiplier are read by
  * the native update, which skips frozen weights and their optimizer state alike.
  */
+import { types } from 'node:util';
+
 import { ItemSet, type IndexList, resolveIndexList } from '../item-set';
 import { EmbeddingTable } from '../table';
 import { expectBoolean, rangeError, typeError } from '../validate';
@@ -99,10 +101,52 @@ export class Parameter {
     return this.optState;
   }
 
+  /**
+   * Adopts saved optimizer state (no copy), e.g. from loadModel. The values must have the length
+   * optimizerState(kind) would allocate and should live on a SharedArrayBuffer (training writes them
+   * from native threads).
+   */
+  restoreOptimizerState(kind: OptimizerStateKind, values: Float32Array): void {
+    const size = kind === 'adagrad' ? this.table.data.length : kind === 'adam' ? 2 * this.table.data.length + this.rows : kind === 'rowwise-adagrad' ? this.rows : -1;
+    if (size < 0) throw rangeError(`${this.name} optimizer state kind`, '"adagrad", "rowwise-adagrad" or "adam"', kind);
+    if (!types.isFloat32Array(values) || values.length !== size) throw rangeError(`${this.name} optimizer state`, `a Float32Array of length ${size} for ${kind}`, values);
+    this.optState = { kind, values };
+  }
+
   /** Drops the optimizer state (the next training starts its accumulators from zero). */
   resetOptimizerState(): void {
     this.optState = null;
   }
+}
+
+/**
+ * Tables handed to a model constructor instead of allocated and initialised ones (loadModel passes
+ * views of a loaded file). Set only for the duration of one synchronous constructor call.
+ */
+let adopted: ReadonlyMap<string, EmbeddingTable> | null = null;
+
+/** Runs build() with the given tables adopted by name. */
+export function withAdoptedTables<T>(tables: ReadonlyMap<string, EmbeddingTable>, build: () => T): T {
+  adopted = tables;
+  try {
+    return build();
+  } finally {
+    adopted = null;
+  }
+}
+
+/** True while a constructor runs under withAdoptedTables (it must then skip initialisation). */
+export function adoptingTables(): boolean {
+  return adopted !== null;
+}
+
+/** The adopted table for name (shape-checked), or a new zeroed shared rows × dim table. */
+export function newParameterTable(name: string, rows: number, dim: number): EmbeddingTable {
+  if (!adopted) return EmbeddingTable.create(rows, dim, { shared: true });
+  const t = adopted.get(name);
+  if (!t) throw rangeError('tables', `a table named ${JSON.stringify(name)}`, undefined);
+  if (t.rows !== rows || t.dim !== dim) throw rangeError(`tables[${JSON.stringify(name)}]`, `a ${rows} × ${dim} table`, `${t.rows} × ${t.dim}`);
+  return t;
 }
 
 /** Glob-style match for parameter names: '*' matches any run of characters, e.g. 'item.*'. */

@@ -13,7 +13,7 @@ import { normalGenerator } from '../random';
 import { EmbeddingTable } from '../table';
 import { expectBoolean, expectFinite, expectInteger, expectOptions, expectPositiveInteger, lengthError, rangeError, typeError } from '../validate';
 import { Model } from './model';
-import { Parameter, type OptimizerStateKind } from './parameter';
+import { Parameter, adoptingTables, newParameterTable, type OptimizerStateKind } from './parameter';
 import { sharedCopy, sharedFloat32 } from '../shared-memory';
 
 export interface TowerOptions {
@@ -134,7 +134,8 @@ export class TwoTower extends Model {
       throw rangeError('options.item.mlp', `an output size equal to the user tower's (${this.towers.user.outDim})`, this.towers.item.outDim);
     }
     this.outputDim = this.towers.user.outDim;
-    this.reset();
+    // A loaded model adopts its saved tables (see loadModel): nothing to initialise.
+    if (!adoptingTables()) this.reset();
   }
 
   private buildTower(side: Side, entities: number, options: TowerOptions | undefined): Tower {
@@ -143,12 +144,12 @@ export class TwoTower extends Model {
     const d = this.dim;
     const idEmbedding = o.idEmbedding === undefined ? true : expectBoolean(`${arg}.idEmbedding`, o.idEmbedding);
     const tower: Tower = { side, entities, embedding: null, features: null, dense: null, mlp: [], outDim: d };
-    if (idEmbedding) tower.embedding = new Parameter(`${side}.embedding`, EmbeddingTable.create(entities, d, { shared: true }));
+    if (idEmbedding) tower.embedding = new Parameter(`${side}.embedding`, newParameterTable(`${side}.embedding`, entities, d));
     if (o.features !== undefined) {
       const f = expectOptions(`${arg}.features`, o.features);
       const vocabulary = expectInteger(`${arg}.features.vocabulary`, f.vocabulary, 1, 2 ** 31 - 2);
       const bags = checkBags(`${arg}.features.bags`, f.bags, entities, vocabulary);
-      tower.features = { table: new Parameter(`${side}.features.embedding`, EmbeddingTable.create(vocabulary, d, { shared: true })), ...bags };
+      tower.features = { table: new Parameter(`${side}.features.embedding`, newParameterTable(`${side}.features.embedding`, vocabulary, d)), ...bags };
     }
     if (o.dense !== undefined) {
       const x = expectOptions(`${arg}.dense`, o.dense);
@@ -159,8 +160,8 @@ export class TwoTower extends Model {
       tower.dense = {
         values: sharedCopy(Float32Array.from(x.values)),
         dim: dd,
-        weight: new Parameter(`${side}.dense.projection.weight`, EmbeddingTable.create(d, dd, { shared: true })),
-        bias: new Parameter(`${side}.dense.projection.bias`, EmbeddingTable.create(d, 1, { shared: true })),
+        weight: new Parameter(`${side}.dense.projection.weight`, newParameterTable(`${side}.dense.projection.weight`, d, dd)),
+        bias: new Parameter(`${side}.dense.projection.bias`, newParameterTable(`${side}.dense.projection.bias`, d, 1)),
       };
     }
     if (!tower.embedding && !tower.features && !tower.dense) {
@@ -172,8 +173,8 @@ export class TwoTower extends Model {
       o.mlp.forEach((size, l) => {
         const out = expectPositiveInteger(`${arg}.mlp[${l}]`, size, 1 << 16);
         tower.mlp.push({
-          weight: new Parameter(`${side}.mlp.${l}.weight`, EmbeddingTable.create(out, width, { shared: true })),
-          bias: new Parameter(`${side}.mlp.${l}.bias`, EmbeddingTable.create(out, 1, { shared: true })),
+          weight: new Parameter(`${side}.mlp.${l}.weight`, newParameterTable(`${side}.mlp.${l}.weight`, out, width)),
+          bias: new Parameter(`${side}.mlp.${l}.bias`, newParameterTable(`${side}.mlp.${l}.bias`, out, 1)),
         });
         width = out;
       });
@@ -217,6 +218,30 @@ export class TwoTower extends Model {
     }
     for (const p of this.parameters()) p.resetOptimizerState();
     this.epochsTrained = 0;
+  }
+
+  /**
+   * The options that rebuild this model (what saveModel records). Feature bags and dense values are
+   * the model's own arrays, not copies: do not modify them.
+   */
+  config(): TwoTowerOptions & Required<Pick<TwoTowerOptions, 'dim' | 'similarity' | 'temperature' | 'seed' | 'initScale' | 'user' | 'item'>> {
+    const tower = (t: Tower): TowerOptions => ({
+      idEmbedding: t.embedding !== null,
+      ...(t.features ? { features: { vocabulary: t.features.table.rows, bags: { offsets: t.features.offsets, indices: t.features.indices } } } : {}),
+      ...(t.dense ? { dense: { values: t.dense.values, dim: t.dense.dim } } : {}),
+      ...(t.mlp.length ? { mlp: t.mlp.map((l) => l.weight.rows) } : {}),
+    });
+    return {
+      users: this.users,
+      items: this.items,
+      dim: this.dim,
+      user: tower(this.towers.user),
+      item: tower(this.towers.item),
+      similarity: this.similarity,
+      temperature: this.temperature,
+      seed: this.seed,
+      initScale: this.initScale,
+    };
   }
 
   /** Every parameter, user tower first, in a fixed order. */

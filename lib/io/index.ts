@@ -1,0 +1,8 @@
+/**
+ * Model I/O and interop: the recbridge model file (safetensors), ONNX export and ONNX encoders,
+ * importers for numpy / PyTorch embedding tables and id lists, exporters for vector databases.
+ */
+export { saveModel, type SaveModelOptions, type SaveModelReport } from './model-file/save';
+export { loadModel, inspectModel, type LoadModelOptions, type LoadedModel, type ModelFileInfo } from './model-file/load';
+export { FORMAT_VERSION as MODEL_FORMAT_VERSION } from './model-file/metadata';
+export { CorruptFileError, UnsupportedFileError } from './file-errors';

@@ -1,0 +1,192 @@
+/**
+ * Reading safetensors files: the header first (bounded, parsed, validated, its checksum checked when
+ * recbridge wrote it), then only the tensors asked for, into one SharedArrayBuffer so that the
+ * result can back training tables directly. Tensors keep their file alignment in memory: a file
+ * aligned to 64 bytes gives cache-line-aligned views without copies.
+ */
+import * as fs from 'node:fs/promises';
+
+import { native } from '../../native';
+import { crc32, crcHex } from '../crc32';
+import { CorruptFileError, UnsupportedFileError } from '../file-errors';
+import { ALIGNMENT, DTYPE_BYTES, LITTLE_ENDIAN, MAX_HEADER_BYTES, type Dtype, type SafetensorsHeader, type TensorEntry, validateHeader } from './format';
+import { HEADER_CRC_KEY, computeHeaderCrc, headerCrcPosition } from './header-checksum';
+
+const MAX_READ = 64 << 20;
+
+async function readExactly(handle: fs.FileHandle, into: Uint8Array, position: number, path: string): Promise<void> {
+  for (let at = 0; at < into.length; ) {
+    const n = Math.min(MAX_READ, into.length - at);
+    const { bytesRead } = await handle.read(into, at, n, position + at);
+    // The size was checked before reading, so a short read means the file shrank meanwhile.
+    if (bytesRead === 0) throw new CorruptFileError(path, `the file ended at byte ${position + at} while reading (was it truncated while being read?)`);
+    at += bytesRead;
+  }
+}
+
+/** Reads and validates the header of an open file. */
+export async function readHeaderFrom(handle: fs.FileHandle, path: string): Promise<SafetensorsHeader> {
+  if (!LITTLE_ENDIAN) throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, 'recbridge reads safetensors files only on little-endian hosts');
+  const { size } = await handle.stat();
+  if (size < 8) throw new CorruptFileError(path, `the file holds ${size} bytes, fewer than the 8-byte header length (truncated?)`);
+  const prefix = new Uint8Array(8);
+  await readExactly(handle, prefix, 0, path);
+  const length = new DataView(prefix.buffer).getBigUint64(0, true);
+  if (length < 2n) throw new CorruptFileError(path, `the header length is ${length} bytes, too small for a JSON object`);
+  if (length > BigInt(MAX_HEADER_BYTES)) throw new CorruptFileError(path, `the header length is ${length} bytes, above the ${MAX_HEADER_BYTES}-byte limit (corrupt length, or not a safetensors file)`);
+  const n = Number(length);
+  if (8 + n > size) throw new CorruptFileError(path, `the header claims ${n} bytes but the file holds only ${size - 8} after the length (truncated?)`);
+  const raw = new Uint8Array(n);
+  await readExactly(handle, raw, 8, path);
+  return parseHeaderBytes(path, raw, size);
+}
+
+/** Validates header bytes (as read from the file) for a file of fileSize bytes. */
+export function parseHeaderBytes(path: string, raw: Uint8Array, fileSize: number): SafetensorsHeader {
+  if (raw[0] !== 0x7b) throw new CorruptFileError(path, 'the header does not start with "{" (not a safetensors file?)');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    throw new CorruptFileError(path, 'the header is not valid UTF-8');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new CorruptFileError(path, `the header is not valid JSON (${(err as Error).message})`);
+  }
+  const meta = (json as { __metadata__?: Record<string, unknown> } | null)?.__metadata__;
+  if (meta && typeof meta === 'object' && HEADER_CRC_KEY in meta) {
+    const position = headerCrcPosition(raw);
+    if (position < 0) throw new CorruptFileError(path, `the header checksum field ${HEADER_CRC_KEY} is ${position === -2 ? 'repeated' : 'not a string of 8 hex digits'}`);
+    const stored = meta[HEADER_CRC_KEY];
+    const actual = computeHeaderCrc(raw, position);
+    if (stored !== actual) throw new CorruptFileError(path, `the header fails its checksum (stored ${JSON.stringify(stored)}, computed "${actual}")`);
+  }
+  return validateHeader(path, json, fileSize, 8 + raw.length);
+}
+
+/** Opens a file and returns its validated header. */
+export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
+  const handle = await fs.open(path, 'r');
+  try {
+    return await readHeaderFrom(handle, path);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A tensor's bytes in memory (a view into the shared buffer of one read). */
+export interface LoadedTensor extends TensorEntry {
+  bytes: Uint8Array;
+}
+
+/**
+ * Reads the named tensors (in one pass over the span that holds them) into one SharedArrayBuffer.
+ * With `checksums`, every tensor read must match its CRC-32 there.
+ */
+export async function readTensorsFrom(
+  handle: fs.FileHandle,
+  header: SafetensorsHeader,
+  names: ReadonlySet<string>,
+  checksums: Readonly<Record<string, string>> | null,
+): Promise<Map<string, LoadedTensor>> {
+  const chosen = header.tensors.filter((t) => names.has(t.name));
+  const out = new Map<string, LoadedTensor>();
+  if (chosen.length === 0) return out;
+  const first = Math.min(...chosen.map((t) => t.begin));
+  const last = Math.max(...chosen.map((t) => t.end));
+  const buffer = new SharedArrayBuffer(last - first + ALIGNMENT);
+  // Place byte `first` at an address congruent to it mod 64, so aligned tensors stay aligned.
+  const misalignment = native.byteAlignment(new Uint8Array(buffer, 0, 1));
+  const shift = (((first % ALIGNMENT) - misalignment) % ALIGNMENT + ALIGNMENT) % ALIGNMENT;
+  const span = new Uint8Array(buffer, shift, last - first);
+  await readExactly(handle, span, header.dataStart + first, header.path);
+  for (const t of chosen) {
+    const bytes = span.subarray(t.begin - first, t.end - first);
+    if (checksums) {
+      const stored = checksums[t.name];
+      if (stored === undefined) throw new CorruptFileError(header.path, `tensor ${JSON.stringify(t.name)} has no checksum in the metadata`);
+      const actual = crcHex(crc32(bytes));
+      if (stored !== actual) throw new CorruptFileError(header.path, `tensor ${JSON.stringify(t.name)} fails its checksum (stored ${JSON.stringify(stored)}, computed "${actual}")`);
+    }
+    out.set(t.name, { ...t, bytes });
+  }
+  return out;
+}
+
+type Typed = Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array;
+
+/** A typed view of a tensor's bytes (a copy only when they are not aligned to the element size). */
+export function typedView(t: LoadedTensor, path: string): Typed {
+  const make = (ctor: { new (b: ArrayBufferLike, o: number, n: number): Typed; BYTES_PER_ELEMENT: number }) => {
+    const n = t.bytes.byteLength / ctor.BYTES_PER_ELEMENT;
+    if (t.bytes.byteOffset % ctor.BYTES_PER_ELEMENT === 0) return new ctor(t.bytes.buffer, t.bytes.byteOffset, n);
+    const copy = new ctor(new SharedArrayBuffer(t.bytes.byteLength), 0, n);
+    new Uint8Array(copy.buffer).set(t.bytes);
+    return copy;
+  };
+  switch (t.dtype) {
+    case 'F32':
+      return make(Float32Array);
+    case 'F64':
+      return make(Float64Array);
+    case 'I32':
+      return make(Int32Array);
+    case 'I64':
+      return make(BigInt64Array);
+    case 'U8':
+    case 'BOOL':
+      return t.bytes;
+    default:
+      throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, `${path}: tensor ${JSON.stringify(t.name)} has dtype ${t.dtype}, which this reader does not convert`);
+  }
+}
+
+/** IEEE half → float (exact: every half is a float). */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >>> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** Float tensors (F32, F16, BF16, F64) as float32 values on a SharedArrayBuffer. */
+export function toFloat32(t: LoadedTensor, path: string): Float32Array {
+  const n = t.bytes.byteLength / DTYPE_BYTES[t.dtype as Dtype];
+  const dv = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
+  switch (t.dtype) {
+    case 'F32': {
+      const v = typedView(t, path) as Float32Array;
+      return v.buffer instanceof SharedArrayBuffer ? v : copyShared(v);
+    }
+    case 'F64': {
+      const out = new Float32Array(new SharedArrayBuffer(n * 4));
+      for (let i = 0; i < n; i++) out[i] = dv.getFloat64(i * 8, true);
+      return out;
+    }
+    case 'F16': {
+      const out = new Float32Array(new SharedArrayBuffer(n * 4));
+      for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(i * 2, true));
+      return out;
+    }
+    case 'BF16': {
+      // bfloat16 is the upper half of a float32's bits.
+      const out = new Float32Array(new SharedArrayBuffer(n * 4));
+      const bits = new Uint32Array(out.buffer);
+      for (let i = 0; i < n; i++) bits[i] = dv.getUint16(i * 2, true) << 16;
+      return out;
+    }
+    default:
+      throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, `${path}: tensor ${JSON.stringify(t.name)} has dtype ${t.dtype}; an embedding table needs F32, F16, BF16 or F64`);
+  }
+}
+
+function copyShared(v: Float32Array): Float32Array {
+  const out = new Float32Array(new SharedArrayBuffer(v.byteLength));
+  out.set(v);
+  return out;
+}
