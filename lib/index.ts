@@ -73,4 +73,7 @@ export { evaluateSampled, type SampledOptions, type SampledMetrics, type Sampled
 export { activityBuckets } from './eval/slices';
 export { summarize, meanStd, type MeanStd, type Summary } from './eval/summarize';
 export { PopularityModel, RandomModel, type RandomModelOptions } from './eval/baselines';
+export { renderReport, type ReportSpec, type ReportSection, type ReportTable } from './report/html';
+export { lineChart, barChart, learningCurves, type Chart, type Series, type LineChartSpec, type BarChartSpec, type TrainingLog } from './report/charts';
+export { escapeHtml } from './report/escape';
 export * from './io';

@@ -1,0 +1,23 @@
+/** Axis ranges with round tick values ("nice numbers": steps of 1, 2 or 5 × 10^n). */
+export function niceTicks(min: number, max: number, target = 5): number[] {
+  if (!(max > min)) {
+    const pad = min === 0 ? 1 : Math.abs(min) * 0.1;
+    min -= pad;
+    max += pad;
+  }
+  const raw = (max - min) / Math.max(target, 1);
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? 10 * magnitude;
+  const first = Math.floor(min / step) * step;
+  const ticks: number[] = [];
+  for (let t = first; t <= max + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
+  if (ticks[ticks.length - 1] < max) ticks.push(Number((ticks[ticks.length - 1] + step).toPrecision(12)));
+  return ticks;
+}
+
+/** A tick label without float noise: 0.30000000000000004 → "0.3", 12000 → "12000", 2.5e-5 → "2.5e-5". */
+export function formatTick(t: number): string {
+  if (t === 0) return '0';
+  if (Math.abs(t) >= 1e-3 && Math.abs(t) < 1e6) return String(Number(t.toPrecision(6)));
+  return t.toExponential(2).replace(/\.?0+e/, 'e').replace('e+', 'e');
+}
