@@ -31,9 +31,26 @@ export { Model } from './models/model';
 export { MatrixFactorization, type MatrixFactorizationOptions } from './models/matrix-factorization';
 export { TwoTower, type TwoTowerOptions, type TowerOptions } from './models/two-tower';
 export { Interactions, type InteractionsInit } from './train/interactions';
-export { Vocabulary } from './data/vocabulary';
-export { loadInteractions, type LoadInteractionsOptions, type LoadedInteractions } from './data/load-interactions';
+export { Vocabulary, type VocabularyJSON, type JoinedRows, type LinkTable } from './data/vocabulary';
+export { loadInteractions, type LoadInteractionsOptions, type LoadedInteractions, type InteractionsFormat } from './data/load-interactions';
 export { splitByUser } from './data/split';
+export { leaveOneOut, type LeaveOneOutOptions } from './data/leave-one-out';
+export { temporalSplit, type TemporalSplitOptions } from './data/temporal-split';
+export { coldStartSplit, type ColdStartSplit, type ColdStartSplitOptions } from './data/cold-start-split';
+export { saveInteractions, saveSplit, type SaveFormat, type SaveInteractionsOptions, type SplitParts } from './data/save-interactions';
+export { loadLinks, type LoadLinksOptions, type LoadedLinks } from './data/load-links';
+export {
+  SideFeatures,
+  type Feature,
+  type FeatureKind,
+  type FeatureInit,
+  type FeatureValue,
+  type CategoricalFeature,
+  type MultiFeature,
+  type DenseFeature,
+  type CombinedBags,
+} from './data/side-features';
+export { loadFeatures, type LoadFeaturesOptions, type LoadedFeatures, type FeatureType } from './data/load-features';
 export {
   trainTwoTower,
   evaluateTwoTower,

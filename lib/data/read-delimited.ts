@@ -1,17 +1,19 @@
 /**
- * Streaming reader for delimited text files (TSV, CSV without quoting, whitespace-separated): lines
- * are parsed as they arrive, so a file is never held in memory as one string. Errors name the file,
- * the line and the reason; with skipMalformed they are counted instead.
+ * Streaming reader for delimited text files (TSV, CSV without quoting, `::`-separated MovieLens,
+ * whitespace-separated): the file arrives in chunks and is cut into lines as it comes, so it is never
+ * held in memory as one string. Errors name the file, the line and the reason; with skipMalformed
+ * they are counted instead.
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { open } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
 
 import { RecbridgeError } from '../errors';
 
 export interface ReadOptions {
-  /** '\t', ',', or 'whitespace' (runs of spaces and tabs). */
+  /** A separator string ('\t', ',', '::'), or 'whitespace' (runs of spaces and tabs). */
   delimiter: string;
-  /** Skip the first line (a header). */
+  /** The first line is a header (handed to onHeader, not to onRow). */
   header: boolean;
   /** Count and skip lines the row callback rejects instead of failing. */
   skipMalformed: boolean;
@@ -20,42 +22,102 @@ export interface ReadOptions {
 /** Thrown by a row callback to reject a line (the reader adds the file and line number). */
 export class RowError extends Error {}
 
+const WHITESPACE = /[ \t]+/;
+
+export function splitter(delimiter: string): (line: string) => string[] {
+  if (delimiter === 'whitespace') return (l) => l.trim().split(WHITESPACE);
+  return (l) => l.split(delimiter);
+}
+
+function notFound(path: string, err: unknown): unknown {
+  const code = (err as { code?: string }).code;
+  if (code === 'ENOENT') return new RecbridgeError('ERR_MALFORMED_DATA', `${path}: no such file`, { cause: err });
+  if (code === 'EISDIR') return new RecbridgeError('ERR_MALFORMED_DATA', `${path}: is a directory, not a file`, { cause: err });
+  return err;
+}
+
+/**
+ * Calls onLine for every line (without its line break) with its 1-based number. Chunks of 1 MiB
+ * are decoded as UTF-8 across chunk boundaries; only the unfinished tail of a chunk is carried over.
+ */
+export async function forEachLine(path: string, onLine: (line: string, lineNo: number) => void): Promise<number> {
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  const decoder = new StringDecoder('utf8');
+  let tail = '';
+  let lineNo = 0;
+  const emit = (line: string) => {
+    lineNo++;
+    onLine(line.endsWith('\r') ? line.slice(0, -1) : line, lineNo);
+  };
+  try {
+    for await (const chunk of stream) {
+      const text = tail + decoder.write(chunk as Buffer);
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+        emit(text.slice(start, nl));
+        start = nl + 1;
+      }
+      tail = text.slice(start);
+    }
+    tail += decoder.end();
+    if (tail !== '') emit(tail);
+  } catch (err) {
+    throw notFound(path, err);
+  } finally {
+    stream.destroy();
+  }
+  return lineNo;
+}
+
+/** The first non-empty line of a file (for format detection), or '' for an empty file. */
+export async function firstLine(path: string): Promise<string> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    throw notFound(path, err);
+  }
+  try {
+    const buffer = Buffer.alloc(64 << 10);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const lines = buffer.subarray(0, bytesRead).toString('utf8').split('\n');
+    return lines.find((l) => l.trim() !== '')?.replace(/\r$/, '') ?? '';
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function readDelimited(
   path: string,
   options: ReadOptions,
   onRow: (fields: string[], line: number) => void,
-  onHeader?: (fields: string[]) => void,
+  onHeader?: (fields: string[], line: number) => void,
 ): Promise<{ rows: number; skipped: number }> {
-  const split = options.delimiter === 'whitespace' ? (l: string) => l.trim().split(/[ \t]+/) : (l: string) => l.split(options.delimiter);
-  let lineNo = 0;
+  const split = splitter(options.delimiter);
   let rows = 0;
   let skipped = 0;
-  const stream = createReadStream(path, { encoding: 'utf8' });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  try {
-    for await (const raw of lines) {
-      lineNo++;
-      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-      if (lineNo === 1 && options.header) {
-        onHeader?.(split(line));
-        continue;
-      }
-      if (line.trim() === '') continue;
+  let sawHeader = !options.header;
+  await forEachLine(path, (line, lineNo) => {
+    if (!sawHeader) {
+      sawHeader = true;
       try {
-        onRow(split(line), lineNo);
-        rows++;
+        onHeader?.(split(line), lineNo);
       } catch (err) {
-        if (!(err instanceof RowError)) throw err;
-        if (!options.skipMalformed) throw new RecbridgeError('ERR_MALFORMED_DATA', `${path}:${lineNo}: ${err.message}`);
-        skipped++;
+        if (err instanceof RowError) throw new RecbridgeError('ERR_MALFORMED_DATA', `${path}:${lineNo}: ${err.message}`);
+        throw err;
       }
+      return;
     }
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') throw new RecbridgeError('ERR_MALFORMED_DATA', `${path}: no such file`, { cause: err });
-    throw err;
-  } finally {
-    lines.close();
-    stream.destroy();
-  }
+    if (line.trim() === '') return;
+    try {
+      onRow(split(line), lineNo);
+      rows++;
+    } catch (err) {
+      if (!(err instanceof RowError)) throw err;
+      if (!options.skipMalformed) throw new RecbridgeError('ERR_MALFORMED_DATA', `${path}:${lineNo}: ${err.message}`);
+      skipped++;
+    }
+  });
+  if (!sawHeader && onHeader) throw new RecbridgeError('ERR_MALFORMED_DATA', `${path}: empty file (expected a header line)`);
   return { rows, skipped };
 }

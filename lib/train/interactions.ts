@@ -5,7 +5,7 @@
  */
 import { types } from 'node:util';
 
-import { expectInteger, expectOptions, rangeError, toFloat32Array, toIndexArray, typeError } from '../validate';
+import { expectInteger, expectNotDetached, expectOptions, lengthError, rangeError, toFloat32Array, toIndexArray, typeError } from '../validate';
 import { sharedCopy } from '../shared-memory';
 
 export interface InteractionsInit {
@@ -15,6 +15,11 @@ export interface InteractionsInit {
   items: Int32Array | ReadonlyArray<number>;
   /** A value per interaction (explicit ratings, for the mse loss). Must be finite. */
   values?: Float32Array | ReadonlyArray<number>;
+  /**
+   * When each interaction happened (any finite unit, e.g. Unix seconds), for leave-one-out by time
+   * and temporal splits. Training ignores it.
+   */
+  timestamps?: Float64Array | ReadonlyArray<number>;
   /** Number of users (default: largest user index + 1). */
   numUsers?: number;
   /** Number of items (default: largest item index + 1). */
@@ -26,6 +31,8 @@ export class Interactions {
   readonly items: Int32Array;
   /** Per-interaction values (ratings), or null for implicit feedback. */
   readonly values: Float32Array | null;
+  /** Per-interaction times, or null when none were given. Treat as read-only. */
+  readonly timestamps: Float64Array | null;
   readonly numUsers: number;
   readonly numItems: number;
   private csr: { offsets: Int32Array; indices: Int32Array } | null = null;
@@ -49,6 +56,7 @@ export class Interactions {
     } else {
       this.values = null;
     }
+    this.timestamps = o.timestamps === undefined ? null : toTimestamps(o.timestamps, users.length);
     this.numUsers = numUsers ?? maxPlusOne(this.users);
     this.numItems = numItems ?? maxPlusOne(this.items);
   }
@@ -64,12 +72,21 @@ export class Interactions {
     const users = new Int32Array(positions.length);
     const items = new Int32Array(positions.length);
     const values = this.values ? new Float32Array(positions.length) : null;
+    const timestamps = this.timestamps ? new Float64Array(positions.length) : null;
     positions.forEach((p, k) => {
       users[k] = this.users[p];
       items[k] = this.items[p];
       if (values) values[k] = this.values![p];
+      if (timestamps) timestamps[k] = this.timestamps![p];
     });
-    return new Interactions({ users, items, values: values ?? undefined, numUsers: this.numUsers, numItems: this.numItems });
+    return new Interactions({
+      users,
+      items,
+      values: values ?? undefined,
+      timestamps: timestamps ?? undefined,
+      numUsers: this.numUsers,
+      numItems: this.numItems,
+    });
   }
 
   /** All interactions of several sets over the same users and items (e.g. train + validation to mask at test). */
@@ -80,17 +97,21 @@ export class Interactions {
     const items = new Int32Array(size);
     const withValues = parts.every((p) => p.values);
     const values = withValues ? new Float32Array(size) : null;
+    // Times survive only when every part has them: a partial column would be meaningless.
+    const timestamps = parts.every((p) => p.timestamps) ? new Float64Array(size) : null;
     let at = 0;
     for (const p of parts) {
       users.set(p.users, at);
       items.set(p.items, at);
       if (values) values.set(p.values!, at);
+      if (timestamps) timestamps.set(p.timestamps!, at);
       at += p.size;
     }
     return new Interactions({
       users,
       items,
       values: values ?? undefined,
+      timestamps: timestamps ?? undefined,
       numUsers: Math.max(...parts.map((p) => p.numUsers)),
       numItems: Math.max(...parts.map((p) => p.numItems)),
     });
@@ -133,6 +154,25 @@ export class Interactions {
     const { offsets, indices } = this.byUser();
     return indices.subarray(offsets[u], offsets[u + 1]);
   }
+}
+
+function toTimestamps(value: unknown, length: number): Float64Array {
+  let out: Float64Array;
+  if (types.isFloat64Array(value)) {
+    expectNotDetached('data.timestamps', value);
+    out = new Float64Array(value);
+  } else if (Array.isArray(value)) {
+    out = new Float64Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      if (typeof value[i] !== 'number') throw typeError(`data.timestamps[${i}]`, 'number', value[i]);
+      out[i] = value[i];
+    }
+  } else {
+    throw typeError('data.timestamps', 'Float64Array or array of numbers', value);
+  }
+  if (out.length !== length) throw lengthError('data.timestamps', `length ${length} (one per interaction)`, value);
+  for (let i = 0; i < out.length; i++) if (!Number.isFinite(out[i])) throw rangeError(`data.timestamps[${i}]`, 'finite number', out[i]);
+  return out;
 }
 
 function maxPlusOne(a: Int32Array): number {

@@ -1,0 +1,61 @@
+/**
+ * Reads a link table: pairs of external ids that denote the same entity in two domains (one pair
+ * a line), for Vocabulary.link.
+ */
+import { expectBoolean, expectOptions, rangeError, typeError } from '../validate';
+import { RowError, readDelimited } from './read-delimited';
+
+export interface LoadLinksOptions {
+  /** 'recbole' (tab-separated, typed header), 'tsv', 'csv' or 'whitespace'. Default: .link → recbole, .csv → csv, .tsv → tsv, else whitespace. */
+  format?: 'recbole' | 'tsv' | 'csv' | 'whitespace';
+  /** The first line is a header (recbole always). Default false. */
+  header?: boolean;
+  /** Columns of the two ids (index, or name with a header). Default 0 and 1. */
+  a?: number | string;
+  b?: number | string;
+  /** Count and skip malformed lines instead of failing. Default false. */
+  skipMalformed?: boolean;
+}
+
+export interface LoadedLinks {
+  pairs: Array<[string, string]>;
+  skipped: number;
+}
+
+export async function loadLinks(path: string, options?: LoadLinksOptions): Promise<LoadedLinks> {
+  if (typeof path !== 'string' || path === '') throw typeError('path', 'file path', path);
+  const o = expectOptions('options', options);
+  const format = o.format ?? (path.endsWith('.link') ? 'recbole' : path.endsWith('.csv') ? 'csv' : path.endsWith('.tsv') ? 'tsv' : 'whitespace');
+  if (!['recbole', 'tsv', 'csv', 'whitespace'].includes(format)) throw rangeError('options.format', '"recbole", "tsv", "csv" or "whitespace"', format);
+  const header = format === 'recbole' ? true : o.header === undefined ? false : expectBoolean('options.header', o.header);
+  for (const key of ['a', 'b'] as const) {
+    const c = o[key];
+    if (c === undefined || (typeof c === 'string' && header)) continue;
+    if (typeof c !== 'number' || !Number.isInteger(c) || c < 0) throw typeError(`options.${key}`, header ? 'column index or name' : 'column index (names need a header)', c);
+  }
+  let ca = typeof o.a === 'number' ? o.a : 0;
+  let cb = typeof o.b === 'number' ? o.b : 1;
+  const pairs: Array<[string, string]> = [];
+  const { skipped } = await readDelimited(
+    path,
+    { delimiter: format === 'csv' ? ',' : format === 'whitespace' ? 'whitespace' : '\t', header, skipMalformed: o.skipMalformed ?? false },
+    (fields) => {
+      const need = Math.max(ca, cb) + 1;
+      if (fields.length < need) throw new RowError(`expected at least ${need} columns, found ${fields.length}`);
+      if (fields[ca] === '' || fields[cb] === '') throw new RowError('empty id');
+      pairs.push([fields[ca], fields[cb]]);
+    },
+    (names) => {
+      const plain = names.map((n) => n.split(':')[0]);
+      const find = (want: number | string | undefined, fallback: number, arg: string) => {
+        if (typeof want !== 'string') return want ?? fallback;
+        const at = plain.indexOf(want);
+        if (at < 0) throw new RowError(`no column ${JSON.stringify(want)} for ${arg} (columns: ${plain.join(', ')})`);
+        return at;
+      };
+      ca = find(o.a, 0, 'options.a');
+      cb = find(o.b, 1, 'options.b');
+    },
+  );
+  return { pairs, skipped };
+}
