@@ -1,0 +1,16 @@
+/** Transfer learning: domains, alignment, phase schedules, strategies, fold-in and the lift report. */
+export { Domain, type DomainInit, type EntityFeatures } from './domain';
+export { Alignment, alignDomains, type AlignOptions, type AlignmentReport, type RowPairs } from './align';
+export { runSchedule, type Phase, type PhaseReport, type ScheduleOptions } from './schedule';
+export { coldUserSplit, type ColdSplitOptions, type TransferSplit } from './cold-split';
+export { TransferContext, DEFAULT_SETTINGS, type TrainSettings } from './context';
+export { UserVectorsModel } from './user-vectors-model';
+export { foldIn, foldInUsers, foldInItems, historiesFrom, type FoldInOptions, type Histories } from './fold-in';
+export { ContentToCf, featureMatrix, type ContentToCfOptions } from './content-to-cf';
+export { fitEmbeddingMap, type EmbeddingMap, type MappingOptions } from './strategies/mapping';
+export { type BridgeOptions } from './strategies/bridge';
+export { type FineTuneOptions } from './strategies/fine-tune';
+export { type JointOptions } from './strategies/joint';
+export { STRATEGY_NAMES, strategyByName, bridge, contentToCf, fineTune, joint, mapping, popularity, targetOnly, type Strategy } from './strategies';
+export { transfer, meanStd, LIFT_METRICS, SLICES, type LiftReport, type StrategyResult, type SliceSummary, type TransferOptions, type MeanStd } from './lift';
+export { formatLiftTable } from './lift-table';

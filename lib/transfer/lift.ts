@@ -1,0 +1,202 @@
+/**
+ * transfer(): the whole comparison in one call. For each seed: one cold-user split, one source model
+ * and one target-only model shared by every strategy, then each strategy's target user vectors are
+ * scored by full ranking (training and validation rows masked) on cold users, warm users and all.
+ * The report gives mean ± std over seeds per slice, and each strategy's lift over the baselines.
+ */
+import { RecbridgeError } from '../errors';
+import { evaluateRanking, type RankingMetrics } from '../eval/ranking';
+import { Interactions } from '../train/interactions';
+import { expectOptions, rangeError, typeError } from '../validate';
+import { alignDomains, type AlignOptions, type AlignmentReport } from './align';
+import { coldUserSplit, rowsByUserFlag } from './cold-split';
+import { DEFAULT_SETTINGS, TransferContext, type TrainSettings } from './context';
+import { Domain } from './domain';
+import { BASELINES, STRATEGY_NAMES, strategyByName, type Strategy } from './strategies';
+
+export const SLICES = ['cold', 'warm', 'all'] as const;
+export type SliceName = (typeof SLICES)[number];
+export const LIFT_METRICS = ['recall', 'ndcg', 'hit', 'mrr'] as const;
+export type LiftMetric = (typeof LIFT_METRICS)[number];
+
+export interface MeanStd {
+  mean: number;
+  std: number;
+}
+
+export interface SliceSummary {
+  /** Users evaluated in this slice (per seed; the mean over seeds). */
+  users: number;
+  metrics: Record<LiftMetric, MeanStd>;
+}
+
+export interface StrategyResult {
+  strategy: string;
+  summary: string;
+  slices: Record<SliceName, SliceSummary>;
+  /** Per seed, per slice metrics (the raw runs behind the summary). */
+  runs: Array<Record<SliceName, RankingMetrics>>;
+  /** Mean wall time of the strategy per seed (excluding the shared source and target-only models). */
+  seconds: number;
+}
+
+export interface LiftReport {
+  source: string;
+  target: string;
+  alignment: AlignmentReport;
+  seeds: number[];
+  k: number;
+  settings: TrainSettings;
+  coldFraction: number;
+  coldShots: number;
+  results: StrategyResult[];
+  /** The strategy with the best mean cold-user NDCG, and whether it clears both baselines by > 2 std. */
+  best: { strategy: string; overPopularity: number; overTargetOnly: number; significant: boolean } | null;
+  seconds: number;
+}
+
+export interface TransferOptions {
+  /** Strategy names (see STRATEGY_NAMES) or Strategy objects. Default: every strategy. */
+  strategies?: Array<string | Strategy>;
+  /** Seeds, or how many (0, 1, …). Default 3. */
+  seeds?: number | number[];
+  /** Share of aligned users made cold in the target. Default 0.2. */
+  coldFraction?: number;
+  /** Target rows of each cold user revealed to training (few-shot). Default 0. */
+  coldShots?: number;
+  /** Warm users' per-user split. Default [0.8, 0.1, 0.1]. */
+  ratios?: number[];
+  align?: AlignOptions;
+  /** Model and training settings shared by every strategy. */
+  settings?: Partial<TrainSettings>;
+  /** Called as work starts: per seed, per strategy. */
+  onProgress?: (event: { seed: number; strategy: string; index: number; total: number }) => void;
+  signal?: AbortSignal;
+}
+
+export async function transfer(source: Domain, target: Domain, options?: TransferOptions): Promise<LiftReport> {
+  const started = performance.now();
+  if (!(source instanceof Domain)) throw typeError('source', 'Domain', source);
+  if (!(target instanceof Domain)) throw typeError('target', 'Domain', target);
+  const o = expectOptions('options', options);
+  const strategies = resolveStrategies(o.strategies);
+  const seeds = resolveSeeds(o.seeds);
+  const settings = resolveSettings(o.settings);
+  const alignment = alignDomains(source, target, o.align);
+  if (alignment.users.source.length === 0) throw new RecbridgeError('ERR_NO_OVERLAP', 'The cold-user comparison needs users present in both domains; the domains share none');
+  const all = [...BASELINES, ...strategies];
+  const runs = all.map(() => [] as Array<Record<SliceName, RankingMetrics>>);
+  const seconds = all.map(() => 0);
+  let step = 0;
+  for (const seed of seeds) {
+    const split = coldUserSplit(alignment, { coldFraction: o.coldFraction, coldShots: o.coldShots, ratios: o.ratios, seed });
+    const ctx = new TransferContext(alignment, split, settings, seed, o.signal);
+    const exclude = Interactions.concat([split.train, split.validation]);
+    const slices: Record<SliceName, Interactions> = {
+      cold: rowsByUserFlag(split.test, split.isCold, true),
+      warm: rowsByUserFlag(split.test, split.isCold, false),
+      all: split.test,
+    };
+    // The shared models are trained before timing the strategies that reuse them.
+    await ctx.sourceModel();
+    await ctx.targetModel();
+    for (const [s, strategy] of all.entries()) {
+      if (o.signal?.aborted) throw new RecbridgeError('ABORT_ERR', 'transfer() was aborted');
+      o.onProgress?.({ seed, strategy: strategy.name, index: step++, total: seeds.length * all.length });
+      const t0 = performance.now();
+      const model = await strategy.run(ctx);
+      seconds[s] += (performance.now() - t0) / 1000 / seeds.length;
+      const result = {} as Record<SliceName, RankingMetrics>;
+      for (const name of SLICES) {
+        result[name] = slices[name].size ? await evaluateRanking(model, slices[name], { k: settings.k, exclude, threads: settings.threads }) : emptyMetrics();
+      }
+      runs[s].push(result);
+    }
+  }
+  const results: StrategyResult[] = all.map((strategy, s) => ({
+    strategy: strategy.name,
+    summary: strategy.summary,
+    slices: Object.fromEntries(SLICES.map((name) => [name, summarise(runs[s].map((r) => r[name]))])) as Record<SliceName, SliceSummary>,
+    runs: runs[s],
+    seconds: seconds[s],
+  }));
+  return {
+    source: source.name,
+    target: target.name,
+    alignment: alignment.report,
+    seeds,
+    k: settings.k,
+    settings,
+    coldFraction: o.coldFraction ?? 0.2,
+    coldShots: o.coldShots ?? 0,
+    results,
+    best: bestOverBaselines(results),
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function emptyMetrics(): RankingMetrics {
+  return { users: 0, recall: NaN, precision: NaN, ndcg: NaN, hit: NaN, mrr: NaN } as RankingMetrics;
+}
+
+/** Mean and sample standard deviation (n − 1; 0 for one run). */
+export function meanStd(values: number[]): MeanStd {
+  const n = values.length;
+  const mean = values.reduce((s, v) => s + v, 0) / n;
+  const variance = n > 1 ? values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1) : 0;
+  return { mean, std: Math.sqrt(variance) };
+}
+
+function summarise(runs: RankingMetrics[]): SliceSummary {
+  const metrics = Object.fromEntries(LIFT_METRICS.map((m) => [m, meanStd(runs.map((r) => r[m]))])) as Record<LiftMetric, MeanStd>;
+  return { users: runs.reduce((s, r) => s + r.users, 0) / runs.length, metrics };
+}
+
+// "Beats by more than two standard deviations": the mean gap exceeds twice the larger of the two
+// standard deviations over seeds.
+function bestOverBaselines(results: StrategyResult[]): LiftReport['best'] {
+  const byName = new Map(results.map((r) => [r.strategy, r]));
+  const pop = byName.get('popularity')!.slices.cold.metrics.ndcg;
+  const own = byName.get('target-only')!.slices.cold.metrics.ndcg;
+  const candidates = results.filter((r) => r.strategy !== 'popularity' && r.strategy !== 'target-only');
+  if (!candidates.length) return null;
+  const best = candidates.reduce((a, b) => (b.slices.cold.metrics.ndcg.mean > a.slices.cold.metrics.ndcg.mean ? b : a));
+  const m = best.slices.cold.metrics.ndcg;
+  const clears = (base: MeanStd) => m.mean - base.mean > 2 * Math.max(m.std, base.std);
+  return { strategy: best.strategy, overPopularity: m.mean - pop.mean, overTargetOnly: m.mean - own.mean, significant: clears(pop) && clears(own) };
+}
+
+function resolveStrategies(value: TransferOptions['strategies']): Strategy[] {
+  if (value === undefined) return STRATEGY_NAMES.map((n) => strategyByName(n)!);
+  if (!Array.isArray(value) || value.length === 0) throw typeError('options.strategies', 'a non-empty array of strategy names or Strategy objects', value);
+  return value.map((s, k) => {
+    if (typeof s === 'string') {
+      const found = strategyByName(s);
+      if (!found) throw rangeError(`options.strategies[${k}]`, `one of ${STRATEGY_NAMES.join(', ')}`, s);
+      return found;
+    }
+    if (!s || typeof s !== 'object' || typeof s.name !== 'string' || typeof s.run !== 'function') throw typeError(`options.strategies[${k}]`, 'strategy name or { name, summary, run }', s);
+    return s;
+  });
+}
+
+function resolveSeeds(value: TransferOptions['seeds']): number[] {
+  if (value === undefined) return [0, 1, 2];
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value) || value < 1 || value > 100) throw rangeError('options.seeds', 'integer in [1, 100] or an array of seeds', value);
+    return Array.from({ length: value }, (_, i) => i);
+  }
+  if (!Array.isArray(value) || value.length === 0 || value.some((s) => !Number.isInteger(s) || s < 0 || s > 2 ** 31)) {
+    throw rangeError('options.seeds', 'a non-empty array of integer seeds ≥ 0', value);
+  }
+  return value.slice();
+}
+
+function resolveSettings(value: Partial<TrainSettings> | undefined): TrainSettings {
+  const s = { ...DEFAULT_SETTINGS, ...expectOptions('options.settings', value) };
+  if (!Number.isInteger(s.dim) || s.dim < 1 || s.dim > 4096) throw rangeError('options.settings.dim', 'integer in [1, 4096]', s.dim);
+  if (!Number.isInteger(s.epochs) || s.epochs < 1) throw rangeError('options.settings.epochs', 'integer ≥ 1', s.epochs);
+  if (!Number.isInteger(s.patience) || s.patience < 0) throw rangeError('options.settings.patience', 'integer ≥ 0', s.patience);
+  if (!Number.isInteger(s.k) || s.k < 1) throw rangeError('options.settings.k', 'integer ≥ 1', s.k);
+  return s;
+}

@@ -1,0 +1,30 @@
+/** Strategies by name, as the API and the CLI accept them. */
+import { bridge } from './bridge';
+import { contentToCf } from './content';
+import { fineTune } from './fine-tune';
+import { joint } from './joint';
+import { mapping } from './mapping';
+import type { Strategy } from './strategy';
+import { popularity, targetOnly } from './target-only';
+
+export type { Strategy } from './strategy';
+
+/** Baselines every lift report includes. */
+export const BASELINES: readonly Strategy[] = [popularity, targetOnly];
+
+const FACTORIES: Record<string, () => Strategy> = {
+  'fine-tune': () => fineTune(),
+  joint: () => joint(),
+  'mapping-linear': () => mapping({ kind: 'linear' }),
+  'mapping-mlp': () => mapping({ kind: 'mlp' }),
+  bridge: () => bridge(),
+  content: () => contentToCf(),
+};
+
+export const STRATEGY_NAMES: readonly string[] = Object.keys(FACTORIES);
+
+export function strategyByName(name: string): Strategy | undefined {
+  return Object.hasOwn(FACTORIES, name) ? FACTORIES[name]() : undefined;
+}
+
+export { bridge, contentToCf, fineTune, joint, mapping, popularity, targetOnly };

@@ -1,0 +1,46 @@
+/**
+ * A transfer strategy turns a TransferContext into target user vectors (UserVectorsModel). Each
+ * strategy file says when to use it; the registry below is what the API and CLI accept by name.
+ */
+import type { TransferContext } from '../context';
+import type { UserVectorsModel } from '../user-vectors-model';
+
+export interface Strategy {
+  name: string;
+  /** One line for reports and --help. */
+  summary: string;
+  run(ctx: TransferContext): Promise<UserVectorsModel>;
+}
+
+/** Copies the target-only model's vectors for users that have target training rows. */
+export function warmVectors(ctx: TransferContext, users: Float32Array, dim: number): { vectors: Float32Array; has: Uint8Array } {
+  const vectors = new Float32Array(ctx.alignment.target.numUsers * dim);
+  const has = new Uint8Array(ctx.alignment.target.numUsers);
+  for (let u = 0; u < has.length; u++) {
+    if (!ctx.hasTrainRows[u]) continue;
+    vectors.set(users.subarray(u * dim, (u + 1) * dim), u * dim);
+    has[u] = 1;
+  }
+  return { vectors, has };
+}
+
+/** Aligned users split by whether they have target training rows: (source row, target row) pairs. */
+export function alignedPairs(ctx: TransferContext, warm: boolean): { source: Int32Array; target: Int32Array } {
+  const { source, target } = ctx.alignment.users;
+  const s: number[] = [];
+  const t: number[] = [];
+  target.forEach((u, k) => {
+    if ((ctx.hasTrainRows[u] === 1) === warm) {
+      s.push(source[k]);
+      t.push(u);
+    }
+  });
+  return { source: Int32Array.from(s), target: Int32Array.from(t) };
+}
+
+/** Rows of a table gathered into a dense matrix. */
+export function gatherRows(data: Float32Array, dim: number, rows: Int32Array): Float32Array {
+  const out = new Float32Array(rows.length * dim);
+  rows.forEach((r, k) => out.set(data.subarray(r * dim, (r + 1) * dim), k * dim));
+  return out;
+}
