@@ -9,9 +9,10 @@ import * as path from 'node:path';
 import { capabilities } from './config';
 import { runDemo } from './demo';
 import { UsageError, intFlag, noMoreArgs, type Command } from './commands/args';
+import { evaluate } from './commands/evaluate';
 
 /** Commands that live in lib/commands/<name>.ts (each adds its usage lines to the help text). */
-const COMMANDS: Record<string, Command> = {};
+const COMMANDS: Record<string, Command> = { evaluate };
 
 const USAGE = `usage: recbridge <command> [options]
 

@@ -203,7 +203,7 @@ export function barChart(spec: BarChartSpec): Chart {
 /** What learningCurves reads from each training run: the Trainer's FitReport epochs. */
 export interface TrainingLog {
   name: string;
-  epochs: ReadonlyArray<{ epoch: number; loss: number; validation?: Record<string, unknown> }>;
+  epochs: ReadonlyArray<{ epoch: number; loss: number; validation?: object }>;
 }
 
 /**
@@ -226,7 +226,11 @@ export function learningCurves(logs: readonly TrainingLog[], metric = 'ndcg'): C
       series: logs.map((l) => ({ name: l.name, values: pad(l.epochs.map((e) => e.loss)) })),
     }),
   ];
-  const validated = logs.filter((l) => l.epochs.some((e) => typeof e.validation?.[metric] === 'number'));
+  const metricOf = (e: { validation?: object }) => {
+    const v = (e.validation as Record<string, unknown> | undefined)?.[metric];
+    return typeof v === 'number' ? v : null;
+  };
+  const validated = logs.filter((l) => l.epochs.some((e) => metricOf(e) !== null));
   if (validated.length) {
     charts.push(
       lineChart({
@@ -234,7 +238,7 @@ export function learningCurves(logs: readonly TrainingLog[], metric = 'ndcg'): C
         x,
         xLabel: 'epoch',
         yLabel: metric,
-        series: validated.map((l) => ({ name: l.name, values: pad(l.epochs.map((e) => (typeof e.validation?.[metric] === 'number' ? (e.validation[metric] as number) : null))) })),
+        series: validated.map((l) => ({ name: l.name, values: pad(l.epochs.map(metricOf)) })),
       }),
     );
   }
