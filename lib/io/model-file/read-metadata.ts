@@ -92,7 +92,7 @@ export function readModelHeader(header: SafetensorsHeader): ModelHeader {
   }
   const epochsText = meta[KEY.epochs];
   if (epochsText === undefined || !/^(0|[1-9][0-9]{0,14})$/.test(epochsText)) throw corrupt(`${KEY.epochs} is ${JSON.stringify(epochsText)}, not a non-negative integer`);
-  const vocabularies = json(KEY.vocabularies);
+  const vocabularies = meta[KEY.vocabularies] === undefined ? {} : json(KEY.vocabularies);
   if (!isObject(vocabularies)) throw corrupt(`${KEY.vocabularies} is not an object`);
   for (const [side, ids] of Object.entries(vocabularies)) {
     if ((side !== 'users' && side !== 'items') || !Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) {
