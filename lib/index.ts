@@ -126,3 +126,4 @@ export {
   type TuneBlendOptions,
   type TuneBlendResult,
 } from './neighbours';
+export * from './transfer';

@@ -20,6 +20,12 @@ export interface MatrixFactorizationOptions {
   seed?: number;
   /** Standard deviation of the initial embeddings. Default 0.1. */
   initScale?: number;
+  /**
+   * Use this user embedding instead of a new one (its rows must equal `users` and its width `dim`):
+   * two models sharing it train one user vector on two domains' data (CMF-style joint training).
+   * reset() leaves a shared table's weights alone.
+   */
+  sharedUserEmbedding?: Parameter;
 }
 
 export class MatrixFactorization extends Model {
@@ -30,6 +36,7 @@ export class MatrixFactorization extends Model {
   readonly itemBias: Parameter | null;
   private readonly seed: number;
   private readonly initScale: number;
+  private readonly sharesUsers: boolean;
 
   constructor(options: MatrixFactorizationOptions) {
     super();
@@ -43,7 +50,15 @@ export class MatrixFactorization extends Model {
     this.seed = seed;
     this.initScale = scale;
     // Shared memory: training reads and writes these in place from native threads (see shared-memory.ts).
-    this.userEmbedding = new Parameter('user.embedding', newParameterTable('user.embedding', users, this.dim));
+    const sharedUser = o.sharedUserEmbedding;
+    if (sharedUser !== undefined) {
+      if (!(sharedUser instanceof Parameter)) throw typeError('options.sharedUserEmbedding', 'Parameter', sharedUser);
+      if (sharedUser.rows !== users || sharedUser.table.dim !== this.dim) {
+        throw typeError('options.sharedUserEmbedding', `a ${users} × ${this.dim} parameter`, `${sharedUser.rows} × ${sharedUser.table.dim}`);
+      }
+    }
+    this.sharesUsers = sharedUser !== undefined;
+    this.userEmbedding = sharedUser ?? new Parameter('user.embedding', newParameterTable('user.embedding', users, this.dim));
     this.itemEmbedding = new Parameter('item.embedding', newParameterTable('item.embedding', items, this.dim));
     const bias = o.itemBias === undefined ? false : expectBoolean('options.itemBias', o.itemBias);
     this.itemBias = bias ? new Parameter('item.bias', newParameterTable('item.bias', items, 1)) : null;
@@ -57,10 +72,10 @@ export class MatrixFactorization extends Model {
    */
   reset(): void {
     const draw = (t: EmbeddingTable, seed: number) => t.data.set(EmbeddingTable.create(t.rows, t.dim, { init: 'normal', seed, scale: this.initScale }).data);
-    draw(this.userEmbedding.table, this.seed);
+    if (!this.sharesUsers) draw(this.userEmbedding.table, this.seed);
     draw(this.itemEmbedding.table, this.seed + 1);
     this.itemBias?.table.data.fill(0);
-    for (const p of this.parameters()) p.resetOptimizerState();
+    for (const p of this.parameters()) if (p !== this.userEmbedding || !this.sharesUsers) p.resetOptimizerState();
     this.epochsTrained = 0;
   }
 
@@ -81,8 +96,29 @@ export class MatrixFactorization extends Model {
     return [this.userEmbedding, this.itemEmbedding, ...(this.itemBias ? [this.itemBias] : [])];
   }
 
+  /**
+   * Adds `count` user rows (new users folded in later, see foldInUsers); existing rows and optimizer
+   * state are kept. Returns the first new row. New rows start at zero unless initScale is given.
+   */
+  growUsers(count: number, initScale = 0): number {
+    const release = this.acquire('growUsers');
+    try {
+      return this.userEmbedding.grow(count, { scale: initScale, seed: this.seed + 7 + this.users });
+    } finally {
+      release();
+    }
+  }
 
-
+  /** Adds `count` item rows (and bias entries); returns the first new row. */
+  growItems(count: number, initScale = 0): number {
+    const release = this.acquire('growItems');
+    try {
+      this.itemBias?.grow(count);
+      return this.itemEmbedding.grow(count, { scale: initScale, seed: this.seed + 11 + this.items });
+    } finally {
+      release();
+    }
+  }
 
   /** The user vectors for scoring (the embedding table itself: no copy). */
   encodeUsers(): EmbeddingTable {

@@ -20,14 +20,67 @@ export class Parameter {
   /** Optimizer state kept with the model (so training can resume and transfer can keep it). */
   private optState: { kind: OptimizerStateKind; values: Float32Array } | null = null;
 
+  private current: EmbeddingTable;
+
   constructor(
     /** Dotted name, e.g. 'user.embedding', 'item.bias'. */
     readonly name: string,
-    readonly table: EmbeddingTable,
-  ) {}
+    table: EmbeddingTable,
+  ) {
+    this.current = table;
+  }
+
+  /** The values. grow() replaces the table object, so fetch it again after growing. */
+  get table(): EmbeddingTable {
+    return this.current;
+  }
 
   get rows(): number {
-    return this.table.rows;
+    return this.current.rows;
+  }
+
+  /**
+   * Adds rows at the end (new users or items) without retraining: existing rows, their frozen flags
+   * and their optimizer state are kept bit-exactly; new rows start from `init` (zeros by default, or
+   * Gaussian noise of the given scale), unfrozen, with fresh optimizer state. Returns the first new row.
+   */
+  grow(rows: number, init?: { scale?: number; seed?: number }): number {
+    if (!Number.isInteger(rows) || rows < 0) throw rangeError('rows', 'integer ≥ 0', rows);
+    const old = this.current;
+    const first = old.rows;
+    if (rows === 0) return first;
+    const scale = init?.scale ?? 0;
+    if (typeof scale !== 'number' || !Number.isFinite(scale) || scale < 0) throw rangeError('init.scale', 'finite number ≥ 0', scale);
+    const next = EmbeddingTable.create(first + rows, old.dim, { shared: true });
+    next.data.set(old.data);
+    if (scale > 0) {
+      const fresh = EmbeddingTable.create(rows, old.dim, { init: 'normal', scale, seed: init?.seed ?? first, shared: false });
+      next.data.set(fresh.data, old.data.length);
+    }
+    if (this.frozen) {
+      const flags = sharedUint8(first + rows);
+      flags.set(this.frozen);
+      this.frozen = flags;
+    }
+    if (this.optState) {
+      // Layouts (see optimizerState): per weight, per row, or Adam's m | v | per-row step counts.
+      const { kind, values } = this.optState;
+      const w = old.data.length;
+      const dim = old.dim;
+      if (kind === 'adam') {
+        const grown = sharedFloat32(2 * (w + rows * dim) + first + rows);
+        grown.set(values.subarray(0, w), 0);
+        grown.set(values.subarray(w, 2 * w), w + rows * dim);
+        grown.set(values.subarray(2 * w), 2 * (w + rows * dim));
+        this.optState = { kind, values: grown };
+      } else {
+        const grown = sharedFloat32(kind === 'adagrad' ? w + rows * dim : first + rows);
+        grown.set(values);
+        this.optState = { kind, values: grown };
+      }
+    }
+    this.current = next;
+    return first;
   }
 
   get trainable(): boolean {
