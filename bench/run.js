@@ -88,6 +88,30 @@ function plan(mode) {
     script: 'train-two-tower.js',
     args: { ...s.twoTower, dim: 64, threads: THREADS, seed: SEED },
   });
+  cases.push({
+    name: 'item-knn build + recommend',
+    script: 'item-knn.js',
+    args: {
+      configs:
+        mode === 'quick'
+          ? [{ label: 'ml100k-sized', users: 943, items: 1682, interactions: 100_000 }]
+          : [
+              { label: 'ml100k-sized', users: 943, items: 1682, interactions: 100_000 },
+              { label: '100k-items-1M', users: 50_000, items: 100_000, interactions: 1_000_000 },
+            ],
+      neighbours: 100,
+      history: 50,
+      k: K,
+      threads: THREADS,
+      seed: SEED,
+      queries: 1024,
+      batchQueries: 1024,
+      buildBudget: mode === 'quick' ? { warmupIters: 1, minIters: 2, minMs: 200, maxMs: 2000, maxIters: 5 } : { warmupIters: 1, minIters: 3, minMs: 1000, maxMs: 10_000, maxIters: 10 },
+      jsBuildBudget: { warmupIters: 0, minIters: 1, minMs: 0, maxMs: 1, maxIters: mode === 'quick' ? 1 : 2 },
+      budget: s.budget,
+      jsBudget: s.jsBudget,
+    },
+  });
   // Full size in both modes: a table that fits in cache would not measure DRAM bandwidth.
   cases.push({
     name: 'scan-bandwidth n=1M d=64',
