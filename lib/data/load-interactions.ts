@@ -148,7 +148,11 @@ export async function loadInteractions(path: string, options?: LoadInteractionsO
   let hasValues = true;
   let filtered = 0;
   let delimiter = format === 'csv' ? ',' : format === 'whitespace' ? 'whitespace' : '\t';
-  if (format === 'movielens') delimiter = (await firstLine(path)).includes('::') ? '::' : 'whitespace';
+  if (format === 'movielens') {
+    // Tabs when the file has them, so an empty field is an error instead of a shifted column.
+    const first = await firstLine(path);
+    delimiter = first.includes('::') ? '::' : first.includes('\t') ? '\t' : 'whitespace';
+  }
   const { skipped } = await readDelimited(
     path,
     { delimiter, header, skipMalformed: o.skipMalformed ?? false },
