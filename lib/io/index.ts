@@ -6,3 +6,8 @@ export { saveModel, type SaveModelOptions, type SaveModelReport } from './model-
 export { loadModel, inspectModel, type LoadModelOptions, type LoadedModel, type ModelFileInfo } from './model-file/load';
 export { FORMAT_VERSION as MODEL_FORMAT_VERSION } from './model-file/metadata';
 export { CorruptFileError, UnsupportedFileError } from './file-errors';
+export { importEmbeddings, type ImportEmbeddingsOptions, type ImportedEmbeddings } from './import-embeddings';
+export { readIdList, writeIdList } from './id-list';
+export { exportVectors, formatFloat32, type ExportVectorsOptions } from './export-vectors';
+export { readSafetensors, writeSafetensorsFile, type SafetensorsTensor } from './safetensors/file';
+export { writeNpy } from './numpy/write-npy';
