@@ -83,6 +83,15 @@ describe('recbridge evaluate', () => {
     expect(result.models.pop.summary.all.recall.std).toBe(0);
   });
 
+  test('leave-one-out', async () => {
+    const json = path.join(dir, 'loo.json');
+    const r = await capture(['evaluate', '--data', data, '--loo', '--models', 'pop,bpr', '--epochs', '3', '--dim', '4', '--seeds', '1', '--k', '10', '--json', json]);
+    expect(r.code).toBe(0);
+    const result = JSON.parse(fs.readFileSync(json, 'utf8'));
+    expect(result.protocol).toContain('leave-one-out');
+    expect(result.models.pop.runs[0].all.users).toBe(80); // one test item per user
+  });
+
   test('bad flags exit 2 with a message', async () => {
     for (const [argv, message] of [
       [['evaluate', '--data', data, '--k', '0'], '--k'],
@@ -90,6 +99,7 @@ describe('recbridge evaluate', () => {
       [['evaluate', '--data', data, '--split', '0.5,0.2'], '--split'],
       [['evaluate', '--data', data, '--bogus'], '"--bogus"'],
       [['evaluate', '--train', data], '--test'],
+      [['evaluate', '--data', data, '--loo', '--split', '0.8,0.2'], 'Choose one'],
       [['evaluate', '--data', path.join(dir, 'missing.txt')], 'No such file'],
     ] as const) {
       const r = await capture([...argv]);

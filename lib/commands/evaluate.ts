@@ -5,7 +5,8 @@
  */
 import * as fs from 'node:fs';
 
-import * as splits from '../data/split';
+import { leaveOneOut } from '../data/leave-one-out';
+import { splitByUser } from '../data/split';
 import { loadInteractions, type LoadInteractionsOptions } from '../data/load-interactions';
 import { Vocabulary } from '../data/vocabulary';
 import { PopularityModel, RandomModel } from '../eval/baselines';
@@ -135,14 +136,6 @@ interface SplitSet {
   test: Interactions;
 }
 
-type LeaveOneOut = (data: Interactions, options?: Record<string, unknown>) => Interactions[] | { train: Interactions; validation?: Interactions; test: Interactions };
-
-/** The leave-one-out split of the data layer, when this build has one. */
-function leaveOneOutSplit(): LeaveOneOut | null {
-  const fn = (splits as Record<string, unknown>).leaveOneOut;
-  return typeof fn === 'function' ? (fn as LeaveOneOut) : null;
-}
-
 async function loadData(s: EvaluateSettings) {
   const opts = s.format ? { format: s.format } : {};
   if (s.data !== undefined) {
@@ -164,13 +157,11 @@ function makeSplits(s: EvaluateSettings, data: Awaited<ReturnType<typeof loadDat
     return { train: resize(f.train), validation: f.validation ? resize(f.validation) : null, test: resize(f.test) };
   }
   if (s.loo) {
-    const loo = leaveOneOutSplit();
-    if (!loo) throw new UsageError('--loo needs leaveOneOut from the data layer, which this build lacks; use --split');
-    const out = loo(data.all!, { seed });
-    const parts = Array.isArray(out) ? { train: out[0], validation: out.length > 2 ? out[1] : undefined, test: out[out.length - 1] } : out;
-    return { train: resize(parts.train), validation: parts.validation ? resize(parts.validation) : null, test: resize(parts.test) };
+    // The last interaction by time when the file has timestamps, else a seeded random one.
+    const [train, validation, test] = leaveOneOut(data.all!, { by: data.all!.timestamps ? 'time' : 'random', seed, validation: true });
+    return { train, validation, test };
   }
-  const parts = splits.splitByUser(data.all!, s.split!, seed);
+  const parts = splitByUser(data.all!, s.split!, seed);
   return { train: parts[0], validation: parts.length === 3 ? parts[1] : null, test: parts[parts.length - 1] };
 }
 
@@ -230,11 +221,11 @@ export async function runEvaluate(s: EvaluateSettings, log: (line: string) => vo
   const protocol = data.files
     ? 'given train/test files'
     : s.loo
-      ? 'leave-one-out'
+      ? `leave-one-out (${data.all!.timestamps ? 'last by time' : 'random'}, one validation item)`
       : `per-user random split ${s.split!.join('/')}`;
   const result: EvaluateResult = {
     dataset: s.data ?? `${s.train} + ${s.test}`,
-    protocol: `${protocol}; full ranking over ${items} items with training${s.split?.length === 3 || s.validation ? ' and validation' : ''} items masked`,
+    protocol: `${protocol}; full ranking over ${items} items with training${s.split?.length === 3 || s.validation || s.loo ? ' and validation' : ''} items masked`,
     users,
     items,
     ks: s.ks,
