@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { SideFeatures, Vocabulary, loadFeatures, type CategoricalFeature, type DenseFeature, type MultiFeature } from '../../lib';
+import { SideFeatures, TwoTower, Vocabulary, loadFeatures, type CategoricalFeature, type DenseFeature, type MultiFeature } from '../../lib';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'recbridge-features-'));
 const file = (name: string, text: string) => {
@@ -159,4 +159,15 @@ test('growing: new entities read as missing until setRow fills them; encoded inp
   expect(Array.from(f.dense(['score']).values)).toEqual([0, 0, 0, 0.5]);
   f.setRow(0, { genre: null });
   expect(bagOf(f.field('genre') as MultiFeature, 0)).toEqual([]);
+});
+
+test('bags() and dense() plug into a TwoTower item tower as they are', () => {
+  const items = new Vocabulary(['a', 'b', 'c']);
+  const f = SideFeatures.fromArrays(items, {
+    genre: { kind: 'multi', values: [['x'], ['x', 'y'], []] },
+    year: { kind: 'categorical', values: ['1990', null, '2000'] },
+    emb: { kind: 'dense', dim: 2, values: [1, 0, 0, 1, 1, 1] },
+  });
+  const model = new TwoTower({ users: 2, items: items.size, dim: 4, item: { features: f.bags(['genre', 'year']), dense: f.dense(['emb']) } });
+  expect(model.parameters().map((p) => p.name)).toEqual(expect.arrayContaining(['item.features.embedding', 'item.dense.projection.weight']));
 });
