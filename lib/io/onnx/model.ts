@@ -339,7 +339,7 @@ export interface ScoringModelSpec {
 }
 
 /** items (rows × dim) → itemsT (dim × rows), tiled so both sides stay in cache for large tables. */
-function transpose(items: Float32Array, rows: number, dim: number): Float32Array {
+export function transpose(items: Float32Array, rows: number, dim: number): Float32Array {
   const out = new Float32Array(items.length);
   const tile = 256;
   for (let r0 = 0; r0 < rows; r0 += tile) {
