@@ -233,6 +233,36 @@ export class CrossDomainItemKnn extends NeighbourModel {
     }
   }
 
+  /**
+   * Each target user's source history, for recommend/evaluateItemKnn: an Interactions whose row t
+   * holds the source items of the source user paired with target user t (empty for unpaired users).
+   */
+  static sourceHistories(
+    source: Interactions,
+    userPairs: { source: Int32Array | ReadonlyArray<number>; target: Int32Array | ReadonlyArray<number> },
+    targetUsers: number,
+  ): Interactions {
+    if (!(source instanceof Interactions)) throw typeError('source', 'Interactions', source);
+    const pairs = expectOptions('userPairs', userPairs);
+    expectInteger('targetUsers', targetUsers, 0, 2 ** 31 - 1);
+    const src = toIndexArray('userPairs.source', pairs.source, source.numUsers);
+    const tgt = toIndexArray('userPairs.target', pairs.target, targetUsers);
+    if (src.length !== tgt.length) throw rangeError('userPairs.target', `the same length as userPairs.source (${src.length})`, pairs.target);
+    checkOneToOne('userPairs.target', tgt, targetUsers);
+    const csr = source.byUser();
+    let n = 0;
+    for (let p = 0; p < src.length; p++) n += csr.offsets[src[p] + 1] - csr.offsets[src[p]];
+    const users = new Int32Array(n);
+    const items = new Int32Array(n);
+    for (let p = 0, at = 0; p < src.length; p++) {
+      for (let e = csr.offsets[src[p]]; e < csr.offsets[src[p] + 1]; e++, at++) {
+        users[at] = tgt[p];
+        items[at] = csr.indices[e];
+      }
+    }
+    return new Interactions({ users, items, numUsers: targetUsers, numItems: source.numItems });
+  }
+
   /** The k target items most similar to a source item. */
   targetNeighbours(sourceItem: number, k: number, options?: { exclude?: IndexList }): NeighbourList {
     return this.neighboursOf('sourceItem', sourceItem, k, options);

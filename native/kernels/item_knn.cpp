@@ -58,10 +58,22 @@ std::vector<float> entry_weights(const KnnMatrix& m, const KnnBuildOptions& opt)
   return w;
 }
 
+// Accumulator and co-user count of one candidate side by side: the update touches one cache line,
+// not two.
+struct Cell {
+  float acc;
+  uint32_t count;
+};
+
+struct Entry {
+  int32_t item;
+  float w;
+};
+
 struct BuildScratch {
-  std::vector<float> acc;
-  std::vector<uint32_t> count;
-  std::vector<int32_t> touched;
+  std::vector<Cell> cells;
+  std::vector<int32_t> touched;  // candidates touched by the current row (capacity: all of them)
+  std::vector<Scored> kept;
   TopKHeap heap;
 };
 
@@ -72,6 +84,9 @@ bool knn_build(const KnnMatrix& m, const KnnBuildOptions& opt, const std::atomic
   const size_t nq = qe - qb, nc = ce - cb;
   const bool whole_candidates = cb == 0 && ce == m.items;
   const std::vector<float> w = entry_weights(m, opt);
+  // Item and weight side by side: each user list visited costs one cache miss, not two.
+  std::vector<Entry> entries(w.size());
+  for (size_t p = 0; p < w.size(); ++p) entries[p] = Entry{m.indices[p], w[p]};
 
   // Item -> (user, weight) for the query rows, users ascending within an item (the fill walks users
   // in order), which fixes the summation order of every similarity.
@@ -121,63 +136,74 @@ bool knn_build(const KnnMatrix& m, const KnnBuildOptions& opt, const std::atomic
       BuildScratch& s;
       bool ok = false;
       ~Reset() {
-        if (ok) return;
-        std::fill(s.acc.begin(), s.acc.end(), 0.f);
-        std::fill(s.count.begin(), s.count.end(), 0u);
-        s.touched.clear();
+        if (!ok) std::fill(s.cells.begin(), s.cells.end(), Cell{0.f, 0u});
       }
     } guard{s};
     // Dense accumulators over the candidate range: at 100k items they fit in L2, and a hash map
     // would pay more per update than the cache misses it saves.
-    if (s.acc.size() < nc) {
-      s.acc.resize(nc, 0.f);
-      s.count.resize(nc, 0);
+    if (s.cells.size() < nc) {
+      s.cells.resize(nc, Cell{0.f, 0u});
+      s.touched.resize(nc);
     }
+    Cell* const cells = s.cells.data();
+    int32_t* const touched = s.touched.data();
+    const float* const nrm = norm.empty() ? nullptr : norm.data();
+    const float shrink = opt.shrink;
     s.heap.reset(keep);
     const size_t r0 = task * kBuildBlock, r1 = std::min(nq, r0 + kBuildBlock);
     std::vector<int32_t>& bidx = block_idx[task];
     std::vector<float>& bscore = block_score[task];
     std::vector<int32_t>& bcount = block_count[task];
     bcount.resize(r1 - r0);
+    bidx.reserve((r1 - r0) * keep);
+    bscore.reserve((r1 - r0) * keep);
     for (size_t r = r0; r < r1; ++r) {
       const size_t item = qb + r;
+      size_t nt = 0;
       for (int32_t e = item_off[r]; e < item_off[r + 1]; ++e) {
         const size_t u = static_cast<size_t>(item_user[static_cast<size_t>(e)]);
         const float a = item_w[static_cast<size_t>(e)];
-        const int32_t* first = m.indices + m.offsets[u];
-        const int32_t* last = m.indices + m.offsets[u + 1];
+        const Entry* first = entries.data() + m.offsets[u];
+        const Entry* last = entries.data() + m.offsets[u + 1];
         if (!whole_candidates) {
-          first = std::lower_bound(first, last, static_cast<int32_t>(cb));
-          last = std::lower_bound(first, last, static_cast<int32_t>(ce));
+          const auto below = [](const Entry& x, int32_t v) { return x.item < v; };
+          first = std::lower_bound(first, last, static_cast<int32_t>(cb), below);
+          last = std::lower_bound(first, last, static_cast<int32_t>(ce), below);
         }
-        const float* wu = w.data() + (first - m.indices);
-        for (const int32_t* p = first; p != last; ++p, ++wu) {
-          const size_t j = static_cast<size_t>(*p) - cb;
-          s.acc[j] += a * *wu;
-          if (s.count[j]++ == 0) s.touched.push_back(static_cast<int32_t>(j));
+        for (const Entry* p = first; p != last; ++p) {
+          const size_t j = static_cast<size_t>(p->item) - cb;
+          Cell& c = cells[j];
+          c.acc += a * p->w;
+          if (c.count++ == 0) touched[nt++] = static_cast<int32_t>(j);
         }
       }
-      for (const int32_t j : s.touched) {
+      for (size_t t = 0; t < nt; ++t) {
+        const int32_t j = touched[t];
         const size_t jj = static_cast<size_t>(j);
+        Cell& c = cells[jj];
         const size_t cand = cb + jj;
         if (cand != item && keep) {
-          float sim = s.acc[jj];
-          if (!norm.empty()) sim = sim / (norm[item] * norm[cand]);
-          if (opt.shrink > 0) {
-            const float c = static_cast<float>(s.count[jj]);
-            sim = sim * (c / (c + opt.shrink));
+          float sim = c.acc;
+          if (nrm) sim = sim / (nrm[item] * nrm[cand]);
+          if (shrink > 0) {
+            const float cnt = static_cast<float>(c.count);
+            sim = sim * (cnt / (cnt + shrink));
           }
-          s.heap.offer(sim, j);
+          if (sim >= s.heap.threshold()) s.heap.offer(sim, j);
         }
-        s.acc[jj] = 0.f;
-        s.count[jj] = 0;
+        c = Cell{0.f, 0u};
       }
-      s.touched.clear();
-      const size_t n = s.heap.size();
-      const size_t at = bidx.size();
-      bidx.resize(at + n);
-      bscore.resize(at + n);
-      s.heap.drain_sorted(bidx.data() + at, bscore.data() + at);
+      // Best first (the heap's own drain sorts through a function pointer; this comparison inlines).
+      s.kept.assign(s.heap.begin(), s.heap.end());
+      std::sort(s.kept.begin(), s.kept.end(), [](const Scored& x, const Scored& y) {
+        return x.score > y.score || (x.score == y.score && x.index < y.index);
+      });
+      s.heap.reset(keep);
+      const size_t n = s.kept.size();
+      for (const Scored& e : s.kept) {
+        bidx.push_back(e.index);
+        bscore.push_back(e.score);
+      }
       bcount[r - r0] = static_cast<int32_t>(n);
     }
     guard.ok = true;
@@ -189,13 +215,14 @@ bool knn_build(const KnnMatrix& m, const KnnBuildOptions& opt, const std::atomic
   out->offsets.assign(nq + 1, 0);
   size_t total = 0;
   for (size_t t = 0; t < nblocks; ++t) total += block_idx[t].size();
-  out->indices.resize(total);
-  out->scores.resize(total);
-  size_t at = 0, row = 0;
+  out->indices.clear();
+  out->scores.clear();
+  out->indices.reserve(total);  // reserve + insert: no zero-fill pass over the output
+  out->scores.reserve(total);
+  size_t row = 0;
   for (size_t t = 0; t < nblocks; ++t) {
-    std::copy(block_idx[t].begin(), block_idx[t].end(), out->indices.begin() + static_cast<ptrdiff_t>(at));
-    std::copy(block_score[t].begin(), block_score[t].end(), out->scores.begin() + static_cast<ptrdiff_t>(at));
-    at += block_idx[t].size();
+    out->indices.insert(out->indices.end(), block_idx[t].begin(), block_idx[t].end());
+    out->scores.insert(out->scores.end(), block_score[t].begin(), block_score[t].end());
     for (const int32_t c : block_count[t]) {
       out->offsets[row + 1] = out->offsets[row] + c;
       ++row;

@@ -218,3 +218,39 @@ describe('hybrid blending', () => {
     expect(err.code).toBe('ERR_OUT_OF_RANGE');
   });
 });
+
+describe('cross-domain evaluation helpers and batch options', () => {
+  test('sourceHistories re-indexes source histories to target rows; evaluateItemKnn ranks cold users', async () => {
+    const source = randomInteractions(30, 15, 0.3, 51);
+    const target = randomInteractions(40, 12, 0.3, 52);
+    // Source user p is target user p + 10.
+    const userPairs = { source: Int32Array.from({ length: 30 }, (_, p) => p), target: Int32Array.from({ length: 30 }, (_, p) => p + 10) };
+    const history = CrossDomainItemKnn.sourceHistories(source, userPairs, 40);
+    expect(history.numUsers).toBe(40);
+    expect(history.numItems).toBe(15);
+    expect(Array.from(history.itemsOf(12))).toEqual(Array.from(source.itemsOf(2)));
+    expect(history.itemsOf(3).length).toBe(0);
+    const model = await CrossDomainItemKnn.fit({ source, target, userPairs, neighbours: 12 });
+    const m = await evaluateItemKnn(model, target, { k: 5, history, users: [10, 11, 12, 13] });
+    expect(m.users).toBeLessThanOrEqual(4);
+    expect(m.hit).toBeGreaterThan(0);
+    let err: { code?: string } = {};
+    await evaluateItemKnn(model, target, { k: 5 }).catch((e) => (err = e));
+    expect(err.code).toBe('ERR_INVALID_ARG_TYPE');
+  });
+
+  test('batch CSR weights equal single-query weights; an aborted signal rejects with ABORT_ERR', async () => {
+    const model = await ItemKnn.fit(randomInteractions(40, 30, 0.2, 61), { neighbours: 10 });
+    const offsets = Int32Array.of(0, 3, 5);
+    const indices = Int32Array.of(1, 2, 3, 4, 5);
+    const weights = Float32Array.of(1, 0.5, 2, 3, 0.25);
+    const batch = await model.recommendBatch({ offsets, indices, weights }, 6, { recencyDecay: 0.8 });
+    expect(batch.query(0)).toEqual(model.recommend([1, 2, 3], 6, { weights: [1, 0.5, 2], recencyDecay: 0.8 }));
+    expect(batch.query(1)).toEqual(model.recommend([4, 5], 6, { weights: [3, 0.25], recencyDecay: 0.8 }));
+    const r = await model.recommendBatch([[1]], 3, { signal: AbortSignal.abort() }).then(
+      () => null,
+      (e) => [e.name, e.code],
+    );
+    expect(r).toEqual(['AbortError', 'ABORT_ERR']);
+  });
+});
