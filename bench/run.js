@@ -112,6 +112,11 @@ function plan(mode) {
       jsBudget: s.jsBudget,
     },
   });
+  cases.push({
+    name: `model-io n=${count(mode === 'quick' ? 100_000 : 1_000_000)} d=64`,
+    script: 'model-io.js',
+    args: { rows: mode === 'quick' ? 100_000 : 1_000_000, dim: 64, seed: SEED, repeats: mode === 'quick' ? 3 : 5 },
+  });
   // Full size in both modes: a table that fits in cache would not measure DRAM bandwidth.
   cases.push({
     name: 'scan-bandwidth n=1M d=64',
