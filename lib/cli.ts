@@ -8,16 +8,19 @@ import * as path from 'node:path';
 
 import { capabilities } from './config';
 import { runDemo } from './demo';
+import { transferCommand } from './commands/transfer';
 import { UsageError, intFlag, noMoreArgs, type Command } from './commands/args';
 import { evaluate } from './commands/evaluate';
 
 /** Commands that live in lib/commands/<name>.ts (each adds its usage lines to the help text). */
-const COMMANDS: Record<string, Command> = { evaluate };
+const COMMANDS: Record<string, Command> = { transfer: transferCommand, evaluate };
 
 const USAGE = `usage: recbridge <command> [options]
 
 commands:
-  demo [--items N] [--dim D] [--users U] [--seed S]   scoring demo on generated data
+  demo [--report out.html]                           the transfer demo: lift report on generated domains
+  demo --scoring [--items N] [--dim D] [--users U] [--seed S]
+                                                     scoring demo on generated data
 ${Object.values(COMMANDS).map((c) => c.usage).join('\n')}
   info                                               kernels, threads and versions in use
   bench [--quick] [--filter NAME]                    run the benchmark suite (from a source checkout)
@@ -29,6 +32,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'demo': {
+        if (!args.includes('--scoring')) return await transferCommand.run(['--demo', ...args]);
+        args.splice(args.indexOf('--scoring'), 1);
         const items = intFlag(args, 'items', 1, 50_000_000);
         const dim = intFlag(args, 'dim', 1, 4096);
         const users = intFlag(args, 'users', 1, 1_000_000);

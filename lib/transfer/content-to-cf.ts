@@ -63,8 +63,12 @@ export class ContentToCf {
     const x = model.inputs(content, rows, pref);
     const y = new Float32Array(rows.length * dim);
     rows.forEach((r, k) => y.set(pref.subarray(r * dim, (r + 1) * dim), k * dim));
-    net.fitRegression(x, y, rows.length, { epochs: o.epochs ?? 100, lr: o.lr ?? 1e-3, l2: o.l2 ?? 1e-5, batch: o.batch ?? 64, seed: o.seed ?? 0 }, (batch, n, rand) => {
-      const width = dim + contentDim;
+    const width = dim + contentDim;
+    // Held-out rows are scored as cold entities (no preference input): the case that matters.
+    const cold = (batch: Float32Array, n: number) => {
+      for (let k = 0; k < n; k++) batch.fill(0, k * width, k * width + dim);
+    };
+    net.fitRegression(x, y, rows.length, { epochs: o.epochs ?? 100, lr: o.lr ?? 1e-3, l2: o.l2 ?? 1e-5, batch: o.batch ?? 64, seed: o.seed ?? 0, heldOutTransform: cold }, (batch, n, rand) => {
       for (let k = 0; k < n; k++) if (rand() < dropout) batch.fill(0, k * width, k * width + dim);
     });
     return model;

@@ -2,6 +2,7 @@
  * A Domain is one catalogue's world: its interactions plus the vocabularies that turn its rows back
  * into external ids, and optional side features per user and item. Transfer works on two of them.
  */
+import type { SideFeatures } from '../data/side-features';
 import { Vocabulary } from '../data/vocabulary';
 import { Interactions } from '../train/interactions';
 import { expectOptions, rangeError, typeError } from '../validate';
@@ -82,4 +83,17 @@ function checkFeatures(argument: string, features: EntityFeatures | undefined, r
     }
   }
   return f;
+}
+
+/** A SideFeatures set (loadFeatures) as tower-ready features: token fields as one bag, dense fields as one vector. */
+export function entityFeatures(features: SideFeatures, fields: readonly string[] = features.fields): EntityFeatures {
+  const tokens = fields.filter((f) => features.kind(f) !== 'dense');
+  const dense = fields.filter((f) => features.kind(f) === 'dense');
+  const out: EntityFeatures = {};
+  if (tokens.length) {
+    const combined = features.bags(tokens);
+    out.bags = { vocabulary: combined.vocabulary, offsets: combined.bags.offsets, indices: combined.bags.indices };
+  }
+  if (dense.length) out.dense = features.dense(dense);
+  return out;
 }

@@ -14,3 +14,5 @@ export { type JointOptions } from './strategies/joint';
 export { STRATEGY_NAMES, strategyByName, bridge, contentToCf, fineTune, joint, mapping, popularity, targetOnly, type Strategy } from './strategies';
 export { transfer, meanStd, LIFT_METRICS, SLICES, type LiftReport, type StrategyResult, type SliceSummary, type TransferOptions, type MeanStd } from './lift';
 export { formatLiftTable } from './lift-table';
+export { syntheticDomains, type SyntheticOptions, type SyntheticDomains } from './synthetic';
+export { renderLiftReport } from './lift-report';

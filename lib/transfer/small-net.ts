@@ -25,6 +25,10 @@ export interface NetFitOptions {
   batch?: number;
   l2?: number;
   seed?: number;
+  /** Epochs without held-out improvement before stopping. Default 10. */
+  patience?: number;
+  /** Rewrites the held-out inputs once (e.g. zero the preference part to score the cold case). */
+  heldOutTransform?: (batch: Float32Array, rows: number) => void;
 }
 
 export class SmallNet {
@@ -155,34 +159,52 @@ export class SmallNet {
   }
 
   /**
-   * Mean-squared-error regression of y (n × out) on x (n × in) with mini-batch Adam. `prepare` may
-   * rewrite each batch's inputs in place (e.g. dropout of some columns) before the forward pass.
-   * Returns the final epoch's mean loss.
+   * Mean-squared-error regression of y (n × out) on x (n × in) with mini-batch Adam. A seeded 10% of
+   * rows (when there are ≥ 50) is held out: training stops when its loss has not improved for
+   * `patience` epochs and the best weights are restored. `prepare` may rewrite each training batch's
+   * inputs in place (e.g. dropout of some columns). Returns the best held-out (or last training) loss.
    */
   fitRegression(x: Float32Array, y: Float32Array, n: number, options: NetFitOptions = {}, prepare?: (batch: Float32Array, rows: number, rand: () => number) => void): number {
     const epochs = options.epochs ?? 50;
     const lr = options.lr ?? 1e-3;
-    const batch = Math.max(1, Math.min(options.batch ?? 64, n));
     const rand = uniformGenerator(options.seed ?? 0);
-    const order = Int32Array.from({ length: n }, (_, i) => i);
     const inDim = this.inputDim;
     const outDim = this.outputDim;
-    let last = 0;
-    for (let e = 0; e < epochs; e++) {
-      for (let i = n - 1; i > 0; i--) {
-        const j = Math.floor(rand() * (i + 1));
-        [order[i], order[j]] = [order[j], order[i]];
-      }
+    const order = Int32Array.from({ length: n }, (_, i) => i);
+    shuffle(order, rand);
+    const held = n >= 50 ? Math.max(5, Math.floor(n * 0.1)) : 0;
+    const heldRows = order.slice(0, held);
+    const trainRows = order.slice(held);
+    const m = trainRows.length;
+    const batch = Math.max(1, Math.min(options.batch ?? 64, m));
+    const patience = options.patience ?? 10;
+    const gather = (rows: Int32Array) => {
+      const bx = new Float32Array(rows.length * inDim);
+      const by = new Float32Array(rows.length * outDim);
+      rows.forEach((src, r) => {
+        bx.set(x.subarray(src * inDim, (src + 1) * inDim), r * inDim);
+        by.set(y.subarray(src * outDim, (src + 1) * outDim), r * outDim);
+      });
+      return { bx, by };
+    };
+    const heldOut = held ? gather(heldRows) : null;
+    if (heldOut) options.heldOutTransform?.(heldOut.bx, held);
+    const heldLoss = () => {
+      const out = this.predict(heldOut!.bx, held);
       let total = 0;
-      for (let start = 0; start < n; start += batch) {
-        const rows = Math.min(batch, n - start);
-        const bx = new Float32Array(rows * inDim);
-        const by = new Float32Array(rows * outDim);
-        for (let r = 0; r < rows; r++) {
-          const src = order[start + r];
-          bx.set(x.subarray(src * inDim, (src + 1) * inDim), r * inDim);
-          by.set(y.subarray(src * outDim, (src + 1) * outDim), r * outDim);
-        }
+      for (let k = 0; k < out.length; k++) total += (out[k] - heldOut!.by[k]) ** 2;
+      return total / out.length;
+    };
+    let best = heldOut ? heldLoss() : Infinity;
+    let restore = this.snapshot();
+    let since = 0;
+    let last = 0;
+    for (let e = 0; e < epochs && since <= patience; e++) {
+      shuffle(trainRows, rand);
+      let total = 0;
+      for (let start = 0; start < m; start += batch) {
+        const rows = Math.min(batch, m - start);
+        const { bx, by } = gather(trainRows.subarray(start, start + rows));
         prepare?.(bx, rows, rand);
         const acts = this.forward(bx, rows);
         const out = acts[acts.length - 1];
@@ -195,8 +217,26 @@ export class SmallNet {
         this.backward(acts, rows, d);
         this.adamStep(lr, options.l2 ?? 0);
       }
-      last = total / (n * outDim);
+      last = total / (m * outDim);
+      if (!heldOut) continue;
+      const loss = heldLoss();
+      if (loss < best) {
+        best = loss;
+        since = 0;
+        restore = this.snapshot();
+      } else since++;
     }
-    return last;
+    if (!heldOut) return last;
+    restore();
+    return best;
+  }
+}
+
+function shuffle(a: Int32Array, rand: () => number): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
   }
 }

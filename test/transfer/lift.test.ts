@@ -1,0 +1,138 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { main } from '../../lib/cli';
+import { Domain, Interactions, Vocabulary, TransferContext, alignDomains, coldUserSplit, fineTune, formatLiftTable, syntheticDomains, transfer, renderLiftReport } from '../../lib';
+
+const small = () => syntheticDomains({ users: 300, sourceItems: 120, targetItems: 100, sourcePerUser: 20, targetPerUser: 10, seed: 2 });
+const settings = { dim: 16, epochs: 40, threads: 1 };
+
+describe('cold-user split', () => {
+  test('cold users have no training rows, the parts are disjoint and complete, and the split is seeded', () => {
+    const { source, target } = small();
+    const alignment = alignDomains(source, target);
+    const a = coldUserSplit(alignment, { seed: 3 });
+    const b = coldUserSplit(alignment, { seed: 3 });
+    const c = coldUserSplit(alignment, { seed: 4 });
+    expect(Array.from(a.coldTestUsers)).toEqual(Array.from(b.coldTestUsers));
+    expect(Array.from(a.coldTestUsers)).not.toEqual(Array.from(c.coldTestUsers));
+    for (const u of a.train.users) expect(a.isCold[u]).toBe(0);
+    expect(a.train.size + a.validation.size + a.test.size).toBe(target.interactions.size);
+    const key = (d: Interactions) => Array.from(d.users, (u, i) => `${u}:${d.items[i]}`);
+    const all = [...key(a.train), ...key(a.validation), ...key(a.test)].sort();
+    expect(all).toEqual(key(target.interactions).sort());
+    const cold = a.coldTestUsers.length + a.coldValidationUsers.length;
+    expect(cold).toBe(Math.round(alignment.users.source.length * 0.2));
+    // Few-shot: the revealed rows of cold users train.
+    const shots = coldUserSplit(alignment, { seed: 3, coldShots: 1 });
+    const trainUsers = new Set(shots.train.users);
+    for (const u of shots.coldTestUsers) expect(trainUsers.has(u)).toBe(true);
+  });
+});
+
+describe('fine-tune', () => {
+  test('aligned rows are copied bit-exactly and stay frozen when the user multiplier is 0', async () => {
+    const { source, target } = small();
+    const alignment = alignDomains(source, target);
+    const split = coldUserSplit(alignment, { seed: 1 });
+    const ctx = new TransferContext(alignment, split, { dim: 16, epochs: 5, patience: 2, loss: 'bpr', negatives: 4, optimizer: { type: 'adagrad', lr: 0.05, l2: 0.01 }, metric: 'ndcg', k: 10, threads: 1 }, 1);
+    const sourceModel = await ctx.sourceModel();
+    const result = await fineTune({ userLrMultiplier: 0 }).run(ctx);
+    alignment.users.source.forEach((s, k) => {
+      const t = alignment.users.target[k];
+      expect(result.userVectors.subarray(t * 16, (t + 1) * 16)).toEqual(sourceModel.userEmbedding.table.data.subarray(s * 16, (s + 1) * 16));
+    });
+  });
+});
+
+describe('transfer()', () => {
+  test('every strategy runs; the best beats popularity and the target-only model on cold users', async () => {
+    const { source, target } = small();
+    const events: string[] = [];
+    const report = await transfer(source, target, { seeds: 2, settings, onProgress: (e) => events.push(`${e.seed}:${e.strategy}`) });
+    const names = report.results.map((r) => r.strategy);
+    expect(names).toEqual(['popularity', 'target-only', 'fine-tune', 'joint', 'mapping-linear', 'mapping-mlp', 'bridge', 'content']);
+    expect(events).toHaveLength(2 * names.length);
+    const cold = (name: string) => report.results.find((r) => r.strategy === name)!.slices.cold.metrics.ndcg.mean;
+    // Without target rows, the target-only model serves cold users popularity.
+    expect(cold('target-only')).toBeCloseTo(cold('popularity'), 10);
+    expect(report.best!.overPopularity).toBeGreaterThan(0.05);
+    for (const r of report.results) {
+      expect(r.runs).toHaveLength(2);
+      expect(r.slices.cold.users).toBeGreaterThan(0);
+      expect(r.slices.warm.users).toBeGreaterThan(0);
+    }
+    const table = formatLiftTable(report);
+    expect(table).toContain('mapping-linear');
+    expect(table).toMatch(/best on cold users/);
+    const html = renderLiftReport(report);
+    expect(html).toContain('<svg');
+    expect(html).toContain('Cold users');
+  }, 120_000);
+
+  test('bad inputs are typed errors naming the argument', async () => {
+    const { source, target } = small();
+    const reject = async (p: Promise<unknown>) => {
+      try {
+        await p;
+      } catch (err) {
+        return `${(err as { code?: string }).code} ${(err as Error).message}`;
+      }
+      return 'no error';
+    };
+    expect(await reject(transfer(source, target, { strategies: ['magic'] }))).toMatch(/ERR_OUT_OF_RANGE.*options\.strategies\[0\]/);
+    expect(await reject(transfer(source, target, { seeds: 0 }))).toMatch(/options\.seeds/);
+    expect(await reject(transfer(source, target, { settings: { dim: 0 } }))).toMatch(/options\.settings\.dim/);
+    expect(await reject(transfer(source, target, { coldFraction: 1.5 }))).toMatch(/coldFraction/);
+    const stranger = new Domain({ name: 'x', interactions: Interactions.fromPairs([[0, 0]]), users: new Vocabulary(['nobody']) });
+    const renamed = new Domain({ name: 'y', interactions: target.interactions });
+    expect(await reject(transfer(stranger, renamed))).toMatch(/ERR_NO_OVERLAP/);
+    expect(await reject(transfer(source, {} as never))).toMatch(/ERR_INVALID_ARG_TYPE.*target/);
+  });
+});
+
+describe('recbridge transfer', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'recbridge-transfer-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  async function capture(argv: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const log = jest.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+    const error = jest.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      return { code: await main(argv), out: out.join('\n'), err: err.join('\n') };
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+      write.mockRestore();
+    }
+  }
+
+  test('runs on two files with shared user ids and writes JSON and HTML', async () => {
+    const { source, target } = small();
+    const write = (file: string, d: Domain) =>
+      fs.writeFileSync(file, Array.from(d.interactions.users, (u, i) => `${d.users.id(u)}\t${d.items.id(d.interactions.items[i])}`).join('\n') + '\n');
+    write(path.join(dir, 'source.tsv'), source);
+    write(path.join(dir, 'target.tsv'), target);
+    const json = path.join(dir, 'lift.json');
+    const html = path.join(dir, 'lift.html');
+    const r = await capture(['transfer', '--source', path.join(dir, 'source.tsv'), '--target', path.join(dir, 'target.tsv'), '--strategies', 'mapping-linear,fine-tune', '--seeds', '1', '--dim', '8', '--epochs', '20', '--json', json, '--report', html]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('mapping-linear');
+    const saved = JSON.parse(fs.readFileSync(json, 'utf8'));
+    expect(saved.results.map((x: { strategy: string }) => x.strategy)).toEqual(['popularity', 'target-only', 'mapping-linear', 'fine-tune']);
+    expect(saved.alignment.sharedUsers).toBe(240);
+    expect(fs.readFileSync(html, 'utf8')).toContain('<svg');
+  }, 60_000);
+
+  test('bad flags exit 2 with a message', async () => {
+    for (const argv of [['transfer'], ['transfer', '--demo', '--strategies', 'magic'], ['transfer', '--demo', '--seeds', 'x'], ['transfer', '--demo', '--source', 'a']]) {
+      const r = await capture(argv);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/recbridge: /);
+    }
+  });
+});
