@@ -11,9 +11,10 @@ import { runDemo } from './demo';
 import { transferCommand } from './commands/transfer';
 import { UsageError, intFlag, noMoreArgs, type Command } from './commands/args';
 import { evaluate } from './commands/evaluate';
+import { inspect } from './commands/inspect';
 
 /** Commands that live in lib/commands/<name>.ts (each adds its usage lines to the help text). */
-const COMMANDS: Record<string, Command> = { transfer: transferCommand, evaluate };
+const COMMANDS: Record<string, Command> = { transfer: transferCommand, evaluate, inspect };
 
 const USAGE = `usage: recbridge <command> [options]
 
