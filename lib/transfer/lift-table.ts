@@ -28,7 +28,8 @@ export function formatLiftTable(report: LiftReport, options: { markdown?: boolea
     const b = report.best;
     lines.push(
       `best on cold users: ${b.strategy} — NDCG@${k} ${sign(b.overPopularity)} over popularity, ${sign(b.overTargetOnly)} over target-only` +
-        ` (${b.significant ? 'more' : 'NOT more'} than 2 std over both)`,
+        ` (${b.significant ? 'more' : 'NOT more'} than 2 std over both)` +
+        (b.overNeighbours === null ? '' : `; ${sign(b.overNeighbours)} vs the neighbourhood baseline (${b.beatsNeighbours ? 'more' : 'NOT more'} than 2 std)`),
     );
   }
   return lines.join('\n');

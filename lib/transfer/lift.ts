@@ -51,7 +51,17 @@ export interface LiftReport {
   coldShots: number;
   results: StrategyResult[];
   /** The strategy with the best mean cold-user NDCG, and whether it clears both baselines by > 2 std. */
-  best: { strategy: string; overPopularity: number; overTargetOnly: number; significant: boolean } | null;
+  best: {
+    strategy: string;
+    overPopularity: number;
+    overTargetOnly: number;
+    /** The gap to the neighbourhood baseline (negative: the learned strategy loses to it). */
+    overNeighbours: number | null;
+    /** More than 2 std over popularity and target-only. */
+    significant: boolean;
+    /** More than 2 std over the neighbourhood baseline too. */
+    beatsNeighbours: boolean | null;
+  } | null;
   seconds: number;
 }
 
@@ -108,7 +118,9 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
       seconds[s] += (performance.now() - t0) / 1000 / seeds.length;
       const result = {} as Record<SliceName, RankingMetrics>;
       for (const name of SLICES) {
-        result[name] = slices[name].size ? await evaluateRanking(model, slices[name], { k: settings.k, exclude, threads: settings.threads }) : emptyMetrics();
+        if (!slices[name].size) result[name] = emptyMetrics();
+        else if ('evaluate' in model) result[name] = await model.evaluate(slices[name], exclude, settings.k);
+        else result[name] = await evaluateRanking(model, slices[name], { k: settings.k, exclude, threads: settings.threads });
       }
       runs[s].push(result);
     }
@@ -158,12 +170,20 @@ function bestOverBaselines(results: StrategyResult[]): LiftReport['best'] {
   const byName = new Map(results.map((r) => [r.strategy, r]));
   const pop = byName.get('popularity')!.slices.cold.metrics.ndcg;
   const own = byName.get('target-only')!.slices.cold.metrics.ndcg;
-  const candidates = results.filter((r) => r.strategy !== 'popularity' && r.strategy !== 'target-only');
+  const candidates = results.filter((r) => r.strategy !== 'popularity' && r.strategy !== 'target-only' && r.strategy !== 'neighbours');
   if (!candidates.length) return null;
   const best = candidates.reduce((a, b) => (b.slices.cold.metrics.ndcg.mean > a.slices.cold.metrics.ndcg.mean ? b : a));
   const m = best.slices.cold.metrics.ndcg;
   const clears = (base: MeanStd) => m.mean - base.mean > 2 * Math.max(m.std, base.std);
-  return { strategy: best.strategy, overPopularity: m.mean - pop.mean, overTargetOnly: m.mean - own.mean, significant: clears(pop) && clears(own) };
+  const knn = byName.get('neighbours')?.slices.cold.metrics.ndcg ?? null;
+  return {
+    strategy: best.strategy,
+    overPopularity: m.mean - pop.mean,
+    overTargetOnly: m.mean - own.mean,
+    overNeighbours: knn ? m.mean - knn.mean : null,
+    significant: clears(pop) && clears(own),
+    beatsNeighbours: knn ? clears(knn) : null,
+  };
 }
 
 function resolveStrategies(value: TransferOptions['strategies']): Strategy[] {

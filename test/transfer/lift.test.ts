@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { main } from '../../lib/cli';
-import { Domain, Interactions, Vocabulary, TransferContext, alignDomains, coldUserSplit, fineTune, formatLiftTable, syntheticDomains, transfer, renderLiftReport } from '../../lib';
+import { Domain, Interactions, UserVectorsModel, Vocabulary, TransferContext, alignDomains, coldUserSplit, fineTune, formatLiftTable, syntheticDomains, transfer, renderLiftReport } from '../../lib';
 
 const small = () => syntheticDomains({ users: 300, sourceItems: 120, targetItems: 100, sourcePerUser: 20, targetPerUser: 10, seed: 2 });
 const settings = { dim: 16, epochs: 40, threads: 1 };
@@ -41,7 +41,7 @@ describe('fine-tune', () => {
     const result = await fineTune({ userLrMultiplier: 0 }).run(ctx);
     alignment.users.source.forEach((s, k) => {
       const t = alignment.users.target[k];
-      expect(result.userVectors.subarray(t * 16, (t + 1) * 16)).toEqual(sourceModel.userEmbedding.table.data.subarray(s * 16, (s + 1) * 16));
+      expect((result as UserVectorsModel).userVectors.subarray(t * 16, (t + 1) * 16)).toEqual(sourceModel.userEmbedding.table.data.subarray(s * 16, (s + 1) * 16));
     });
   });
 });
@@ -52,7 +52,7 @@ describe('transfer()', () => {
     const events: string[] = [];
     const report = await transfer(source, target, { seeds: 2, settings, onProgress: (e) => events.push(`${e.seed}:${e.strategy}`) });
     const names = report.results.map((r) => r.strategy);
-    expect(names).toEqual(['popularity', 'target-only', 'fine-tune', 'joint', 'mapping-linear', 'mapping-mlp', 'bridge', 'content']);
+    expect(names).toEqual(['popularity', 'target-only', 'neighbours', 'fine-tune', 'joint', 'mapping-linear', 'mapping-mlp', 'bridge', 'content']);
     expect(events).toHaveLength(2 * names.length);
     const cold = (name: string) => report.results.find((r) => r.strategy === name)!.slices.cold.metrics.ndcg.mean;
     // Without target rows, the target-only model serves cold users popularity.
@@ -123,7 +123,7 @@ describe('recbridge transfer', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('mapping-linear');
     const saved = JSON.parse(fs.readFileSync(json, 'utf8'));
-    expect(saved.results.map((x: { strategy: string }) => x.strategy)).toEqual(['popularity', 'target-only', 'mapping-linear', 'fine-tune']);
+    expect(saved.results.map((x: { strategy: string }) => x.strategy)).toEqual(['popularity', 'target-only', 'neighbours', 'mapping-linear', 'fine-tune']);
     expect(saved.alignment.sharedUsers).toBe(240);
     expect(fs.readFileSync(html, 'utf8')).toContain('<svg');
   }, 60_000);

@@ -4,13 +4,14 @@ import { contentToCf } from './content';
 import { fineTune } from './fine-tune';
 import { joint } from './joint';
 import { mapping } from './mapping';
+import { neighbours } from './neighbours';
 import type { Strategy } from './strategy';
 import { popularity, targetOnly } from './target-only';
 
-export type { Strategy } from './strategy';
+export type { CustomEvaluation, Strategy } from './strategy';
 
-/** Baselines every lift report includes. */
-export const BASELINES: readonly Strategy[] = [popularity, targetOnly];
+/** Baselines every lift report includes (the neighbourhood model is the bar learned strategies must clear). */
+export const BASELINES: readonly Strategy[] = [popularity, targetOnly, neighbours];
 
 const FACTORIES: Record<string, () => Strategy> = {
   'fine-tune': () => fineTune(),
@@ -27,4 +28,4 @@ export function strategyByName(name: string): Strategy | undefined {
   return Object.hasOwn(FACTORIES, name) ? FACTORIES[name]() : undefined;
 }
 
-export { bridge, contentToCf, fineTune, joint, mapping, popularity, targetOnly };
+export { bridge, contentToCf, fineTune, joint, mapping, neighbours, popularity, targetOnly };

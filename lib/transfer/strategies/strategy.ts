@@ -2,14 +2,24 @@
  * A transfer strategy turns a TransferContext into target user vectors (UserVectorsModel). Each
  * strategy file says when to use it; the registry below is what the API and CLI accept by name.
  */
+import type { RankingMetrics, RankingModel } from '../../eval/ranking';
+import type { Interactions } from '../../train/interactions';
 import type { TransferContext } from '../context';
-import type { UserVectorsModel } from '../user-vectors-model';
+
+/**
+ * For strategies that are not one dot-product model (neighbourhood models): evaluates test rows of
+ * any users, masking `exclude`, at cut-off k.
+ */
+export interface CustomEvaluation {
+  evaluate(test: Interactions, exclude: Interactions, k: number): Promise<RankingMetrics>;
+}
 
 export interface Strategy {
   name: string;
   /** One line for reports and --help. */
   summary: string;
-  run(ctx: TransferContext): Promise<UserVectorsModel>;
+  /** Target user vectors against target items (a RankingModel), or its own evaluation. */
+  run(ctx: TransferContext): Promise<RankingModel | CustomEvaluation>;
 }
 
 /** Copies the target-only model's vectors for users that have target training rows. */

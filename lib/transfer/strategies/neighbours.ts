@@ -1,0 +1,76 @@
+/**
+ * Neighbourhood baseline and strategy (issue 9): training-free item-to-item links. Cold users get
+ * the aggregated target neighbours of their source items (CrossDomainItemKnn, built from the
+ * overlapping users' rows in both domains); warm users get item-item neighbours of their target
+ * history (ItemKnn). When to use: the catalogues overlap in what people consume together — it costs
+ * seconds and is the bar every learned strategy must clear. The similarity (cosine, TF-IDF, BM25) and
+ * shrinkage are chosen on the validation users.
+ */
+import type { RankingMetrics } from '../../eval/ranking';
+import { evaluateItemKnn } from '../../neighbours/evaluate';
+import { CrossDomainItemKnn, ItemKnn } from '../../neighbours/item-knn';
+import type { SimilarityName } from '../../neighbours/options';
+import { Interactions } from '../../train/interactions';
+import type { TransferContext } from '../context';
+import { rowsByUserFlag } from '../cold-split';
+import type { CustomEvaluation, Strategy } from './strategy';
+
+const GRID: Array<{ similarity: SimilarityName; shrink: number }> = [
+  { similarity: 'cosine', shrink: 0 },
+  { similarity: 'cosine', shrink: 10 },
+  { similarity: 'tfidf', shrink: 10 },
+  { similarity: 'bm25', shrink: 10 },
+];
+
+export const neighbours: Strategy = {
+  name: 'neighbours',
+  summary: 'item-item: cold users from their source items (cross-domain kNN), warm users from their target items',
+  async run(ctx) {
+    const pairs = ctx.alignment.users;
+    // Each cold (or any aligned) target user's source history, on target user rows.
+    const src = ctx.sourceData.byUser();
+    const hu: number[] = [];
+    const hi: number[] = [];
+    pairs.target.forEach((t, k) => {
+      const s = pairs.source[k];
+      for (let j = src.offsets[s]; j < src.offsets[s + 1]; j++) {
+        hu.push(t);
+        hi.push(src.indices[j]);
+      }
+    });
+    const history = new Interactions({ users: hu, items: hi, numUsers: ctx.alignment.target.numUsers, numItems: ctx.alignment.source.numItems });
+    const build = async (setting: (typeof GRID)[number]) => ({
+      cross: await CrossDomainItemKnn.fit({ source: ctx.sourceData, target: ctx.split.train, userPairs: pairs, neighbours: 100, threads: ctx.settings.threads, ...setting }),
+      within: await ItemKnn.fit(ctx.split.train, { neighbours: 100, threads: ctx.settings.threads, ...setting }),
+    });
+    const evaluatorFor = (models: Awaited<ReturnType<typeof build>>): CustomEvaluation => ({
+      async evaluate(test, exclude, k) {
+        const parts: RankingMetrics[] = [];
+        const cold = rowsByUserFlag(test, ctx.split.isCold, true);
+        const warm = rowsByUserFlag(test, ctx.split.isCold, false);
+        if (cold.size) parts.push(await evaluateItemKnn(models.cross, cold, { k, history, exclude, threads: ctx.settings.threads }));
+        if (warm.size) parts.push(await evaluateItemKnn(models.within, warm, { k, exclude, threads: ctx.settings.threads }));
+        return mergeByUsers(parts);
+      },
+    });
+    // Choose the setting on validation (cold-validation users, plus warm validation rows).
+    let best: { score: number; evaluation: CustomEvaluation } | null = null;
+    for (const setting of GRID) {
+      const evaluation = evaluatorFor(await build(setting));
+      const m = await evaluation.evaluate(ctx.split.validation, ctx.split.train, ctx.settings.k);
+      const score = m[ctx.settings.metric] as number;
+      if (!best || score > best.score) best = { score, evaluation };
+    }
+    return best!.evaluation;
+  },
+};
+
+/** Metrics of disjoint user groups as one group: every metric is a mean over users. */
+function mergeByUsers(parts: RankingMetrics[]): RankingMetrics {
+  if (parts.length === 1) return parts[0];
+  const users = parts.reduce((s, p) => s + p.users, 0);
+  const mean = (key: 'recall' | 'precision' | 'ndcg' | 'hit' | 'mrr') => parts.reduce((s, p) => s + p[key] * p.users, 0) / users;
+  return { ...parts[0], users, recall: mean('recall'), precision: mean('precision'), ndcg: mean('ndcg'), hit: mean('hit'), mrr: mean('mrr') };
+}
+
+export type { TransferContext };
