@@ -84,6 +84,27 @@ describe('saveModel / loadModel round trips', () => {
     expect(info).toMatchObject({ kind: 'matrix-factorization', formatVersion: 1, vocabularySizes: { users: 3, items: 4 }, config: { users: 3, items: 4, dim: 2 } });
   });
 
+  it('stores a vocabulary too large for the header in a tensor', async () => {
+    // Long ids keep the count (and the test) small while the JSON passes 16 MiB.
+    const items = 90_000;
+    const m = new MatrixFactorization({ users: 2, items, dim: 1 });
+    m.itemEmbedding.optimizerState('adagrad').fill(1);
+    const ids = Array.from({ length: items }, (_, i) => `item-${i}-${'x'.repeat(190)}`);
+    const file = path.join(dir, 'big-vocab.safetensors');
+    await saveModel(file, m, { vocabularies: { items: new Vocabulary(ids), users: new Vocabulary(['u0', 'u1']) } });
+    const { length, json } = fileHeader(file);
+    expect(length).toBeLessThan(1 << 20);
+    expect(json['vocabulary.items']).toMatchObject({ dtype: 'U8' });
+    expect(JSON.parse((json.__metadata__ as Record<string, string>)['recbridge.vocabularies'])).toEqual({ users: ['u0', 'u1'], items: { tensor: 'vocabulary.items', count: items } });
+    for (const forServing of [false, true]) {
+      const loaded = await loadModel(file, { forServing });
+      expect(loaded.vocabularies.items!.size).toBe(items);
+      expect(loaded.vocabularies.items!.id(items - 1)).toBe(ids[items - 1]);
+      expect(loaded.vocabularies.users!.toArray()).toEqual(['u0', 'u1']);
+    }
+    expect((await inspectModel(file)).vocabularySizes).toEqual({ users: 2, items });
+  });
+
   it('training resumes exactly: the loaded model continues like the original', async () => {
     const { train } = planted(80, 40, 3);
     const a = new MatrixFactorization({ users: 80, items: 40, dim: 8, seed: 2 });

@@ -70,7 +70,7 @@ export async function inspectModel(path: string): Promise<ModelFileInfo> {
       config: mh.config,
       parameters: mh.parameters,
       epochsTrained: mh.epochsTrained,
-      vocabularySizes: Object.fromEntries(Object.entries(mh.vocabularies).map(([k, v]) => [k, v.length])),
+      vocabularySizes: Object.fromEntries(Object.entries(mh.vocabularies).map(([k, v]) => [k, Array.isArray(v) ? v.length : v.count])),
       provenance: mh.provenance,
       savedBy: mh.savedBy,
       tensors: mh.header.tensors.filter((t) => !t.name.startsWith(PADDING_PREFIX)).map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.end - t.begin })),
@@ -165,8 +165,20 @@ function build(mh: ModelHeader, loaded: Map<string, LoadedTensor>, forServing: b
   model.epochsTrained = mh.epochsTrained;
   const vocabularies: LoadedModel['vocabularies'] = {};
   for (const side of ['users', 'items'] as const) {
-    const ids = mh.vocabularies[side];
-    if (!ids) continue;
+    const record = mh.vocabularies[side];
+    if (!record) continue;
+    let ids: unknown = record;
+    if (!Array.isArray(record)) {
+      try {
+        ids = JSON.parse(Buffer.from(get(record.tensor).bytes).toString('utf8'));
+      } catch (err) {
+        throw corrupt(`tensor ${JSON.stringify(record.tensor)} does not hold a JSON list of ids`, err);
+      }
+      if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string') || ids.length !== record.count) {
+        throw corrupt(`tensor ${JSON.stringify(record.tensor)} does not hold a list of ${record.count} string ids`);
+      }
+    }
+    if (!Array.isArray(ids)) continue;
     const rows = side === 'users' ? model.users : model.items;
     if (ids.length !== rows) throw corrupt(`its ${side} vocabulary has ${ids.length} ids for ${rows} rows`);
     const v = new Vocabulary(ids);

@@ -8,7 +8,10 @@
  *                             inputs are tensors, see below)
  *   recbridge.parameters      { [name]: { trainable, lrMultiplier, frozenRows, optimizer } }
  *   recbridge.epochs_trained  integer
- *   recbridge.vocabularies    { users?: string[], items?: string[] } (external ids in row order)
+ *   recbridge.vocabularies    { users?, items? }: each the external ids in row order, or, for
+ *                             vocabularies too large for a header that other safetensors readers
+ *                             accept, { tensor: "vocabulary.<side>", count } naming a U8 tensor
+ *                             that holds the same JSON array as UTF-8
  *   recbridge.provenance      what the caller passed (any JSON), or null
  *   recbridge.saved_by        { library, node, savedAt }
  *   recbridge.checksums       { [tensor]: CRC-32 as 8 hex digits } for every tensor
@@ -53,6 +56,13 @@ export const frozenTensor = (param: string) => `frozen.${param}`;
 export const optimizerTensor = (param: string) => `optimizer.${param}`;
 export const bagTensors = (side: string) => ({ offsets: `inputs.${side}.features.offsets`, indices: `inputs.${side}.features.indices` });
 export const denseTensor = (side: string) => `inputs.${side}.dense.values`;
+export const vocabularyTensor = (side: string) => `vocabulary.${side}`;
+
+/** Vocabularies whose JSON exceeds this go into a tensor (safetensors readers cap headers at 100 MB). */
+export const INLINE_VOCABULARY_BYTES = 16 << 20;
+
+/** A vocabulary entry of the metadata: the ids, or where they are. */
+export type VocabularyRecord = string[] | { tensor: string; count: number };
 
 /** JSON-safe tower options (arrays replaced by their sizes). */
 export interface TowerConfig {

@@ -18,6 +18,7 @@ import {
   type ModelKind,
   type ParameterRecord,
   type TowerConfig,
+  type VocabularyRecord,
 } from './metadata';
 
 export interface ModelHeader {
@@ -27,7 +28,7 @@ export interface ModelHeader {
   config: Record<string, unknown>;
   parameters: Record<string, ParameterRecord>;
   epochsTrained: number;
-  vocabularies: { users?: string[]; items?: string[] };
+  vocabularies: { users?: VocabularyRecord; items?: VocabularyRecord };
   provenance: unknown;
   savedBy: unknown;
   checksums: Record<string, string>;
@@ -95,9 +96,9 @@ export function readModelHeader(header: SafetensorsHeader): ModelHeader {
   const vocabularies = meta[KEY.vocabularies] === undefined ? {} : json(KEY.vocabularies);
   if (!isObject(vocabularies)) throw corrupt(`${KEY.vocabularies} is not an object`);
   for (const [side, ids] of Object.entries(vocabularies)) {
-    if ((side !== 'users' && side !== 'items') || !Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) {
-      throw corrupt(`${KEY.vocabularies}.${side} is not a list of string ids`);
-    }
+    const inline = Array.isArray(ids) && ids.every((id) => typeof id === 'string');
+    const stored = isObject(ids) && typeof ids.tensor === 'string' && Number.isSafeInteger(ids.count);
+    if ((side !== 'users' && side !== 'items') || !(inline || stored)) throw corrupt(`${KEY.vocabularies}.${side} is neither a list of string ids nor { tensor, count }`);
   }
   const checksums = json(CHECKSUMS_KEY);
   if (!isObject(checksums) || !Object.values(checksums).every((c) => typeof c === 'string' && /^[0-9a-f]{8}$/.test(c))) {
@@ -113,6 +114,7 @@ export function readModelHeader(header: SafetensorsHeader): ModelHeader {
     if (r.frozenRows) expected.set(frozenTensor(name), 'U8');
     if (r.optimizer) expected.set(optimizerTensor(name), 'F32');
   }
+  for (const v of Object.values(vocabularies)) if (!Array.isArray(v)) expected.set((v as { tensor: string }).tensor, 'U8');
   if (kind === 'two-tower') {
     for (const side of ['user', 'item'] as const) {
       const t = config[side] as TowerConfig | undefined;
@@ -143,7 +145,7 @@ export function readModelHeader(header: SafetensorsHeader): ModelHeader {
     config,
     parameters: p,
     epochsTrained: Number(epochsText),
-    vocabularies: vocabularies as { users?: string[]; items?: string[] },
+    vocabularies: vocabularies as ModelHeader['vocabularies'],
     provenance,
     savedBy,
     checksums: checksums as Record<string, string>,

@@ -5,7 +5,7 @@
 import type { Vocabulary } from '../../data/vocabulary';
 import { expectBoolean, expectOptions, rangeError, typeError } from '../../validate';
 import { writeSafetensors } from '../safetensors/write';
-import { KEY } from './metadata';
+import { INLINE_VOCABULARY_BYTES, KEY, vocabularyTensor, type VocabularyRecord } from './metadata';
 import { modelToTensors, modelKind, type SavableModel } from './model-tensors';
 
 export interface SaveModelOptions {
@@ -68,7 +68,20 @@ export async function saveModel(path: string, model: SavableModel, options?: Sav
   const release = model.acquire('saveModel');
   try {
     const { tensors, metadata } = modelToTensors(model, withOptimizer);
-    metadata[KEY.vocabularies] = JSON.stringify(vocabularies);
+    const records: Record<string, VocabularyRecord> = {};
+    for (const [side, ids] of Object.entries(vocabularies)) {
+      const text = Buffer.from(JSON.stringify(ids), 'utf8');
+      if (text.length <= INLINE_VOCABULARY_BYTES) {
+        records[side] = ids;
+        continue;
+      }
+      // Before the optimizer state, so that a load for serving still reads one prefix of the file.
+      const at = tensors.findIndex((t) => t.name.startsWith('optimizer.'));
+      const name = vocabularyTensor(side);
+      tensors.splice(at < 0 ? tensors.length : at, 0, { name, dtype: 'U8', shape: [text.length], bytes: new Uint8Array(text.buffer, text.byteOffset, text.length) });
+      records[side] = { tensor: name, count: ids.length };
+    }
+    metadata[KEY.vocabularies] = JSON.stringify(records);
     metadata[KEY.provenance] = provenance;
     metadata[KEY.savedBy] = JSON.stringify({ library: 'recbridge', node: process.version, savedAt: new Date().toISOString() });
     const bytes = await writeSafetensors(path, tensors, metadata);

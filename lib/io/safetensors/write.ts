@@ -10,7 +10,8 @@ import { types } from 'node:util';
 import { writeFileAtomic } from '../atomic-write';
 import { crc32, crcHex } from '../crc32';
 import { rangeError, typeError } from '../../validate';
-import { ALIGNMENT, DTYPE_BYTES, MAX_HEADER_BYTES, PADDING_PREFIX, elementCount, type Dtype } from './format';
+import { UnsupportedFileError } from '../file-errors';
+import { ALIGNMENT, DTYPE_BYTES, LITTLE_ENDIAN, MAX_HEADER_BYTES, PADDING_PREFIX, elementCount, type Dtype } from './format';
 import { HEADER_CRC_KEY, HEADER_CRC_PLACEHOLDER, computeHeaderCrc, headerCrcPosition } from './header-checksum';
 
 export const CHECKSUMS_KEY = 'recbridge.checksums';
@@ -65,6 +66,8 @@ function encodeHeader(placed: readonly Placed[], metadata: Record<string, string
  * atomically. Returns the file size.
  */
 export async function writeSafetensors(path: string, tensors: readonly TensorToWrite[], metadata: Record<string, string> = {}): Promise<number> {
+  // Typed arrays are written as they sit in memory, which is the file's byte order only here.
+  if (!LITTLE_ENDIAN) throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, 'recbridge writes safetensors files only on little-endian hosts');
   const names = new Set<string>();
   for (const [i, t] of tensors.entries()) {
     if (typeof t.name !== 'string' || t.name === '' || t.name === '__metadata__' || t.name.startsWith(PADDING_PREFIX)) {
