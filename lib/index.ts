@@ -86,7 +86,7 @@ export {
   type EvaluationProgress,
   type UserMetricName,
 } from './eval/ranking';
-export { evaluateSampled, type SampledOptions, type SampledMetrics, type SampledCutoffMetrics } from './eval/sampled';
+export { evaluateSampled, evaluateSampledScores, type CandidateScorer, type SampledOptions, type SampledMetrics, type SampledCutoffMetrics } from './eval/sampled';
 export { activityBuckets } from './eval/slices';
 export { summarize, meanStd, type MeanStd, type Summary } from './eval/summarize';
 export { PopularityModel, RandomModel, type RandomModelOptions } from './eval/baselines';

@@ -127,6 +127,28 @@ export async function evaluateSampled(model: RankingModel, test: Interactions, o
   if (!model || typeof model !== 'object' || typeof model.encodeItems !== 'function' || typeof model.userQuery !== 'function') {
     throw typeError('model', 'RankingModel { users, items, encodeItems(), userQuery(u) }', model);
   }
+  const table = model.encodeItems();
+  return evaluateSampledScores(
+    { users: model.users, items: model.items, score: (u, candidates, out) => scoreItems(table, model.userQuery(u), { items: candidates, out, threads: 1 }) },
+    test,
+    options,
+  );
+}
+
+/**
+ * Anything that can score a user's candidate items: the sampled protocol for models that are not
+ * one dot product (neighbourhood models, hybrids). score() fills and returns `out` (or a view of
+ * the same length as `candidates`).
+ */
+export interface CandidateScorer {
+  readonly users: number;
+  readonly items: number;
+  score(user: number, candidates: Int32Array, out: Float32Array): Float32Array;
+}
+
+/** evaluateSampled for any CandidateScorer: the same negatives for the same seed, user and item. */
+export async function evaluateSampledScores(model: CandidateScorer, test: Interactions, options?: SampledOptions): Promise<SampledMetrics> {
+  if (!model || typeof model !== 'object' || typeof model.score !== 'function') throw typeError('model', 'CandidateScorer { users, items, score() }', model);
   if (!(test instanceof Interactions)) throw typeError('test', 'Interactions', test);
   const o = expectOptions('options', options);
   const negatives = o.negatives === undefined ? 999 : expectInteger('options.negatives', o.negatives, 1, 1_000_000);
@@ -148,7 +170,6 @@ export async function evaluateSampled(model: RankingModel, test: Interactions, o
   const seen = o.exclude?.byUser() ?? null;
   const total = truth.indices.length;
   if (total === 0) throw new RecbridgeError('ERR_NATIVE', 'The test set is empty: nothing to evaluate');
-  const table = model.encodeItems();
   const hits = new Float64Array(cut.ks.length);
   const ndcgs = new Float64Array(cut.ks.length);
   const mrrs = new Float64Array(cut.ks.length);
@@ -168,14 +189,13 @@ export async function evaluateSampled(model: RankingModel, test: Interactions, o
     users++;
     const known = seen && u < seen.offsets.length - 1 ? seen.indices.subarray(seen.offsets[u], seen.offsets[u + 1]) : new Int32Array(0);
     const banned = union(known, positives);
-    const query = model.userQuery(u);
     for (const item of positives) {
       const drawn = drawNegatives(model.items, banned, negatives, uniformGenerator(mixSeed(seed, u, item)));
       if (drawn.length < negatives) shortPairs++;
       candidates[0] = item;
       candidates.set(drawn, 1);
       const n = drawn.length + 1;
-      const s = scoreItems(table, query, { items: candidates.subarray(0, n), out: scores, threads: 1 });
+      const s = model.score(u, candidates.subarray(0, n), scores.subarray(0, n));
       let rank = 1;
       for (let j = 1; j < n; j++) if (s[j] >= s[0]) rank++;
       mrrFull += 1 / rank;

@@ -1,5 +1,5 @@
 /** The lift report as a plain-text table (for the terminal and RESULTS.md). */
-import { LIFT_METRICS, SLICES, type LiftReport } from './lift';
+import { LIFT_METRICS, SAMPLED_METRICS, SLICES, type LiftReport } from './lift';
 
 export function formatLiftTable(report: LiftReport, options: { markdown?: boolean } = {}): string {
   const k = report.k;
@@ -16,6 +16,18 @@ export function formatLiftTable(report: LiftReport, options: { markdown?: boolea
     const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
     const line = (cells: string[]) => cells.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join('  ');
     lines.push(line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line));
+  }
+  if (report.results[0]?.sampled) {
+    const negatives = report.sampledNegatives;
+    const sh = ['strategy', ...SLICES.flatMap((sl) => SAMPLED_METRICS.map((m) => `${sl} ${m === 'mrr' ? 'MRR' : `${m === 'hit' ? 'HR' : 'NDCG'}@${k}`}`))];
+    const sr = report.results.map((r) => [r.strategy, ...SLICES.flatMap((sl) => SAMPLED_METRICS.map((m) => fmt(r.sampled![sl][m].mean, r.sampled![sl][m].std)))]);
+    lines.push('', `sampled protocol: each test item against ${negatives} sampled negatives`);
+    if (options.markdown) lines.push(`| ${sh.join(' | ')} |`, `|${sh.map(() => '---').join('|')}|`, ...sr.map((r) => `| ${r.join(' | ')} |`));
+    else {
+      const widths = sh.map((h, c) => Math.max(h.length, ...sr.map((r) => r[c].length)));
+      const line = (cells: string[]) => cells.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join('  ');
+      lines.push(line(sh), widths.map((w) => '-'.repeat(w)).join('  '), ...sr.map(line));
+    }
   }
   const a = report.alignment;
   const users = report.results[0]?.slices;

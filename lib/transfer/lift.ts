@@ -6,6 +6,7 @@
  */
 import { RecbridgeError } from '../errors';
 import { evaluateRanking, type RankingMetrics } from '../eval/ranking';
+import { evaluateSampled, evaluateSampledScores, type SampledMetrics } from '../eval/sampled';
 import { Interactions } from '../train/interactions';
 import { expectOptions, rangeError, typeError } from '../validate';
 import { alignDomains, type AlignOptions, type AlignmentReport } from './align';
@@ -18,6 +19,9 @@ export const SLICES = ['cold', 'warm', 'all'] as const;
 export type SliceName = (typeof SLICES)[number];
 export const LIFT_METRICS = ['recall', 'ndcg', 'hit', 'mrr'] as const;
 export type LiftMetric = (typeof LIFT_METRICS)[number];
+
+export const SAMPLED_METRICS = ['hit', 'ndcg', 'mrr'] as const;
+export type SampledMetric = (typeof SAMPLED_METRICS)[number];
 
 export interface MeanStd {
   mean: number;
@@ -36,6 +40,9 @@ export interface StrategyResult {
   slices: Record<SliceName, SliceSummary>;
   /** Per seed, per slice metrics (the raw runs behind the summary). */
   runs: Array<Record<SliceName, RankingMetrics>>;
+  /** With options.sampled: HR, NDCG and MRR of each test item ranked against N sampled negatives. */
+  sampled?: Record<SliceName, Record<SampledMetric, MeanStd>>;
+  sampledRuns?: Array<Record<SliceName, SampledMetrics | null>>;
   /** Mean wall time of the strategy per seed (excluding the shared source and target-only models). */
   seconds: number;
 }
@@ -49,6 +56,8 @@ export interface LiftReport {
   settings: TrainSettings;
   coldFraction: number;
   coldShots: number;
+  /** Negatives per test item of the sampled protocol, or null when it was off. */
+  sampledNegatives: number | null;
   results: StrategyResult[];
   /** The strategy with the best mean cold-user NDCG, and whether it clears both baselines by > 2 std. */
   best: {
@@ -79,6 +88,11 @@ export interface TransferOptions {
   align?: AlignOptions;
   /** Model and training settings shared by every strategy. */
   settings?: Partial<TrainSettings>;
+  /**
+   * Also the sampled protocol of many cross-domain papers: each test item against `negatives` items
+   * the user has not interacted with (seeded), HR@k, NDCG@k and MRR. Default: off.
+   */
+  sampled?: { negatives?: number; seed?: number };
   /** Called as work starts: per seed, per strategy. */
   onProgress?: (event: { seed: number; strategy: string; index: number; total: number }) => void;
   signal?: AbortSignal;
@@ -96,6 +110,8 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
   if (alignment.users.source.length === 0) throw new RecbridgeError('ERR_NO_OVERLAP', 'The cold-user comparison needs users present in both domains; the domains share none');
   const all = [...BASELINES, ...strategies];
   const runs = all.map(() => [] as Array<Record<SliceName, RankingMetrics>>);
+  const sampledRuns = all.map(() => [] as Array<Record<SliceName, SampledMetrics | null>>);
+  const sampled = o.sampled === undefined ? null : { negatives: expectOptions('options.sampled', o.sampled).negatives ?? 999, seed: o.sampled.seed ?? 0 };
   const seconds = all.map(() => 0);
   let step = 0;
   for (const seed of seeds) {
@@ -123,6 +139,14 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
         else result[name] = await evaluateRanking(model, slices[name], { k: settings.k, exclude, threads: settings.threads });
       }
       runs[s].push(result);
+      if (sampled) {
+        const one = {} as Record<SliceName, SampledMetrics | null>;
+        for (const name of SLICES) {
+          const opts = { negatives: sampled.negatives, seed: sampled.seed + seed, k: settings.k, exclude };
+          one[name] = !slices[name].size ? null : 'evaluate' in model ? await evaluateSampledScores(model.scorer(), slices[name], opts) : await evaluateSampled(model, slices[name], opts);
+        }
+        sampledRuns[s].push(one);
+      }
     }
   }
   const results: StrategyResult[] = all.map((strategy, s) => ({
@@ -130,6 +154,14 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
     summary: strategy.summary,
     slices: Object.fromEntries(SLICES.map((name) => [name, summarise(runs[s].map((r) => r[name]))])) as Record<SliceName, SliceSummary>,
     runs: runs[s],
+    ...(sampled
+      ? {
+          sampled: Object.fromEntries(
+            SLICES.map((name) => [name, Object.fromEntries(SAMPLED_METRICS.map((m) => [m, meanStd(sampledRuns[s].map((r) => r[name]?.[m] ?? NaN))]))]),
+          ) as Record<SliceName, Record<SampledMetric, MeanStd>>,
+          sampledRuns: sampledRuns[s],
+        }
+      : {}),
     seconds: seconds[s],
   }));
   return {
@@ -141,6 +173,7 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
     settings,
     coldFraction: o.coldFraction ?? 0.2,
     coldShots: o.coldShots ?? 0,
+    sampledNegatives: sampled?.negatives ?? null,
     results,
     best: bestOverBaselines(results),
     seconds: (performance.now() - started) / 1000,

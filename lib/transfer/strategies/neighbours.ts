@@ -52,6 +52,27 @@ export const neighbours: Strategy = {
         if (warm.size) parts.push(await evaluateItemKnn(models.within, warm, { k, exclude, threads: ctx.settings.threads }));
         return mergeByUsers(parts);
       },
+      scorer() {
+        // One user's full score vector at a time (the protocol walks users in order).
+        let cached = -1;
+        let full: Float32Array = new Float32Array(0);
+        const own = ctx.split.train.byUser();
+        const src = history.byUser();
+        return {
+          users: ctx.alignment.target.numUsers,
+          items: ctx.alignment.target.numItems,
+          score(u, candidates, out) {
+            if (u !== cached) {
+              cached = u;
+              full = ctx.split.isCold[u]
+                ? models.cross.scoreItems(src.indices.subarray(src.offsets[u], src.offsets[u + 1])).scores
+                : models.within.scoreItems(own.indices.subarray(own.offsets[u], own.offsets[u + 1])).scores;
+            }
+            for (let j = 0; j < candidates.length; j++) out[j] = full[candidates[j]];
+            return out;
+          },
+        };
+      },
     });
     // Choose the setting on validation (cold-validation users, plus warm validation rows).
     let best: { score: number; evaluation: CustomEvaluation } | null = null;

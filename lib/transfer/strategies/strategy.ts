@@ -3,6 +3,7 @@
  * strategy file says when to use it; the registry below is what the API and CLI accept by name.
  */
 import type { RankingMetrics, RankingModel } from '../../eval/ranking';
+import type { CandidateScorer } from '../../eval/sampled';
 import type { Interactions } from '../../train/interactions';
 import type { TransferContext } from '../context';
 
@@ -12,6 +13,8 @@ import type { TransferContext } from '../context';
  */
 export interface CustomEvaluation {
   evaluate(test: Interactions, exclude: Interactions, k: number): Promise<RankingMetrics>;
+  /** Scores for the sampled (1 + N negatives) protocol. */
+  scorer(): CandidateScorer;
 }
 
 export interface Strategy {
