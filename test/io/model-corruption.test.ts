@@ -61,6 +61,17 @@ describe('loadModel rejects damaged files', () => {
     await expectCorrupt(last, /fails its checksum/);
   });
 
+  it('checksums tensors that span several read chunks', async () => {
+    const { MatrixFactorization } = await import('../../lib');
+    const m = new MatrixFactorization({ users: 1000, items: 40_000, dim: 64 }); // item table: 10 MB
+    const file = path.join(dir, 'chunks.safetensors');
+    await saveModel(file, m, { optimizerState: false });
+    expect((await loadModel(file)).model.items).toBe(40_000);
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length - 1_000_000] ^= 0x10; // inside item.embedding, in the second 8 MiB chunk
+    await expectCorrupt(bytes, /tensor "item\.embedding" fails its checksum/);
+  });
+
   it('a flipped bit in the header fails the header checksum', async () => {
     const bytes = Buffer.from(good);
     const at = bytes.indexOf('\\"dim\\":12');

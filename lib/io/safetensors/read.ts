@@ -13,6 +13,8 @@ import { ALIGNMENT, DTYPE_BYTES, LITTLE_ENDIAN, MAX_HEADER_BYTES, type Dtype, ty
 import { HEADER_CRC_KEY, computeHeaderCrc, headerCrcPosition } from './header-checksum';
 
 const MAX_READ = 64 << 20;
+/** Read size when checksums are computed alongside: large enough to amortise a read, small enough to stay in cache. */
+const CHUNK = 8 << 20;
 
 async function readExactly(handle: fs.FileHandle, into: Uint8Array, position: number, path: string): Promise<void> {
   for (let at = 0; at < into.length; ) {
@@ -102,13 +104,36 @@ export async function readTensorsFrom(
   const misalignment = native.byteAlignment(new Uint8Array(buffer, 0, 1));
   const shift = (((first % ALIGNMENT) - misalignment) % ALIGNMENT + ALIGNMENT) % ALIGNMENT;
   const span = new Uint8Array(buffer, shift, last - first);
-  await readExactly(handle, span, header.dataStart + first, header.path);
+  // Read in chunks and checksum each chunk while the next one is being read (the read runs on a
+  // libuv thread), so verification overlaps I/O and touches the bytes while they are in cache.
+  const crcs = new Map<string, number>(chosen.map((t) => [t.name, 0]));
+  const absorb = (from: number, to: number) => {
+    for (const t of chosen) {
+      const a = Math.max(from, t.begin - first);
+      const b = Math.min(to, t.end - first);
+      if (a < b) crcs.set(t.name, crc32(span.subarray(a, b), crcs.get(t.name)));
+    }
+  };
+  const read = (from: number) => readExactly(handle, span.subarray(from, Math.min(span.length, from + CHUNK)), header.dataStart + first + from, header.path);
+  let pending = span.length > 0 ? read(0) : null;
+  for (let from = 0; pending; from += CHUNK) {
+    await pending;
+    pending = from + CHUNK < span.length ? read(from + CHUNK) : null;
+    if (checksums) {
+      try {
+        absorb(from, Math.min(span.length, from + CHUNK));
+      } catch (err) {
+        await pending?.catch(() => undefined);
+        throw err;
+      }
+    }
+  }
   for (const t of chosen) {
     const bytes = span.subarray(t.begin - first, t.end - first);
     if (checksums) {
       const stored = checksums[t.name];
       if (stored === undefined) throw new CorruptFileError(header.path, `tensor ${JSON.stringify(t.name)} has no checksum in the metadata`);
-      const actual = crcHex(crc32(bytes));
+      const actual = crcHex(crcs.get(t.name)!);
       if (stored !== actual) throw new CorruptFileError(header.path, `tensor ${JSON.stringify(t.name)} fails its checksum (stored ${JSON.stringify(stored)}, computed "${actual}")`);
     }
     out.set(t.name, { ...t, bytes });
