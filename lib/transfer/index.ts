@@ -1,5 +1,5 @@
 /** Transfer learning: domains, alignment, phase schedules, strategies, fold-in and the lift report. */
-export { Domain, type DomainInit, type EntityFeatures } from './domain';
+export { Domain, entityFeatures, type DomainInit, type EntityFeatures } from './domain';
 export { Alignment, alignDomains, type AlignOptions, type AlignmentReport, type RowPairs } from './align';
 export { runSchedule, type Phase, type PhaseReport, type ScheduleOptions } from './schedule';
 export { coldUserSplit, type ColdSplitOptions, type TransferSplit } from './cold-split';
