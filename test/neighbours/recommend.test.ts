@@ -254,3 +254,12 @@ describe('cross-domain evaluation helpers and batch options', () => {
     expect(r).toEqual(['AbortError', 'ABORT_ERR']);
   });
 });
+
+test('sync queries run while a batch on the same model is in flight, with the same answers', async () => {
+  const model = await ItemKnn.fit(randomInteractions(200, 120, 0.08, 71), { neighbours: 20 });
+  const histories = Array.from({ length: 400 }, (_, q) => [q % 120, (q * 7) % 120, (q * 13) % 120]);
+  const pending = model.recommendBatch(histories, 10, { threads: 2 });
+  const sync = histories.map((h) => model.recommend(h, 10));
+  const batch = await pending;
+  sync.forEach((r, q) => expect(batch.query(q)).toEqual(r));
+});
