@@ -16,3 +16,4 @@ export { transfer, meanStd, LIFT_METRICS, SLICES, type LiftReport, type Strategy
 export { formatLiftTable } from './lift-table';
 export { syntheticDomains, type SyntheticOptions, type SyntheticDomains } from './synthetic';
 export { renderLiftReport } from './lift-report';
+export { copyParameters, type CopyParametersOptions, type CopiedParameter } from './copy-parameters';

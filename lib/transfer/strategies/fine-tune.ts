@@ -5,6 +5,7 @@
  * so target items learn to live in the source user space (which is what cold users keep), then
  * everything with the user table at a reduced learning rate (gradual unfreezing).
  */
+import { copyParameters } from '../copy-parameters';
 import { runSchedule } from '../schedule';
 import { UserVectorsModel } from '../user-vectors-model';
 import type { Strategy } from './strategy';
@@ -23,8 +24,7 @@ export function fineTune(options: FineTuneOptions = {}): Strategy {
       const source = await ctx.sourceModel();
       const target = ctx.alignment.target;
       const model = ctx.newMf(target.numUsers, target.numItems, 3);
-      copyAligned(source.userEmbedding.table.data, model.userEmbedding.table.data, ctx.alignment.users, model.dim);
-      copyAligned(source.itemEmbedding.table.data, model.itemEmbedding.table.data, ctx.alignment.items, model.dim);
+      copyParameters(source, model, { include: ['user.embedding', 'item.embedding'], rows: { 'user.embedding': ctx.alignment.users, 'item.embedding': ctx.alignment.items } });
       const validation = { data: ctx.split.validation, metric: ctx.settings.metric, k: ctx.settings.k, patience: ctx.settings.patience, restoreBest: true };
       const phases = [{ name: 'items only', data: ctx.split.train, train: ['item.*'], fit: { validation } }];
       if (userLr > 0) phases.push({ name: 'all, users slower', data: ctx.split.train, train: ['*'], lrMultipliers: { 'user.*': userLr }, fit: { validation } } as (typeof phases)[0]);
@@ -35,9 +35,4 @@ export function fineTune(options: FineTuneOptions = {}): Strategy {
       return new UserVectorsModel(model.userEmbedding.table.data, has, model.itemEmbedding.table, ctx.popularity);
     },
   };
-}
-
-/** Copies source rows onto their aligned target rows, bit for bit. */
-export function copyAligned(from: Float32Array, to: Float32Array, pairs: { source: Int32Array; target: Int32Array }, dim: number): void {
-  pairs.source.forEach((s, k) => to.set(from.subarray(s * dim, (s + 1) * dim), pairs.target[k] * dim));
 }
