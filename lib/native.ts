@@ -67,9 +67,10 @@ export interface NativeBinding {
   byteAlignment(view: ArrayBufferView): number;
   /** Item-item neighbour graph from a user x item CSR (copied and checked natively). graph is null when cancelled. */
   knnBuild(spec: KnnBuildSpec): Promise<{ completed: boolean; graph: KnnGraphHandle | null }>;
-  /** A graph from neighbour lists made elsewhere (copied, checked, rows sorted best first). */
+  /** A graph from neighbour lists made elsewhere (copied and checked; row order does not matter). */
   knnFromArrays(rows: number, cols: number, offsets: Int32Array, indices: Int32Array, scores: Float32Array, threads: number): KnnGraphHandle;
-  knnExport(graph: KnnGraphHandle): { rows: number; cols: number; offsets: Int32Array; indices: Int32Array; scores: Float32Array };
+  /** Copies of the lists, each row best first. */
+  knnExport(graph: KnnGraphHandle, threads?: number): { rows: number; cols: number; offsets: Int32Array; indices: Int32Array; scores: Float32Array };
   /** [rows, cols, stored neighbours]. */
   knnShape(graph: KnnGraphHandle): [number, number, number];
   /** The best min(k, row length) neighbours of row, best first; returns the count. */

@@ -144,9 +144,10 @@ export abstract class NeighbourModel {
     return native.knnShape(this.graph)[2];
   }
 
-  /** The neighbour lists as plain arrays (a copy), e.g. for saving. */
-  toArrays(): NeighbourArrays {
-    return native.knnExport(this.graph);
+  /** The neighbour lists as plain arrays (a copy, each row best first), e.g. for saving. */
+  toArrays(options?: { threads?: number }): NeighbourArrays {
+    const threads = resolveThreads('options.threads', expectOptions('options', options).threads);
+    return native.knnExport(this.graph, threads);
   }
 
   protected neighboursOf(argument: string, item: number, k: number, options?: { exclude?: IndexList }): NeighbourList {

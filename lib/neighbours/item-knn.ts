@@ -88,7 +88,7 @@ export class ItemKnn extends NeighbourModel {
     return new ItemKnn(graph, interactions.numItems, configOf(r));
   }
 
-  /** A model from neighbour lists saved earlier (toArrays) or made elsewhere; rows are re-sorted best first. */
+  /** A model from neighbour lists saved earlier (toArrays) or made elsewhere (rows in any order). */
   static fromArrays(arrays: NeighbourArrays, options?: { config?: NeighbourConfig; threads?: number }): ItemKnn {
     const o = expectOptions('options', options);
     const a = expectArrays(arrays);

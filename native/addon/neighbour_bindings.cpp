@@ -241,16 +241,19 @@ Napi::Value KnnFromArrays(const Napi::CallbackInfo& info) {
     for (size_t p = 0; p < g->scores.size(); ++p)
       if (!std::isfinite(g->scores[p]))
         throw_range(env, "Expected finite numbers for scores but scores[" + std::to_string(p) + "] is not finite");
-    rb::knn_sort_rows(g.get(), threads);
+    (void)threads;  // rows need no order (knnRow and knnExport sort what they return)
     return wrap_graph(env, std::move(g));
   });
 }
 
-// knnExport(graph) -> { rows, cols, offsets, indices, scores } (copies)
+// knnExport(graph, threads?) -> { rows, cols, offsets, indices, scores } (copies; rows best first)
 Napi::Value KnnExport(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
-    const GraphPtr g = graph_arg(env, info[0], "graph");
+    const GraphPtr src = graph_arg(env, info[0], "graph");
+    const size_t threads = info[1].IsUndefined() ? 1 : static_cast<size_t>(int_arg(info, 1, "threads", 1, kMaxThreads));
+    auto g = std::make_shared<rb::KnnGraph>(*src);
+    rb::knn_sort_rows(g.get(), threads);
     Napi::Object o = Napi::Object::New(env);
     o.Set("rows", Napi::Number::New(env, static_cast<double>(g->rows)));
     o.Set("cols", Napi::Number::New(env, static_cast<double>(g->cols)));
@@ -295,16 +298,7 @@ Napi::Value KnnRow(const Napi::CallbackInfo& info) {
     const size_t cap = std::min(k, e - b);
     expect_min_length(env, oi.length, cap, "outIndices");
     expect_min_length(env, os.length, cap, "outScores");
-    rb::Exclusions ex;
-    ex.query = excl.data;
-    ex.query_len = excl.size;
-    size_t n = 0;
-    for (size_t p = b; p < e && n < cap; ++p) {
-      if (ex.excludes(g->indices[p])) continue;
-      oi.data[n] = g->indices[p];
-      os.data[n] = g->scores[p];
-      ++n;
-    }
+    const size_t n = rb::knn_row(*g, row, cap, excl.data, excl.size, oi.data, os.data);
     return Napi::Number::New(env, static_cast<double>(n));
   });
 }

@@ -193,17 +193,15 @@ bool knn_build(const KnnMatrix& m, const KnnBuildOptions& opt, const std::atomic
         }
         c = Cell{0.f, 0u};
       }
-      // Best first (the heap's own drain sorts through a function pointer; this comparison inlines).
-      s.kept.assign(s.heap.begin(), s.heap.end());
-      std::sort(s.kept.begin(), s.kept.end(), [](const Scored& x, const Scored& y) {
-        return x.score > y.score || (x.score == y.score && x.index < y.index);
-      });
-      s.heap.reset(keep);
-      const size_t n = s.kept.size();
-      for (const Scored& e : s.kept) {
+      // Kept in heap order: aggregation does not care about order within a row, and sorting every
+      // row here cost more than the whole co-occurrence count (branchy 100-element sorts). Rows are
+      // sorted where order matters (knn_row, knn_export_sorted).
+      const size_t n = s.heap.size();
+      for (const Scored& e : s.heap) {
         bidx.push_back(e.index);
         bscore.push_back(e.score);
       }
+      s.heap.reset(keep);
       bcount[r - r0] = static_cast<int32_t>(n);
     }
     guard.ok = true;
@@ -231,6 +229,26 @@ bool knn_build(const KnnMatrix& m, const KnnBuildOptions& opt, const std::atomic
     std::vector<float>().swap(block_score[t]);
   }
   return true;
+}
+
+size_t knn_row(const KnnGraph& g, size_t row, size_t k, const int32_t* excl, size_t excl_len, int32_t* out_idx,
+               float* out_scores) {
+  static thread_local std::vector<Scored> buf;
+  buf.clear();
+  Exclusions ex;
+  ex.query = excl;
+  ex.query_len = excl_len;
+  for (int32_t p = g.offsets[row]; p < g.offsets[row + 1]; ++p) {
+    const size_t q = static_cast<size_t>(p);
+    if (!ex.excludes(g.indices[q])) buf.push_back({g.scores[q], g.indices[q]});
+  }
+  const size_t n = std::min(k, buf.size());
+  std::partial_sort(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(n), buf.end(), ranks_before);
+  for (size_t t = 0; t < n; ++t) {
+    out_idx[t] = buf[t].index;
+    out_scores[t] = buf[t].score;
+  }
+  return n;
 }
 
 void knn_sort_rows(KnnGraph* g, size_t threads) {

@@ -45,7 +45,8 @@ struct KnnBuildOptions {
 };
 
 // Sparse neighbour lists: row r holds indices[offsets[r] .. offsets[r+1]) (candidate-relative) and
-// their scores, best first.
+// their scores, in an order that is deterministic but not sorted (aggregation does not need one;
+// knn_row and knn_sort_rows give best first).
 struct KnnGraph {
   size_t rows = 0;
   size_t cols = 0;
@@ -58,8 +59,12 @@ struct KnnGraph {
 // May throw std::bad_alloc.
 bool knn_build(const KnnMatrix& m, const KnnBuildOptions& opt, const std::atomic<int>* cancel, KnnGraph* out);
 
-// Puts each row of a graph made elsewhere (a loaded file) in best-first order.
+// Puts each row in best-first order (for export).
 void knn_sort_rows(KnnGraph* g, size_t threads);
+
+// The best min(k, row length − excluded) neighbours of a row, best first; excl sorted ascending.
+size_t knn_row(const KnnGraph& g, size_t row, size_t k, const int32_t* excl, size_t excl_len, int32_t* out_idx,
+               float* out_scores);
 
 // How a history's neighbours are combined into a score for candidate j:
 //   sum:  s_j = sum_i w_i * sim(i, j)
