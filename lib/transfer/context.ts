@@ -41,6 +41,7 @@ export const DEFAULT_SETTINGS: TrainSettings = {
 export class TransferContext {
   private source: Promise<MatrixFactorization> | null = null;
   private target: Promise<MatrixFactorization> | null = null;
+  private readonly memos = new Map<string, Promise<unknown>>();
   /** Target popularity from the training rows, normalised to [0, 1]. */
   readonly popularity: Float32Array;
   /** Validation rows of the validation-cold users only (for choices made for cold users). */
@@ -113,6 +114,16 @@ export class TransferContext {
       return model;
     })();
     return this.target;
+  }
+
+  /** The result of `make` computed once per context (strategies that build on one another share it). */
+  memo<T>(key: string, make: () => Promise<T>): Promise<T> {
+    let p = this.memos.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = make();
+      this.memos.set(key, p);
+    }
+    return p;
   }
 
   /** Metrics of a model on validation rows, masking the training rows. */

@@ -11,7 +11,7 @@ export { fitEmbeddingMap, type EmbeddingMap, type MappingOptions } from './strat
 export { type BridgeOptions } from './strategies/bridge';
 export { type FineTuneOptions } from './strategies/fine-tune';
 export { type JointOptions } from './strategies/joint';
-export { STRATEGY_NAMES, strategyByName, bridge, contentToCf, fineTune, joint, mapping, popularity, targetOnly, type Strategy } from './strategies';
+export { STRATEGY_NAMES, strategyByName, bridge, contentToCf, fineTune, hybrid, joint, mapping, popularity, targetOnly, type Strategy } from './strategies';
 export { transfer, meanStd, LIFT_METRICS, SLICES, type LiftReport, type StrategyResult, type SliceSummary, type TransferOptions, type MeanStd } from './lift';
 export { formatLiftTable } from './lift-table';
 export { syntheticDomains, type SyntheticOptions, type SyntheticDomains } from './synthetic';

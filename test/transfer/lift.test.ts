@@ -52,7 +52,7 @@ describe('transfer()', () => {
     const events: string[] = [];
     const report = await transfer(source, target, { seeds: 2, settings, onProgress: (e) => events.push(`${e.seed}:${e.strategy}`) });
     const names = report.results.map((r) => r.strategy);
-    expect(names).toEqual(['popularity', 'target-only', 'neighbours', 'fine-tune', 'joint', 'mapping-linear', 'mapping-mlp', 'bridge', 'content']);
+    expect(names).toEqual(['popularity', 'target-only', 'neighbours', 'fine-tune', 'joint', 'mapping-linear', 'mapping-mlp', 'bridge', 'content', 'hybrid']);
     expect(events).toHaveLength(2 * names.length);
     const cold = (name: string) => report.results.find((r) => r.strategy === name)!.slices.cold.metrics.ndcg.mean;
     // Without target rows, the target-only model serves cold users popularity.

@@ -8,6 +8,7 @@
 import { copyParameters } from '../copy-parameters';
 import { runSchedule } from '../schedule';
 import { UserVectorsModel } from '../user-vectors-model';
+import type { TransferContext } from '../context';
 import type { Strategy } from './strategy';
 
 export interface FineTuneOptions {
@@ -20,19 +21,21 @@ export function fineTune(options: FineTuneOptions = {}): Strategy {
   return {
     name: 'fine-tune',
     summary: 'copy aligned source user/item vectors, train target items with users frozen, then unfreeze users at lr×0.1',
-    async run(ctx) {
-      const source = await ctx.sourceModel();
-      const target = ctx.alignment.target;
-      const model = ctx.newMf(target.numUsers, target.numItems, 3);
-      copyParameters(source, model, { include: ['user.embedding', 'item.embedding'], rows: { 'user.embedding': ctx.alignment.users, 'item.embedding': ctx.alignment.items } });
-      const validation = { data: ctx.split.validation, metric: ctx.settings.metric, k: ctx.settings.k, patience: ctx.settings.patience, restoreBest: true };
-      const phases = [{ name: 'items only', data: ctx.split.train, train: ['item.*'], fit: { validation } }];
-      if (userLr > 0) phases.push({ name: 'all, users slower', data: ctx.split.train, train: ['*'], lrMultipliers: { 'user.*': userLr }, fit: { validation } } as (typeof phases)[0]);
-      await runSchedule(model, phases, ctx.fitOptions());
-      const has = new Uint8Array(target.numUsers);
-      for (const u of ctx.alignment.users.target) has[u] = 1;
-      for (let u = 0; u < has.length; u++) if (ctx.hasTrainRows[u]) has[u] = 1;
-      return new UserVectorsModel(model.userEmbedding.table.data, has, model.itemEmbedding.table, ctx.popularity);
-    },
+    run: (ctx) => ctx.memo(`fine-tune:${userLr}`, () => runFineTune(ctx, userLr)),
   };
+}
+
+async function runFineTune(ctx: TransferContext, userLr: number): Promise<UserVectorsModel> {
+  const source = await ctx.sourceModel();
+  const target = ctx.alignment.target;
+  const model = ctx.newMf(target.numUsers, target.numItems, 3);
+  copyParameters(source, model, { include: ['user.embedding', 'item.embedding'], rows: { 'user.embedding': ctx.alignment.users, 'item.embedding': ctx.alignment.items } });
+  const validation = { data: ctx.split.validation, metric: ctx.settings.metric, k: ctx.settings.k, patience: ctx.settings.patience, restoreBest: true };
+  const phases = [{ name: 'items only', data: ctx.split.train, train: ['item.*'], fit: { validation } }];
+  if (userLr > 0) phases.push({ name: 'all, users slower', data: ctx.split.train, train: ['*'], lrMultipliers: { 'user.*': userLr }, fit: { validation } } as (typeof phases)[0]);
+  await runSchedule(model, phases, ctx.fitOptions());
+  const has = new Uint8Array(target.numUsers);
+  for (const u of ctx.alignment.users.target) has[u] = 1;
+  for (let u = 0; u < has.length; u++) if (ctx.hasTrainRows[u]) has[u] = 1;
+  return new UserVectorsModel(model.userEmbedding.table.data, has, model.itemEmbedding.table, ctx.popularity);
 }

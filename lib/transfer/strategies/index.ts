@@ -2,6 +2,7 @@
 import { bridge } from './bridge';
 import { contentToCf } from './content';
 import { fineTune } from './fine-tune';
+import { hybrid } from './hybrid';
 import { joint } from './joint';
 import { mapping } from './mapping';
 import { neighbours } from './neighbours';
@@ -20,6 +21,7 @@ const FACTORIES: Record<string, () => Strategy> = {
   'mapping-mlp': () => mapping({ kind: 'mlp' }),
   bridge: () => bridge(),
   content: () => contentToCf(),
+  hybrid: () => hybrid,
 };
 
 export const STRATEGY_NAMES: readonly string[] = Object.keys(FACTORIES);
@@ -28,4 +30,4 @@ export function strategyByName(name: string): Strategy | undefined {
   return Object.hasOwn(FACTORIES, name) ? FACTORIES[name]() : undefined;
 }
 
-export { bridge, contentToCf, fineTune, joint, mapping, neighbours, popularity, targetOnly };
+export { bridge, contentToCf, fineTune, hybrid, joint, mapping, neighbours, popularity, targetOnly };

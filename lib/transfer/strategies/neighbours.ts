@@ -22,12 +22,19 @@ const GRID: Array<{ similarity: SimilarityName; shrink: number }> = [
   { similarity: 'bm25', shrink: 10 },
 ];
 
-export const neighbours: Strategy = {
-  name: 'neighbours',
-  summary: 'item-item: cold users from their source items (cross-domain kNN), warm users from their target items',
-  async run(ctx) {
+export interface NeighbourModels {
+  cross: CrossDomainItemKnn;
+  within: ItemKnn;
+  /** Every aligned target user's source items (rows = target users, items = source items). */
+  history: Interactions;
+  setting: (typeof GRID)[number];
+  evaluation: CustomEvaluation;
+}
+
+/** The neighbourhood models of a context, setting chosen on validation; built once per context. */
+export function neighbourModels(ctx: TransferContext): Promise<NeighbourModels> {
+  return ctx.memo('neighbours', async () => {
     const pairs = ctx.alignment.users;
-    // Each cold (or any aligned) target user's source history, on target user rows.
     const src = ctx.sourceData.byUser();
     const hu: number[] = [];
     const hi: number[] = [];
@@ -39,59 +46,64 @@ export const neighbours: Strategy = {
       }
     });
     const history = new Interactions({ users: hu, items: hi, numUsers: ctx.alignment.target.numUsers, numItems: ctx.alignment.source.numItems });
-    const build = async (setting: (typeof GRID)[number]) => ({
-      cross: await CrossDomainItemKnn.fit({ source: ctx.sourceData, target: ctx.split.train, userPairs: pairs, neighbours: 100, threads: ctx.settings.threads, ...setting }),
-      within: await ItemKnn.fit(ctx.split.train, { neighbours: 100, threads: ctx.settings.threads, ...setting }),
-    });
-    const evaluatorFor = (models: Awaited<ReturnType<typeof build>>): CustomEvaluation => ({
-      async evaluate(test, exclude, k) {
-        const parts: RankingMetrics[] = [];
-        const cold = rowsByUserFlag(test, ctx.split.isCold, true);
-        const warm = rowsByUserFlag(test, ctx.split.isCold, false);
-        if (cold.size) parts.push(await evaluateItemKnn(models.cross, cold, { k, history, exclude, threads: ctx.settings.threads }));
-        if (warm.size) parts.push(await evaluateItemKnn(models.within, warm, { k, exclude, threads: ctx.settings.threads }));
-        return mergeByUsers(parts);
-      },
-      scorer() {
-        // One user's full score vector at a time (the protocol walks users in order).
-        let cached = -1;
-        let full: Float32Array = new Float32Array(0);
-        const own = ctx.split.train.byUser();
-        const src = history.byUser();
-        return {
-          users: ctx.alignment.target.numUsers,
-          items: ctx.alignment.target.numItems,
-          score(u, candidates, out) {
-            if (u !== cached) {
-              cached = u;
-              full = ctx.split.isCold[u]
-                ? models.cross.scoreItems(src.indices.subarray(src.offsets[u], src.offsets[u + 1])).scores
-                : models.within.scoreItems(own.indices.subarray(own.offsets[u], own.offsets[u + 1])).scores;
-            }
-            for (let j = 0; j < candidates.length; j++) out[j] = full[candidates[j]];
-            return out;
-          },
-        };
-      },
-    });
-    // Choose the setting on validation (cold-validation users, plus warm validation rows).
-    let best: { score: number; evaluation: CustomEvaluation } | null = null;
+    let best: (NeighbourModels & { score: number }) | null = null;
     for (const setting of GRID) {
-      const evaluation = evaluatorFor(await build(setting));
+      const cross = await CrossDomainItemKnn.fit({ source: ctx.sourceData, target: ctx.split.train, userPairs: pairs, neighbours: 100, threads: ctx.settings.threads, ...setting });
+      const within = await ItemKnn.fit(ctx.split.train, { neighbours: 100, threads: ctx.settings.threads, ...setting });
+      const evaluation = evaluatorFor(ctx, cross, within, history);
       const m = await evaluation.evaluate(ctx.split.validation, ctx.split.train, ctx.settings.k);
       const score = m[ctx.settings.metric] as number;
-      if (!best || score > best.score) best = { score, evaluation };
+      if (!best || score > best.score) best = { cross, within, history, setting, evaluation, score };
     }
-    return best!.evaluation;
-  },
+    return best!;
+  });
+}
+
+export const neighbours: Strategy = {
+  name: 'neighbours',
+  summary: 'item-item: cold users from their source items (cross-domain kNN), warm users from their target items',
+  run: async (ctx) => (await neighbourModels(ctx)).evaluation,
 };
 
+function evaluatorFor(ctx: TransferContext, cross: CrossDomainItemKnn, within: ItemKnn, history: Interactions): CustomEvaluation {
+  return {
+    async evaluate(test, exclude, k) {
+      const parts: RankingMetrics[] = [];
+      const cold = rowsByUserFlag(test, ctx.split.isCold, true);
+      const warm = rowsByUserFlag(test, ctx.split.isCold, false);
+      if (cold.size) parts.push(await evaluateItemKnn(cross, cold, { k, history, exclude, threads: ctx.settings.threads }));
+      if (warm.size) parts.push(await evaluateItemKnn(within, warm, { k, exclude, threads: ctx.settings.threads }));
+      return mergeByUsers(parts);
+    },
+    scorer() {
+      // One user's full score vector at a time (the protocol walks users in order).
+      let cached = -1;
+      let full: Float32Array = new Float32Array(0);
+      const own = ctx.split.train.byUser();
+      const src = history.byUser();
+      return {
+        users: ctx.alignment.target.numUsers,
+        items: ctx.alignment.target.numItems,
+        score(u, candidates, out) {
+          if (u !== cached) {
+            cached = u;
+            full = ctx.split.isCold[u]
+              ? cross.scoreItems(src.indices.subarray(src.offsets[u], src.offsets[u + 1])).scores
+              : within.scoreItems(own.indices.subarray(own.offsets[u], own.offsets[u + 1])).scores;
+          }
+          for (let j = 0; j < candidates.length; j++) out[j] = full[candidates[j]];
+          return out;
+        },
+      };
+    },
+  };
+}
+
 /** Metrics of disjoint user groups as one group: every metric is a mean over users. */
-function mergeByUsers(parts: RankingMetrics[]): RankingMetrics {
+export function mergeByUsers(parts: RankingMetrics[]): RankingMetrics {
   if (parts.length === 1) return parts[0];
   const users = parts.reduce((s, p) => s + p.users, 0);
   const mean = (key: 'recall' | 'precision' | 'ndcg' | 'hit' | 'mrr') => parts.reduce((s, p) => s + p[key] * p.users, 0) / users;
   return { ...parts[0], users, recall: mean('recall'), precision: mean('precision'), ndcg: mean('ndcg'), hit: mean('hit'), mrr: mean('mrr') };
 }
 
-export type { TransferContext };
