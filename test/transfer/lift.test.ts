@@ -71,6 +71,23 @@ describe('transfer()', () => {
     expect(html).toContain('Cold users');
   }, 120_000);
 
+  test('the sampled protocol is reported per slice, for embedding and neighbourhood strategies alike', async () => {
+    const { source, target } = small();
+    const report = await transfer(source, target, { seeds: 1, strategies: ['mapping-linear'], settings, sampled: { negatives: 30, seed: 5 } });
+    expect(report.sampledNegatives).toBe(30);
+    for (const r of report.results) {
+      for (const slice of ['cold', 'warm', 'all'] as const) {
+        const m = r.sampled![slice];
+        expect(m.hit.mean).toBeGreaterThanOrEqual(m.ndcg.mean);
+        expect(m.ndcg.mean).toBeGreaterThan(0);
+        expect(r.sampledRuns![0][slice]!.negatives).toBe(30);
+      }
+    }
+    // Popularity ranks the same way under both protocols' masks: cold users beat chance (1/31 per item).
+    expect(report.results[0].sampled!.cold.hit.mean).toBeGreaterThan(10 / 31);
+    expect(formatLiftTable(report)).toContain('sampled protocol');
+  }, 60_000);
+
   test('bad inputs are typed errors naming the argument', async () => {
     const { source, target } = small();
     const reject = async (p: Promise<unknown>) => {
