@@ -1,6 +1,16 @@
 import { ContentToCf, EmbeddingTable, Interactions, MatrixFactorization, Trainer, evaluateRanking, fitEmbeddingMap, foldIn, foldInUsers, historiesFrom, normalGenerator, syntheticDomains, type RankingModel } from '../../lib';
 import { planted } from '../support/planted';
 
+/** The code of the error fn throws (undefined when it does not throw). */
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
+  return undefined;
+}
+
 function randomTable(rows: number, dim: number, seed: number): EmbeddingTable {
   return EmbeddingTable.create(rows, dim, { init: 'normal', seed, scale: 1 });
 }
@@ -29,7 +39,7 @@ describe('fold-in', () => {
   test('an empty history gives a zero vector; bad histories are typed errors', () => {
     const items = randomTable(10, 4, 3);
     expect(Array.from(foldIn(items, historiesFrom([[]])))).toEqual([0, 0, 0, 0]);
-    const code = (fn: () => unknown) => {
+    const failure = (fn: () => unknown) => {
       try {
         fn();
       } catch (err) {
@@ -37,10 +47,10 @@ describe('fold-in', () => {
       }
       return 'no error';
     };
-    expect(code(() => foldIn(items, historiesFrom([[10]])))).toMatch(/ERR_OUT_OF_RANGE.*histories\.indices\[0\]/);
-    expect(code(() => foldIn(items, { offsets: new Int32Array([0, 2]), indices: new Int32Array([1]) }))).toMatch(/histories\.offsets/);
-    expect(code(() => foldIn(items, historiesFrom([[1]]), { method: 'magic' as never }))).toMatch(/options\.method/);
-    expect(code(() => foldIn(items, historiesFrom([[1, 2]]), { values: new Float32Array(1) }))).toMatch(/options\.values/);
+    expect(failure(() => foldIn(items, historiesFrom([[10]])))).toMatch(/ERR_OUT_OF_RANGE.*histories\.indices\[0\]/);
+    expect(failure(() => foldIn(items, { offsets: new Int32Array([0, 2]), indices: new Int32Array([1]) }))).toMatch(/histories\.offsets/);
+    expect(failure(() => foldIn(items, historiesFrom([[1]]), { method: 'magic' as never }))).toMatch(/options\.method/);
+    expect(failure(() => foldIn(items, historiesFrom([[1, 2]]), { values: new Float32Array(1) }))).toMatch(/options\.values/);
   });
 
   test('foldInUsers grows the table in place, keeping rows and optimizer state', async () => {
@@ -124,14 +134,6 @@ describe('embedding maps', () => {
   });
 
   test('too few pairs and mismatched dimensions are typed errors', () => {
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (err) {
-        return (err as { code?: string }).code;
-      }
-      return undefined;
-    };
     expect(code(() => fitEmbeddingMap(x, p, y, q, 1))).toBe('ERR_NO_OVERLAP');
     expect(code(() => fitEmbeddingMap(x, p + 5, y, q, n))).toBe('ERR_DIMENSION_MISMATCH');
   });
@@ -173,14 +175,6 @@ describe('content-to-CF', () => {
   });
 
   test('bad dropout and too few rows are typed errors', () => {
-    const code = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (err) {
-        return (err as { code?: string }).code;
-      }
-      return undefined;
-    };
     const pref = new Float32Array(40);
     const content = new Float32Array(40);
     expect(code(() => ContentToCf.fit(pref, 4, content, 4, Int32Array.from([0, 1]), { dropout: 2 }))).toBe('ERR_OUT_OF_RANGE');

@@ -13,7 +13,7 @@ import { rowsByUserFlag } from '../cold-split';
 import type { TransferContext } from '../context';
 import { fineTune } from './fine-tune';
 import { mergeByUsers, neighbourModels } from './neighbours';
-import type { CustomEvaluation, Strategy } from './strategy';
+import { perUserScorer, type CustomEvaluation, type Strategy } from './strategy';
 
 const GRID = [0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 
@@ -60,22 +60,11 @@ export const hybrid: Strategy = {
         const warmModel = new HybridRecommender({ neighbours: knn.within, embedding, weight: warm });
         const own = ctx.split.train.byUser();
         const src = knn.history.byUser();
-        let cached = -1;
-        let full: Float32Array = new Float32Array(0);
-        return {
-          users: ctx.alignment.target.numUsers,
-          items: ctx.alignment.target.numItems,
-          score(u, candidates, out) {
-            if (u !== cached) {
-              cached = u;
-              full = ctx.split.isCold[u]
-                ? coldModel.scores(u, src.indices.subarray(src.offsets[u], src.offsets[u + 1]))
-                : warmModel.scores(u, own.indices.subarray(own.offsets[u], own.offsets[u + 1]));
-            }
-            for (let j = 0; j < candidates.length; j++) out[j] = full[candidates[j]];
-            return out;
-          },
-        };
+        return perUserScorer(ctx, (u) =>
+          ctx.split.isCold[u]
+            ? coldModel.scores(u, src.indices.subarray(src.offsets[u], src.offsets[u + 1]))
+            : warmModel.scores(u, own.indices.subarray(own.offsets[u], own.offsets[u + 1])),
+        );
       },
     };
   },

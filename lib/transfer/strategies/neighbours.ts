@@ -13,7 +13,7 @@ import type { SimilarityName } from '../../neighbours/options';
 import { Interactions } from '../../train/interactions';
 import type { TransferContext } from '../context';
 import { rowsByUserFlag } from '../cold-split';
-import type { CustomEvaluation, Strategy } from './strategy';
+import { perUserScorer, type CustomEvaluation, type Strategy } from './strategy';
 
 const GRID: Array<{ similarity: SimilarityName; shrink: number }> = [
   { similarity: 'cosine', shrink: 0 },
@@ -76,25 +76,13 @@ function evaluatorFor(ctx: TransferContext, cross: CrossDomainItemKnn, within: I
       return mergeByUsers(parts);
     },
     scorer() {
-      // One user's full score vector at a time (the protocol walks users in order).
-      let cached = -1;
-      let full: Float32Array = new Float32Array(0);
       const own = ctx.split.train.byUser();
       const src = history.byUser();
-      return {
-        users: ctx.alignment.target.numUsers,
-        items: ctx.alignment.target.numItems,
-        score(u, candidates, out) {
-          if (u !== cached) {
-            cached = u;
-            full = ctx.split.isCold[u]
-              ? cross.scoreItems(src.indices.subarray(src.offsets[u], src.offsets[u + 1])).scores
-              : within.scoreItems(own.indices.subarray(own.offsets[u], own.offsets[u + 1])).scores;
-          }
-          for (let j = 0; j < candidates.length; j++) out[j] = full[candidates[j]];
-          return out;
-        },
-      };
+      return perUserScorer(ctx, (u) =>
+        ctx.split.isCold[u]
+          ? cross.scoreItems(src.indices.subarray(src.offsets[u], src.offsets[u + 1])).scores
+          : within.scoreItems(own.indices.subarray(own.offsets[u], own.offsets[u + 1])).scores,
+      );
     },
   };
 }

@@ -57,3 +57,24 @@ export function gatherRows(data: Float32Array, dim: number, rows: Int32Array): F
   rows.forEach((r, k) => out.set(data.subarray(r * dim, (r + 1) * dim), k * dim));
   return out;
 }
+
+/**
+ * A CandidateScorer over target users that computes one user's full score vector at a time (the
+ * sampled protocol walks users in order) with `scoreUser`.
+ */
+export function perUserScorer(ctx: TransferContext, scoreUser: (u: number) => Float32Array): CandidateScorer {
+  let cached = -1;
+  let full: Float32Array = new Float32Array(0);
+  return {
+    users: ctx.alignment.target.numUsers,
+    items: ctx.alignment.target.numItems,
+    score(u, candidates, out) {
+      if (u !== cached) {
+        cached = u;
+        full = scoreUser(u);
+      }
+      for (let j = 0; j < candidates.length; j++) out[j] = full[candidates[j]];
+      return out;
+    },
+  };
+}
