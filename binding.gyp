@@ -38,7 +38,8 @@
       "type": "static_library",
       "sources": [
         "native/kernels/avx2.cpp",
-        "native/kernels/dense_avx2.cpp"
+        "native/kernels/dense_avx2.cpp",
+        "native/kernels/quantized_avx2.cpp"
       ],
       "cflags_cc": [
         "-mavx2",
@@ -51,7 +52,8 @@
       "type": "static_library",
       "sources": [
         "native/kernels/avx512.cpp",
-        "native/kernels/dense_avx512.cpp"
+        "native/kernels/dense_avx512.cpp",
+        "native/kernels/quantized_avx512.cpp"
       ],
       "cflags_cc": [
         "-mavx512f",
@@ -64,10 +66,29 @@
       ]
     },
     {
+      "target_name": "rb_avx512x",
+      "type": "static_library",
+      "sources": [
+        "native/kernels/quantized_avx512x.cpp"
+      ],
+      "cflags_cc": [
+        "-mavx512f",
+        "-mavx512dq",
+        "-mavx512bw",
+        "-mavx512vl",
+        "-mavx512bf16",
+        "-mavx512vnni",
+        "-mavx2",
+        "-mfma",
+        "-fPIC"
+      ]
+    },
+    {
       "target_name": "recbridge",
       "dependencies": [
         "rb_avx2",
-        "rb_avx512"
+        "rb_avx512",
+        "rb_avx512x"
       ],
       "sources": [
         "native/kernels/dispatch.cpp",
@@ -80,13 +101,15 @@
         "native/kernels/tower.cpp",
         "native/kernels/two_tower.cpp",
         "native/kernels/item_knn.cpp",
+        "native/kernels/quantized.cpp",
         "native/addon/addon.cpp",
         "native/addon/args.cpp",
         "native/addon/scoring_bindings.cpp",
         "native/addon/batch_worker.cpp",
         "native/addon/train_bindings.cpp",
         "native/addon/two_tower_bindings.cpp",
-        "native/addon/neighbour_bindings.cpp"
+        "native/addon/neighbour_bindings.cpp",
+        "native/addon/quantized_bindings.cpp"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -105,6 +105,29 @@ export interface NativeBinding {
     threads: number,
     cancel: CancelToken | null,
   ): Promise<{ completed: boolean; indices: Int32Array; scores: Float32Array; counts: Int32Array; skipped: Int32Array }>;
+  /** Quantized tables (kind 1 bf16: codes Uint16Array; kind 2 int8: codes Int8Array + per-row scales and code sums). */
+  quantize(kind: number, codes: Uint16Array | Int8Array, scales: Float32Array | null, rowSums: Int32Array | null, dim: number, source: Float32Array, threads: number): void;
+  quantScore(kind: number, codes: Uint16Array | Int8Array, scales: Float32Array | null, rowSums: Int32Array | null, dim: number, query: Float32Array, items: Int32Array | null, out: Float32Array, threads: number): void;
+  /** Exact top-k of the quantized scores; rerank > 0 re-scores the best max(rerank, k) against f32Table. */
+  quantTopK(
+    kind: number,
+    codes: Uint16Array | Int8Array,
+    scales: Float32Array | null,
+    rowSums: Int32Array | null,
+    dim: number,
+    query: Float32Array,
+    k: number,
+    exclude: Int32Array | null,
+    block: Int32Array | null,
+    allow: Int32Array | null,
+    threads: number,
+    rerank: number,
+    f32Table: Float32Array | null,
+    outIndices: Int32Array,
+    outScores: Float32Array,
+  ): number;
+  quantInfo(): { kernels: string; bf16Vnni: boolean };
+  quantUseExtensions(on: boolean): void;
 }
 
 /** Opaque native neighbour graph (immutable; freed by the garbage collector). */
@@ -281,7 +304,7 @@ export interface TwoTowerLossSpec extends TwoTowerScoringSpec {
   grads: boolean;
 }
 
-const EXPECTED_ABI = 3;
+const EXPECTED_ABI = 4;
 
 function load(): NativeBinding {
   const root = path.resolve(__dirname, '..');

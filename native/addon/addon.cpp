@@ -8,6 +8,13 @@
 
 namespace rbnapi {
 
+// quantized_bindings.cpp
+Napi::Value Quantize(const Napi::CallbackInfo& info);
+Napi::Value QuantScore(const Napi::CallbackInfo& info);
+Napi::Value QuantTopK(const Napi::CallbackInfo& info);
+Napi::Value QuantInfo(const Napi::CallbackInfo& info);
+Napi::Value QuantUseExtensions(const Napi::CallbackInfo& info);
+
 Napi::Value Capabilities(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -80,7 +87,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("knnRecommend", Napi::Function::New(env, KnnRecommend, "knnRecommend"));
   exports.Set("knnScores", Napi::Function::New(env, KnnScores, "knnScores"));
   exports.Set("knnRecommendBatch", Napi::Function::New(env, KnnRecommendBatch, "knnRecommendBatch"));
-  exports.Set("abiVersion", Napi::Number::New(env, 3));
+  exports.Set("quantize", Napi::Function::New(env, Quantize, "quantize"));
+  exports.Set("quantScore", Napi::Function::New(env, QuantScore, "quantScore"));
+  exports.Set("quantTopK", Napi::Function::New(env, QuantTopK, "quantTopK"));
+  exports.Set("quantInfo", Napi::Function::New(env, QuantInfo, "quantInfo"));
+  exports.Set("quantUseExtensions", Napi::Function::New(env, QuantUseExtensions, "quantUseExtensions"));
+  exports.Set("abiVersion", Napi::Number::New(env, 4));
   return exports;
 }
 
