@@ -5,6 +5,7 @@
  */
 import { basename } from 'node:path';
 
+import { RecbridgeError } from '../errors';
 import { expectBoolean, expectOptions, rangeError, typeError } from '../validate';
 import { float32Column, int32Column } from './columns';
 import { RowError, readDelimited } from './read-delimited';
@@ -115,6 +116,11 @@ export async function loadFeatures(path: string, options: LoadFeaturesOptions): 
       return { name: h, type: 'token' as FeatureType };
     });
     const names = cols.map((c) => c.name);
+    // Found by fuzzing: these used to surface as argument errors from SideFeatures.addField.
+    names.forEach((n, k) => {
+      if (n === '') throw new RowError(`column ${k + 1} has an empty name`);
+      if (names.indexOf(n) !== k) throw new RowError(`column name ${JSON.stringify(n)} appears twice`);
+    });
     const fallbackId = name.endsWith('.user') ? 'user_id' : name.endsWith('.item') ? 'item_id' : null;
     if (typeof o.id === 'number') idColumn = o.id;
     else if (typeof o.id === 'string') idColumn = names.indexOf(o.id);
@@ -211,7 +217,11 @@ export async function loadFeatures(path: string, options: LoadFeaturesOptions): 
 
   const n = entities.size;
   const inits: Record<string, FeatureInit> = {};
-  for (const b of builders) inits[b.name] = finish(b, n);
+  for (const b of builders) {
+    // Found by fuzzing: without one value the width is unknown, and a zero-width field is not one.
+    if (b.type === 'float_seq' && b.dim <= 0) throw new RecbridgeError('ERR_MALFORMED_DATA', `${path}: field ${b.name}: no line gives it a value, so its width is unknown`);
+    inits[b.name] = finish(b, n);
+  }
   const features = SideFeatures.fromArrays(entities, inits);
   let seen = 0;
   for (let e = 0; e < n; e++) if (lineOf[e] !== undefined) seen++;

@@ -1,0 +1,70 @@
+// Fuzz target: loadInteractions on mutated data files. The first byte of an input picks the file
+// name (which selects the format: .inter, .csv, .tsv, u.data, ratings.dat, plain) and the options
+// (header, skipMalformed, minValue, an explicit time column); the rest is the file's bytes.
+// A successful load must be self-consistent: every row index inside its vocabulary, values finite.
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const rb = require(path.join(__dirname, '..', '..', 'dist'));
+
+const dir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'recbridge-fuzz-'));
+process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+
+const VARIANTS = [
+  { name: 'a.inter', options: {} },
+  { name: 'a.inter', options: { skipMalformed: true, minValue: 3 } },
+  { name: 'a.csv', options: { header: true } },
+  { name: 'a.csv', options: {} },
+  { name: 'a.tsv', options: { header: true, skipMalformed: true } },
+  { name: 'a.tsv', options: { time: 3, value: 2 } },
+  { name: 'u.data', options: {} },
+  { name: 'ratings.dat', options: {} },
+  { name: 'ratings.dat', options: { skipMalformed: true } },
+  { name: 'pairs.txt', options: {} },
+  { name: 'pairs.txt', options: { value: null, skipMalformed: true } },
+];
+
+const SEEDS = [
+  [0, 'user_id:token\titem_id:token\trating:float\ttimestamp:float\n196\t242\t3\t881250949\n186\t302\t3\t891717742\n22\t377\t1\t878887116\n'],
+  [1, 'user_id:token\titem_id:token\trating:float\n1\t2\t5\n1\t3\t2\nx\ty\t4.5\n'],
+  [2, 'user_id,item_id,rating,timestamp\n1,10,4,2020-01-02T03:04:05Z\n2,10,5,2021-06-01\n2,11,1,1600000000\n'],
+  [3, '1,10\n2,10\n3,12\n'],
+  [4, 'user\titem\tvalue\n1\t2\t0.5\n3\t4\tNaN\n'],
+  [5, '1\t2\t3\t100\n1\t3\t4\t200\n'],
+  [6, '196\t242\t3\t881250949\n186\t302\t3\t891717742\n'],
+  [7, '1::1193::5::978300760\n1::661::3::978302109\n2::1357::5::978298709\n'],
+  [8, '1::1193::5::978300760\r\n1::661\r\nbad line\r\n'],
+  [9, 'alice apple 1\nbob banana\n\n  carol   cherry   2.5  \n'],
+  [10, 'a b\nc d\n'],
+].map(([v, text]) => Buffer.concat([Buffer.from([v]), Buffer.from(text, 'utf8')]));
+
+let seq = 0;
+async function execute(buf) {
+  if (buf.length === 0) return;
+  const variant = VARIANTS[buf[0] % VARIANTS.length];
+  const file = path.join(dir, `${seq++ % 2}-${variant.name}`);
+  fs.writeFileSync(file, buf.subarray(1));
+  const { interactions, users, items } = await rb.loadInteractions(file, variant.options);
+  const u = interactions.users;
+  const it = interactions.items;
+  if (u.length !== it.length) throw new Error('post-condition: column lengths differ');
+  for (let i = 0; i < u.length; i++) {
+    if (!(u[i] >= 0 && u[i] < users.size && it[i] >= 0 && it[i] < items.size)) throw new Error(`post-condition: row ${i} out of its vocabulary`);
+  }
+  const values = interactions.values;
+  if (values) for (const v of values) if (!Number.isFinite(v)) throw new Error('post-condition: a non-finite value was loaded');
+}
+
+module.exports = async function interactionsTarget() {
+  return {
+    name: 'interactions',
+    seeds: SEEDS,
+    dictionary: ['\t', ',', '::', ' ', '\n', '\r\n', ':token', ':float', ':token_seq', 'user_id', 'item_id', 'rating', 'timestamp',
+      'NaN', 'Infinity', '-1e309', '1e309', '2020-13-45', '2020-02-30T25:61:00Z', '\uFEFF', '\u0000', '\u00e9', '\ud83d\ude00', '""', '0x10'],
+    variant: (buf) => (buf.length ? String(buf[0] % VARIANTS.length) : '-'),
+    execute,
+    expected: (err) => err && err.code === 'ERR_MALFORMED_DATA',
+  };
+};
