@@ -56,7 +56,8 @@ struct KnnGraph {
 };
 
 // Builds the neighbour graph. Polls *cancel between blocks of rows; returns false if it was set.
-// May throw std::bad_alloc.
+// May throw std::bad_alloc. Each thread that ran a build keeps its dense scratch (12 bytes per
+// candidate item) for the next build, so repeated builds do not re-fault it in.
 bool knn_build(const KnnMatrix& m, const KnnBuildOptions& opt, const std::atomic<int>* cancel, KnnGraph* out);
 
 // Puts each row in best-first order (for export).
