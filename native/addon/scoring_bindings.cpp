@@ -20,7 +20,9 @@ Napi::Value ScoreItems(const Napi::CallbackInfo& info) {
     if (subset_v.present) {
       check_indices(info.Env(), subset, t.rows, "items");
       expect_min_length(info.Env(), out.length, subset.size(), "out");
-      rb::score_items(t, q.data, subset.data(), subset.size(), out.data, threads);
+      // An empty list has no data pointer, and a null subset means "every row" to the kernel: that
+      // wrote rows floats into an empty out (a segfault found by the hardening property suite).
+      if (!subset.empty()) rb::score_items(t, q.data, subset.data(), subset.size(), out.data, threads);
     } else {
       expect_min_length(info.Env(), out.length, t.rows, "out");
       rb::score_items(t, q.data, nullptr, 0, out.data, threads);
