@@ -127,3 +127,4 @@ export {
   type TuneBlendResult,
 } from './neighbours';
 export * from './transfer';
+export * from './serving';
