@@ -21,7 +21,7 @@ const FORMATS = ['recbole', 'tsv', 'csv', 'whitespace', 'movielens'];
 export const transferCommand: Command = {
   usage: `  transfer (--demo | --source F --target F) [--format F] [--user-links F] [--user-features F]
            [--strategies a,b] [--seeds N] [--cold-fraction X] [--cold-shots N] [--dim D]
-           [--epochs N] [--k K] [--json out.json] [--report out.html]
+           [--epochs N] [--k K] [--sampled N] [--threads T] [--json out.json] [--report out.html]
                                                      lift report: strategies vs popularity and target-only
                                                      (strategies: ${STRATEGY_NAMES.join(', ')})`,
   async run(args) {
@@ -39,6 +39,8 @@ export const transferCommand: Command = {
     const epochs = intFlag(args, 'epochs', 1, 100_000);
     const k = intFlag(args, 'k', 1, 10_000);
     const users = intFlag(args, 'users', 10, 10_000_000);
+    const sampled = intFlag(args, 'sampled', 1, 1_000_000);
+    const threads = intFlag(args, 'threads', 1, 256);
     const json = stringFlag(args, 'json');
     const report = stringFlag(args, 'report');
     noMoreArgs(args);
@@ -67,7 +69,8 @@ export const transferCommand: Command = {
       coldFraction,
       coldShots,
       align: userLinks ? { users: 'links', userLinks } : undefined,
-      settings: { ...(demo ? { dim: 32 } : {}), ...(dim ? { dim } : {}), ...(epochs ? { epochs } : {}), ...(k ? { k } : {}) },
+      sampled: sampled ? { negatives: sampled } : undefined,
+      settings: { ...(demo ? { dim: 32 } : {}), ...(dim ? { dim } : {}), ...(epochs ? { epochs } : {}), ...(k ? { k } : {}), ...(threads ? { threads } : {}) },
       onProgress: (e) => process.stderr.write(`\r[${e.index + 1}/${e.total}] seed ${e.seed}: ${e.strategy}`.padEnd(60)),
     });
     process.stderr.write('\r'.padEnd(61) + '\r');

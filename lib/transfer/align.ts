@@ -4,7 +4,7 @@
  * the overlap counts a user needs to judge whether transfer can work at all.
  */
 import { RecbridgeError } from '../errors';
-import { rangeError, typeError } from '../validate';
+import { expectOptions, rangeError, typeError } from '../validate';
 import { Domain } from './domain';
 
 /** Rows that denote the same entity: source[k] in the source domain is target[k] in the target. */
@@ -60,7 +60,7 @@ function inverse(pairs: RowPairs, rows: number): Int32Array {
 export function alignDomains(source: Domain, target: Domain, options?: AlignOptions): Alignment {
   if (!(source instanceof Domain)) throw typeError('source', 'Domain', source);
   if (!(target instanceof Domain)) throw typeError('target', 'Domain', target);
-  const o = options ?? {};
+  const o = expectOptions('options', options);
   let unknown = 0;
   const pick = (kind: 'users' | 'items', mode: unknown): RowPairs => {
     const argument = `options.${kind}`;

@@ -7,7 +7,7 @@
  */
 import { RecbridgeError } from '../errors';
 import { EmbeddingTable } from '../table';
-import { expectOptions, rangeError } from '../validate';
+import { expectFloat32Array, expectInteger, expectOptions, rangeError, typeError } from '../validate';
 import type { EntityFeatures } from './domain';
 import { SmallNet } from './small-net';
 
@@ -40,10 +40,21 @@ export class ContentToCf {
    * for the same n entities).
    */
   static fit(preference: EmbeddingTable | Float32Array, dim: number, content: Float32Array, contentDim: number, rows: Int32Array, options?: ContentToCfOptions): ContentToCf {
-    const pref = preference instanceof EmbeddingTable ? preference.data : preference;
+    if (preference instanceof EmbeddingTable && preference.dim !== dim) {
+      throw new RecbridgeError('ERR_DIMENSION_MISMATCH', `preference is a table of width ${preference.dim} but dim is ${dim}`);
+    }
+    const pref = preference instanceof EmbeddingTable ? preference.data : expectFloat32Array('preference', preference);
     const o = expectOptions('options', options);
     if (!Number.isInteger(dim) || dim < 1) throw rangeError('dim', 'integer ≥ 1', dim);
     if (!Number.isInteger(contentDim) || contentDim < 1) throw rangeError('contentDim', 'integer ≥ 1', contentDim);
+    expectFloat32Array('content', content);
+    const hidden = o.hidden === undefined ? 2 * dim : expectInteger('options.hidden', o.hidden, 1, 1 << 16);
+    const lr = o.lr ?? 1e-3;
+    if (typeof lr !== 'number' || !(lr > 0) || !Number.isFinite(lr)) throw rangeError('options.lr', 'finite number > 0', lr);
+    const epochs = o.epochs === undefined ? 100 : expectInteger('options.epochs', o.epochs, 1, 1_000_000);
+    const l2 = o.l2 ?? 1e-5;
+    if (typeof l2 !== 'number' || !(l2 >= 0) || !Number.isFinite(l2)) throw rangeError('options.l2', 'finite number ≥ 0', l2);
+    const batch = o.batch === undefined ? 64 : expectInteger('options.batch', o.batch, 1, 1 << 20);
     const dropout = o.dropout ?? 0.5;
     if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) throw rangeError('options.dropout', 'number in [0, 1]', dropout);
     if (rows.length < 2) throw new RecbridgeError('ERR_NO_OVERLAP', `Content-to-CF needs at least 2 entities with both a preference vector and content; found ${rows.length}`);
@@ -51,6 +62,7 @@ export class ContentToCf {
     if (!Number.isInteger(entities) || pref.length / dim < entities) {
       throw new RecbridgeError('ERR_DIMENSION_MISMATCH', `content holds ${content.length / contentDim} rows of ${contentDim} but preference ${pref.length / dim} rows of ${dim}`);
     }
+    checkRows('rows', rows, entities);
     // Standardise content columns on the training rows: features arrive on any scale.
     const mean = new Float32Array(contentDim);
     const scale = new Float32Array(contentDim).fill(1);
@@ -58,7 +70,7 @@ export class ContentToCf {
     const variance = new Float32Array(contentDim);
     for (const r of rows) for (let c = 0; c < contentDim; c++) variance[c] += (content[r * contentDim + c] - mean[c]) ** 2 / rows.length;
     for (let c = 0; c < contentDim; c++) scale[c] = variance[c] > 1e-12 ? 1 / Math.sqrt(variance[c]) : 1;
-    const net = new SmallNet([dim + contentDim, o.hidden ?? 2 * dim, dim], o.seed ?? 0);
+    const net = new SmallNet([dim + contentDim, hidden, dim], o.seed ?? 0);
     const model = new ContentToCf(net, dim, contentDim, mean, scale);
     const x = model.inputs(content, rows, pref);
     const y = new Float32Array(rows.length * dim);
@@ -68,7 +80,7 @@ export class ContentToCf {
     const cold = (batch: Float32Array, n: number) => {
       for (let k = 0; k < n; k++) batch.fill(0, k * width, k * width + dim);
     };
-    net.fitRegression(x, y, rows.length, { epochs: o.epochs ?? 100, lr: o.lr ?? 1e-3, l2: o.l2 ?? 1e-5, batch: o.batch ?? 64, seed: o.seed ?? 0, heldOutTransform: cold }, (batch, n, rand) => {
+    net.fitRegression(x, y, rows.length, { epochs, lr, l2, batch, seed: o.seed ?? 0, heldOutTransform: cold }, (batch, n, rand) => {
       for (let k = 0; k < n; k++) if (rand() < dropout) batch.fill(0, k * width, k * width + dim);
     });
     return model;
@@ -79,6 +91,13 @@ export class ContentToCf {
    * their known vectors are fed too (warm entities), else zeros (cold ones).
    */
   encode(content: Float32Array, rows: Int32Array, preference?: Float32Array): Float32Array {
+    expectFloat32Array('content', content);
+    if (content.length % this.contentDim !== 0) throw new RecbridgeError('ERR_DIMENSION_MISMATCH', `content must hold rows of ${this.contentDim} values (it holds ${content.length})`);
+    const entities = content.length / this.contentDim;
+    checkRows('rows', rows, entities);
+    if (preference !== undefined && (expectFloat32Array('preference', preference).length < entities * this.dim)) {
+      throw new RecbridgeError('ERR_DIMENSION_MISMATCH', `preference must hold ${entities} rows of ${this.dim}`);
+    }
     return this.net.predict(this.inputs(content, rows, preference ?? null), rows.length);
   }
 
@@ -114,4 +133,9 @@ export function featureMatrix(features: EntityFeatures | null, entities: number,
     }
   }
   return { values, dim };
+}
+
+function checkRows(argument: string, rows: Int32Array, entities: number): void {
+  if (!(rows instanceof Int32Array)) throw typeError(argument, 'Int32Array of entity rows', rows);
+  for (let k = 0; k < rows.length; k++) if (rows[k] < 0 || rows[k] >= entities) throw rangeError(`${argument}[${k}]`, `a row in [0, ${entities})`, rows[k]);
 }

@@ -67,6 +67,14 @@ export class TransferContext {
     for (const u of split.train.users) this.hasTrainRows[u] = 1;
   }
 
+  /**
+   * Whether user u is served by transfer rather than by the target-only model: a cold user (even one
+   * with a few revealed target rows, coldShots) or a user without target training rows.
+   */
+  needsTransfer(u: number): boolean {
+    return this.split.isCold[u] === 1 || this.hasTrainRows[u] === 0;
+  }
+
   get sourceData(): Interactions {
     return this.alignment.source.interactions;
   }

@@ -74,6 +74,17 @@ function checkFeatures(argument: string, features: EntityFeatures | undefined, r
     const b = expectOptions(`${argument}.bags`, f.bags);
     if (!(b.offsets instanceof Int32Array) || b.offsets.length < rows + 1) throw rangeError(`${argument}.bags.offsets`, `an Int32Array of at least ${rows + 1} entries`, b.offsets);
     if (!(b.indices instanceof Int32Array)) throw typeError(`${argument}.bags.indices`, 'Int32Array', b.indices);
+    const vocabulary = b.vocabulary as number;
+    if (!Number.isInteger(vocabulary) || vocabulary < 1) throw rangeError(`${argument}.bags.vocabulary`, 'integer ≥ 1', b.vocabulary);
+    const offsets = b.offsets as Int32Array;
+    const indices = b.indices as Int32Array;
+    if (offsets[0] !== 0) throw rangeError(`${argument}.bags.offsets[0]`, '0', offsets[0]);
+    for (let e = 0; e < rows; e++) {
+      if (offsets[e + 1] < offsets[e] || offsets[e + 1] > indices.length) throw rangeError(`${argument}.bags.offsets[${e + 1}]`, `non-decreasing offsets within indices (${indices.length})`, offsets[e + 1]);
+    }
+    for (let k = 0; k < offsets[rows]; k++) {
+      if (indices[k] < 0 || indices[k] >= vocabulary) throw rangeError(`${argument}.bags.indices[${k}]`, `an id in [0, ${vocabulary})`, indices[k]);
+    }
   }
   if (f.dense !== undefined) {
     const d = expectOptions(`${argument}.dense`, f.dense);

@@ -10,7 +10,7 @@
  */
 import { EmbeddingTable } from '../table';
 import { uniformGenerator } from '../random';
-import type { MatrixFactorization } from '../models/matrix-factorization';
+import { MatrixFactorization } from '../models/matrix-factorization';
 import { expectInteger, expectOptions, rangeError, typeError } from '../validate';
 import { addGram, cholesky, choleskySolve } from './linalg';
 
@@ -52,6 +52,7 @@ export function foldIn(against: EmbeddingTable, histories: Histories, options?: 
     throw rangeError('options.values', `a Float32Array with one value per history entry (${h.indices.length})`, o.values);
   }
   if (method === 'sgd') {
+    if (o.values !== undefined) throw rangeError('options.values', 'explicit values only with method "least-squares"', 'values with method "sgd"');
     const steps = o.steps === undefined ? 30 : expectInteger('options.steps', o.steps, 1, 100_000);
     const lr = nonNegative('options.lr', o.lr, 0.05);
     const rand = uniformGenerator(o.seed === undefined ? 0 : expectInteger('options.seed', o.seed, 0, 2 ** 32 - 1));
@@ -106,6 +107,7 @@ export function foldIn(against: EmbeddingTable, histories: Histories, options?: 
  * vectors. Returns the first new user row.
  */
 export function foldInUsers(model: MatrixFactorization, histories: Histories, options?: FoldInOptions): number {
+  checkModel(model);
   const vectors = foldInAgainst(model, histories, options);
   const first = model.growUsers(histories.offsets.length - 1);
   model.userEmbedding.table.data.set(vectors, first * model.dim);
@@ -114,6 +116,7 @@ export function foldInUsers(model: MatrixFactorization, histories: Histories, op
 
 /** Adds items from the users who interacted with them (user rows); returns the first new item row. */
 export function foldInItems(model: MatrixFactorization, histories: Histories, options?: FoldInOptions): number {
+  checkModel(model);
   const vectors = foldIn(model.userEmbedding.table, histories, options);
   const first = model.growItems(histories.offsets.length - 1);
   model.itemEmbedding.table.data.set(vectors, first * model.dim);
@@ -136,6 +139,10 @@ export function historiesFrom(lists: ReadonlyArray<ArrayLike<number>>): Historie
   return { offsets, indices };
 }
 
+function checkModel(model: unknown): void {
+  if (!(model instanceof MatrixFactorization)) throw typeError('model', 'MatrixFactorization (for other models, foldIn against model.encodeItems())', model);
+}
+
 function checkHistories(h: Histories, rows: number): Histories {
   const o = expectOptions('histories', h);
   if (!(o.offsets instanceof Int32Array) || o.offsets.length < 1 || o.offsets[0] !== 0) throw typeError('histories.offsets', 'Int32Array starting at 0', o.offsets);
@@ -143,6 +150,7 @@ function checkHistories(h: Histories, rows: number): Histories {
   for (let r = 0; r + 1 < o.offsets.length; r++) {
     if (o.offsets[r + 1] < o.offsets[r] || o.offsets[r + 1] > o.indices.length) throw rangeError(`histories.offsets[${r + 1}]`, 'non-decreasing offsets within indices', o.offsets[r + 1]);
   }
+  if (o.offsets[o.offsets.length - 1] !== o.indices.length) throw rangeError('histories.offsets', `a last offset equal to indices.length (${o.indices.length})`, o.offsets[o.offsets.length - 1]);
   for (let k = 0; k < o.indices.length; k++) {
     const i = o.indices[k];
     if (i < 0 || i >= rows) throw rangeError(`histories.indices[${k}]`, `a row in [0, ${rows})`, i);

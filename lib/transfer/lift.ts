@@ -239,8 +239,8 @@ function resolveSeeds(value: TransferOptions['seeds']): number[] {
     if (!Number.isInteger(value) || value < 1 || value > 100) throw rangeError('options.seeds', 'integer in [1, 100] or an array of seeds', value);
     return Array.from({ length: value }, (_, i) => i);
   }
-  if (!Array.isArray(value) || value.length === 0 || value.some((s) => !Number.isInteger(s) || s < 0 || s > 2 ** 31)) {
-    throw rangeError('options.seeds', 'a non-empty array of integer seeds ≥ 0', value);
+  if (!Array.isArray(value) || value.length === 0 || value.some((s) => !Number.isInteger(s) || s < 0 || s > 1_000_000)) {
+    throw rangeError('options.seeds', 'a non-empty array of integer seeds in [0, 1000000]', value);
   }
   return value.slice();
 }
@@ -251,5 +251,10 @@ function resolveSettings(value: Partial<TrainSettings> | undefined): TrainSettin
   if (!Number.isInteger(s.epochs) || s.epochs < 1) throw rangeError('options.settings.epochs', 'integer ≥ 1', s.epochs);
   if (!Number.isInteger(s.patience) || s.patience < 0) throw rangeError('options.settings.patience', 'integer ≥ 0', s.patience);
   if (!Number.isInteger(s.k) || s.k < 1) throw rangeError('options.settings.k', 'integer ≥ 1', s.k);
+  if (!['recall', 'ndcg', 'hit', 'mrr', 'precision'].includes(s.metric)) throw rangeError('options.settings.metric', '"recall", "ndcg", "hit", "mrr" or "precision"', s.metric);
+  if (!['bpr', 'bce', 'warp'].includes(s.loss)) throw rangeError('options.settings.loss', '"bpr", "bce" or "warp" (implicit feedback)', s.loss);
+  if (!Number.isInteger(s.negatives) || s.negatives < 1 || s.negatives > 8) throw rangeError('options.settings.negatives', 'integer in [1, 8]', s.negatives);
+  expectOptions('options.settings.optimizer', s.optimizer);
+  if (s.threads !== undefined && (!Number.isInteger(s.threads) || s.threads < 1)) throw rangeError('options.settings.threads', 'integer ≥ 1', s.threads);
   return s;
 }

@@ -10,7 +10,8 @@ export function cholesky(a: Float64Array, n: number): Float64Array {
   for (let j = 0; j < n; j++) {
     let d = a[j * n + j];
     for (let k = 0; k < j; k++) d -= a[j * n + k] * a[j * n + k];
-    if (!(d > 0)) throw new RecbridgeError('ERR_NATIVE', 'The regularised normal equations are not positive definite: increase the regularization');
+    if (!Number.isFinite(d)) throw new RecbridgeError('ERR_DIVERGED', 'The vectors to solve against hold NaN or infinite values (a diverged model?)');
+    if (!(d > 0)) throw new RecbridgeError('ERR_INVALID_ARG_VALUE', 'The regularised normal equations are not positive definite: increase the regularization');
     const l = Math.sqrt(d);
     a[j * n + j] = l;
     for (let i = j + 1; i < n; i++) {

@@ -4,7 +4,7 @@
  * Freezing is data on the parameters (see Parameter), so a phase only sets flags, trains, and puts
  * the flags back: phases never leak their freezing into the next one.
  */
-import type { IndexList } from '../item-set';
+import { resolveIndexList, type IndexList } from '../item-set';
 import { MatrixFactorization } from '../models/matrix-factorization';
 import { matchesPattern, type Parameter } from '../models/parameter';
 import { Interactions } from '../train/interactions';
@@ -19,11 +19,22 @@ export interface Phase {
   data: Interactions;
   /** Epochs (the phase may stop earlier with options.validation). Default: the schedule's epochs. */
   epochs?: number;
-  /** Weight of this phase's loss: scales every step of the phase (for SGD exactly a loss weight). Default 1. */
+  /**
+   * Weight of this phase's loss, applied as a step-size scale: for SGD exactly a loss weight; for
+   * Adagrad and Adam (which normalise gradient scale away) it is the only form a weight can take.
+   * Default 1.
+   */
   lossWeight?: number;
-  /** Patterns of the parameters that train; every other parameter is frozen. Default ['*']. */
+  /**
+   * Patterns of the parameters that train; every other parameter is frozen. Default ['*']. This
+   * overrides each parameter's own `trainable` flag for the phase; rows frozen with freezeRows stay
+   * frozen.
+   */
   train?: string[];
-  /** Learning-rate multipliers by pattern, e.g. { 'user.*': 0.1 } (gradual unfreezing). */
+  /**
+   * Learning-rate multipliers by pattern, e.g. { 'user.*': 0.1 } (gradual unfreezing). They replace
+   * the parameter's own multiplier for the phase (which applies otherwise); lossWeight scales both.
+   */
   lrMultipliers?: Record<string, number>;
   /** Rows kept frozen in this phase, by parameter name (e.g. pre-trained rows while new ones learn). */
   freezeRows?: Record<string, IndexList>;
@@ -102,7 +113,8 @@ function planPhase(raw: Phase, k: number, fallback: MatrixFactorization): Plan {
   const rows = Object.entries(expectOptions(`${at}.freezeRows`, phase.freezeRows)).map(([name, list]) => {
     const p = params.find((x) => x.name === name);
     if (!p) throw rangeError(`${at}.freezeRows`, `parameter names among ${params.map((x) => x.name).join(', ')}`, name);
-    return { p, rows: list as IndexList };
+    // Resolved now, so a bad row fails before any phase trains.
+    return { p, rows: resolveIndexList(`${at}.freezeRows[${JSON.stringify(name)}]`, list, p.rows) as IndexList };
   });
   if (phase.epochs !== undefined && (!Number.isInteger(phase.epochs) || phase.epochs < 1)) throw rangeError(`${at}.epochs`, 'integer ≥ 1', phase.epochs);
   return {

@@ -10,7 +10,7 @@ import { normalGenerator, uniformGenerator } from '../random';
 import { Interactions } from '../train/interactions';
 import { Vocabulary } from '../data/vocabulary';
 import { Domain } from './domain';
-import { expectInteger, expectOptions } from '../validate';
+import { expectInteger, expectOptions, rangeError } from '../validate';
 
 export interface SyntheticOptions {
   users?: number;
@@ -75,13 +75,18 @@ export function syntheticDomains(options?: SyntheticOptions): SyntheticDomains {
     // Gumbel top-k: `count` distinct items drawn without replacement ∝ exp(logit).
     const keys = Array.from(logits, (l, i) => ({ i, key: l - max - Math.log(-Math.log(Math.max(rand(), 1e-300))) }));
     keys.sort((a, b) => b.key - a.key);
-    for (let j = 0; j < count; j++) {
+    for (let j = 0; j < Math.min(count, n); j++) {
       out.u.push(row);
       out.i.push(keys[j].i);
     }
   };
-  const sourceOnly = Math.floor(users * (o.sourceOnly ?? 0.1));
-  const targetOnly = Math.floor(users * (o.targetOnly ?? 0.1));
+  const share = (argument: string, value: unknown): number => {
+    if (value === undefined) return 0.1;
+    if (typeof value !== 'number' || !(value >= 0 && value < 0.5)) throw rangeError(argument, 'number in [0, 0.5)', value);
+    return value;
+  };
+  const sourceOnly = Math.floor(users * share('options.sourceOnly', o.sourceOnly));
+  const targetOnly = Math.floor(users * share('options.targetOnly', o.targetOnly));
   const src = { u: [] as number[], i: [] as number[] };
   const tgt = { u: [] as number[], i: [] as number[] };
   const srcUsers = new Vocabulary();

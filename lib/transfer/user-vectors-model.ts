@@ -4,6 +4,7 @@
  * path: item rows carry one extra column with the item's normalised popularity, a user with a
  * vector queries [vector, 0] and a user without one queries [0…0, 1].
  */
+import { RecbridgeError } from '../errors';
 import type { RankingModel } from '../eval/ranking';
 import { EmbeddingTable } from '../table';
 import type { Interactions } from '../train/interactions';
@@ -22,6 +23,9 @@ export class UserVectorsModel implements RankingModel {
   ) {
     this.dim = items.dim;
     const d = items.dim;
+    if (!(userVectors instanceof Float32Array) || userVectors.length < hasVector.length * d) {
+      throw new RecbridgeError('ERR_DIMENSION_MISMATCH', `userVectors must hold ${hasVector.length} rows of ${d} (the item width); it holds ${userVectors?.length} values`);
+    }
     this.table = EmbeddingTable.create(items.rows, d + 1);
     for (let i = 0; i < items.rows; i++) {
       this.table.data.set(items.data.subarray(i * d, (i + 1) * d), i * (d + 1));

@@ -59,15 +59,28 @@ describe('runSchedule', () => {
     const user0 = model.userEmbedding.table.data.slice();
     const item0 = model.itemEmbedding.table.data.slice();
     const order: string[] = [];
+    // Tables as each phase starts: what changed in between is what that phase trained.
+    const seen: Array<{ user: Float32Array; item: Float32Array }> = [];
     const reports = await runSchedule(
       model,
       [
         { name: 'items', data: train, train: ['item.*'] },
         { name: 'users', data: train, train: ['user.*'] },
       ],
-      { ...fit, onPhase: (name) => order.push(name) },
+      {
+        ...fit,
+        onPhase: (name) => {
+          order.push(name);
+          seen.push({ user: model.userEmbedding.table.data.slice(), item: model.itemEmbedding.table.data.slice() });
+        },
+      },
     );
     expect(order).toEqual(['items', 'users']);
+    // Phase 1 trained items only; phase 2 users only.
+    expect(seen[1].user).toEqual(user0);
+    expect(seen[1].item).not.toEqual(item0);
+    expect(model.itemEmbedding.table.data).toEqual(seen[1].item);
+    expect(model.userEmbedding.table.data).not.toEqual(seen[1].user);
     expect(reports.map((r) => r.trainable)).toEqual([['item.embedding', 'item.bias'], ['user.embedding']]);
     expect(model.parameters().every((p) => p.trainable && p.lrMultiplier === 1)).toBe(true);
     expect(model.userEmbedding.table.data).not.toEqual(user0);
@@ -117,6 +130,9 @@ describe('runSchedule', () => {
     expect(await rejects([{ data: train, lossWeight: 0 }])).toMatchObject({ message: expect.stringContaining('phases[0].lossWeight') });
     expect(await rejects([{ data: [] }])).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
     expect(await rejects([{ data: train, freezeRows: { 'user.bias': [0] } }])).toMatchObject({ message: expect.stringContaining('freezeRows') });
+    // A bad row in phase 2 fails before phase 1 trains.
+    expect(await rejects([{ data: train }, { data: train, freezeRows: { 'item.embedding': [999] } }])).toMatchObject({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('phases[1].freezeRows') });
+    expect(model.itemEmbedding.table.data).toEqual(before);
     expect(await rejects([])).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
   });
 });

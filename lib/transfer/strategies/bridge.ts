@@ -38,6 +38,8 @@ export function bridge(options: BridgeOptions = {}): Strategy {
       const warm = alignedPairs(ctx, true);
       const base = fitEmbeddingMap(gatherRows(su, ds, warm.source), ds, gatherRows(target.userEmbedding.table.data, d, warm.target), d, warm.source.length, { seed: ctx.seed });
       const history = ctx.sourceData.byUser();
+      // A source vocabulary may know users without rows (beyond the CSR): their history is empty.
+      const historyOf = (s: number) => (s + 1 < history.offsets.length ? history.indices.subarray(history.offsets[s], history.offsets[s + 1]) : history.indices.subarray(0, 0));
       const hidden = options.hidden ?? 16;
       const net = new SmallNet([ds, hidden, d * ds], ctx.seed + 17);
       net.scaleLastLayer(0.01);
@@ -62,7 +64,7 @@ export function bridge(options: BridgeOptions = {}): Strategy {
         const c = new Float32Array(rows.length * ds);
         const weights: Float32Array[] = [];
         rows.forEach((s, k) => {
-          const items = history.indices.subarray(history.offsets[s], history.offsets[s + 1]);
+          const items = historyOf(s);
           const z = new Float32Array(items.length);
           let max = -Infinity;
           items.forEach((j, q) => {
@@ -145,7 +147,7 @@ export function bridge(options: BridgeOptions = {}): Strategy {
           // Attention: back through c = Σ softmax(a·v_j) v_j.
           const gAtt = new Float32Array(ds);
           rows.forEach((s, b) => {
-            const items = history.indices.subarray(history.offsets[s], history.offsets[s + 1]);
+            const items = historyOf(s);
             const w = weights[b];
             const da = new Float32Array(items.length);
             let mean = 0;
@@ -175,7 +177,8 @@ export function bridge(options: BridgeOptions = {}): Strategy {
           restore = snapshotNet();
         } else since++;
       }
-      restore();
+      // Without cold-validation users there is nothing to choose an epoch by: keep the last one.
+      if (valPairs.source.length) restore();
       const mapped = mapUsers(cold.source);
       cold.target.forEach((u, k) => {
         vectors.set(mapped.subarray(k * d, (k + 1) * d), u * d);

@@ -12,7 +12,8 @@ import type { Interactions } from '../../train/interactions';
 import { rowsByUserFlag } from '../cold-split';
 import type { TransferContext } from '../context';
 import { fineTune } from './fine-tune';
-import { mergeByUsers, neighbourModels } from './neighbours';
+import { mergeByUsers, rankingMetricsOf } from '../merge-metrics';
+import { neighbourModels } from './neighbours';
 import { perUserScorer, type CustomEvaluation, type Strategy } from './strategy';
 
 const GRID = [0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
@@ -43,8 +44,7 @@ export const hybrid: Strategy = {
         exclude,
         grid: [isCold ? cold : warm],
       });
-      const m = r.grid[0].metrics;
-      return { users: r.users, recall: m.recall, precision: m.precision, ndcg: m.ndcg, hit: m.hit, mrr: m.mrr } as RankingMetrics;
+      return rankingMetricsOf(r.grid[0].metrics, r.users, k, part.numUsers - r.users);
     };
     return {
       async evaluate(test, exclude, k) {

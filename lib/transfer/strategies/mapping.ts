@@ -9,6 +9,7 @@ import { SmallNet } from '../small-net';
 import { UserVectorsModel } from '../user-vectors-model';
 import { alignedPairs, gatherRows, warmVectors, type Strategy } from './strategy';
 import { RecbridgeError } from '../../errors';
+import { rangeError } from '../../validate';
 
 export interface MappingOptions {
   /** 'linear' (ridge, default) or 'mlp' (one hidden layer of width 2·dim). */
@@ -29,9 +30,14 @@ export interface EmbeddingMap {
 
 /** Learns y ≈ f(x) from n paired rows. */
 export function fitEmbeddingMap(x: Float32Array, inputDim: number, y: Float32Array, outputDim: number, n: number, options: MappingOptions & { seed?: number } = {}): EmbeddingMap {
+  const kind = options.kind ?? 'linear';
+  if (kind !== 'linear' && kind !== 'mlp') throw rangeError('options.kind', '"linear" or "mlp"', kind);
+  if (!Number.isInteger(inputDim) || inputDim < 1) throw rangeError('inputDim', 'integer ≥ 1', inputDim);
+  if (!Number.isInteger(outputDim) || outputDim < 1) throw rangeError('outputDim', 'integer ≥ 1', outputDim);
+  if (!Number.isInteger(n) || n < 0) throw rangeError('n', 'integer ≥ 0', n);
   if (n < 2) throw new RecbridgeError('ERR_NO_OVERLAP', `A mapping needs at least 2 paired users with vectors in both domains; found ${n}`);
   if (x.length < n * inputDim || y.length < n * outputDim) throw new RecbridgeError('ERR_DIMENSION_MISMATCH', `Expected ${n} × ${inputDim} inputs and ${n} × ${outputDim} outputs`);
-  if ((options.kind ?? 'linear') === 'linear') {
+  if (kind === 'linear') {
     const w = ridge(x, inputDim, y, outputDim, n, options.regularization ?? 1);
     return { inputDim, outputDim, apply: (input, rows) => applyLinear(input, inputDim, w, outputDim, rows) };
   }
@@ -42,6 +48,7 @@ export function fitEmbeddingMap(x: Float32Array, inputDim: number, y: Float32Arr
 
 export function mapping(options: MappingOptions = {}): Strategy {
   const kind = options.kind ?? 'linear';
+  if (kind !== 'linear' && kind !== 'mlp') throw rangeError('options.kind', '"linear" or "mlp"', kind);
   return {
     name: kind === 'linear' ? 'mapping-linear' : 'mapping-mlp',
     summary: `EMCDR: ${kind} map from source to target user vectors, learned on aligned warm users`,

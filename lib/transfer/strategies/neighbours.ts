@@ -13,6 +13,7 @@ import type { SimilarityName } from '../../neighbours/options';
 import { Interactions } from '../../train/interactions';
 import type { TransferContext } from '../context';
 import { rowsByUserFlag } from '../cold-split';
+import { mergeByUsers } from '../merge-metrics';
 import { perUserScorer, type CustomEvaluation, type Strategy } from './strategy';
 
 const GRID: Array<{ similarity: SimilarityName; shrink: number }> = [
@@ -86,12 +87,3 @@ function evaluatorFor(ctx: TransferContext, cross: CrossDomainItemKnn, within: I
     },
   };
 }
-
-/** Metrics of disjoint user groups as one group: every metric is a mean over users. */
-export function mergeByUsers(parts: RankingMetrics[]): RankingMetrics {
-  if (parts.length === 1) return parts[0];
-  const users = parts.reduce((s, p) => s + p.users, 0);
-  const mean = (key: 'recall' | 'precision' | 'ndcg' | 'hit' | 'mrr') => parts.reduce((s, p) => s + p[key] * p.users, 0) / users;
-  return { ...parts[0], users, recall: mean('recall'), precision: mean('precision'), ndcg: mean('ndcg'), hit: mean('hit'), mrr: mean('mrr') };
-}
-

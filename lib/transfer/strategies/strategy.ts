@@ -25,25 +25,28 @@ export interface Strategy {
   run(ctx: TransferContext): Promise<RankingModel | CustomEvaluation>;
 }
 
-/** Copies the target-only model's vectors for users that have target training rows. */
+/** Copies the target-only model's vectors for warm users (training rows, not cold). */
 export function warmVectors(ctx: TransferContext, users: Float32Array, dim: number): { vectors: Float32Array; has: Uint8Array } {
   const vectors = new Float32Array(ctx.alignment.target.numUsers * dim);
   const has = new Uint8Array(ctx.alignment.target.numUsers);
   for (let u = 0; u < has.length; u++) {
-    if (!ctx.hasTrainRows[u]) continue;
+    if (ctx.needsTransfer(u)) continue;
     vectors.set(users.subarray(u * dim, (u + 1) * dim), u * dim);
     has[u] = 1;
   }
   return { vectors, has };
 }
 
-/** Aligned users split by whether they have target training rows: (source row, target row) pairs. */
+/**
+ * Aligned users as (source row, target row) pairs: warm ones (the target-only model knows them: maps
+ * learn from these) or the ones transfer must serve (cold users, including few-shot ones).
+ */
 export function alignedPairs(ctx: TransferContext, warm: boolean): { source: Int32Array; target: Int32Array } {
   const { source, target } = ctx.alignment.users;
   const s: number[] = [];
   const t: number[] = [];
   target.forEach((u, k) => {
-    if ((ctx.hasTrainRows[u] === 1) === warm) {
+    if (ctx.needsTransfer(u) !== warm) {
       s.push(source[k]);
       t.push(u);
     }

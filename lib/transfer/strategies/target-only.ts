@@ -4,30 +4,39 @@
  * (coldShots), a closed-form fold-in against the target item vectors.
  */
 import { EmbeddingTable } from '../../table';
-import { foldIn } from '../fold-in';
+import { foldIn, historiesFrom } from '../fold-in';
 import { UserVectorsModel } from '../user-vectors-model';
 import { warmVectors, type Strategy } from './strategy';
 
 export const targetOnly: Strategy = {
   name: 'target-only',
-  summary: 'MF on the target alone; cold users get fold-in of revealed rows, else popularity',
+  summary: 'MF on the target alone; cold users get their few-shot vectors or a fold-in (chosen on validation), else popularity',
   async run(ctx) {
     const model = await ctx.targetModel();
     const d = model.dim;
-    const { vectors, has } = warmVectors(ctx, model.userEmbedding.table.data, d);
-    // Cold users with revealed shots are in the training rows: fold them in instead of using the
-    // vectors MF learned from 1–3 rows (the solve uses the final item vectors).
+    const users = model.userEmbedding.table.data;
+    const { vectors, has } = warmVectors(ctx, users, d);
+    // Cold users with revealed shots are in the training rows. Their MF vectors learned from 1–3
+    // rows; a closed-form fold-in against the final item vectors is the alternative. Validation
+    // (cold-validation users) picks one of the two.
     const cold = Array.from(ctx.split.coldTestUsers).concat(Array.from(ctx.split.coldValidationUsers)).filter((u) => ctx.hasTrainRows[u]);
-    if (cold.length) {
-      const lists = cold.map((u) => ctx.split.train.itemsOf(u));
-      const offsets = new Int32Array(lists.length + 1);
-      lists.forEach((l, k) => (offsets[k + 1] = offsets[k] + l.length));
-      const indices = new Int32Array(offsets[lists.length]);
-      lists.forEach((l, k) => indices.set(l, offsets[k]));
-      const folded = foldIn(model.itemEmbedding.table, { offsets, indices });
-      cold.forEach((u, k) => vectors.set(folded.subarray(k * d, (k + 1) * d), u * d));
-    }
-    return new UserVectorsModel(vectors, has, model.itemEmbedding.table, ctx.popularity);
+    if (!cold.length) return new UserVectorsModel(vectors, has, model.itemEmbedding.table, ctx.popularity);
+    const folded = foldIn(model.itemEmbedding.table, historiesFrom(cold.map((u) => ctx.split.train.itemsOf(u))));
+    const withVectors = (pick: (u: number, k: number) => Float32Array) => {
+      const v = vectors.slice();
+      const h = has.slice();
+      cold.forEach((u, k) => {
+        v.set(pick(u, k), u * d);
+        h[u] = 1;
+      });
+      return new UserVectorsModel(v, h, model.itemEmbedding.table, ctx.popularity);
+    };
+    const shots = withVectors((u) => users.subarray(u * d, (u + 1) * d));
+    const foldedIn = withVectors((_, k) => folded.subarray(k * d, (k + 1) * d));
+    if (ctx.coldValidation.size === 0) return shots;
+    const metric = ctx.settings.metric;
+    const [a, b] = [await ctx.validate(shots, ctx.coldValidation), await ctx.validate(foldedIn, ctx.coldValidation)];
+    return b[metric] > a[metric] ? foldedIn : shots;
   },
 };
 
