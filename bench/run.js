@@ -123,6 +123,19 @@ function plan(mode) {
     script: 'scan-bandwidth.js',
     args: { rows: 1_000_000, dim: 64, threads: THREADS, seed: SEED, budget: s.scanBudget },
   });
+  // Serving (issue 7): Recommender.recommend on f32/bf16/int8 tables, and the worker pool.
+  for (const rows of mode === 'quick' ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]) {
+    cases.push({
+      name: `serving-recommend n=${count(rows)} d=64`,
+      script: 'serving-recommend.js',
+      args: { rows, dim: 64, k: K, users: 1000, seen: 100, kinds: ['f32', 'bf16', 'int8'], reranks: [0, 50], seed: SEED, recallQueries: 200, budget: s.budget },
+    });
+  }
+  cases.push({
+    name: `serving-pool n=${count(mode === 'quick' ? 100_000 : 1_000_000)} d=64`,
+    script: 'serving-pool.js',
+    args: { rows: mode === 'quick' ? 100_000 : 1_000_000, dim: 64, k: K, users: 1000, quantize: 'int8', workers: [1, 2, 4], clientsPerWorker: 2, durationMs: mode === 'quick' ? 1000 : 3000, seed: SEED },
+  });
   return cases;
 }
 

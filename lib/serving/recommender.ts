@@ -52,7 +52,7 @@ export interface RecommenderOptions {
   quantize?: 'f32' | 'bf16' | 'int8';
   /**
    * Quantized tables: re-score the best max(rerank, k) candidates in float32 and return the exact
-   * float32 top-k among them. Default 100 for int8 and bf16 (recall@10 ≥ 0.99 at 1M × 64 in
+   * float32 top-k among them. Default 50 for int8 and bf16 (recall@10 ≥ 0.99 at 1M × 64 in
    * bench/RESULTS.md); 0 returns the quantized top-k and scores as they are.
    */
   rerank?: number;
@@ -101,7 +101,7 @@ interface Resolved {
   seen: Int32Array | null;
 }
 
-const DEFAULT_RERANK = 100;
+const DEFAULT_RERANK = 50;
 
 function isLoaded(x: unknown): x is LoadedModel {
   return typeof x === 'object' && x !== null && 'model' in x && 'vocabularies' in x;

@@ -16,7 +16,7 @@ inline __m512 widen_bf16(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi
 void score_bf16_avx512(const uint16_t* q, const uint16_t* items, const int32_t* idx, size_t n, size_t d, float* out) {
   const size_t full = d / 16 * 16;
   const __mmask16 tail = q_tail16(d - full);
-  for_each_16(idx, n, out, [&](auto row) {
+  for_each_16(idx, n, out, [&](auto row, size_t) {
     __m512 acc[16];
     for (int r = 0; r < 16; ++r) acc[r] = _mm512_setzero_ps();
     for (size_t k = 0; k < full; k += 16) {
@@ -38,7 +38,7 @@ void score_bf16_avx512(const uint16_t* q, const uint16_t* items, const int32_t* 
 void score_i8_avx512(const int8_t* q, float qscale, const int8_t* items, const float* scale, const int32_t*,
                      const int32_t* idx, size_t n, size_t d, float* out) {
   const __m512i ones_i16x32 = _mm512_set1_epi16(1);
-  for_each_16(idx, n, out, [&](auto row) {
+  for_each_16(idx, n, out, [&](auto row, size_t first) {
     __m512i acc[16];
     for (int r = 0; r < 16; ++r) acc[r] = _mm512_setzero_si512();
     for (size_t k = 0; k < d; k += 64) {
@@ -55,7 +55,7 @@ void score_i8_avx512(const int8_t* q, float qscale, const int8_t* items, const f
         acc[r] = _mm512_add_epi32(acc[r], _mm512_madd_epi16(p_i16x32, ones_i16x32));
       }
     }
-    return i8_finish(reduce16_epi32(acc), lane_scales(scale, row), qscale);
+    return i8_finish(reduce16_epi32(acc), lane_scales(scale, row, first), qscale);
   });
 }
 

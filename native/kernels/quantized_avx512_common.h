@@ -47,9 +47,13 @@ inline __m512 reduce16_ps(const __m512* acc) {
   return _mm512_add_ps(_mm512_shuffle_f32x4(s0, s1, 0x88), _mm512_shuffle_f32x4(s0, s1, 0xDD));
 }
 
-// Calls block(rowIndexOf) for groups of 16 rows; rowIndexOf(r) gives the table row of lane r. The
-// last partial group repeats its final row in the missing lanes (every row goes through the same
-// arithmetic, so its score never depends on its position) and stores only the valid lanes.
+// Calls block(rowIndexOf, contiguousFirst) for groups of 16 rows; rowIndexOf(r) gives the table row
+// of lane r, and contiguousFirst is the first row when the 16 rows are consecutive (else SIZE_MAX),
+// so per-row scales can be loaded as one vector. The last partial group repeats its final row in the
+// missing lanes (every row goes through the same arithmetic, so its score never depends on its
+// position) and stores only the valid lanes.
+constexpr size_t kNotContiguous = ~size_t{0};
+
 template <class Block>
 inline void for_each_16(const int32_t* idx, size_t n, float* out, Block block) {
   size_t i = 0;
@@ -57,9 +61,9 @@ inline void for_each_16(const int32_t* idx, size_t n, float* out, Block block) {
     const size_t base = i;
     if (idx) {
       const int32_t* ids = idx + i;
-      _mm512_storeu_ps(out + i, block([ids](int r) { return static_cast<size_t>(ids[r]); }));
+      _mm512_storeu_ps(out + i, block([ids](int r) { return static_cast<size_t>(ids[r]); }, kNotContiguous));
     } else {
-      _mm512_storeu_ps(out + i, block([base](int r) { return base + static_cast<size_t>(r); }));
+      _mm512_storeu_ps(out + i, block([base](int r) { return base + static_cast<size_t>(r); }, base));
     }
   }
   if (i == n) return;
@@ -67,22 +71,24 @@ inline void for_each_16(const int32_t* idx, size_t n, float* out, Block block) {
   _mm512_mask_storeu_ps(out + i, q_tail16(rest), block([=](int r) {
                           const size_t rr = static_cast<size_t>(r) < rest ? static_cast<size_t>(r) : rest - 1;
                           return idx ? static_cast<size_t>(idx[base + rr]) : base + rr;
-                        }));
+                        }, kNotContiguous));
 }
 
-// 16 row scales (or row sums) for the lanes, gathered when rows are not consecutive.
+// 16 row scales (or row sums) for the lanes: one load for consecutive rows, else gathered.
 template <class RowOf>
-inline __m512 lane_scales(const float* scale, RowOf row) {
-  alignas(64) float s[16];
-  for (int r = 0; r < 16; ++r) s[r] = scale[row(r)];
-  return _mm512_load_ps(s);
+inline __m512 lane_scales(const float* scale, RowOf row, size_t first) {
+  if (first != kNotContiguous) return _mm512_loadu_ps(scale + first);
+  alignas(64) int32_t ids[16];
+  for (int r = 0; r < 16; ++r) ids[r] = static_cast<int32_t>(row(r));
+  return _mm512_i32gather_ps(_mm512_load_si512(ids), scale, 4);
 }
 
 template <class RowOf>
-inline __m512i lane_sums(const int32_t* sums, RowOf row) {
-  alignas(64) int32_t s[16];
-  for (int r = 0; r < 16; ++r) s[r] = sums[row(r)];
-  return _mm512_load_si512(s);
+inline __m512i lane_sums(const int32_t* sums, RowOf row, size_t first) {
+  if (first != kNotContiguous) return _mm512_loadu_si512(sums + first);
+  alignas(64) int32_t ids[16];
+  for (int r = 0; r < 16; ++r) ids[r] = static_cast<int32_t>(row(r));
+  return _mm512_i32gather_epi32(_mm512_load_si512(ids), sums, 4);
 }
 
 // (float(dot) * s_i) * s_q, the order every path uses.
