@@ -108,7 +108,8 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
   const settings = resolveSettings(o.settings);
   const alignment = alignDomains(source, target, o.align);
   if (alignment.users.source.length === 0) throw new RecbridgeError('ERR_NO_OVERLAP', 'The cold-user comparison needs users present in both domains; the domains share none');
-  const all = [...BASELINES, ...strategies];
+  // Baselines come first once, even when asked for by name.
+  const all = [...BASELINES, ...strategies.filter((s) => !BASELINES.some((b) => b.name === s.name))];
   const runs = all.map(() => [] as Array<Record<SliceName, RankingMetrics>>);
   const sampledRuns = all.map(() => [] as Array<Record<SliceName, SampledMetrics | null>>);
   const sampled = o.sampled === undefined ? null : { negatives: expectOptions('options.sampled', o.sampled).negatives ?? 999, seed: o.sampled.seed ?? 0 };
@@ -220,7 +221,7 @@ function bestOverBaselines(results: StrategyResult[]): LiftReport['best'] {
 }
 
 function resolveStrategies(value: TransferOptions['strategies']): Strategy[] {
-  if (value === undefined) return STRATEGY_NAMES.map((n) => strategyByName(n)!);
+  if (value === undefined) return STRATEGY_NAMES.filter((n) => !BASELINES.some((b) => b.name === n)).map((n) => strategyByName(n)!);
   if (!Array.isArray(value) || value.length === 0) throw typeError('options.strategies', 'a non-empty array of strategy names or Strategy objects', value);
   return value.map((s, k) => {
     if (typeof s === 'string') {

@@ -22,6 +22,8 @@ const FACTORIES: Record<string, () => Strategy> = {
   bridge: () => bridge(),
   content: () => contentToCf(),
   hybrid: () => hybrid,
+  // Always in the report as a baseline; accepted by name so it can be asked for explicitly.
+  neighbours: () => neighbours,
 };
 
 export const STRATEGY_NAMES: readonly string[] = Object.keys(FACTORIES);
