@@ -1,5 +1,5 @@
 // A small matrix-factorization model with external ids and seen items, shared by the serving tests.
-import { Interactions, MatrixFactorization, Vocabulary } from '../../lib';
+import { EmbeddingTable, Interactions, MatrixFactorization, Vocabulary } from '../../lib';
 import { uniformGenerator } from '../../lib/random';
 
 export interface Fixture {
@@ -25,4 +25,11 @@ export function fixture(options: { users?: number; items?: number; dim?: number;
     items: new Vocabulary(Array.from({ length: ni }, (_, i) => `item-${i}`)),
     seen: Interactions.fromPairs(pairs, { numUsers: nu, numItems: ni }),
   };
+}
+
+/** A table of uniform values in [-1, 1) filled by a plain LCG: seeded normal init is slow under jest for millions of values. */
+export function lcgTable(rows: number, dim: number, seed: number): EmbeddingTable {
+  const t = EmbeddingTable.create(rows, dim);
+  for (let i = 0, x = seed + 1; i < t.data.length; i++) t.data[i] = ((x = (x * 48271) % 2147483647) / 2147483647) * 2 - 1;
+  return t;
 }

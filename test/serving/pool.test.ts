@@ -4,8 +4,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { EmbeddingTable, Recommender, RecommenderPool } from '../../lib';
-import { fixture } from './fixtures';
+import { Recommender, RecommenderPool } from '../../lib';
+import { fixture, lcgTable } from './fixtures';
 
 const script = path.resolve(__dirname, '../../dist/serving/pool-worker.js');
 
@@ -103,8 +103,7 @@ test('swap under a stream of concurrent requests: every answer is entirely one m
 test('N workers share one copy of the tables: resident memory grows far less than the table per worker', async () => {
   const rows = 500_000;
   const dim = 64; // 128 MB of float32 items
-  const items = EmbeddingTable.create(rows, dim);
-  for (let i = 0, x = 1; i < items.data.length; i++) items.data[i] = ((x = (x * 48271) % 2147483647) / 2147483647) * 2 - 1;
+  const items = lcgTable(rows, dim, 1);
   const rec = Recommender.fromModel({ items });
   const rss = async (n: number) => {
     const pool = await RecommenderPool.create(rec, { workers: n });
