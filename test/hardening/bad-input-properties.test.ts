@@ -5,6 +5,9 @@
 // (no internal TypeError, no crash). Errors are compared by name/code, never with instanceof
 // (jest's sandbox has its own Error constructors).
 import * as fc from 'fast-check';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 import {
   EmbeddingTable,
@@ -12,8 +15,11 @@ import {
   ItemSet,
   MatrixFactorization,
   Trainer,
+  Vocabulary,
   configure,
   gather,
+  inspectModel,
+  loadFeatures,
   loadInteractions,
   loadModel,
   pool,
@@ -264,5 +270,31 @@ describe('training data, models and files', () => {
     await expectRejects(() => saveModel('/tmp/never-written.safetensors', {} as never), typeErr('for model'));
     await expectRejects(() => loadInteractions('/nonexistent/file.inter'), { name: 'RecbridgeError', code: 'ERR_MALFORMED_DATA' });
     await expectRejects(() => loadInteractions('/nonexistent/file.inter', { format: 'xml' as never }), rangeErr('options.format'));
+  });
+  it('the remaining table rows: detached columns, empty files, wrong path types', async () => {
+    expectThrows(() => new Interactions({ users: detached(() => new Int32Array(2)), items: new Int32Array(2) }), detachedErr('data.users'));
+    expectThrows(() => configure({ threads: '2' as never }), typeErr('options.threads'));
+    expectThrows(() => setIsa(5 as never), typeErr('for isa'));
+    expectThrows(() => pool(table, [[1]], { mode: 'weighted-sum', weights: [[NaN]] }), rangeErr('options.weights[0][0]'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'recbridge-bad-input-'));
+    try {
+      const empty = path.join(dir, 'empty.safetensors');
+      fs.writeFileSync(empty, '');
+      await expectRejects(() => loadModel(empty), { name: 'CorruptFileError', code: 'ERR_CORRUPT_FILE' });
+      await expectRejects(() => inspectModel(empty), { name: 'CorruptFileError', code: 'ERR_CORRUPT_FILE' });
+      const pairs = path.join(dir, 'empty.txt');
+      fs.writeFileSync(pairs, '');
+      expect((await loadInteractions(pairs)).interactions.size).toBe(0);
+      await expectRejects(() => saveModel(5 as never, new MatrixFactorization({ users: 2, items: 2, dim: 2 })), typeErr('for path'));
+      await expectRejects(() => loadInteractions(5 as never), typeErr('for path'));
+      await expectRejects(() => loadFeatures(5 as never, { entities: new Vocabulary() }), typeErr('for path'));
+      await expectRejects(() => loadFeatures(pairs, {} as never), typeErr('options.entities'));
+      await expectRejects(
+        () => Trainer.fitPartial(new MatrixFactorization({ users: 2, items: 2, dim: 2 }), new Interactions({ users: [0], items: [0] }), { epochs: 0 }),
+        rangeErr('options.epochs'),
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
