@@ -166,6 +166,8 @@ export async function loadInteractions(path: string, options?: LoadInteractionsO
       if (cols.value >= 0 && cols.value < fields.length) {
         value = Number(fields[cols.value]);
         if (fields[cols.value].trim() === '' || !Number.isFinite(value)) throw new RowError(`value ${JSON.stringify(fields[cols.value])} is not a number`);
+        // Found by fuzzing: values are stored as float32, where 1e100 becomes Infinity.
+        if (!Number.isFinite(Math.fround(value))) throw new RowError(`value ${JSON.stringify(fields[cols.value])} is outside the float32 range`);
       } else {
         hasValues = false;
       }
