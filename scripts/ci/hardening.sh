@@ -2,7 +2,7 @@
 # The hardening part of CI (issue 8), after `npm ci` (which builds dist/ and the addon):
 #   1. native/tests under ASan + UBSan (every ISA path this CPU has);
 #   2. a short list of jest suites against the ASan + UBSan addon (LD_PRELOAD of libasan);
-#   3. short fuzz runs of the model-file and data-file parsers (RB_FUZZ_SECONDS each, default 40).
+#   3. short fuzz runs of the model-file and data-file parsers (RB_FUZZ_SECONDS each, default 60).
 # Long runs are separate commands (README "Bad input", bench/RESULTS.md "Hardening").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,9 +29,11 @@ scripts/ci/native-tests.sh 2>/tmp/recbridge-native-tests.log || { tail -60 /tmp/
 echo "hardening: native tests under ASan+UBSan took $((SECONDS - t)) s"
 
 t=$SECONDS
-scripts/ci/asan-jest.sh test/api test/hardening/bad-input-properties.test.ts test/io/model-corruption.test.ts 2>&1 | tail -8
+# The suites that hit the binding hardest: argument re-checks, corrupt files, workers, top-K edges.
+scripts/ci/asan-jest.sh test/api test/hardening/bad-input-properties.test.ts test/io/model-corruption.test.ts \
+  test/workers test/native/topk-properties.test.ts 2>&1 | tail -8
 echo "hardening: jest subset against the ASan addon took $((SECONDS - t)) s"
 
 t=$SECONDS
-node fuzz/run.js --seconds "${RB_FUZZ_SECONDS:-40}"
+node fuzz/run.js --seconds "${RB_FUZZ_SECONDS:-60}"
 echo "hardening: fuzzing took $((SECONDS - t)) s; all hardening $((SECONDS - t0)) s"
