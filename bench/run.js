@@ -128,7 +128,7 @@ function plan(mode) {
     cases.push({
       name: `serving-recommend n=${count(rows)} d=64`,
       script: 'serving-recommend.js',
-      args: { rows, dim: 64, k: K, users: 1000, seen: 100, kinds: ['f32', 'bf16', 'int8'], reranks: [0, 50], seed: SEED, recallQueries: 200, budget: s.budget },
+      args: { rows, dim: 64, k: K, users: 1000, seen: 100, kinds: ['f32', 'bf16', 'int8'], reranks: [0, 30], seed: SEED, recallQueries: 200, budget: s.budget },
     });
   }
   cases.push({

@@ -52,8 +52,9 @@ export interface RecommenderOptions {
   quantize?: 'f32' | 'bf16' | 'int8';
   /**
    * Quantized tables: re-score the best max(rerank, k) candidates in float32 and return the exact
-   * float32 top-k among them. Default 50 for int8 and bf16 (recall@10 ≥ 0.99 at 1M × 64 in
-   * bench/RESULTS.md); 0 returns the quantized top-k and scores as they are.
+   * float32 top-k among them. Default 30 for int8 and bf16 (on 1M × 64 Gaussian items rerank 20
+   * already gave recall@10 = 1 against float32; see bench/RESULTS.md); 0 returns the quantized top-k
+   * and its quantized scores.
    */
   rerank?: number;
   /** similarItems uses this item-kNN graph instead of cosine over the item vectors. */
@@ -101,7 +102,7 @@ interface Resolved {
   seen: Int32Array | null;
 }
 
-const DEFAULT_RERANK = 50;
+const DEFAULT_RERANK = 30;
 
 function isLoaded(x: unknown): x is LoadedModel {
   return typeof x === 'object' && x !== null && 'model' in x && 'vocabularies' in x;
