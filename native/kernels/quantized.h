@@ -5,8 +5,9 @@
 // Numerics:
 // - bf16: the query is rounded to bf16 (round-to-nearest-even) like the items, so each product is
 //   exact in float32 (8-bit x 8-bit significands); paths differ only in float32 summation order, so
-//   they agree to within a few ulps x sqrt(d) of the sum of |products|. Against the float32 score the
-//   error is bounded by about 2^-8 x sum_k |q_k x_k| (two roundings of relative size 2^-9).
+//   they agree to within a few ulps x d of the sum of |products|. Against the float32 score the
+//   error is bounded by about 2^-7 x sum_k |q_k x_k| (two roundings of relative size 2^-8: bf16
+//   keeps 8 significant bits).
 // - int8: row i holds round(x / s_i) with s_i = max|x| / 127 (symmetric, per row), plus the row's code
 //   sum; the query is quantized the same way (scale s_q). The integer dot product is exact on every
 //   path (int32, d <= kMaxInt8Dim), so scores are bit-identical across ISAs:
