@@ -135,7 +135,7 @@ function startWatchdog(shared, hangSeconds, findingsDir, name) {
       fs.writeFileSync(file, bytes.slice(0, Atomics.load(ctl, 1)));
       fs.writeSync(2, 'HANG: one input ran over ' + hangSeconds + ' s; saved to ' + file + '\\n');
       process.kill(process.pid, 'SIGKILL');
-    }, 250).unref();
+    }, 250);
   `;
   const w = new Worker(code, { eval: true, workerData: { shared, hangSeconds, findingsDir, name } });
   w.unref();
