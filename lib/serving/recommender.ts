@@ -31,9 +31,21 @@ import { QuantizedTable } from './quantized';
 import { SharedIds } from './shared-ids';
 import { Snapshot, type SharedSnapshotHandle, type SnapshotParts } from './snapshot';
 
-export type Strategy = 'model' | 'fold-in' | 'popularity' | 'vector';
-/** A known or unknown external user id, a history of item ids, or a query vector. */
-export type RecommendUser = string | { history: ReadonlyArray<string> } | { vector: Float32Array | ReadonlyArray<number> };
+export type Strategy = 'model' | 'fold-in' | 'features' | 'popularity' | 'vector';
+/** A known or unknown external user id, a history of item ids, side features, or a query vector. */
+export type RecommendUser =
+  | string
+  | { history: ReadonlyArray<string> }
+  | { features: Float32Array | ReadonlyArray<number> }
+  | { vector: Float32Array | ReadonlyArray<number> };
+
+/**
+ * Turns a new user's content (side features, a text embedding, their vector in another domain) into
+ * a query vector: e.g. a ContentToCf network, `{ encode: (f) => net.encode(f, Int32Array.of(0)) }`.
+ */
+export interface FeatureEncoder {
+  encode(features: Float32Array): Float32Array;
+}
 /** Item ids (unknown ids are ignored) or an ItemSet of item rows. */
 export type ItemList = ReadonlyArray<string> | ItemSet;
 
@@ -63,6 +75,8 @@ export interface RecommenderOptions {
   foldIn?: FoldInOptions;
   /** Threads per single request (default 1: a service runs many requests at once). */
   threads?: number;
+  /** The 'features' strategy: `{ features }` users (and unknown ids with options.features) are encoded by it. */
+  userFeatures?: FeatureEncoder;
 }
 
 export interface RecommendOptions {
@@ -74,6 +88,8 @@ export interface RecommendOptions {
   allow?: ItemList;
   /** For an unknown user id: fold in from these item ids instead of falling back to popularity. */
   history?: ReadonlyArray<string>;
+  /** For an unknown user id without history: encode these features (options.userFeatures) instead. */
+  features?: Float32Array | ReadonlyArray<number>;
 }
 
 export interface RecommendBatchOptions extends Omit<RecommendOptions, 'history'> {
@@ -199,6 +215,9 @@ function checkOptions(options: RecommenderOptions | undefined): RecommenderOptio
   if (o.knn !== undefined && !(o.knn instanceof ItemKnn)) throw typeError('options.knn', 'ItemKnn', o.knn);
   if (o.threads !== undefined) expectPositiveInteger('options.threads', o.threads, 256);
   if (o.foldIn !== undefined) expectOptions('options.foldIn', o.foldIn);
+  if (o.userFeatures !== undefined && (o.userFeatures === null || typeof o.userFeatures.encode !== 'function')) {
+    throw typeError('options.userFeatures', '{ encode(features): Float32Array }', o.userFeatures);
+  }
   return o;
 }
 
@@ -307,7 +326,7 @@ export class Recommender {
     const snap = this.snapshot;
     expectPositiveInteger('k', k);
     const o = expectOptions('options', options);
-    const r = this.resolve(snap, user, o.history, 'user');
+    const r = this.resolve(snap, user, o.history, 'user', o.features);
     const { exclude, allow } = this.filters(snap, r.seen, o);
     const block = this.blockSet(snap);
     const threads = this.options.threads ?? 1;
@@ -401,7 +420,7 @@ export class Recommender {
     return { items: Array.from(res.indices, (i) => snap.itemId(i)), indices: res.indices, scores: res.scores, version: snap.version };
   }
 
-  private resolve(snap: Snapshot, user: RecommendUser, history: ReadonlyArray<string> | undefined, argument: string): Resolved {
+  private resolve(snap: Snapshot, user: RecommendUser, history: ReadonlyArray<string> | undefined, argument: string, features?: RecommendOptions['features']): Resolved {
     if (typeof user === 'string') {
       const row = snap.userRow(user);
       if (row >= 0) {
@@ -409,6 +428,7 @@ export class Recommender {
         return { strategy: 'model', query: snap.appendOne ? withOne(q) : q, seen: snap.seenOf(row) };
       }
       if (history !== undefined) return this.foldInUser(snap, stringList('options.history', history));
+      if (features !== undefined) return this.encodeUser(snap, features, 'options.features');
       if (this.options.fallback === 'error') throw rangeError(argument, 'a known user id (fallback is "error")', user);
       return { strategy: 'popularity', query: null, seen: null };
     }
@@ -421,7 +441,17 @@ export class Recommender {
       throw rangeError(`${argument}.vector`, `a vector of length ${snap.appendOne ? d - 1 : d}`, v);
     }
     if ('history' in user) return this.foldInUser(snap, stringList(`${argument}.history`, user.history));
-    throw typeError(argument, 'user id, { history } or { vector }', user);
+    if ('features' in user) return this.encodeUser(snap, user.features, `${argument}.features`);
+    throw typeError(argument, 'user id, { history }, { features } or { vector }', user);
+  }
+
+  private encodeUser(snap: Snapshot, features: Float32Array | ReadonlyArray<number>, argument: string): Resolved {
+    const encoder = this.options.userFeatures;
+    if (!encoder) throw rangeError(argument, 'features only with options.userFeatures (an encoder) set on the Recommender', 'features');
+    const v = encoder.encode(toFloat32Array(argument, features, undefined, true));
+    const d = snap.appendOne ? snap.items.dim - 1 : snap.items.dim;
+    if (!(v instanceof Float32Array) || v.length !== d) throw rangeError('options.userFeatures.encode()', `a Float32Array of length ${d}`, v);
+    return { strategy: 'features', query: snap.appendOne ? withOne(v) : v, seen: null };
   }
 
   private foldInUser(snap: Snapshot, history: ReadonlyArray<string>): Resolved {

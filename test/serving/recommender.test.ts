@@ -275,3 +275,30 @@ test('bad input gets typed errors naming the argument', () => {
   expectError(() => Recommender.fromModel(f.model, { rerank: -1 }), 'RangeError', 'ERR_OUT_OF_RANGE', 'options.rerank');
   expectError(() => rec.block('item-1' as never), 'TypeError', 'ERR_INVALID_ARG_TYPE', 'ids');
 });
+
+describe('the features strategy', () => {
+  // An encoder that maps a feature vector onto a known user's vector: the result must equal that user's.
+  const dim = f.model.dim;
+  const encoder = { encode: (x: Float32Array) => f.model.userQuery(x[0]).slice(0, dim) };
+  const withFeatures = Recommender.fromModel(f.model, { users: f.users, items: f.items, seen: f.seen, userFeatures: encoder });
+
+  test('{ features } and unknown ids with options.features are encoded and scored like a vector', () => {
+    const viaVector = withFeatures.recommend({ vector: f.model.userQuery(7).slice(0, dim) }, 10);
+    const viaFeatures = withFeatures.recommend({ features: [7] }, 10);
+    expect(viaFeatures.strategy).toBe('features');
+    expect(viaFeatures.items).toEqual(viaVector.items);
+    const unknown = withFeatures.recommend('somebody-new', 10, { features: Float32Array.of(7) });
+    expect(unknown.strategy).toBe('features');
+    expect(unknown.items).toEqual(viaVector.items);
+    // History wins over features for an unknown id; a known id ignores both.
+    expect(withFeatures.recommend('somebody-new', 10, { history: ['item-1'], features: [7] }).strategy).toBe('fold-in');
+    expect(withFeatures.recommend('user-3', 10, { features: [7] }).strategy).toBe('model');
+  });
+
+  test('without an encoder, or with a bad one, the errors are typed', () => {
+    expectError(() => rec.recommend({ features: [1] }, 10), 'RangeError', 'ERR_OUT_OF_RANGE', 'user.features');
+    expectError(() => Recommender.fromModel(f.model, { userFeatures: {} as never }), 'TypeError', 'ERR_INVALID_ARG_TYPE', 'options.userFeatures');
+    const bad = Recommender.fromModel(f.model, { users: f.users, items: f.items, userFeatures: { encode: () => new Float32Array(1) } });
+    expectError(() => bad.recommend({ features: [1] }, 10), 'RangeError', 'ERR_OUT_OF_RANGE', 'options.userFeatures.encode()');
+  });
+});
