@@ -18,6 +18,7 @@
 import { AbortError, RecbridgeError } from '../errors';
 import { uniformGenerator } from '../random';
 import { scoreItems } from '../scoring';
+import { contains } from './user-metrics';
 import { Interactions } from '../train/interactions';
 import { expectBoolean, expectInteger, expectOptions, expectSignal, rangeError, typeError } from '../validate';
 import { resolveCutoffs } from './cutoffs';
@@ -90,23 +91,13 @@ export function drawNegatives(items: number, banned: Int32Array, count: number, 
   const taken = new Set<number>();
   for (let n = 0; n < count; ) {
     const x = Math.floor(rand() * items);
-    if (taken.has(x) || isIn(banned, x)) continue;
+    if (taken.has(x) || contains(banned, x)) continue;
     taken.add(x);
     out[n++] = x;
   }
   return out;
 }
 
-function isIn(sorted: Int32Array, x: number): boolean {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < sorted.length && sorted[lo] === x;
-}
 
 /** Sorted union of two sorted distinct lists. */
 function union(a: Int32Array, b: Int32Array): Int32Array {

@@ -28,7 +28,8 @@ export function idealDcg(n: number): number {
   return idcgCache[n];
 }
 
-function contains(sorted: Int32Array, x: number): boolean {
+/** Whether x is in the ascending array (binary search). */
+export function contains(sorted: Int32Array, x: number): boolean {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {
