@@ -154,6 +154,8 @@ export async function loadFeatures(path: string, options: LoadFeaturesOptions): 
   let filled = 0;
   const number = (text: string, b: Builder): number => {
     const x = text.trim() === '' ? NaN : Number(text);
+    // Found by fuzzing: dense values are float32, where 1e39 becomes Infinity.
+    if (Number.isFinite(x) && !Number.isFinite(Math.fround(x))) throw new RowError(`field ${b.name}: ${JSON.stringify(text)} is outside the float32 range`);
     if (Number.isFinite(x)) return x;
     if (text.trim() !== '' && !/^[+-]?nan$/i.test(text.trim())) throw new RowError(`field ${b.name}: ${JSON.stringify(text)} is not a number`);
     if (!fillMissing) throw new RowError(`field ${b.name}: empty or NaN value (pass fillMissing to read it as 0)`);

@@ -171,3 +171,22 @@ test('bags() and dense() plug into a TwoTower item tower as they are', () => {
   const model = new TwoTower({ users: 2, items: items.size, dim: 4, item: { features: f.bags(['genre', 'year']), dense: f.dense(['emb']) } });
   expect(model.parameters().map((p) => p.name)).toEqual(expect.arrayContaining(['item.features.embedding', 'item.dense.projection.weight']));
 });
+
+test('a dense value beyond the float32 range is a malformed line, not an internal error (found by fuzzing)', async () => {
+  const os = await import('node:os');
+  const fsp = await import('node:fs');
+  const pathm = await import('node:path');
+  const { loadFeatures, Vocabulary } = await import('../../lib');
+  const dir = fsp.mkdtempSync(pathm.join(os.tmpdir(), 'recbridge-f32-'));
+  const file = pathm.join(dir, 'a.item');
+  fsp.writeFileSync(file, 'item_id:token\tprice:float\temb:float_seq\n1\t1e30\t1 2\n2\t1e39\t1 2\n');
+  try {
+    await loadFeatures(file, { entities: new Vocabulary(['1', '2']) });
+    throw new Error('expected an error');
+  } catch (err) {
+    expect((err as { code?: string }).code).toBe('ERR_MALFORMED_DATA');
+    expect((err as Error).message).toMatch(/a\.item:3: .*float32 range/);
+  } finally {
+    fsp.rmSync(dir, { recursive: true, force: true });
+  }
+});
