@@ -7,6 +7,7 @@
 #include "../kernels/thread_pool.h"
 #include "args.h"
 #include "table_arg.h"
+#include "topk_options.h"
 
 namespace rbnapi {
 namespace {
@@ -137,16 +138,7 @@ Napi::Value QuantTopK(const Napi::CallbackInfo& info) {
     const size_t cap = std::min(k, allow_v.present ? allow.size : t.rows);
     expect_min_length(env, out_idx.length, cap, "outIndices");
     expect_min_length(env, out_scores.length, cap, "outScores");
-    rb::TopKOptions opt;
-    opt.k = k;
-    if (allow_v.present) {
-      opt.has_allow = true;
-      opt.allow = allow.data;
-      opt.allow_len = allow.size;
-    }
-    opt.block = block.data;
-    opt.block_len = block.size;
-    opt.threads = threads;
+    const rb::TopKOptions opt = topk_options(k, allow_v.present, allow, block, threads);
     const size_t n = rb::quant_topk(t, q.data, opt, exclude.data, exclude.size, rerank, f32_v.present ? &f32 : nullptr,
                                     out_idx.data, out_scores.data);
     return Napi::Number::New(env, static_cast<double>(n));

@@ -3,6 +3,7 @@
 #include "../kernels/scoring.h"
 #include "bindings.h"
 #include "table_arg.h"
+#include "topk_options.h"
 
 namespace rbnapi {
 
@@ -50,16 +51,7 @@ Napi::Value TopK(const Napi::CallbackInfo& info) {
     expect_min_length(env, out_idx.length, cap, "outIndices");
     expect_min_length(env, out_scores.length, cap, "outScores");
 
-    rb::TopKOptions opt;
-    opt.k = k;
-    if (allow_v.present) {
-      opt.has_allow = true;
-      opt.allow = allow.data;
-      opt.allow_len = allow.size;
-    }
-    opt.block = block.data;
-    opt.block_len = block.size;
-    opt.threads = threads;
+    const rb::TopKOptions opt = topk_options(k, allow_v.present, allow, block, threads);
     const size_t n = rb::topk_one(t, q.data, opt, exclude.data, exclude.size, out_idx.data, out_scores.data);
     return Napi::Number::New(env, static_cast<double>(n));
   });
