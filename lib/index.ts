@@ -32,13 +32,20 @@ export { MatrixFactorization, type MatrixFactorizationOptions } from './models/m
 export { TwoTower, type TwoTowerOptions, type TowerOptions } from './models/two-tower';
 export { Interactions, type InteractionsInit } from './train/interactions';
 export { Vocabulary, type VocabularyJSON, type JoinedRows, type LinkTable } from './data/vocabulary';
-export { loadInteractions, type LoadInteractionsOptions, type LoadedInteractions, type InteractionsFormat } from './data/load-interactions';
+export {
+  loadInteractions,
+  parseInteractions,
+  type LoadInteractionsOptions,
+  type ParseInteractionsOptions,
+  type LoadedInteractions,
+  type InteractionsFormat,
+} from './data/load-interactions';
 export { splitByUser } from './data/split';
 export { leaveOneOut, type LeaveOneOutOptions } from './data/leave-one-out';
 export { temporalSplit, type TemporalSplitOptions } from './data/temporal-split';
 export { coldStartSplit, type ColdStartSplit, type ColdStartSplitOptions } from './data/cold-start-split';
 export { saveInteractions, saveSplit, type SaveFormat, type SaveInteractionsOptions, type SplitParts } from './data/save-interactions';
-export { loadLinks, type LoadLinksOptions, type LoadedLinks } from './data/load-links';
+export { loadLinks, parseLinks, type LoadLinksOptions, type ParseLinksOptions, type LoadedLinks } from './data/load-links';
 export {
   SideFeatures,
   type Feature,
@@ -50,7 +57,7 @@ export {
   type DenseFeature,
   type CombinedBags,
 } from './data/side-features';
-export { loadFeatures, type LoadFeaturesOptions, type LoadedFeatures, type FeatureType } from './data/load-features';
+export { loadFeatures, parseFeatures, type LoadFeaturesOptions, type ParseFeaturesOptions, type LoadedFeatures, type FeatureType } from './data/load-features';
 export {
   trainTwoTower,
   evaluateTwoTower,

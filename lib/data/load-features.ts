@@ -1,15 +1,17 @@
 /**
  * Loads side features from RecBole atomic files (.item / .user with a typed header `name:type`,
  * types token, token_seq, float, float_seq) or from TSV/CSV with a header, aligned to the rows of an
- * entity Vocabulary (usually the users or items that loadInteractions returned).
+ * entity Vocabulary (usually the users or items that loadInteractions returned). parseFeatures
+ * does the same for text in memory.
  */
 import { basename } from 'node:path';
 
 import { RecbridgeError } from '../errors';
 import { expectBoolean, expectOptions, rangeError, typeError } from '../validate';
 import { float32Column, int32Column } from './columns';
-import { RowError, readDelimited } from './read-delimited';
+import { RowError, parseDelimited, readDelimited, type ReadOptions } from './read-delimited';
 import { SideFeatures, type FeatureInit } from './side-features';
+import { expectSource, sourceName, type SourceOptions } from './source';
 import { Vocabulary } from './vocabulary';
 
 /** RecBole's field types: one token, space-separated tokens, one float, space-separated floats. */
@@ -73,7 +75,32 @@ interface Builder {
 
 export async function loadFeatures(path: string, options: LoadFeaturesOptions): Promise<LoadedFeatures> {
   if (typeof path !== 'string' || path === '') throw typeError('path', 'file path', path);
+  const parser = featuresParser(path, expectOptions('options', options));
+  const { skipped } = await readDelimited(path, parser.readOptions, parser.onRow, parser.onHeader);
+  return parser.result(skipped);
+}
+
+export interface ParseFeaturesOptions extends LoadFeaturesOptions, SourceOptions {}
+
+/**
+ * loadFeatures for text already in memory (a string, or UTF-8 bytes such as a Buffer):
+ * synchronous, with the same formats, options, results and errors. options.name stands for the
+ * file name, in messages and for the defaults that depend on it (format, id column).
+ */
+export function parseFeatures(source: string | Uint8Array, options: ParseFeaturesOptions): LoadedFeatures {
+  const text = expectSource('source', source);
   const o = expectOptions('options', options);
+  const name = sourceName(text, o.name);
+  const parser = featuresParser(name, o);
+  const { skipped } = parseDelimited(text, name, parser.readOptions, parser.onRow, parser.onHeader);
+  return parser.result(skipped);
+}
+
+/**
+ * What loadFeatures and parseFeatures share: the options checked against the source's name (the
+ * format and default id column follow it), header and row callbacks, and the result.
+ */
+function featuresParser(path: string, o: Partial<LoadFeaturesOptions>) {
   const entities = o.entities;
   if (!(entities instanceof Vocabulary)) throw typeError('options.entities', 'Vocabulary', entities);
   const name = basename(path);
@@ -161,73 +188,72 @@ export async function loadFeatures(path: string, options: LoadFeaturesOptions): 
     if (!fillMissing) throw new RowError(`field ${b.name}: empty or NaN value (pass fillMissing to read it as 0)`);
     return NaN;
   };
-  const { skipped } = await readDelimited(
-    path,
-    { delimiter: format === 'csv' ? ',' : '\t', header: true, skipMalformed: o.skipMalformed ?? false },
-    (fields, lineNo) => {
-      if (fields.length !== width) throw new RowError(`expected ${width} columns, found ${fields.length}`);
-      const id = fields[idColumn];
-      if (id === '') throw new RowError('empty id');
-      let row = entities.row(id);
-      if (row === undefined) {
-        if (unknownIds === 'skip') return void unknown++;
-        if (unknownIds === 'error') throw new RowError(`id ${JSON.stringify(id)} is not in options.entities`);
-        if (entities.isFrozen) throw new RowError(`id ${JSON.stringify(id)} is not in options.entities, which is frozen`);
-        row = entities.size; // added below, once the whole line has parsed
+  const onRow = (fields: string[], lineNo: number) => {
+    if (fields.length !== width) throw new RowError(`expected ${width} columns, found ${fields.length}`);
+    const id = fields[idColumn];
+    if (id === '') throw new RowError('empty id');
+    let row = entities.row(id);
+    if (row === undefined) {
+      if (unknownIds === 'skip') return void unknown++;
+      if (unknownIds === 'error') throw new RowError(`id ${JSON.stringify(id)} is not in options.entities`);
+      if (entities.isFrozen) throw new RowError(`id ${JSON.stringify(id)} is not in options.entities, which is frozen`);
+      row = entities.size; // added below, once the whole line has parsed
+    }
+    if (lineOf[row] !== undefined) throw new RowError(`duplicate id ${JSON.stringify(id)} (first on line ${lineOf[row]})`);
+    // Parse every field before storing any, so a rejected line leaves no partial entity behind.
+    const parsed = builders.map((b) => {
+      const text = fields[b.column];
+      if (b.type === 'token') return text;
+      if (b.type === 'token_seq') return text.split(separator).filter((t) => t !== '');
+      if (b.type === 'float') return [number(text, b)];
+      const parts = text.split(separator).filter((t) => t !== '');
+      if (parts.length === 0) {
+        if (!fillMissing) throw new RowError(`field ${b.name}: empty value (pass fillMissing to read it as zeros)`);
+        return null;
       }
-      if (lineOf[row] !== undefined) throw new RowError(`duplicate id ${JSON.stringify(id)} (first on line ${lineOf[row]})`);
-      // Parse every field before storing any, so a rejected line leaves no partial entity behind.
-      const parsed = builders.map((b) => {
-        const text = fields[b.column];
-        if (b.type === 'token') return text;
-        if (b.type === 'token_seq') return text.split(separator).filter((t) => t !== '');
-        if (b.type === 'float') return [number(text, b)];
-        const parts = text.split(separator).filter((t) => t !== '');
-        if (parts.length === 0) {
-          if (!fillMissing) throw new RowError(`field ${b.name}: empty value (pass fillMissing to read it as zeros)`);
-          return null;
-        }
-        if (b.dim >= 0 && parts.length !== b.dim) throw new RowError(`field ${b.name}: ${parts.length} values, expected ${b.dim} (as on earlier lines)`);
-        return parts.map((p) => number(p, b));
-      });
-      if (row === entities.size) entities.add(id);
-      lineOf[row] = lineNo;
-      builders.forEach((b, k) => {
-        const p = parsed[k];
-        if (b.type === 'token') {
-          while (b.codes.length <= row!) b.codes.push(-1);
-          b.codes[row!] = p === '' ? -1 : b.vocabulary.add(p as string);
-        } else if (b.type === 'token_seq') {
-          const list = p as string[];
-          b.rows.push(row!);
-          b.lengths.push(list.length);
-          for (const t of list) b.tokens.push(b.vocabulary.add(t));
-        } else {
-          const list = p as number[] | null;
-          if (list && b.dim < 0) b.dim = list.length;
-          const nan = list === null || list.some((x) => Number.isNaN(x));
-          if (nan) filled++;
-          if (list === null && b.dim < 0) return; // dim unknown yet; the row stays zeros, not present
-          b.rows.push(row!);
-          b.present.push(list === null ? 0 : 1);
-          for (let d = 0; d < b.dim; d++) b.values.push(list === null || Number.isNaN(list[d]) ? 0 : list[d]);
-        }
-      });
-    },
-    onHeader,
-  );
+      if (b.dim >= 0 && parts.length !== b.dim) throw new RowError(`field ${b.name}: ${parts.length} values, expected ${b.dim} (as on earlier lines)`);
+      return parts.map((p) => number(p, b));
+    });
+    if (row === entities.size) entities.add(id);
+    lineOf[row] = lineNo;
+    builders.forEach((b, k) => {
+      const p = parsed[k];
+      if (b.type === 'token') {
+        while (b.codes.length <= row!) b.codes.push(-1);
+        b.codes[row!] = p === '' ? -1 : b.vocabulary.add(p as string);
+      } else if (b.type === 'token_seq') {
+        const list = p as string[];
+        b.rows.push(row!);
+        b.lengths.push(list.length);
+        for (const t of list) b.tokens.push(b.vocabulary.add(t));
+      } else {
+        const list = p as number[] | null;
+        if (list && b.dim < 0) b.dim = list.length;
+        const nan = list === null || list.some((x) => Number.isNaN(x));
+        if (nan) filled++;
+        if (list === null && b.dim < 0) return; // dim unknown yet; the row stays zeros, not present
+        b.rows.push(row!);
+        b.present.push(list === null ? 0 : 1);
+        for (let d = 0; d < b.dim; d++) b.values.push(list === null || Number.isNaN(list[d]) ? 0 : list[d]);
+      }
+    });
+  };
 
-  const n = entities.size;
-  const inits: Record<string, FeatureInit> = {};
-  for (const b of builders) {
-    // Found by fuzzing: without one value the width is unknown, and a zero-width field is not one.
-    if (b.type === 'float_seq' && b.dim <= 0) throw new RecbridgeError('ERR_MALFORMED_DATA', `${path}: field ${b.name}: no line gives it a value, so its width is unknown`);
-    inits[b.name] = finish(b, n);
-  }
-  const features = SideFeatures.fromArrays(entities, inits);
-  let seen = 0;
-  for (let e = 0; e < n; e++) if (lineOf[e] !== undefined) seen++;
-  return { features, missing: n - seen, unknown, skipped, filled };
+  const result = (skipped: number): LoadedFeatures => {
+    const n = entities.size;
+    const inits: Record<string, FeatureInit> = {};
+    for (const b of builders) {
+      // Found by fuzzing: without one value the width is unknown, and a zero-width field is not one.
+      if (b.type === 'float_seq' && b.dim <= 0) throw new RecbridgeError('ERR_MALFORMED_DATA', `${path}: field ${b.name}: no line gives it a value, so its width is unknown`);
+      inits[b.name] = finish(b, n);
+    }
+    const features = SideFeatures.fromArrays(entities, inits);
+    let seen = 0;
+    for (let e = 0; e < n; e++) if (lineOf[e] !== undefined) seen++;
+    return { features, missing: n - seen, unknown, skipped, filled };
+  };
+  const readOptions: ReadOptions = { delimiter: format === 'csv' ? ',' : '\t', header: true, skipMalformed: o.skipMalformed ?? false };
+  return { readOptions, onRow, onHeader, result };
 }
 
 /** A builder's lines, scattered to entity rows. */

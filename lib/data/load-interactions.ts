@@ -3,14 +3,17 @@
  * (.inter, typed header `name:type`), TSV/CSV with or without a header, MovieLens `u.data`
  * (tab-separated) and `ratings.dat` (`::`-separated), and plain `user item [value]` lines (as in the
  * Amazon cross-domain pairs). Columns stream into typed arrays, so a 10M-row file costs about
- * 20 bytes a row on top of its vocabularies, never the text of the file.
+ * 20 bytes a row on top of its vocabularies, never the text of the file. parseInteractions reads
+ * the same formats from a string or bytes in memory, synchronously, through the same row code.
  */
 import { basename } from 'node:path';
 
 import { Interactions } from '../train/interactions';
 import { expectBoolean, expectOptions, rangeError, typeError } from '../validate';
 import { float32Column, float64Column, int32Column } from './columns';
-import { RowError, firstLine, readDelimited } from './read-delimited';
+import { firstLineOf, headOf } from './lines';
+import { RowError, firstLine, parseDelimited, readDelimited, type ReadOptions } from './read-delimited';
+import { expectSource, sourceName, type SourceOptions } from './source';
 import { Vocabulary } from './vocabulary';
 
 export type InteractionsFormat = 'recbole' | 'tsv' | 'csv' | 'movielens' | 'whitespace';
@@ -59,16 +62,22 @@ export interface LoadedInteractions {
 
 const FORMATS: readonly InteractionsFormat[] = ['recbole', 'tsv', 'csv', 'movielens', 'whitespace'];
 
-async function formatOf(path: string): Promise<InteractionsFormat> {
+/**
+ * The format a file name implies, or 'dat' for a `.dat` file, which is MovieLens when its first
+ * line has `::` (formatOfDat).
+ */
+function formatOf(path: string): InteractionsFormat | 'dat' {
   const name = basename(path);
   if (name.endsWith('.inter')) return 'recbole';
   if (name.endsWith('.csv')) return 'csv';
   if (name.endsWith('.tsv')) return 'tsv';
   // MovieLens 100K ships u.data plus the fold files u1.base … u5.test, ua.base, ub.test.
   if (/^u[1-5ab]?\.(data|base|test)$/.test(name)) return 'movielens';
-  if (name.endsWith('.dat') && (await firstLine(path)).includes('::')) return 'movielens';
+  if (name.endsWith('.dat')) return 'dat';
   return 'whitespace';
 }
+
+const formatOfDat = (firstLine: string): InteractionsFormat => (firstLine.includes('::') ? 'movielens' : 'whitespace');
 
 /**
  * A time field: a finite number, or an ISO-8601 date / date-time (→ Unix seconds). Anything else
@@ -93,11 +102,11 @@ function rowOf(vocabulary: Vocabulary, id: string, what: string): number {
   return vocabulary.add(id);
 }
 
-export async function loadInteractions(path: string, options?: LoadInteractionsOptions): Promise<LoadedInteractions> {
-  if (typeof path !== 'string' || path === '') throw typeError('path', 'file path', path);
-  const o = expectOptions('options', options);
-  if (o.format !== undefined && !FORMATS.includes(o.format)) throw rangeError('options.format', '"recbole", "tsv", "csv", "movielens" or "whitespace"', o.format);
-  const format = o.format ?? (await formatOf(path));
+/**
+ * What loadInteractions and parseInteractions share once the format is known: the options checked,
+ * the row and header callbacks that fill the columns, and the result built from them.
+ */
+function interactionsParser(o: Partial<LoadInteractionsOptions>, format: InteractionsFormat) {
   const header = format === 'recbole' ? true : format === 'movielens' ? false : o.header === undefined ? false : expectBoolean('options.header', o.header);
   const users = o.users ?? new Vocabulary();
   const items = o.items ?? new Vocabulary();
@@ -147,49 +156,88 @@ export async function loadInteractions(path: string, options?: LoadInteractionsO
   const times = float64Column();
   let hasValues = true;
   let filtered = 0;
-  let delimiter = format === 'csv' ? ',' : format === 'whitespace' ? 'whitespace' : '\t';
-  if (format === 'movielens') {
-    // Tabs when the file has them, so an empty field is an error instead of a shifted column.
-    const first = await firstLine(path);
-    delimiter = first.includes('::') ? '::' : first.includes('\t') ? '\t' : 'whitespace';
-  }
-  const { skipped } = await readDelimited(
-    path,
-    { delimiter, header, skipMalformed: o.skipMalformed ?? false },
-    (fields) => {
-      const need = Math.max(cols.user, cols.item, cols.time) + 1;
-      if (fields.length < need) throw new RowError(`expected at least ${need} columns, found ${fields.length}`);
-      const userId = fields[cols.user];
-      const itemId = fields[cols.item];
-      if (userId === '' || itemId === '') throw new RowError('empty user or item id');
-      let value = NaN;
-      if (cols.value >= 0 && cols.value < fields.length) {
-        value = Number(fields[cols.value]);
-        if (fields[cols.value].trim() === '' || !Number.isFinite(value)) throw new RowError(`value ${JSON.stringify(fields[cols.value])} is not a number`);
-        // Found by fuzzing: values are stored as float32, where 1e100 becomes Infinity.
-        if (!Number.isFinite(Math.fround(value))) throw new RowError(`value ${JSON.stringify(fields[cols.value])} is outside the float32 range`);
-      } else {
-        hasValues = false;
-      }
-      const time = cols.time >= 0 ? parseTime(fields[cols.time]) : 0;
-      if (o.minValue !== undefined && !(value >= o.minValue)) {
-        filtered++;
-        return;
-      }
-      u.push(rowOf(users, userId, 'user'));
-      it.push(rowOf(items, itemId, 'item'));
-      values.push(value);
-      if (cols.time >= 0) times.push(time);
+  const onRow = (fields: string[]) => {
+    const need = Math.max(cols.user, cols.item, cols.time) + 1;
+    if (fields.length < need) throw new RowError(`expected at least ${need} columns, found ${fields.length}`);
+    const userId = fields[cols.user];
+    const itemId = fields[cols.item];
+    if (userId === '' || itemId === '') throw new RowError('empty user or item id');
+    let value = NaN;
+    if (cols.value >= 0 && cols.value < fields.length) {
+      value = Number(fields[cols.value]);
+      if (fields[cols.value].trim() === '' || !Number.isFinite(value)) throw new RowError(`value ${JSON.stringify(fields[cols.value])} is not a number`);
+      // Found by fuzzing: values are stored as float32, where 1e100 becomes Infinity.
+      if (!Number.isFinite(Math.fround(value))) throw new RowError(`value ${JSON.stringify(fields[cols.value])} is outside the float32 range`);
+    } else {
+      hasValues = false;
+    }
+    const time = cols.time >= 0 ? parseTime(fields[cols.time]) : 0;
+    if (o.minValue !== undefined && !(value >= o.minValue)) {
+      filtered++;
+      return;
+    }
+    u.push(rowOf(users, userId, 'user'));
+    it.push(rowOf(items, itemId, 'item'));
+    values.push(value);
+    if (cols.time >= 0) times.push(time);
+  };
+
+  return {
+    /** MovieLens files are read with the separator their first line uses. */
+    readOptions(firstLine: string): ReadOptions {
+      let delimiter = format === 'csv' ? ',' : format === 'whitespace' ? 'whitespace' : '\t';
+      // Tabs when the file has them, so an empty field is an error instead of a shifted column.
+      if (format === 'movielens') delimiter = firstLine.includes('::') ? '::' : firstLine.includes('\t') ? '\t' : 'whitespace';
+      return { delimiter, header, skipMalformed: o.skipMalformed ?? false };
     },
-    header ? onHeader : undefined,
-  );
-  const interactions = new Interactions({
-    users: u.view(),
-    items: it.view(),
-    values: hasValues && values.length ? values.view() : undefined,
-    timestamps: cols.time >= 0 ? times.view() : undefined,
-    numUsers: users.size,
-    numItems: items.size,
-  });
-  return { interactions, users, items, skipped, filtered };
+    onRow,
+    onHeader: header ? onHeader : undefined,
+    result(skipped: number): LoadedInteractions {
+      const interactions = new Interactions({
+        users: u.view(),
+        items: it.view(),
+        values: hasValues && values.length ? values.view() : undefined,
+        timestamps: cols.time >= 0 ? times.view() : undefined,
+        numUsers: users.size,
+        numItems: items.size,
+      });
+      return { interactions, users, items, skipped, filtered };
+    },
+  };
+}
+
+function checkFormat(format: unknown): void {
+  if (format !== undefined && !FORMATS.includes(format as InteractionsFormat)) throw rangeError('options.format', '"recbole", "tsv", "csv", "movielens" or "whitespace"', format);
+}
+
+export async function loadInteractions(path: string, options?: LoadInteractionsOptions): Promise<LoadedInteractions> {
+  if (typeof path !== 'string' || path === '') throw typeError('path', 'file path', path);
+  const o = expectOptions('options', options);
+  checkFormat(o.format);
+  let format = o.format ?? formatOf(path);
+  if (format === 'dat') format = formatOfDat(await firstLine(path));
+  const parser = interactionsParser(o, format);
+  const read = parser.readOptions(format === 'movielens' ? await firstLine(path) : '');
+  const { skipped } = await readDelimited(path, read, parser.onRow, parser.onHeader);
+  return parser.result(skipped);
+}
+
+export interface ParseInteractionsOptions extends LoadInteractionsOptions, SourceOptions {}
+
+/**
+ * loadInteractions for text already in memory (a string, or UTF-8 bytes such as a Buffer):
+ * synchronous, with the same formats, options, results and errors. options.name stands for the
+ * file name, in messages and for the default format.
+ */
+export function parseInteractions(source: string | Uint8Array, options?: ParseInteractionsOptions): LoadedInteractions {
+  const text = expectSource('source', source);
+  const o = expectOptions('options', options);
+  const name = sourceName(text, o.name);
+  checkFormat(o.format);
+  const first = () => firstLineOf(headOf(text));
+  let format = o.format ?? formatOf(name);
+  if (format === 'dat') format = formatOfDat(first());
+  const parser = interactionsParser(o, format);
+  const { skipped } = parseDelimited(text, name, parser.readOptions(format === 'movielens' ? first() : ''), parser.onRow, parser.onHeader);
+  return parser.result(skipped);
 }

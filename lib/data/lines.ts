@@ -1,0 +1,75 @@
+/**
+ * Text in, lines out, synchronously: the one line cutter behind the file loaders (which push 1 MiB
+ * chunks as they stream in) and the in-memory parsers (which push a string, or bytes decoded in the
+ * same 1 MiB chunks). Only the unfinished tail of a chunk is carried to the next one, so a file is
+ * never held as one string.
+ */
+import { StringDecoder } from 'node:string_decoder';
+
+export const CHUNK_BYTES = 1 << 20;
+
+/** How much of a source format detection looks at (enough for any header line in practice). */
+export const HEAD_BYTES = 64 << 10;
+
+export class LineSplitter {
+  private tail = '';
+  private lineNo = 0;
+  private started = false;
+
+  constructor(private readonly onLine: (line: string, lineNo: number) => void) {}
+
+  push(text: string): void {
+    if (!this.started && text !== '') {
+      this.started = true;
+      // Editors on Windows save UTF-8 with a byte-order mark; it would otherwise become part of
+      // the first column's name or id.
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    const all = this.tail + text;
+    let start = 0;
+    for (let nl = all.indexOf('\n'); nl >= 0; nl = all.indexOf('\n', start)) {
+      this.emit(all.slice(start, nl));
+      start = nl + 1;
+    }
+    this.tail = all.slice(start);
+  }
+
+  /** Emits the last line if it had no line break; returns the number of lines. */
+  end(): number {
+    if (this.tail !== '') this.emit(this.tail);
+    this.tail = '';
+    return this.lineNo;
+  }
+
+  private emit(line: string): void {
+    this.lineNo++;
+    this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line, this.lineNo);
+  }
+}
+
+/**
+ * Hands a string over whole, or UTF-8 bytes decoded chunk by chunk (a multi-byte character split
+ * between chunks is completed from the next one, exactly as when the bytes stream from a file).
+ */
+export function forEachText(source: string | Uint8Array, onText: (text: string) => void): void {
+  if (typeof source === 'string') {
+    onText(source);
+    return;
+  }
+  const decoder = new StringDecoder('utf8');
+  const bytes = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
+  for (let at = 0; at < bytes.length; at += CHUNK_BYTES) onText(decoder.write(bytes.subarray(at, at + CHUNK_BYTES)));
+  onText(decoder.end());
+}
+
+/** The first non-empty line of a source's head (for format detection), or ''. */
+export function firstLineOf(head: string): string {
+  const text = head.charCodeAt(0) === 0xfeff ? head.slice(1) : head;
+  return text.split('\n').find((l) => l.trim() !== '')?.replace(/\r$/, '') ?? '';
+}
+
+/** The head of an in-memory source, as firstLineOf reads it from a file. */
+export function headOf(source: string | Uint8Array): string {
+  if (typeof source === 'string') return source.slice(0, HEAD_BYTES);
+  return Buffer.from(source.buffer, source.byteOffset, Math.min(source.byteLength, HEAD_BYTES)).toString('utf8');
+}
