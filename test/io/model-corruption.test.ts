@@ -5,10 +5,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 
-import { loadModel, saveModel } from '../../lib';
+import { Vocabulary, inspectModel, loadModel, saveModel } from '../../lib';
+import { inspectModelBytes, loadModelBytes } from '../../lib/io/model-file/load';
 import { modelToTensors } from '../../lib/io/model-file/model-tensors';
 import { writeSafetensors } from '../../lib/io/safetensors/write';
-import { mfWithState, tempDir, towerWithState } from './helpers';
+import { mfWithState, snapshot, tempDir, towerWithState } from './helpers';
 
 const dir = tempDir();
 let good: Buffer;
@@ -32,16 +33,47 @@ function headerEnd(): number {
   return 8 + Number(good.readBigUInt64LE(0));
 }
 
+type Failure = { name: string; code: string; message: string; detail: string };
+
+/** Also checks that the in-memory loader (what the fuzz target runs) fails the same way. */
 async function expectCorrupt(bytes: Uint8Array, detail: RegExp): Promise<void> {
-  const err = await loadModel(variant(bytes)).then(
+  const file = variant(bytes);
+  const err = await loadModel(file).then(
     () => null,
-    (e: unknown) => e as { name: string; code: string; message: string; detail: string },
+    (e: unknown) => e as Failure,
   );
   expect(err).not.toBeNull();
   expect(err!.code).toBe('ERR_CORRUPT_FILE');
   expect(err!.name).toBe('CorruptFileError');
   expect(err!.detail).toMatch(detail);
+  let fromBytes: Failure | null = null;
+  try {
+    loadModelBytes(bytes, file);
+  } catch (e) {
+    fromBytes = e as Failure;
+  }
+  expect(fromBytes && { name: fromBytes.name, code: fromBytes.code, message: fromBytes.message }).toEqual({ name: err!.name, code: err!.code, message: err!.message });
 }
+
+describe('loadModelBytes: the same loader on bytes in memory', () => {
+  it('gives the model, vocabularies and bytesRead that loadModel gives, for a full and a serving load', async () => {
+    for (const [name, model] of [['mf', mfWithState(true)], ['tower', towerWithState()]] as const) {
+      const file = path.join(dir, `twin-${name}.safetensors`);
+      await saveModel(file, model, name === 'mf' ? { vocabularies: { users: new Vocabulary(Array.from({ length: model.users }, (_, u) => `u${u}`)) } } : undefined);
+      // An odd offset into a larger buffer: the loader must copy to aligned memory itself.
+      const bytes = new Uint8Array(fs.statSync(file).size + 3).subarray(3);
+      bytes.set(fs.readFileSync(file));
+      for (const forServing of [false, true]) {
+        const a = await loadModel(file, { forServing });
+        const b = loadModelBytes(bytes, file, { forServing });
+        expect(snapshot(b.model, !forServing)).toEqual(snapshot(a.model, !forServing));
+        expect([b.kind, b.bytesRead, b.optimizerState, b.formatVersion, b.vocabularies.users?.toArray()]).toEqual([a.kind, a.bytesRead, a.optimizerState, a.formatVersion, a.vocabularies.users?.toArray()]);
+        expect(Object.prototype.toString.call(b.model.parameters()[0].table.data.buffer)).toBe('[object SharedArrayBuffer]');
+      }
+      expect(inspectModelBytes(bytes, file)).toEqual(await inspectModel(file));
+    }
+  });
+});
 
 describe('loadModel rejects damaged files', () => {
   it('truncated anywhere', async () => {

@@ -14,7 +14,7 @@ import { EmbeddingTable } from '../../table';
 import { expectBoolean, expectOptions, typeError } from '../../validate';
 import { CorruptFileError } from '../file-errors';
 import { PADDING_PREFIX, elementCount } from '../safetensors/format';
-import { readHeaderFrom, readTensorsFrom, typedView, type LoadedTensor } from '../safetensors/read';
+import { headerOfBytes, readHeaderFrom, readTensorsFrom, tensorsOfBytes, typedView, type LoadedTensor } from '../safetensors/read';
 import { bagTensors, denseTensor, frozenTensor, optimizerTensor, type ModelKind, type ParameterRecord, type TowerConfig } from './metadata';
 import { readModelHeader, type ModelHeader } from './read-metadata';
 
@@ -61,20 +61,7 @@ export async function inspectModel(path: string): Promise<ModelFileInfo> {
   if (typeof path !== 'string' || path === '') throw typeError('path', 'non-empty string', path);
   const handle = await fs.open(path, 'r');
   try {
-    const mh = readModelHeader(await readHeaderFrom(handle, path));
-    return {
-      path,
-      fileSize: mh.header.fileSize,
-      formatVersion: mh.formatVersion,
-      kind: mh.kind,
-      config: mh.config,
-      parameters: mh.parameters,
-      epochsTrained: mh.epochsTrained,
-      vocabularySizes: Object.fromEntries(Object.entries(mh.vocabularies).map(([k, v]) => [k, Array.isArray(v) ? v.length : v.count])),
-      provenance: mh.provenance,
-      savedBy: mh.savedBy,
-      tensors: mh.header.tensors.filter((t) => !t.name.startsWith(PADDING_PREFIX)).map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.end - t.begin })),
-    };
+    return summary(readModelHeader(await readHeaderFrom(handle, path)));
   } finally {
     await handle.close();
   }
@@ -82,21 +69,60 @@ export async function inspectModel(path: string): Promise<ModelFileInfo> {
 
 export async function loadModel(path: string, options?: LoadModelOptions): Promise<LoadedModel> {
   if (typeof path !== 'string' || path === '') throw typeError('path', 'non-empty string', path);
-  const o = expectOptions('options', options);
-  const forServing = o.forServing === undefined ? false : expectBoolean('options.forServing', o.forServing);
+  const forServing = forServingOf(options);
   const handle = await fs.open(path, 'r');
   try {
     const mh = readModelHeader(await readHeaderFrom(handle, path));
-    const wanted = new Set(
-      mh.header.tensors.map((t) => t.name).filter((n) => !forServing || !(n.startsWith('optimizer.') || n.startsWith(PADDING_PREFIX))),
-    );
-    const loaded = await readTensorsFrom(handle, mh.header, wanted, mh.checksums);
-    let bytesRead = mh.header.dataStart;
-    for (const t of loaded.values()) bytesRead += t.bytes.length;
-    return { ...build(mh, loaded, forServing), bytesRead };
+    return loaded(mh, await readTensorsFrom(handle, mh.header, wantedTensors(mh, forServing), mh.checksums), forServing);
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * loadModel and inspectModel for a whole file already in memory, synchronously, with the same
+ * checks and errors (`name` stands for the path). The fuzz target runs through these: the file
+ * versions differ only in where the bytes come from.
+ */
+export function loadModelBytes(bytes: Uint8Array, name: string, options?: LoadModelOptions): LoadedModel {
+  const forServing = forServingOf(options);
+  const mh = readModelHeader(headerOfBytes(bytes, name));
+  return loaded(mh, tensorsOfBytes(bytes, mh.header, wantedTensors(mh, forServing), mh.checksums), forServing);
+}
+
+export function inspectModelBytes(bytes: Uint8Array, name: string): ModelFileInfo {
+  return summary(readModelHeader(headerOfBytes(bytes, name)));
+}
+
+function summary(mh: ModelHeader): ModelFileInfo {
+  return {
+    path: mh.header.path,
+    fileSize: mh.header.fileSize,
+    formatVersion: mh.formatVersion,
+    kind: mh.kind,
+    config: mh.config,
+    parameters: mh.parameters,
+    epochsTrained: mh.epochsTrained,
+    vocabularySizes: Object.fromEntries(Object.entries(mh.vocabularies).map(([k, v]) => [k, Array.isArray(v) ? v.length : v.count])),
+    provenance: mh.provenance,
+    savedBy: mh.savedBy,
+    tensors: mh.header.tensors.filter((t) => !t.name.startsWith(PADDING_PREFIX)).map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.end - t.begin })),
+  };
+}
+
+function forServingOf(options: LoadModelOptions | undefined): boolean {
+  const o = expectOptions('options', options);
+  return o.forServing === undefined ? false : expectBoolean('options.forServing', o.forServing);
+}
+
+function wantedTensors(mh: ModelHeader, forServing: boolean): Set<string> {
+  return new Set(mh.header.tensors.map((t) => t.name).filter((n) => !forServing || !(n.startsWith('optimizer.') || n.startsWith(PADDING_PREFIX))));
+}
+
+function loaded(mh: ModelHeader, tensors: Map<string, LoadedTensor>, forServing: boolean): LoadedModel {
+  let bytesRead = mh.header.dataStart;
+  for (const t of tensors.values()) bytesRead += t.bytes.length;
+  return { ...build(mh, tensors, forServing), bytesRead };
 }
 
 function build(mh: ModelHeader, loaded: Map<string, LoadedTensor>, forServing: boolean): Omit<LoadedModel, 'bytesRead'> {

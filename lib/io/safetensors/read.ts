@@ -33,14 +33,28 @@ export async function readHeaderFrom(handle: fs.FileHandle, path: string): Promi
   if (size < 8) throw new CorruptFileError(path, `the file holds ${size} bytes, fewer than the 8-byte header length (truncated?)`);
   const prefix = new Uint8Array(8);
   await readExactly(handle, prefix, 0, path);
-  const length = new DataView(prefix.buffer).getBigUint64(0, true);
+  const raw = new Uint8Array(headerLength(prefix, size, path));
+  await readExactly(handle, raw, 8, path);
+  return parseHeaderBytes(path, raw, size);
+}
+
+/** readHeaderFrom for a whole file already in memory (the header is a view, not a copy). */
+export function headerOfBytes(bytes: Uint8Array, path: string): SafetensorsHeader {
+  if (!LITTLE_ENDIAN) throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, 'recbridge reads safetensors files only on little-endian hosts');
+  const size = bytes.length;
+  if (size < 8) throw new CorruptFileError(path, `the file holds ${size} bytes, fewer than the 8-byte header length (truncated?)`);
+  const n = headerLength(bytes.subarray(0, 8), size, path);
+  return parseHeaderBytes(path, bytes.subarray(8, 8 + n), size);
+}
+
+/** The header length the 8-byte prefix gives, checked against the limit and the file size. */
+function headerLength(prefix: Uint8Array, size: number, path: string): number {
+  const length = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (length < 2n) throw new CorruptFileError(path, `the header length is ${length} bytes, too small for a JSON object`);
   if (length > BigInt(MAX_HEADER_BYTES)) throw new CorruptFileError(path, `the header length is ${length} bytes, above the ${MAX_HEADER_BYTES}-byte limit (corrupt length, or not a safetensors file)`);
   const n = Number(length);
   if (8 + n > size) throw new CorruptFileError(path, `the header claims ${n} bytes but the file holds only ${size - 8} after the length (truncated?)`);
-  const raw = new Uint8Array(n);
-  await readExactly(handle, raw, 8, path);
-  return parseHeaderBytes(path, raw, size);
+  return n;
 }
 
 /** Validates header bytes (as read from the file) for a file of fileSize bytes. */
@@ -84,6 +98,42 @@ export interface LoadedTensor extends TensorEntry {
   bytes: Uint8Array;
 }
 
+/** Where the named tensors will live: one SharedArrayBuffer spanning them, in file order. */
+function placeTensors(header: SafetensorsHeader, names: ReadonlySet<string>): { chosen: TensorEntry[]; first: number; span: Uint8Array } | null {
+  const chosen = header.tensors.filter((t) => names.has(t.name));
+  if (chosen.length === 0) return null;
+  const first = Math.min(...chosen.map((t) => t.begin));
+  const last = Math.max(...chosen.map((t) => t.end));
+  const buffer = new SharedArrayBuffer(last - first + ALIGNMENT);
+  // Place byte `first` at an address congruent to it mod 64, so aligned tensors stay aligned.
+  const misalignment = native.byteAlignment(new Uint8Array(buffer, 0, 1));
+  const shift = (((first % ALIGNMENT) - misalignment) % ALIGNMENT + ALIGNMENT) % ALIGNMENT;
+  return { chosen, first, span: new Uint8Array(buffer, shift, last - first) };
+}
+
+/** The tensors as views of the span, each checked against its stored CRC-32 when there are checksums. */
+function verifiedTensors(
+  path: string,
+  chosen: readonly TensorEntry[],
+  first: number,
+  span: Uint8Array,
+  checksums: Readonly<Record<string, string>> | null,
+  crcOf: (t: TensorEntry) => number,
+): Map<string, LoadedTensor> {
+  const out = new Map<string, LoadedTensor>();
+  for (const t of chosen) {
+    const bytes = span.subarray(t.begin - first, t.end - first);
+    if (checksums) {
+      const stored = checksums[t.name];
+      if (stored === undefined) throw new CorruptFileError(path, `tensor ${JSON.stringify(t.name)} has no checksum in the metadata`);
+      const actual = crcHex(crcOf(t));
+      if (stored !== actual) throw new CorruptFileError(path, `tensor ${JSON.stringify(t.name)} fails its checksum (stored ${JSON.stringify(stored)}, computed "${actual}")`);
+    }
+    out.set(t.name, { ...t, bytes });
+  }
+  return out;
+}
+
 /**
  * Reads the named tensors (in one pass over the span that holds them) into one SharedArrayBuffer.
  * With `checksums`, every tensor read must match its CRC-32 there.
@@ -94,16 +144,9 @@ export async function readTensorsFrom(
   names: ReadonlySet<string>,
   checksums: Readonly<Record<string, string>> | null,
 ): Promise<Map<string, LoadedTensor>> {
-  const chosen = header.tensors.filter((t) => names.has(t.name));
-  const out = new Map<string, LoadedTensor>();
-  if (chosen.length === 0) return out;
-  const first = Math.min(...chosen.map((t) => t.begin));
-  const last = Math.max(...chosen.map((t) => t.end));
-  const buffer = new SharedArrayBuffer(last - first + ALIGNMENT);
-  // Place byte `first` at an address congruent to it mod 64, so aligned tensors stay aligned.
-  const misalignment = native.byteAlignment(new Uint8Array(buffer, 0, 1));
-  const shift = (((first % ALIGNMENT) - misalignment) % ALIGNMENT + ALIGNMENT) % ALIGNMENT;
-  const span = new Uint8Array(buffer, shift, last - first);
+  const placed = placeTensors(header, names);
+  if (!placed) return new Map();
+  const { chosen, first, span } = placed;
   // Read in chunks and checksum each chunk while the next one is being read (the read runs on a
   // libuv thread), so verification overlaps I/O and touches the bytes while they are in cache.
   const crcs = new Map<string, number>(chosen.map((t) => [t.name, 0]));
@@ -128,17 +171,21 @@ export async function readTensorsFrom(
       }
     }
   }
-  for (const t of chosen) {
-    const bytes = span.subarray(t.begin - first, t.end - first);
-    if (checksums) {
-      const stored = checksums[t.name];
-      if (stored === undefined) throw new CorruptFileError(header.path, `tensor ${JSON.stringify(t.name)} has no checksum in the metadata`);
-      const actual = crcHex(crcs.get(t.name)!);
-      if (stored !== actual) throw new CorruptFileError(header.path, `tensor ${JSON.stringify(t.name)} fails its checksum (stored ${JSON.stringify(stored)}, computed "${actual}")`);
-    }
-    out.set(t.name, { ...t, bytes });
-  }
-  return out;
+  return verifiedTensors(header.path, chosen, first, span, checksums, (t) => crcs.get(t.name)!);
+}
+
+/** readTensorsFrom for a whole file in memory: the tensors are copied into one SharedArrayBuffer too. */
+export function tensorsOfBytes(
+  bytes: Uint8Array,
+  header: SafetensorsHeader,
+  names: ReadonlySet<string>,
+  checksums: Readonly<Record<string, string>> | null,
+): Map<string, LoadedTensor> {
+  const placed = placeTensors(header, names);
+  if (!placed) return new Map();
+  const { chosen, first, span } = placed;
+  span.set(bytes.subarray(header.dataStart + first, header.dataStart + first + span.length));
+  return verifiedTensors(header.path, chosen, first, span, checksums, (t) => crc32(span.subarray(t.begin - first, t.end - first)));
 }
 
 type Typed = Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array;
