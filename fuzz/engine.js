@@ -110,6 +110,9 @@ function mutateOnce(buf, r, corpus, dictionary) {
 function outcomeOf(err) {
   if (!err) return 'ok';
   const msg = String(err.message || err).replace(/[\r\n\u2028\u2029]/g, ' ')
+    // Feature names are unquoted and may hold anything but the separator (spaces, quotes, ': '),
+    // so cut from "field " to the last ': ' that starts one of the loaders' reasons.
+    .replace(/\bfield .*: (?=["\d]|empty |no line )/g, 'field X: ')
     .replace(/"(?:[^"\\]|\\.)*"/g, 'S')
     .replace(/\(.*\)/g, '(…)')
     .replace(/\/\S+/g, 'P')

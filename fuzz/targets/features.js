@@ -1,16 +1,12 @@
-// Fuzz target: loadFeatures on mutated side-feature files (RecBole .item with token, token_seq,
-// float and float_seq columns; TSV and CSV with headers). The first byte picks the file name and
-// the options (unknownIds, fillMissing, skipMalformed, separator). A successful load must give
+// Fuzz target: parseFeatures on mutated side-feature data (RecBole .item with token, token_seq,
+// float and float_seq columns; TSV and CSV with headers). The first byte picks the source name and
+// the options (unknownIds, fillMissing, skipMalformed, separator). A successful parse must give
 // bags whose indices stay inside each field's vocabulary and dense rows of the declared width.
+// One input in FILE_EVERY also goes through loadFeatures from a file, which must agree.
 'use strict';
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-
 const rb = require(path.join(__dirname, '..', '..', 'dist'));
-
-const dir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'recbridge-fuzz-'));
-process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+const { FILE_EVERY, fileWriter, differential } = require('./file-twin');
 
 const VARIANTS = [
   { name: 'a.item', options: {} },
@@ -30,15 +26,7 @@ const SEEDS = [
   [5, 'id\tkind\n1\ta\n4\tb\n'],
 ].map(([v, text]) => Buffer.concat([Buffer.from([v]), Buffer.from(text, 'utf8')]));
 
-let seq = 0;
-async function execute(buf) {
-  if (buf.length === 0) return;
-  const variant = VARIANTS[buf[0] % VARIANTS.length];
-  const file = path.join(dir, `${seq++ % 2}-${variant.name}`);
-  fs.writeFileSync(file, buf.subarray(1));
-  const entities = new rb.Vocabulary(['1', '2', '3', '4']);
-  const { features } = await rb.loadFeatures(file, { entities, ...variant.options });
-  const rows = entities.size;
+function check({ features }, rows) {
   for (const name of features.fields) {
     const kind = features.field(name).kind;
     if (kind !== 'dense') {
@@ -51,6 +39,34 @@ async function execute(buf) {
       for (const v of dense.values) if (!Number.isFinite(v)) throw new Error(`post-condition: ${name} holds a non-finite value`);
     }
   }
+}
+
+function summary({ features, missing, unknown, skipped, filled }) {
+  const fields = features.fields.map((name) => {
+    const f = features.field(name);
+    if (f.kind === 'dense') return [name, f.dim, [...f.values], [...f.present]];
+    if (f.kind === 'categorical') return [name, f.vocabulary.toArray(), [...f.codes]];
+    return [name, f.vocabulary.toArray(), [...f.offsets], [...f.indices]];
+  });
+  return JSON.stringify([features.entities.toArray(), fields, missing, unknown, skipped, filled]);
+}
+
+const entities = () => new rb.Vocabulary(['1', '2', '3', '4']);
+const writeFile = fileWriter();
+let seq = 0;
+async function execute(buf) {
+  if (buf.length === 0) return;
+  const variant = VARIANTS[buf[0] % VARIANTS.length];
+  const data = buf.subarray(1);
+  const parse = () => rb.parseFeatures(data, { entities: entities(), ...variant.options, name: variant.name });
+  let loaded;
+  if (seq++ % FILE_EVERY !== 0) {
+    loaded = parse();
+  } else {
+    const file = writeFile(variant.name, data);
+    loaded = await differential(() => rb.loadFeatures(file, { entities: entities(), ...variant.options }), parse, summary, file, variant.name);
+  }
+  check(loaded, loaded.features.entities.size);
 }
 
 module.exports = async function featuresTarget() {

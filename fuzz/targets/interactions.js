@@ -1,16 +1,13 @@
-// Fuzz target: loadInteractions on mutated data files. The first byte of an input picks the file
-// name (which selects the format: .inter, .csv, .tsv, u.data, ratings.dat, plain) and the options
-// (header, skipMalformed, minValue, an explicit time column); the rest is the file's bytes.
-// A successful load must be self-consistent: every row index inside its vocabulary, values finite.
+// Fuzz target: parseInteractions on mutated data. The first byte of an input picks the source name
+// (which selects the format: .inter, .csv, .tsv, u.data, ratings.dat, plain) and the options
+// (header, skipMalformed, minValue, an explicit time column); the rest is the data's bytes.
+// A successful parse must be self-consistent: every row index inside its vocabulary, values finite.
+// One input in FILE_EVERY also goes through loadInteractions from a file, which must agree with
+// the in-memory parse (same result, or the same error with the path in place of the name).
 'use strict';
-const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
-
 const rb = require(path.join(__dirname, '..', '..', 'dist'));
-
-const dir = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'recbridge-fuzz-'));
-process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+const { FILE_EVERY, fileWriter, differential } = require('./file-twin');
 
 const VARIANTS = [
   { name: 'a.inter', options: {} },
@@ -38,15 +35,10 @@ const SEEDS = [
   [8, '1::1193::5::978300760\r\n1::661\r\nbad line\r\n'],
   [9, 'alice apple 1\nbob banana\n\n  carol   cherry   2.5  \n'],
   [10, 'a b\nc d\n'],
+  [0, '\ufeffuser_id:token\titem_id:token\n\u00e9\t\ud83d\ude00\n'],
 ].map(([v, text]) => Buffer.concat([Buffer.from([v]), Buffer.from(text, 'utf8')]));
 
-let seq = 0;
-async function execute(buf) {
-  if (buf.length === 0) return;
-  const variant = VARIANTS[buf[0] % VARIANTS.length];
-  const file = path.join(dir, `${seq++ % 2}-${variant.name}`);
-  fs.writeFileSync(file, buf.subarray(1));
-  const { interactions, users, items } = await rb.loadInteractions(file, variant.options);
+function check({ interactions, users, items }) {
   const u = interactions.users;
   const it = interactions.items;
   if (u.length !== it.length) throw new Error('post-condition: column lengths differ');
@@ -55,6 +47,25 @@ async function execute(buf) {
   }
   const values = interactions.values;
   if (values) for (const v of values) if (!Number.isFinite(v)) throw new Error('post-condition: a non-finite value was loaded');
+}
+
+/** What two reads must agree on. */
+function summary({ interactions, users, items, skipped, filtered }) {
+  return JSON.stringify([users.toArray(), items.toArray(), [...interactions.users], [...interactions.items], interactions.values && [...interactions.values],
+    interactions.timestamps && [...interactions.timestamps], skipped, filtered]);
+}
+
+const writeFile = fileWriter();
+let seq = 0;
+async function execute(buf) {
+  if (buf.length === 0) return;
+  const variant = VARIANTS[buf[0] % VARIANTS.length];
+  const data = buf.subarray(1);
+  const parse = () => rb.parseInteractions(data, { ...variant.options, name: variant.name });
+  if (seq++ % FILE_EVERY !== 0) return check(parse());
+  const file = writeFile(variant.name, data);
+  const loaded = await differential(() => rb.loadInteractions(file, variant.options), parse, summary, file, variant.name);
+  check(loaded);
 }
 
 module.exports = async function interactionsTarget() {

@@ -2,6 +2,9 @@
 // factorization with bias, vocabularies, Adagrad or Adam state and frozen rows; a serving file;
 // two-tower models with feature bags, dense inputs and MLPs), kept tiny so one load is fast.
 //
+// Inputs are loaded from memory (loadModelBytes / inspectModelBytes: the loaders' checks without
+// the file reads, several times faster); one in FILE_EVERY also goes through the file loaders.
+//
 // Half of the mutated inputs are "fixed up": the tensor checksums and the header checksum are
 // recomputed (and the header re-padded to keep tensor alignment) so the input gets past the
 // checksums and reaches the deeper checks — shapes, offsets, metadata, model construction.
@@ -14,6 +17,8 @@ const dist = path.join(__dirname, '..', '..', 'dist');
 const rb = require(dist);
 const { crc32, crcHex } = require(path.join(dist, 'io', 'crc32'));
 const { headerCrcPosition, computeHeaderCrc } = require(path.join(dist, 'io', 'safetensors', 'header-checksum'));
+const { loadModelBytes, inspectModelBytes } = require(path.join(dist, 'io', 'model-file', 'load'));
+const { FILE_EVERY, differential } = require('./file-twin');
 
 const EXPECTED = new Set(['ERR_CORRUPT_FILE', 'ERR_UNSUPPORTED_VERSION', 'ERR_UNSUPPORTED_FORMAT']);
 const dir = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
@@ -82,22 +87,36 @@ function fixup(buf) {
   return Buffer.concat([prefix, text, data]);
 }
 
+/** What a file load and an in-memory load of the same bytes must agree on. */
+function summary(x) {
+  if (!x.model) return JSON.stringify({ ...x, path: undefined });
+  const tables = x.model.parameters().map((p) => [p.name, p.table.rows, p.table.dim, crcHex(crc32(new Uint8Array(p.table.data.buffer, p.table.data.byteOffset, p.table.data.byteLength)))]);
+  const vocabularies = Object.fromEntries(Object.entries(x.vocabularies).map(([k, v]) => [k, v.toArray()]));
+  return JSON.stringify([x.kind, tables, vocabularies, x.provenance, x.formatVersion, x.optimizerState, x.bytesRead, x.model.epochsTrained]);
+}
+
 let round = 0;
 async function execute(buf) {
-  fs.writeFileSync(file, buf);
   // Rotate the three entry points: full load, serving load (skips optimizer state), header only.
-  const which = round++ % 3;
-  if (which === 2) {
-    await rb.inspectModel(file);
-    return;
+  // They run on the bytes in memory; one input in FILE_EVERY also goes through the file loaders,
+  // which must agree (FILE_EVERY and 3 are coprime, so every entry point gets file inputs).
+  const which = round % 3;
+  const viaFile = round++ % FILE_EVERY === 0;
+  const inMemory = () => (which === 2 ? inspectModelBytes(buf, file) : loadModelBytes(buf, file, { forServing: which === 1 }));
+  let result;
+  if (viaFile) {
+    fs.writeFileSync(file, buf);
+    result = await differential(() => (which === 2 ? rb.inspectModel(file) : rb.loadModel(file, { forServing: which === 1 })), inMemory, summary, file, file);
+  } else {
+    result = inMemory();
   }
-  const loaded = await rb.loadModel(file, { forServing: which === 1 });
+  if (which === 2) return;
   // A model that loads must be whole: every table the size its shape says, and usable for scoring.
-  for (const p of loaded.model.parameters()) {
+  for (const p of result.model.parameters()) {
     if (p.table.data.length !== p.table.rows * p.table.dim) throw new Error(`post-condition: ${p.name} has a short table`);
   }
-  if (loaded.kind === 'matrix-factorization') {
-    const m = loaded.model;
+  if (result.kind === 'matrix-factorization') {
+    const m = result.model;
     const items = m.encodeItems();
     if (items.rows > 0) rb.scoreItems(items, new Float32Array(items.dim), {});
   }
