@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "isa.h"
@@ -156,15 +157,21 @@ void quantize_bf16(const float* src, size_t begin, size_t end, size_t dim, uint1
 }
 
 namespace {
-// Symmetric codes round(x / s) in [-127, 127]; s = max|x| / 127 (0 for an all-zero row).
+// Symmetric codes round(x / s) in [-127, 127]; s = max|x| / 127 (0 for an all-zero row). A row
+// holding NaN gets scale NaN, so all its scores are NaN and top-K never returns it, as for float32
+// and bf16 rows (std::max skips NaN, which used to leave it as code 127: a NaN row could rank first).
 float quantize_row(const float* x, size_t dim, int8_t* out, int32_t* sum) {
   float m = 0.f;
-  for (size_t k = 0; k < dim; ++k) m = std::max(m, std::fabs(x[k]));
+  bool nan = false;
+  for (size_t k = 0; k < dim; ++k) {
+    nan |= std::isnan(x[k]);
+    m = std::max(m, std::fabs(x[k]));
+  }
   int32_t s = 0;
-  if (!(m > 0.f) || !std::isfinite(m)) {
+  if (nan || !(m > 0.f) || !std::isfinite(m)) {
     std::fill(out, out + dim, int8_t{0});
     if (sum) *sum = 0;
-    return 0.f;
+    return nan ? std::numeric_limits<float>::quiet_NaN() : 0.f;
   }
   const float scale = m / 127.f, inv = 127.f / m;
   for (size_t k = 0; k < dim; ++k) {

@@ -13,6 +13,8 @@
 //   path (int32, d <= kMaxInt8Dim), so scores are bit-identical across ISAs:
 //   score = float(dot) * s_i * s_q, evaluated as (float(dot) * s_i) * s_q everywhere.
 //   Against float32 the error is at most (|q|_1 s_i + |x|_1 s_q) / 2 + d s_i s_q / 4.
+//   A row (or query) holding NaN gets scale NaN: its scores are NaN and top-K never returns it, as
+//   with float32 and bf16. A row with an infinite value (and no NaN) quantizes to zeros, scale 0.
 //   VNNI multiplies unsigned by signed bytes, so it feeds q + 128 and subtracts 128 x rowsum (exact in
 //   wrap-around int32 arithmetic).
 //
