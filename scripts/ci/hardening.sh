@@ -27,6 +27,7 @@ echo "hardening: built in $((SECONDS - t0)) s"
 t=$SECONDS
 scripts/ci/native-tests.sh 2>/tmp/recbridge-native-tests.log || { tail -60 /tmp/recbridge-native-tests.log; exit 1; }
 echo "hardening: native tests under ASan+UBSan took $((SECONDS - t)) s"
+scripts/ci/fuzz-native.sh  # libFuzzer + ASan/UBSan on the kernel entry points (clang from Debian)
 
 t=$SECONDS
 # The suites that hit the binding hardest: argument re-checks, corrupt files, workers, top-K edges.
