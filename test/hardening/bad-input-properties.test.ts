@@ -22,6 +22,9 @@ import {
   loadFeatures,
   loadInteractions,
   loadModel,
+  parseFeatures,
+  parseInteractions,
+  parseLinks,
   pool,
   saveModel,
   scoreItems,
@@ -270,6 +273,24 @@ describe('training data, models and files', () => {
     await expectRejects(() => saveModel('/tmp/never-written.safetensors', {} as never), typeErr('for model'));
     await expectRejects(() => loadInteractions('/nonexistent/file.inter'), { name: 'RecbridgeError', code: 'ERR_MALFORMED_DATA' });
     await expectRejects(() => loadInteractions('/nonexistent/file.inter', { format: 'xml' as never }), rangeErr('options.format'));
+  });
+  it('parseInteractions / parseFeatures / parseLinks: source and name types, a detached source, empty input', () => {
+    const notSource = fc.anything().filter((x) => typeof x !== 'string' && !ArrayBuffer.isView(x));
+    fc.assert(
+      fc.property(notSource, (source) => {
+        expectThrows(() => parseInteractions(source as never), typeErr('for source'));
+        expectThrows(() => parseFeatures(source as never, { entities: new Vocabulary() }), typeErr('for source'));
+        expectThrows(() => parseLinks(source as never), typeErr('for source'));
+      }),
+      { numRuns: 50 },
+    );
+    fc.assert(fc.property(fc.anything().filter((x) => x !== undefined && (typeof x !== 'string' || x === '')), (name) => expectThrows(() => parseInteractions('a b', { name: name as never }), typeErr('options.name'))), { numRuns: 50 });
+    const gone = new Uint8Array(4);
+    structuredClone(gone.buffer, { transfer: [gone.buffer] });
+    expectThrows(() => parseInteractions(gone), detachedErr('source'));
+    expect(parseInteractions('').interactions.size).toBe(0);
+    expect(parseLinks(new Uint8Array(0)).pairs).toEqual([]);
+    expectThrows(() => parseFeatures('', { entities: new Vocabulary() }), { name: 'RecbridgeError', code: 'ERR_MALFORMED_DATA', mentions: '<string>: empty file' });
   });
   it('the remaining table rows: detached columns, empty files, wrong path types', async () => {
     expectThrows(() => new Interactions({ users: detached(() => new Int32Array(2)), items: new Int32Array(2) }), detachedErr('data.users'));
