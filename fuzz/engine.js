@@ -28,8 +28,10 @@ function rng(seed) {
 }
 
 const INTERESTING_BYTES = [0, 1, 0x7f, 0x80, 0xff, 0x7b, 0x7d, 0x22, 0x2c, 0x3a, 0x20, 0x09, 0x0a, 0x0d, 0x30, 0x39, 0x2d, 0x2e, 0x5c];
+// Float32 edges too: values are stored as float32, where a finite double such as 1e39 overflows.
 const INTERESTING_NUMBERS = ['0', '-1', '1', '2', '63', '64', '65', '-0', '1e309', '-1e309', '1.5', '4294967296', '2147483648',
-  '9007199254740993', '1e-320', 'NaN', 'Infinity', 'null', 'true', '""', '[]', '{}', '99999999999'];
+  '9007199254740993', '1e-320', 'NaN', 'Infinity', 'null', 'true', '""', '[]', '{}', '99999999999',
+  '3.4028234e38', '3.4028236e38', '-1e39', '1e-46', '16777217'];
 const INTERESTING_INTS = [0, 1, 2, 7, 8, 63, 64, 0x7f, 0xff, 0x7fffffff, 0x80000000, 0xffffffff, -1];
 
 function mutateOnce(buf, r, corpus, dictionary) {
@@ -111,8 +113,10 @@ function outcomeOf(err) {
   if (!err) return 'ok';
   const msg = String(err.message || err).replace(/[\r\n\u2028\u2029]/g, ' ')
     // Feature names are unquoted and may hold anything but the separator (spaces, quotes, ': '),
-    // so cut from "field " to the last ': ' that starts one of the loaders' reasons.
-    .replace(/\bfield .*: (?=["\d]|empty |no line )/g, 'field X: ')
+    // so cut from "field " to the first ': ' that starts one of the loaders' reasons.
+    .replace(/\bfield .*?: (?="(?:[^"\\]|\\.)*" is |\d+ values, expected|empty |no line )/g, 'field X: ')
+    // So are metadata keys: `__metadata__.<key> is not a string`, `recbridge.vocabularies.<side> is …`.
+    .replace(/(__metadata__|recbridge\.vocabularies)\..*? (?=is )/g, '$1.K ')
     .replace(/"(?:[^"\\]|\\.)*"/g, 'S')
     .replace(/\(.*\)/g, '(…)')
     .replace(/\/\S+/g, 'P')
