@@ -10,10 +10,16 @@
 // Conventions: `d` is the row length (the embedding dimension); rows are contiguous (stride d);
 // lengths may be zero and pointers may then be null; nothing here allocates or touches Node-API.
 #pragma once
+#include <atomic>  // declarations only: nothing from it is instantiated in the ISA files
 #include <cstddef>
 #include <cstdint>
 
 namespace rb {
+
+struct TrainParam;
+struct MfData;
+struct MfConfig;
+struct MfResult;
 
 struct KernelTable {
   const char* name;
@@ -26,7 +32,8 @@ struct KernelTable {
   void (*score_indexed)(const float* q, const float* items, size_t d, const int32_t* idx, size_t m,
                         float* out);
   // Register-tiled block product: tile[i*query_block + c] = <qpack column c, items row i> for
-  // i in [0, n). qpack is column-packed: qpack[k*query_block + c] = query c, element k.
+  // i in [0, n). qpack is column-packed: qpack[k*query_block + c] = query c, element k. qpack and
+  // tile are 64-byte aligned (aligned vector loads and stores).
   void (*score_tile)(const float* qpack, const float* items, size_t n, size_t d, float* tile);
 
   // Positions i in [0, n) with s[i] >= thr, written to out in increasing order; returns the count.
@@ -64,6 +71,10 @@ struct KernelTable {
                       float lr_j, float l2, float b1, float b2, float eps, float* scratch);
   void (*adam_pair)(float* u, float* v, float* const* mv, size_t d, float g, float lr_u, float lr_v, float l2, float b1,
                     float b2, float eps, float* scratch);
+  // One thread's part [begin, end) of an MF chunk, the whole per-sample loop compiled for this ISA
+  // (train_part.inc; mf_chunk in train_mf.h splits chunks into parts).
+  MfResult (*mf_part)(TrainParam& user, TrainParam& item, TrainParam& bias, const MfData& data, const int32_t* schedule,
+                      const MfConfig& cfg, uint64_t rng_state, size_t begin, size_t end, const std::atomic<int>* cancel);
 };
 
 const KernelTable& kernels_scalar();

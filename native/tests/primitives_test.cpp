@@ -49,12 +49,12 @@ void check_score_tile(const rb::KernelTable& kt) {
     for (size_t n : {size_t(1), size_t(7), size_t(40)}) {
       const auto qv = int_values(qb * d, 11 + unsigned(d));  // qb queries, row-major
       const auto iv = int_values(n * d, 13 + unsigned(n));
-      std::vector<float> pack(qb * d);
+      AlignedFloats pack(qb * d);
       for (size_t c = 0; c < qb; ++c)
         for (size_t k = 0; k < d; ++k) pack[k * qb + c] = qv[c * d + k];
       Shifted items(iv, 1);
-      std::vector<float> tile(n * qb);
-      kt.score_tile(pack.data(), items.data, n, d, tile.data());
+      AlignedFloats tile(n * qb);
+      kt.score_tile(pack.data, items.data, n, d, tile.data);
       for (size_t i = 0; i < n; ++i)
         for (size_t c = 0; c < qb; ++c) CHECK_EQ(double(tile[i * qb + c]), dot_ref(&qv[c * d], items.data + i * d, d));
     }

@@ -1,6 +1,7 @@
 // Shared helpers: seeded data, misaligned buffers and the list of ISA paths this CPU can run.
 #pragma once
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <random>
 #include <vector>
@@ -43,6 +44,19 @@ struct Shifted {
   Shifted(const std::vector<float>& v, size_t offset) : block(new float[v.size() + offset]), data(block.get() + offset) {
     for (size_t i = 0; i < v.size(); ++i) data[i] = v[i];
   }
+};
+
+// A zeroed, 64-byte aligned float buffer: the packed query panel and tile of score_tile are
+// aligned by contract (the kernels use aligned vector loads on them).
+struct AlignedFloats {
+  float* data;
+  explicit AlignedFloats(size_t n) : data(static_cast<float*>(std::aligned_alloc(64, ((n * sizeof(float) + 63) / 64 + 1) * 64))) {
+    for (size_t i = 0; i < n; ++i) data[i] = 0.f;
+  }
+  ~AlignedFloats() { std::free(data); }
+  AlignedFloats(const AlignedFloats&) = delete;
+  AlignedFloats& operator=(const AlignedFloats&) = delete;
+  float& operator[](size_t i) { return data[i]; }
 };
 
 inline double dot_ref(const float* a, const float* b, size_t d) {
