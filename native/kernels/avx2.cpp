@@ -4,8 +4,6 @@
 #include <immintrin.h>
 
 #include "kernel_table.h"
-#include "rng.h"
-#include "train_mf.h"
 
 namespace rb {
 namespace {
@@ -205,13 +203,6 @@ float dot_avx2(const float* a, const float* b, size_t d) {
 
 #include "train_steps.inc"
 
-struct IsaOps {
-  static float dot(const float* a, const float* b, size_t d) { return dot_avx2(a, b, d); }
-  static float dot_diff(const float* u, const float* vi, const float* vj, size_t d) { return dot_diff_avx2(u, vi, vj, d); }
-};
-
-#include "train_part.inc"
-
 }  // namespace
 
 const KernelTable& kernels_avx2() {
@@ -229,7 +220,6 @@ const KernelTable& kernels_avx2() {
     t.dot = dot_avx2;
     t.dot_diff = dot_diff_avx2;
     set_train_steps(t);
-    t.mf_part = mf_part<IsaOps>;
     return t;
   }();
   return table;

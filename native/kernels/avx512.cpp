@@ -14,8 +14,6 @@
 #include <immintrin.h>
 
 #include "kernel_table.h"
-#include "rng.h"
-#include "train_mf.h"
 
 namespace rb {
 namespace {
@@ -267,13 +265,6 @@ float dot_avx512(const float* a, const float* b, size_t d) {
 
 #include "train_steps.inc"
 
-struct IsaOps {
-  static float dot(const float* a, const float* b, size_t d) { return dot_avx512(a, b, d); }
-  static float dot_diff(const float* u, const float* vi, const float* vj, size_t d) { return dot_diff_avx512(u, vi, vj, d); }
-};
-
-#include "train_part.inc"
-
 }  // namespace
 
 const KernelTable& kernels_avx512() {
@@ -291,7 +282,6 @@ const KernelTable& kernels_avx512() {
     t.dot = dot_avx512;
     t.dot_diff = dot_diff_avx512;
     set_train_steps(t);
-    t.mf_part = mf_part<IsaOps>;
     return t;
   }();
   return table;

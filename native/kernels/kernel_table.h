@@ -10,16 +10,10 @@
 // Conventions: `d` is the row length (the embedding dimension); rows are contiguous (stride d);
 // lengths may be zero and pointers may then be null; nothing here allocates or touches Node-API.
 #pragma once
-#include <atomic>  // declarations only: nothing from it is instantiated in the ISA files
 #include <cstddef>
 #include <cstdint>
 
 namespace rb {
-
-struct TrainParam;
-struct MfData;
-struct MfConfig;
-struct MfResult;
 
 struct KernelTable {
   const char* name;
@@ -71,10 +65,6 @@ struct KernelTable {
                       float lr_j, float l2, float b1, float b2, float eps, float* scratch);
   void (*adam_pair)(float* u, float* v, float* const* mv, size_t d, float g, float lr_u, float lr_v, float l2, float b1,
                     float b2, float eps, float* scratch);
-  // One thread's part [begin, end) of an MF chunk, the whole per-sample loop compiled for this ISA
-  // (train_part.inc; mf_chunk in train_mf.h splits chunks into parts).
-  MfResult (*mf_part)(TrainParam& user, TrainParam& item, TrainParam& bias, const MfData& data, const int32_t* schedule,
-                      const MfConfig& cfg, uint64_t rng_state, size_t begin, size_t end, const std::atomic<int>* cancel);
 };
 
 const KernelTable& kernels_scalar();

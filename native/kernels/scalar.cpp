@@ -2,8 +2,6 @@
 // and the reference the SIMD paths are tested against, so it favours obviousness over speed; the
 // four partial sums only give the compiler independent chains to schedule.
 #include "kernel_table.h"
-#include "rng.h"
-#include "train_mf.h"
 
 namespace rb {
 namespace {
@@ -84,13 +82,6 @@ float dot_scalar(const float* a, const float* b, size_t d) { return dot_scalar_i
 
 #include "train_steps.inc"
 
-struct IsaOps {
-  static float dot(const float* a, const float* b, size_t d) { return dot_scalar(a, b, d); }
-  static float dot_diff(const float* u, const float* vi, const float* vj, size_t d) { return dot_diff_scalar(u, vi, vj, d); }
-};
-
-#include "train_part.inc"
-
 }  // namespace
 
 const KernelTable& kernels_scalar() {
@@ -108,7 +99,6 @@ const KernelTable& kernels_scalar() {
     t.dot = dot_scalar;
     t.dot_diff = dot_diff_scalar;
     set_train_steps(t);
-    t.mf_part = mf_part<IsaOps>;
     return t;
   }();
   return table;

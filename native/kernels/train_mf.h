@@ -67,9 +67,6 @@ struct MfResult {
   bool cancelled = false;
 };
 
-// Whether the caller asked a running chunk to stop (out of line, for the loops compiled per ISA).
-bool cancel_requested(const std::atomic<int>* cancel);
-
 // Fills schedule with a permutation of [0, n) determined by (seed, epoch).
 void shuffle_schedule(int32_t* schedule, size_t n, uint64_t seed, uint64_t epoch);
 
