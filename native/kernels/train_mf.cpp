@@ -164,6 +164,13 @@ class Part {
 
   void prefetch_row(const float* p) const {
     const char* c = reinterpret_cast<const char*>(p);
+    if (lines_ == 4) {  // d = 64, the common case: no loop
+      __builtin_prefetch(c, 1, 3);
+      __builtin_prefetch(c + 64, 1, 3);
+      __builtin_prefetch(c + 128, 1, 3);
+      __builtin_prefetch(c + 192, 1, 3);
+      return;
+    }
     const char* const end = c + 64 * lines_;
     do {
       __builtin_prefetch(c, 1, 3);
@@ -289,11 +296,9 @@ class Part {
   }
 
   // Pairwise step on (u, i, j) with ascent coefficient g on x_ui - x_uj.
-  void triple(int32_t u, int32_t i, int32_t j, float g) {
+  void triple(int32_t u, int32_t i, int32_t j, float g) { triple(u, i, j, user_.row(u), item_.row(i), item_.row(j), g); }
+  void triple(int32_t u, int32_t i, int32_t j, float* const wu, float* const wi, float* const wj, float g) {
     const size_t d = user_.dim;
-    float* const wu = user_.row(u);
-    float* const wi = item_.row(i);
-    float* const wj = item_.row(j);
     const float lu = user_.row_lr(u), li = item_.row_lr(i), lj = item_.row_lr(j);
     if constexpr (kOpt == OptimizerKind::Sgd) {
       kern_.sgd_triple(wu, wi, wj, d, g, lu, li, lj, cfg_.l2);
@@ -354,10 +359,13 @@ class Part {
   }
 
   bool bpr(const Slot& s, MfResult&) {
-    float x = kern_.dot_diff(user_.row(s.u), item_.row(s.i), item_.row(s.j[0]), user_.dim);
+    float* const wu = user_.row(s.u);
+    float* const wi = item_.row(s.i);
+    float* const wj = item_.row(s.j[0]);
+    float x = kern_.dot_diff(wu, wi, wj, user_.dim);
     if (bias_.w) x += bias_.w[s.i] - bias_.w[s.j[0]];
     if (!std::isfinite(x)) return false;
-    triple(s.u, s.i, s.j[0], sigmoid_neg(x, loss_));
+    triple(s.u, s.i, s.j[0], wu, wi, wj, sigmoid_neg(x, loss_));
     return true;
   }
 
