@@ -164,13 +164,6 @@ class Part {
 
   void prefetch_row(const float* p) const {
     const char* c = reinterpret_cast<const char*>(p);
-    if (lines_ == 4) {  // d = 64, the common case: no loop
-      __builtin_prefetch(c, 1, 3);
-      __builtin_prefetch(c + 64, 1, 3);
-      __builtin_prefetch(c + 128, 1, 3);
-      __builtin_prefetch(c + 192, 1, 3);
-      return;
-    }
     const char* const end = c + 64 * lines_;
     do {
       __builtin_prefetch(c, 1, 3);
