@@ -50,6 +50,20 @@ TEST_CASE("train: sgd and adagrad triple steps equal the float64 formulas on eve
 
 namespace {
 
+// Interactions (u[k], i[k]) with the users' sorted positive lists off/idx (CSR).
+rb::MfData csr_data(const std::vector<int32_t>& u, const std::vector<int32_t>& i, const std::vector<int32_t>& off,
+                    const std::vector<int32_t>& idx) {
+  rb::MfData d;
+  d.users = u.data();
+  d.items = i.data();
+  d.n = u.size();
+  d.pos_off = off.data();
+  d.pos_idx = idx.data();
+  d.pos_off_len = off.size();
+  d.pos_idx_len = idx.size();
+  return d;
+}
+
 // Users 0..U/2 like items 0..I/2, the rest like the rest: a model that learns ranks in-block first.
 struct Planted {
   size_t users = 40, items = 30, dim = 8;
@@ -69,15 +83,8 @@ struct Planted {
     }
   }
   rb::MfData data() const {
-    rb::MfData d;
-    d.users = u.data();
-    d.items = i.data();
+    rb::MfData d = csr_data(u, i, pos_off, pos_idx);
     d.values = values.data();
-    d.n = u.size();
-    d.pos_off = pos_off.data();
-    d.pos_idx = pos_idx.data();
-    d.pos_off_len = pos_off.size();
-    d.pos_idx_len = pos_idx.size();
     return d;
   }
 };
@@ -246,14 +253,7 @@ TEST_CASE("train: rejection of known positives is exact: a user who likes every 
     for (int loss : {0, 1, 3}) {
       std::vector<float> uw(dim, 0.1f), iw(n_items * dim, 0.1f);
       rb::TrainParam user{uw.data(), 1, dim, nullptr, nullptr, 1.f}, item{iw.data(), n_items, dim, nullptr, nullptr, 1.f}, bias;
-      rb::MfData d;
-      d.users = su.data();
-      d.items = si.data();
-      d.n = su.size();
-      d.pos_off = soff.data();
-      d.pos_idx = sidx.data();
-      d.pos_off_len = soff.size();
-      d.pos_idx_len = sidx.size();
+      const rb::MfData d = csr_data(su, si, soff, sidx);
       std::vector<int32_t> schedule(d.n);
       rb::shuffle_schedule(schedule.data(), schedule.size(), 1, 0);
       rb::MfConfig cfg;
