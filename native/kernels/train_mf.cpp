@@ -91,7 +91,8 @@ struct Table {
   Table(const TrainParam& p, float base_lr)
       : w(p.w), state(p.state), frozen(p.frozen_rows), rows(p.rows), dim(p.dim), lr(p.lr_mult == 0.f ? 0.f : base_lr * p.lr_mult) {}
   float* row(int32_t r) const { return w + static_cast<size_t>(r) * dim; }
-  // The row's learning rate (0: do not touch the row or its state).
+  // The row's learning rate: 0 for a frozen row or a non-trainable parameter, whose values and
+  // optimizer state are then never written (train_param.h).
   float row_lr(int32_t r) const { return frozen && frozen[r] ? 0.f : lr; }
 };
 
@@ -139,13 +140,13 @@ class Part {
         }
         if constexpr (kLoss == MfLoss::Bpr) {
           if (s.nj == 0) return;  // no negative could be drawn (the user likes every item tried)
-          ok = bpr(s, r);
+          ok = bpr(s);
         } else if constexpr (kLoss == MfLoss::Bce) {
-          ok = bce(s, r);
+          ok = bce(s);
         } else if constexpr (kLoss == MfLoss::Mse) {
-          ok = mse(s, r);
+          ok = mse(s);
         } else {
-          ok = warp(p, s, r);
+          ok = warp(p, s);
         }
         if (ok) ++r.samples;
       });
@@ -351,7 +352,7 @@ class Part {
     }
   }
 
-  bool bpr(const Slot& s, MfResult&) {
+  bool bpr(const Slot& s) {
     float* const wu = user_.row(s.u);
     float* const wi = item_.row(s.i);
     float* const wj = item_.row(s.j[0]);
@@ -362,7 +363,7 @@ class Part {
     return true;
   }
 
-  bool bce(const Slot& s, MfResult&) {
+  bool bce(const Slot& s) {
     const float xi = score(s.u, s.i);
     if (!std::isfinite(xi)) return false;
     pair(s.u, s.i, sigmoid_neg(xi, loss_));
@@ -374,7 +375,7 @@ class Part {
     return true;
   }
 
-  bool mse(const Slot& s, MfResult&) {
+  bool mse(const Slot& s) {
     const float x = score(s.u, s.i);
     const float r = data_.values[s.idx];
     if (!std::isfinite(x) || !std::isfinite(r)) return false;
@@ -386,7 +387,7 @@ class Part {
 
   // LightFM-style WARP: find the first sampled negative that violates the margin; its trial count
   // estimates the positive's rank, and ln(rank) weights a hinge step.
-  bool warp(size_t p, const Slot& s, MfResult&) {
+  bool warp(size_t p, const Slot& s) {
     const float xi = score(s.u, s.i);
     if (!std::isfinite(xi)) return false;
     for (int trial = 1; trial <= cfg_.warp_max_trials; ++trial) {

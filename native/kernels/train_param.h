@@ -19,10 +19,4 @@ struct TrainParam {
   float lr_mult = 1.f;                   // 0 when the parameter is not trainable
 };
 
-// The learning rate for one row of p (0: do not touch it).
-inline float row_lr(const TrainParam& p, int32_t row, float lr) {
-  if (p.lr_mult == 0.f || (p.frozen_rows && p.frozen_rows[row])) return 0.f;
-  return lr * p.lr_mult;
-}
-
 }  // namespace rb
