@@ -6,7 +6,7 @@
 'use strict';
 const path = require('node:path');
 const rb = require(path.join(__dirname, '..', '..', 'dist'));
-const { FILE_EVERY, fileWriter, differential } = require('./file-twin');
+const { dataExecutor } = require('./file-twin');
 
 const VARIANTS = [
   { name: 'a.item', options: {} },
@@ -52,22 +52,13 @@ function summary({ features, missing, unknown, skipped, filled }) {
 }
 
 const entities = () => new rb.Vocabulary(['1', '2', '3', '4']);
-const writeFile = fileWriter();
-let seq = 0;
-async function execute(buf) {
-  if (buf.length === 0) return;
-  const variant = VARIANTS[buf[0] % VARIANTS.length];
-  const data = buf.subarray(1);
-  const parse = () => rb.parseFeatures(data, { entities: entities(), ...variant.options, name: variant.name });
-  let loaded;
-  if (seq++ % FILE_EVERY !== 0) {
-    loaded = parse();
-  } else {
-    const file = writeFile(variant.name, data);
-    loaded = await differential(() => rb.loadFeatures(file, { entities: entities(), ...variant.options }), parse, summary, file, variant.name);
-  }
-  check(loaded, loaded.features.entities.size);
-}
+const execute = dataExecutor({
+  variants: VARIANTS,
+  parse: (data, v) => rb.parseFeatures(data, { entities: entities(), ...v.options, name: v.name }),
+  load: (file, v) => rb.loadFeatures(file, { entities: entities(), ...v.options }),
+  summary,
+  check: (loaded) => check(loaded, loaded.features.entities.size),
+});
 
 module.exports = async function featuresTarget() {
   return {

@@ -52,4 +52,24 @@ async function differential(load, parse, summary, file, name) {
   return fromFile;
 }
 
-module.exports = { FILE_EVERY, fileWriter, differential };
+/**
+ * The execute function of a data target: the first byte picks a variant ({ name, options }), the
+ * rest is the file's text; parse(data, variant) reads it in memory and load(file, variant) from a
+ * file (one input in FILE_EVERY, which must agree by summary); check(result) asserts the target's
+ * post-conditions on whichever result came back.
+ */
+function dataExecutor({ variants, parse, load, summary, check }) {
+  const writeFile = fileWriter();
+  let seq = 0;
+  return async function execute(buf) {
+    if (buf.length === 0) return;
+    const variant = variants[buf[0] % variants.length];
+    const data = buf.subarray(1);
+    const inMemory = () => parse(data, variant);
+    if (seq++ % FILE_EVERY !== 0) return check(inMemory());
+    const file = writeFile(variant.name, data);
+    return check(await differential(() => load(file, variant), inMemory, summary, file, variant.name));
+  };
+}
+
+module.exports = { FILE_EVERY, fileWriter, differential, dataExecutor };

@@ -7,7 +7,7 @@
 'use strict';
 const path = require('node:path');
 const rb = require(path.join(__dirname, '..', '..', 'dist'));
-const { FILE_EVERY, fileWriter, differential } = require('./file-twin');
+const { dataExecutor } = require('./file-twin');
 
 const VARIANTS = [
   { name: 'a.inter', options: {} },
@@ -55,18 +55,13 @@ function summary({ interactions, users, items, skipped, filtered }) {
     interactions.timestamps && [...interactions.timestamps], skipped, filtered]);
 }
 
-const writeFile = fileWriter();
-let seq = 0;
-async function execute(buf) {
-  if (buf.length === 0) return;
-  const variant = VARIANTS[buf[0] % VARIANTS.length];
-  const data = buf.subarray(1);
-  const parse = () => rb.parseInteractions(data, { ...variant.options, name: variant.name });
-  if (seq++ % FILE_EVERY !== 0) return check(parse());
-  const file = writeFile(variant.name, data);
-  const loaded = await differential(() => rb.loadInteractions(file, variant.options), parse, summary, file, variant.name);
-  check(loaded);
-}
+const execute = dataExecutor({
+  variants: VARIANTS,
+  parse: (data, v) => rb.parseInteractions(data, { ...v.options, name: v.name }),
+  load: (file, v) => rb.loadInteractions(file, v.options),
+  summary,
+  check,
+});
 
 module.exports = async function interactionsTarget() {
   return {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "../kernels/kernel_table.h"
+#include "../kernels/scoring.h"
 
 namespace rbfuzz {
 
@@ -147,6 +148,21 @@ struct Exact {
   }
   T* data() const { return block.get(); }  // null when empty, as Node-API may hand over
 };
+
+// The kernel's top-K options for a case (any struct with k, has_allow and threads) over its
+// block and allow lists, as the binding hands them over.
+template <class C>
+rb::TopKOptions topk_options(const C& c, const Exact<int32_t>& block, const Exact<int32_t>& allow) {
+  rb::TopKOptions opt;
+  opt.k = c.k;
+  opt.has_allow = c.has_allow;
+  opt.allow = allow.data();
+  opt.allow_len = allow.n;
+  opt.block = block.data();
+  opt.block_len = block.n;
+  opt.threads = c.threads;
+  return opt;
+}
 
 FUZZ_REFERENCE inline bool same_bits(float a, float b) { return std::memcmp(&a, &b, 4) == 0 || (a != a && b != b); }
 

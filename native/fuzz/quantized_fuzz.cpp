@@ -317,14 +317,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const rb::ItemTable f32{items.data(), c.rows, c.dim};
   const Exact<int32_t> excl(c.exclude), block(c.block), allow(c.allow);
-  rb::TopKOptions opt;
-  opt.k = c.k;
-  opt.has_allow = c.has_allow;
-  opt.allow = allow.data();
-  opt.allow_len = allow.n;
-  opt.block = block.data();
-  opt.block_len = block.n;
-  opt.threads = c.threads;
+  const rb::TopKOptions opt = topk_options(c, block, allow);
 
   std::vector<float> first;
   for (int isa : isas())

@@ -97,18 +97,6 @@ Case make_case(Source& src) {
   return c;
 }
 
-rb::TopKOptions options(const Case& c, const Exact<int32_t>& block, const Exact<int32_t>& allow) {
-  rb::TopKOptions opt;
-  opt.k = c.k;
-  opt.has_allow = c.has_allow;
-  opt.allow = allow.data();
-  opt.allow_len = allow.n;
-  opt.block = block.data();
-  opt.block_len = block.n;
-  opt.threads = c.threads;
-  return opt;
-}
-
 FUZZ_REFERENCE void check_single(const Case& c, const rb::ItemTable& t, const rb::TopKOptions& opt, int isa) {
   const size_t nq1 = std::max<size_t>(c.nq, 1);
   for (size_t q = 0; q < nq1; ++q) {
@@ -235,7 +223,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Exact<float> items(c.items);
   const Exact<int32_t> block(c.block), allow(c.allow);
   const rb::ItemTable t{items.data(), c.rows, c.dim};
-  const rb::TopKOptions opt = options(c, block, allow);
+  const rb::TopKOptions opt = topk_options(c, block, allow);
   for (int isa : isas()) {
     rb::force_isa(isa);
     check_single(c, t, opt, isa);
