@@ -1,4 +1,5 @@
 import { MatrixFactorization, TwoTower, copyParameters } from '../../lib';
+import { failure } from '../support/errors';
 
 const tower = (users: number, items: number, seed: number) =>
   new TwoTower({ users, items, dim: 8, seed, user: { idEmbedding: true, mlp: [16, 8] }, item: { idEmbedding: true, mlp: [16, 8] } });
@@ -26,21 +27,13 @@ describe('copyParameters', () => {
     const source = tower(30, 20, 1);
     const target = tower(25, 20, 2);
     const before = target.parameter('item.embedding').table.data.slice();
-    const fail = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (err) {
-        return `${(err as { code?: string }).code} ${(err as Error).message}`;
-      }
-      return 'no error';
-    };
-    expect(fail(() => copyParameters(source, target, { include: ['item.*', 'user.embedding'] }))).toMatch(/ERR_DIMENSION_MISMATCH.*user\.embedding/);
+    expect(failure(() => copyParameters(source, target, { include: ['item.*', 'user.embedding'] }))).toMatch(/ERR_DIMENSION_MISMATCH.*user\.embedding/);
     expect(target.parameter('item.embedding').table.data).toEqual(before);
-    expect(fail(() => copyParameters(source, target, { include: ['tower.*'] }))).toMatch(/ERR_OUT_OF_RANGE.*options\.include\[0\]/);
+    expect(failure(() => copyParameters(source, target, { include: ['tower.*'] }))).toMatch(/ERR_OUT_OF_RANGE.*options\.include\[0\]/);
     const narrow = new MatrixFactorization({ users: 30, items: 20, dim: 4 });
     const wide = new MatrixFactorization({ users: 30, items: 20, dim: 8 });
-    expect(fail(() => copyParameters(narrow, wide))).toMatch(/ERR_DIMENSION_MISMATCH/);
-    expect(fail(() => copyParameters(source, target, { include: ['user.embedding'], rows: { 'user.embedding': { source: Int32Array.from([30]), target: Int32Array.from([0]) } } }))).toMatch(/options\.rows/);
+    expect(failure(() => copyParameters(narrow, wide))).toMatch(/ERR_DIMENSION_MISMATCH/);
+    expect(failure(() => copyParameters(source, target, { include: ['user.embedding'], rows: { 'user.embedding': { source: Int32Array.from([30]), target: Int32Array.from([0]) } } }))).toMatch(/options\.rows/);
   });
 
   test('optimizer state comes along on request', () => {

@@ -1,5 +1,6 @@
 import { ContentToCf, Domain, EmbeddingTable, Interactions, MatrixFactorization, Trainer, copyParameters, evaluateRanking, fitEmbeddingMap, foldIn, foldInUsers, historiesFrom, normalGenerator, syntheticDomains, type RankingModel } from '../../lib';
 import { planted } from '../support/planted';
+import { failure } from '../support/errors';
 
 /** The code of the error fn throws (undefined when it does not throw). */
 function code(fn: () => unknown): string | undefined {
@@ -185,33 +186,25 @@ describe('content-to-CF', () => {
 
 describe('bad inputs across the transfer API', () => {
   test('each gets a typed error naming the argument', () => {
-    const fail = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (err) {
-        return `${(err as { code?: string }).code} ${(err as Error).message}`;
-      }
-      return 'no error';
-    };
     const table = EmbeddingTable.create(10, 4, { init: 'normal', seed: 1 });
     const content = new Float32Array(10 * 3);
-    expect(fail(() => ContentToCf.fit(table, 8, content, 3, Int32Array.from([0, 1])))).toMatch(/ERR_DIMENSION_MISMATCH/);
-    expect(fail(() => ContentToCf.fit(table, 4, content, 3, Int32Array.from([0, 10])))).toMatch(/ERR_OUT_OF_RANGE.*rows\[1\]/);
-    expect(fail(() => ContentToCf.fit(table, 4, [1, 2, 3] as never, 3, Int32Array.from([0, 1])))).toMatch(/ERR_INVALID_ARG_TYPE.*content/);
-    expect(fail(() => ContentToCf.fit(table, 4, content, 3, Int32Array.from([0, 1]), { hidden: 0 }))).toMatch(/options\.hidden/);
-    expect(fail(() => ContentToCf.fit(table, 4, content, 3, Int32Array.from([0, 1]), { lr: NaN }))).toMatch(/options\.lr/);
+    expect(failure(() => ContentToCf.fit(table, 8, content, 3, Int32Array.from([0, 1])))).toMatch(/ERR_DIMENSION_MISMATCH/);
+    expect(failure(() => ContentToCf.fit(table, 4, content, 3, Int32Array.from([0, 10])))).toMatch(/ERR_OUT_OF_RANGE.*rows\[1\]/);
+    expect(failure(() => ContentToCf.fit(table, 4, [1, 2, 3] as never, 3, Int32Array.from([0, 1])))).toMatch(/ERR_INVALID_ARG_TYPE.*content/);
+    expect(failure(() => ContentToCf.fit(table, 4, content, 3, Int32Array.from([0, 1]), { hidden: 0 }))).toMatch(/options\.hidden/);
+    expect(failure(() => ContentToCf.fit(table, 4, content, 3, Int32Array.from([0, 1]), { lr: NaN }))).toMatch(/options\.lr/);
     const net = ContentToCf.fit(table, 4, content, 3, Int32Array.from([0, 1, 2]), { epochs: 1 });
-    expect(fail(() => net.encode(content, Int32Array.from([99])))).toMatch(/ERR_OUT_OF_RANGE.*rows\[0\]/);
-    expect(fail(() => fitEmbeddingMap(new Float32Array(8), 2, new Float32Array(8), 2, 4, { kind: 'quadratic' as never }))).toMatch(/options\.kind/);
-    expect(fail(() => fitEmbeddingMap(new Float32Array(8), 2, new Float32Array(8), 2, 2.5))).toMatch(/ERR_OUT_OF_RANGE.* n /);
+    expect(failure(() => net.encode(content, Int32Array.from([99])))).toMatch(/ERR_OUT_OF_RANGE.*rows\[0\]/);
+    expect(failure(() => fitEmbeddingMap(new Float32Array(8), 2, new Float32Array(8), 2, 4, { kind: 'quadratic' as never }))).toMatch(/options\.kind/);
+    expect(failure(() => fitEmbeddingMap(new Float32Array(8), 2, new Float32Array(8), 2, 2.5))).toMatch(/ERR_OUT_OF_RANGE.* n /);
     const mf = new MatrixFactorization({ users: 3, items: 3, dim: 2 });
-    expect(fail(() => copyParameters(mf, mf, { include: [42 as never] }))).toMatch(/ERR_INVALID_ARG_TYPE.*options\.include\[0\]/);
-    expect(fail(() => copyParameters(mf, mf, null as never))).toMatch(/ERR_INVALID_ARG_TYPE.*options/);
-    expect(fail(() => copyParameters(mf, mf, { include: ['user.embedding'], rows: { 'user.embedding': { source: [1.5], target: [0] } as never } }))).toMatch(/options\.rows\.user\.embedding\.source/);
-    expect(fail(() => foldInUsers({} as never, historiesFrom([[0]])))).toMatch(/ERR_INVALID_ARG_TYPE.*model/);
+    expect(failure(() => copyParameters(mf, mf, { include: [42 as never] }))).toMatch(/ERR_INVALID_ARG_TYPE.*options\.include\[0\]/);
+    expect(failure(() => copyParameters(mf, mf, null as never))).toMatch(/ERR_INVALID_ARG_TYPE.*options/);
+    expect(failure(() => copyParameters(mf, mf, { include: ['user.embedding'], rows: { 'user.embedding': { source: [1.5], target: [0] } as never } }))).toMatch(/options\.rows\.user\.embedding\.source/);
+    expect(failure(() => foldInUsers({} as never, historiesFrom([[0]])))).toMatch(/ERR_INVALID_ARG_TYPE.*model/);
     const bad = { bags: { vocabulary: 2, offsets: Int32Array.from([0, 1, 2]), indices: Int32Array.from([0, 5]) } };
-    expect(fail(() => new Domain({ name: 'd', interactions: Interactions.fromPairs([[0, 0], [1, 1]]), userFeatures: bad }))).toMatch(/domain\.userFeatures\.bags\.indices\[1\]/);
-    expect(fail(() => syntheticDomains({ users: 20, sourceItems: 10, targetItems: 10, sourcePerUser: 10, targetPerUser: 10, sourceOnly: -1 }))).toMatch(/options\.sourceOnly/);
-    expect(fail(() => syntheticDomains({ users: 20, sourceItems: 10, targetItems: 10, sourcePerUser: 10, targetPerUser: 10 }))).toBe('no error');
+    expect(failure(() => new Domain({ name: 'd', interactions: Interactions.fromPairs([[0, 0], [1, 1]]), userFeatures: bad }))).toMatch(/domain\.userFeatures\.bags\.indices\[1\]/);
+    expect(failure(() => syntheticDomains({ users: 20, sourceItems: 10, targetItems: 10, sourcePerUser: 10, targetPerUser: 10, sourceOnly: -1 }))).toMatch(/options\.sourceOnly/);
+    expect(failure(() => syntheticDomains({ users: 20, sourceItems: 10, targetItems: 10, sourcePerUser: 10, targetPerUser: 10 }))).toBe('no error');
   });
 });
