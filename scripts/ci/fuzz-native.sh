@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # libFuzzer runs of the native kernel entry points (native/fuzz/*_fuzz.cpp) under ASan + UBSan:
 # installs Debian's clang if missing, builds the targets outside build/, runs each for
-# RB_NATIVE_FUZZ_SECONDS (default 30), RB_NATIVE_FUZZ_JOBS at a time (default 2), and fails on any
+# RB_NATIVE_FUZZ_SECONDS (default 60, the "a minute each"), RB_NATIVE_FUZZ_JOBS at a time (default 2), and fails on any
 # finding: a sanitizer report, a reference mismatch (FUZZ_CHECK aborts), a leak, or an input
 # slower than RB_NATIVE_FUZZ_TIMEOUT seconds (default 10; a hang). Findings are kept under
 # <work>/findings. Prints the inputs executed per target.
@@ -42,7 +42,7 @@ for src in native/fuzz/*_fuzz.cpp; do
 done
 [ ${#targets[@]} -gt 0 ] || { echo "fuzz-native: no target matches $*" >&2; exit 1; }
 
-seconds="${RB_NATIVE_FUZZ_SECONDS:-30}"
+seconds="${RB_NATIVE_FUZZ_SECONDS:-60}"
 limit=(-max_total_time="$seconds")
 [ -n "${RB_NATIVE_FUZZ_RUNS:-}" ] && limit=(-runs="$RB_NATIVE_FUZZ_RUNS")
 # A small quarantine: the inputs allocate and free a lot, and ASan's default 256 MB quarantine turns
