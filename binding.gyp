@@ -97,6 +97,7 @@
         "native/kernels/pooling.cpp",
         "native/kernels/thread_pool.cpp",
         "native/kernels/train_mf.cpp",
+        "native/kernels/train_records.cpp",
         "native/kernels/dense.cpp",
         "native/kernels/tower.cpp",
         "native/kernels/two_tower.cpp",

@@ -51,6 +51,9 @@ export interface NativeBinding {
   cancel(token: CancelToken): void;
   /** Fills schedule with a permutation of its indices determined by (seed, epoch). */
   shuffleSchedule(schedule: Int32Array, seed: number, epoch: number): Promise<void>;
+  /** Fills spec.records with the interactions in an order determined by (seed, epoch): mfRecordStride values each. */
+  shuffleRecords(spec: MfRecordsSpec): Promise<void>;
+  /** Trains records [begin, end) (record positions) filled by shuffleRecords from the same arrays. */
   mfChunk(spec: MfChunkSpec): Promise<MfChunkResult>;
   /** Two-tower in-batch softmax training on schedule[begin, end), in batches of spec.batchSize. */
   twoTowerChunk(spec: TwoTowerChunkSpec): Promise<TwoTowerChunkResult>;
@@ -176,21 +179,36 @@ export interface NativeTrainParam {
   lrMult: number;
 }
 
-export interface MfChunkSpec {
-  /** 0 sgd, 1 adagrad, 2 row-wise adagrad, 3 lazy adam. */
-  optimizer: number;
+/** The interactions of an MF epoch and its shuffled records. */
+export interface MfRecordsSpec {
   /** 0 bpr, 1 bce, 2 mse, 3 warp. */
   loss: number;
-  user: NativeTrainParam;
-  item: NativeTrainParam;
-  bias: NativeTrainParam | null;
   users: Int32Array;
   items: Int32Array;
   /** Ratings (mse only). */
   values: Float32Array | null;
   posOffsets: Int32Array | null;
   posIndices: Int32Array | null;
-  schedule: Int32Array;
+  /** users.length × mfRecordStride(loss, posOffsets !== null) values, on shared memory. */
+  records: Int32Array;
+  seed: number;
+  epoch: number;
+}
+
+/**
+ * Values per MF training record (native train_mf.h): user and item, plus the rating (mse) or the
+ * user's positive range (rejection of known positives).
+ */
+export function mfRecordStride(loss: number, rejectPositives: boolean): number {
+  return loss === 2 ? 3 : rejectPositives ? 4 : 2;
+}
+
+export interface MfChunkSpec extends Omit<MfRecordsSpec, 'seed' | 'epoch'> {
+  /** 0 sgd, 1 adagrad, 2 row-wise adagrad, 3 lazy adam. */
+  optimizer: number;
+  user: NativeTrainParam;
+  item: NativeTrainParam;
+  bias: NativeTrainParam | null;
   begin: number;
   end: number;
   lr: number;

@@ -1,5 +1,5 @@
 // Matrix-factorization epochs without Node: the issue-3 data (100k users, 50k items, 5M
-// interactions, item = floor(50k * u^3), d = 64) trained by mf_chunk over a shuffled schedule in
+// interactions, item = floor(50k * u^3), d = 64) trained by mf_chunk over shuffled records in
 // 1M-sample chunks, as Trainer.fit does. Prints samples per second per epoch (shuffle included) and
 // the median of epochs 2 and later, so two builds can be compared interleaved on a noisy machine.
 //
@@ -63,17 +63,17 @@ int main(int argc, char** argv) {
   cfg.optimizer = optimizer == 1 ? rb::OptimizerKind::Adagrad : rb::OptimizerKind::Sgd;
   cfg.threads = threads;
   cfg.seed = 7;
-  std::vector<int32_t> schedule(n);
+  std::vector<int32_t> records(n * rb::mf_record_stride(data, cfg.loss));
   std::vector<double> rates;
   for (int e = 0; e < epochs; ++e) {
     cfg.epoch = uint64_t(e);
     const auto t0 = std::chrono::steady_clock::now();
-    rb::shuffle_schedule(schedule.data(), n, cfg.seed, cfg.epoch);
+    rb::shuffle_records(data, cfg.loss, records.data(), cfg.seed, cfg.epoch);
     rb::MfResult total;
     const size_t chunk = size_t(1) << 20;
     for (size_t b = 0; b < n; b += chunk) {
       cfg.chunk = b / chunk;
-      const rb::MfResult r = rb::mf_chunk(user, item, bias, data, schedule.data(), b, std::min(n, b + chunk), cfg, nullptr);
+      const rb::MfResult r = rb::mf_chunk(user, item, bias, data, records.data(), b, std::min(n, b + chunk), cfg, nullptr);
       total.loss += r.loss;
       total.samples += r.samples;
     }

@@ -1,5 +1,5 @@
 /**
- * The epoch loop every trainer shares: per epoch a native shuffle of the schedule, then chunks of
+ * The epoch loop every trainer shares: per epoch a native shuffle of the trainer's samples, then chunks of
  * native training (one promise each, so the event loop stays free), with progress, cancellation,
  * divergence and invalid-index checks between chunks, and early stopping on a validation metric
  * with best-weights restore. Trainers supply only their native chunk call and their evaluation.
@@ -8,7 +8,6 @@ import { AbortError, RecbridgeError } from '../errors';
 import type { RankingMetrics } from '../eval/ranking';
 import type { Parameter } from '../models/parameter';
 import { native, type CancelToken } from '../native';
-import { sharedInt32 } from '../shared-memory';
 
 export interface Progress {
   epoch: number;
@@ -70,8 +69,10 @@ export interface EpochLoop {
   seed: number;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
-  /** Trains schedule[begin, end) of the model's epoch `epoch` (chunk index `chunk`). */
-  trainChunk(args: { schedule: Int32Array; begin: number; end: number; epoch: number; chunk: number; cancel: CancelToken }): Promise<ChunkOutcome>;
+  /** Puts the samples in the (seed, epoch) order that the epoch's chunks then train. */
+  shuffle(epoch: number): Promise<void>;
+  /** Trains samples [begin, end) of the model's epoch `epoch` (chunk index `chunk`). */
+  trainChunk(args: { begin: number; end: number; epoch: number; chunk: number; cancel: CancelToken }): Promise<ChunkOutcome>;
   /** The ERR_DIVERGED message for a divergence in epoch `epoch` (1-based): what happened, what to try. */
   divergence(epoch: number): string;
   validation: null | { metric: ValidationMetric; patience: number; restoreBest: boolean; evaluate(): Promise<RankingMetrics> };
@@ -93,7 +94,6 @@ export function snapshot(model: TrainableModel): () => void {
 
 export async function runEpochs(loop: EpochLoop): Promise<FitReport> {
   const { model, size: n, chunk, signal } = loop;
-  const schedule = sharedInt32(n); // read in place by native threads: must not be detachable
   const token = native.createCancelToken();
   const onAbort = () => native.cancel(token);
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -107,14 +107,14 @@ export async function runEpochs(loop: EpochLoop): Promise<FitReport> {
       if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
       const epoch = model.epochsTrained;
       const epochStart = process.hrtime.bigint();
-      await native.shuffleSchedule(schedule, loop.seed, epoch);
+      await loop.shuffle(epoch);
       let loss = 0;
       let samples = 0;
       for (let begin = 0, c = 0; begin < n; begin += chunk, c++) {
         const end = Math.min(n, begin + chunk);
         // Parameters are re-read by trainChunk every chunk: freezing or learning-rate multipliers
         // changed from a progress callback take effect at the next chunk.
-        const r = await loop.trainChunk({ schedule, begin, end, epoch, chunk: c, cancel: token });
+        const r = await loop.trainChunk({ begin, end, epoch, chunk: c, cancel: token });
         loss += r.loss;
         samples += r.samples;
         samplesDone += end - begin;

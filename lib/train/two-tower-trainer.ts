@@ -9,7 +9,7 @@ import { types } from 'node:util';
 
 import { resolveThreads } from '../config';
 import { fromNative } from '../errors';
-import { sharedCopy, sharedFloat32 } from '../shared-memory';
+import { sharedCopy, sharedFloat32, sharedInt32 } from '../shared-memory';
 import { evaluateRanking, type RankingMetrics, type RankingModel, type RankingOptions } from '../eval/ranking';
 import type { TwoTower, TowerStateKinds } from '../models/two-tower';
 import { native } from '../native';
@@ -206,6 +206,7 @@ async function train(model: TwoTower, data: Interactions, o: Resolved): Promise<
   const embeddingStates = [null, 'adagrad', 'rowwise-adagrad', 'adam'] as const;
   const states: TowerStateKinds = { embedding: embeddingStates[o.embOptimizer], dense: o.dense.type === 'adam' ? 'adam' : null };
   const validation = o.validation;
+  const schedule = sharedInt32(n); // read in place by native threads: must not be detachable
   return runEpochs({
     model,
     size: n,
@@ -214,7 +215,8 @@ async function train(model: TwoTower, data: Interactions, o: Resolved): Promise<
     seed: o.seed,
     signal: o.signal,
     onProgress: o.onProgress,
-    trainChunk: ({ schedule, begin, end, cancel }) =>
+    shuffle: (epoch) => native.shuffleSchedule(schedule, o.seed, epoch),
+    trainChunk: ({ begin, end, cancel }) =>
       native
         .twoTowerChunk({
           user: model.nativeTower('user', states),

@@ -74,6 +74,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createCancelToken", Napi::Function::New(env, CreateCancelToken, "createCancelToken"));
   exports.Set("cancel", Napi::Function::New(env, Cancel, "cancel"));
   exports.Set("shuffleSchedule", Napi::Function::New(env, ShuffleSchedule, "shuffleSchedule"));
+  exports.Set("shuffleRecords", Napi::Function::New(env, ShuffleRecords, "shuffleRecords"));
   exports.Set("mfChunk", Napi::Function::New(env, MfChunk, "mfChunk"));
   exports.Set("twoTowerChunk", Napi::Function::New(env, TwoTowerChunk, "twoTowerChunk"));
   exports.Set("twoTowerEncode", Napi::Function::New(env, TwoTowerEncode, "twoTowerEncode"));

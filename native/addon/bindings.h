@@ -12,6 +12,7 @@ Napi::Value Pool(const Napi::CallbackInfo& info);
 Napi::Value Capabilities(const Napi::CallbackInfo& info);
 Napi::Value SetIsa(const Napi::CallbackInfo& info);
 Napi::Value ShuffleSchedule(const Napi::CallbackInfo& info);
+Napi::Value ShuffleRecords(const Napi::CallbackInfo& info);
 Napi::Value MfChunk(const Napi::CallbackInfo& info);
 Napi::Value TwoTowerChunk(const Napi::CallbackInfo& info);
 Napi::Value TwoTowerEncode(const Napi::CallbackInfo& info);

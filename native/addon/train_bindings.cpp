@@ -1,5 +1,6 @@
-// Training entry points, both asynchronous: shuffleSchedule and mfChunk (matrix factorization). Constructors (JS thread)
-// check shapes and pin every buffer; Execute runs only the kernel; OnOK settles the promise.
+// Training entry points, all asynchronous: shuffleSchedule (two-tower epochs), shuffleRecords and
+// mfChunk (matrix factorization). Constructors (JS thread) check shapes and pin every buffer;
+// Execute runs only the kernel; OnOK settles the promise.
 #include <cmath>
 #include <string>
 
@@ -47,9 +48,75 @@ class ShuffleWorker : public PinningWorker {
   uint64_t seed_ = 0, epoch_ = 0;
 };
 
-class MfWorker : public PinningWorker {
+// The interaction arrays of an MF spec (users, items, values?, posOffsets?, posIndices?), pinned by
+// the worker, and the epoch records laid out for them: `records` must hold n × stride values.
+class MfDataWorker : public PinningWorker {
+ protected:
+  using PinningWorker::PinningWorker;
+
+  void read_data(Napi::Env env, const Napi::Object& spec, rb::MfLoss loss) {
+    const View<int32_t> users = i32_value(env, spec.Get("users"), "spec.users");
+    const View<int32_t> items = i32_value(env, spec.Get("items"), "spec.items");
+    expect_length(env, items.length, users.length, "spec.items");
+    data_.users = users.data;
+    data_.items = items.data;
+    data_.n = users.length;
+    pin(users.value, "spec.users");
+    pin(items.value, "spec.items");
+    const View<float> values = f32_value(env, spec.Get("values"), "spec.values", true);
+    if (values.present) {
+      expect_length(env, values.length, users.length, "spec.values");
+      data_.values = values.data;
+      pin(values.value, "spec.values");
+    }
+    if (loss == rb::MfLoss::Mse && !values.present) throw_type(env, "spec.values", "Float32Array (the mse loss needs ratings)");
+    const View<int32_t> off = i32_value(env, spec.Get("posOffsets"), "spec.posOffsets", true);
+    const View<int32_t> idx = i32_value(env, spec.Get("posIndices"), "spec.posIndices", true);
+    if (off.present != idx.present) throw_type(env, "spec.posOffsets and spec.posIndices", "both or neither");
+    if (off.present) {
+      data_.pos_off = off.data;
+      data_.pos_off_len = off.length;
+      data_.pos_idx = idx.data;
+      data_.pos_idx_len = idx.length;
+      pin(off.value, "spec.posOffsets");
+      pin(idx.value, "spec.posIndices");
+    }
+    const View<int32_t> records = i32_value(env, spec.Get("records"), "spec.records");
+    const size_t stride = rb::mf_record_stride(data_, loss);
+    if (records.length / stride != data_.n || records.length % stride != 0)
+      throw_range(env, "Expected spec.records to hold " + std::to_string(stride) + " values per interaction (" + std::to_string(data_.n * stride) +
+                           "), got " + std::to_string(records.length));
+    records_ = records.data;
+    pin(records.value, "spec.records");
+  }
+
+  rb::MfData data_;
+  int32_t* records_ = nullptr;
+};
+
+// shuffleRecords({ loss, users, items, values?, posOffsets?, posIndices?, records, seed, epoch }) -> Promise<void>
+class ShuffleRecordsWorker : public MfDataWorker {
  public:
-  MfWorker(const Napi::CallbackInfo& info) : PinningWorker(info.Env(), "recbridge:mfChunk") {
+  explicit ShuffleRecordsWorker(const Napi::CallbackInfo& info) : MfDataWorker(info.Env(), "recbridge:shuffleRecords") {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) throw_type(env, "spec", "object");
+    const Napi::Object spec = info[0].As<Napi::Object>();
+    loss_ = static_cast<rb::MfLoss>(integer_value(env, spec.Get("loss"), "spec.loss", 0, 3));
+    read_data(env, spec, loss_);
+    seed_ = static_cast<uint64_t>(number_value(env, spec.Get("seed"), "spec.seed", 0, 9007199254740991.0));
+    epoch_ = static_cast<uint64_t>(number_value(env, spec.Get("epoch"), "spec.epoch", 0, 9007199254740991.0));
+  }
+  void Execute() override { rb::shuffle_records(data_, loss_, records_, seed_, epoch_); }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+ private:
+  rb::MfLoss loss_ = rb::MfLoss::Bpr;
+  uint64_t seed_ = 0, epoch_ = 0;
+};
+
+class MfWorker : public MfDataWorker {
+ public:
+  MfWorker(const Napi::CallbackInfo& info) : MfDataWorker(info.Env(), "recbridge:mfChunk") {
     Napi::Env env = info.Env();
     if (!info[0].IsObject()) throw_type(env, "spec", "object");
     const Napi::Object spec = info[0].As<Napi::Object>();
@@ -65,37 +132,9 @@ class MfWorker : public PinningWorker {
       if (bias_.rows != item_.rows) throw_range(env, "Expected spec.bias to have one row per item");
     }
 
-    const View<int32_t> users = i32_value(env, spec.Get("users"), "spec.users");
-    const View<int32_t> items = i32_value(env, spec.Get("items"), "spec.items");
-    expect_length(env, items.length, users.length, "spec.items");
-    data_.users = users.data;
-    data_.items = items.data;
-    data_.n = users.length;
-    pin(users.value, "spec.users");
-    pin(items.value, "spec.items");
-    const View<float> values = f32_value(env, spec.Get("values"), "spec.values", true);
-    if (values.present) {
-      expect_length(env, values.length, users.length, "spec.values");
-      data_.values = values.data;
-      pin(values.value, "spec.values");
-    }
-    if (cfg_.loss == rb::MfLoss::Mse && !values.present) throw_type(env, "spec.values", "Float32Array (the mse loss needs ratings)");
-    const View<int32_t> off = i32_value(env, spec.Get("posOffsets"), "spec.posOffsets", true);
-    const View<int32_t> idx = i32_value(env, spec.Get("posIndices"), "spec.posIndices", true);
-    if (off.present != idx.present) throw_type(env, "spec.posOffsets and spec.posIndices", "both or neither");
-    if (off.present) {
-      data_.pos_off = off.data;
-      data_.pos_off_len = off.length;
-      data_.pos_idx = idx.data;
-      data_.pos_idx_len = idx.length;
-      pin(off.value, "spec.posOffsets");
-      pin(idx.value, "spec.posIndices");
-    }
-    const View<int32_t> schedule = i32_value(env, spec.Get("schedule"), "spec.schedule");
-    schedule_ = schedule.data;
-    pin(schedule.value, "spec.schedule");
-    begin_ = static_cast<size_t>(integer_value(env, spec.Get("begin"), "spec.begin", 0, static_cast<int64_t>(schedule.length)));
-    end_ = static_cast<size_t>(integer_value(env, spec.Get("end"), "spec.end", static_cast<int64_t>(begin_), static_cast<int64_t>(schedule.length)));
+    read_data(env, spec, cfg_.loss);
+    begin_ = static_cast<size_t>(integer_value(env, spec.Get("begin"), "spec.begin", 0, static_cast<int64_t>(data_.n)));
+    end_ = static_cast<size_t>(integer_value(env, spec.Get("end"), "spec.end", static_cast<int64_t>(begin_), static_cast<int64_t>(data_.n)));
 
     cfg_.lr = static_cast<float>(number_value(env, spec.Get("lr"), "spec.lr", 0, 1e6));
     cfg_.l2 = static_cast<float>(number_value(env, spec.Get("l2"), "spec.l2", 0, 1e6));
@@ -115,7 +154,7 @@ class MfWorker : public PinningWorker {
   }
 
   void Execute() override {
-    run("mfChunk", [&] { result_ = rb::mf_chunk(user_, item_, bias_, data_, schedule_, begin_, end_, cfg_, cancel_.get()); });
+    run("mfChunk", [&] { result_ = rb::mf_chunk(user_, item_, bias_, data_, records_, begin_, end_, cfg_, cancel_.get()); });
   }
 
   void OnOK() override {
@@ -180,8 +219,6 @@ class MfWorker : public PinningWorker {
   }
 
   rb::TrainParam user_, item_, bias_;
-  rb::MfData data_;
-  const int32_t* schedule_ = nullptr;
   size_t begin_ = 0, end_ = 0;
   rb::MfConfig cfg_;
   CancelFlag cancel_;
@@ -193,6 +230,14 @@ class MfWorker : public PinningWorker {
 Napi::Value ShuffleSchedule(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     auto* w = new ShuffleWorker(info);
+    w->Queue();
+    return w->Promise();
+  });
+}
+
+Napi::Value ShuffleRecords(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto* w = new ShuffleRecordsWorker(info);
     w->Queue();
     return w->Promise();
   });

@@ -1,16 +1,18 @@
-// Matrix-factorization epochs (train_mf.h: mf_chunk) with everything the caller controls chosen by
-// the fuzzer. The binding checks only lengths and scalar ranges; the contents of the interaction,
-// schedule, positive-list (CSR) and alias arrays live in JS memory and reach the kernel unchecked,
-// and the kernel promises to bounds-check every index before use. Every array here is an
-// exact-size heap block, so any read or write outside it is an ASan report.
+// Matrix-factorization epochs (train_mf.h: shuffle_records, then mf_chunk) with everything the
+// caller controls chosen by the fuzzer. The binding checks only lengths and scalar ranges; the
+// contents of the interaction, record, positive-list (CSR) and alias arrays live in JS memory and
+// reach the kernels unchecked, and the kernels promise to bounds-check every index before use. The
+// records are either shuffled from the interactions or, as if JS had overwritten them, arbitrary.
+// Every array here is an exact-size heap block, so any read or write outside it is an ASan report.
 //
 // Oracles (on the ISA level the input picks):
 // - freezing is data: a frozen row, a parameter with lrMult 0, or lr 0 leaves the row's weights and
 //   optimizer state bit-identical;
-// - a user row that no in-range scheduled sample names is never written; with the MSE loss (no
-//   negatives) the same holds for item and bias rows;
-// - with MSE every scheduled position is either a sample or counted invalid (unless it diverged),
-//   and exactly the out-of-range ones are invalid; for every loss samples + invalid <= end - begin;
+// - shuffled records hold every interaction once;
+// - a user row that no in-range record names is never written; with the MSE loss (no negatives)
+//   the same holds for item and bias rows;
+// - with MSE every record is either a sample or counted invalid (unless it diverged), and exactly
+//   the out-of-range ones are invalid; for every loss samples + invalid <= end - begin;
 // - one thread is bit-reproducible (same inputs, same weights, same result).
 #include <atomic>
 
@@ -101,9 +103,10 @@ struct Case {
   Param user, item, bias;
   bool has_bias = false;
   size_t n = 0;
-  std::vector<int32_t> users, items, pos_off, pos_idx, schedule, alias;
+  std::vector<int32_t> users, items, pos_off, pos_idx, alias;
+  std::vector<int32_t> raw_records;  // empty: shuffled from the interactions
   std::vector<float> values, prob;
-  bool has_values = false, has_pos = false;
+  bool has_values = false, has_pos = false, raw = false;
   size_t begin = 0, end = 0;
   int isa = 0;
 };
@@ -154,10 +157,14 @@ Case make_case(Source& src) {
       for (int32_t& x : c.pos_off) x = some_id(src, c.pos_idx.size());
     }
   }
-  c.schedule.resize(src.range<size_t>(0, 60));
-  for (int32_t& x : c.schedule) x = src.range<int>(0, 7) == 0 ? some_id(src, c.n) : static_cast<int32_t>(c.n ? src.next() % c.n : 0);
-  c.begin = src.range<size_t>(0, c.schedule.size());
-  c.end = src.range<size_t>(c.begin, c.schedule.size());
+  c.raw = src.range<int>(0, 3) == 0;
+  if (c.raw) {  // enough for the widest layout (4 values per record); Run uses what its layout needs
+    const size_t bound = std::max({c.user.rows, c.item.rows, c.pos_idx.size()});
+    c.raw_records.resize(c.n * 4);
+    for (int32_t& x : c.raw_records) x = src.range<int>(0, 3) == 0 ? static_cast<int32_t>(src.next()) : some_id(src, bound);
+  }
+  c.begin = src.range<size_t>(0, c.n);
+  c.end = src.range<size_t>(c.begin, c.n);
 
   cfg.lr = pick(src, {0.05f, 0.05f, 0.f, 0.5f, 1e3f, 1e6f});
   cfg.l2 = pick(src, {0.f, 1e-4f, 0.1f, 10.f});
@@ -189,9 +196,10 @@ Case make_case(Source& src) {
 struct Run {
   Live user, item, bias;
   rb::MfResult result;
+  std::vector<int32_t> records;  // what mf_chunk trained on
   Run(const Case& c) : user(c.user), item(c.item), bias(c.bias) {
     if (!c.has_bias) bias.tp = rb::TrainParam{};  // w == null: no bias
-    const Exact<int32_t> users(c.users), items(c.items), pos_off(c.pos_off), pos_idx(c.pos_idx), schedule(c.schedule), alias(c.alias);
+    const Exact<int32_t> users(c.users), items(c.items), pos_off(c.pos_off), pos_idx(c.pos_idx), alias(c.alias);
     const Exact<float> values(c.values), prob(c.prob);
     rb::MfData data;
     data.users = users.data();
@@ -211,7 +219,12 @@ struct Run {
       cfg.sampler.n = c.item.rows;
     }
     std::atomic<int> cancel{0};
-    result = rb::mf_chunk(user.tp, item.tp, bias.tp, data, schedule.data(), c.begin, c.end, cfg, &cancel);
+    const size_t stride = rb::mf_record_stride(data, cfg.loss);
+    Exact<int32_t> shuffled(std::vector<int32_t>(c.n * stride));
+    if (c.raw) std::copy(c.raw_records.begin(), c.raw_records.begin() + static_cast<std::ptrdiff_t>(shuffled.n), shuffled.data());
+    else rb::shuffle_records(data, cfg.loss, shuffled.data(), cfg.seed, cfg.epoch);
+    records.assign(shuffled.data(), shuffled.data() + shuffled.n);
+    result = rb::mf_chunk(user.tp, item.tp, bias.tp, data, shuffled.data(), c.begin, c.end, cfg, &cancel);
   }
 };
 
@@ -227,16 +240,23 @@ FUZZ_REFERENCE bool same_run(const Case& c, const Run& a, const Run& b) {
 FUZZ_REFERENCE void check(const Case& c, const Run& run) {
   const rb::OptimizerKind opt = c.cfg.optimizer;
   const rb::MfResult& r = run.result;
-  // Which rows valid samples name, and how many scheduled positions are out of range.
+  // Shuffled records are the interactions, each once (user and item; the rest is checked natively).
+  const size_t stride = run.records.size() / std::max<size_t>(c.n, 1);
+  if (!c.raw) {
+    std::vector<std::pair<int32_t, int32_t>> got, want;
+    for (size_t k = 0; k < c.n; ++k) {
+      got.emplace_back(run.records[k * stride], run.records[k * stride + 1]);
+      want.emplace_back(c.users[k], c.items[k]);
+    }
+    std::sort(got.begin(), got.end());
+    std::sort(want.begin(), want.end());
+    FUZZ_CHECK(got == want, "shuffled records are not the %zu interactions", c.n);
+  }
+  // Which rows valid samples name, and how many records are out of range.
   std::vector<char> user_named(c.user.rows, 0), item_named(c.item.rows, 0);
   size_t bad = 0;
   for (size_t s = c.begin; s < c.end; ++s) {
-    const int32_t idx = c.schedule[s];
-    if (idx < 0 || static_cast<size_t>(idx) >= c.n) {
-      ++bad;
-      continue;
-    }
-    const int32_t u = c.users[static_cast<size_t>(idx)], i = c.items[static_cast<size_t>(idx)];
+    const int32_t u = run.records[s * stride], i = run.records[s * stride + 1];
     if (u < 0 || static_cast<size_t>(u) >= c.user.rows || i < 0 || static_cast<size_t>(i) >= c.item.rows) {
       ++bad;
       continue;
@@ -246,9 +266,8 @@ FUZZ_REFERENCE void check(const Case& c, const Run& run) {
   }
   FUZZ_CHECK(r.samples + r.invalid <= c.end - c.begin, "%zu samples + %zu invalid of %zu scheduled", r.samples, r.invalid, c.end - c.begin);
   const bool mse = c.cfg.loss == rb::MfLoss::Mse;
-  // (With no items, or no interactions, so that the ratings array is null, mf_chunk returns at
-  // once without counting anything.)
-  if (mse && !r.diverged && c.item.rows > 0 && c.n > 0)
+  // (With no items mf_chunk returns at once without counting anything.)
+  if (mse && !r.diverged && c.item.rows > 0)
     FUZZ_CHECK(r.samples + r.invalid == c.end - c.begin && r.invalid == bad, "mse: %zu samples, %zu invalid of %zu scheduled (%zu out of range)",
                r.samples, r.invalid, c.end - c.begin, bad);
 

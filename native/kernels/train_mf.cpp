@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "kernel_table.h"
@@ -11,13 +12,14 @@
 namespace rb {
 namespace {
 
-// Random rows live in DRAM, and finding them is itself a chain of dependent random reads (the
-// schedule entry, then users[idx] / items[idx], then the user's positive list for rejection, then
-// the embedding rows). Each sample therefore moves through a software pipeline whose stages run
-// kStage samples apart, each stage prefetching what the next one reads, so the trained sample's
-// rows are already in cache (3-4x faster than prefetching only the rows, at 100k x 50k items).
+// Random rows live in DRAM. The epoch's records (train_records.cpp) are read in order, but the
+// user's positive list (for rejection) and the embedding rows are random reads, the rows only known
+// once the negatives are drawn, which needs the positive list. Each sample therefore moves through a
+// software pipeline whose stages run kStage samples apart, each stage prefetching what the next one
+// reads, so the trained sample's rows are already in cache (3-4x faster than prefetching only the
+// rows, at 100k x 50k items).
 constexpr size_t kStage = 16;
-constexpr size_t kStages = 4;  // before the training step
+constexpr size_t kStages = 2;  // before the training step
 constexpr size_t kRing = 128;  // a power of two
 static_assert(kRing >= (kStages + 1) * kStage, "ring too small");  // blocks in flight
 // Parts shorter than this are not worth a thread.
@@ -25,8 +27,8 @@ constexpr size_t kMinSamplesPerPart = 4096;
 
 struct Slot {
   int32_t u = -1, i = -1;
-  int32_t idx = -1;
   int32_t pos_b = 0, pos_e = 0;  // the user's positives: pos_idx[pos_b, pos_e)
+  float value = 0;               // the rating (MSE)
   int32_t nj = 0;                // negatives drawn
   int32_t j[kMaxNegatives];
 };
@@ -101,20 +103,20 @@ struct Table {
 template <MfLoss kLoss, OptimizerKind kOpt>
 class Part {
  public:
-  Part(const TrainParam& user, const TrainParam& item, const TrainParam& bias, const MfData& data, const int32_t* schedule,
+  Part(const TrainParam& user, const TrainParam& item, const TrainParam& bias, const MfData& data, const int32_t* records,
        const MfConfig& cfg, Rng rng, size_t begin, size_t end)
-      : user_(user, cfg.lr), item_(item, cfg.lr), bias_(bias, cfg.lr), data_(data), schedule_(schedule), cfg_(cfg), rng_(rng),
-        kern_(active_kernels()), n_items_(static_cast<uint32_t>(item.rows)), begin_(begin), end_(end),
-        lines_((user.dim * sizeof(float) + 63) / 64),
-        reject_(kNegatives > 0 && data.pos_idx != nullptr),
+      : user_(user, cfg.lr), item_(item, cfg.lr), bias_(bias, cfg.lr), data_(data), records_(records),
+        stride_(mf_record_stride(data, cfg.loss)), cfg_(cfg), rng_(rng), kern_(active_kernels()),
+        n_items_(static_cast<uint32_t>(item.rows)), begin_(begin), end_(end), lines_((user.dim * sizeof(float) + 63) / 64),
+        reject_(kNegatives > 0 && stride_ == 4),
         negatives_(kLoss == MfLoss::Bce ? std::clamp(cfg.negatives, 1, kMaxNegatives) : kNegatives) {}
 
   MfResult run(const std::atomic<int>* cancel) {
     MfResult r;
     Slot ring[kRing];
-    // Samples move through the stages a block of kStage at a time: block b is fetched at step b,
-    // its users read at b + 1, and so on, and trained at b + kStages. Each stage is a tight loop
-    // over one block, so the per-sample bookkeeping of a pipeline costs a few instructions.
+    // Samples move through the stages a block of kStage at a time: block b is read at step b, its
+    // negatives drawn at b + 1 and it is trained at b + kStages. Each stage is a tight loop over one
+    // block, so the per-sample bookkeeping of a pipeline costs a few instructions.
     const size_t n = end_ - begin_;
     const size_t blocks = (n + kStage - 1) / kStage;
     auto block = [&](size_t b, auto&& stage) {
@@ -122,10 +124,8 @@ class Part {
       for (size_t k = lo; k < hi; ++k) stage(begin_ + k, ring[k & (kRing - 1)]);
     };
     for (size_t it = 0; it < blocks + kStages; ++it) {
-      if (it < blocks) block(it, [&](size_t p, Slot& s) { fetch_interaction(p, s); });
-      if (it >= 1 && it - 1 < blocks) block(it - 1, [&](size_t, Slot& s) { fetch_user(s); });
-      if (reject_ && it >= 2 && it - 2 < blocks) block(it - 2, [&](size_t, Slot& s) { fetch_positives(s); });
-      if (it >= 3 && it - 3 < blocks) block(it - 3, [&](size_t p, Slot& s) { draw_negatives(p, s); });
+      if (it < blocks) block(it, [&](size_t p, Slot& s) { read_record(p, s); });
+      if (it >= 1 && it - 1 < blocks) block(it - 1, [&](size_t p, Slot& s) { draw_negatives(p, s); });
       if (it < kStages) continue;
       if (((it - kStages) & 63) == 0 && cancel && cancel->load(std::memory_order_relaxed)) {
         r.cancelled = true;
@@ -192,32 +192,19 @@ class Part {
     return x;
   }
 
-  // Stage 1: the schedule entry; prefetch the interaction's user and item.
-  void fetch_interaction(size_t p, Slot& s) const {
-    s.u = s.i = s.idx = -1;
+  // Stage 1: the record (user and item bounds-checked; the positive range too, else empty);
+  // prefetch the first lines of the user's positives.
+  void read_record(size_t p, Slot& s) const {
+    const int32_t* const r = records_ + p * stride_;
+    s.u = s.i = -1;
     s.pos_b = s.pos_e = s.nj = 0;
-    const int32_t idx = schedule_[p];
-    if (idx < 0 || static_cast<size_t>(idx) >= data_.n) return;
-    s.idx = idx;
-    __builtin_prefetch(data_.users + idx);
-    __builtin_prefetch(data_.items + idx);
-    if constexpr (kLoss == MfLoss::Mse) __builtin_prefetch(data_.values + idx);
-  }
-
-  // Stage 2: user and item (bounds-checked); prefetch the user's CSR offsets.
-  void fetch_user(Slot& s) const {
-    if (s.idx < 0) return;
-    const int32_t u = data_.users[s.idx], i = data_.items[s.idx];
+    const int32_t u = r[0], i = r[1];
     if (u < 0 || static_cast<size_t>(u) >= user_.rows || i < 0 || static_cast<size_t>(i) >= item_.rows) return;
     s.u = u;
     s.i = i;
-    if (reject_ && static_cast<size_t>(u) + 1 < data_.pos_off_len) __builtin_prefetch(data_.pos_off + u);
-  }
-
-  // Stage 3 (rejection only): the user's positive range (bounds-checked); prefetch its first lines.
-  void fetch_positives(Slot& s) const {
-    if (s.u < 0 || static_cast<size_t>(s.u) + 1 >= data_.pos_off_len) return;
-    const int32_t b = data_.pos_off[s.u], e = data_.pos_off[s.u + 1];
+    if constexpr (kLoss == MfLoss::Mse) std::memcpy(&s.value, r + 2, sizeof s.value);
+    if (!reject_) return;
+    const int32_t b = r[2], e = r[3];
     if (b < 0 || e < b || static_cast<size_t>(e) > data_.pos_idx_len) return;
     s.pos_b = b;
     s.pos_e = e;
@@ -239,9 +226,7 @@ class Part {
     const size_t w = std::min(cfg_.sampler.window, end_ - begin_);
     const size_t lo = p - begin_ >= w / 2 ? p - w / 2 : begin_;
     const size_t at = std::min(end_ - 1, lo + rng_.below(static_cast<uint32_t>(std::max<size_t>(w, 1))));
-    const int32_t idx = schedule_[at];
-    if (idx < 0 || static_cast<size_t>(idx) >= data_.n) return -1;
-    const int32_t j = data_.items[idx];
+    const int32_t j = records_[at * stride_ + 1];
     return j >= 0 && static_cast<size_t>(j) < item_.rows ? j : -1;
   }
 
@@ -258,7 +243,7 @@ class Part {
     return -1;
   }
 
-  // Stage 4: draw the negatives the loss needs up front and prefetch every row (and optimizer
+  // Stage 2: draw the negatives the loss needs up front and prefetch every row (and optimizer
   // state) the training step will touch.
   void draw_negatives(size_t p, Slot& s) {
     if (s.u < 0) return;
@@ -377,7 +362,7 @@ class Part {
 
   bool mse(const Slot& s) {
     const float x = score(s.u, s.i);
-    const float r = data_.values[s.idx];
+    const float r = s.value;
     if (!std::isfinite(x) || !std::isfinite(r)) return false;
     const float err = r - x;
     loss_.add(0.5f * err * err);
@@ -409,7 +394,8 @@ class Part {
   const Table user_, item_, bias_;
   LossSum loss_;
   const MfData& data_;
-  const int32_t* schedule_;
+  const int32_t* records_;
+  size_t stride_;  // int32 values per record
   const MfConfig& cfg_;
   Rng rng_;
   const KernelTable& kern_;
@@ -422,52 +408,42 @@ class Part {
 };
 
 template <MfLoss kLoss, OptimizerKind kOpt>
-MfResult run_part(TrainParam& user, TrainParam& item, TrainParam& bias, const MfData& data, const int32_t* schedule,
+MfResult run_part(TrainParam& user, TrainParam& item, TrainParam& bias, const MfData& data, const int32_t* records,
                   const MfConfig& cfg, Rng rng, size_t begin, size_t end, const std::atomic<int>* cancel) {
-  return Part<kLoss, kOpt>(user, item, bias, data, schedule, cfg, rng, begin, end).run(cancel);
+  return Part<kLoss, kOpt>(user, item, bias, data, records, cfg, rng, begin, end).run(cancel);
 }
 
 template <MfLoss kLoss>
-MfResult run_part_for(TrainParam& user, TrainParam& item, TrainParam& bias, const MfData& data, const int32_t* schedule,
+MfResult run_part_for(TrainParam& user, TrainParam& item, TrainParam& bias, const MfData& data, const int32_t* records,
                       const MfConfig& cfg, Rng rng, size_t begin, size_t end, const std::atomic<int>* cancel) {
   switch (cfg.optimizer) {
-    case OptimizerKind::Sgd: return run_part<kLoss, OptimizerKind::Sgd>(user, item, bias, data, schedule, cfg, rng, begin, end, cancel);
-    case OptimizerKind::Adagrad: return run_part<kLoss, OptimizerKind::Adagrad>(user, item, bias, data, schedule, cfg, rng, begin, end, cancel);
+    case OptimizerKind::Sgd: return run_part<kLoss, OptimizerKind::Sgd>(user, item, bias, data, records, cfg, rng, begin, end, cancel);
+    case OptimizerKind::Adagrad: return run_part<kLoss, OptimizerKind::Adagrad>(user, item, bias, data, records, cfg, rng, begin, end, cancel);
     case OptimizerKind::RowwiseAdagrad:
-      return run_part<kLoss, OptimizerKind::RowwiseAdagrad>(user, item, bias, data, schedule, cfg, rng, begin, end, cancel);
-    case OptimizerKind::Adam: return run_part<kLoss, OptimizerKind::Adam>(user, item, bias, data, schedule, cfg, rng, begin, end, cancel);
+      return run_part<kLoss, OptimizerKind::RowwiseAdagrad>(user, item, bias, data, records, cfg, rng, begin, end, cancel);
+    case OptimizerKind::Adam: return run_part<kLoss, OptimizerKind::Adam>(user, item, bias, data, records, cfg, rng, begin, end, cancel);
   }
   return MfResult{};
 }
 
-MfResult run_any_part(TrainParam& user, TrainParam& item, TrainParam& bias, const MfData& data, const int32_t* schedule,
+MfResult run_any_part(TrainParam& user, TrainParam& item, TrainParam& bias, const MfData& data, const int32_t* records,
                       const MfConfig& cfg, Rng rng, size_t begin, size_t end, const std::atomic<int>* cancel) {
   switch (cfg.loss) {
-    case MfLoss::Bpr: return run_part_for<MfLoss::Bpr>(user, item, bias, data, schedule, cfg, rng, begin, end, cancel);
-    case MfLoss::Bce: return run_part_for<MfLoss::Bce>(user, item, bias, data, schedule, cfg, rng, begin, end, cancel);
-    case MfLoss::Mse: return run_part_for<MfLoss::Mse>(user, item, bias, data, schedule, cfg, rng, begin, end, cancel);
-    case MfLoss::Warp: return run_part_for<MfLoss::Warp>(user, item, bias, data, schedule, cfg, rng, begin, end, cancel);
+    case MfLoss::Bpr: return run_part_for<MfLoss::Bpr>(user, item, bias, data, records, cfg, rng, begin, end, cancel);
+    case MfLoss::Bce: return run_part_for<MfLoss::Bce>(user, item, bias, data, records, cfg, rng, begin, end, cancel);
+    case MfLoss::Mse: return run_part_for<MfLoss::Mse>(user, item, bias, data, records, cfg, rng, begin, end, cancel);
+    case MfLoss::Warp: return run_part_for<MfLoss::Warp>(user, item, bias, data, records, cfg, rng, begin, end, cancel);
   }
   return MfResult{};
 }
 
 }  // namespace
 
-void shuffle_schedule(int32_t* schedule, size_t n, uint64_t seed, uint64_t epoch) {
-  for (size_t i = 0; i < n; ++i) schedule[i] = static_cast<int32_t>(i);
-  Rng rng(seed, epoch, 0x5348554646ull);  // "SHUFF": a stream of its own
-  for (size_t i = n; i > 1; --i) {
-    const size_t j = rng.below(static_cast<uint32_t>(i));
-    std::swap(schedule[i - 1], schedule[j]);
-  }
-}
-
 MfResult mf_chunk(TrainParam& user, TrainParam& item, TrainParam& item_bias, const MfData& data,
-                  const int32_t* schedule, size_t begin, size_t end, const MfConfig& cfg,
+                  const int32_t* records, size_t begin, size_t end, const MfConfig& cfg,
                   const std::atomic<int>* cancel) {
   MfResult total;
   if (end <= begin || item.rows == 0) return total;
-  if (cfg.loss == MfLoss::Mse && !data.values) return total;
   if (cfg.sampler.kind == SamplerKind::Alias && (!cfg.sampler.prob || !cfg.sampler.alias || cfg.sampler.n == 0)) return total;
   const size_t n = end - begin;
   const size_t parts = std::max<size_t>(1, std::min(cfg.threads, n / kMinSamplesPerPart));
@@ -476,7 +452,7 @@ MfResult mf_chunk(TrainParam& user, TrainParam& item, TrainParam& item_bias, con
   parallel_for(parts, parts, [&](size_t p) {
     const size_t b = begin + p * per, e = std::min(end, b + per);
     if (b >= e) return;
-    results[p] = run_any_part(user, item, item_bias, data, schedule, cfg, Rng(cfg.seed, cfg.epoch, cfg.chunk, p), b, e, cancel);
+    results[p] = run_any_part(user, item, item_bias, data, records, cfg, Rng(cfg.seed, cfg.epoch, cfg.chunk, p), b, e, cancel);
   });
   for (const MfResult& r : results) {
     total.loss += r.loss;

@@ -1,6 +1,6 @@
 // Native matrix-factorization epochs: Hogwild (lock-free) SGD / Adagrad / row-wise Adagrad over a
-// shuffled schedule of interactions, with the loss and negative sampler chosen per call. The host
-// language owns epochs and calls mf_chunk for slices of the schedule (progress, cancellation).
+// shuffled copy of the interactions, with the loss and negative sampler chosen per call. The host
+// language owns epochs and calls shuffle_records once per epoch and mf_chunk for slices of the records (progress, cancellation).
 #pragma once
 #include <atomic>
 #include <cstddef>
@@ -23,8 +23,9 @@ enum class SamplerKind : int {
   InBatch = 2,  // the item of another interaction within `window` schedule positions
 };
 
-// The arrays live in JS memory and are not copied, so every index is bounds-checked right before it
-// is used (a few compares per sample): memory stays safe even if the arrays change mid-epoch.
+// The arrays, and the records shuffled from them, live in JS memory, so every index is bounds-checked
+// right before it is used (a few compares per sample): memory stays safe even if they change
+// mid-epoch.
 struct MfData {
   const int32_t* users = nullptr;  // interaction i is (users[i], items[i]) with value values[i]
   const int32_t* items = nullptr;
@@ -67,14 +68,29 @@ struct MfResult {
   bool cancelled = false;
 };
 
-// Fills schedule with a permutation of [0, n) determined by (seed, epoch).
+// Fills schedule with a permutation of [0, n) determined by (seed, epoch) (two-tower epochs).
 void shuffle_schedule(int32_t* schedule, size_t n, uint64_t seed, uint64_t epoch);
 
-// Trains on schedule[begin, end). item_bias may have w == null (no bias). Threads split the slice
-// into contiguous parts with independent random streams (seed, epoch, chunk, part): one thread is
-// bit-reproducible; several race on rows (Hogwild), which SGD tolerates.
+// An epoch's samples in training order: one record of `stride` int32 values per interaction,
+// holding everything the training step would otherwise find by chasing random indices (the
+// interaction's user and item, and the user's positive range), so the hot loop reads its records
+// in order. Layouts (mf_record_stride):
+//   2: user, item                                  (no rejection of known positives)
+//   3: user, item, rating (the float's bits)       (MSE)
+//   4: user, item, pos_b, pos_e                    (rejection: the user's range in pos_idx)
+size_t mf_record_stride(const MfData& data, MfLoss loss);
+
+// Fills records (data.n × stride values) with the interactions in an order fixed by (seed, epoch)
+// alone, uniformly random over permutations. Indices are copied as they are (the training step
+// bounds-checks them); a user without a valid positive range gets an empty one.
+void shuffle_records(const MfData& data, MfLoss loss, int32_t* records, uint64_t seed, uint64_t epoch);
+
+// Trains on records [begin, end) (record, not value, positions) laid out for (data, cfg.loss).
+// item_bias may have w == null (no bias). Threads split the slice into contiguous parts with
+// independent random streams (seed, epoch, chunk, part): one thread is bit-reproducible; several
+// race on rows (Hogwild), which SGD tolerates.
 MfResult mf_chunk(TrainParam& user, TrainParam& item, TrainParam& item_bias, const MfData& data,
-                  const int32_t* schedule, size_t begin, size_t end, const MfConfig& cfg,
+                  const int32_t* records, size_t begin, size_t end, const MfConfig& cfg,
                   const std::atomic<int>* cancel);
 
 }  // namespace rb

@@ -1,9 +1,12 @@
 // Training: the per-ISA update rules against the textbook formulas in float64, and whole epochs
 // (mf_chunk) for every loss, optimizer and sampler — reproducible with one thread, learning on a
 // planted block structure, frozen rows bit-identical, bad indices counted instead of dereferenced.
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
+#include "../kernels/rng.h"
 #include "../kernels/train_mf.h"
 #include "check.h"
 #include "support.h"
@@ -136,12 +139,12 @@ struct Model {
 rb::MfResult epochs(Model& m, const Planted& p, rb::MfConfig cfg, int n, const std::vector<int32_t>* bad = nullptr) {
   rb::MfData data = p.data();
   if (bad) data.users = bad->data();
-  std::vector<int32_t> schedule(data.n);
+  std::vector<int32_t> records(data.n * rb::mf_record_stride(data, cfg.loss));
   rb::MfResult last;
   for (int e = 0; e < n; ++e) {
     cfg.epoch = uint64_t(e);
-    rb::shuffle_schedule(schedule.data(), schedule.size(), cfg.seed, cfg.epoch);
-    last = rb::mf_chunk(m.user, m.item, m.bias, data, schedule.data(), 0, schedule.size(), cfg, nullptr);
+    rb::shuffle_records(data, cfg.loss, records.data(), cfg.seed, cfg.epoch);
+    last = rb::mf_chunk(m.user, m.item, m.bias, data, records.data(), 0, data.n, cfg, nullptr);
   }
   return last;
 }
@@ -238,6 +241,77 @@ TEST_CASE("train: a huge learning rate is reported as divergence, not a crash") 
   CHECK(diverged);
 }
 
+// Where each of a few elements lands, over many epochs: a uniform shuffle puts each in every tenth
+// of the array equally often. n spans several buckets, so the two-pass shuffle is what is tested.
+TEST_CASE("train: shuffle_schedule is uniform across buckets") {
+  const size_t n = 200000, epochs = 300;
+  std::vector<int32_t> s(n);
+  const int32_t watched[] = {0, 1, int32_t(n / 2), int32_t(n - 1)};
+  std::vector<std::array<int, 10>> deciles(4, std::array<int, 10>{});
+  size_t first_before_second = 0;
+  for (size_t e = 0; e < epochs; ++e) {
+    rb::shuffle_schedule(s.data(), n, 3, e);
+    size_t where[4] = {};
+    for (size_t p = 0; p < n; ++p)
+      for (int w = 0; w < 4; ++w)
+        if (s[p] == watched[w]) where[w] = p;
+    for (int w = 0; w < 4; ++w) ++deciles[size_t(w)][where[w] * 10 / n];
+    first_before_second += where[0] < where[1];
+  }
+  for (const auto& d : deciles) {
+    double chi2 = 0;
+    for (int c : d) chi2 += (c - 30.0) * (c - 30.0) / 30.0;
+    CHECK(chi2 < 33.7);  // 9 degrees of freedom, p = 1e-4
+  }
+  CHECK(first_before_second > 110);  // expected 150 of 300, sd 8.7
+  CHECK(first_before_second < 190);
+}
+
+// Records carry each interaction once, with its rating or its user's positive range, in an order
+// fixed by (seed, epoch); a user without a valid range gets an empty one.
+TEST_CASE("train: shuffle_records holds every interaction once, for each layout") {
+  const size_t n = 50000, users = 700, items = 300;
+  std::vector<int32_t> u(n), i(n);
+  std::vector<float> v(n);
+  rb::Rng rng(5);
+  for (size_t k = 0; k < n; ++k) {
+    u[k] = k % 97 == 0 ? int32_t(users + k % 5) : int32_t(rng.below(users));  // some users outside the CSR
+    i[k] = int32_t(rng.below(items));
+    v[k] = float(k);
+  }
+  std::vector<int32_t> off(users + 1);
+  for (size_t a = 0; a <= users; ++a) off[a] = int32_t(a * 3);
+  std::vector<int32_t> idx(users * 3, 0);
+  off[10] = -5;  // a corrupt range: user 9's and user 10's become empty
+  for (int layout = 0; layout < 3; ++layout) {
+    rb::MfData d = csr_data(u, i, off, idx);
+    d.values = v.data();
+    if (layout == 0) d.pos_off = d.pos_idx = nullptr;
+    const rb::MfLoss loss = layout == 1 ? rb::MfLoss::Mse : rb::MfLoss::Bpr;
+    const size_t stride = rb::mf_record_stride(d, loss);
+    CHECK_EQ(stride, size_t(layout == 0 ? 2 : layout == 1 ? 3 : 4));
+    std::vector<int32_t> a(n * stride), b(n * stride), c(n * stride);
+    rb::shuffle_records(d, loss, a.data(), 9, 4);
+    rb::shuffle_records(d, loss, b.data(), 9, 4);
+    rb::shuffle_records(d, loss, c.data(), 9, 5);
+    CHECK(a == b);
+    CHECK(a != c);
+    std::vector<std::array<int32_t, 4>> got, want;
+    for (size_t k = 0; k < n; ++k) {
+      std::array<int32_t, 4> r{a[k * stride], a[k * stride + 1], 0, 0};
+      for (size_t f = 2; f < stride; ++f) r[f] = a[k * stride + f];
+      got.push_back(r);
+      std::array<int32_t, 4> w{u[k], i[k], 0, 0};
+      if (layout == 1) std::memcpy(&w[2], &v[k], sizeof(float));
+      if (layout == 2 && u[k] < int32_t(users) && u[k] != 9 && u[k] != 10) w = {u[k], i[k], off[size_t(u[k])], off[size_t(u[k]) + 1]};
+      want.push_back(w);
+    }
+    std::sort(got.begin(), got.end());
+    std::sort(want.begin(), want.end());
+    CHECK(got == want);
+  }
+}
+
 TEST_CASE("train: rejection of known positives is exact: a user who likes every item gives no negative") {
   // No sample may train on a negative that is one of the user's positives: BPR skips every sample
   // and WARP finds no violator, so nothing moves; BCE trains the positives only. Every ISA.
@@ -254,12 +328,12 @@ TEST_CASE("train: rejection of known positives is exact: a user who likes every 
       std::vector<float> uw(dim, 0.1f), iw(n_items * dim, 0.1f);
       rb::TrainParam user{uw.data(), 1, dim, nullptr, nullptr, 1.f}, item{iw.data(), n_items, dim, nullptr, nullptr, 1.f}, bias;
       const rb::MfData d = csr_data(su, si, soff, sidx);
-      std::vector<int32_t> schedule(d.n);
-      rb::shuffle_schedule(schedule.data(), schedule.size(), 1, 0);
       rb::MfConfig cfg;
       cfg.loss = rb::MfLoss(loss);
+      std::vector<int32_t> records(d.n * rb::mf_record_stride(d, cfg.loss));
+      rb::shuffle_records(d, cfg.loss, records.data(), 1, 0);
       const std::vector<float> before = iw;
-      const rb::MfResult r = rb::mf_chunk(user, item, bias, d, schedule.data(), 0, schedule.size(), cfg, nullptr);
+      const rb::MfResult r = rb::mf_chunk(user, item, bias, d, records.data(), 0, d.n, cfg, nullptr);
       CHECK(!r.diverged);
       if (loss == 0) CHECK_EQ(r.samples, size_t(0));
       if (loss != 1) CHECK(iw == before);

@@ -39,7 +39,7 @@ test('the addon refuses detachable memory for async training, naming the argumen
     values: null,
     posOffsets: null,
     posIndices: null,
-    schedule: shared(1),
+    records: shared(2),
     begin: 0,
     end: 1,
     lr: 0.1,
@@ -59,8 +59,22 @@ test('the addon refuses detachable memory for async training, naming the argumen
     cancel: null,
   };
   expect(() => native.mfChunk(spec)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('spec.user.w') }));
-  expect(() => native.mfChunk({ ...spec, user: { ...spec.user, w: m.userEmbedding.table.data }, schedule: new Int32Array(1) })).toThrow(
-    expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('spec.schedule') }),
+  expect(() => native.mfChunk({ ...spec, user: { ...spec.user, w: m.userEmbedding.table.data }, records: new Int32Array(2) })).toThrow(
+    expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('spec.records') }),
+  );
+  // Records sized for another layout (stride 4 is for rejection of known positives).
+  expect(() => native.mfChunk({ ...spec, user: { ...spec.user, w: m.userEmbedding.table.data }, records: shared(4) })).toThrow(
+    expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('spec.records') }),
+  );
+  const records = { loss: 0, users: shared(1), items: shared(1), values: null, posOffsets: null, posIndices: null, seed: 0, epoch: 0 };
+  expect(() => native.shuffleRecords({ ...records, records: new Int32Array(2) })).toThrow(
+    expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('spec.records') }),
+  );
+  expect(() => native.shuffleRecords({ ...records, records: shared(3) })).toThrow(
+    expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('spec.records') }),
+  );
+  expect(() => native.shuffleRecords({ ...records, loss: 2, records: shared(3) })).toThrow(
+    expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('spec.values') }),
   );
   const table = m.itemEmbedding.table.data;
   expect(() => native.mfChunk({ ...spec, user: { ...spec.user, w: m.userEmbedding.table.data, dim: 2.5 } })).toThrow(

@@ -57,7 +57,7 @@ test('mse learns planted low-rank ratings well below the error of predicting the
     }
   }
   const m = new MatrixFactorization({ users, items, dim: 8, itemBias: true, seed: 2, initScale: 0.1 });
-  await Trainer.fit(m, new Interactions({ ...train, numUsers: users, numItems: items }), { loss: 'mse', optimizer: { type: 'adagrad', lr: 0.05 }, epochs: 60, threads: 1 });
+  await Trainer.fit(m, new Interactions({ ...train, numUsers: users, numItems: items }), { loss: 'mse', optimizer: { type: 'adagrad', lr: 0.1 }, epochs: 60, threads: 1 });
   const mean = train.values.reduce((s, x) => s + x, 0) / train.values.length;
   let err = 0;
   let base = 0;
@@ -66,7 +66,8 @@ test('mse learns planted low-rank ratings well below the error of predicting the
     err += (pred - r) ** 2;
     base += (mean - r) ** 2;
   }
-  expect(Math.sqrt(err / test.length)).toBeLessThan(0.5 * Math.sqrt(base / test.length));
+  // With lr 0.1, eight shuffle seeds gave 0.09-0.19 of the baseline (with 0.05 they ranged 0.26-0.58).
+  expect(Math.sqrt(err / test.length)).toBeLessThan(0.35 * Math.sqrt(base / test.length));
 });
 
 test('the alias table draws each item with probability proportional to count^alpha', () => {

@@ -141,14 +141,22 @@ describe('embedding maps', () => {
 });
 
 describe('content-to-CF', () => {
+  // One training run is a noisy judge: over 16 training seeds the ratio to popularity ranged 0.98-1.26
+  // (mean 1.09); the mean of four consecutive seeds was 1.05 or more in every window of those 16.
   test('cold items placed from their features beat popularity (even popularity known from the test rows)', async () => {
+    const ratios: number[] = [];
+    for (const seed of [0, 1, 2, 3]) ratios.push(await contentOverPopularity(seed));
+    expect(ratios.reduce((a, b) => a + b, 0) / ratios.length).toBeGreaterThan(1.03);
+  });
+
+  async function contentOverPopularity(seed: number): Promise<number> {
     const { target } = syntheticDomains({ users: 600, sourceItems: 20, sourcePerUser: 5, targetItems: 200, targetPerUser: 15, seed: 4 });
     const data = target.interactions;
     const isCold = (i: number) => i % 5 === 0;
     const warmRows = Int32Array.from({ length: data.size }, (_, k) => k).filter((k) => !isCold(data.items[k]));
     const coldRows = Int32Array.from({ length: data.size }, (_, k) => k).filter((k) => isCold(data.items[k]));
     const model = new MatrixFactorization({ users: data.numUsers, items: data.numItems, dim: 16 });
-    await Trainer.fit(model, data.subset(warmRows), { epochs: 30, threads: 1, optimizer: { type: 'adagrad', lr: 0.05, l2: 0.01 } });
+    await Trainer.fit(model, data.subset(warmRows), { epochs: 30, threads: 1, seed, optimizer: { type: 'adagrad', lr: 0.05, l2: 0.01 } });
     const features = target.itemFeatures!.dense!;
     const warmItems = Int32Array.from({ length: data.numItems }, (_, i) => i).filter((i) => !isCold(i));
     const coldItems = Int32Array.from({ length: data.numItems }, (_, i) => i).filter(isCold);
@@ -172,8 +180,8 @@ describe('content-to-CF', () => {
     };
     const c = await evaluateRanking(content, test, { k: 5 });
     const p = await evaluateRanking(popularity, test, { k: 5 });
-    expect(c.ndcg).toBeGreaterThan(p.ndcg * 1.1);
-  });
+    return c.ndcg / p.ndcg;
+  }
 
   test('bad dropout and too few rows are typed errors', () => {
     const pref = new Float32Array(40);
