@@ -183,27 +183,36 @@ export interface NativeTrainParam {
 export interface MfRecordsSpec {
   /** 0 bpr, 1 bce, 2 mse, 3 warp. */
   loss: number;
+  /** Rows of the item table (negatives are drawn below it). */
+  numItems: number;
+  /** kind 0 uniform, 1 alias table (prob/alias per item), 2 in-batch (window). */
+  sampler: { kind: number; prob?: Float32Array; alias?: Int32Array; window?: number };
+  maxRejections: number;
   users: Int32Array;
   items: Int32Array;
   /** Ratings (mse only). */
   values: Float32Array | null;
+  /** The interactions grouped by user (Interactions.groupedByUser), for rejection of known positives. */
   posOffsets: Int32Array | null;
   posIndices: Int32Array | null;
-  /** users.length × mfRecordStride(loss, posOffsets !== null) values, on shared memory. */
+  /** users.length × mfRecordStride(...) values, on shared memory. */
   records: Int32Array;
   seed: number;
   epoch: number;
 }
 
 /**
- * Values per MF training record (native train_mf.h): user and item, plus the rating (mse) or the
- * user's positive range (rejection of known positives).
+ * Values per MF training record (native train_mf.h, MfRecords): user and item, plus the rating
+ * (mse), or with rejection of known positives either a negative drawn by the shuffle (bpr with the
+ * uniform or alias sampler) or the user's range in the grouped lists.
  */
-export function mfRecordStride(loss: number, rejectPositives: boolean): number {
-  return loss === 2 ? 3 : rejectPositives ? 4 : 2;
+export function mfRecordStride(loss: number, rejectPositives: boolean, samplerKind: number): number {
+  if (loss === 2) return 3;
+  if (!rejectPositives) return 2;
+  return loss === 0 && samplerKind !== 2 ? 3 : 4;
 }
 
-export interface MfChunkSpec extends Omit<MfRecordsSpec, 'seed' | 'epoch'> {
+export interface MfChunkSpec extends Omit<MfRecordsSpec, 'seed' | 'epoch' | 'numItems'> {
   /** 0 sgd, 1 adagrad, 2 row-wise adagrad, 3 lazy adam. */
   optimizer: number;
   user: NativeTrainParam;
@@ -220,13 +229,10 @@ export interface MfChunkSpec extends Omit<MfRecordsSpec, 'seed' | 'epoch'> {
   epoch: number;
   chunk: number;
   threads: number;
-  maxRejections: number;
   /** bce: negatives per positive, 1..8. */
   negatives: number;
   warpMaxTrials: number;
   margin: number;
-  /** kind 0 uniform, 1 alias table (prob/alias per item), 2 in-batch (window). */
-  sampler: { kind: number; prob?: Float32Array; alias?: Int32Array; window?: number };
   cancel: CancelToken | null;
 }
 

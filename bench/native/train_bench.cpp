@@ -63,12 +63,13 @@ int main(int argc, char** argv) {
   cfg.optimizer = optimizer == 1 ? rb::OptimizerKind::Adagrad : rb::OptimizerKind::Sgd;
   cfg.threads = threads;
   cfg.seed = 7;
-  std::vector<int32_t> records(n * rb::mf_record_stride(data, cfg.loss));
+  data.num_items = items;
+  std::vector<int32_t> records(n * rb::mf_record_stride(rb::mf_records(data, cfg)));
   std::vector<double> rates;
   for (int e = 0; e < epochs; ++e) {
     cfg.epoch = uint64_t(e);
     const auto t0 = std::chrono::steady_clock::now();
-    rb::shuffle_records(data, cfg.loss, records.data(), cfg.seed, cfg.epoch);
+    rb::shuffle_records(data, cfg, records.data());
     rb::MfResult total;
     const size_t chunk = size_t(1) << 20;
     for (size_t b = 0; b < n; b += chunk) {

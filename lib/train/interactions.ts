@@ -6,7 +6,7 @@
 import { types } from 'node:util';
 
 import { expectInteger, expectNotDetached, expectOptions, lengthError, rangeError, toFloat32Array, toIndexArray, typeError } from '../validate';
-import { sharedCopy } from '../shared-memory';
+import { sharedCopy, sharedInt32 } from '../shared-memory';
 
 export interface InteractionsInit {
   /** User row index of each interaction. */
@@ -36,6 +36,7 @@ export class Interactions {
   readonly numUsers: number;
   readonly numItems: number;
   private csr: { offsets: Int32Array; indices: Int32Array } | null = null;
+  private grouped: { offsets: Int32Array; indices: Int32Array } | null = null;
 
   constructor(init: InteractionsInit) {
     const o = expectOptions('data', init);
@@ -131,22 +132,34 @@ export class Interactions {
   /** Each user's distinct items, sorted: user u's are indices[offsets[u] … offsets[u+1]). */
   byUser(): { offsets: Int32Array; indices: Int32Array } {
     if (this.csr) return this.csr;
-    const counts = new Int32Array(this.numUsers + 1);
-    for (const u of this.users) counts[u + 1]++;
-    for (let u = 0; u < this.numUsers; u++) counts[u + 1] += counts[u];
-    const fill = counts.slice(0, this.numUsers);
-    const raw = new Int32Array(this.size);
-    for (let i = 0; i < this.size; i++) raw[fill[this.users[i]]++] = this.items[i];
+    const grouped = this.groupedByUser();
     const offsets = new Int32Array(this.numUsers + 1);
     const indices = new Int32Array(this.size);
     let at = 0;
     for (let u = 0; u < this.numUsers; u++) {
-      const seg = raw.subarray(counts[u], counts[u + 1]).sort();
-      for (let j = 0; j < seg.length; j++) if (j === 0 || seg[j] !== seg[j - 1]) indices[at++] = seg[j];
+      for (let k = grouped.offsets[u]; k < grouped.offsets[u + 1]; k++) if (k === grouped.offsets[u] || grouped.indices[k] !== grouped.indices[k - 1]) indices[at++] = grouped.indices[k];
       offsets[u + 1] = at;
     }
     this.csr = { offsets: sharedCopy(offsets), indices: sharedCopy(indices.subarray(0, at)) };
     return this.csr;
+  }
+
+  /**
+   * Every interaction grouped by user, repeats kept: user u's items, ascending, are
+   * indices[offsets[u], offsets[u + 1]) (shared memory, computed once). Training builds its epochs
+   * from this when it rejects known positives.
+   */
+  groupedByUser(): { offsets: Int32Array; indices: Int32Array } {
+    if (this.grouped) return this.grouped;
+    const offsets = sharedInt32(this.numUsers + 1);
+    for (const u of this.users) offsets[u + 1]++;
+    for (let u = 0; u < this.numUsers; u++) offsets[u + 1] += offsets[u];
+    const fill = offsets.slice(0, this.numUsers);
+    const indices = sharedInt32(this.size);
+    for (let i = 0; i < this.size; i++) indices[fill[this.users[i]]++] = this.items[i];
+    for (let u = 0; u < this.numUsers; u++) indices.subarray(offsets[u], offsets[u + 1]).sort();
+    this.grouped = { offsets, indices };
+    return this.grouped;
   }
 
   /** User u's distinct items, sorted (a view). */

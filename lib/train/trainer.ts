@@ -180,7 +180,7 @@ function trainParam(p: Parameter, state: OptimizerStateKind | null): NativeTrain
 
 async function train(model: MatrixFactorization, data: Interactions, o: ResolvedOptions): Promise<FitReport> {
   if (o.loss === 'mse' && !data.values) throw typeError('data', 'Interactions with values (ratings) for the mse loss', data);
-  const positives = o.rejectPositives && o.loss !== 'mse' ? data.byUser() : null;
+  const positives = o.rejectPositives && o.loss !== 'mse' ? data.groupedByUser() : null;
   const sampler =
     o.sampler.type === 'popularity'
       ? { kind: 1, ...aliasTable(popularityWeights(data.itemCounts(), o.sampler.alpha)) }
@@ -192,6 +192,8 @@ async function train(model: MatrixFactorization, data: Interactions, o: Resolved
   const loss = LOSSES[o.loss];
   const arrays = {
     loss,
+    sampler,
+    maxRejections: 20,
     users: data.users,
     items: data.items,
     values: o.loss === 'mse' ? data.values : null,
@@ -199,7 +201,7 @@ async function train(model: MatrixFactorization, data: Interactions, o: Resolved
     posIndices: positives?.indices ?? null,
     // Each epoch's samples, shuffled natively with what the training step needs (read in place by
     // native threads, so on shared memory). 8-16 bytes per interaction.
-    records: sharedInt32(data.size * mfRecordStride(loss, positives !== null)),
+    records: sharedInt32(data.size * mfRecordStride(loss, positives !== null, sampler.kind)),
   };
   return runEpochs({
     model,
@@ -209,7 +211,7 @@ async function train(model: MatrixFactorization, data: Interactions, o: Resolved
     seed: o.seed,
     signal: o.signal,
     onProgress: o.onProgress,
-    shuffle: (epoch) => native.shuffleRecords({ ...arrays, seed: o.seed, epoch }).catch((err: unknown) => {
+    shuffle: (epoch) => native.shuffleRecords({ ...arrays, numItems: model.items, seed: o.seed, epoch }).catch((err: unknown) => {
       throw fromNative(err);
     }),
     trainChunk: ({ begin, end, epoch, chunk, cancel }) =>
@@ -231,11 +233,9 @@ async function train(model: MatrixFactorization, data: Interactions, o: Resolved
           epoch,
           chunk,
           threads: o.threads,
-          maxRejections: 20,
           negatives: o.negatives,
           warpMaxTrials: o.warp.maxTrials,
           margin: o.warp.margin,
-          sampler,
           cancel,
         })
         .catch((err: unknown) => {

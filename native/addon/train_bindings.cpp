@@ -48,13 +48,41 @@ class ShuffleWorker : public PinningWorker {
   uint64_t seed_ = 0, epoch_ = 0;
 };
 
-// The interaction arrays of an MF spec (users, items, values?, posOffsets?, posIndices?), pinned by
-// the worker, and the epoch records laid out for them: `records` must hold n × stride values.
+// What an MF spec shares between shuffleRecords and mfChunk: the loss, the negative sampler, the
+// interaction arrays (users, items, values?, posOffsets?, posIndices?), pinned by the worker, and
+// the epoch's records, which must hold n × stride values for the record kind these imply.
 class MfDataWorker : public PinningWorker {
  protected:
   using PinningWorker::PinningWorker;
 
-  void read_data(Napi::Env env, const Napi::Object& spec, rb::MfLoss loss) {
+  // spec.loss, spec.maxRejections and spec.sampler, whose tables have one entry per item.
+  void read_sampling(Napi::Env env, const Napi::Object& spec, size_t num_items) {
+    cfg_.loss = static_cast<rb::MfLoss>(integer_value(env, spec.Get("loss"), "spec.loss", 0, 3));
+    cfg_.max_rejections = static_cast<int>(integer_value(env, spec.Get("maxRejections"), "spec.maxRejections", 0, 1000));
+    const Napi::Value v = spec.Get("sampler");
+    if (!v.IsObject()) throw_type(env, "spec.sampler", "object");
+    const Napi::Object o = v.As<Napi::Object>();
+    rb::NegativeSampler& s = cfg_.sampler;
+    s.kind = static_cast<rb::SamplerKind>(integer_value(env, o.Get("kind"), "spec.sampler.kind", 0, 2));
+    if (s.kind == rb::SamplerKind::Alias) {
+      const View<float> prob = f32_value(env, o.Get("prob"), "spec.sampler.prob");
+      const View<int32_t> alias = i32_value(env, o.Get("alias"), "spec.sampler.alias");
+      expect_length(env, prob.length, num_items, "spec.sampler.prob");
+      expect_length(env, alias.length, num_items, "spec.sampler.alias");
+      s.prob = prob.data;
+      s.alias = alias.data;  // entries are bounds-checked when drawn
+      s.n = prob.length;
+      pin(prob.value, "spec.sampler.prob");
+      pin(alias.value, "spec.sampler.alias");
+    } else if (s.kind == rb::SamplerKind::InBatch) {
+      s.window = static_cast<size_t>(integer_value(env, o.Get("window"), "spec.sampler.window", 2, 1000000000));
+    }
+    data_.num_items = num_items;
+  }
+
+  // After read_sampling.
+  void read_data(Napi::Env env, const Napi::Object& spec) {
+    const rb::MfLoss loss = cfg_.loss;
     const View<int32_t> users = i32_value(env, spec.Get("users"), "spec.users");
     const View<int32_t> items = i32_value(env, spec.Get("items"), "spec.items");
     expect_length(env, items.length, users.length, "spec.items");
@@ -73,6 +101,9 @@ class MfDataWorker : public PinningWorker {
     const View<int32_t> off = i32_value(env, spec.Get("posOffsets"), "spec.posOffsets", true);
     const View<int32_t> idx = i32_value(env, spec.Get("posIndices"), "spec.posIndices", true);
     if (off.present != idx.present) throw_type(env, "spec.posOffsets and spec.posIndices", "both or neither");
+    if (off.present && idx.length != users.length)
+      throw_range(env, "Expected spec.posIndices to hold every interaction grouped by user (" + std::to_string(users.length) + " entries), got " +
+                           std::to_string(idx.length));
     if (off.present) {
       data_.pos_off = off.data;
       data_.pos_off_len = off.length;
@@ -82,7 +113,7 @@ class MfDataWorker : public PinningWorker {
       pin(idx.value, "spec.posIndices");
     }
     const View<int32_t> records = i32_value(env, spec.Get("records"), "spec.records");
-    const size_t stride = rb::mf_record_stride(data_, loss);
+    const size_t stride = rb::mf_record_stride(rb::mf_records(data_, cfg_));
     if (records.length / stride != data_.n || records.length % stride != 0)
       throw_range(env, "Expected spec.records to hold " + std::to_string(stride) + " values per interaction (" + std::to_string(data_.n * stride) +
                            "), got " + std::to_string(records.length));
@@ -90,28 +121,27 @@ class MfDataWorker : public PinningWorker {
     pin(records.value, "spec.records");
   }
 
+  rb::MfConfig cfg_;
   rb::MfData data_;
   int32_t* records_ = nullptr;
 };
 
-// shuffleRecords({ loss, users, items, values?, posOffsets?, posIndices?, records, seed, epoch }) -> Promise<void>
+// shuffleRecords({ loss, numItems, sampler, maxRejections, users, items, values?, posOffsets?, posIndices?, records,
+//                  seed, epoch }) -> Promise<void>
 class ShuffleRecordsWorker : public MfDataWorker {
  public:
   explicit ShuffleRecordsWorker(const Napi::CallbackInfo& info) : MfDataWorker(info.Env(), "recbridge:shuffleRecords") {
     Napi::Env env = info.Env();
     if (!info[0].IsObject()) throw_type(env, "spec", "object");
     const Napi::Object spec = info[0].As<Napi::Object>();
-    loss_ = static_cast<rb::MfLoss>(integer_value(env, spec.Get("loss"), "spec.loss", 0, 3));
-    read_data(env, spec, loss_);
-    seed_ = static_cast<uint64_t>(number_value(env, spec.Get("seed"), "spec.seed", 0, 9007199254740991.0));
-    epoch_ = static_cast<uint64_t>(number_value(env, spec.Get("epoch"), "spec.epoch", 0, 9007199254740991.0));
+    const size_t num_items = static_cast<size_t>(integer_value(env, spec.Get("numItems"), "spec.numItems", 0, INT32_MAX));
+    read_sampling(env, spec, num_items);
+    read_data(env, spec);
+    cfg_.seed = static_cast<uint64_t>(number_value(env, spec.Get("seed"), "spec.seed", 0, 9007199254740991.0));
+    cfg_.epoch = static_cast<uint64_t>(number_value(env, spec.Get("epoch"), "spec.epoch", 0, 9007199254740991.0));
   }
-  void Execute() override { rb::shuffle_records(data_, loss_, records_, seed_, epoch_); }
+  void Execute() override { rb::shuffle_records(data_, cfg_, records_); }
   void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-
- private:
-  rb::MfLoss loss_ = rb::MfLoss::Bpr;
-  uint64_t seed_ = 0, epoch_ = 0;
 };
 
 class MfWorker : public MfDataWorker {
@@ -121,7 +151,6 @@ class MfWorker : public MfDataWorker {
     if (!info[0].IsObject()) throw_type(env, "spec", "object");
     const Napi::Object spec = info[0].As<Napi::Object>();
     cfg_.optimizer = static_cast<rb::OptimizerKind>(integer_value(env, spec.Get("optimizer"), "spec.optimizer", 0, 3));
-    cfg_.loss = static_cast<rb::MfLoss>(integer_value(env, spec.Get("loss"), "spec.loss", 0, 3));
     user_ = param(env, spec.Get("user"), "spec.user", 0);
     item_ = param(env, spec.Get("item"), "spec.item", user_.dim);
     // The update kernels promise the compiler that user and item rows never alias (__restrict__).
@@ -132,7 +161,8 @@ class MfWorker : public MfDataWorker {
       if (bias_.rows != item_.rows) throw_range(env, "Expected spec.bias to have one row per item");
     }
 
-    read_data(env, spec, cfg_.loss);
+    read_sampling(env, spec, item_.rows);
+    read_data(env, spec);
     begin_ = static_cast<size_t>(integer_value(env, spec.Get("begin"), "spec.begin", 0, static_cast<int64_t>(data_.n)));
     end_ = static_cast<size_t>(integer_value(env, spec.Get("end"), "spec.end", static_cast<int64_t>(begin_), static_cast<int64_t>(data_.n)));
 
@@ -145,11 +175,9 @@ class MfWorker : public MfDataWorker {
     cfg_.epoch = static_cast<uint64_t>(number_value(env, spec.Get("epoch"), "spec.epoch", 0, 9007199254740991.0));
     cfg_.chunk = static_cast<uint64_t>(number_value(env, spec.Get("chunk"), "spec.chunk", 0, 9007199254740991.0));
     cfg_.threads = static_cast<size_t>(integer_value(env, spec.Get("threads"), "spec.threads", 1, kMaxThreads));
-    cfg_.max_rejections = static_cast<int>(integer_value(env, spec.Get("maxRejections"), "spec.maxRejections", 0, 1000));
     cfg_.negatives = static_cast<int>(integer_value(env, spec.Get("negatives"), "spec.negatives", 1, rb::kMaxNegatives));
     cfg_.warp_max_trials = static_cast<int>(integer_value(env, spec.Get("warpMaxTrials"), "spec.warpMaxTrials", 1, 100000));
     cfg_.margin = static_cast<float>(number_value(env, spec.Get("margin"), "spec.margin", 0, 1e6));
-    sampler(env, spec.Get("sampler"));
     cancel_ = cancel_token_value(env, spec.Get("cancel"), "spec.cancel");
   }
 
@@ -162,27 +190,6 @@ class MfWorker : public MfDataWorker {
   }
 
  private:
-  // { kind: 0 uniform | 1 alias | 2 in-batch, prob?: Float32Array, alias?: Int32Array, window? }
-  void sampler(Napi::Env env, Napi::Value v) {
-    if (!v.IsObject()) throw_type(env, "spec.sampler", "object");
-    const Napi::Object o = v.As<Napi::Object>();
-    rb::NegativeSampler& s = cfg_.sampler;
-    s.kind = static_cast<rb::SamplerKind>(integer_value(env, o.Get("kind"), "spec.sampler.kind", 0, 2));
-    if (s.kind == rb::SamplerKind::Alias) {
-      const View<float> prob = f32_value(env, o.Get("prob"), "spec.sampler.prob");
-      const View<int32_t> alias = i32_value(env, o.Get("alias"), "spec.sampler.alias");
-      expect_length(env, prob.length, item_.rows, "spec.sampler.prob");
-      expect_length(env, alias.length, item_.rows, "spec.sampler.alias");
-      s.prob = prob.data;
-      s.alias = alias.data;  // entries are bounds-checked when drawn
-      s.n = prob.length;
-      pin(prob.value, "spec.sampler.prob");
-      pin(alias.value, "spec.sampler.alias");
-    } else if (s.kind == rb::SamplerKind::InBatch) {
-      s.window = static_cast<size_t>(integer_value(env, o.Get("window"), "spec.sampler.window", 2, 1000000000));
-    }
-  }
-
   // { w: Float32Array, dim, state: Float32Array | null, frozen: Uint8Array | null, lrMult }
   rb::TrainParam param(Napi::Env env, Napi::Value v, const std::string& name, size_t want_dim) {
     if (!v.IsObject()) throw_type(env, name, "object");
@@ -220,7 +227,6 @@ class MfWorker : public MfDataWorker {
 
   rb::TrainParam user_, item_, bias_;
   size_t begin_ = 0, end_ = 0;
-  rb::MfConfig cfg_;
   CancelFlag cancel_;
   rb::MfResult result_;
 };

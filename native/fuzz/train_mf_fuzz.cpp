@@ -143,7 +143,7 @@ Case make_case(Source& src) {
   }
   c.has_pos = src.flag();
   if (c.has_pos) {
-    if (src.flag()) {  // a well-formed CSR over the users, positives sorted
+    if (src.flag()) {  // a well-formed CSR over the users, positives sorted (not the interactions: records come from it)
       c.pos_off.push_back(0);
       for (size_t u = 0; u < c.user.rows; ++u) {
         const auto ids = binding_list(raw_ids(src, c.item.rows, 6), c.item.rows);
@@ -197,6 +197,7 @@ struct Run {
   Live user, item, bias;
   rb::MfResult result;
   std::vector<int32_t> records;  // what mf_chunk trained on
+  rb::MfRecords kind = rb::MfRecords::Pairs;
   Run(const Case& c) : user(c.user), item(c.item), bias(c.bias) {
     if (!c.has_bias) bias.tp = rb::TrainParam{};  // w == null: no bias
     const Exact<int32_t> users(c.users), items(c.items), pos_off(c.pos_off), pos_idx(c.pos_idx), alias(c.alias);
@@ -219,10 +220,11 @@ struct Run {
       cfg.sampler.n = c.item.rows;
     }
     std::atomic<int> cancel{0};
-    const size_t stride = rb::mf_record_stride(data, cfg.loss);
-    Exact<int32_t> shuffled(std::vector<int32_t>(c.n * stride));
+    data.num_items = c.item.rows;
+    kind = rb::mf_records(data, cfg);
+    Exact<int32_t> shuffled(std::vector<int32_t>(c.n * rb::mf_record_stride(kind)));
     if (c.raw) std::copy(c.raw_records.begin(), c.raw_records.begin() + static_cast<std::ptrdiff_t>(shuffled.n), shuffled.data());
-    else rb::shuffle_records(data, cfg.loss, shuffled.data(), cfg.seed, cfg.epoch);
+    else rb::shuffle_records(data, cfg, shuffled.data());
     records.assign(shuffled.data(), shuffled.data() + shuffled.n);
     result = rb::mf_chunk(user.tp, item.tp, bias.tp, data, shuffled.data(), c.begin, c.end, cfg, &cancel);
   }
@@ -240,13 +242,32 @@ FUZZ_REFERENCE bool same_run(const Case& c, const Run& a, const Run& b) {
 FUZZ_REFERENCE void check(const Case& c, const Run& run) {
   const rb::OptimizerKind opt = c.cfg.optimizer;
   const rb::MfResult& r = run.result;
-  // Shuffled records are the interactions, each once (user and item; the rest is checked natively).
-  const size_t stride = run.records.size() / std::max<size_t>(c.n, 1);
+  // Shuffled records hold the interactions, each once: from the arrays, or with rejection from the
+  // grouped lists walked in user order (invalid ranges skipped, then invalid records for what the
+  // lists lack); a drawn negative is in range and neither the positive nor in the user's list.
+  const size_t stride = rb::mf_record_stride(run.kind);
   if (!c.raw) {
     std::vector<std::pair<int32_t, int32_t>> got, want;
+    const bool grouped = run.kind == rb::MfRecords::Negatives || run.kind == rb::MfRecords::Ranges;
+    if (!grouped) {
+      for (size_t k = 0; k < c.n; ++k) want.emplace_back(c.users[k], c.items[k]);
+    } else {
+      for (size_t u = 0; u + 1 < c.pos_off.size() && want.size() < c.n; ++u) {
+        const int32_t b = c.pos_off[u], e = c.pos_off[u + 1];
+        if (b < 0 || e < b || static_cast<size_t>(e) > c.pos_idx.size()) continue;
+        for (int32_t k = b; k < e && want.size() < c.n; ++k) want.emplace_back(static_cast<int32_t>(u), c.pos_idx[static_cast<size_t>(k)]);
+      }
+      while (want.size() < c.n) want.emplace_back(-1, -1);
+    }
     for (size_t k = 0; k < c.n; ++k) {
-      got.emplace_back(run.records[k * stride], run.records[k * stride + 1]);
-      want.emplace_back(c.users[k], c.items[k]);
+      const int32_t* r = &run.records[k * stride];
+      got.emplace_back(r[0], r[1]);
+      if (run.kind != rb::MfRecords::Negatives || r[0] < 0 || r[2] == -1) continue;
+      const int32_t j = r[2], b = c.pos_off[static_cast<size_t>(r[0])], e = c.pos_off[static_cast<size_t>(r[0]) + 1];
+      FUZZ_CHECK(j >= 0 && static_cast<size_t>(j) < c.item.rows && j != r[1], "negative %d for item %d of %zu", j, r[1], c.item.rows);
+      const auto first = c.pos_idx.begin() + b, last = c.pos_idx.begin() + e;
+      if (std::is_sorted(first, last))  // the contract: on an unsorted list the search may miss
+        FUZZ_CHECK(std::find(first, last, j) == last, "negative %d is a known positive of user %d", j, r[0]);
     }
     std::sort(got.begin(), got.end());
     std::sort(want.begin(), want.end());

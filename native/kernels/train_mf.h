@@ -31,9 +31,14 @@ struct MfData {
   const int32_t* items = nullptr;
   const float* values = nullptr;  // ratings, for MSE only
   size_t n = 0;
-  const int32_t* pos_off = nullptr;  // CSR: user u's positives, sorted, are pos_idx[pos_off[u]..pos_off[u+1])
-  const int32_t* pos_idx = nullptr;  // null: no rejection of known positives
+  // The same interactions grouped by user (CSR): user u's items, ascending (repeats kept), are
+  // pos_idx[pos_off[u]..pos_off[u+1]). Present: known positives are rejected as negatives, and the
+  // records are built from this, in user order, so each user's list is in cache while its
+  // interactions' negatives are drawn. Null: no rejection.
+  const int32_t* pos_off = nullptr;
+  const int32_t* pos_idx = nullptr;
   size_t pos_off_len = 0, pos_idx_len = 0;
+  size_t num_items = 0;  // items the shuffle may draw negatives from (the item table's rows)
 };
 
 struct NegativeSampler {
@@ -71,21 +76,26 @@ struct MfResult {
 // Fills schedule with a permutation of [0, n) determined by (seed, epoch) (two-tower epochs).
 void shuffle_schedule(int32_t* schedule, size_t n, uint64_t seed, uint64_t epoch);
 
-// An epoch's samples in training order: one record of `stride` int32 values per interaction,
-// holding everything the training step would otherwise find by chasing random indices (the
-// interaction's user and item, and the user's positive range), so the hot loop reads its records
-// in order. Layouts (mf_record_stride):
-//   2: user, item                                  (no rejection of known positives)
-//   3: user, item, rating (the float's bits)       (MSE)
-//   4: user, item, pos_b, pos_e                    (rejection: the user's range in pos_idx)
-size_t mf_record_stride(const MfData& data, MfLoss loss);
+// An epoch's samples in training order: one record of int32 values per interaction, holding
+// everything the training step would otherwise find by chasing random indices, so the hot loop
+// reads its records in order. The kind follows from the data and the configuration:
+enum class MfRecords : int {
+  Pairs = 0,      // user, item                                (no rejection)
+  Ratings = 1,    // user, item, rating (the float's bits)     (MSE)
+  Negatives = 2,  // user, item, negative                      (rejection; BPR, uniform or popularity sampler)
+  Ranges = 3,     // user, item, pos_b, pos_e: the user's list (rejection; other losses and samplers)
+};
+MfRecords mf_records(const MfData& data, const MfConfig& cfg);
+size_t mf_record_stride(MfRecords kind);
 
-// Fills records (data.n × stride values) with the interactions in an order fixed by (seed, epoch)
-// alone, uniformly random over permutations. Indices are copied as they are (the training step
-// bounds-checks them); a user without a valid positive range gets an empty one.
-void shuffle_records(const MfData& data, MfLoss loss, int32_t* records, uint64_t seed, uint64_t epoch);
+// Fills records (data.n × stride values) with the interactions in an order fixed by (cfg.seed,
+// cfg.epoch) alone, uniformly random over permutations; Negatives records get their negative drawn
+// here, from cfg.sampler with cfg.max_rejections, where the user's list is in cache. Indices are
+// copied as they are (training bounds-checks them); a user's invalid range counts as empty, and if
+// the grouped lists hold fewer than data.n interactions the rest are invalid records (user -1).
+void shuffle_records(const MfData& data, const MfConfig& cfg, int32_t* records);
 
-// Trains on records [begin, end) (record, not value, positions) laid out for (data, cfg.loss).
+// Trains on records [begin, end) (record, not value, positions), of the kind mf_records(data, cfg).
 // item_bias may have w == null (no bias). Threads split the slice into contiguous parts with
 // independent random streams (seed, epoch, chunk, part): one thread is bit-reproducible; several
 // race on rows (Hogwild), which SGD tolerates.

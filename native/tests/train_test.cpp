@@ -138,12 +138,16 @@ struct Model {
 
 rb::MfResult epochs(Model& m, const Planted& p, rb::MfConfig cfg, int n, const std::vector<int32_t>* bad = nullptr) {
   rb::MfData data = p.data();
-  if (bad) data.users = bad->data();
-  std::vector<int32_t> records(data.n * rb::mf_record_stride(data, cfg.loss));
+  if (bad) {  // records from the interaction arrays, where the bad users are
+    data.users = bad->data();
+    data.pos_off = data.pos_idx = nullptr;
+  }
+  data.num_items = m.item.rows;
+  std::vector<int32_t> records(data.n * rb::mf_record_stride(rb::mf_records(data, cfg)));
   rb::MfResult last;
   for (int e = 0; e < n; ++e) {
     cfg.epoch = uint64_t(e);
-    rb::shuffle_records(data, cfg.loss, records.data(), cfg.seed, cfg.epoch);
+    rb::shuffle_records(data, cfg, records.data());
     last = rb::mf_chunk(m.user, m.item, m.bias, data, records.data(), 0, data.n, cfg, nullptr);
   }
   return last;
@@ -228,6 +232,28 @@ TEST_CASE("train: out-of-range and negative indices are skipped and counted") {
   const auto r = epochs(m, p, cfg, 1, &bad);
   CHECK_EQ(r.invalid, size_t(3));
   CHECK_EQ(r.samples + r.invalid, p.u.size());
+
+  // Records from the grouped lists: a corrupt range drops its user's interactions, which become
+  // invalid records, and an out-of-range item in a list is counted, for every kind of record.
+  for (int loss : {0, 1, 3}) {
+    for (int sampler : {0, 2}) {
+      std::vector<int32_t> off = p.pos_off, idx = p.pos_idx;
+      const size_t lost = size_t(off[2] - off[0]);
+      off[1] = -7;  // user 0's range [0, -7) and user 1's [-7, off[2]) are both invalid
+      idx[size_t(off[3])] = 1 << 30;
+      rb::MfData d = csr_data(p.u, p.i, off, idx);
+      d.num_items = p.items;
+      rb::MfConfig c;
+      c.loss = rb::MfLoss(loss);
+      c.sampler.kind = rb::SamplerKind(sampler);
+      Model mm(p, rb::OptimizerKind::Sgd);
+      std::vector<int32_t> records(d.n * rb::mf_record_stride(rb::mf_records(d, c)));
+      rb::shuffle_records(d, c, records.data());
+      const rb::MfResult rr = rb::mf_chunk(mm.user, mm.item, mm.bias, d, records.data(), 0, d.n, c, nullptr);
+      CHECK_EQ(rr.invalid, lost + 1);
+      if (loss != 0) CHECK_EQ(rr.samples + rr.invalid, d.n);
+    }
+  }
 }
 
 TEST_CASE("train: a huge learning rate is reported as divergence, not a crash") {
@@ -267,49 +293,96 @@ TEST_CASE("train: shuffle_schedule is uniform across buckets") {
   CHECK(first_before_second < 190);
 }
 
-// Records carry each interaction once, with its rating or its user's positive range, in an order
-// fixed by (seed, epoch); a user without a valid range gets an empty one.
-TEST_CASE("train: shuffle_records holds every interaction once, for each layout") {
+// Records carry each interaction once, with its rating, its user's list or a negative outside that
+// list, in an order fixed by (seed, epoch). With rejection they are built from the grouped lists: a
+// user whose range is invalid loses its interactions to invalid records.
+TEST_CASE("train: shuffle_records holds every interaction once, for each kind of record") {
   const size_t n = 50000, users = 700, items = 300;
   std::vector<int32_t> u(n), i(n);
   std::vector<float> v(n);
   rb::Rng rng(5);
   for (size_t k = 0; k < n; ++k) {
-    u[k] = k % 97 == 0 ? int32_t(users + k % 5) : int32_t(rng.below(users));  // some users outside the CSR
+    u[k] = int32_t(rng.below(users));
     i[k] = int32_t(rng.below(items));
     v[k] = float(k);
   }
-  std::vector<int32_t> off(users + 1);
-  for (size_t a = 0; a <= users; ++a) off[a] = int32_t(a * 3);
-  std::vector<int32_t> idx(users * 3, 0);
-  off[10] = -5;  // a corrupt range: user 9's and user 10's become empty
-  for (int layout = 0; layout < 3; ++layout) {
+  std::vector<int32_t> off(users + 1, 0), idx(n);
+  for (size_t k = 0; k < n; ++k) ++off[size_t(u[k]) + 1];
+  for (size_t a = 0; a < users; ++a) off[a + 1] += off[a];
+  {
+    std::vector<int32_t> at(off.begin(), off.end() - 1);
+    for (size_t k = 0; k < n; ++k) idx[size_t(at[size_t(u[k])]++)] = i[k];
+    for (size_t a = 0; a < users; ++a) std::sort(idx.begin() + off[a], idx.begin() + off[a + 1]);
+  }
+  const rb::MfRecords kinds[] = {rb::MfRecords::Pairs, rb::MfRecords::Ratings, rb::MfRecords::Ranges, rb::MfRecords::Negatives};
+  for (rb::MfRecords kind : kinds) {
     rb::MfData d = csr_data(u, i, off, idx);
     d.values = v.data();
-    if (layout == 0) d.pos_off = d.pos_idx = nullptr;
-    const rb::MfLoss loss = layout == 1 ? rb::MfLoss::Mse : rb::MfLoss::Bpr;
-    const size_t stride = rb::mf_record_stride(d, loss);
-    CHECK_EQ(stride, size_t(layout == 0 ? 2 : layout == 1 ? 3 : 4));
+    d.num_items = items;
+    if (kind == rb::MfRecords::Pairs) d.pos_off = d.pos_idx = nullptr;
+    rb::MfConfig cfg;
+    cfg.loss = kind == rb::MfRecords::Ratings ? rb::MfLoss::Mse : rb::MfLoss::Bpr;
+    if (kind == rb::MfRecords::Ranges) cfg.sampler.kind = rb::SamplerKind::InBatch;
+    CHECK(rb::mf_records(d, cfg) == kind);
+    const size_t stride = rb::mf_record_stride(kind);
     std::vector<int32_t> a(n * stride), b(n * stride), c(n * stride);
-    rb::shuffle_records(d, loss, a.data(), 9, 4);
-    rb::shuffle_records(d, loss, b.data(), 9, 4);
-    rb::shuffle_records(d, loss, c.data(), 9, 5);
+    cfg.seed = 9;
+    cfg.epoch = 4;
+    rb::shuffle_records(d, cfg, a.data());
+    rb::shuffle_records(d, cfg, b.data());
+    cfg.epoch = 5;
+    rb::shuffle_records(d, cfg, c.data());
     CHECK(a == b);
     CHECK(a != c);
     std::vector<std::array<int32_t, 4>> got, want;
+    std::vector<size_t> drawn(items, 0);
+    size_t none = 0;
     for (size_t k = 0; k < n; ++k) {
-      std::array<int32_t, 4> r{a[k * stride], a[k * stride + 1], 0, 0};
-      for (size_t f = 2; f < stride; ++f) r[f] = a[k * stride + f];
-      got.push_back(r);
-      std::array<int32_t, 4> w{u[k], i[k], 0, 0};
-      if (layout == 1) std::memcpy(&w[2], &v[k], sizeof(float));
-      if (layout == 2 && u[k] < int32_t(users) && u[k] != 9 && u[k] != 10) w = {u[k], i[k], off[size_t(u[k])], off[size_t(u[k]) + 1]};
+      const int32_t* r = &a[k * stride];
+      std::array<int32_t, 4> g{r[0], r[1], 0, 0}, w{u[k], i[k], 0, 0};
+      if (kind == rb::MfRecords::Ratings) {
+        g[2] = r[2];
+        std::memcpy(&w[2], &v[k], sizeof(float));
+      } else if (kind == rb::MfRecords::Ranges) {
+        g = {r[0], r[1], r[2], r[3]};
+        w = {u[k], i[k], off[size_t(u[k])], off[size_t(u[k]) + 1]};
+      } else if (kind == rb::MfRecords::Negatives) {
+        const int32_t j = r[2];
+        if (j < 0) {
+          ++none;
+        } else {
+          const int32_t* list = idx.data() + off[size_t(r[0])];
+          const size_t len = size_t(off[size_t(r[0]) + 1] - off[size_t(r[0])]);
+          CHECK(j < int32_t(items));
+          CHECK(!std::binary_search(list, list + len, j));  // never a known positive (nor the positive itself)
+          ++drawn[size_t(j)];
+        }
+      }
+      got.push_back(g);
       want.push_back(w);
     }
     std::sort(got.begin(), got.end());
     std::sort(want.begin(), want.end());
     CHECK(got == want);
+    if (kind == rb::MfRecords::Negatives) {
+      CHECK_EQ(none, size_t(0));  // each user likes ~71 of 300 items: 21 rejections in a row never happen
+      // Uniform over the items each user does not like: every item is drawn about n / items times.
+      for (size_t x : drawn) CHECK(x > n / items / 2);
+      for (size_t x : drawn) CHECK(x < n / items * 2);
+    }
   }
+
+  // Users 9 and 10 get an invalid range: their interactions become invalid records.
+  std::vector<int32_t> bad_off = off;
+  bad_off[10] = -5;
+  rb::MfData d = csr_data(u, i, bad_off, idx);
+  d.num_items = items;
+  rb::MfConfig cfg;
+  std::vector<int32_t> r(n * 3);
+  rb::shuffle_records(d, cfg, r.data());
+  size_t invalid = 0;
+  for (size_t k = 0; k < n; ++k) invalid += r[k * 3] == -1 && r[k * 3 + 1] == -1 && r[k * 3 + 2] == -1;
+  CHECK_EQ(invalid, size_t(off[11] - off[9]));
 }
 
 TEST_CASE("train: rejection of known positives is exact: a user who likes every item gives no negative") {
@@ -327,11 +400,13 @@ TEST_CASE("train: rejection of known positives is exact: a user who likes every 
     for (int loss : {0, 1, 3}) {
       std::vector<float> uw(dim, 0.1f), iw(n_items * dim, 0.1f);
       rb::TrainParam user{uw.data(), 1, dim, nullptr, nullptr, 1.f}, item{iw.data(), n_items, dim, nullptr, nullptr, 1.f}, bias;
-      const rb::MfData d = csr_data(su, si, soff, sidx);
+      rb::MfData d = csr_data(su, si, soff, sidx);
+      d.num_items = n_items;
       rb::MfConfig cfg;
       cfg.loss = rb::MfLoss(loss);
-      std::vector<int32_t> records(d.n * rb::mf_record_stride(d, cfg.loss));
-      rb::shuffle_records(d, cfg.loss, records.data(), 1, 0);
+      cfg.seed = 1;
+      std::vector<int32_t> records(d.n * rb::mf_record_stride(rb::mf_records(d, cfg)));
+      rb::shuffle_records(d, cfg, records.data());
       const std::vector<float> before = iw;
       const rb::MfResult r = rb::mf_chunk(user, item, bias, d, records.data(), 0, d.n, cfg, nullptr);
       CHECK(!r.diverged);

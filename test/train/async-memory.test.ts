@@ -66,7 +66,7 @@ test('the addon refuses detachable memory for async training, naming the argumen
   expect(() => native.mfChunk({ ...spec, user: { ...spec.user, w: m.userEmbedding.table.data }, records: shared(4) })).toThrow(
     expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('spec.records') }),
   );
-  const records = { loss: 0, users: shared(1), items: shared(1), values: null, posOffsets: null, posIndices: null, seed: 0, epoch: 0 };
+  const records = { loss: 0, numItems: 3, sampler: { kind: 0 }, maxRejections: 20, users: shared(1), items: shared(1), values: null, posOffsets: null, posIndices: null, seed: 0, epoch: 0 };
   expect(() => native.shuffleRecords({ ...records, records: new Int32Array(2) })).toThrow(
     expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('spec.records') }),
   );
@@ -75,6 +75,13 @@ test('the addon refuses detachable memory for async training, naming the argumen
   );
   expect(() => native.shuffleRecords({ ...records, loss: 2, records: shared(3) })).toThrow(
     expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('spec.values') }),
+  );
+  // The grouped lists must cover the interactions: the records are built from them.
+  expect(() => native.shuffleRecords({ ...records, posOffsets: shared(2), posIndices: shared(2), records: shared(3) })).toThrow(
+    expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('spec.posIndices') }),
+  );
+  expect(() => native.shuffleRecords({ ...records, sampler: { kind: 1, prob: new Float32Array(new SharedArrayBuffer(8)), alias: shared(2) }, records: shared(2) })).toThrow(
+    expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining('spec.sampler.prob') }),
   );
   const table = m.itemEmbedding.table.data;
   expect(() => native.mfChunk({ ...spec, user: { ...spec.user, w: m.userEmbedding.table.data, dim: 2.5 } })).toThrow(
