@@ -2,8 +2,8 @@
 // Matrix-factorization training throughput: positive samples per second per epoch for BPR with
 // SGD, Adagrad and lazy Adam (native Hogwild epochs), threads 1 and 2, against a plain JavaScript
 // BPR+SGD loop measured in the same process on the same data. SGD also runs without rejecting
-// known positives as negatives (the library default rejects them: better negatives, but a random
-// read of the user's positive list per sample).
+// known positives as negatives, like the PyTorch and C baselines (the library default
+// rejects them, drawing BPR's negatives in the epoch shuffle where each user's list is in cache).
 //
 // args: { users, items, interactions, dim, epochs, threads: number[], optimizers: string[], seed, baselineSamples }
 const { loadRecbridge } = require('../lib/recbridge');

@@ -13,11 +13,11 @@ namespace rb {
 namespace {
 
 // Random rows live in DRAM. The epoch's records (train_records.cpp) are read in order, but the
-// embedding rows are random reads, and so is the user's positive list where the negatives are drawn
-// here (all but BPR's), the rows only known once the negatives are drawn, which needs the list. Each sample therefore moves through a
-// software pipeline whose stages run kStage samples apart, each stage prefetching what the next one
-// reads, so the trained sample's rows are already in cache (3-4x faster than prefetching only the
-// rows, at 100k x 50k items).
+// embedding rows are random reads, and so is the user's positive list wherever the negatives are
+// drawn here rather than in the shuffle (every loss but BPR); the rows are only known once those
+// negatives are drawn. Each sample therefore moves through a software pipeline whose stages run
+// kStage samples apart, each stage prefetching what the next one reads, so the trained sample's
+// rows are already in cache (3-4x faster than prefetching only the rows, at 100k x 50k items).
 constexpr size_t kStage = 16;
 constexpr size_t kStages = 2;  // before the training step
 constexpr size_t kRing = 128;  // a power of two

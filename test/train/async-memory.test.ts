@@ -18,11 +18,24 @@ test('the tables, optimizer state and interactions training uses cannot be trans
     data.users.buffer,
     data.items.buffer,
     data.byUser().indices.buffer,
+    data.groupedByUser().offsets.buffer,
+    data.groupedByUser().indices.buffer,
   ];
   for (const b of buffers) expect(() => structuredClone(b, { transfer: [b as ArrayBuffer] })).toThrow();
   const t = new TwoTower({ users: 3, items: 3, dim: 4, user: { mlp: [4] } });
   await Trainer.fit(t, data, { epochs: 1, batchSize: 2, threads: 1 });
   for (const p of t.parameters()) expect(() => structuredClone(p.table.data.buffer, { transfer: [p.table.data.buffer as ArrayBuffer] })).toThrow();
+});
+
+test('groupedByUser keeps every interaction, sorted per user; byUser keeps distinct items', () => {
+  const data = new Interactions({ users: [2, 0, 2, 1, 2, 0], items: [3, 1, 0, 2, 3, 1], numUsers: 4, numItems: 4 });
+  const g = data.groupedByUser();
+  expect(Array.from(g.offsets)).toEqual([0, 2, 3, 6, 6]);
+  expect(Array.from(g.indices)).toEqual([1, 1, 2, 0, 3, 3]);
+  expect(data.groupedByUser()).toBe(g); // computed once
+  const d = data.byUser();
+  expect(Array.from(d.offsets)).toEqual([0, 1, 2, 4, 4]);
+  expect(Array.from(d.indices)).toEqual([1, 2, 0, 3]);
 });
 
 test('the addon refuses detachable memory for async training, naming the argument', () => {
