@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernel_table.h"
+#include "negative_sampling.h"
 #include "rng.h"
 #include "thread_pool.h"
 
@@ -32,18 +33,6 @@ struct Slot {
   int32_t nj = 0;                // negatives drawn
   int32_t j[kMaxNegatives];
 };
-
-// Membership in a sorted range without data-dependent branches (the compare feeds a conditional
-// move): a branchy binary search mispredicts about half its steps on random negatives.
-inline bool sorted_contains(const int32_t* base, size_t n, int32_t x) {
-  if (n == 0) return false;
-  while (n > 1) {
-    const size_t half = n / 2;
-    base = base[half] <= x ? base + half : base;
-    n -= half;
-  }
-  return *base == x;
-}
 
 // A chunk's summed loss. Each logistic term is max(-x, 0) + ln(1 + e) with e = exp(-|x|) in (0, 1];
 // the ln(1 + e) factors are multiplied (in double, 64 at a time: at most 2^64) and their product
@@ -220,12 +209,7 @@ class Part {
 
   // One candidate negative from the configured sampler (-1 when the sampler had nothing valid).
   int32_t sample(size_t p) {
-    if (cfg_.sampler.kind == SamplerKind::Uniform) return static_cast<int32_t>(rng_.below(n_items_));
-    if (cfg_.sampler.kind == SamplerKind::Alias) {
-      const uint32_t k = rng_.below(static_cast<uint32_t>(cfg_.sampler.n));
-      const int32_t j = rng_.uniform() < cfg_.sampler.prob[k] ? static_cast<int32_t>(k) : cfg_.sampler.alias[k];
-      return j >= 0 && static_cast<size_t>(j) < item_.rows ? j : -1;
-    }
+    if (cfg_.sampler.kind != SamplerKind::InBatch) return table_candidate(cfg_.sampler, rng_, item_.rows);
     // In-batch: the item of an interaction near p in this part of the schedule, sampling in
     // proportion to popularity, as in-batch negatives do, without a table.
     const size_t w = std::min(cfg_.sampler.window, end_ - begin_);

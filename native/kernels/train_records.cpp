@@ -13,6 +13,7 @@
 #include <limits>
 #include <vector>
 
+#include "negative_sampling.h"
 #include "rng.h"
 #include "train_mf.h"
 
@@ -61,17 +62,6 @@ int32_t float_bits(float v) {
   return b;
 }
 
-// Membership in a sorted range without data-dependent branches.
-inline bool sorted_contains(const int32_t* base, size_t n, int32_t x) {
-  if (n == 0) return false;
-  while (n > 1) {
-    const size_t half = n / 2;
-    base = base[half] <= x ? base + half : base;
-    n -= half;
-  }
-  return *base == x;
-}
-
 // Walks the grouped lists in user order: visit(u, item, list, b, e) for each of at most n entries,
 // then invalid(count) for what the lists lacked. Ranges outside pos_idx are empty.
 template <class Visit, class Invalid>
@@ -92,20 +82,13 @@ class NegativeDraw {
   NegativeDraw(const MfConfig& cfg, size_t num_items) : cfg_(cfg), rng_(cfg.seed, cfg.epoch, kNegativeStream), items_(num_items) {}
   int32_t operator()(const int32_t* list, size_t len, int32_t i) {
     for (int tries = 0; tries <= cfg_.max_rejections; ++tries) {
-      const int32_t j = candidate();
+      const int32_t j = table_candidate(cfg_.sampler, rng_, items_);
       if (j >= 0 && j != i && !sorted_contains(list, len, j)) return j;
     }
     return -1;
   }
 
  private:
-  int32_t candidate() {
-    const NegativeSampler& s = cfg_.sampler;
-    if (s.kind == SamplerKind::Uniform) return static_cast<int32_t>(rng_.below(static_cast<uint32_t>(items_)));
-    const uint32_t k = rng_.below(static_cast<uint32_t>(s.n));
-    const int32_t j = rng_.uniform() < s.prob[k] ? static_cast<int32_t>(k) : s.alias[k];
-    return j >= 0 && static_cast<size_t>(j) < items_ ? j : -1;
-  }
   const MfConfig& cfg_;
   Rng rng_;
   size_t items_;
