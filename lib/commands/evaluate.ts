@@ -227,7 +227,7 @@ async function run(args: string[]): Promise<number> {
   }
   const { result, logs } = await runEvaluate(settings);
   console.log(printTable(result));
-  const strip = (key: string, value: unknown) => (ArrayBuffer.isView(value) ? undefined : value);
+  const strip = (_key: string, value: unknown) => (ArrayBuffer.isView(value) ? undefined : value);
   if (settings.json) fs.writeFileSync(settings.json, JSON.stringify(result, strip, 2));
   if (settings.log) fs.writeFileSync(settings.log, JSON.stringify(logs, strip, 2));
   if (settings.report) fs.writeFileSync(settings.report, evaluationReport(result, logs));
