@@ -73,7 +73,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
 
   // Exactness: compare a few users against a brute-force scan in JavaScript.
   let agrees = true;
-  for (let u = 0; u < 5; u++) {
+  const checked = Math.min(users, 5);
+  for (let u = 0; u < checked; u++) {
     const q = queries.subarray(u * dim, (u + 1) * dim);
     const excluded = new ItemSet(seen[u]);
     const best: { i: number; s: number }[] = [];
@@ -87,7 +88,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     const got = topK(table, q, 10, { exclude: excluded });
     if (best.slice(0, 10).some((b, j) => b.i !== got.indices[j])) agrees = false;
   }
-  log(`\nexact top-10 equals a brute-force JavaScript scan for 5 users: ${agrees ? 'yes' : 'NO'}`);
+  log(`\nexact top-10 equals a brute-force JavaScript scan for ${checked} user${checked === 1 ? '' : 's'}: ${agrees ? 'yes' : 'NO'}`);
 
   // Latency of single queries (synchronous, in the request path).
   const times: number[] = [];
