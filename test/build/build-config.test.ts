@@ -59,7 +59,7 @@ test('package.json: napi version pinned for cmake-js, install never downloads, o
   expect(read('.npmrc')).toMatch(/^onnxruntime-node-install=skip$/m);
   expect(read('.ci/run')).not.toMatch(/ONNXRUNTIME_NODE_INSTALL/);
   expect(pkg.devDependencies.typescript).toMatch(/^\^5\./);
-  expect(pkg.files).toEqual(expect.arrayContaining(['dist/', 'prebuilds/', 'binding.gyp']));
+  expect(pkg.files).toEqual(expect.arrayContaining(['dist/**/*.js', 'dist/**/*.d.ts', 'prebuilds/', 'binding.gyp', 'LICENSE']));
   // The core must not load onnxruntime-node at run time.
   for (const f of fs.readdirSync(path.join(root, 'lib'), { recursive: true }).map(String)) {
     if (f.endsWith('.ts') && !f.startsWith('io/onnx/')) expect(read(`lib/${f}`)).not.toMatch(/from 'onnxruntime-node'|require\('onnxruntime-node'\)/);

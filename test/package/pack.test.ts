@@ -72,21 +72,16 @@ describe('npm package', () => {
     const scriptEnv = { ...env, PATH: `${path.join(app, 'node_modules/.bin')}:${bin}` };
     run(process.execPath, [path.join(app, 'node_modules/node-gyp-build/bin.js')], installed, scriptEnv);
     expect(fs.existsSync(path.join(installed, 'build'))).toBe(false); // nothing was compiled
-    const out = run(
-      process.execPath,
-      [
-        '-e',
-        `const rb = require('recbridge');
-         const t = rb.EmbeddingTable.fromRows([[1, 0], [0, 1], [1, 1]]);
-         const r = rb.topK(t, [1, 2], 2);
-         console.log(JSON.stringify({ isa: rb.capabilities().isa, indices: Array.from(r.indices), scores: Array.from(r.scores) }));`,
-      ],
-      app,
-      env,
-    );
-    const res = JSON.parse(out.trim().split('\n').pop()!);
-    expect(res.indices).toEqual([2, 1]);
-    expect(res.scores).toEqual([3, 2]);
+    // The same end-to-end script as a CommonJS and as an ES module consumer: top-K, a short
+    // training, save/load and a Recommender, through the root and subpath entry points.
+    const results = ['smoke.cjs', 'smoke.mjs'].map((script) => {
+      fs.copyFileSync(path.join(__dirname, 'fixtures', script), path.join(app, script));
+      return JSON.parse(run(process.execPath, [script], app, env).trim().split('\n').pop()!);
+    });
+    expect(results[1]).toEqual(results[0]);
+    const res = results[0];
+    expect(res.top).toEqual({ indices: [2, 1], scores: [3, 2] });
     expect(['scalar', 'avx2', 'avx512']).toContain(res.isa);
+    expect(res).toMatchObject({ arch: 'x64', epochs: 3, finiteLoss: true, roundTrip: true, recommended: 5, strategy: 'model' });
   }, 300_000);
 });
