@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
-// Thin launcher: the CLI lives in dist/cli.js (compiled from lib/cli.ts).
-require('../dist/cli.js')
+// Thin launcher: the CLI lives in dist/commands/cli.js (compiled from lib/commands/cli.ts).
+require('../dist/commands/cli.js')
   .main(process.argv.slice(2))
   .then((code) => process.exit(code))
   .catch((err) => {

@@ -6,7 +6,7 @@ import type { MeanStd } from '../eval/summarize';
 import type { FitReport } from '../train/trainer';
 import { barChart, learningCurves, lineChart, type Chart } from '../report/charts';
 import { renderReport, type ReportSection } from '../report/html';
-import type { EvaluateResult } from './evaluate';
+import type { EvaluateResult } from './evaluate-result';
 
 const RANKING_METRICS = ['recall', 'ndcg', 'hit', 'mrr', 'precision', 'map', 'coverage', 'arp'] as const;
 const SAMPLED_METRICS = ['hit', 'ndcg', 'mrr'] as const;

@@ -10,15 +10,18 @@ import { splitByUser } from '../data/split';
 import { loadInteractions, type LoadInteractionsOptions } from '../data/load-interactions';
 import { Vocabulary } from '../data/vocabulary';
 import { PopularityModel, RandomModel } from '../eval/baselines';
-import { evaluateSlices, type RankingMetrics, type RankingModel } from '../eval/ranking';
-import { evaluateSampled, type SampledMetrics } from '../eval/sampled';
+import { evaluateSlices, type RankingModel } from '../eval/ranking';
+import { evaluateSampled } from '../eval/sampled';
 import { activityBuckets } from '../eval/slices';
 import { summarize } from '../eval/summarize';
 import { MatrixFactorization } from '../models/matrix-factorization';
-import { Interactions } from '../train/interactions';
+import { Interactions } from '../data/interactions';
 import { Trainer, type FitReport } from '../train/trainer';
 import { UsageError, boolFlag, intFlag, listFlag, noMoreArgs, stringFlag, type Command } from './args';
 import { evaluationReport, printTable } from './evaluate-output';
+import type { EvaluateResult, ModelRun } from './evaluate-result';
+
+export type { EvaluateResult, ModelRun } from './evaluate-result';
 
 export const MODEL_NAMES = ['pop', 'random', 'bpr'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
@@ -42,27 +45,6 @@ export interface EvaluateSettings {
   json?: string;
   report?: string;
   log?: string;
-}
-
-/** Everything one seed produced for one model. */
-export interface ModelRun {
-  seed: number;
-  all: RankingMetrics;
-  slices: Record<string, RankingMetrics>;
-  sampled?: SampledMetrics;
-  training?: { epochs: number; bestEpoch: number; stoppedEarly: boolean; seconds: number };
-}
-
-export interface EvaluateResult {
-  dataset: string;
-  protocol: string;
-  users: number;
-  items: number;
-  ks: number[];
-  seeds: number[];
-  /** Slice name → users per seed (activity buckets by training interactions). */
-  slices: Record<string, number[]>;
-  models: Record<string, { runs: ModelRun[]; summary: ReturnType<typeof summarize<Omit<ModelRun, 'seed'>>>['summary'] }>;
 }
 
 const USAGE = `  evaluate --data FILE [--format F] [--split 0.8,0.1,0.1 | --loo | --train F --test F [--validation F]]

@@ -4,9 +4,9 @@
  * domain and `candidates` the users that also appear in the source domain, whose source rows stay
  * available for transfer (the ML-100K genre split in ../shared/data/README.md works this way).
  */
-import { uniformGenerator } from '../random';
-import { Interactions } from '../train/interactions';
-import { expectInteger, expectOptions, rangeError, toIndexArray, typeError } from '../validate';
+import { uniformGenerator } from '../core/random';
+import { Interactions } from './interactions';
+import { expectInteger, expectOptions, rangeError, toIndexArray, typeError } from '../core/validate';
 import { expectInteractions, partsOf, shuffle } from './group-rows';
 
 export interface ColdStartSplitOptions {

@@ -2,9 +2,9 @@
  * Shared pieces of the splitters: each user's rows in file order (a counting sort, so grouping is
  * stable and O(n)), the time check, and turning a per-row part label back into Interactions.
  */
-import { ArgumentRangeError } from '../errors';
-import { Interactions } from '../train/interactions';
-import { typeError } from '../validate';
+import { ArgumentRangeError } from '../core/errors';
+import { Interactions } from './interactions';
+import { typeError } from '../core/validate';
 
 /** Rows of user u are rows[starts[u] .. starts[u+1]), ascending (file order). */
 export function rowsByUser(data: Interactions): { starts: Int32Array; rows: Int32Array } {

@@ -4,9 +4,9 @@
  * left for training: with 2 interactions only the test item is held out, with 1 the user stays
  * entirely in train (so every evaluated user has training history).
  */
-import { uniformGenerator } from '../random';
-import { Interactions } from '../train/interactions';
-import { expectBoolean, expectInteger, expectOptions, rangeError } from '../validate';
+import { uniformGenerator } from '../core/random';
+import { Interactions } from './interactions';
+import { expectBoolean, expectInteger, expectOptions, rangeError } from '../core/validate';
 import { expectInteractions, expectTimestamps, partsOf, rowsByUser, shuffle } from './group-rows';
 
 export interface LeaveOneOutOptions {

@@ -6,8 +6,8 @@
  */
 import { basename } from 'node:path';
 
-import { RecbridgeError } from '../errors';
-import { expectBoolean, expectOptions, rangeError, typeError } from '../validate';
+import { RecbridgeError } from '../core/errors';
+import { expectBoolean, expectOptions, rangeError, typeError } from '../core/validate';
 import { float32Column, int32Column } from './columns';
 import { RowError, parseDelimited, readDelimited, type ReadOptions } from './read-delimited';
 import { SideFeatures, type FeatureInit } from './side-features';

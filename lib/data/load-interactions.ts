@@ -8,8 +8,8 @@
  */
 import { basename } from 'node:path';
 
-import { Interactions } from '../train/interactions';
-import { expectBoolean, expectOptions, rangeError, typeError } from '../validate';
+import { Interactions } from './interactions';
+import { expectBoolean, expectOptions, rangeError, typeError } from '../core/validate';
 import { float32Column, float64Column, int32Column } from './columns';
 import { firstLineOf, headOf } from './lines';
 import { RowError, firstLine, parseDelimited, readDelimited, type ReadOptions } from './read-delimited';

@@ -2,7 +2,7 @@
  * Reads a link table: pairs of external ids that denote the same entity in two domains (one pair
  * a line), for Vocabulary.link; from a file (loadLinks) or from text in memory (parseLinks).
  */
-import { expectBoolean, expectOptions, rangeError, typeError } from '../validate';
+import { expectBoolean, expectOptions, rangeError, typeError } from '../core/validate';
 import { RowError, parseDelimited, readDelimited, type ReadOptions } from './read-delimited';
 import { expectSource, sourceName, type SourceOptions } from './source';
 

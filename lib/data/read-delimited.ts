@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 
-import { RecbridgeError } from '../errors';
+import { RecbridgeError } from '../core/errors';
 import { CHUNK_BYTES, HEAD_BYTES, LineSplitter, firstLineOf, forEachText } from './lines';
 
 export interface ReadOptions {

@@ -6,9 +6,9 @@
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
-import { RecbridgeError } from '../errors';
-import { Interactions } from '../train/interactions';
-import { expectBoolean, expectOptions, lengthError, rangeError, typeError } from '../validate';
+import { RecbridgeError } from '../core/errors';
+import { Interactions } from './interactions';
+import { expectBoolean, expectOptions, lengthError, rangeError, typeError } from '../core/validate';
 import { Vocabulary } from './vocabulary';
 
 export type SaveFormat = 'tsv' | 'csv' | 'recbole';

@@ -10,7 +10,7 @@
  */
 import { types } from 'node:util';
 
-import { lengthError, rangeError, typeError } from '../validate';
+import { lengthError, rangeError, typeError } from '../core/validate';
 import { Vocabulary } from './vocabulary';
 
 export type FeatureKind = 'categorical' | 'multi' | 'dense';

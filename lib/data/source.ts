@@ -4,7 +4,7 @@
  */
 import { types } from 'node:util';
 
-import { expectNotDetached, typeError } from '../validate';
+import { expectNotDetached, typeError } from '../core/validate';
 
 export interface SourceOptions {
   /**

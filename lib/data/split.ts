@@ -3,9 +3,9 @@
  * (RecBole's "RS" split grouped by user: every part after the first gets ⌊ratio·n⌋ rows, the first
  * gets the rest), so every user with enough interactions appears in every part.
  */
-import { uniformGenerator } from '../random';
-import { Interactions } from '../train/interactions';
-import { expectInteger, rangeError, typeError } from '../validate';
+import { uniformGenerator } from '../core/random';
+import { Interactions } from './interactions';
+import { expectInteger, rangeError, typeError } from '../core/validate';
 
 export function splitByUser(data: Interactions, ratios: readonly number[], seed = 0): Interactions[] {
   if (!(data instanceof Interactions)) throw typeError('data', 'Interactions', data);

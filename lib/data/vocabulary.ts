@@ -5,9 +5,9 @@
  * model file can carry its vocabularies, and joinable across domains (join by shared ids, link by
  * an explicit table of id pairs).
  */
-import { RecbridgeError } from '../errors';
-import { ArgumentRangeError } from '../errors';
-import { expectOptions, rangeError, typeError } from '../validate';
+import { RecbridgeError } from '../core/errors';
+import { ArgumentRangeError } from '../core/errors';
+import { expectOptions, rangeError, typeError } from '../core/validate';
 
 /** The serialized form (what toJSON returns and fromJSON accepts). */
 export interface VocabularyJSON {

@@ -2,10 +2,10 @@
  * Baselines that go through the same top-K kernel path as real models (so masking, ties and
  * metrics are identical): PopularityModel ranks by training count, RandomModel by seeded noise.
  */
-import { normalGenerator } from '../random';
-import { EmbeddingTable } from '../table';
-import { Interactions } from '../train/interactions';
-import { expectInteger, expectOptions, rangeError, typeError } from '../validate';
+import { normalGenerator } from '../core/random';
+import { EmbeddingTable } from '../core/table';
+import { Interactions } from '../data/interactions';
+import { expectInteger, expectOptions, rangeError, typeError } from '../core/validate';
 import type { RankingModel } from './ranking';
 import { mixSeed } from './seed-mix';
 

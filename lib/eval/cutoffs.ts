@@ -2,7 +2,7 @@
  * The cut-offs of one evaluation: `ks` (several at once) and `k` (the one the top-level fields
  * report), merged into one ascending list so the top-K kernel runs once, at the largest.
  */
-import { expectPositiveInteger, rangeError, typeError } from '../validate';
+import { expectPositiveInteger, rangeError, typeError } from '../core/validate';
 
 export interface Cutoffs {
   /** Ascending, distinct. */

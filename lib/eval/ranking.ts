@@ -7,11 +7,11 @@
  * Ties: the kernel orders equal scores by the lower item index, so a model that scores many items
  * alike gets the same (deterministic) list every run.
  */
-import { AbortError, RecbridgeError } from '../errors';
-import type { EmbeddingTable } from '../table';
-import { topKBatch } from '../scoring';
-import { Interactions } from '../train/interactions';
-import { expectBoolean, expectInteger, expectOptions, expectSignal, rangeError, toIndexArray, typeError } from '../validate';
+import { AbortError, RecbridgeError } from '../core/errors';
+import type { EmbeddingTable } from '../core/table';
+import { topKBatch } from '../core/scoring';
+import { Interactions } from '../data/interactions';
+import { expectBoolean, expectInteger, expectOptions, expectSignal, rangeError, toIndexArray, typeError } from '../core/validate';
 import { GroupAccumulator, type CutoffMetrics } from './accumulator';
 import { rankingAuc } from './auc';
 import { resolveCutoffs } from './cutoffs';

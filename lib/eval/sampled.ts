@@ -15,12 +15,12 @@
  *
  * Scores come from the native scoreItems kernel on each pair's candidate rows.
  */
-import { AbortError, RecbridgeError } from '../errors';
-import { uniformGenerator } from '../random';
-import { scoreItems } from '../scoring';
+import { AbortError, RecbridgeError } from '../core/errors';
+import { uniformGenerator } from '../core/random';
+import { scoreItems } from '../core/scoring';
 import { contains } from './user-metrics';
-import { Interactions } from '../train/interactions';
-import { expectBoolean, expectInteger, expectOptions, expectSignal, rangeError, typeError } from '../validate';
+import { Interactions } from '../data/interactions';
+import { expectBoolean, expectInteger, expectOptions, expectSignal, rangeError, typeError } from '../core/validate';
 import { resolveCutoffs } from './cutoffs';
 import type { EvaluationProgress, RankingModel } from './ranking';
 import { mixSeed } from './seed-mix';

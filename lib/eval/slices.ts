@@ -2,8 +2,8 @@
  * User groups for sliced evaluation (evaluateSlices): activity buckets by number of training
  * interactions.
  */
-import { Interactions } from '../train/interactions';
-import { expectInteger, rangeError, typeError } from '../validate';
+import { Interactions } from '../data/interactions';
+import { expectInteger, rangeError, typeError } from '../core/validate';
 
 /**
  * Slices users by how many training interactions they have (every interaction counts, repeats

@@ -2,7 +2,7 @@
  * Mean ± std over runs (seeds) of any result object: every numeric field, however nested (byK,
  * slices…), becomes { mean, std }; typed arrays (per-user data) are left out.
  */
-import { typeError } from '../validate';
+import { typeError } from '../core/validate';
 
 export interface MeanStd {
   mean: number;

@@ -4,8 +4,8 @@
  * atomically. Numbers are the shortest decimals that read back as the same float32.
  */
 import type { Vocabulary } from '../data/vocabulary';
-import { EmbeddingTable } from '../table';
-import { expectOptions, rangeError, typeError } from '../validate';
+import { EmbeddingTable } from '../core/table';
+import { expectOptions, rangeError, typeError } from '../core/validate';
 import { writeFileAtomic } from './atomic-write';
 
 export interface ExportVectorsOptions {

@@ -2,7 +2,7 @@
  * Errors for files recbridge reads. Every problem names the file and what is wrong with it, so a
  * user can tell a truncated download from a file written by a newer release.
  */
-import { RecbridgeError } from '../errors';
+import { RecbridgeError } from '../core/errors';
 
 /** A file whose bytes do not form what they claim (`code: 'ERR_CORRUPT_FILE'`). */
 export class CorruptFileError extends RecbridgeError {

@@ -6,8 +6,8 @@
 import * as fs from 'node:fs/promises';
 
 import { Vocabulary } from '../data/vocabulary';
-import { RecbridgeError } from '../errors';
-import { typeError } from '../validate';
+import { RecbridgeError } from '../core/errors';
+import { typeError } from '../core/validate';
 import { writeFileAtomic } from './atomic-write';
 
 export async function readIdList(path: string): Promise<Vocabulary> {

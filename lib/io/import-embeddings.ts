@@ -6,8 +6,8 @@
 import * as fs from 'node:fs/promises';
 
 import type { Vocabulary } from '../data/vocabulary';
-import { EmbeddingTable } from '../table';
-import { expectOptions, rangeError, typeError } from '../validate';
+import { EmbeddingTable } from '../core/table';
+import { expectOptions, rangeError, typeError } from '../core/validate';
 import { CorruptFileError, UnsupportedFileError } from './file-errors';
 import { readIdList } from './id-list';
 import { npyToFloat32, parseNpy, type NpyArray } from './numpy/npy';

@@ -2,8 +2,8 @@
  * Matrix factorization: a user embedding table, an item embedding table and optional item biases;
  * score(u, i) = <user_u, item_i> + bias_i. Trained by Trainer with BPR.
  */
-import { EmbeddingTable } from '../table';
-import { expectBoolean, expectInteger, expectOptions, expectPositiveInteger, typeError } from '../validate';
+import { EmbeddingTable } from '../core/table';
+import { expectBoolean, expectInteger, expectOptions, expectPositiveInteger, typeError } from '../core/validate';
 import { Model } from './model';
 import { Parameter, adoptingTables, newParameterTable } from './parameter';
 

@@ -3,8 +3,8 @@
  * pattern), an epoch count that keeps random streams from repeating across fitPartial calls, and a
  * busy flag so that a second operation gets ERR_BUSY instead of racing the first.
  */
-import { RecbridgeError } from '../errors';
-import { typeError } from '../validate';
+import { RecbridgeError } from '../core/errors';
+import { typeError } from '../core/validate';
 import { Parameter, matchesPattern } from './parameter';
 
 export abstract class Model {

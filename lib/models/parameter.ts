@@ -5,10 +5,10 @@
  */
 import { types } from 'node:util';
 
-import { ItemSet, type IndexList, resolveIndexList } from '../item-set';
-import { EmbeddingTable } from '../table';
-import { expectBoolean, rangeError, typeError } from '../validate';
-import { sharedFloat32, sharedUint8 } from '../shared-memory';
+import { ItemSet, type IndexList, resolveIndexList } from '../core/item-set';
+import { EmbeddingTable } from '../core/table';
+import { expectBoolean, rangeError, typeError } from '../core/validate';
+import { sharedFloat32, sharedUint8 } from '../core/shared-memory';
 
 export type OptimizerStateKind = 'adagrad' | 'rowwise-adagrad' | 'adam';
 

@@ -7,14 +7,14 @@
  */
 import { types } from 'node:util';
 
-import { RecbridgeError, fromNative } from '../errors';
-import { native, type NativeTowerParam, type NativeTowerSpec } from '../native';
-import { normalGenerator } from '../random';
-import { EmbeddingTable } from '../table';
-import { expectBoolean, expectFinite, expectInteger, expectOptions, expectPositiveInteger, lengthError, rangeError, typeError } from '../validate';
+import { RecbridgeError, fromNative } from '../core/errors';
+import { native, type NativeTowerParam, type NativeTowerSpec } from '../core/native';
+import { normalGenerator } from '../core/random';
+import { EmbeddingTable } from '../core/table';
+import { expectBoolean, expectFinite, expectInteger, expectOptions, expectPositiveInteger, lengthError, rangeError, typeError } from '../core/validate';
 import { Model } from './model';
 import { Parameter, adoptingTables, newParameterTable, type OptimizerStateKind } from './parameter';
-import { sharedCopy, sharedFloat32 } from '../shared-memory';
+import { sharedCopy, sharedFloat32 } from '../core/shared-memory';
 
 export interface TowerOptions {
   /** Learn one embedding row per entity (`<side>.embedding`). Default true. */

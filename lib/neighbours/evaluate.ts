@@ -4,13 +4,13 @@
  * list by the native recommend kernel (masked items excluded inside it), then scored against the
  * user's test items.
  */
-import { AbortError, RecbridgeError } from '../errors';
+import { AbortError, RecbridgeError } from '../core/errors';
 import { GroupAccumulator } from '../eval/accumulator';
 import { resolveCutoffs } from '../eval/cutoffs';
 import type { RankingMetrics } from '../eval/ranking';
 import { METRIC_COUNT, userMetrics } from '../eval/user-metrics';
-import { Interactions } from '../train/interactions';
-import { expectInteger, expectOptions, expectSignal, rangeError, toIndexArray, typeError } from '../validate';
+import { Interactions } from '../data/interactions';
+import { expectInteger, expectOptions, expectSignal, rangeError, toIndexArray, typeError } from '../core/validate';
 import type { NeighbourBatchOptions } from './graph';
 import { CrossDomainItemKnn, ItemKnn } from './item-knn';
 

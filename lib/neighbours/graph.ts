@@ -5,12 +5,12 @@
  */
 import { types } from 'node:util';
 
-import { AbortError, RecbridgeError, fromNative } from '../errors';
-import { resolveThreads } from '../config';
-import { resolveIndexList, type IndexList } from '../item-set';
-import { native, type KnnBuildSpec, type KnnGraphHandle } from '../native';
-import type { Interactions } from '../train/interactions';
-import { expectInteger, expectBoolean, expectOptions, expectPositiveInteger, expectSignal, typeError } from '../validate';
+import { AbortError, RecbridgeError, fromNative } from '../core/errors';
+import { resolveThreads } from '../core/config';
+import { resolveIndexList, type IndexList } from '../core/item-set';
+import { native, type KnnBuildSpec, type KnnGraphHandle } from '../core/native';
+import type { Interactions } from '../data/interactions';
+import { expectInteger, expectBoolean, expectOptions, expectPositiveInteger, expectSignal, typeError } from '../core/validate';
 import {
   historyWeights,
   resolveAggregation,
@@ -19,7 +19,7 @@ import {
   resolveHistory,
   type AggregationOptions,
   type BatchExclusions,
-  type Histories,
+  type HistoryInput,
 } from './options';
 
 export interface NeighbourList {

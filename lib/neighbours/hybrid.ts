@@ -11,15 +11,15 @@
  */
 import { types } from 'node:util';
 
-import { RecbridgeError } from '../errors';
+import { RecbridgeError } from '../core/errors';
 import { GroupAccumulator, type CutoffMetrics } from '../eval/accumulator';
 import type { RankingModel } from '../eval/ranking';
 import { METRIC_COUNT, USER_METRICS, userMetrics } from '../eval/user-metrics';
-import { resolveIndexList, type IndexList } from '../item-set';
-import { scoreItems, topK } from '../scoring';
-import { EmbeddingTable } from '../table';
-import { Interactions } from '../train/interactions';
-import { expectFloat32Array, expectInteger, expectOptions, expectPositiveInteger, lengthError, rangeError, toIndexArray, typeError } from '../validate';
+import { resolveIndexList, type IndexList } from '../core/item-set';
+import { scoreItems, topK } from '../core/scoring';
+import { EmbeddingTable } from '../core/table';
+import { Interactions } from '../data/interactions';
+import { expectFloat32Array, expectInteger, expectOptions, expectPositiveInteger, lengthError, rangeError, toIndexArray, typeError } from '../core/validate';
 import type { NeighbourList } from './graph';
 import { CrossDomainItemKnn, ItemKnn } from './item-knn';
 import { finiteNumber, type AggregationOptions } from './options';

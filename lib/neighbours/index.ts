@@ -8,7 +8,7 @@ export {
   type NeighbourRecommendOptions,
   type Recommendations,
 } from './graph';
-export type { AggregationOptions, BatchExclusions, Histories, SimilarityName, SimilarityOptions } from './options';
+export type { AggregationOptions, BatchExclusions, HistoryInput, SimilarityName, SimilarityOptions } from './options';
 export { evaluateItemKnn, type NeighbourEvaluationOptions, type NeighbourMetrics } from './evaluate';
 export {
   blendScores,

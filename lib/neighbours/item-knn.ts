@@ -4,12 +4,12 @@
  */
 import { types } from 'node:util';
 
-import { resolveThreads } from '../config';
-import { ArgumentRangeError, fromNative } from '../errors';
-import type { IndexList } from '../item-set';
-import { native } from '../native';
-import { Interactions } from '../train/interactions';
-import { expectInteger, expectOptions, rangeError, toIndexArray, typeError } from '../validate';
+import { resolveThreads } from '../core/config';
+import { ArgumentRangeError, fromNative } from '../core/errors';
+import type { IndexList } from '../core/item-set';
+import { native } from '../core/native';
+import { Interactions } from '../data/interactions';
+import { expectInteger, expectOptions, rangeError, toIndexArray, typeError } from '../core/validate';
 import {
   NeighbourModel,
   buildGraph,
@@ -21,7 +21,7 @@ import {
   type NeighbourRecommendOptions,
   type Recommendations,
 } from './graph';
-import { resolveSimilarity, type AggregationOptions, type Histories, type SimilarityName, type SimilarityOptions } from './options';
+import { resolveSimilarity, type AggregationOptions, type HistoryInput, type SimilarityName, type SimilarityOptions } from './options';
 
 export interface ItemKnnRecommendOptions extends NeighbourRecommendOptions {
   /** Never return the history's own items (like implicit's filter_already_liked_items). Default true. */
@@ -116,7 +116,7 @@ export class ItemKnn extends NeighbourModel {
   }
 
   /** recommend for many histories at once, off the event loop and on the thread pool. */
-  recommendBatch(histories: Histories, k: number, options?: ItemKnnBatchOptions): Promise<NeighbourBatchResult> {
+  recommendBatch(histories: HistoryInput, k: number, options?: ItemKnnBatchOptions): Promise<NeighbourBatchResult> {
     return this.recommendBatchFrom(histories, k, options);
   }
 
@@ -277,7 +277,7 @@ export class CrossDomainItemKnn extends NeighbourModel {
   }
 
   /** recommend for many cold users at once (source histories; exclusions in target items). */
-  recommendBatch(sourceHistories: Histories, k: number, options?: NeighbourBatchOptions): Promise<NeighbourBatchResult> {
+  recommendBatch(sourceHistories: HistoryInput, k: number, options?: NeighbourBatchOptions): Promise<NeighbourBatchResult> {
     return this.recommendBatchFrom(sourceHistories, k, options);
   }
 

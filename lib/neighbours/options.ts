@@ -2,12 +2,13 @@
  * Option bags and argument handling shared by the neighbourhood models: similarity choice, history
  * resolution (unknown items, weights, recency) and batch histories.
  */
+import type { WeightedCsr } from '../core/csr';
 import { types } from 'node:util';
 
-import { resolveThreads } from '../config';
-import { resolveIndexList, type IndexList } from '../item-set';
-import { Interactions } from '../train/interactions';
-import { expectBoolean, expectInteger, expectNotDetached, expectOptions, expectSignal, lengthError, rangeError, typeError } from '../validate';
+import { resolveThreads } from '../core/config';
+import { resolveIndexList, type IndexList } from '../core/item-set';
+import { Interactions } from '../data/interactions';
+import { expectBoolean, expectInteger, expectNotDetached, expectOptions, expectSignal, lengthError, rangeError, typeError } from '../core/validate';
 
 export type SimilarityName = 'cosine' | 'tfidf' | 'bm25';
 
@@ -178,11 +179,11 @@ export function historyWeights(argument: string, weights: unknown, n: number, de
   return w;
 }
 
-/** Histories of many queries: CSR (optionally with weights), an array of lists, or Interactions (one per user row). */
-export type Histories =
+/** HistoryInput of many queries: CSR (optionally with weights), an array of lists, or Interactions (one per user row). */
+export type HistoryInput =
   | Interactions
   | ReadonlyArray<Int32Array | ReadonlyArray<number>>
-  | { offsets: Int32Array; indices: Int32Array; weights?: Float32Array };
+  | WeightedCsr;
 
 export interface ResolvedHistories {
   offsets: Int32Array;

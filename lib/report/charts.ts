@@ -3,7 +3,7 @@
  * error bars (a metric by slice). Builders return a Chart; renderReport only embeds Charts made
  * here, so no unescaped text can reach the page through a chart.
  */
-import { typeError } from '../validate';
+import { typeError } from '../core/validate';
 import { escapeHtml } from './escape';
 import { formatTick, niceTicks } from './scale';
 

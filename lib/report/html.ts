@@ -3,7 +3,7 @@
  * sections, each with text, a table and charts. Every string is escaped; charts are embedded only
  * when built by ./charts.
  */
-import { typeError } from '../validate';
+import { typeError } from '../core/validate';
 import { isChart, type Chart } from './charts';
 import { escapeHtml } from './escape';
 

@@ -14,8 +14,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
-import { ArgumentRangeError, ArgumentTypeError, RecbridgeError, type ErrorCode } from '../errors';
-import { expectInteger, expectOptions, rangeError, typeError } from '../validate';
+import { ArgumentRangeError, ArgumentTypeError, RecbridgeError, type ErrorCode } from '../core/errors';
+import { expectInteger, expectOptions, rangeError, typeError } from '../core/validate';
 import { Recommender, type RecommendBatchOptions, type Recommendation, type RecommendOptions, type RecommendUser, type RecommenderOptions, type ItemList } from './recommender';
 import type { SharedSnapshotHandle } from './snapshot';
 

@@ -13,12 +13,12 @@
  */
 import { types } from 'node:util';
 
-import { resolveThreads } from '../config';
-import { fromNative } from '../errors';
-import { resolveIndexList, type IndexList } from '../item-set';
-import { native } from '../native';
-import { EmbeddingTable } from '../table';
-import { expectInteger, expectOptions, expectPositiveInteger, rangeError, toFloat32Array, typeError } from '../validate';
+import { resolveThreads } from '../core/config';
+import { fromNative } from '../core/errors';
+import { resolveIndexList, type IndexList } from '../core/item-set';
+import { native } from '../core/native';
+import { EmbeddingTable } from '../core/table';
+import { expectInteger, expectOptions, expectPositiveInteger, rangeError, toFloat32Array, typeError } from '../core/validate';
 
 export type QuantizationKind = 'bf16' | 'int8';
 

@@ -17,16 +17,16 @@
  */
 import { Vocabulary } from '../data/vocabulary';
 import { PopularityModel } from '../eval/baselines';
-import { ItemSet } from '../item-set';
+import { ItemSet } from '../core/item-set';
 import { loadModel, type LoadedModel } from '../io/model-file/load';
 import { MatrixFactorization } from '../models/matrix-factorization';
 import { TwoTower } from '../models/two-tower';
 import { ItemKnn } from '../neighbours/item-knn';
-import { topK, topKBatch } from '../scoring';
-import { EmbeddingTable } from '../table';
-import { Interactions } from '../train/interactions';
+import { topK, topKBatch } from '../core/scoring';
+import { EmbeddingTable } from '../core/table';
+import { Interactions } from '../data/interactions';
 import { foldIn, type FoldInOptions } from '../transfer/fold-in';
-import { expectBoolean, expectInteger, expectOptions, expectPositiveInteger, expectSignal, rangeError, toFloat32Array, typeError } from '../validate';
+import { expectBoolean, expectInteger, expectOptions, expectPositiveInteger, expectSignal, rangeError, toFloat32Array, typeError } from '../core/validate';
 import { QuantizedTable } from './quantized';
 import { SharedIds } from './shared-ids';
 import { Snapshot, type SharedSnapshotHandle, type SnapshotParts } from './snapshot';

@@ -4,7 +4,7 @@
  * Lookups hash the id's UTF-8 bytes (FNV-1a) and compare bytes; ids decode on demand.
  */
 import { Vocabulary } from '../data/vocabulary';
-import { typeError } from '../validate';
+import { typeError } from '../core/validate';
 
 export interface SharedIdsHandle {
   bytes: Uint8Array;

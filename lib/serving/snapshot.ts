@@ -3,8 +3,8 @@
  * every large array on a SharedArrayBuffer so worker threads adopt it without copies. A Recommender
  * answers each request from exactly one snapshot; swapping replaces the reference between requests.
  */
-import { EmbeddingTable } from '../table';
-import { ItemSet } from '../item-set';
+import { EmbeddingTable } from '../core/table';
+import { ItemSet } from '../core/item-set';
 import { QuantizedTable, type QuantizationKind, type SharedQuantizedHandle } from './quantized';
 import { SharedIds, type SharedIdsHandle } from './shared-ids';
 

@@ -4,10 +4,10 @@
  * divergence and invalid-index checks between chunks, and early stopping on a validation metric
  * with best-weights restore. Trainers supply only their native chunk call and their evaluation.
  */
-import { AbortError, RecbridgeError } from '../errors';
+import { AbortError, RecbridgeError } from '../core/errors';
 import type { RankingMetrics } from '../eval/ranking';
 import type { Parameter } from '../models/parameter';
-import { native, type CancelToken } from '../native';
+import { native, type CancelToken } from '../core/native';
 
 export interface Progress {
   epoch: number;

@@ -2,9 +2,9 @@
  * Option checks every trainer shares: the training data against the model's size, and the
  * validation (early-stopping) options.
  */
-import { expectBoolean, expectInteger, expectOptions, expectPositiveInteger, rangeError, typeError } from '../validate';
+import { expectBoolean, expectInteger, expectOptions, expectPositiveInteger, rangeError, typeError } from '../core/validate';
 import type { ValidationMetric } from './epoch-loop';
-import { Interactions } from './interactions';
+import { Interactions } from '../data/interactions';
 
 export interface ValidationOptions {
   /** Held-out interactions. */

@@ -2,7 +2,7 @@
  * Negative samplers for matrix factorization. Popularity sampling draws item i with probability
  * ∝ count_i^α through an alias table (Walker/Vose): O(1) per draw in the native loop.
  */
-import { sharedFloat32, sharedInt32 } from '../shared-memory';
+import { sharedFloat32, sharedInt32 } from '../core/shared-memory';
 
 export interface AliasTable {
   /** Probability of keeping column k (else take alias[k]). */

@@ -4,20 +4,20 @@
  * divergence are handled between chunks). Early stopping evaluates a validation set after each
  * epoch and can restore the best weights.
  */
-import { resolveThreads } from '../config';
-import { fromNative } from '../errors';
+import { resolveThreads } from '../core/config';
+import { fromNative } from '../core/errors';
 import { evaluateRanking } from '../eval/ranking';
 import type { MatrixFactorization } from '../models/matrix-factorization';
 import type { OptimizerStateKind, Parameter } from '../models/parameter';
-import { mfRecordStride, native, type NativeTrainParam } from '../native';
-import { sharedInt32 } from '../shared-memory';
-import { expectBoolean, expectInteger, expectOptions, expectPositiveInteger, expectSignal, rangeError, typeError } from '../validate';
+import { mfRecordStride, native, type NativeTrainParam } from '../core/native';
+import { sharedInt32 } from '../core/shared-memory';
+import { expectBoolean, expectInteger, expectOptions, expectPositiveInteger, expectSignal, rangeError, typeError } from '../core/validate';
 import { runEpochs, type FitReport, type Progress } from './epoch-loop';
 
 export type { EpochReport, FitReport, Progress, ValidationMetric } from './epoch-loop';
 export type { ValidationOptions } from './fit-options';
 import { checkData, resolveValidation, type ValidationOptions } from './fit-options';
-import { Interactions } from './interactions';
+import { Interactions } from '../data/interactions';
 import { aliasTable, popularityWeights } from './sampler';
 import { trainTwoTower, type TwoTowerFitOptions } from './two-tower-trainer';
 import type { TwoTower } from '../models/two-tower';

@@ -7,14 +7,14 @@
  */
 import { types } from 'node:util';
 
-import { resolveThreads } from '../config';
-import { fromNative } from '../errors';
-import { sharedCopy, sharedFloat32, sharedInt32 } from '../shared-memory';
+import { resolveThreads } from '../core/config';
+import { fromNative } from '../core/errors';
+import { sharedCopy, sharedFloat32, sharedInt32 } from '../core/shared-memory';
 import { evaluateRanking, type RankingMetrics, type RankingModel, type RankingOptions } from '../eval/ranking';
 import type { TwoTower, TowerStateKinds } from '../models/two-tower';
-import { native } from '../native';
-import { expectFinite, expectInteger, expectOptions, expectPositiveInteger, expectSignal, lengthError, rangeError, typeError } from '../validate';
-import { Interactions } from './interactions';
+import { native } from '../core/native';
+import { expectFinite, expectInteger, expectOptions, expectPositiveInteger, expectSignal, lengthError, rangeError, typeError } from '../core/validate';
+import { Interactions } from '../data/interactions';
 import { runEpochs, type FitReport, type Progress } from './epoch-loop';
 import { checkData, resolveValidation, type ValidationOptions } from './fit-options';
 

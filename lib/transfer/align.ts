@@ -3,8 +3,8 @@
  * external ids or by an explicit link table of id pairs; the alignment is a pair of row arrays plus
  * the overlap counts a user needs to judge whether transfer can work at all.
  */
-import { RecbridgeError } from '../errors';
-import { expectOptions, rangeError, typeError } from '../validate';
+import { RecbridgeError } from '../core/errors';
+import { expectOptions, rangeError, typeError } from '../core/validate';
 import { Domain } from './domain';
 
 /** Rows that denote the same entity: source[k] in the source domain is target[k] in the target. */

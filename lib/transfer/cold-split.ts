@@ -5,9 +5,9 @@
  * rows are split per user by ratio (train / validation / test) to measure warm users too.
  */
 import { splitByUser } from '../data/split';
-import { uniformGenerator } from '../random';
-import { Interactions } from '../train/interactions';
-import { rangeError } from '../validate';
+import { uniformGenerator } from '../core/random';
+import { Interactions } from '../data/interactions';
+import { rangeError } from '../core/validate';
 import type { Alignment } from './align';
 
 export interface TransferSplit {

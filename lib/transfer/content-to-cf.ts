@@ -5,9 +5,9 @@
  * training the preference part is zeroed for a random share of rows (preference dropout), so the
  * same network serves warm entities (preference given) and brand-new ones (zeros + content).
  */
-import { RecbridgeError } from '../errors';
-import { EmbeddingTable } from '../table';
-import { expectFloat32Array, expectInteger, expectOptions, rangeError, typeError } from '../validate';
+import { RecbridgeError } from '../core/errors';
+import { EmbeddingTable } from '../core/table';
+import { expectFloat32Array, expectInteger, expectOptions, rangeError, typeError } from '../core/validate';
 import type { EntityFeatures } from './domain';
 import { SmallNet } from './small-net';
 

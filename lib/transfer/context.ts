@@ -5,7 +5,7 @@
  */
 import { evaluateRanking, type RankingMetrics, type RankingModel } from '../eval/ranking';
 import { MatrixFactorization } from '../models/matrix-factorization';
-import { Interactions } from '../train/interactions';
+import { Interactions } from '../data/interactions';
 import { Trainer, type FitOptions, type MfLossName, type OptimizerOptions, type FitReport } from '../train/trainer';
 import type { Alignment } from './align';
 import { flagsOf, rowsByUserFlag, type TransferSplit } from './cold-split';

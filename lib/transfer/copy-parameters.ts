@@ -4,10 +4,10 @@
  * their shapes match; id embeddings copy row by row through an alignment (only the aligned rows: the
  * rest keep their fresh initialisation). What is not copied is left as the target initialised it.
  */
-import { RecbridgeError } from '../errors';
+import { RecbridgeError } from '../core/errors';
 import type { Model } from '../models/model';
 import { matchesPattern } from '../models/parameter';
-import { expectOptions, rangeError, toIndexArray, typeError } from '../validate';
+import { expectOptions, rangeError, toIndexArray, typeError } from '../core/validate';
 import type { RowPairs } from './align';
 
 export interface CopyParametersOptions {

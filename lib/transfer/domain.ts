@@ -4,8 +4,8 @@
  */
 import type { SideFeatures } from '../data/side-features';
 import { Vocabulary } from '../data/vocabulary';
-import { Interactions } from '../train/interactions';
-import { expectOptions, rangeError, typeError } from '../validate';
+import { Interactions } from '../data/interactions';
+import { expectOptions, rangeError, typeError } from '../core/validate';
 
 /** Side features as the towers take them: a bag of categorical ids and/or a dense vector per entity. */
 export interface EntityFeatures {

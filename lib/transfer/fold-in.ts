@@ -8,10 +8,11 @@
  * - 'sgd': a few BPR steps of the new row against uniformly sampled negatives.
  * Works for any dot-product model: pass the table the new rows will be scored against.
  */
-import { EmbeddingTable } from '../table';
-import { uniformGenerator } from '../random';
+import type { Csr } from '../core/csr';
+import { EmbeddingTable } from '../core/table';
+import { uniformGenerator } from '../core/random';
 import { MatrixFactorization } from '../models/matrix-factorization';
-import { expectInteger, expectOptions, rangeError, typeError } from '../validate';
+import { expectInteger, expectOptions, rangeError, typeError } from '../core/validate';
 import { addGram, cholesky, choleskySolve } from './linalg';
 
 export interface FoldInOptions {
@@ -30,14 +31,8 @@ export interface FoldInOptions {
   seed?: number;
 }
 
-/** Histories as CSR: row r's items are indices[offsets[r] … offsets[r+1]). */
-export interface Histories {
-  offsets: Int32Array;
-  indices: Int32Array;
-}
-
 /** Vectors (rows × against.dim) for new rows with the given histories, scored against `against`. */
-export function foldIn(against: EmbeddingTable, histories: Histories, options?: FoldInOptions): Float32Array {
+export function foldIn(against: EmbeddingTable, histories: Csr, options?: FoldInOptions): Float32Array {
   if (!(against instanceof EmbeddingTable)) throw typeError('against', 'EmbeddingTable', against);
   const h = checkHistories(histories, against.rows);
   const o = expectOptions('options', options);
@@ -106,7 +101,7 @@ export function foldIn(against: EmbeddingTable, histories: Histories, options?: 
  * retraining: the user table grows in place (optimizer state kept) and the new rows hold the folded-in
  * vectors. Returns the first new user row.
  */
-export function foldInUsers(model: MatrixFactorization, histories: Histories, options?: FoldInOptions): number {
+export function foldInUsers(model: MatrixFactorization, histories: Csr, options?: FoldInOptions): number {
   checkModel(model);
   const vectors = foldInAgainst(model, histories, options);
   const first = model.growUsers(histories.offsets.length - 1);
@@ -115,7 +110,7 @@ export function foldInUsers(model: MatrixFactorization, histories: Histories, op
 }
 
 /** Adds items from the users who interacted with them (user rows); returns the first new item row. */
-export function foldInItems(model: MatrixFactorization, histories: Histories, options?: FoldInOptions): number {
+export function foldInItems(model: MatrixFactorization, histories: Csr, options?: FoldInOptions): number {
   checkModel(model);
   const vectors = foldIn(model.userEmbedding.table, histories, options);
   const first = model.growItems(histories.offsets.length - 1);
@@ -125,12 +120,12 @@ export function foldInItems(model: MatrixFactorization, histories: Histories, op
 
 // With item biases the score is x·v + b: fold in against the plain item vectors, moving the bias
 // into explicit targets is not possible for implicit data, so biases are ignored for the solve.
-function foldInAgainst(model: MatrixFactorization, histories: Histories, options?: FoldInOptions): Float32Array {
+function foldInAgainst(model: MatrixFactorization, histories: Csr, options?: FoldInOptions): Float32Array {
   return foldIn(model.itemEmbedding.table, histories, options);
 }
 
 /** Histories from a list of item-row arrays. */
-export function historiesFrom(lists: ReadonlyArray<ArrayLike<number>>): Histories {
+export function historiesFrom(lists: ReadonlyArray<ArrayLike<number>>): Csr {
   if (!Array.isArray(lists)) throw typeError('lists', 'array of index arrays', lists);
   const offsets = new Int32Array(lists.length + 1);
   lists.forEach((l, r) => (offsets[r + 1] = offsets[r] + l.length));
@@ -143,7 +138,7 @@ function checkModel(model: unknown): void {
   if (!(model instanceof MatrixFactorization)) throw typeError('model', 'MatrixFactorization (for other models, foldIn against model.encodeItems())', model);
 }
 
-function checkHistories(h: Histories, rows: number): Histories {
+function checkHistories(h: Csr, rows: number): Csr {
   const o = expectOptions('histories', h);
   if (!(o.offsets instanceof Int32Array) || o.offsets.length < 1 || o.offsets[0] !== 0) throw typeError('histories.offsets', 'Int32Array starting at 0', o.offsets);
   if (!(o.indices instanceof Int32Array)) throw typeError('histories.indices', 'Int32Array', o.indices);
@@ -155,7 +150,7 @@ function checkHistories(h: Histories, rows: number): Histories {
     const i = o.indices[k];
     if (i < 0 || i >= rows) throw rangeError(`histories.indices[${k}]`, `a row in [0, ${rows})`, i);
   }
-  return o as Histories;
+  return o as Csr;
 }
 
 function nonNegative(argument: string, value: unknown, fallback: number): number {

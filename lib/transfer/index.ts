@@ -5,14 +5,14 @@ export { runSchedule, type Phase, type PhaseReport, type ScheduleOptions } from 
 export { coldUserSplit, type ColdSplitOptions, type TransferSplit } from './cold-split';
 export { TransferContext, DEFAULT_SETTINGS, type TrainSettings } from './context';
 export { UserVectorsModel } from './user-vectors-model';
-export { foldIn, foldInUsers, foldInItems, historiesFrom, type FoldInOptions, type Histories } from './fold-in';
+export { foldIn, foldInUsers, foldInItems, historiesFrom, type FoldInOptions } from './fold-in';
 export { ContentToCf, featureMatrix, type ContentToCfOptions } from './content-to-cf';
 export { fitEmbeddingMap, type EmbeddingMap, type MappingOptions } from './strategies/mapping';
 export { type BridgeOptions } from './strategies/bridge';
 export { type FineTuneOptions } from './strategies/fine-tune';
 export { type JointOptions } from './strategies/joint';
 export { STRATEGY_NAMES, strategyByName, bridge, contentToCf, fineTune, hybrid, joint, mapping, popularity, targetOnly, type Strategy } from './strategies';
-export { transfer, meanStd, LIFT_METRICS, SLICES, type LiftReport, type StrategyResult, type SliceSummary, type TransferOptions, type MeanStd } from './lift';
+export { transfer, LIFT_METRICS, SLICES, type LiftReport, type StrategyResult, type SliceSummary, type TransferOptions } from './lift';
 export { formatLiftTable } from './lift-table';
 export { syntheticDomains, type SyntheticOptions, type SyntheticDomains } from './synthetic';
 export { renderLiftReport } from './lift-report';

@@ -4,11 +4,12 @@
  * scored by full ranking (training and validation rows masked) on cold users, warm users and all.
  * The report gives mean ± std over seeds per slice, and each strategy's lift over the baselines.
  */
-import { RecbridgeError } from '../errors';
+import { meanStd, type MeanStd } from '../eval/summarize';
+import { RecbridgeError } from '../core/errors';
 import { evaluateRanking, type RankingMetrics } from '../eval/ranking';
 import { evaluateSampled, evaluateSampledScores, type SampledMetrics } from '../eval/sampled';
-import { Interactions } from '../train/interactions';
-import { expectOptions, rangeError, typeError } from '../validate';
+import { Interactions } from '../data/interactions';
+import { expectOptions, rangeError, typeError } from '../core/validate';
 import { alignDomains, type AlignOptions, type AlignmentReport } from './align';
 import { coldUserSplit, rowsByUserFlag } from './cold-split';
 import { DEFAULT_SETTINGS, TransferContext, type TrainSettings } from './context';
@@ -22,11 +23,6 @@ export type LiftMetric = (typeof LIFT_METRICS)[number];
 
 export const SAMPLED_METRICS = ['hit', 'ndcg', 'mrr'] as const;
 export type SampledMetric = (typeof SAMPLED_METRICS)[number];
-
-export interface MeanStd {
-  mean: number;
-  std: number;
-}
 
 export interface SliceSummary {
   /** Users evaluated in this slice (per seed; the mean over seeds). */
@@ -183,14 +179,6 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
 
 function emptyMetrics(): RankingMetrics {
   return { users: 0, recall: NaN, precision: NaN, ndcg: NaN, hit: NaN, mrr: NaN } as RankingMetrics;
-}
-
-/** Mean and sample standard deviation (n − 1; 0 for one run). */
-export function meanStd(values: number[]): MeanStd {
-  const n = values.length;
-  const mean = values.reduce((s, v) => s + v, 0) / n;
-  const variance = n > 1 ? values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1) : 0;
-  return { mean, std: Math.sqrt(variance) };
 }
 
 function summarise(runs: RankingMetrics[]): SliceSummary {

@@ -3,7 +3,7 @@
  * solves (Cholesky) for ridge regressions of size ≤ a few hundred. Float64 throughout, because the
  * normal equations square the condition number.
  */
-import { RecbridgeError } from '../errors';
+import { RecbridgeError } from '../core/errors';
 
 /** Lower Cholesky factor of the n × n SPD matrix a (row-major), in place. */
 export function cholesky(a: Float64Array, n: number): Float64Array {

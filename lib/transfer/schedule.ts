@@ -4,12 +4,12 @@
  * Freezing is data on the parameters (see Parameter), so a phase only sets flags, trains, and puts
  * the flags back: phases never leak their freezing into the next one.
  */
-import { resolveIndexList, type IndexList } from '../item-set';
+import { resolveIndexList, type IndexList } from '../core/item-set';
 import { MatrixFactorization } from '../models/matrix-factorization';
 import { matchesPattern, type Parameter } from '../models/parameter';
-import { Interactions } from '../train/interactions';
+import { Interactions } from '../data/interactions';
 import { Trainer, type FitOptions, type FitReport } from '../train/trainer';
-import { expectOptions, rangeError, typeError } from '../validate';
+import { expectOptions, rangeError, typeError } from '../core/validate';
 
 export interface Phase {
   /** A label for reports. Default `phase <n>`. */

@@ -4,7 +4,7 @@
  * hundred, so plain typed-array loops are fast enough and keep the transfer code self-contained;
  * the million-row work (embeddings, scoring) stays in the native kernels.
  */
-import { normalGenerator, uniformGenerator } from '../random';
+import { normalGenerator, uniformGenerator } from '../core/random';
 
 interface Layer {
   w: Float32Array; // out × in

@@ -6,11 +6,11 @@
  * taste cluster, noisy); items carry a dense feature vector (a noisy view of their latent vector),
  * which is what lets brand-new items be placed by content.
  */
-import { normalGenerator, uniformGenerator } from '../random';
-import { Interactions } from '../train/interactions';
+import { normalGenerator, uniformGenerator } from '../core/random';
+import { Interactions } from '../data/interactions';
 import { Vocabulary } from '../data/vocabulary';
 import { Domain } from './domain';
-import { expectInteger, expectOptions, rangeError } from '../validate';
+import { expectInteger, expectOptions, rangeError } from '../core/validate';
 
 export interface SyntheticOptions {
   users?: number;

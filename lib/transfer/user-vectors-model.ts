@@ -4,10 +4,10 @@
  * path: item rows carry one extra column with the item's normalised popularity, a user with a
  * vector queries [vector, 0] and a user without one queries [0…0, 1].
  */
-import { RecbridgeError } from '../errors';
+import { RecbridgeError } from '../core/errors';
 import type { RankingModel } from '../eval/ranking';
-import { EmbeddingTable } from '../table';
-import type { Interactions } from '../train/interactions';
+import { EmbeddingTable } from '../core/table';
+import type { Interactions } from '../data/interactions';
 
 export class UserVectorsModel implements RankingModel {
   private readonly table: EmbeddingTable;

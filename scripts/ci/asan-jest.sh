@@ -6,7 +6,7 @@
 # build/Release is never touched. An ASan or UBSan report aborts the process, and a leak report
 # at exit writes to stderr and fails it: jest shows either as a failed suite.
 #   scripts/ci/asan-jest.sh                 # the long subset (SUITES below): ~4.5 min on 2 cores
-#   scripts/ci/asan-jest.sh test/api        # any jest paths (.ci/run uses a short list)
+#   scripts/ci/asan-jest.sh test/core        # any jest paths (.ci/run uses a short list)
 #   scripts/ci/asan-jest.sh test            # the whole suite (about 10 min on 2 cores; test/package
 #                                           # cannot pass here: the compilers it spawns inherit LD_PRELOAD
 #                                           # and report their own leaks)
@@ -27,7 +27,7 @@ SUITES=("$@")
 if [ ${#SUITES[@]} -eq 0 ]; then
   # Every suite that drives the native code directly, plus workers and file I/O. Training suites
   # that only repeat the same kernels on bigger data are left to the long run.
-  SUITES=(test/native test/api test/workers test/io test/neighbours test/hardening/bad-input-properties.test.ts test/train/mf-losses.test.ts)
+  SUITES=(test/native test/core test/workers test/io test/neighbours test/hardening/bad-input-properties.test.ts test/train/mf-losses.test.ts)
 fi
 
 asan_lib=$(gcc -print-file-name=libasan.so)

@@ -31,7 +31,7 @@ scripts/ci/fuzz-native.sh  # libFuzzer + ASan/UBSan on the kernel entry points (
 
 t=$SECONDS
 # The suites that hit the binding hardest: argument re-checks, corrupt files, workers, top-K edges.
-scripts/ci/asan-jest.sh test/api test/hardening/bad-input-properties.test.ts test/io/model-corruption.test.ts \
+scripts/ci/asan-jest.sh test/core test/hardening/bad-input-properties.test.ts test/io/model-corruption.test.ts \
   test/workers test/native/topk-properties.test.ts 2>&1 | tail -8
 echo "hardening: jest subset against the ASan addon took $((SECONDS - t)) s"
 

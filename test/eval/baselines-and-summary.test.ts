@@ -2,8 +2,8 @@ import { PopularityModel, RandomModel } from '../../lib/eval/baselines';
 import { evaluateRanking } from '../../lib/eval/ranking';
 import { activityBuckets } from '../../lib/eval/slices';
 import { summarize } from '../../lib/eval/summarize';
-import { topK } from '../../lib/scoring';
-import { Interactions } from '../../lib/train/interactions';
+import { topK } from '../../lib/core/scoring';
+import { Interactions } from '../../lib/data/interactions';
 
 describe('PopularityModel', () => {
   test('ranks by training count, ties by lower index', async () => {

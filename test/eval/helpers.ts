@@ -1,5 +1,5 @@
 // Ranking models with hand-chosen scores for metric tests.
-import { EmbeddingTable } from '../../lib/table';
+import { EmbeddingTable } from '../../lib/core/table';
 import type { RankingModel } from '../../lib/eval/ranking';
 import { randomFloats } from '../support/data';
 

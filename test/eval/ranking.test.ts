@@ -1,7 +1,7 @@
 import { evaluateRanking, evaluateSlices } from '../../lib/eval/ranking';
 import { userMetrics, USER_METRICS } from '../../lib/eval/user-metrics';
-import { Interactions } from '../../lib/train/interactions';
-import { uniformGenerator } from '../../lib/random';
+import { Interactions } from '../../lib/data/interactions';
+import { uniformGenerator } from '../../lib/core/random';
 import { scoredModel, randomModel } from './helpers';
 
 const log2 = Math.log2;

@@ -1,6 +1,6 @@
 import { evaluateSampled, drawNegatives } from '../../lib/eval/sampled';
-import { uniformGenerator } from '../../lib/random';
-import { Interactions } from '../../lib/train/interactions';
+import { uniformGenerator } from '../../lib/core/random';
+import { Interactions } from '../../lib/data/interactions';
 import { randomModel, scoredModel } from './helpers';
 
 describe('drawNegatives', () => {

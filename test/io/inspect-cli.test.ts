@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { Vocabulary, saveModel } from '../../lib';
-import { main } from '../../lib/cli';
+import { main } from '../../lib/commands/cli';
 import { tempDir, towerWithState } from './helpers';
 
 const dir = tempDir();

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { MatrixFactorization, Trainer, TwoTower, Vocabulary, inspectModel, loadModel, saveModel } from '../../lib';
-import { native } from '../../lib/native';
+import { native } from '../../lib/core/native';
 import { planted } from '../support/planted';
 import { bits, mfWithState, snapshot, tempDir, towerWithState } from './helpers';
 

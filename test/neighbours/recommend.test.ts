@@ -1,6 +1,6 @@
 import { CrossDomainItemKnn, ItemKnn, evaluateItemKnn, blendScores, tuneBlendWeight, HybridRecommender, normalizeScores } from '../../lib/neighbours';
-import { EmbeddingTable } from '../../lib/table';
-import { Interactions } from '../../lib/train/interactions';
+import { EmbeddingTable } from '../../lib/core/table';
+import { Interactions } from '../../lib/data/interactions';
 import { randomInteractions, rowsOf } from './reference';
 
 /** Σ_t w_t · sim(h_t, j) over the stored neighbour lists (the documented 'sum' aggregation). */

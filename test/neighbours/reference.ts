@@ -1,7 +1,7 @@
 // Brute-force references for the neighbourhood tests: dense double-precision similarities over a
 // user x item matrix, computed straight from the documented formulas.
-import { uniformGenerator } from '../../lib/random';
-import { Interactions } from '../../lib/train/interactions';
+import { uniformGenerator } from '../../lib/core/random';
+import { Interactions } from '../../lib/data/interactions';
 
 export type Sim = 'cosine' | 'tfidf' | 'bm25';
 

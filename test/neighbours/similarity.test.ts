@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 
 import { CrossDomainItemKnn, ItemKnn } from '../../lib/neighbours';
-import { Interactions } from '../../lib/train/interactions';
+import { Interactions } from '../../lib/data/interactions';
 import { denseMatrix, randomInteractions, referenceSimilarity, rowsOf, type Sim } from './reference';
 
 const SIMS: Sim[] = ['cosine', 'tfidf', 'bm25'];

@@ -1,6 +1,6 @@
 // A small matrix-factorization model with external ids and seen items, shared by the serving tests.
 import { EmbeddingTable, Interactions, MatrixFactorization, Vocabulary } from '../../lib';
-import { uniformGenerator } from '../../lib/random';
+import { uniformGenerator } from '../../lib/core/random';
 
 export interface Fixture {
   model: MatrixFactorization;

@@ -1,5 +1,5 @@
 // Seeded synthetic data and slow, obviously-correct references for the tests.
-import { uniformGenerator } from '../../lib/random';
+import { uniformGenerator } from '../../lib/core/random';
 
 /** Uniform floats in [-1, 1). */
 export function randomFloats(n: number, seed: number): Float32Array {

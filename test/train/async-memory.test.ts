@@ -3,7 +3,7 @@
 // to async native work lives on SharedArrayBuffers (which cannot be detached), and the addon
 // refuses detachable memory outright (a reviewer crashed the process this way before the fix).
 import { Interactions, MatrixFactorization, Trainer, TwoTower } from '../../lib';
-import { native } from '../../lib/native';
+import { native } from '../../lib/core/native';
 
 test('the tables, optimizer state and interactions training uses cannot be transferred away', async () => {
   const data = new Interactions({ users: [0, 1, 2, 1], items: [1, 2, 0, 0] });

@@ -2,7 +2,7 @@
 // (every component at once), a planted dataset learned well above chance, freezing, seeds and
 // threads, bad input, abort and divergence.
 import { Interactions, Trainer, TwoTower, capabilities, evaluateTwoTower, setIsa, trainTwoTower, uniformGenerator, type TwoTowerOptions } from '../../lib';
-import { native } from '../../lib/native';
+import { native } from '../../lib/core/native';
 import { planted } from '../support/planted';
 
 afterEach(() => setIsa(null));

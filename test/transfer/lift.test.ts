@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { main } from '../../lib/cli';
+import { main } from '../../lib/commands/cli';
 import { Domain, Interactions, UserVectorsModel, Vocabulary, TransferContext, alignDomains, coldUserSplit, fineTune, formatLiftTable, syntheticDomains, transfer, renderLiftReport } from '../../lib';
 
 const small = () => syntheticDomains({ users: 300, sourceItems: 120, targetItems: 100, sourcePerUser: 20, targetPerUser: 10, seed: 2 });

@@ -6,7 +6,7 @@
 import { MatrixFactorization } from '../../models/matrix-factorization';
 import type { Parameter } from '../../models/parameter';
 import { TwoTower, type TowerOptions } from '../../models/two-tower';
-import { typeError } from '../../validate';
+import { typeError } from '../../core/validate';
 import { ALIGNMENT } from '../safetensors/format';
 import { bytesOf, type TensorToWrite } from '../safetensors/write';
 import { FORMAT_VERSION, KEY, bagTensors, denseTensor, frozenTensor, optimizerTensor, type ModelKind, type ParameterRecord, type TowerConfig } from './metadata';

@@ -3,7 +3,7 @@
  * file, written atomically.
  */
 import type { Vocabulary } from '../../data/vocabulary';
-import { expectBoolean, expectOptions, rangeError, typeError } from '../../validate';
+import { expectBoolean, expectOptions, rangeError, typeError } from '../../core/validate';
 import { writeSafetensors } from '../safetensors/write';
 import { INLINE_VOCABULARY_BYTES, KEY, vocabularyTensor, type VocabularyRecord } from './metadata';
 import { modelToTensors, modelKind, type SavableModel } from './model-tensors';

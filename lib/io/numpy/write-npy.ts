@@ -1,6 +1,6 @@
 /** An EmbeddingTable as a .npy file (float32, C order) that numpy.load reads; written atomically. */
-import { EmbeddingTable } from '../../table';
-import { typeError } from '../../validate';
+import { EmbeddingTable } from '../../core/table';
+import { typeError } from '../../core/validate';
 import { writeFileAtomic } from '../atomic-write';
 import { encodeNpy } from './npy';
 

@@ -5,9 +5,9 @@
  */
 import { types } from 'node:util';
 
-import { AbortError } from '../../errors';
-import { sharedFloat32 } from '../../shared-memory';
-import { expectBoolean, expectOptions, expectPositiveInteger, rangeError, typeError } from '../../validate';
+import { AbortError } from '../../core/errors';
+import { sharedFloat32 } from '../../core/shared-memory';
+import { expectBoolean, expectOptions, expectPositiveInteger, rangeError, typeError } from '../../core/validate';
 import { loadOnnxRuntime, type OrtSession, type OrtTensor } from './runtime';
 
 /** One model input for all n entities: row-major data whose first dimension is n. */

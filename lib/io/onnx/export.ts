@@ -4,7 +4,7 @@
  */
 import { MatrixFactorization } from '../../models/matrix-factorization';
 import type { TwoTower } from '../../models/two-tower';
-import { expectOptions, expectPositiveInteger, rangeError, typeError } from '../../validate';
+import { expectOptions, expectPositiveInteger, rangeError, typeError } from '../../core/validate';
 import { writeFileAtomic } from '../atomic-write';
 import { modelKind } from '../model-file/model-tensors';
 import { buildScoringModel } from './model';

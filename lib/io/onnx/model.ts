@@ -8,7 +8,7 @@
  */
 import { types } from 'node:util';
 
-import { rangeError, typeError } from '../../validate';
+import { rangeError, typeError } from '../../core/validate';
 import { ProtoWriter, littleEndianBytes } from './protobuf';
 
 /** IR version 8 (ONNX 1.10+): old enough for every onnxruntime release since 1.10, new enough for opset 17. */

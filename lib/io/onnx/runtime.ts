@@ -4,7 +4,7 @@
  * The interfaces below are the small part of its API recbridge uses (declared here so that
  * recbridge's type declarations do not require the package either).
  */
-import { RecbridgeError } from '../../errors';
+import { RecbridgeError } from '../../core/errors';
 
 export interface OrtTensor {
   readonly dims: readonly number[];

@@ -15,7 +15,7 @@
  */
 import { MatrixFactorization } from '../../models/matrix-factorization';
 import type { TwoTower } from '../../models/two-tower';
-import { rangeError, typeError } from '../../validate';
+import { rangeError, typeError } from '../../core/validate';
 import { DataType, encodeModel, transpose, type Node, type Tensor, type ValueInfo } from './model';
 
 export type TowerSide = 'user' | 'item';

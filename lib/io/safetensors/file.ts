@@ -5,7 +5,7 @@
 import * as fs from 'node:fs/promises';
 import { types } from 'node:util';
 
-import { expectOptions, rangeError, typeError } from '../../validate';
+import { expectOptions, rangeError, typeError } from '../../core/validate';
 import { CorruptFileError } from '../file-errors';
 import { PADDING_PREFIX, type Dtype } from './format';
 import { readHeaderFrom, readTensorsFrom, toFloat32, typedView } from './read';

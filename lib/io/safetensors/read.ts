@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs/promises';
 
-import { native } from '../../native';
+import { native } from '../../core/native';
 import { crc32, crcHex } from '../crc32';
 import { CorruptFileError, UnsupportedFileError } from '../file-errors';
 import { ALIGNMENT, DTYPE_BYTES, LITTLE_ENDIAN, MAX_HEADER_BYTES, type Dtype, type SafetensorsHeader, type TensorEntry, validateHeader } from './format';

@@ -9,7 +9,7 @@ import { types } from 'node:util';
 
 import { writeFileAtomic } from '../atomic-write';
 import { crc32, crcHex } from '../crc32';
-import { rangeError, typeError } from '../../validate';
+import { rangeError, typeError } from '../../core/validate';
 import { UnsupportedFileError } from '../file-errors';
 import { ALIGNMENT, DTYPE_BYTES, LITTLE_ENDIAN, MAX_HEADER_BYTES, PADDING_PREFIX, elementCount, type Dtype } from './format';
 import { HEADER_CRC_KEY, HEADER_CRC_PLACEHOLDER, computeHeaderCrc, headerCrcPosition } from './header-checksum';

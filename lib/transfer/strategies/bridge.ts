@@ -7,7 +7,7 @@
  * warm aligned users' target rows against the frozen target item vectors, early-stopped on
  * cold-validation users.
  */
-import { uniformGenerator } from '../../random';
+import { uniformGenerator } from '../../core/random';
 import { SmallNet } from '../small-net';
 import { UserVectorsModel } from '../user-vectors-model';
 import { fitEmbeddingMap } from './mapping';

@@ -8,7 +8,7 @@
  */
 import type { RankingMetrics } from '../../eval/ranking';
 import { HybridRecommender, tuneBlendWeight } from '../../neighbours/hybrid';
-import type { Interactions } from '../../train/interactions';
+import type { Interactions } from '../../data/interactions';
 import { rowsByUserFlag } from '../cold-split';
 import type { TransferContext } from '../context';
 import { fineTune } from './fine-tune';

@@ -7,7 +7,7 @@
  * target items share. Rounds stop early on target validation (warm and cold-validation users).
  */
 import { snapshot } from '../../train/epoch-loop';
-import { Interactions } from '../../train/interactions';
+import { Interactions } from '../../data/interactions';
 import { runSchedule } from '../schedule';
 import { UserVectorsModel } from '../user-vectors-model';
 import type { Strategy } from './strategy';

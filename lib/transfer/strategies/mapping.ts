@@ -8,8 +8,8 @@ import { applyLinear, ridge } from '../linalg';
 import { SmallNet } from '../small-net';
 import { UserVectorsModel } from '../user-vectors-model';
 import { alignedPairs, gatherRows, warmVectors, type Strategy } from './strategy';
-import { RecbridgeError } from '../../errors';
-import { rangeError } from '../../validate';
+import { RecbridgeError } from '../../core/errors';
+import { rangeError } from '../../core/validate';
 
 export interface MappingOptions {
   /** 'linear' (ridge, default) or 'mlp' (one hidden layer of width 2·dim). */

@@ -10,7 +10,7 @@ import type { RankingMetrics } from '../../eval/ranking';
 import { evaluateItemKnn } from '../../neighbours/evaluate';
 import { CrossDomainItemKnn, ItemKnn } from '../../neighbours/item-knn';
 import type { SimilarityName } from '../../neighbours/options';
-import { Interactions } from '../../train/interactions';
+import { Interactions } from '../../data/interactions';
 import type { TransferContext } from '../context';
 import { rowsByUserFlag } from '../cold-split';
 import { mergeByUsers } from '../merge-metrics';

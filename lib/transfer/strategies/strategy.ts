@@ -4,7 +4,7 @@
  */
 import type { RankingMetrics, RankingModel } from '../../eval/ranking';
 import type { CandidateScorer } from '../../eval/sampled';
-import type { Interactions } from '../../train/interactions';
+import type { Interactions } from '../../data/interactions';
 import type { TransferContext } from '../context';
 
 /**

@@ -3,7 +3,7 @@
  * target rows, so they get popularity — or, when the split reveals a few of their target rows
  * (coldShots), a closed-form fold-in against the target item vectors.
  */
-import { EmbeddingTable } from '../../table';
+import { EmbeddingTable } from '../../core/table';
 import { foldIn, historiesFrom } from '../fold-in';
 import { UserVectorsModel } from '../user-vectors-model';
 import { warmVectors, type Strategy } from './strategy';

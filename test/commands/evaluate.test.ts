@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { main } from '../lib/cli';
-import { uniformGenerator } from '../lib/random';
+import { main } from '../../lib/commands/cli';
+import { uniformGenerator } from '../../lib/core/random';
 
 // Two communities of users, each preferring its own half of the items: BPR learns it, random does not.
 function writeData(file: string): void {

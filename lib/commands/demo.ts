@@ -3,11 +3,11 @@
  * exact top-K with seen items excluded, single and batched, checked against brute force and timed.
  * (The transfer demo replaces this as the main job once transfer learning lands.)
  */
-import { capabilities } from './config';
-import { ItemSet } from './item-set';
-import { normalGenerator, uniformGenerator } from './random';
-import { topK, topKBatch } from './scoring';
-import { EmbeddingTable } from './table';
+import { capabilities } from '../core/config';
+import { ItemSet } from '../core/item-set';
+import { normalGenerator, uniformGenerator } from '../core/random';
+import { topK, topKBatch } from '../core/scoring';
+import { EmbeddingTable } from '../core/table';
 
 export interface DemoOptions {
   items?: number;

@@ -5,8 +5,9 @@
  */
 import { types } from 'node:util';
 
-import { expectInteger, expectNotDetached, expectOptions, lengthError, rangeError, toFloat32Array, toIndexArray, typeError } from '../validate';
-import { sharedCopy, sharedInt32 } from '../shared-memory';
+import { expectInteger, expectNotDetached, expectOptions, lengthError, rangeError, toFloat32Array, toIndexArray, typeError } from '../core/validate';
+import type { Csr } from '../core/csr';
+import { sharedCopy, sharedInt32 } from '../core/shared-memory';
 
 export interface InteractionsInit {
   /** User row index of each interaction. */
@@ -35,8 +36,8 @@ export class Interactions {
   readonly timestamps: Float64Array | null;
   readonly numUsers: number;
   readonly numItems: number;
-  private csr: { offsets: Int32Array; indices: Int32Array } | null = null;
-  private grouped: { offsets: Int32Array; indices: Int32Array } | null = null;
+  private csr: Csr | null = null;
+  private grouped: Csr | null = null;
 
   constructor(init: InteractionsInit) {
     const o = expectOptions('data', init);
@@ -130,7 +131,7 @@ export class Interactions {
   }
 
   /** Each user's distinct items, sorted: user u's are indices[offsets[u] … offsets[u+1]). */
-  byUser(): { offsets: Int32Array; indices: Int32Array } {
+  byUser(): Csr {
     if (this.csr) return this.csr;
     const grouped = this.groupedByUser();
     const offsets = new Int32Array(this.numUsers + 1);
@@ -149,7 +150,7 @@ export class Interactions {
    * indices[offsets[u], offsets[u + 1]) (shared memory, computed once). Training builds its epochs
    * from this when it rejects known positives.
    */
-  groupedByUser(): { offsets: Int32Array; indices: Int32Array } {
+  groupedByUser(): Csr {
     if (this.grouped) return this.grouped;
     const offsets = sharedInt32(this.numUsers + 1);
     for (const u of this.users) offsets[u + 1]++;

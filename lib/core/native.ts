@@ -331,7 +331,7 @@ export interface TwoTowerLossSpec extends TwoTowerScoringSpec {
 const EXPECTED_ABI = 4;
 
 function load(): NativeBinding {
-  const root = path.resolve(__dirname, '..');
+  const root = path.resolve(__dirname, '..', '..');
   let binding: NativeBinding;
   try {
     // node-gyp-build picks build/Release (a local build) or prebuilds/<platform>-<arch>/ (the npm package).

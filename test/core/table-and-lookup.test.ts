@@ -97,7 +97,7 @@ test('capabilities and configure', () => {
 
 test('create() and fromRows() place the first row on a 64-byte boundary (shared or not)', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { native } = require('../../lib/native') as typeof import('../../lib/native');
+  const { native } = require('../../lib/core/native') as typeof import('../../lib/core/native');
   for (const rows of [1, 3, 1000, 100_000]) {
     expect(native.byteAlignment(EmbeddingTable.create(rows, 7).data)).toBe(0);
     expect(native.byteAlignment(EmbeddingTable.create(rows, 64, { shared: true }).data)).toBe(0);

@@ -1,6 +1,6 @@
 // The addon re-checks everything that could make it read or write out of bounds, so a caller that
 // bypasses lib/ gets a coded error, never a crash. These call the raw binding on purpose.
-import { native } from '../../lib/native';
+import { native } from '../../lib/core/native';
 
 const f32 = (n: number) => new Float32Array(n);
 const i32 = (...xs: number[]) => Int32Array.from(xs);
@@ -80,7 +80,7 @@ test('valid raw calls still work (the guards are not over-eager)', async () => {
 
 test('native errors keep their argument and class when re-typed by lib/', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { fromNative } = require('../../lib/errors') as typeof import('../../lib/errors');
+  const { fromNative } = require('../../lib/core/errors') as typeof import('../../lib/core/errors');
   const t = f32(40);
   structuredClone(t.buffer, { transfer: [t.buffer as ArrayBuffer] });
   let raw: unknown;

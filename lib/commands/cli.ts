@@ -6,12 +6,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { capabilities } from './config';
+import { capabilities } from '../core/config';
 import { runDemo } from './demo';
-import { transferCommand } from './commands/transfer';
-import { UsageError, intFlag, noMoreArgs, type Command } from './commands/args';
-import { evaluate } from './commands/evaluate';
-import { inspect } from './commands/inspect';
+import { transferCommand } from './transfer';
+import { UsageError, intFlag, noMoreArgs, type Command } from './args';
+import { evaluate } from './evaluate';
+import { inspect } from './inspect';
 
 /** Commands that live in lib/commands/<name>.ts (each adds its usage lines to the help text). */
 const COMMANDS: Record<string, Command> = { transfer: transferCommand, evaluate, inspect };
@@ -45,12 +45,12 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'info': {
         noMoreArgs(args);
-        const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+        const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
         console.log(JSON.stringify({ recbridge: pkg.version, node: process.version, ...capabilities() }, null, 2));
         return 0;
       }
       case 'bench': {
-        const runner = path.join(__dirname, '..', 'bench', 'run.js');
+        const runner = path.join(__dirname, '..', '..', 'bench', 'run.js');
         if (!fs.existsSync(runner)) {
           console.error('The benchmark suite ships with the source repository, not the npm package: run it from a checkout with `npm run bench`.');
           return 2;

@@ -1,0 +1,18 @@
+/** recbridge/eval: full-ranking and sampled metrics, slices, summaries over seeds, baselines. */
+export {
+  evaluateRanking,
+  evaluateSlices,
+  type RankingMetrics,
+  type RankingModel,
+  type RankingOptions,
+  type CutoffMetrics,
+  type PerUserMetrics,
+  type SliceOptions,
+  type SliceMetrics,
+  type EvaluationProgress,
+  type UserMetricName,
+} from './ranking';
+export { evaluateSampled, evaluateSampledScores, type CandidateScorer, type SampledOptions, type SampledMetrics, type SampledCutoffMetrics } from './sampled';
+export { activityBuckets } from './slices';
+export { summarize, meanStd, type MeanStd, type Summary } from './summarize';
+export { PopularityModel, RandomModel, type RandomModelOptions } from './baselines';

@@ -1,0 +1,23 @@
+/** recbridge/train: the matrix-factorization Trainer and two-tower training. */
+export {
+  Trainer,
+  type FitOptions,
+  type FitReport,
+  type EpochReport,
+  type OptimizerOptions,
+  type OptimizerType,
+  type MfLossName,
+  type SamplerOptions,
+  type Progress,
+  type ValidationOptions,
+} from './trainer';
+export {
+  trainTwoTower,
+  evaluateTwoTower,
+  itemLogQ,
+  type TwoTowerFitOptions,
+  type TwoTowerOptimizerOptions,
+  type TwoTowerOptimizerType,
+  type DenseOptimizerOptions,
+  type EmbeddingOptimizerOptions,
+} from './two-tower-trainer';
