@@ -9,6 +9,7 @@
 #include <atomic>
 #include <exception>
 #include <new>
+#include <optional>
 #include <string>
 
 #include "args.h"
@@ -17,14 +18,19 @@ namespace rbnapi {
 
 class PromiseWorker : public Napi::AsyncWorker {
  public:
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  // Queues the work; call once, on a fully constructed worker. The promise is made here, not in
+  // the constructor: a constructor that throws on bad arguments would leave it never settled, and
+  // its handle leaked.
+  Napi::Promise Start() {
+    deferred_.emplace(Napi::Promise::Deferred::New(Env()));
+    Queue();
+    return deferred_->Promise();
+  }
 
  protected:
   // name: the binding's, for rejection messages and async hooks.
   PromiseWorker(Napi::Env env, const char* name)
-      : Napi::AsyncWorker(env, (std::string("recbridge:") + name).c_str()),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        name_(name) {}
+      : Napi::AsyncWorker(env, (std::string("recbridge:") + name).c_str()), name_(name) {}
 
   virtual void Work() = 0;
   virtual Napi::Value Result() = 0;
@@ -50,18 +56,18 @@ class PromiseWorker : public Napi::AsyncWorker {
     try {
       result = Result();
     } catch (const Napi::Error& e) {  // e.g. no memory for the result's arrays
-      deferred_.Reject(e.Value());
+      deferred_->Reject(e.Value());
       return;
     }
-    deferred_.Resolve(result);
+    deferred_->Resolve(result);
   }
 
   void OnError(const Napi::Error& e) final {
     tag_error(e, code_);
-    deferred_.Reject(e.Value());
+    deferred_->Reject(e.Value());
   }
 
-  Napi::Promise::Deferred deferred_;
+  std::optional<Napi::Promise::Deferred> deferred_;
   const char* name_;
   const char* code_ = "ERR_NATIVE";
   CancelFlag cancel_;
@@ -72,8 +78,7 @@ template <class W>
 Napi::Value queue(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     auto* w = new W(info);  // throws (and is not queued) on bad arguments
-    w->Queue();
-    return w->Promise();
+    return w->Start();
   });
 }
 
