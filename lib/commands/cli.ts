@@ -63,9 +63,11 @@ export async function main(argv: string[]): Promise<number> {
       case '-h':
         console.log(USAGE);
         return command === undefined ? 2 : 0;
-      default:
-        if (command !== undefined && Object.hasOwn(COMMANDS, command)) return await COMMANDS[command].run(args);
+      default: {
+        const found = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+        if (found) return await found.run(args);
         throw new UsageError(`Unknown command ${JSON.stringify(command)}`);
+      }
     }
   } catch (err) {
     if (err instanceof UsageError) {

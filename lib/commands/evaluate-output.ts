@@ -2,6 +2,7 @@
  * What `recbridge evaluate` shows: an aligned mean ± std table on the terminal, and the sections
  * of the HTML report (metric by K, by activity slice, learning curves, the sampled protocol).
  */
+import { lengthError } from '../core/validate';
 import type { MeanStd } from '../eval/summarize';
 import type { FitReport } from '../train/trainer';
 import { barChart, learningCurves, lineChart, type Chart } from '../report/charts';
@@ -25,39 +26,51 @@ function fmt(m: MeanStd | undefined, digits = 4): string {
   return `${m.mean.toFixed(digits)} ± ${m.std.toFixed(digits)}`;
 }
 
+/** Pads the columns to a common width (rows have the header's length; a missing cell counts as empty). */
 function align(rows: string[][]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
+  const [header = []] = rows;
+  const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')).join('\n');
 }
 
 /** The cut-off the slice and sampled views use: 10 when evaluated, else the first. */
 export function primaryK(result: EvaluateResult): number {
-  return result.ks.includes(10) ? 10 : result.ks[0];
+  if (result.ks.includes(10)) return 10;
+  const [first] = result.ks;
+  if (first === undefined) throw lengthError('result.ks', 'at least one cut-off', result.ks);
+  return first;
+}
+
+/** The negatives per test item of the sampled protocol (from the first run that used it), or undefined. */
+function sampledNegatives(result: EvaluateResult): number | undefined {
+  for (const { runs } of Object.values(result.models)) {
+    for (const run of runs) if (run.sampled) return run.sampled.negatives;
+  }
+  return undefined;
 }
 
 export function printTable(result: EvaluateResult): string {
   const out: string[] = [`${result.dataset}: ${result.users} users, ${result.items} items; ${result.protocol}; ${result.seeds.length} seed(s), mean ± std`];
-  const models = Object.keys(result.models);
+  const models = Object.entries(result.models);
   for (const K of result.ks) {
     const rows = [[`@${K}`, ...RANKING_METRICS]];
-    for (const m of models) {
-      const s = result.models[m].summary;
-      rows.push([m, ...RANKING_METRICS.map((metric) => fmt(leaf(s, 'all', 'byK', K, metric), metric === 'arp' ? 1 : 4))]);
+    for (const [m, { summary }] of models) {
+      rows.push([m, ...RANKING_METRICS.map((metric) => fmt(leaf(summary, 'all', 'byK', K, metric), metric === 'arp' ? 1 : 4))]);
     }
     out.push('', align(rows));
   }
   const K = primaryK(result);
-  const sliceNames = Object.keys(result.slices);
-  if (sliceNames.length) {
-    const rows = [[`ndcg@${K} by activity`, ...sliceNames.map((n) => `${n} (${Math.round(mean(result.slices[n]))} users)`)]];
-    for (const m of models) rows.push([m, ...sliceNames.map((n) => fmt(leaf(result.models[m].summary, 'slices', n, 'byK', K, 'ndcg')))]);
+  const slices = Object.entries(result.slices);
+  if (slices.length) {
+    const rows = [[`ndcg@${K} by activity`, ...slices.map(([n, counts]) => `${n} (${Math.round(mean(counts))} users)`)]];
+    for (const [m, { summary }] of models) rows.push([m, ...slices.map(([n]) => fmt(leaf(summary, 'slices', n, 'byK', K, 'ndcg')))]);
     out.push('', align(rows));
   }
-  const sampledModels = models.filter((m) => result.models[m].runs.some((r) => r.sampled));
-  if (sampledModels.length) {
-    const negatives = result.models[sampledModels[0]].runs[0].sampled!.negatives;
+  const negatives = sampledNegatives(result);
+  if (negatives !== undefined) {
+    const sampledModels = models.filter(([, { runs }]) => runs.some((r) => r.sampled));
     const rows = [[`sampled (${negatives} negatives)`, ...result.ks.flatMap((k) => SAMPLED_METRICS.map((x) => `${x}@${k}`))]];
-    for (const m of sampledModels) rows.push([m, ...result.ks.flatMap((k) => SAMPLED_METRICS.map((x) => fmt(leaf(result.models[m].summary, 'sampled', 'byK', k, x))))]);
+    for (const [m, { summary }] of sampledModels) rows.push([m, ...result.ks.flatMap((k) => SAMPLED_METRICS.map((x) => fmt(leaf(summary, 'sampled', 'byK', k, x))))]);
     out.push('', align(rows));
   }
   return out.join('\n');
@@ -68,9 +81,8 @@ function mean(xs: number[]): number {
 }
 
 export function evaluationReport(result: EvaluateResult, logs: { model: string; seed: number; report: FitReport }[]): string {
-  const models = Object.keys(result.models);
+  const models = Object.entries(result.models);
   const K = primaryK(result);
-  const summary = (m: string) => result.models[m].summary;
   const sections: ReportSection[] = [];
 
   sections.push({
@@ -81,7 +93,7 @@ export function evaluationReport(result: EvaluateResult, logs: { model: string; 
     ],
     table: {
       columns: ['model', 'users', ...RANKING_METRICS.map((x) => `${x}@${K}`)],
-      rows: models.map((m) => [m, Math.round(leaf(summary(m), 'all', 'users')?.mean ?? 0), ...RANKING_METRICS.map((x) => fmt(leaf(summary(m), 'all', 'byK', K, x), x === 'arp' ? 1 : 4))]),
+      rows: models.map(([m, { summary }]) => [m, Math.round(leaf(summary, 'all', 'users')?.mean ?? 0), ...RANKING_METRICS.map((x) => fmt(leaf(summary, 'all', 'byK', K, x), x === 'arp' ? 1 : 4))]),
     },
   });
 
@@ -91,16 +103,17 @@ export function evaluationReport(result: EvaluateResult, logs: { model: string; 
       x: result.ks,
       xLabel: 'K',
       yLabel: metric,
-      series: models.map((m) => ({
+      series: models.map(([m, { summary }]) => ({
         name: m,
-        values: result.ks.map((k) => leaf(summary(m), 'all', 'byK', k, metric)?.mean ?? null),
-        errors: result.ks.map((k) => leaf(summary(m), 'all', 'byK', k, metric)?.std ?? null),
+        values: result.ks.map((k) => leaf(summary, 'all', 'byK', k, metric)?.mean ?? null),
+        errors: result.ks.map((k) => leaf(summary, 'all', 'byK', k, metric)?.std ?? null),
       })),
     }),
   );
   sections.push({ heading: 'Metrics by cut-off', charts: byK });
 
-  const sliceNames = Object.keys(result.slices);
+  const slices = Object.entries(result.slices);
+  const sliceNames = slices.map(([n]) => n);
   if (sliceNames.length) {
     const bars = (['ndcg', 'recall'] as const).map((metric) =>
       barChart({
@@ -108,10 +121,10 @@ export function evaluationReport(result: EvaluateResult, logs: { model: string; 
         categories: sliceNames,
         xLabel: 'training interactions per user',
         yLabel: `${metric}@${K}`,
-        series: models.map((m) => ({
+        series: models.map(([m, { summary }]) => ({
           name: m,
-          values: sliceNames.map((n) => leaf(summary(m), 'slices', n, 'byK', K, metric)?.mean ?? null),
-          errors: sliceNames.map((n) => leaf(summary(m), 'slices', n, 'byK', K, metric)?.std ?? null),
+          values: sliceNames.map((n) => leaf(summary, 'slices', n, 'byK', K, metric)?.mean ?? null),
+          errors: sliceNames.map((n) => leaf(summary, 'slices', n, 'byK', K, metric)?.std ?? null),
         })),
       }),
     );
@@ -119,22 +132,22 @@ export function evaluationReport(result: EvaluateResult, logs: { model: string; 
       heading: 'Metrics by user activity',
       text: 'Users bucketed by their number of training interactions; error bars are ± one std over seeds.',
       table: {
-        columns: ['slice', 'users (mean)', ...models.map((m) => `${m} ndcg@${K}`)],
-        rows: sliceNames.map((n) => [n, Math.round(mean(result.slices[n])), ...models.map((m) => fmt(leaf(summary(m), 'slices', n, 'byK', K, 'ndcg')))]),
+        columns: ['slice', 'users (mean)', ...models.map(([m]) => `${m} ndcg@${K}`)],
+        rows: slices.map(([n, counts]) => [n, Math.round(mean(counts)), ...models.map(([, { summary }]) => fmt(leaf(summary, 'slices', n, 'byK', K, 'ndcg')))]),
       },
       charts: bars,
     });
   }
 
-  const sampledModels = models.filter((m) => result.models[m].runs.some((r) => r.sampled));
-  if (sampledModels.length) {
-    const negatives = result.models[sampledModels[0]].runs[0].sampled!.negatives;
+  const negatives = sampledNegatives(result);
+  if (negatives !== undefined) {
+    const sampledModels = models.filter(([, { runs }]) => runs.some((r) => r.sampled));
     sections.push({
       heading: `Sampled protocol (${negatives} negatives per test item)`,
       text: 'Each test item is ranked against negatives drawn uniformly from items the user never interacted with; ties count against the test item.',
       table: {
         columns: ['model', ...result.ks.flatMap((k) => SAMPLED_METRICS.map((x) => `${x}@${k}`))],
-        rows: sampledModels.map((m) => [m, ...result.ks.flatMap((k) => SAMPLED_METRICS.map((x) => fmt(leaf(summary(m), 'sampled', 'byK', k, x))))]),
+        rows: sampledModels.map(([m, { summary }]) => [m, ...result.ks.flatMap((k) => SAMPLED_METRICS.map((x) => fmt(leaf(summary, 'sampled', 'byK', k, x))))]),
       },
     });
   }

@@ -140,19 +140,24 @@ function makeSplits(s: EvaluateSettings, data: Awaited<ReturnType<typeof loadDat
   }
   if (s.loo) {
     // The last interaction by time when the file has timestamps, else a seeded random one.
+    // With validation: true, leaveOneOut returns exactly [train, validation, test].
     const [train, validation, test] = leaveOneOut(data.all!, { by: data.all!.timestamps ? 'time' : 'random', seed, validation: true });
-    return { train, validation, test };
+    return { train: train!, validation: validation!, test: test! };
   }
+  // One part per ratio, and --split has two or three: [train, test] or [train, validation, test].
   const parts = splitByUser(data.all!, s.split!, seed);
-  return { train: parts[0], validation: parts.length === 3 ? parts[1] : null, test: parts[parts.length - 1] };
+  return { train: parts[0]!, validation: parts.length === 3 ? parts[1]! : null, test: parts[parts.length - 1]! };
 }
 
 /** Tertile edges of training activity: three buckets of roughly equal size. */
 function defaultEdges(train: Interactions, users: number): number[] {
   const counts = new Int32Array(users);
-  for (const u of train.users) counts[u]++;
+  for (const u of train.users) counts[u]!++; // u < users: makeSplits gives every split users rows
   const sorted = Array.from(counts).sort((a, b) => a - b);
-  const edges = [sorted[Math.floor(users / 3)], sorted[Math.floor((2 * users) / 3)]].map((e) => Math.max(e, 1));
+  // Both indices are below users when users ≥ 1. With no users there is no quantile: NaN edges make
+  // activityBuckets reject them, as they always have.
+  const at = (i: number) => sorted[i] ?? Number.NaN;
+  const edges = [at(Math.floor(users / 3)), at(Math.floor((2 * users) / 3))].map((e) => Math.max(e, 1));
   return [...new Set(edges)];
 }
 
@@ -178,7 +183,7 @@ export async function runEvaluate(s: EvaluateSettings, log: (line: string) => vo
   const users = data.users.size;
   const items = data.items.size;
   const seeds = Array.from({ length: s.seeds }, (_, i) => i);
-  const runs: Record<string, ModelRun[]> = Object.fromEntries(s.models.map((m) => [m, []]));
+  const runs: Record<string, ModelRun[]> = {};
   const sliceCounts: Record<string, number[]> = {};
   const logs: { model: string; seed: number; report: FitReport }[] = [];
   for (const seed of seeds) {
@@ -195,9 +200,10 @@ export async function runEvaluate(s: EvaluateSettings, log: (line: string) => vo
         logs.push({ model: name, seed, report: built.report });
         run.training = { epochs: built.report.epochs.length, bestEpoch: built.report.bestEpoch, stoppedEarly: built.report.stoppedEarly, seconds: built.seconds! };
       }
-      runs[name].push(run);
-      const k = s.ks.includes(10) ? 10 : s.ks[0];
-      log(`seed ${seed} ${name}: ndcg@${k} ${evaluated.all.byK[k].ndcg.toFixed(4)}${run.training ? ` (${run.training.epochs} epochs, best ${run.training.bestEpoch}, ${run.training.seconds.toFixed(1)} s)` : ''}`);
+      (runs[name] ??= []).push(run);
+      // evaluateSlices rejects an empty ks and reports every cut-off in it, so byK has k.
+      const k = s.ks.includes(10) ? 10 : s.ks[0]!;
+      log(`seed ${seed} ${name}: ndcg@${k} ${evaluated.all.byK[k]!.ndcg.toFixed(4)}${run.training ? ` (${run.training.epochs} epochs, best ${run.training.bestEpoch}, ${run.training.seconds.toFixed(1)} s)` : ''}`);
     }
   }
   const protocol = data.files
@@ -214,7 +220,10 @@ export async function runEvaluate(s: EvaluateSettings, log: (line: string) => vo
     seeds,
     slices: sliceCounts,
     models: Object.fromEntries(
-      s.models.map((m) => [m, { runs: runs[m], summary: summarize(runs[m].map(({ seed: _seed, ...rest }) => rest)).summary }]),
+      s.models.map((m) => {
+        const modelRuns = runs[m] ?? []; // none only with zero seeds, which summarize rejects
+        return [m, { runs: modelRuns, summary: summarize(modelRuns.map(({ seed: _seed, ...rest }) => rest)).summary }];
+      }),
     ),
   };
   return { result, logs };
@@ -227,7 +236,7 @@ async function run(args: string[]): Promise<number> {
   }
   const { result, logs } = await runEvaluate(settings);
   console.log(printTable(result));
-  const strip = (key: string, value: unknown) => (ArrayBuffer.isView(value) ? undefined : value);
+  const strip = (_key: string, value: unknown) => (ArrayBuffer.isView(value) ? undefined : value);
   if (settings.json) fs.writeFileSync(settings.json, JSON.stringify(result, strip, 2));
   if (settings.log) fs.writeFileSync(settings.log, JSON.stringify(logs, strip, 2));
   if (settings.report) fs.writeFileSync(settings.report, evaluationReport(result, logs));

@@ -137,7 +137,7 @@ export class MatrixFactorization extends Model {
     const b = this.itemBias.table.data;
     for (let i = 0; i < this.items; i++) {
       out.data.set(w.subarray(i * d, (i + 1) * d), i * (d + 1));
-      out.data[i * (d + 1) + d] = b[i];
+      out.data[i * (d + 1) + d] = b[i]!; // the bias table has one row per item
     }
     return out;
   }

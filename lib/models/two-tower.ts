@@ -92,11 +92,13 @@ function checkBags(argument: string, bags: unknown, entities: number, vocabulary
   if (offsets.length !== entities + 1) throw lengthError(`${argument}.offsets`, `length ${entities + 1} (one per entity plus one)`, offsets);
   if (offsets[0] !== 0) throw rangeError(`${argument}.offsets[0]`, '0', offsets[0]);
   for (let e = 0; e < entities; e++) {
-    if (offsets[e + 1] < offsets[e]) throw rangeError(`${argument}.offsets[${e + 1}]`, `integer ≥ ${offsets[e]} (offsets never decrease)`, offsets[e + 1]);
+    // e + 1 ≤ entities: offsets has entities + 1 entries (checked above).
+    if (offsets[e + 1]! < offsets[e]!) throw rangeError(`${argument}.offsets[${e + 1}]`, `integer ≥ ${offsets[e]} (offsets never decrease)`, offsets[e + 1]);
   }
   if (offsets[entities] !== indices.length) throw lengthError(`${argument}.offsets[${entities}]`, `${indices.length} (the number of indices)`, offsets[entities]);
   for (let i = 0; i < indices.length; i++) {
-    if (indices[i] < 0 || indices[i] >= vocabulary) throw rangeError(`${argument}.indices[${i}]`, `integer in [0, ${vocabulary})`, indices[i]);
+    const x = indices[i]!;
+    if (x < 0 || x >= vocabulary) throw rangeError(`${argument}.indices[${i}]`, `integer in [0, ${vocabulary})`, x);
   }
   return { offsets, indices };
 }

@@ -19,7 +19,6 @@ import {
   resolveHistory,
   type AggregationOptions,
   type BatchExclusions,
-  type HistoryInput,
 } from './options';
 
 export interface NeighbourList {

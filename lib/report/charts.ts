@@ -77,8 +77,10 @@ function frame(spec: { title: string; xLabel?: string; yLabel?: string; width?: 
   const lo = Math.min(...lows, zero ? 0 : Infinity);
   const hi = Math.max(...highs, zero ? 0 : -Infinity);
   const ticks = niceTicks(Number.isFinite(lo) ? lo : 0, Number.isFinite(hi) ? hi : 1);
-  const y0 = ticks[0];
-  const y1 = ticks[ticks.length - 1];
+  // niceTicks returns no ticks only for a range too wide or too narrow for a finite step (values
+  // near ±Number.MAX_VALUE, or a subnormal span): positions then come out NaN, as they always have.
+  const y0 = ticks[0] ?? Number.NaN;
+  const y1 = ticks[ticks.length - 1] ?? Number.NaN;
   const plotW = width - MARGIN.left - MARGIN.right;
   const plotH = height - MARGIN.top - MARGIN.bottom;
   const y = (v: number) => MARGIN.top + plotH - ((v - y0) / (y1 - y0 || 1)) * plotH;
@@ -147,7 +149,7 @@ export function lineChart(spec: LineChartSpec): Chart {
     f.parts.push(`<text class="tick" x="${xAt(i).toFixed(1)}" y="${MARGIN.top + f.plotH + 16}" text-anchor="middle">${escapeHtml(label)}</text>`);
   });
   series.forEach((s, si) => {
-    const color = PALETTE[si % PALETTE.length];
+    const color = PALETTE[si % PALETTE.length]!; // si ≥ 0, so the index is in range
     let d = '';
     let pen = false;
     s.values.forEach((v, i) => {

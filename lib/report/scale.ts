@@ -11,7 +11,8 @@ export function niceTicks(min: number, max: number, target = 5): number[] {
   const first = Math.floor(min / step) * step;
   const ticks: number[] = [];
   for (let t = first; t <= max + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
-  if (ticks[ticks.length - 1] < max) ticks.push(Number((ticks[ticks.length - 1] + step).toPrecision(12)));
+  const last = ticks[ticks.length - 1];
+  if (last !== undefined && last < max) ticks.push(Number((last + step).toPrecision(12)));
   return ticks;
 }
 

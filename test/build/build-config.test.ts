@@ -52,6 +52,12 @@ test('package.json: napi version pinned for cmake-js, install never downloads, o
   expect(pkg.scripts.install).toBe('node-gyp-build');
   expect(Object.keys(pkg.dependencies).sort()).toEqual(['node-addon-api', 'node-gyp-build']);
   expect(pkg.devDependencies['onnxruntime-node']).toBeDefined();
+  expect(pkg.peerDependencies['onnxruntime-node']).toBeDefined();
+  expect(pkg.peerDependenciesMeta['onnxruntime-node']).toEqual({ optional: true });
+  // onnxruntime-node's install script downloads CUDA libraries from outside npm unless told to skip:
+  // the checkout's own npm config says so, so a plain `npm ci` works offline with no variable set.
+  expect(read('.npmrc')).toMatch(/^onnxruntime-node-install=skip$/m);
+  expect(read('.ci/run')).not.toMatch(/ONNXRUNTIME_NODE_INSTALL/);
   expect(pkg.devDependencies.typescript).toMatch(/^\^5\./);
   expect(pkg.files).toEqual(expect.arrayContaining(['dist/', 'prebuilds/', 'binding.gyp']));
   // The core must not load onnxruntime-node at run time.

@@ -37,7 +37,7 @@ function expectPartition(data: Interactions, parts: Interactions[], fileOrder = 
   }
 }
 
-const rowsOf = (x: Interactions, u: number) => origin(x).filter((r, k) => x.users[k] === u);
+const rowsOf = (x: Interactions, u: number) => origin(x).filter((_r, k) => x.users[k] === u);
 
 describe('Interactions timestamps', () => {
   test('kept by subset and concat (only when every part has them), checked on input', () => {
