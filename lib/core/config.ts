@@ -3,7 +3,7 @@
  */
 import * as os from 'node:os';
 
-import { RecbridgeError, fromNative } from './errors';
+import { RecbridgeError } from './errors';
 import { native, type IsaName } from './native';
 import { expectPositiveInteger, typeError, rangeError } from './validate';
 
@@ -87,11 +87,7 @@ const ISA_NAMES: readonly IsaName[] = ['scalar', 'avx2', 'avx512'];
 export function setIsa(isa: IsaName | null): void {
   if (isa !== null && typeof isa !== 'string') throw typeError('isa', '"scalar", "avx2", "avx512" or null', isa);
   if (isa !== null && !ISA_NAMES.includes(isa)) throw rangeError('isa', '"scalar", "avx2", "avx512" or null', isa);
-  try {
-    native.setIsa(isa);
-  } catch (err) {
-    throw fromNative(err);
-  }
+  native.setIsa(isa);
 }
 
 const envIsa = process.env.RECBRIDGE_ISA;

@@ -90,28 +90,27 @@ const KNOWN_NATIVE_CODES = new Set<string>([
   'ERR_NATIVE',
 ]);
 
-/** The argument a native message names ("… for k", "The buffer behind table is detached"). */
-function nativeArgument(message: string): string {
-  return /\bfor ([\w.[\]]+)/.exec(message)?.[1] ?? /buffer behind ([\w.[\]]+)/.exec(message)?.[1] ?? 'argument';
-}
-
 /**
- * Re-types an error thrown by the addon (which creates plain errors in the addon's realm) as one of
- * ours, keeping its message. The TS layer validates first, so this mostly runs when lib/ was
- * bypassed or a native resource failed.
+ * Re-types an error thrown by the addon (which creates plain errors, in the addon's realm, with
+ * `code` and, for argument problems, `argument` set natively) as one of ours, keeping its message.
+ * lib/core/native.ts applies it to every binding call; the TS layer validates first, so this mostly
+ * runs when lib/ was bypassed or a native resource failed. Errors that are already ours, or carry no
+ * code the addon uses, pass through unchanged.
  */
 export function fromNative(err: unknown): Error {
   if (!(err && typeof err === 'object' && 'code' in err)) return err as unknown as Error;
-  const { code, message } = err as { code: string; message: string };
+  if (err instanceof RecbridgeError || err instanceof ArgumentTypeError || err instanceof ArgumentRangeError) return err;
+  const { code, message, argument: named } = err as { code: string; message: string; argument?: unknown };
   if (!KNOWN_NATIVE_CODES.has(code)) return err as unknown as Error;
+  const argument = typeof named === 'string' ? named : 'argument';
   switch (code) {
     case 'ERR_INVALID_ARG_TYPE':
-      return new ArgumentTypeError(message, nativeArgument(message));
+      return new ArgumentTypeError(message, argument);
     case 'ERR_OUT_OF_RANGE':
     case 'ERR_INVALID_ARG_VALUE':
-      return new ArgumentRangeError(message, nativeArgument(message), code);
+      return new ArgumentRangeError(message, argument, code);
     case 'ERR_DETACHED_BUFFER':
-      return new DetachedBufferError(nativeArgument(message));
+      return new DetachedBufferError(argument);
     default:
       return new RecbridgeError(code as ErrorCode, message, { cause: err });
   }

@@ -4,13 +4,12 @@
  */
 import { types } from 'node:util';
 
-import { fromNative } from './errors';
 import { native } from './native';
+import { PoolMode as NativePoolMode } from './native-constants';
 import { EmbeddingTable } from './table';
 import { expectFloat32Array, expectOptions, lengthError, rangeError, toFloat32Array, toIndexArray, typeError } from './validate';
 
 export type PoolMode = 'sum' | 'mean' | 'weighted-sum';
-const POOL_MODES: Record<PoolMode, number> = { sum: 0, mean: 1, 'weighted-sum': 2 };
 
 /** Bags in CSR form: bag b is indices[offsets[b] … offsets[b+1]), with optional per-index weights. */
 export interface CsrBags {
@@ -49,11 +48,7 @@ export function gather(table: EmbeddingTable, indices: Int32Array | ReadonlyArra
   const t = expectTable(table);
   const idx = toIndexArray('indices', indices, t.rows);
   const out = outArray(expectOptions('options', options).out, idx.length * t.dim);
-  try {
-    native.gather(t.data, t.dim, idx, out);
-  } catch (err) {
-    throw fromNative(err);
-  }
+  native.gather({ table: t.data, dim: t.dim, indices: idx, out });
   return out;
 }
 
@@ -62,7 +57,7 @@ export function pool(table: EmbeddingTable, bags: Bags, options?: PoolOptions): 
   const t = expectTable(table);
   const o = expectOptions('options', options);
   const mode = o.mode ?? 'sum';
-  if (typeof mode !== 'string' || !Object.hasOwn(POOL_MODES, mode)) throw rangeError('options.mode', '"sum", "mean" or "weighted-sum"', mode);
+  if (typeof mode !== 'string' || !Object.hasOwn(NativePoolMode, mode)) throw rangeError('options.mode', '"sum", "mean" or "weighted-sum"', mode);
   let offsets: Int32Array;
   let indices: Int32Array;
   let weights: Float32Array | null = null;
@@ -104,10 +99,6 @@ export function pool(table: EmbeddingTable, bags: Bags, options?: PoolOptions): 
   }
   const nbags = offsets.length - 1;
   const out = outArray(o.out, nbags * t.dim);
-  try {
-    native.pool(t.data, t.dim, offsets, indices, weights, POOL_MODES[mode], out);
-  } catch (err) {
-    throw fromNative(err);
-  }
+  native.pool({ table: t.data, dim: t.dim, offsets, indices, weights, mode: NativePoolMode[mode], out });
   return out;
 }

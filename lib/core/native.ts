@@ -1,11 +1,14 @@
 /**
  * The only module that loads the addon. It declares the binding's typed surface; everything else in
- * lib/ calls the addon through `native`. Arguments here are positional and already validated by the
- * caller; the addon re-checks lengths and ranges so that no call can touch memory out of bounds.
+ * lib/ calls the addon through `native`. Calls take one spec object (ids from native-constants.ts),
+ * already validated by the caller; the addon re-checks lengths and ranges so that no call can touch
+ * memory out of bounds, and its errors carry `code` and `argument`, which `native` turns into
+ * recbridge's error classes for every function at once.
  */
 import * as path from 'node:path';
 
-import { RecbridgeError } from './errors';
+import { RecbridgeError, fromNative } from './errors';
+import type { DenseOptimizer, KnnWeighting, MfLoss, OptimizerKind, PoolMode, QuantKind, SamplerKind, Similarity } from './native-constants';
 
 export type IsaName = 'scalar' | 'avx2' | 'avx512';
 
@@ -20,32 +23,11 @@ export interface NativeCapabilities {
 
 export interface NativeBinding {
   readonly abiVersion: number;
-  scoreItems(table: Float32Array, dim: number, query: Float32Array, items: Int32Array | null, out: Float32Array, threads: number): void;
-  topK(
-    table: Float32Array,
-    dim: number,
-    query: Float32Array,
-    k: number,
-    exclude: Int32Array | null,
-    block: Int32Array | null,
-    allow: Int32Array | null,
-    threads: number,
-    outIndices: Int32Array,
-    outScores: Float32Array,
-  ): number;
+  scoreItems(spec: ScoreItemsSpec): void;
+  /** The best min(k, eligible) rows, best first, into outIndices/outScores; returns the count. */
+  topK(spec: TopKSpec): number;
   /** completed is false when the token was cancelled before the end. Inputs are copied natively. */
-  topKBatch(
-    table: Float32Array,
-    dim: number,
-    queries: Float32Array,
-    k: number,
-    excludeOffsets: Int32Array | null,
-    excludeIndices: Int32Array | null,
-    block: Int32Array | null,
-    allow: Int32Array | null,
-    threads: number,
-    cancel: CancelToken | null,
-  ): Promise<{ completed: boolean; indices: Int32Array; scores: Float32Array; counts: Int32Array }>;
+  topKBatch(spec: TopKBatchSpec): Promise<{ completed: boolean; indices: Int32Array; scores: Float32Array; counts: Int32Array }>;
   /** A token async work polls; cancel(token) makes it stop at its next check. */
   createCancelToken(): CancelToken;
   cancel(token: CancelToken): void;
@@ -61,9 +43,8 @@ export interface NativeBinding {
   twoTowerEncode(spec: TwoTowerEncodeSpec): Promise<{ invalid: number }>;
   /** Synchronous: mean loss of one batch; with grads, adds dLoss/dw into each param's grad buffer. */
   twoTowerLoss(spec: TwoTowerLossSpec): { loss: number; invalid: number };
-  gather(table: Float32Array, dim: number, indices: Int32Array, out: Float32Array): void;
-  /** mode: 0 sum, 1 mean, 2 weighted sum. */
-  pool(table: Float32Array, dim: number, offsets: Int32Array, indices: Int32Array, weights: Float32Array | null, mode: number, out: Float32Array): void;
+  gather(spec: GatherSpec): void;
+  pool(spec: PoolSpec): void;
   capabilities(): NativeCapabilities;
   setIsa(isa: IsaName | null): void;
   /** The address of view's first element modulo 64. */
@@ -71,66 +52,177 @@ export interface NativeBinding {
   /** Item-item neighbour graph from a user x item CSR (copied and checked natively). graph is null when cancelled. */
   knnBuild(spec: KnnBuildSpec): Promise<{ completed: boolean; graph: KnnGraphHandle | null }>;
   /** A graph from neighbour lists made elsewhere (copied and checked; row order does not matter). */
-  knnFromArrays(rows: number, cols: number, offsets: Int32Array, indices: Int32Array, scores: Float32Array, threads: number): KnnGraphHandle;
+  knnFromArrays(spec: KnnFromArraysSpec): KnnGraphHandle;
   /** Copies of the lists, each row best first. */
   knnExport(graph: KnnGraphHandle, threads?: number): { rows: number; cols: number; offsets: Int32Array; indices: Int32Array; scores: Float32Array };
   /** [rows, cols, stored neighbours]. */
   knnShape(graph: KnnGraphHandle): [number, number, number];
-  /** The best min(k, row length) neighbours of row, best first; returns the count. */
-  knnRow(graph: KnnGraphHandle, row: number, k: number, exclude: Int32Array | null, outIndices: Int32Array, outScores: Float32Array): number;
+  /** The best min(k, row length) neighbours of spec.row, best first; returns the count. */
+  knnRow(spec: KnnRowSpec): number;
   /** Top-k candidates for a history; history entries outside [0, rows) are skipped. Returns [count, skipped]. */
-  knnRecommend(
-    graph: KnnGraphHandle,
-    history: Int32Array,
-    weights: Float32Array | null,
-    exclude: Int32Array | null,
-    k: number,
-    mean: boolean,
-    shrink: number,
-    excludeHistory: boolean,
-    outIndices: Int32Array,
-    outScores: Float32Array,
-  ): [number, number];
-  /** Dense aggregated scores of every candidate into out; returns the skipped count. */
-  knnScores(graph: KnnGraphHandle, history: Int32Array, weights: Float32Array | null, mean: boolean, shrink: number, out: Float32Array): number;
+  knnRecommend(spec: KnnRecommendSpec): [number, number];
+  /** Dense aggregated scores of every candidate into spec.out; returns the skipped count. */
+  knnScores(spec: KnnScoresSpec): number;
   /** Query q's results are slots [q*k, q*k + counts[q]); skipped[q] history entries were out of range. */
   knnRecommendBatch(
-    graph: KnnGraphHandle,
-    historyOffsets: Int32Array,
-    historyIndices: Int32Array,
-    historyWeights: Float32Array | null,
-    excludeOffsets: Int32Array | null,
-    excludeIndices: Int32Array | null,
-    k: number,
-    mean: boolean,
-    shrink: number,
-    excludeHistory: boolean,
-    threads: number,
-    cancel: CancelToken | null,
+    spec: KnnRecommendBatchSpec,
   ): Promise<{ completed: boolean; indices: Int32Array; scores: Float32Array; counts: Int32Array; skipped: Int32Array }>;
-  /** Quantized tables (kind 1 bf16: codes Uint16Array; kind 2 int8: codes Int8Array + per-row scales and code sums). */
-  quantize(kind: number, codes: Uint16Array | Int8Array, scales: Float32Array | null, rowSums: Int32Array | null, dim: number, source: Float32Array, threads: number): void;
-  quantScore(kind: number, codes: Uint16Array | Int8Array, scales: Float32Array | null, rowSums: Int32Array | null, dim: number, query: Float32Array, items: Int32Array | null, out: Float32Array, threads: number): void;
+  /** Fills codes (and the int8 scales and row sums) from the float32 rows of spec.source. */
+  quantize(spec: QuantizeSpec): void;
+  quantScore(spec: QuantScoreSpec): void;
   /** Exact top-k of the quantized scores; rerank > 0 re-scores the best max(rerank, k) against f32Table. */
-  quantTopK(
-    kind: number,
-    codes: Uint16Array | Int8Array,
-    scales: Float32Array | null,
-    rowSums: Int32Array | null,
-    dim: number,
-    query: Float32Array,
-    k: number,
-    exclude: Int32Array | null,
-    block: Int32Array | null,
-    allow: Int32Array | null,
-    threads: number,
-    rerank: number,
-    f32Table: Float32Array | null,
-    outIndices: Int32Array,
-    outScores: Float32Array,
-  ): number;
+  quantTopK(spec: QuantTopKSpec): number;
   quantInfo(): { kernels: string; bf16Vnni: boolean };
   quantUseExtensions(on: boolean): void;
+}
+
+/** A float32 table: rows × dim values, row-major. */
+export interface TableSpec {
+  table: Float32Array;
+  dim: number;
+}
+
+/** Which rows are candidates: exclude and block are dropped, allow (when given) is the only pool. */
+export interface CandidateSpec {
+  exclude: Int32Array | null;
+  block: Int32Array | null;
+  allow: Int32Array | null;
+}
+
+export interface ScoreItemsSpec extends TableSpec {
+  query: Float32Array;
+  /** Rows to score, or null for every row. */
+  items: Int32Array | null;
+  out: Float32Array;
+  threads: number;
+}
+
+export interface TopKSpec extends TableSpec, CandidateSpec {
+  query: Float32Array;
+  k: number;
+  threads: number;
+  /** At least min(k, candidates) entries each. */
+  outIndices: Int32Array;
+  outScores: Float32Array;
+}
+
+export interface TopKBatchSpec extends TableSpec {
+  /** nq × dim. */
+  queries: Float32Array;
+  k: number;
+  /** Per-query exclusions (CSR over queries), or both null. */
+  excludeOffsets: Int32Array | null;
+  excludeIndices: Int32Array | null;
+  block: Int32Array | null;
+  allow: Int32Array | null;
+  threads: number;
+  cancel: CancelToken | null;
+}
+
+export interface GatherSpec extends TableSpec {
+  indices: Int32Array;
+  out: Float32Array;
+}
+
+export interface PoolSpec extends TableSpec {
+  /** Bag b is indices[offsets[b] .. offsets[b+1]). */
+  offsets: Int32Array;
+  indices: Int32Array;
+  /** Per index (weighted sum only). */
+  weights: Float32Array | null;
+  mode: PoolMode;
+  out: Float32Array;
+}
+
+export interface KnnFromArraysSpec {
+  rows: number;
+  cols: number;
+  /** Row r's neighbours are indices[offsets[r] .. offsets[r+1]) with their scores. */
+  offsets: Int32Array;
+  indices: Int32Array;
+  scores: Float32Array;
+  threads: number;
+}
+
+export interface KnnRowSpec {
+  graph: KnnGraphHandle;
+  row: number;
+  k: number;
+  exclude: Int32Array | null;
+  outIndices: Int32Array;
+  outScores: Float32Array;
+}
+
+/** A history and how its neighbours are aggregated (sum, or a mean shrunk toward 0). */
+export interface KnnHistorySpec {
+  graph: KnnGraphHandle;
+  history: Int32Array;
+  weights: Float32Array | null;
+  mean: boolean;
+  shrink: number;
+}
+
+export interface KnnRecommendSpec extends KnnHistorySpec {
+  exclude: Int32Array | null;
+  k: number;
+  excludeHistory: boolean;
+  outIndices: Int32Array;
+  outScores: Float32Array;
+}
+
+export interface KnnScoresSpec extends KnnHistorySpec {
+  /** One score per candidate (graph columns). */
+  out: Float32Array;
+}
+
+export interface KnnRecommendBatchSpec {
+  graph: KnnGraphHandle;
+  /** Histories, CSR over queries. */
+  historyOffsets: Int32Array;
+  historyIndices: Int32Array;
+  historyWeights: Float32Array | null;
+  /** Per-query exclusions (CSR over queries), or both null. */
+  excludeOffsets: Int32Array | null;
+  excludeIndices: Int32Array | null;
+  k: number;
+  mean: boolean;
+  shrink: number;
+  excludeHistory: boolean;
+  threads: number;
+  cancel: CancelToken | null;
+}
+
+/** A quantized table: bf16 codes (Uint16Array), or int8 codes (Int8Array) with per-row scales and code sums. */
+export interface QuantTableSpec {
+  kind: QuantKind;
+  codes: Uint16Array | Int8Array;
+  scales: Float32Array | null;
+  rowSums: Int32Array | null;
+  dim: number;
+}
+
+export interface QuantizeSpec extends QuantTableSpec {
+  /** rows × dim float32 values. */
+  source: Float32Array;
+  threads: number;
+}
+
+export interface QuantScoreSpec extends QuantTableSpec {
+  query: Float32Array;
+  items: Int32Array | null;
+  out: Float32Array;
+  threads: number;
+}
+
+export interface QuantTopKSpec extends QuantTableSpec, CandidateSpec {
+  query: Float32Array;
+  k: number;
+  threads: number;
+  rerank: number;
+  /** The float32 rows, for rerank. */
+  f32Table: Float32Array | null;
+  outIndices: Int32Array;
+  outScores: Float32Array;
 }
 
 /** Opaque native neighbour graph (immutable; freed by the garbage collector). */
@@ -147,8 +239,7 @@ export interface KnnBuildSpec {
   indices: Int32Array;
   /** Per-entry positive values, or null for ones. */
   values: Float32Array | null;
-  /** 0 cosine, 1 tf-idf, 2 bm25. */
-  weighting: number;
+  weighting: KnnWeighting;
   k1: number;
   b: number;
   shrink: number;
@@ -171,7 +262,7 @@ export interface CancelToken {
 export interface NativeTrainParam {
   w: Float32Array;
   dim: number;
-  /** Optimizer state: adagrad rows×dim, row-wise adagrad rows, adam 2·rows×dim + rows, sgd null. */
+  /** Optimizer state of optimizerStateSize(optimizer, rows, dim) floats, or null (sgd). */
   state: Float32Array | null;
   /** Per-row frozen flags (1 = frozen) or null. */
   frozen: Uint8Array | null;
@@ -181,12 +272,11 @@ export interface NativeTrainParam {
 
 /** The interactions of an MF epoch and its shuffled records. */
 export interface MfRecordsSpec {
-  /** 0 bpr, 1 bce, 2 mse, 3 warp. */
-  loss: number;
+  loss: MfLoss;
   /** Rows of the item table (negatives are drawn below it). */
   numItems: number;
-  /** kind 0 uniform, 1 alias table (prob/alias per item), 2 in-batch (window). */
-  sampler: { kind: number; prob?: Float32Array; alias?: Int32Array; window?: number };
+  /** alias: prob and alias per item; in-batch: window. */
+  sampler: { kind: SamplerKind; prob?: Float32Array; alias?: Int32Array; window?: number };
   maxRejections: number;
   users: Int32Array;
   items: Int32Array;
@@ -201,20 +291,8 @@ export interface MfRecordsSpec {
   epoch: number;
 }
 
-/**
- * Values per MF training record (native train_mf.h, MfRecords): user and item, plus the rating
- * (mse), or with rejection of known positives either a negative drawn by the shuffle (bpr with the
- * uniform or alias sampler) or the user's range in the grouped lists.
- */
-export function mfRecordStride(loss: number, rejectPositives: boolean, samplerKind: number): number {
-  if (loss === 2) return 3;
-  if (!rejectPositives) return 2;
-  return loss === 0 && samplerKind !== 2 ? 3 : 4;
-}
-
 export interface MfChunkSpec extends Omit<MfRecordsSpec, 'seed' | 'epoch' | 'numItems'> {
-  /** 0 sgd, 1 adagrad, 2 row-wise adagrad, 3 lazy adam. */
-  optimizer: number;
+  optimizer: OptimizerKind;
   user: NativeTrainParam;
   item: NativeTrainParam;
   bias: NativeTrainParam | null;
@@ -267,8 +345,7 @@ export interface NativeTowerSpec {
 }
 
 export interface TwoTowerScoringSpec {
-  /** 0 dot, 1 cosine. */
-  similarity: number;
+  similarity: Similarity;
   temperature: number;
   threads: number;
 }
@@ -284,13 +361,13 @@ export interface TwoTowerChunkSpec extends TwoTowerScoringSpec {
   begin: number;
   end: number;
   batchSize: number;
-  /** Embedding tables: 0 sgd, 1 adagrad (state rows×dim). */
-  embOptimizer: number;
+  /** Embedding tables. */
+  embOptimizer: OptimizerKind;
   lr: number;
   l2: number;
   eps: number;
-  /** Dense layers: 0 sgd, 1 adam (state 2·rows×dim + rows). */
-  denseOptimizer: number;
+  /** Dense layers. */
+  denseOptimizer: DenseOptimizer;
   denseLr: number;
   denseL2: number;
   beta1: number;
@@ -328,7 +405,89 @@ export interface TwoTowerLossSpec extends TwoTowerScoringSpec {
   grads: boolean;
 }
 
-const EXPECTED_ABI = 4;
+const EXPECTED_ABI = 5;
+
+/** Functions whose result is a promise: their rejections are converted too. */
+type AsyncName = { [K in keyof NativeBinding]: NativeBinding[K] extends (...args: never[]) => Promise<unknown> ? K : never }[keyof NativeBinding];
+const ASYNC: Record<AsyncName, true> = {
+  topKBatch: true,
+  shuffleSchedule: true,
+  shuffleRecords: true,
+  mfChunk: true,
+  twoTowerChunk: true,
+  twoTowerEncode: true,
+  knnBuild: true,
+  knnRecommendBatch: true,
+};
+
+type Raw = (a?: unknown, b?: unknown, c?: unknown) => unknown;
+
+function rethrow(err: unknown): never {
+  throw fromNative(err);
+}
+
+// Plain closures, not a Proxy: topK runs in microseconds on small tables, and a fixed-arity call
+// through a closure costs next to nothing. Every binding function takes at most three arguments.
+function sync(fn: Raw): Raw {
+  return (a, b, c) => {
+    try {
+      return fn(a, b, c);
+    } catch (err) {
+      throw fromNative(err);
+    }
+  };
+}
+
+// Bad arguments still throw synchronously (nothing was queued); failures in the work reject.
+function async(fn: Raw): Raw {
+  return (a, b, c) => {
+    let promise: Promise<unknown>;
+    try {
+      promise = fn(a, b, c) as Promise<unknown>;
+    } catch (err) {
+      throw fromNative(err);
+    }
+    return promise.then(undefined, rethrow);
+  };
+}
+
+// The single-query serving calls get closures of their own: the call inside sync()'s closures is
+// one call site for every function, so V8 sees many targets there and cannot call straight into
+// the addon.
+function hotPaths(raw: NativeBinding): Pick<NativeBinding, 'topK' | 'quantTopK' | 'knnRecommend'> {
+  return {
+    topK(spec) {
+      try {
+        return raw.topK(spec);
+      } catch (err) {
+        throw fromNative(err);
+      }
+    },
+    quantTopK(spec) {
+      try {
+        return raw.quantTopK(spec);
+      } catch (err) {
+        throw fromNative(err);
+      }
+    },
+    knnRecommend(spec) {
+      try {
+        return raw.knnRecommend(spec);
+      } catch (err) {
+        throw fromNative(err);
+      }
+    },
+  };
+}
+
+/** The binding with every function's errors, thrown or rejected, re-typed once by fromNative. */
+export function wrapBinding(raw: NativeBinding): NativeBinding {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    out[name] = typeof value !== 'function' ? value : Object.hasOwn(ASYNC, name) ? async(value as Raw) : sync(value as Raw);
+  }
+  return Object.freeze({ ...out, ...hotPaths(raw) }) as unknown as NativeBinding;
+}
 
 function load(): NativeBinding {
   const root = path.resolve(__dirname, '..', '..');
@@ -351,7 +510,7 @@ function load(): NativeBinding {
       `recbridge's native addon has ABI ${binding.abiVersion} but this JavaScript expects ${EXPECTED_ABI}: rebuild it ("npm rebuild recbridge").`,
     );
   }
-  return binding;
+  return wrapBinding(binding);
 }
 
 export const native: NativeBinding = load();

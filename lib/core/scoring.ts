@@ -2,7 +2,7 @@
  * Scoring and exact top-K over an EmbeddingTable: scoreItems, topK (synchronous: a single query takes
  * microseconds and a thread hop would dominate), topKBatch (asynchronous, off the event loop).
  */
-import { AbortError, fromNative } from './errors';
+import { AbortError } from './errors';
 import { resolveThreads } from './config';
 import { ItemSet, resolveIndexList, type IndexList } from './item-set';
 import { native } from './native';
@@ -108,11 +108,7 @@ export function scoreItems(table: EmbeddingTable, query: Float32Array | Readonly
   } else {
     out = new Float32Array(n);
   }
-  try {
-    native.scoreItems(t.data, t.dim, q, items, out, threads);
-  } catch (err) {
-    throw fromNative(err);
-  }
+  native.scoreItems({ table: t.data, dim: t.dim, query: q, items, out, threads });
   return out.length === n ? out : out.subarray(0, n);
 }
 
@@ -132,12 +128,7 @@ export function topK(table: EmbeddingTable, query: Float32Array | ReadonlyArray<
   const cap = Math.min(k, allow ? allow.length : t.rows);
   const indices = new Int32Array(cap);
   const scores = new Float32Array(cap);
-  let n: number;
-  try {
-    n = native.topK(t.data, t.dim, q, k, exclude, block, allow, threads, indices, scores);
-  } catch (err) {
-    throw fromNative(err);
-  }
+  const n = native.topK({ table: t.data, dim: t.dim, query: q, k, exclude, block, allow, threads, outIndices: indices, outScores: scores });
   return n === cap ? { indices, scores } : { indices: indices.subarray(0, n), scores: scores.subarray(0, n) };
 }
 
@@ -223,9 +214,18 @@ export async function topKBatch(
   signal?.addEventListener('abort', onAbort, { once: true });
   let result: Awaited<ReturnType<typeof native.topKBatch>>;
   try {
-    result = await native.topKBatch(t.data, t.dim, q, stride, excl?.offsets ?? null, excl?.indices ?? null, block, allow, threads, token);
-  } catch (err) {
-    throw fromNative(err);
+    result = await native.topKBatch({
+      table: t.data,
+      dim: t.dim,
+      queries: q,
+      k: stride,
+      excludeOffsets: excl?.offsets ?? null,
+      excludeIndices: excl?.indices ?? null,
+      block,
+      allow,
+      threads,
+      cancel: token,
+    });
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }

@@ -6,11 +6,16 @@
 import { types } from 'node:util';
 
 import { ItemSet, type IndexList, resolveIndexList } from '../core/item-set';
+import { OptimizerKind, optimizerStateSize } from '../core/native-constants';
 import { EmbeddingTable } from '../core/table';
 import { expectBoolean, rangeError, typeError } from '../core/validate';
 import { sharedFloat32, sharedUint8 } from '../core/shared-memory';
 
 export type OptimizerStateKind = 'adagrad' | 'rowwise-adagrad' | 'adam';
+
+function stateSize(kind: OptimizerStateKind, rows: number, dim: number): number {
+  return optimizerStateSize(OptimizerKind[kind], rows, dim);
+}
 
 export class Parameter {
   /** Per-row frozen flags (1 = frozen); allocated on first freezeRows. */
@@ -63,21 +68,19 @@ export class Parameter {
       this.frozen = flags;
     }
     if (this.optState) {
-      // Layouts (see optimizerState): per weight, per row, or Adam's m | v | per-row step counts.
+      // Layouts (optimizerStateSize): per weight, per row, or Adam's m | v | per-row step counts.
       const { kind, values } = this.optState;
       const w = old.data.length;
       const dim = old.dim;
+      const grown = sharedFloat32(stateSize(kind, first + rows, dim));
       if (kind === 'adam') {
-        const grown = sharedFloat32(2 * (w + rows * dim) + first + rows);
         grown.set(values.subarray(0, w), 0);
         grown.set(values.subarray(w, 2 * w), w + rows * dim);
         grown.set(values.subarray(2 * w), 2 * (w + rows * dim));
-        this.optState = { kind, values: grown };
       } else {
-        const grown = sharedFloat32(kind === 'adagrad' ? w + rows * dim : first + rows);
         grown.set(values);
-        this.optState = { kind, values: grown };
       }
+      this.optState = { kind, values: grown };
     }
     this.current = next;
     return first;
@@ -142,7 +145,7 @@ export class Parameter {
    * per weight), second moments (one per weight), then each row's step count (lazy updates).
    */
   optimizerState(kind: OptimizerStateKind): Float32Array {
-    const size = kind === 'adagrad' ? this.table.data.length : kind === 'adam' ? 2 * this.table.data.length + this.rows : this.rows;
+    const size = stateSize(kind, this.rows, this.table.dim);
     if (!this.optState || this.optState.kind !== kind || this.optState.values.length !== size) {
       this.optState = { kind, values: sharedFloat32(size) };
     }
@@ -160,8 +163,10 @@ export class Parameter {
    * from native threads).
    */
   restoreOptimizerState(kind: OptimizerStateKind, values: Float32Array): void {
-    const size = kind === 'adagrad' ? this.table.data.length : kind === 'adam' ? 2 * this.table.data.length + this.rows : kind === 'rowwise-adagrad' ? this.rows : -1;
-    if (size < 0) throw rangeError(`${this.name} optimizer state kind`, '"adagrad", "rowwise-adagrad" or "adam"', kind);
+    if (kind !== 'adagrad' && kind !== 'rowwise-adagrad' && kind !== 'adam') {
+      throw rangeError(`${this.name} optimizer state kind`, '"adagrad", "rowwise-adagrad" or "adam"', kind);
+    }
+    const size = stateSize(kind, this.rows, this.table.dim);
     if (!types.isFloat32Array(values) || values.length !== size) throw rangeError(`${this.name} optimizer state`, `a Float32Array of length ${size} for ${kind}`, values);
     this.optState = { kind, values };
   }

@@ -7,7 +7,7 @@
  */
 import { types } from 'node:util';
 
-import { RecbridgeError, fromNative } from '../core/errors';
+import { RecbridgeError } from '../core/errors';
 import { native, type NativeTowerParam, type NativeTowerSpec } from '../core/native';
 import { normalGenerator } from '../core/random';
 import { EmbeddingTable } from '../core/table';
@@ -315,11 +315,13 @@ export class TwoTower extends Model {
   async encode(side: Side, threads: number): Promise<EmbeddingTable> {
     const t = this.towers[side];
     const out = EmbeddingTable.create(t.entities, this.outputDim, { shared: true });
-    const r = await native
-      .twoTowerEncode({ tower: this.nativeTower(side, { embedding: null, dense: null }), ids: null, out: out.data, normalize: this.similarity === 'cosine', threads })
-      .catch((err: unknown) => {
-        throw fromNative(err);
-      });
+    const r = await native.twoTowerEncode({
+      tower: this.nativeTower(side, { embedding: null, dense: null }),
+      ids: null,
+      out: out.data,
+      normalize: this.similarity === 'cosine',
+      threads,
+    });
     if (r.invalid) throw new RecbridgeError('ERR_NATIVE', `${r.invalid} ${side} entries could not be encoded (an index out of range)`);
     return out;
   }

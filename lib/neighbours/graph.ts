@@ -5,7 +5,7 @@
  */
 import { types } from 'node:util';
 
-import { AbortError, RecbridgeError, fromNative } from '../core/errors';
+import { AbortError, RecbridgeError } from '../core/errors';
 import { resolveThreads } from '../core/config';
 import { resolveIndexList, type IndexList } from '../core/item-set';
 import { native, type KnnBuildSpec, type KnnGraphHandle } from '../core/native';
@@ -87,8 +87,6 @@ export async function buildGraph(spec: Omit<KnnBuildSpec, 'cancel'>, signal: Abo
     const r = await native.knnBuild({ ...spec, cancel: token });
     if (!r.completed || !r.graph) throw new AbortError(undefined, { cause: signal?.reason });
     return r.graph;
-  } catch (err) {
-    throw err instanceof AbortError ? err : fromNative(err);
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
@@ -157,12 +155,7 @@ export abstract class NeighbourModel {
     const cap = Math.min(k, this.candidateItems);
     const indices = new Int32Array(cap);
     const scores = new Float32Array(cap);
-    let n: number;
-    try {
-      n = native.knnRow(this.graph, item, k, exclude, indices, scores);
-    } catch (err) {
-      throw fromNative(err);
-    }
+    const n = native.knnRow({ graph: this.graph, row: item, k, exclude, outIndices: indices, outScores: scores });
     return n === cap ? { indices, scores } : { indices: indices.subarray(0, n), scores: scores.subarray(0, n) };
   }
 
@@ -177,14 +170,19 @@ export abstract class NeighbourModel {
     const cap = Math.min(k, this.candidateItems);
     const indices = new Int32Array(cap);
     const scores = new Float32Array(cap);
-    let r: [number, number];
-    try {
-      r = native.knnRecommend(this.graph, h, weights, exclude, k, agg.mean, agg.shrink, excludeHistory, indices, scores);
-    } catch (err) {
-      throw fromNative(err);
-    }
-    const n = r[0];
-    return n === cap ? { indices, scores, skipped: r[1] } : { indices: indices.subarray(0, n), scores: scores.subarray(0, n), skipped: r[1] };
+    const [n, skipped] = native.knnRecommend({
+      graph: this.graph,
+      history: h,
+      weights,
+      exclude,
+      k,
+      mean: agg.mean,
+      shrink: agg.shrink,
+      excludeHistory,
+      outIndices: indices,
+      outScores: scores,
+    });
+    return n === cap ? { indices, scores, skipped } : { indices: indices.subarray(0, n), scores: scores.subarray(0, n), skipped };
   }
 
   protected scoresFrom(history: unknown, options: (AggregationOptions & { out?: Float32Array }) | undefined): { scores: Float32Array; skipped: number } {
@@ -197,12 +195,7 @@ export abstract class NeighbourModel {
       if (!types.isFloat32Array(o.out) || o.out.length < this.candidateItems) throw typeError('options.out', `Float32Array of length at least ${this.candidateItems}`, o.out);
       out = o.out;
     } else out = new Float32Array(this.candidateItems);
-    let skipped: number;
-    try {
-      skipped = native.knnScores(this.graph, h, weights, agg.mean, agg.shrink, out);
-    } catch (err) {
-      throw fromNative(err);
-    }
+    const skipped = native.knnScores({ graph: this.graph, history: h, weights, mean: agg.mean, shrink: agg.shrink, out });
     return { scores: out.length === this.candidateItems ? out : out.subarray(0, this.candidateItems), skipped };
   }
 
@@ -222,24 +215,22 @@ export abstract class NeighbourModel {
     const onAbort = () => token && native.cancel(token);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const r = await native.knnRecommendBatch(
-        this.graph,
-        h.offsets,
-        h.indices,
-        h.weights,
-        exclude?.offsets ?? null,
-        exclude?.indices ?? null,
-        kk,
-        agg.mean,
-        agg.shrink,
+      const r = await native.knnRecommendBatch({
+        graph: this.graph,
+        historyOffsets: h.offsets,
+        historyIndices: h.indices,
+        historyWeights: h.weights,
+        excludeOffsets: exclude?.offsets ?? null,
+        excludeIndices: exclude?.indices ?? null,
+        k: kk,
+        mean: agg.mean,
+        shrink: agg.shrink,
         excludeHistory,
         threads,
-        token,
-      );
+        cancel: token,
+      });
       if (!r.completed) throw new AbortError(undefined, { cause: signal?.reason });
       return new NeighbourBatchResult(kk, r.indices, r.scores, r.counts, r.skipped);
-    } catch (err) {
-      throw err instanceof AbortError ? err : fromNative(err);
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }

@@ -5,7 +5,7 @@
 import { types } from 'node:util';
 
 import { resolveThreads } from '../core/config';
-import { ArgumentRangeError, fromNative } from '../core/errors';
+import { ArgumentRangeError } from '../core/errors';
 import type { IndexList } from '../core/item-set';
 import { native } from '../core/native';
 import { Interactions } from '../data/interactions';
@@ -94,11 +94,7 @@ export class ItemKnn extends NeighbourModel {
     const a = expectArrays(arrays);
     if (a.rows !== a.cols) throw rangeError('arrays.cols', `the number of rows (${a.rows}) for a single-catalogue model`, a.cols);
     const threads = resolveThreads('options.threads', o.threads);
-    try {
-      return new ItemKnn(native.knnFromArrays(a.rows, a.cols, a.offsets, a.indices, a.scores, threads), a.rows, o.config ?? null);
-    } catch (err) {
-      throw fromNative(err);
-    }
+    return new ItemKnn(native.knnFromArrays({ ...a, threads }), a.rows, o.config ?? null);
   }
 
   /** The k items most similar to item (best first), from its stored neighbours (at most `neighbours`). */
@@ -226,11 +222,7 @@ export class CrossDomainItemKnn extends NeighbourModel {
     const a = expectArrays(arrays);
     const threads = resolveThreads('options.threads', o.threads);
     const overlap = o.overlap === undefined ? 0 : expectInteger('options.overlap', o.overlap, 0);
-    try {
-      return new CrossDomainItemKnn(native.knnFromArrays(a.rows, a.cols, a.offsets, a.indices, a.scores, threads), a.rows, a.cols, overlap, o.config ?? null);
-    } catch (err) {
-      throw fromNative(err);
-    }
+    return new CrossDomainItemKnn(native.knnFromArrays({ ...a, threads }), a.rows, a.cols, overlap, o.config ?? null);
   }
 
   /**

@@ -7,6 +7,7 @@ import { types } from 'node:util';
 
 import { resolveThreads } from '../core/config';
 import { resolveIndexList, type IndexList } from '../core/item-set';
+import { KnnWeighting } from '../core/native-constants';
 import { Interactions } from '../data/interactions';
 import { expectBoolean, expectInteger, expectNotDetached, expectOptions, expectSignal, lengthError, rangeError, typeError } from '../core/validate';
 
@@ -45,7 +46,7 @@ export interface SimilarityOptions {
 }
 
 export interface ResolvedSimilarity {
-  weighting: number;
+  weighting: KnnWeighting;
   similarity: SimilarityName;
   neighbours: number;
   shrink: number;
@@ -56,7 +57,7 @@ export interface ResolvedSimilarity {
   signal: AbortSignal | undefined;
 }
 
-const WEIGHTINGS: Record<SimilarityName, number> = { cosine: 0, tfidf: 1, bm25: 2 };
+const WEIGHTINGS: Record<SimilarityName, KnnWeighting> = { cosine: KnnWeighting.cosine, tfidf: KnnWeighting['tf-idf'], bm25: KnnWeighting.bm25 };
 
 export function finiteNumber(argument: string, value: unknown, min: number, max = Number.MAX_VALUE): number {
   if (typeof value !== 'number') throw typeError(argument, `number in [${min}, ${max}]`, value);

@@ -14,9 +14,9 @@
 import { types } from 'node:util';
 
 import { resolveThreads } from '../core/config';
-import { fromNative } from '../core/errors';
 import { resolveIndexList, type IndexList } from '../core/item-set';
 import { native } from '../core/native';
+import { QuantKind } from '../core/native-constants';
 import { EmbeddingTable } from '../core/table';
 import { expectInteger, expectOptions, expectPositiveInteger, rangeError, toFloat32Array, typeError } from '../core/validate';
 
@@ -48,8 +48,6 @@ export interface QuantizedTopKOptions {
   /** Threads for this call. Default: configure().threads (small tables stay on the calling thread). */
   threads?: number;
 }
-
-const KIND_CODE = { bf16: 1, int8: 2 } as const;
 
 function sharedArray<T>(ctor: { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, n: number): T {
   return new ctor(new SharedArrayBuffer(Math.max(n, 0) * ctor.BYTES_PER_ELEMENT));
@@ -100,11 +98,7 @@ export class QuantizedTable {
       kind === 'bf16'
         ? { kind, dim: table.dim, codes: alignedCodes(Uint16Array, n), scales: null, rowSums: null }
         : { kind, dim: table.dim, codes: alignedCodes(Int8Array, n), scales: sharedArray(Float32Array, table.rows), rowSums: sharedArray(Int32Array, table.rows) };
-    try {
-      native.quantize(KIND_CODE[kind], h.codes, h.scales, h.rowSums, h.dim, table.data, threads);
-    } catch (err) {
-      throw fromNative(err);
-    }
+    native.quantize({ kind: QuantKind[kind], codes: h.codes, scales: h.scales, rowSums: h.rowSums, dim: h.dim, source: table.data, threads });
     return new QuantizedTable(h);
   }
 
@@ -140,11 +134,7 @@ export class QuantizedTable {
     const items = o.items === undefined ? null : resolveIndexList('options.items', o.items, this.rows);
     const threads = resolveThreads('options.threads', o.threads);
     const out = new Float32Array(items ? items.length : this.rows);
-    try {
-      native.quantScore(KIND_CODE[this.kind], this.codes, this.scales, this.rowSums, this.dim, q, items, out, threads);
-    } catch (err) {
-      throw fromNative(err);
-    }
+    native.quantScore({ kind: QuantKind[this.kind], codes: this.codes, scales: this.scales, rowSums: this.rowSums, dim: this.dim, query: q, items, out, threads });
     return out;
   }
 
@@ -174,12 +164,23 @@ export class QuantizedTable {
     const cap = Math.min(k, allow ? allow.length : this.rows);
     const indices = new Int32Array(cap);
     const scores = new Float32Array(cap);
-    let n: number;
-    try {
-      n = native.quantTopK(KIND_CODE[this.kind], this.codes, this.scales, this.rowSums, this.dim, q, k, exclude, block, allow, threads, rerank, reference, indices, scores);
-    } catch (err) {
-      throw fromNative(err);
-    }
+    const n = native.quantTopK({
+      kind: QuantKind[this.kind],
+      codes: this.codes,
+      scales: this.scales,
+      rowSums: this.rowSums,
+      dim: this.dim,
+      query: q,
+      k,
+      exclude,
+      block,
+      allow,
+      threads,
+      rerank,
+      f32Table: reference,
+      outIndices: indices,
+      outScores: scores,
+    });
     return n === cap ? { indices, scores } : { indices: indices.subarray(0, n), scores: scores.subarray(0, n) };
   }
 }

@@ -5,11 +5,11 @@
  * epoch and can restore the best weights.
  */
 import { resolveThreads } from '../core/config';
-import { fromNative } from '../core/errors';
 import { evaluateRanking } from '../eval/ranking';
 import type { MatrixFactorization } from '../models/matrix-factorization';
 import type { OptimizerStateKind, Parameter } from '../models/parameter';
-import { mfRecordStride, native, type NativeTrainParam } from '../core/native';
+import { native, type NativeTrainParam } from '../core/native';
+import { MfLoss, OptimizerKind, SamplerKind, mfRecordStride } from '../core/native-constants';
 import { sharedInt32 } from '../core/shared-memory';
 import { expectBoolean, expectInteger, expectOptions, expectPositiveInteger, expectSignal, rangeError, typeError } from '../core/validate';
 import { runEpochs, type FitReport, type Progress } from './epoch-loop';
@@ -89,11 +89,11 @@ export interface FitOptions {
 
 
 
-const OPTIMIZERS: Record<OptimizerType, { code: number; state: OptimizerStateKind | null; lr: number }> = {
-  sgd: { code: 0, state: null, lr: 0.05 },
-  adagrad: { code: 1, state: 'adagrad', lr: 0.1 },
-  'rowwise-adagrad': { code: 2, state: 'rowwise-adagrad', lr: 0.1 },
-  adam: { code: 3, state: 'adam', lr: 0.01 },
+const OPTIMIZERS: Record<OptimizerType, { state: OptimizerStateKind | null; lr: number }> = {
+  sgd: { state: null, lr: 0.05 },
+  adagrad: { state: 'adagrad', lr: 0.1 },
+  'rowwise-adagrad': { state: 'rowwise-adagrad', lr: 0.1 },
+  adam: { state: 'adam', lr: 0.01 },
 };
 
 function positiveNumber(argument: string, value: unknown, fallback: number, allowZero = false): number {
@@ -104,8 +104,6 @@ function positiveNumber(argument: string, value: unknown, fallback: number, allo
   }
   return value;
 }
-
-const LOSSES: Record<MfLossName, number> = { bpr: 0, bce: 1, mse: 2, warp: 3 };
 
 function beta(argument: string, value: unknown, fallback: number): number {
   const b = positiveNumber(argument, value, fallback, true);
@@ -132,7 +130,7 @@ interface ResolvedOptions {
 function resolveOptions(options: FitOptions | undefined): ResolvedOptions {
   const o = expectOptions('options', options);
   const loss = o.loss ?? 'bpr';
-  if (typeof loss !== 'string' || !Object.hasOwn(LOSSES, loss)) throw rangeError('options.loss', '"bpr", "bce", "mse" or "warp"', loss);
+  if (typeof loss !== 'string' || !Object.hasOwn(MfLoss, loss)) throw rangeError('options.loss', '"bpr", "bce", "mse" or "warp"', loss);
   const sampler = expectOptions('options.sampler', o.sampler);
   const samplerType = sampler.type ?? 'uniform';
   if (!['uniform', 'popularity', 'in-batch'].includes(samplerType)) throw rangeError('options.sampler.type', '"uniform", "popularity" or "in-batch"', samplerType);
@@ -183,13 +181,13 @@ async function train(model: MatrixFactorization, data: Interactions, o: Resolved
   const positives = o.rejectPositives && o.loss !== 'mse' ? data.groupedByUser() : null;
   const sampler =
     o.sampler.type === 'popularity'
-      ? { kind: 1, ...aliasTable(popularityWeights(data.itemCounts(), o.sampler.alpha)) }
+      ? { kind: SamplerKind.alias, ...aliasTable(popularityWeights(data.itemCounts(), o.sampler.alpha)) }
       : o.sampler.type === 'in-batch'
-        ? { kind: 2, window: o.sampler.window }
-        : { kind: 0 };
+        ? { kind: SamplerKind['in-batch'], window: o.sampler.window }
+        : { kind: SamplerKind.uniform };
   const optimizer = OPTIMIZERS[o.optimizer.type];
   const validation = o.validation;
-  const loss = LOSSES[o.loss];
+  const loss = MfLoss[o.loss];
   const arrays = {
     loss,
     sampler,
@@ -211,36 +209,30 @@ async function train(model: MatrixFactorization, data: Interactions, o: Resolved
     seed: o.seed,
     signal: o.signal,
     onProgress: o.onProgress,
-    shuffle: (epoch) => native.shuffleRecords({ ...arrays, numItems: model.items, seed: o.seed, epoch }).catch((err: unknown) => {
-      throw fromNative(err);
-    }),
+    shuffle: (epoch) => native.shuffleRecords({ ...arrays, numItems: model.items, seed: o.seed, epoch }),
     trainChunk: ({ begin, end, epoch, chunk, cancel }) =>
-      native
-        .mfChunk({
-          ...arrays,
-          optimizer: optimizer.code,
-          user: trainParam(model.userEmbedding, optimizer.state),
-          item: trainParam(model.itemEmbedding, optimizer.state),
-          bias: model.itemBias ? trainParam(model.itemBias, optimizer.state) : null,
-          begin,
-          end,
-          lr: o.optimizer.lr,
-          l2: o.optimizer.l2,
-          eps: o.optimizer.eps,
-          beta1: o.optimizer.beta1,
-          beta2: o.optimizer.beta2,
-          seed: o.seed,
-          epoch,
-          chunk,
-          threads: o.threads,
-          negatives: o.negatives,
-          warpMaxTrials: o.warp.maxTrials,
-          margin: o.warp.margin,
-          cancel,
-        })
-        .catch((err: unknown) => {
-          throw fromNative(err);
-        }),
+      native.mfChunk({
+        ...arrays,
+        optimizer: OptimizerKind[o.optimizer.type],
+        user: trainParam(model.userEmbedding, optimizer.state),
+        item: trainParam(model.itemEmbedding, optimizer.state),
+        bias: model.itemBias ? trainParam(model.itemBias, optimizer.state) : null,
+        begin,
+        end,
+        lr: o.optimizer.lr,
+        l2: o.optimizer.l2,
+        eps: o.optimizer.eps,
+        beta1: o.optimizer.beta1,
+        beta2: o.optimizer.beta2,
+        seed: o.seed,
+        epoch,
+        chunk,
+        threads: o.threads,
+        negatives: o.negatives,
+        warpMaxTrials: o.warp.maxTrials,
+        margin: o.warp.margin,
+        cancel,
+      }),
     divergence: (epoch) =>
       `Training diverged in epoch ${epoch} (a score became NaN or infinite) with ${o.loss} and ${o.optimizer.type} lr=${o.optimizer.lr}, l2=${o.optimizer.l2}. ` +
       'Try a learning rate 3-10x lower, an l2 of 1e-4 or more, or the adagrad optimizer; the model now holds the diverged weights (call reset() or restore a copy).',

@@ -8,11 +8,11 @@
 import { types } from 'node:util';
 
 import { resolveThreads } from '../core/config';
-import { fromNative } from '../core/errors';
 import { sharedCopy, sharedFloat32, sharedInt32 } from '../core/shared-memory';
 import { evaluateRanking, type RankingMetrics, type RankingModel, type RankingOptions } from '../eval/ranking';
 import type { TwoTower, TowerStateKinds } from '../models/two-tower';
 import { native } from '../core/native';
+import { DenseOptimizer, OptimizerKind, Similarity } from '../core/native-constants';
 import { expectFinite, expectInteger, expectOptions, expectPositiveInteger, expectSignal, lengthError, rangeError, typeError } from '../core/validate';
 import { Interactions } from '../data/interactions';
 import { runEpochs, type FitReport, type Progress } from './epoch-loop';
@@ -93,7 +93,7 @@ export interface TwoTowerFitOptions {
 }
 
 interface Resolved {
-  embOptimizer: 0 | 1 | 2 | 3;
+  embedding: EmbeddingOptimizerOptions['type'];
   lr: number;
   l2: number;
   eps: number;
@@ -151,14 +151,13 @@ function resolve(model: TwoTower, options: TwoTowerFitOptions | undefined): Reso
     eps: num('options.denseOptimizer.eps', d?.eps, 1e-8, 0, 1, false),
   };
   const l2 = num('options.optimizer.l2', opt.l2, 0, 0, 1e6);
-  const EMB_CODES = { sgd: 0, adagrad: 1, 'rowwise-adagrad': 2, adam: 3 } as const;
   const e = o.embeddingOptimizer === undefined ? undefined : expectOptions('options.embeddingOptimizer', o.embeddingOptimizer);
   const embType = e?.type ?? (type === 'sgd' ? 'sgd' : 'adagrad');
-  if (typeof embType !== 'string' || !Object.hasOwn(EMB_CODES, embType)) {
+  if (typeof embType !== 'string' || !Object.hasOwn(OptimizerKind, embType)) {
     throw rangeError('options.embeddingOptimizer.type', '"sgd", "adagrad", "rowwise-adagrad" or "adam"', embType);
   }
   return {
-    embOptimizer: EMB_CODES[embType as keyof typeof EMB_CODES],
+    embedding: embType,
     lr,
     l2,
     eps: num('options.optimizer.eps', opt.eps, 1e-8, 0, 1, false),
@@ -203,8 +202,7 @@ async function train(model: TwoTower, data: Interactions, o: Resolved): Promise<
   const B = o.batchSize;
   const batchesPerEpoch = Math.ceil(n / B);
   const logQ = o.logQ === true ? itemLogQ(data, model.items) : o.logQ === false ? null : o.logQ;
-  const embeddingStates = [null, 'adagrad', 'rowwise-adagrad', 'adam'] as const;
-  const states: TowerStateKinds = { embedding: embeddingStates[o.embOptimizer], dense: o.dense.type === 'adam' ? 'adam' : null };
+  const states: TowerStateKinds = { embedding: o.embedding === 'sgd' ? null : o.embedding, dense: o.dense.type === 'adam' ? 'adam' : null };
   const validation = o.validation;
   const schedule = sharedInt32(n); // read in place by native threads: must not be detachable
   return runEpochs({
@@ -217,35 +215,31 @@ async function train(model: TwoTower, data: Interactions, o: Resolved): Promise<
     onProgress: o.onProgress,
     shuffle: (epoch) => native.shuffleSchedule(schedule, o.seed, epoch),
     trainChunk: ({ begin, end, cancel }) =>
-      native
-        .twoTowerChunk({
-          user: model.nativeTower('user', states),
-          item: model.nativeTower('item', states),
-          users: data.users,
-          items: data.items,
-          logQ,
-          schedule,
-          begin,
-          end,
-          batchSize: B,
-          similarity: model.similarity === 'cosine' ? 1 : 0,
-          temperature: model.temperature,
-          embOptimizer: o.embOptimizer,
-          lr: o.lr,
-          l2: o.l2,
-          eps: o.eps,
-          denseOptimizer: o.dense.type === 'adam' ? 1 : 0,
-          denseLr: o.dense.lr,
-          denseL2: o.dense.l2,
-          beta1: o.dense.beta1,
-          beta2: o.dense.beta2,
-          denseEps: o.dense.eps,
-          threads: o.threads,
-          cancel,
-        })
-        .catch((err: unknown) => {
-          throw fromNative(err);
-        }),
+      native.twoTowerChunk({
+        user: model.nativeTower('user', states),
+        item: model.nativeTower('item', states),
+        users: data.users,
+        items: data.items,
+        logQ,
+        schedule,
+        begin,
+        end,
+        batchSize: B,
+        similarity: Similarity[model.similarity],
+        temperature: model.temperature,
+        embOptimizer: OptimizerKind[o.embedding],
+        lr: o.lr,
+        l2: o.l2,
+        eps: o.eps,
+        denseOptimizer: DenseOptimizer[o.dense.type],
+        denseLr: o.dense.lr,
+        denseL2: o.dense.l2,
+        beta1: o.dense.beta1,
+        beta2: o.dense.beta2,
+        denseEps: o.dense.eps,
+        threads: o.threads,
+        cancel,
+      }),
     divergence: (epoch) =>
       `Training diverged in epoch ${epoch} (a logit became NaN or infinite) with ${o.description}. ` +
       'Try a learning rate 3-10x lower, a higher temperature, cosine similarity, or the adam optimizer; ' +

@@ -41,10 +41,10 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info) {
     if (!info[0].IsString()) throw_type(env, "isa", "\"scalar\", \"avx2\", \"avx512\" or null");
     const std::string name = info[0].As<Napi::String>().Utf8Value();
     rb::Isa isa;
-    if (!rb::parse_isa(name.c_str(), &isa)) throw_range(env, "Expected \"scalar\", \"avx2\" or \"avx512\" for isa but received \"" + name + "\"");
+    if (!rb::parse_isa(name.c_str(), &isa)) throw_range(env, "isa", "Expected \"scalar\", \"avx2\" or \"avx512\" for isa but received \"" + name + "\"");
     if (!rb::force_isa(static_cast<int>(isa)))
       throw_state(env, "ERR_ISA_UNSUPPORTED", "This CPU cannot run the " + name + " kernels (detected: " +
-                                                  rb::isa_name(rb::detect_isa()) + ")");
+                                                  rb::isa_name(rb::detect_isa()) + ")", "isa");
     return env.Undefined();
   });
 }
@@ -93,7 +93,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("quantTopK", Napi::Function::New(env, QuantTopK, "quantTopK"));
   exports.Set("quantInfo", Napi::Function::New(env, QuantInfo, "quantInfo"));
   exports.Set("quantUseExtensions", Napi::Function::New(env, QuantUseExtensions, "quantUseExtensions"));
-  exports.Set("abiVersion", Napi::Number::New(env, 4));
+  exports.Set("abiVersion", Napi::Number::New(env, 5));
   return exports;
 }
 

@@ -7,8 +7,8 @@ namespace rbnapi {
 
 namespace {
 
-[[noreturn]] void throw_with_code(Napi::Error err, const std::string& code) {
-  err.Set("code", Napi::String::New(err.Env(), code));
+[[noreturn]] void throw_tagged(Napi::Error err, const char* code, const std::string& argument) {
+  tag_error(err, code, argument);
   throw err;
 }
 
@@ -30,7 +30,7 @@ View<T> typed_value(Napi::Env env, Napi::Value val, const char* name, bool optio
   bool detached = false;
   // Fails (not napi_ok) for a SharedArrayBuffer, which cannot be detached.
   if (napi_is_detached_arraybuffer(env, buffer, &detached) == napi_ok && detached)
-    throw_state(env, "ERR_DETACHED_BUFFER", std::string("The buffer behind ") + name + " is detached");
+    throw_state(env, "ERR_DETACHED_BUFFER", std::string("The buffer behind ") + name + " is detached", name);
   v.data = length ? static_cast<T*>(data) : nullptr;
   v.length = length;
   v.value = val;
@@ -40,16 +40,33 @@ View<T> typed_value(Napi::Env env, Napi::Value val, const char* name, bool optio
 
 }  // namespace
 
-void throw_type(Napi::Env env, const std::string& arg, const std::string& expected) {
-  throw_with_code(Napi::TypeError::New(env, "Expected " + expected + " for " + arg), "ERR_INVALID_ARG_TYPE");
+void tag_error(const Napi::Error& err, const char* code, const std::string& argument) {
+  Napi::Object o = err.Value();
+  o.Set("code", Napi::String::New(err.Env(), code));
+  if (!argument.empty()) o.Set("argument", Napi::String::New(err.Env(), argument));
 }
 
-void throw_range(Napi::Env env, const std::string& message) {
-  throw_with_code(Napi::RangeError::New(env, message), "ERR_OUT_OF_RANGE");
+void throw_type(Napi::Env env, const std::string& name, const std::string& expected, const char* argument) {
+  throw_tagged(Napi::TypeError::New(env, "Expected " + expected + " for " + name), "ERR_INVALID_ARG_TYPE",
+               argument ? std::string(argument) : name);
 }
 
-void throw_length(Napi::Env env, const std::string& message) {
-  throw_with_code(Napi::RangeError::New(env, message), "ERR_INVALID_ARG_VALUE");
+void throw_range(Napi::Env env, const std::string& argument, const std::string& message) {
+  throw_tagged(Napi::RangeError::New(env, message), "ERR_OUT_OF_RANGE", argument);
+}
+
+void throw_length(Napi::Env env, const std::string& argument, const std::string& message) {
+  throw_tagged(Napi::RangeError::New(env, message), "ERR_INVALID_ARG_VALUE", argument);
+}
+
+void throw_state(Napi::Env env, const std::string& code, const std::string& message, const std::string& argument) {
+  throw_tagged(Napi::Error::New(env, message), code.c_str(), argument);
+}
+
+Napi::Object spec_arg(const Napi::CallbackInfo& info, size_t i) {
+  const Napi::Value v = info[i];
+  if (!v.IsObject()) throw_type(info.Env(), "spec", "object");
+  return v.As<Napi::Object>();
 }
 
 namespace {
@@ -92,18 +109,6 @@ CancelFlag cancel_token_value(Napi::Env env, Napi::Value v, const char* name) {
   return *v.As<Napi::External<CancelFlag>>().Data();
 }
 
-void throw_state(Napi::Env env, const std::string& code, const std::string& message) {
-  throw_with_code(Napi::Error::New(env, message), code);
-}
-
-View<float> f32_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool optional) {
-  return f32_value(info.Env(), info[i], name, optional);
-}
-
-View<int32_t> i32_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool optional) {
-  return i32_value(info.Env(), info[i], name, optional);
-}
-
 View<float> f32_value(Napi::Env env, Napi::Value v, const char* name, bool optional) {
   return typed_value<float>(env, v, name, optional, napi_float32_array, "Float32Array");
 }
@@ -116,11 +121,12 @@ View<uint8_t> u8_value(Napi::Env env, Napi::Value v, const char* name, bool opti
   return typed_value<uint8_t>(env, v, name, optional, napi_uint8_array, "Uint8Array");
 }
 
-int64_t integer_value(Napi::Env env, Napi::Value v, const std::string& name, int64_t min, int64_t max) {
+int64_t integer_value(Napi::Env env, Napi::Value v, const char* name, int64_t min, int64_t max) {
   if (!v.IsNumber()) throw_type(env, name, "integer");
   const double x = v.As<Napi::Number>().DoubleValue();
+  // Range first: converting NaN or an out-of-range double to an integer is undefined behaviour.
   if (!(x >= static_cast<double>(min) && x <= static_cast<double>(max)) || std::floor(x) != x)
-    throw_range(env, "Expected integer in [" + std::to_string(min) + ", " + std::to_string(max) + "] for " + name);
+    throw_range(env, name, "Expected integer in [" + std::to_string(min) + ", " + std::to_string(max) + "] for " + name);
   return static_cast<int64_t>(x);
 }
 
@@ -128,26 +134,15 @@ double number_value(Napi::Env env, Napi::Value v, const char* name, double min, 
   if (!v.IsNumber()) throw_type(env, name, "number");
   const double x = v.As<Napi::Number>().DoubleValue();
   if (!(x >= min && x <= max))
-    throw_range(env, std::string("Expected number in [") + std::to_string(min) + ", " + std::to_string(max) + "] for " + name);
+    throw_range(env, name, std::string("Expected number in [") + std::to_string(min) + ", " + std::to_string(max) + "] for " + name);
   return x;
-}
-
-int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max) {
-  const Napi::Value val = info[i];
-  if (!val.IsNumber()) throw_type(info.Env(), name, "integer");
-  const double x = val.As<Napi::Number>().DoubleValue();
-  // Range first: converting NaN or an out-of-range double to an integer is undefined behaviour.
-  if (!(x >= static_cast<double>(min) && x <= static_cast<double>(max)) || std::floor(x) != x)
-    throw_range(info.Env(), std::string("Expected integer in [") + std::to_string(min) + ", " + std::to_string(max) +
-                                "] for " + name);
-  return static_cast<int64_t>(x);
 }
 
 void check_indices(Napi::Env env, const std::vector<int32_t>& idx, size_t bound, const char* name) {
   for (size_t j = 0; j < idx.size(); ++j)
     if (idx[j] < 0 || static_cast<size_t>(idx[j]) >= bound)
-      throw_range(env, std::string("Expected indices in [0, ") + std::to_string(bound) + ") for " + name + " but " +
-                           name + "[" + std::to_string(j) + "] is " + std::to_string(idx[j]));
+      throw_range(env, name, std::string("Expected indices in [0, ") + std::to_string(bound) + ") for " + name + " but " +
+                                 name + "[" + std::to_string(j) + "] is " + std::to_string(idx[j]));
 }
 
 IndexList sorted_indices(Napi::Env env, const View<int32_t>& v, size_t bound, const char* name, bool copy) {
@@ -157,8 +152,8 @@ IndexList sorted_indices(Napi::Env env, const View<int32_t>& v, size_t bound, co
     for (size_t j = 0; j < v.length; ++j) {
       const int32_t x = v.data[j];
       if (x < 0 || static_cast<size_t>(x) >= bound)
-        throw_range(env, std::string("Expected indices in [0, ") + std::to_string(bound) + ") for " + name + " but " +
-                             name + "[" + std::to_string(j) + "] is " + std::to_string(x));
+        throw_range(env, name, std::string("Expected indices in [0, ") + std::to_string(bound) + ") for " + name + " but " +
+                                   name + "[" + std::to_string(j) + "] is " + std::to_string(x));
       if (j && x <= v.data[j - 1]) strictly_increasing = false;
     }
     if (strictly_increasing) {

@@ -12,11 +12,19 @@
 
 namespace rbnapi {
 
-[[noreturn]] void throw_type(Napi::Env env, const std::string& arg, const std::string& expected);
-[[noreturn]] void throw_range(Napi::Env env, const std::string& message);
+// Every error names what it concerns twice: in the message, for people, and as the `argument`
+// property (the argument or spec field, as lib/ names it), next to a stable `code`, for lib/.
+// argument overrides the name for the property when the message names more than one.
+[[noreturn]] void throw_type(Napi::Env env, const std::string& name, const std::string& expected,
+                             const char* argument = nullptr);
+[[noreturn]] void throw_range(Napi::Env env, const std::string& argument, const std::string& message);
 // A RangeError for a wrong length (code ERR_INVALID_ARG_VALUE, as in lib/).
-[[noreturn]] void throw_length(Napi::Env env, const std::string& message);
-[[noreturn]] void throw_state(Napi::Env env, const std::string& code, const std::string& message);
+[[noreturn]] void throw_length(Napi::Env env, const std::string& argument, const std::string& message);
+// A plain Error (resources, native failures); argument may be empty.
+[[noreturn]] void throw_state(Napi::Env env, const std::string& code, const std::string& message,
+                              const std::string& argument = std::string());
+// Sets `code` (and `argument` when not empty) on an error about to be thrown or rejected with.
+void tag_error(const Napi::Error& err, const char* code, const std::string& argument = std::string());
 
 // A typed array argument: pointer and element count (pointer may be null when the count is 0).
 template <class T>
@@ -27,17 +35,25 @@ struct View {
   bool present = false;
 };
 
-View<float> f32_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool optional = false);
-View<int32_t> i32_arg(const Napi::CallbackInfo& info, size_t i, const char* name, bool optional = false);
-// The same for any value (object properties), plus Uint8Array flags and bounded numbers.
+// The spec object every call with more than a few arguments takes (info[i]).
+Napi::Object spec_arg(const Napi::CallbackInfo& info, size_t i = 0);
+
+// Typed arrays of one element type; optional ones may be null or undefined (present is false).
 View<float> f32_value(Napi::Env env, Napi::Value v, const char* name, bool optional = false);
 View<int32_t> i32_value(Napi::Env env, Napi::Value v, const char* name, bool optional = false);
 View<uint8_t> u8_value(Napi::Env env, Napi::Value v, const char* name, bool optional = false);
+// A number in [min, max] (NaN is out of range).
 double number_value(Napi::Env env, Napi::Value v, const char* name, double min, double max);
 // An integer in [min, max] (a fractional or non-finite value is a RangeError, never truncated).
-int64_t integer_value(Napi::Env env, Napi::Value v, const std::string& name, int64_t min, int64_t max);
-// An integer in [min, max].
-int64_t int_arg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min, int64_t max);
+int64_t integer_value(Napi::Env env, Napi::Value v, const char* name, int64_t min, int64_t max);
+inline int64_t integer_value(Napi::Env env, Napi::Value v, const std::string& name, int64_t min, int64_t max) {
+  return integer_value(env, v, name.c_str(), min, max);
+}
+// An id from constants.h in [first, last].
+template <class E>
+E enum_value(Napi::Env env, Napi::Value v, const char* name, E first, E last) {
+  return static_cast<E>(integer_value(env, v, name, static_cast<int64_t>(first), static_cast<int64_t>(last)));
+}
 
 // An index list checked to lie in [0, bound), sorted ascending and duplicate-free. A list that
 // already is (an ItemSet from lib/) is used in place; any other is copied, sorted and deduplicated.

@@ -1,42 +1,86 @@
-// The shape every asynchronous binding shares: a promise settled in OnOK/OnError, a stable error
-// code on rejection (ERR_OUT_OF_MEMORY when the kernel ran out of memory, ERR_NATIVE otherwise),
-// and kernel runs that turn std::bad_alloc into that rejection instead of an escaped exception.
+// The one shape of every asynchronous binding. The constructor (JS thread) reads and checks the
+// spec and throws, unqueued, on bad arguments; Work() runs the kernel off the JS thread; Result()
+// builds the value the promise resolves to. Settling the promise, the error codes of a rejection
+// (ERR_OUT_OF_MEMORY when the kernel ran out of memory, ERR_NATIVE for any other failure) and the
+// cancel token live here, so no worker repeats them.
 #pragma once
 #include <napi.h>
 
+#include <atomic>
+#include <exception>
 #include <new>
+#include <optional>
 #include <string>
+
+#include "args.h"
 
 namespace rbnapi {
 
 class PromiseWorker : public Napi::AsyncWorker {
  public:
-  PromiseWorker(Napi::Env env, const char* name)
-      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  // Queues the work; call once, on a fully constructed worker. The promise is made here, not in
+  // the constructor: a constructor that throws on bad arguments would leave it never settled, and
+  // its handle leaked.
+  Napi::Promise Start() {
+    deferred_.emplace(Napi::Promise::Deferred::New(Env()));
+    Queue();
+    return deferred_->Promise();
+  }
 
  protected:
-  // Runs kernel work from Execute(); an allocation failure rejects the promise with ERR_OUT_OF_MEMORY.
-  template <class F>
-  void run(const char* what, F work) {
+  // name: the binding's, for rejection messages and async hooks.
+  PromiseWorker(Napi::Env env, const char* name)
+      : Napi::AsyncWorker(env, (std::string("recbridge:") + name).c_str()), name_(name) {}
+
+  virtual void Work() = 0;
+  virtual Napi::Value Result() = 0;
+
+  // The spec's cancel token (null or undefined: none); work polls cancelled().
+  void read_cancel(Napi::Env env, Napi::Value v, const char* name) { cancel_ = cancel_token_value(env, v, name); }
+  const std::atomic<int>* cancelled() const { return cancel_.get(); }
+
+ private:
+  void Execute() final {
     try {
-      work();
+      Work();
     } catch (const std::bad_alloc&) {
       code_ = "ERR_OUT_OF_MEMORY";
-      SetError(std::string("recbridge: out of memory in ") + what);
+      SetError(std::string("recbridge: out of memory in ") + name_);
+    } catch (const std::exception& e) {
+      SetError(std::string("recbridge: native failure in ") + name_ + ": " + e.what());
     }
   }
 
-  void OnError(const Napi::Error& e) override {
-    e.Value().Set("code", Napi::String::New(Env(), code_));
-    deferred_.Reject(e.Value());
+  void OnOK() final {
+    Napi::Value result;
+    try {
+      result = Result();
+    } catch (const Napi::Error& e) {  // e.g. no memory for the result's arrays
+      deferred_->Reject(e.Value());
+      return;
+    }
+    deferred_->Resolve(result);
   }
 
-  Napi::Promise::Deferred deferred_;
+  void OnError(const Napi::Error& e) final {
+    tag_error(e, code_);
+    deferred_->Reject(e.Value());
+  }
 
- private:
+  std::optional<Napi::Promise::Deferred> deferred_;
+  const char* name_;
   const char* code_ = "ERR_NATIVE";
+  CancelFlag cancel_;
 };
+
+// Constructs W from the call's arguments, queues it and returns its promise.
+template <class W>
+Napi::Value queue(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto* w = new W(info);  // throws (and is not queued) on bad arguments
+    return w->Start();
+  });
+}
 
 // { loss, samples, invalid, diverged, cancelled }: what a training chunk reports to lib/.
 inline Napi::Object chunk_outcome(Napi::Env env, double loss, size_t samples, size_t invalid, bool diverged,

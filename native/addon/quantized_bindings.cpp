@@ -25,7 +25,7 @@ View<T> typed(Napi::Env env, Napi::Value v, const char* name, napi_typedarray_ty
       type != want)
     throw_type(env, name, type_name);
   if (length > 0 && data == nullptr)
-    throw_state(env, "ERR_DETACHED_BUFFER", std::string("The buffer behind ") + name + " is detached");
+    throw_state(env, "ERR_DETACHED_BUFFER", std::string("The buffer behind ") + name + " is detached", name);
   out.data = static_cast<T*>(data);
   out.length = length;
   out.value = v;
@@ -33,33 +33,30 @@ View<T> typed(Napi::Env env, Napi::Value v, const char* name, napi_typedarray_ty
   return out;
 }
 
-// (kind, codes, scales | null, rowsums | null, dim) starting at info[i].
-rb::QuantTable qtable_arg(const Napi::CallbackInfo& info, size_t i) {
-  Napi::Env env = info.Env();
-  const int kind = static_cast<int>(int_arg(info, i, "kind", 1, 2));
-  const int64_t dim = int_arg(info, i + 4, "dim", 1, kMaxDim);
+// spec.kind, spec.codes, spec.scales | null, spec.rowSums | null, spec.dim.
+rb::QuantTable qtable_arg(Napi::Env env, const Napi::Object& spec) {
   rb::QuantTable t{};
-  t.kind = static_cast<rb::QuantKind>(kind);
-  t.dim = static_cast<size_t>(dim);
+  t.kind = enum_value(env, spec.Get("kind"), "kind", rb::QuantKind::Bf16, rb::QuantKind::Int8);
+  t.dim = static_cast<size_t>(integer_value(env, spec.Get("dim"), "dim", 1, kMaxDim));
   size_t length;
   if (t.kind == rb::QuantKind::Bf16) {
-    const View<uint16_t> codes = typed<uint16_t>(env, info[i + 1], "codes", napi_uint16_array, "Uint16Array (bf16 codes)");
+    const View<uint16_t> codes = typed<uint16_t>(env, spec.Get("codes"), "codes", napi_uint16_array, "Uint16Array (bf16 codes)");
     t.bf16 = codes.data;
     length = codes.length;
   } else {
     if (t.dim > rb::kMaxInt8Dim)
-      throw_range(env, "Expected dim of at most " + std::to_string(rb::kMaxInt8Dim) + " for an int8 table");
-    const View<int8_t> codes = typed<int8_t>(env, info[i + 1], "codes", napi_int8_array, "Int8Array (int8 codes)");
+      throw_range(env, "dim", "Expected dim of at most " + std::to_string(rb::kMaxInt8Dim) + " for an int8 table");
+    const View<int8_t> codes = typed<int8_t>(env, spec.Get("codes"), "codes", napi_int8_array, "Int8Array (int8 codes)");
     t.i8 = codes.data;
     length = codes.length;
   }
   if (length % t.dim != 0)
-    throw_length(env, "Expected codes length to be a multiple of dim (" + std::to_string(t.dim) + ") but it is " + std::to_string(length));
+    throw_length(env, "codes", "Expected codes length to be a multiple of dim (" + std::to_string(t.dim) + ") but it is " + std::to_string(length));
   t.rows = length / t.dim;
-  if (t.rows > static_cast<size_t>(INT32_MAX)) throw_range(env, "Expected at most 2^31-1 rows in codes");
+  if (t.rows > static_cast<size_t>(INT32_MAX)) throw_range(env, "codes", "Expected at most 2^31-1 rows in codes");
   if (t.kind == rb::QuantKind::Int8) {
-    const View<float> scales = f32_value(env, info[i + 2], "scales");
-    const View<int32_t> sums = i32_value(env, info[i + 3], "rowSums");
+    const View<float> scales = f32_value(env, spec.Get("scales"), "scales");
+    const View<int32_t> sums = i32_value(env, spec.Get("rowSums"), "rowSums");
     expect_length(env, scales.length, t.rows, "scales");
     expect_length(env, sums.length, t.rows, "rowSums");
     t.scale = scales.data;
@@ -70,15 +67,16 @@ rb::QuantTable qtable_arg(const Napi::CallbackInfo& info, size_t i) {
 
 }  // namespace
 
-// quantize(kind, codes, scales | null, rowSums | null, dim, source, threads): fills codes (and the
-// int8 scales and row sums) from the float32 rows of source (rows x dim).
+// quantize({ kind, codes, scales | null, rowSums | null, dim, source, threads }): fills codes (and
+// the int8 scales and row sums) from the float32 rows of source (rows x dim).
 Napi::Value Quantize(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
-    const rb::QuantTable t = qtable_arg(info, 0);
-    const View<float> src = f32_arg(info, 5, "source");
+    const Napi::Object spec = spec_arg(info);
+    const rb::QuantTable t = qtable_arg(env, spec);
+    const View<float> src = f32_value(env, spec.Get("source"), "source");
     expect_length(env, src.length, t.rows * t.dim, "source");
-    const size_t threads = static_cast<size_t>(int_arg(info, 6, "threads", 1, kMaxThreads));
+    const size_t threads = static_cast<size_t>(integer_value(env, spec.Get("threads"), "threads", 1, kMaxThreads));
     const size_t parts = std::max<size_t>(1, std::min(threads, t.rows / 4096));
     const size_t per = (t.rows + parts - 1) / std::max<size_t>(parts, 1);
     rb::parallel_for(parts, parts, [&](size_t p) {
@@ -91,17 +89,18 @@ Napi::Value Quantize(const Napi::CallbackInfo& info) {
   });
 }
 
-// quantScore(kind, codes, scales, rowSums, dim, query, subset | null, out, threads)
+// quantScore({ kind, codes, scales, rowSums, dim, query, items | null, out, threads })
 Napi::Value QuantScore(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
-    const rb::QuantTable t = qtable_arg(info, 0);
-    const View<float> q = f32_arg(info, 5, "query");
+    const Napi::Object spec = spec_arg(info);
+    const rb::QuantTable t = qtable_arg(env, spec);
+    const View<float> q = f32_value(env, spec.Get("query"), "query");
     expect_length(env, q.length, t.dim, "query");
-    const View<int32_t> subset_v = i32_arg(info, 6, "items", true);
+    const View<int32_t> subset_v = i32_value(env, spec.Get("items"), "items", true);
     const std::vector<int32_t> subset(subset_v.data, subset_v.data + subset_v.length);
-    const View<float> out = f32_arg(info, 7, "out");
-    const size_t threads = static_cast<size_t>(int_arg(info, 8, "threads", 1, kMaxThreads));
+    const View<float> out = f32_value(env, spec.Get("out"), "out");
+    const size_t threads = static_cast<size_t>(integer_value(env, spec.Get("threads"), "threads", 1, kMaxThreads));
     if (subset_v.present) check_indices(env, subset, t.rows, "items");
     const size_t n = subset_v.present ? subset.size() : t.rows;
     expect_min_length(env, out.length, n, "out");
@@ -110,22 +109,23 @@ Napi::Value QuantScore(const Napi::CallbackInfo& info) {
   });
 }
 
-// quantTopK(kind, codes, scales, rowSums, dim, query, k, exclude | null, block | null, allow | null,
-//           threads, rerank, f32Table | null, outIndices, outScores) -> count
+// quantTopK({ kind, codes, scales, rowSums, dim, query, k, exclude | null, block | null,
+//             allow | null, threads, rerank, f32Table | null, outIndices, outScores }) -> count
 Napi::Value QuantTopK(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
-    const rb::QuantTable t = qtable_arg(info, 0);
-    const View<float> q = f32_arg(info, 5, "query");
+    const Napi::Object spec = spec_arg(info);
+    const rb::QuantTable t = qtable_arg(env, spec);
+    const View<float> q = f32_value(env, spec.Get("query"), "query");
     expect_length(env, q.length, t.dim, "query");
-    const size_t k = static_cast<size_t>(int_arg(info, 6, "k", 1, INT32_MAX));
-    const IndexList exclude = sorted_indices(env, i32_arg(info, 7, "exclude", true), t.rows, "exclude");
-    const IndexList block = sorted_indices(env, i32_arg(info, 8, "block", true), t.rows, "block");
-    const View<int32_t> allow_v = i32_arg(info, 9, "allow", true);
+    const size_t k = static_cast<size_t>(integer_value(env, spec.Get("k"), "k", 1, INT32_MAX));
+    const IndexList exclude = sorted_indices(env, i32_value(env, spec.Get("exclude"), "exclude", true), t.rows, "exclude");
+    const IndexList block = sorted_indices(env, i32_value(env, spec.Get("block"), "block", true), t.rows, "block");
+    const View<int32_t> allow_v = i32_value(env, spec.Get("allow"), "allow", true);
     const IndexList allow = sorted_indices(env, allow_v, t.rows, "allow", true);
-    const size_t threads = static_cast<size_t>(int_arg(info, 10, "threads", 1, kMaxThreads));
-    const size_t rerank = static_cast<size_t>(int_arg(info, 11, "rerank", 0, INT32_MAX));
-    const View<float> f32_v = f32_arg(info, 12, "f32Table", true);
+    const size_t threads = static_cast<size_t>(integer_value(env, spec.Get("threads"), "threads", 1, kMaxThreads));
+    const size_t rerank = static_cast<size_t>(integer_value(env, spec.Get("rerank"), "rerank", 0, INT32_MAX));
+    const View<float> f32_v = f32_value(env, spec.Get("f32Table"), "f32Table", true);
     rb::ItemTable f32{};
     if (f32_v.present) {
       expect_length(env, f32_v.length, t.rows * t.dim, "f32Table");
@@ -133,8 +133,8 @@ Napi::Value QuantTopK(const Napi::CallbackInfo& info) {
     } else if (rerank > 0) {
       throw_type(env, "f32Table", "Float32Array (rerank needs the float32 rows)");
     }
-    const View<int32_t> out_idx = i32_arg(info, 13, "outIndices");
-    const View<float> out_scores = f32_arg(info, 14, "outScores");
+    const View<int32_t> out_idx = i32_value(env, spec.Get("outIndices"), "outIndices");
+    const View<float> out_scores = f32_value(env, spec.Get("outScores"), "outScores");
     const size_t cap = std::min(k, allow_v.present ? allow.size : t.rows);
     expect_min_length(env, out_idx.length, cap, "outIndices");
     expect_min_length(env, out_scores.length, cap, "outScores");

@@ -1,6 +1,6 @@
 // Training entry points, all asynchronous: shuffleSchedule (two-tower epochs), shuffleRecords and
-// mfChunk (matrix factorization). Constructors (JS thread) check shapes and pin every buffer;
-// Execute runs only the kernel; OnOK settles the promise.
+// mfChunk (matrix factorization). Constructors (JS thread) check shapes and pin every buffer; Work
+// runs only the kernel.
 #include <cmath>
 #include <string>
 
@@ -30,19 +30,20 @@ class PinningWorker : public PromiseWorker {
 // shuffleSchedule(schedule: Int32Array, seed, epoch) -> Promise<void>
 class ShuffleWorker : public PinningWorker {
  public:
-  explicit ShuffleWorker(const Napi::CallbackInfo& info) : PinningWorker(info.Env(), "recbridge:shuffle") {
-    const View<int32_t> s = i32_arg(info, 0, "schedule");
-    if (s.length > static_cast<size_t>(INT32_MAX)) throw_range(info.Env(), "Expected at most 2^31-1 entries in schedule");
+  explicit ShuffleWorker(const Napi::CallbackInfo& info) : PinningWorker(info.Env(), "shuffleSchedule") {
+    const View<int32_t> s = i32_value(info.Env(), info[0], "schedule");
+    if (s.length > static_cast<size_t>(INT32_MAX)) throw_range(info.Env(), "schedule", "Expected at most 2^31-1 entries in schedule");
     data_ = s.data;
     n_ = s.length;
     pin(s.value, "schedule");
     seed_ = static_cast<uint64_t>(number_value(info.Env(), info[1], "seed", 0, 9007199254740991.0));
     epoch_ = static_cast<uint64_t>(number_value(info.Env(), info[2], "epoch", 0, 9007199254740991.0));
   }
-  void Execute() override { rb::shuffle_schedule(data_, n_, seed_, epoch_); }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
 
  private:
+  void Work() override { rb::shuffle_schedule(data_, n_, seed_, epoch_); }
+  Napi::Value Result() override { return Env().Undefined(); }
+
   int32_t* data_ = nullptr;
   size_t n_ = 0;
   uint64_t seed_ = 0, epoch_ = 0;
@@ -57,13 +58,13 @@ class MfDataWorker : public PinningWorker {
 
   // spec.loss, spec.maxRejections and spec.sampler, whose tables have one entry per item.
   void read_sampling(Napi::Env env, const Napi::Object& spec, size_t num_items) {
-    cfg_.loss = static_cast<rb::MfLoss>(integer_value(env, spec.Get("loss"), "spec.loss", 0, 3));
+    cfg_.loss = enum_value(env, spec.Get("loss"), "spec.loss", rb::MfLoss::Bpr, rb::MfLoss::Warp);
     cfg_.max_rejections = static_cast<int>(integer_value(env, spec.Get("maxRejections"), "spec.maxRejections", 0, 1000));
     const Napi::Value v = spec.Get("sampler");
     if (!v.IsObject()) throw_type(env, "spec.sampler", "object");
     const Napi::Object o = v.As<Napi::Object>();
     rb::NegativeSampler& s = cfg_.sampler;
-    s.kind = static_cast<rb::SamplerKind>(integer_value(env, o.Get("kind"), "spec.sampler.kind", 0, 2));
+    s.kind = enum_value(env, o.Get("kind"), "spec.sampler.kind", rb::SamplerKind::Uniform, rb::SamplerKind::InBatch);
     if (s.kind == rb::SamplerKind::Alias) {
       const View<float> prob = f32_value(env, o.Get("prob"), "spec.sampler.prob");
       const View<int32_t> alias = i32_value(env, o.Get("alias"), "spec.sampler.alias");
@@ -100,9 +101,9 @@ class MfDataWorker : public PinningWorker {
     if (loss == rb::MfLoss::Mse && !values.present) throw_type(env, "spec.values", "Float32Array (the mse loss needs ratings)");
     const View<int32_t> off = i32_value(env, spec.Get("posOffsets"), "spec.posOffsets", true);
     const View<int32_t> idx = i32_value(env, spec.Get("posIndices"), "spec.posIndices", true);
-    if (off.present != idx.present) throw_type(env, "spec.posOffsets and spec.posIndices", "both or neither");
+    if (off.present != idx.present) throw_type(env, "spec.posOffsets and spec.posIndices", "both or neither", "spec.posOffsets");
     if (off.present && idx.length != users.length)
-      throw_range(env, "Expected spec.posIndices to hold every interaction grouped by user (" + std::to_string(users.length) + " entries), got " +
+      throw_range(env, "spec.posIndices", "Expected spec.posIndices to hold every interaction grouped by user (" + std::to_string(users.length) + " entries), got " +
                            std::to_string(idx.length));
     if (off.present) {
       data_.pos_off = off.data;
@@ -115,7 +116,7 @@ class MfDataWorker : public PinningWorker {
     const View<int32_t> records = i32_value(env, spec.Get("records"), "spec.records");
     const size_t stride = rb::mf_record_stride(rb::mf_records(data_, cfg_));
     if (records.length / stride != data_.n || records.length % stride != 0)
-      throw_range(env, "Expected spec.records to hold " + std::to_string(stride) + " values per interaction (" + std::to_string(data_.n * stride) +
+      throw_range(env, "spec.records", "Expected spec.records to hold " + std::to_string(stride) + " values per interaction (" + std::to_string(data_.n * stride) +
                            "), got " + std::to_string(records.length));
     records_ = records.data;
     pin(records.value, "spec.records");
@@ -130,35 +131,35 @@ class MfDataWorker : public PinningWorker {
 //                  seed, epoch }) -> Promise<void>
 class ShuffleRecordsWorker : public MfDataWorker {
  public:
-  explicit ShuffleRecordsWorker(const Napi::CallbackInfo& info) : MfDataWorker(info.Env(), "recbridge:shuffleRecords") {
+  explicit ShuffleRecordsWorker(const Napi::CallbackInfo& info) : MfDataWorker(info.Env(), "shuffleRecords") {
     Napi::Env env = info.Env();
-    if (!info[0].IsObject()) throw_type(env, "spec", "object");
-    const Napi::Object spec = info[0].As<Napi::Object>();
+    const Napi::Object spec = spec_arg(info);
     const size_t num_items = static_cast<size_t>(integer_value(env, spec.Get("numItems"), "spec.numItems", 0, INT32_MAX));
     read_sampling(env, spec, num_items);
     read_data(env, spec);
     cfg_.seed = static_cast<uint64_t>(number_value(env, spec.Get("seed"), "spec.seed", 0, 9007199254740991.0));
     cfg_.epoch = static_cast<uint64_t>(number_value(env, spec.Get("epoch"), "spec.epoch", 0, 9007199254740991.0));
   }
-  void Execute() override { rb::shuffle_records(data_, cfg_, records_); }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+ private:
+  void Work() override { rb::shuffle_records(data_, cfg_, records_); }
+  Napi::Value Result() override { return Env().Undefined(); }
 };
 
 class MfWorker : public MfDataWorker {
  public:
-  MfWorker(const Napi::CallbackInfo& info) : MfDataWorker(info.Env(), "recbridge:mfChunk") {
+  explicit MfWorker(const Napi::CallbackInfo& info) : MfDataWorker(info.Env(), "mfChunk") {
     Napi::Env env = info.Env();
-    if (!info[0].IsObject()) throw_type(env, "spec", "object");
-    const Napi::Object spec = info[0].As<Napi::Object>();
-    cfg_.optimizer = static_cast<rb::OptimizerKind>(integer_value(env, spec.Get("optimizer"), "spec.optimizer", 0, 3));
+    const Napi::Object spec = spec_arg(info);
+    cfg_.optimizer = enum_value(env, spec.Get("optimizer"), "spec.optimizer", rb::OptimizerKind::Sgd, rb::OptimizerKind::Adam);
     user_ = param(env, spec.Get("user"), "spec.user", 0);
     item_ = param(env, spec.Get("item"), "spec.item", user_.dim);
     // The update kernels promise the compiler that user and item rows never alias (__restrict__).
     if (user_.w && item_.w && user_.w < item_.w + item_.rows * item_.dim && item_.w < user_.w + user_.rows * user_.dim)
-      throw_type(env, "spec.user.w and spec.item.w", "separate (non-overlapping) tables");
+      throw_type(env, "spec.user.w and spec.item.w", "separate (non-overlapping) tables", "spec.user.w");
     if (!spec.Get("bias").IsNull() && !spec.Get("bias").IsUndefined()) {
       bias_ = param(env, spec.Get("bias"), "spec.bias", 1);
-      if (bias_.rows != item_.rows) throw_range(env, "Expected spec.bias to have one row per item");
+      if (bias_.rows != item_.rows) throw_range(env, "spec.bias", "Expected spec.bias to have one row per item");
     }
 
     read_sampling(env, spec, item_.rows);
@@ -178,18 +179,16 @@ class MfWorker : public MfDataWorker {
     cfg_.negatives = static_cast<int>(integer_value(env, spec.Get("negatives"), "spec.negatives", 1, rb::kMaxNegatives));
     cfg_.warp_max_trials = static_cast<int>(integer_value(env, spec.Get("warpMaxTrials"), "spec.warpMaxTrials", 1, 100000));
     cfg_.margin = static_cast<float>(number_value(env, spec.Get("margin"), "spec.margin", 0, 1e6));
-    cancel_ = cancel_token_value(env, spec.Get("cancel"), "spec.cancel");
-  }
-
-  void Execute() override {
-    run("mfChunk", [&] { result_ = rb::mf_chunk(user_, item_, bias_, data_, records_, begin_, end_, cfg_, cancel_.get()); });
-  }
-
-  void OnOK() override {
-    deferred_.Resolve(chunk_outcome(Env(), result_.loss, result_.samples, result_.invalid, result_.diverged, result_.cancelled));
+    read_cancel(env, spec.Get("cancel"), "spec.cancel");
   }
 
  private:
+  void Work() override { result_ = rb::mf_chunk(user_, item_, bias_, data_, records_, begin_, end_, cfg_, cancelled()); }
+
+  Napi::Value Result() override {
+    return chunk_outcome(Env(), result_.loss, result_.samples, result_.invalid, result_.diverged, result_.cancelled);
+  }
+
   // { w: Float32Array, dim, state: Float32Array | null, frozen: Uint8Array | null, lrMult }
   rb::TrainParam param(Napi::Env env, Napi::Value v, const std::string& name, size_t want_dim) {
     if (!v.IsObject()) throw_type(env, name, "object");
@@ -197,18 +196,15 @@ class MfWorker : public MfDataWorker {
     rb::TrainParam p;
     const View<float> w = f32_value(env, o.Get("w"), (name + ".w").c_str());
     const size_t dim = static_cast<size_t>(integer_value(env, o.Get("dim"), name + ".dim", 1, kMaxDim));
-    if (w.length % dim) throw_length(env, "Expected " + name + ".w length to be a multiple of " + name + ".dim");
-    if (w.length / dim > static_cast<size_t>(INT32_MAX)) throw_range(env, "Expected at most 2^31-1 rows in " + name + ".w");
-    if (want_dim && dim != want_dim) throw_range(env, "Expected " + name + ".dim to be " + std::to_string(want_dim));
+    if (w.length % dim) throw_length(env, name + ".w", "Expected " + name + ".w length to be a multiple of " + name + ".dim");
+    if (w.length / dim > static_cast<size_t>(INT32_MAX)) throw_range(env, name + ".w", "Expected at most 2^31-1 rows in " + name + ".w");
+    if (want_dim && dim != want_dim) throw_range(env, name + ".dim", "Expected " + name + ".dim to be " + std::to_string(want_dim));
     p.w = w.data;
     p.dim = dim;
     p.rows = w.length / dim;
     pin(w.value, name + ".w");
     const View<float> state = f32_value(env, o.Get("state"), (name + ".state").c_str(), true);
-    const size_t want_state = cfg_.optimizer == rb::OptimizerKind::Adagrad          ? p.rows * dim
-                              : cfg_.optimizer == rb::OptimizerKind::RowwiseAdagrad ? p.rows
-                              : cfg_.optimizer == rb::OptimizerKind::Adam           ? p.rows * (2 * dim + 1)
-                                                                                    : 0;
+    const size_t want_state = rb::optimizer_state_floats(cfg_.optimizer, p.rows, dim);
     if (want_state) {
       if (!state.present) throw_type(env, name + ".state", "Float32Array (the optimizer keeps state)");
       expect_length(env, state.length, want_state, (name + ".state").c_str());
@@ -227,35 +223,16 @@ class MfWorker : public MfDataWorker {
 
   rb::TrainParam user_, item_, bias_;
   size_t begin_ = 0, end_ = 0;
-  CancelFlag cancel_;
   rb::MfResult result_;
 };
 
 }  // namespace
 
-Napi::Value ShuffleSchedule(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    auto* w = new ShuffleWorker(info);
-    w->Queue();
-    return w->Promise();
-  });
-}
+Napi::Value ShuffleSchedule(const Napi::CallbackInfo& info) { return queue<ShuffleWorker>(info); }
 
-Napi::Value ShuffleRecords(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    auto* w = new ShuffleRecordsWorker(info);
-    w->Queue();
-    return w->Promise();
-  });
-}
+Napi::Value ShuffleRecords(const Napi::CallbackInfo& info) { return queue<ShuffleRecordsWorker>(info); }
 
 // mfChunk(spec) -> Promise<{ loss, samples, invalid, diverged, cancelled }>
-Napi::Value MfChunk(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    auto* w = new MfWorker(info);
-    w->Queue();
-    return w->Promise();
-  });
-}
+Napi::Value MfChunk(const Napi::CallbackInfo& info) { return queue<MfWorker>(info); }
 
 }  // namespace rbnapi

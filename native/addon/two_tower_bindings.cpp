@@ -20,7 +20,7 @@ bool is_absent(const Napi::Value& v) { return v.IsNull() || v.IsUndefined(); }
 
 size_t size_value(Napi::Env env, Napi::Value v, const std::string& name, double min, double max) {
   const double x = number_value(env, v, name.c_str(), min, max);
-  if (std::floor(x) != x) throw_range(env, "Expected an integer for " + name);
+  if (std::floor(x) != x) throw_range(env, name, "Expected an integer for " + name);
   return static_cast<size_t>(x);
 }
 
@@ -29,10 +29,10 @@ bool bool_value(Napi::Env env, Napi::Value v, const std::string& name) {
   return v.As<Napi::Boolean>().Value();
 }
 
-// What the optimizer state of each kind of parameter must hold (0: none is read).
+// The optimizers whose state layouts the parameters' state arrays must have (SGD: none is read).
 struct StateRule {
-  int emb = 0;  // EmbOptimizer
-  bool dense_adam = false;
+  rb::OptimizerKind emb = rb::OptimizerKind::Sgd;
+  rb::OptimizerKind dense = rb::OptimizerKind::Sgd;
 };
 
 class SpecReader {
@@ -79,7 +79,7 @@ class SpecReader {
     const Napi::Value layers = o.Get("layers");
     if (!layers.IsArray()) throw_type(env_, name + ".layers", "array");
     const Napi::Array arr = layers.As<Napi::Array>();
-    if (arr.Length() > 64) throw_range(env_, "Expected at most 64 entries in " + name + ".layers");
+    if (arr.Length() > 64) throw_range(env_, name + ".layers", "Expected at most 64 entries in " + name + ".layers");
     size_t width = t.dim;
     for (uint32_t l = 0; l < arr.Length(); ++l) {
       const std::string lname = name + ".layers[" + std::to_string(l) + "]";
@@ -110,21 +110,18 @@ class SpecReader {
     rb::TTParam p;
     const View<float> w = f32_value(env_, o.Get("w"), (name + ".w").c_str());
     const size_t dim = size_value(env_, o.Get("dim"), name + ".dim", 1, kMaxDim);
-    if (w.length % dim) throw_length(env_, "Expected " + name + ".w length to be a multiple of " + name + ".dim");
-    if (want_dim && dim != want_dim) throw_range(env_, "Expected " + name + ".dim to be " + std::to_string(want_dim));
+    if (w.length % dim) throw_length(env_, name + ".w", "Expected " + name + ".w length to be a multiple of " + name + ".dim");
+    if (want_dim && dim != want_dim) throw_range(env_, name + ".dim", "Expected " + name + ".dim to be " + std::to_string(want_dim));
     p.w = w.data;
     p.dim = dim;
     p.rows = w.length / dim;
-    if (p.rows == 0) throw_length(env_, "Expected " + name + ".w to have at least one row");
+    if (p.rows == 0) throw_length(env_, name + ".w", "Expected " + name + ".w to have at least one row");
     if (want_rows && p.rows != want_rows)
-      throw_length(env_, "Expected " + name + " to have " + std::to_string(want_rows) + " rows but it has " + std::to_string(p.rows));
+      throw_length(env_, name + ".w",
+                   "Expected " + name + " to have " + std::to_string(want_rows) + " rows but it has " + std::to_string(p.rows));
     pin(w.value, name + ".w");
     p.lr_mult = static_cast<float>(number_value(env_, o.Get("lrMult"), (name + ".lrMult").c_str(), 0, 1e6));
-    const size_t want_state = dense ? (rule_.dense_adam ? 2 * p.rows * dim + p.rows : 0)
-                              : rule_.emb == 1 ? p.rows * dim
-                              : rule_.emb == 2 ? p.rows
-                              : rule_.emb == 3 ? 2 * p.rows * dim + p.rows
-                                               : 0;
+    const size_t want_state = rb::optimizer_state_floats(dense ? rule_.dense : rule_.emb, p.rows, dim);
     if (want_state && p.lr_mult != 0.f) {
       const View<float> state = f32_value(env_, o.Get("state"), (name + ".state").c_str());
       expect_length(env_, state.length, want_state, (name + ".state").c_str());
@@ -157,21 +154,25 @@ class SpecReader {
 
 // Similarity, temperature and threads, shared by every entry point.
 void read_scoring(Napi::Env env, const Napi::Object& spec, rb::TwoTowerConfig& cfg) {
-  cfg.cosine = number_value(env, spec.Get("similarity"), "spec.similarity", 0, 1) == 1;
+  cfg.cosine = enum_value(env, spec.Get("similarity"), "spec.similarity", rb::Similarity::Dot, rb::Similarity::Cosine) ==
+               rb::Similarity::Cosine;
   cfg.temperature = static_cast<float>(number_value(env, spec.Get("temperature"), "spec.temperature", 1e-6, 1e6));
   cfg.threads = size_value(env, spec.Get("threads"), "spec.threads", 1, kMaxThreads);
 }
 
 void check_towers(Napi::Env env, const rb::Tower& u, const rb::Tower& i) {
   if (u.out_dim() != i.out_dim())
-    throw_range(env, "Expected spec.user and spec.item to produce vectors of the same size (" + std::to_string(u.out_dim()) +
+    throw_range(env, "spec.item", "Expected spec.user and spec.item to produce vectors of the same size (" + std::to_string(u.out_dim()) +
                          " vs " + std::to_string(i.out_dim()) + ")");
 }
 
 class TwoTowerWorker : public PromiseWorker {
  public:
+  explicit TwoTowerWorker(const Napi::CallbackInfo& info) : TwoTowerWorker(info.Env(), spec_arg(info)) {}
+
+ private:
   TwoTowerWorker(Napi::Env env, const Napi::Object& spec)
-      : PromiseWorker(env, "recbridge:twoTowerChunk"), reader_(env, rule(env, spec), false, true) {
+      : PromiseWorker(env, "twoTowerChunk"), reader_(env, rule(env, spec), false, true) {
     read_scoring(env, spec, cfg_);
     rb::OptimizerConfig& o = cfg_.opt;
     o.lr = static_cast<float>(number_value(env, spec.Get("lr"), "spec.lr", 0, 1e6));
@@ -207,47 +208,40 @@ class TwoTowerWorker : public PromiseWorker {
     reader_.pin(schedule.value, "spec.schedule");
     begin_ = size_value(env, spec.Get("begin"), "spec.begin", 0, static_cast<double>(schedule.length));
     end_ = size_value(env, spec.Get("end"), "spec.end", static_cast<double>(begin_), static_cast<double>(schedule.length));
-    cancel_ = cancel_token_value(env, spec.Get("cancel"), "spec.cancel");
+    read_cancel(env, spec.Get("cancel"), "spec.cancel");
   }
 
-  void Execute() override {
-    run("twoTowerChunk", [&] { result_ = rb::two_tower_chunk(user_, item_, data_, schedule_, begin_, end_, cfg_, cancel_.get()); });
-  }
+  void Work() override { result_ = rb::two_tower_chunk(user_, item_, data_, schedule_, begin_, end_, cfg_, cancelled()); }
 
-  void OnOK() override {
+  Napi::Value Result() override {
     Napi::Object o = chunk_outcome(Env(), result_.loss, result_.samples, result_.invalid, result_.diverged, result_.cancelled);
     o.Set("batches", Napi::Number::New(Env(), static_cast<double>(result_.batches)));
-    deferred_.Resolve(o);
+    return o;
   }
 
- private:
   // The optimizers decide which state arrays must be present, so read them before the towers.
   StateRule rule(Napi::Env env, const Napi::Object& spec) {
-    emb_opt_ = static_cast<int>(number_value(env, spec.Get("embOptimizer"), "spec.embOptimizer", 0, 3));
-    dense_opt_ = static_cast<int>(number_value(env, spec.Get("denseOptimizer"), "spec.denseOptimizer", 0, 1));
-    cfg_.opt.emb = static_cast<rb::EmbOptimizer>(emb_opt_);
-    cfg_.opt.dense = static_cast<rb::DenseOptimizer>(dense_opt_);
-    StateRule r;
-    r.emb = emb_opt_;
-    r.dense_adam = dense_opt_ == 1;
-    return r;
+    cfg_.opt.emb = enum_value(env, spec.Get("embOptimizer"), "spec.embOptimizer", rb::OptimizerKind::Sgd, rb::OptimizerKind::Adam);
+    cfg_.opt.dense = enum_value(env, spec.Get("denseOptimizer"), "spec.denseOptimizer", rb::DenseOptimizer::Sgd, rb::DenseOptimizer::Adam);
+    return StateRule{cfg_.opt.emb, rb::state_layout(cfg_.opt.dense)};
   }
 
-  int emb_opt_ = 0, dense_opt_ = 0;
   rb::TwoTowerConfig cfg_;
   SpecReader reader_;
   rb::Tower user_, item_;
   rb::TwoTowerData data_;
   const int32_t* schedule_ = nullptr;
   size_t begin_ = 0, end_ = 0;
-  CancelFlag cancel_;
   rb::TwoTowerResult result_;
 };
 
 class EncodeWorker : public PromiseWorker {
  public:
+  explicit EncodeWorker(const Napi::CallbackInfo& info) : EncodeWorker(info.Env(), spec_arg(info)) {}
+
+ private:
   EncodeWorker(Napi::Env env, const Napi::Object& spec)
-      : PromiseWorker(env, "recbridge:twoTowerEncode"), reader_(env, StateRule{}, false, true) {
+      : PromiseWorker(env, "twoTowerEncode"), reader_(env, StateRule{}, false, true) {
     tower_ = reader_.tower(spec.Get("tower"), "spec.tower");
     const View<int32_t> ids = i32_value(env, spec.Get("ids"), "spec.ids", true);
     if (ids.present) {
@@ -265,17 +259,14 @@ class EncodeWorker : public PromiseWorker {
     threads_ = size_value(env, spec.Get("threads"), "spec.threads", 1, kMaxThreads);
   }
 
-  void Execute() override {
-    run("twoTowerEncode", [&] { invalid_ = rb::two_tower_encode(tower_, ids_, n_, normalize_, out_, threads_); });
-  }
+  void Work() override { invalid_ = rb::two_tower_encode(tower_, ids_, n_, normalize_, out_, threads_); }
 
-  void OnOK() override {
+  Napi::Value Result() override {
     Napi::Object o = Napi::Object::New(Env());
     o.Set("invalid", Napi::Number::New(Env(), static_cast<double>(invalid_)));
-    deferred_.Resolve(o);
+    return o;
   }
 
- private:
   SpecReader reader_;
   rb::Tower tower_;
   const int32_t* ids_ = nullptr;
@@ -289,31 +280,16 @@ class EncodeWorker : public PromiseWorker {
 }  // namespace
 
 // twoTowerChunk(spec) -> Promise<{ loss, samples, batches, invalid, diverged, cancelled }>
-Napi::Value TwoTowerChunk(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    if (!info[0].IsObject()) throw_type(info.Env(), "spec", "object");
-    auto* w = new TwoTowerWorker(info.Env(), info[0].As<Napi::Object>());
-    w->Queue();
-    return w->Promise();
-  });
-}
+Napi::Value TwoTowerChunk(const Napi::CallbackInfo& info) { return queue<TwoTowerWorker>(info); }
 
 // twoTowerEncode(spec) -> Promise<{ invalid }>
-Napi::Value TwoTowerEncode(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    if (!info[0].IsObject()) throw_type(info.Env(), "spec", "object");
-    auto* w = new EncodeWorker(info.Env(), info[0].As<Napi::Object>());
-    w->Queue();
-    return w->Promise();
-  });
-}
+Napi::Value TwoTowerEncode(const Napi::CallbackInfo& info) { return queue<EncodeWorker>(info); }
 
 // twoTowerLoss(spec) -> { loss, invalid }: synchronous, for gradient checks on small batches.
 Napi::Value TwoTowerLoss(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
-    if (!info[0].IsObject()) throw_type(env, "spec", "object");
-    const Napi::Object spec = info[0].As<Napi::Object>();
+    const Napi::Object spec = spec_arg(info);
     const bool grads = bool_value(env, spec.Get("grads"), "spec.grads");
     SpecReader reader(env, StateRule{}, grads, false);  // synchronous: plain memory is safe
     rb::TwoTowerConfig cfg;
@@ -324,7 +300,7 @@ Napi::Value TwoTowerLoss(const Napi::CallbackInfo& info) {
     const View<int32_t> users = i32_value(env, spec.Get("users"), "spec.users");
     const View<int32_t> items = i32_value(env, spec.Get("items"), "spec.items");
     expect_length(env, items.length, users.length, "spec.items");
-    if (users.length > (1u << 16)) throw_range(env, "Expected at most 65536 samples in spec.users");
+    if (users.length > (1u << 16)) throw_range(env, "spec.users", "Expected at most 65536 samples in spec.users");
     const View<float> log_q = f32_value(env, spec.Get("logQ"), "spec.logQ", true);
     if (log_q.present) expect_length(env, log_q.length, item.entities, "spec.logQ");
     size_t invalid = 0;

@@ -15,9 +15,9 @@
 #include <cstdint>
 #include <vector>
 
-namespace rb {
+#include "constants.h"
 
-enum class KnnWeighting : int { Cosine = 0, TfIdf = 1, Bm25 = 2 };
+namespace rb {
 
 // A user x item matrix in CSR form over one item space. Cross-domain models put source and target
 // items side by side in that space ([0, ns) then [ns, ns+nt)) over the overlapping users only, so

@@ -4,9 +4,9 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace rb {
+#include "constants.h"
 
-enum class PoolMode : int { Sum = 0, Mean = 1, WeightedSum = 2 };
+namespace rb {
 
 // out[j*dim ..] = table[idx[j]*dim ..] for j in [0, m). A row copy is memory-bound and libc's memcpy
 // is already vectorized for the running CPU, so this one routine serves every ISA.

@@ -25,14 +25,13 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "constants.h"
 #include "scoring.h"
 
 namespace rb {
 
 // Largest d for which an int8 dot product (|code| <= 127) cannot overflow int32.
 constexpr size_t kMaxInt8Dim = 131072;
-
-enum class QuantKind : int { Bf16 = 1, Int8 = 2 };
 
 struct QuantTable {
   QuantKind kind;

@@ -7,21 +7,20 @@
 #include <cstdint>
 #include <vector>
 
+#include "constants.h"
 #include "dense.h"
 
 namespace rb {
 
-enum class EmbOptimizer : int { Sgd = 0, Adagrad = 1, RowwiseAdagrad = 2, Adam = 3 };
-enum class DenseOptimizer : int { Sgd = 0, Adam = 1 };
+using EmbOptimizer = OptimizerKind;
 
 // A trainable table. Frozen rows, lr_mult 0 (also used for trainable == false) mean the row and its
 // optimizer state are never written.
 struct TTParam {
   float* w = nullptr;  // rows × dim; null = absent
   size_t rows = 0, dim = 0;
-  // Embeddings: Adagrad rows × dim; row-wise Adagrad rows; lazy Adam like dense Adam. Dense: Adam m
-  // (rows × dim), v (rows × dim), then each row's step count (rows floats; the layout Parameter's
-  // 'adam' state uses). SGD: null.
+  // optimizer_state_floats(kind, rows, dim) floats in that function's layout (dense Adam uses the
+  // Adam one); SGD: null.
   float* state = nullptr;
   const uint8_t* frozen_rows = nullptr;
   float lr_mult = 1.f;

@@ -10,19 +10,6 @@
 
 namespace rb {
 
-enum class MfLoss : int {
-  Bpr = 0,   // pairwise: -ln σ(x_ui - x_uj), one sampled negative
-  Bce = 1,   // pointwise: -ln σ(x_ui) - Σ_j ln σ(-x_uj) over `negatives` sampled negatives
-  Mse = 2,   // explicit ratings: ½ (r_ui - x_ui)², no negatives
-  Warp = 3,  // pairwise hinge on the first margin violator, weighted by ln(rank estimate)
-};
-
-enum class SamplerKind : int {
-  Uniform = 0,  // every item equally likely
-  Alias = 1,    // a caller-built alias table (popularity^α)
-  InBatch = 2,  // the item of another interaction within `window` schedule positions
-};
-
 // The arrays, and the records shuffled from them, live in JS memory, so every index is bounds-checked
 // right before it is used (a few compares per sample): memory stays safe even if they change
 // mid-epoch.

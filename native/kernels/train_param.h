@@ -5,15 +5,14 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace rb {
+#include "constants.h"
 
-enum class OptimizerKind : int { Sgd = 0, Adagrad = 1, RowwiseAdagrad = 2, Adam = 3 };
+namespace rb {
 
 struct TrainParam {
   float* w = nullptr;  // rows x dim
   size_t rows = 0, dim = 0;
-  // Adagrad: rows x dim; row-wise Adagrad: rows; Adam: m (rows x dim), v (rows x dim), then each
-  // row's step count t (rows floats); SGD: null.
+  // optimizer_state_floats(kind, rows, dim) floats in that function's layout; SGD: null.
   float* state = nullptr;
   const uint8_t* frozen_rows = nullptr;  // rows flags (non-zero = frozen), or null
   float lr_mult = 1.f;                   // 0 when the parameter is not trainable

@@ -4,6 +4,7 @@
 // refuses detachable memory outright (a reviewer crashed the process this way before the fix).
 import { Interactions, MatrixFactorization, Trainer, TwoTower } from '../../lib';
 import { native } from '../../lib/core/native';
+import { MfLoss, OptimizerKind, SamplerKind } from '../../lib/core/native-constants';
 
 test('the tables, optimizer state and interactions training uses cannot be transferred away', async () => {
   const data = new Interactions({ users: [0, 1, 2, 1], items: [1, 2, 0, 0] });
@@ -42,8 +43,8 @@ test('the addon refuses detachable memory for async training, naming the argumen
   const m = new MatrixFactorization({ users: 2, items: 3, dim: 4 });
   const shared = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
   const spec = {
-    optimizer: 0,
-    loss: 0,
+    optimizer: OptimizerKind.sgd,
+    loss: MfLoss.bpr,
     user: { w: new Float32Array(8), dim: 4, state: null, frozen: null, lrMult: 1 }, // plain ArrayBuffer
     item: { w: m.itemEmbedding.table.data, dim: 4, state: null, frozen: null, lrMult: 1 },
     bias: null,
@@ -68,10 +69,10 @@ test('the addon refuses detachable memory for async training, naming the argumen
     negatives: 1,
     warpMaxTrials: 10,
     margin: 1,
-    sampler: { kind: 0 },
+    sampler: { kind: SamplerKind.uniform },
     cancel: null,
   };
-  expect(() => native.mfChunk(spec)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('spec.user.w') }));
+  expect(() => native.mfChunk(spec)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', argument: 'spec.user.w', message: expect.stringContaining('spec.user.w') }));
   expect(() => native.mfChunk({ ...spec, user: { ...spec.user, w: m.userEmbedding.table.data }, records: new Int32Array(2) })).toThrow(
     expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('spec.records') }),
   );
@@ -79,21 +80,21 @@ test('the addon refuses detachable memory for async training, naming the argumen
   expect(() => native.mfChunk({ ...spec, user: { ...spec.user, w: m.userEmbedding.table.data }, records: shared(4) })).toThrow(
     expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('spec.records') }),
   );
-  const records = { loss: 0, numItems: 3, sampler: { kind: 0 }, maxRejections: 20, users: shared(1), items: shared(1), values: null, posOffsets: null, posIndices: null, seed: 0, epoch: 0 };
+  const records = { loss: MfLoss.bpr, numItems: 3, sampler: { kind: SamplerKind.uniform }, maxRejections: 20, users: shared(1), items: shared(1), values: null, posOffsets: null, posIndices: null, seed: 0, epoch: 0 };
   expect(() => native.shuffleRecords({ ...records, records: new Int32Array(2) })).toThrow(
     expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('spec.records') }),
   );
   expect(() => native.shuffleRecords({ ...records, records: shared(3) })).toThrow(
     expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('spec.records') }),
   );
-  expect(() => native.shuffleRecords({ ...records, loss: 2, records: shared(3) })).toThrow(
+  expect(() => native.shuffleRecords({ ...records, loss: MfLoss.mse, records: shared(3) })).toThrow(
     expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('spec.values') }),
   );
   // The grouped lists must cover the interactions: the records are built from them.
   expect(() => native.shuffleRecords({ ...records, posOffsets: shared(2), posIndices: shared(2), records: shared(3) })).toThrow(
-    expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('spec.posIndices') }),
+    expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', argument: 'spec.posIndices', message: expect.stringContaining('spec.posIndices') }),
   );
-  expect(() => native.shuffleRecords({ ...records, sampler: { kind: 1, prob: new Float32Array(new SharedArrayBuffer(8)), alias: shared(2) }, records: shared(2) })).toThrow(
+  expect(() => native.shuffleRecords({ ...records, sampler: { kind: SamplerKind.alias, prob: new Float32Array(new SharedArrayBuffer(8)), alias: shared(2) }, records: shared(2) })).toThrow(
     expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining('spec.sampler.prob') }),
   );
   const table = m.itemEmbedding.table.data;
@@ -101,9 +102,9 @@ test('the addon refuses detachable memory for async training, naming the argumen
     expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('spec.user.dim') }),
   );
   expect(() => native.mfChunk({ ...spec, user: { ...spec.user, w: table }, item: { ...spec.item, w: table } })).toThrow(
-    expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('separate') }),
+    expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', argument: 'spec.user.w', message: expect.stringContaining('separate') }),
   );
-  expect(() => native.mfChunk({ ...spec, user: { ...spec.user, w: m.userEmbedding.table.data }, loss: 1.5 })).toThrow(
+  expect(() => native.mfChunk({ ...spec, user: { ...spec.user, w: m.userEmbedding.table.data }, loss: 1.5 as MfLoss })).toThrow(
     expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('spec.loss') }),
   );
   expect(() => native.shuffleSchedule(new Int32Array(4), 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('schedule') }));

@@ -3,6 +3,7 @@
 // threads, bad input, abort and divergence.
 import { Interactions, Trainer, TwoTower, capabilities, evaluateTwoTower, setIsa, trainTwoTower, uniformGenerator, type TwoTowerOptions } from '../../lib';
 import { native } from '../../lib/core/native';
+import { Similarity } from '../../lib/core/native-constants';
 import { planted } from '../support/planted';
 
 afterEach(() => setIsa(null));
@@ -50,7 +51,7 @@ test.each(capabilities().supportedIsas)('analytic gradients of every parameter m
       users,
       items,
       logQ,
-      similarity: 1,
+      similarity: Similarity.cosine,
       temperature: 0.5,
       threads: 1,
       grads: grads !== undefined,
@@ -102,7 +103,7 @@ test('without accidental-hit masking the loss would differ: a duplicate positive
     users: Int32Array.from([0, 1]),
     items: Int32Array.from(items),
     logQ: null,
-    similarity: 0,
+    similarity: Similarity.dot,
     temperature: 1,
     threads: 1,
     grads: false,
@@ -320,7 +321,7 @@ describe('bad input', () => {
       users: Int32Array.from([0, 1]),
       items: Int32Array.from([0, 1]),
       logQ: null,
-      similarity: 0,
+      similarity: Similarity.dot,
       temperature: 1,
       threads: 1,
       grads: false,
