@@ -91,7 +91,8 @@
         "rb_avx512x"
       ],
       "sources": [
-        "native/kernels/dispatch.cpp",
+        "native/kernels/isa.cpp",
+        "native/kernels/kernel_table.cpp",
         "native/kernels/scalar.cpp",
         "native/kernels/scoring.cpp",
         "native/kernels/pooling.cpp",
