@@ -42,7 +42,8 @@
       "cflags_cc": [
         "<!@(node -p \"require('./native/isa-flags.json').levels.avx2.flags.join(' ')\")",
         "-fPIC"
-      ]
+      ],
+      "conditions": [["target_arch!='x64'", {"sources/": [["exclude", "."]]}]]
     },
     {
       "target_name": "rb_avx512",
@@ -53,7 +54,8 @@
       "cflags_cc": [
         "<!@(node -p \"require('./native/isa-flags.json').levels.avx512.flags.join(' ')\")",
         "-fPIC"
-      ]
+      ],
+      "conditions": [["target_arch!='x64'", {"sources/": [["exclude", "."]]}]]
     },
     {
       "target_name": "rb_avx512x",
@@ -64,7 +66,8 @@
       "cflags_cc": [
         "<!@(node -p \"require('./native/isa-flags.json').levels.avx512x.flags.join(' ')\")",
         "-fPIC"
-      ]
+      ],
+      "conditions": [["target_arch!='x64'", {"sources/": [["exclude", "."]]}]]
     },
     {
       "target_name": "recbridge",

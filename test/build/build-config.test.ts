@@ -10,7 +10,7 @@ import * as path from 'node:path';
 const root = path.resolve(__dirname, '../..');
 const read = (f: string) => fs.readFileSync(path.join(root, f), 'utf8');
 
-type GypTarget = { target_name: string; type?: string; sources: string[]; cflags_cc?: string[]; dependencies?: string[] };
+type GypTarget = { target_name: string; type?: string; sources: string[]; cflags_cc?: string[]; dependencies?: string[]; conditions?: unknown[] };
 // binding.gyp is a JSON-compatible Python literal in this repo.
 const gyp = () => JSON.parse(read('binding.gyp')) as { target_defaults: { cflags_cc: string[] }; targets: GypTarget[] };
 
@@ -77,6 +77,8 @@ test('binding.gyp lists every C++ source once, and takes the per-ISA sources and
       expect(entry).toContain(`require('./native/isa-flags.json').levels.${level}.`);
     expect(expandGyp(lib.sources)).toEqual(sources);
     expect(isaFlagsOf(expandGyp(lib.cflags_cc))).toEqual(flags);
+    // Other architectures build the scalar paths only.
+    expect(lib.conditions).toEqual([["target_arch!='x64'", { 'sources/': [['exclude', '.']] }]]);
   }
 });
 
