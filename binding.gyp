@@ -37,51 +37,37 @@
       "target_name": "rb_avx2",
       "type": "static_library",
       "sources": [
-        "native/kernels/avx2.cpp",
-        "native/kernels/dense_avx2.cpp",
-        "native/kernels/quantized_avx2.cpp"
+        "<!@(node -p \"require('./native/isa-flags.json').levels.avx2.sources.join(' ')\")"
       ],
       "cflags_cc": [
-        "-mavx2",
-        "-mfma",
+        "<!@(node -p \"require('./native/isa-flags.json').levels.avx2.flags.join(' ')\")",
         "-fPIC"
-      ]
+      ],
+      "conditions": [["target_arch!='x64'", {"sources/": [["exclude", "."]]}]]
     },
     {
       "target_name": "rb_avx512",
       "type": "static_library",
       "sources": [
-        "native/kernels/avx512.cpp",
-        "native/kernels/dense_avx512.cpp",
-        "native/kernels/quantized_avx512.cpp"
+        "<!@(node -p \"require('./native/isa-flags.json').levels.avx512.sources.join(' ')\")"
       ],
       "cflags_cc": [
-        "-mavx512f",
-        "-mavx512dq",
-        "-mavx512bw",
-        "-mavx512vl",
-        "-mavx2",
-        "-mfma",
+        "<!@(node -p \"require('./native/isa-flags.json').levels.avx512.flags.join(' ')\")",
         "-fPIC"
-      ]
+      ],
+      "conditions": [["target_arch!='x64'", {"sources/": [["exclude", "."]]}]]
     },
     {
       "target_name": "rb_avx512x",
       "type": "static_library",
       "sources": [
-        "native/kernels/quantized_avx512x.cpp"
+        "<!@(node -p \"require('./native/isa-flags.json').levels.avx512x.sources.join(' ')\")"
       ],
       "cflags_cc": [
-        "-mavx512f",
-        "-mavx512dq",
-        "-mavx512bw",
-        "-mavx512vl",
-        "-mavx512bf16",
-        "-mavx512vnni",
-        "-mavx2",
-        "-mfma",
+        "<!@(node -p \"require('./native/isa-flags.json').levels.avx512x.flags.join(' ')\")",
         "-fPIC"
-      ]
+      ],
+      "conditions": [["target_arch!='x64'", {"sources/": [["exclude", "."]]}]]
     },
     {
       "target_name": "recbridge",
@@ -91,7 +77,8 @@
         "rb_avx512x"
       ],
       "sources": [
-        "native/kernels/dispatch.cpp",
+        "native/kernels/isa.cpp",
+        "native/kernels/kernel_table.cpp",
         "native/kernels/scalar.cpp",
         "native/kernels/scoring.cpp",
         "native/kernels/pooling.cpp",

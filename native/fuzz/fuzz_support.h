@@ -41,7 +41,7 @@ namespace rbfuzz {
 inline const std::vector<int>& isas() {
   static const std::vector<int> levels = [] {
     std::vector<int> out;
-    for (int isa = 0; isa <= 2; ++isa)
+    for (int isa = 0; isa <= static_cast<int>(rb::Isa::Avx512); ++isa)
       if (rb::force_isa(isa)) out.push_back(isa);
     rb::reset_isa();
     return out;

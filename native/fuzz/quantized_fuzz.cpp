@@ -323,7 +323,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (int isa : isas())
     for (int ext = 0; ext < (isa == 2 && rb::cpu_has_avx512_bf16_vnni() ? 2 : 1); ++ext) {
       rb::force_isa(isa);
-      rb::quant_use_extensions(ext == 1);
+      rb::use_isa_extensions(ext == 1);
       const char* path = rb::active_quant_kernels().name;
       const std::vector<float> got = check_scores(c, e, t, path);
       if (first.empty()) {
@@ -333,6 +333,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       check_topk(c, t, f32, got, excl, opt, path);
     }
   rb::reset_isa();
-  rb::quant_use_extensions(true);
+  rb::use_isa_extensions(true);
   return 0;
 }

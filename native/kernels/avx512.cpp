@@ -1,5 +1,5 @@
 // AVX-512 (F, DQ, BW, VL) path. Compiled with AVX-512 target flags for this file only; called only
-// when dispatch.cpp found the CPU and OS support it. No standard-library headers here, so no inline
+// when isa.cpp found the CPU and OS support it. No standard-library headers here, so no inline
 // library code compiled for AVX-512 can leak into the other paths through the linker.
 //
 // Single-query scoring streams 16 rows at a time with one accumulator per row and reduces the 16

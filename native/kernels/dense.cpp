@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "kernel_table.h"
+#include "isa.h"
 #include "thread_pool.h"
 
 namespace rb {
@@ -27,11 +27,9 @@ const DenseKernels& dense_kernels_scalar() {
 }
 
 const DenseKernels& active_dense_kernels() {
-  switch (active_isa()) {
-    case 2: return dense_kernels_avx512();
-    case 1: return dense_kernels_avx2();
-    default: return dense_kernels_scalar();
-  }
+  static constexpr IsaTables<DenseKernels> tables{
+      {dense_kernels_scalar, RB_X86_ONLY(dense_kernels_avx2), RB_X86_ONLY(dense_kernels_avx512)}};
+  return tables.active();
 }
 
 float* AlignedBuffer::get(size_t n) {

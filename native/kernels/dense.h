@@ -32,7 +32,7 @@ struct DenseKernels {
 const DenseKernels& dense_kernels_scalar();
 const DenseKernels& dense_kernels_avx2();
 const DenseKernels& dense_kernels_avx512();
-// The set matching active_isa() (so setIsa / RECBRIDGE_ISA apply here too).
+// The set at kernel_level() (isa.h), so force_isa moves it together with the other families.
 const DenseKernels& active_dense_kernels();
 
 constexpr size_t kPanel = 32;

@@ -13,6 +13,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "isa.h"
+
 namespace rb {
 
 struct KernelTable {
@@ -71,12 +73,7 @@ const KernelTable& kernels_scalar();
 const KernelTable& kernels_avx2();
 const KernelTable& kernels_avx512();
 
-// The table in use: chosen once from detect_isa(), unless force_isa() overrode it.
+// The table at kernel_level() (isa.h), so force_isa moves it together with the other families.
 const KernelTable& active_kernels();
-// Forces a level (tests, benchmarks, RECBRIDGE_ISA). Returns false if the CPU cannot run it.
-// Process-wide: it applies to every thread and every worker that shares this addon.
-bool force_isa(int isa);
-void reset_isa();
-int active_isa();
 
 }  // namespace rb

@@ -1,9 +1,8 @@
-// Quantized scoring: the scalar reference kernels, dispatch, quantization and the top-K driver.
-// The per-ISA kernels live in quantized_avx2.cpp, quantized_avx512.cpp and quantized_avx512x.cpp.
+// Quantized scoring: the scalar reference kernels, the per-level table, quantization and the top-K
+// driver. The per-ISA kernels live in quantized_avx2.cpp, quantized_avx512.cpp and quantized_avx512x.cpp.
 #include "quantized.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -13,11 +12,6 @@
 #include "kernel_table.h"
 #include "thread_pool.h"
 #include "topk_heap.h"
-
-#if defined(__x86_64__) || defined(_M_X64)
-#include <cpuid.h>
-#define RB_QX86 1
-#endif
 
 namespace rb {
 namespace {
@@ -49,23 +43,6 @@ void score_i8_scalar(const int8_t* q, float qscale, const int8_t* items, const f
 }
 
 const QuantKernels kScalar{"scalar", score_bf16_scalar, score_i8_scalar};
-
-bool detect_bf16_vnni() {
-#ifdef RB_QX86
-  if (detect_isa() != Isa::Avx512) return false;
-  unsigned a, b, c, d;
-  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
-  const bool vnni = (c >> 11) & 1;
-  const unsigned max_sub = a;
-  if (max_sub < 1 || !__get_cpuid_count(7, 1, &a, &b, &c, &d)) return false;
-  const bool bf16 = (a >> 5) & 1;
-  return vnni && bf16;
-#else
-  return false;
-#endif
-}
-
-std::atomic<bool> g_extensions{true};
 
 constexpr size_t kChunk = 256;
 constexpr size_t kMinParallelBytes = size_t{1} << 20;
@@ -125,24 +102,15 @@ void scan_range(const QuantKernels& kern, const KernelTable& fk, const QuantTabl
 
 }  // namespace
 
-bool cpu_has_avx512_bf16_vnni() {
-  static const bool has = detect_bf16_vnni();
-  return has;
-}
-
-void quant_use_extensions(bool on) { g_extensions.store(on, std::memory_order_relaxed); }
-
 const QuantKernels& quant_kernels_scalar() { return kScalar; }
 
 const QuantKernels& active_quant_kernels() {
-  switch (static_cast<Isa>(active_isa())) {
-    case Isa::Avx512:
-      if (cpu_has_avx512_bf16_vnni() && g_extensions.load(std::memory_order_relaxed)) return quant_kernels_avx512x();
-      return quant_kernels_avx512();
-    case Isa::Avx2: return quant_kernels_avx2();
-    default: return kScalar;
-  }
+  static constexpr IsaTables<QuantKernels> tables{{quant_kernels_scalar, RB_X86_ONLY(quant_kernels_avx2),
+                                                   RB_X86_ONLY(quant_kernels_avx512), RB_X86_ONLY(quant_kernels_avx512x)}};
+  return tables.active();
 }
+
+void quant_use_extensions(bool on) { use_isa_extensions(on); }
 
 uint16_t float_to_bf16(float x) {
   uint32_t u;

@@ -26,6 +26,7 @@
 #include <cstdint>
 
 #include "constants.h"
+#include "isa.h"
 #include "scoring.h"
 
 namespace rb {
@@ -63,19 +64,21 @@ struct QuantKernels {
 const QuantKernels& quant_kernels_scalar();
 const QuantKernels& quant_kernels_avx2();
 const QuantKernels& quant_kernels_avx512();
-// AVX-512 with the BF16 (vdpbf16ps) and VNNI (vpdpbusd) extensions.
+// AVX-512 with the BF16 (vdpbf16ps) and VNNI (vpdpbusd) extensions: the Avx512x level.
 const QuantKernels& quant_kernels_avx512x();
 
-// The kernels for the active ISA level (force_isa applies); at the AVX-512 level the BF16+VNNI
-// variant is used when the CPU has both and quant_use_extensions(true) (the default) is in effect.
+// The kernels at kernel_level() (isa.h), so force_isa moves them together with the other families,
+// and the Avx512 level runs the BF16+VNNI kernels where the CPU has them unless extensions are off.
 const QuantKernels& active_quant_kernels();
-bool cpu_has_avx512_bf16_vnni();
-// Tests: false keeps the AVX-512 level on its plain (convert-and-FMA, madd) kernels. Process-wide.
+// use_isa_extensions under the binding's name (quantUseExtensions): of all families, only the
+// quantized kernels have an Avx512x table.
 void quant_use_extensions(bool on);
 
 // Round-to-nearest-even float -> bf16 (NaN stays NaN).
 uint16_t float_to_bf16(float x);
-inline float bf16_to_float(uint16_t h) {
+// Internal linkage: per-ISA files include this header with their own -m flags, and a shared inline
+// copy picked by the linker could carry AVX2 instructions into callers on CPUs without AVX2.
+static inline float bf16_to_float(uint16_t h) {
   union { uint32_t u; float f; } v{static_cast<uint32_t>(h) << 16};
   return v.f;
 }

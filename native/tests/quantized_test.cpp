@@ -29,7 +29,7 @@ TEST_CASE("quantized: an int8 row or query holding NaN scores NaN and is never r
   for (int isa : runnable_isas())
     for (bool ext : {false, true}) {
       rb::force_isa(isa);
-      rb::quant_use_extensions(ext);
+      rb::use_isa_extensions(ext);
       float s[rows];
       rb::quant_score(t, q.data(), nullptr, 0, s, 1);
       CHECK(std::isnan(s[1]));
@@ -44,5 +44,5 @@ TEST_CASE("quantized: an int8 row or query holding NaN scores NaN and is never r
       CHECK_EQ(rb::quant_topk(t, nan_query.data(), opt, nullptr, 0, 0, nullptr, idx, sc), size_t(0));
     }
   rb::reset_isa();
-  rb::quant_use_extensions(true);
+  rb::use_isa_extensions(true);
 }

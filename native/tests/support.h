@@ -13,7 +13,7 @@ namespace rbtest {
 // Every ISA the CPU supports, as force_isa levels; tests loop over them and call reset_isa() after.
 inline std::vector<int> runnable_isas() {
   std::vector<int> out;
-  for (int isa = 0; isa <= 2; ++isa)
+  for (int isa = 0; isa <= static_cast<int>(rb::Isa::Avx512); ++isa)
     if (rb::force_isa(isa)) out.push_back(isa);
   rb::reset_isa();
   return out;

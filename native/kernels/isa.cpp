@@ -1,19 +1,19 @@
+// CPU detection (once per process) and the process-wide level choice every kernel family reads.
+#include "isa.h"
+
 #include <atomic>
+#include <cstdint>
 #include <cstring>
 
-#include "isa.h"
-#include "kernel_table.h"
-
-#if defined(__x86_64__) || defined(_M_X64)
+#if RB_X86
 #include <cpuid.h>
-#define RB_X86 1
 #endif
 
 namespace rb {
 
 namespace {
 
-#ifdef RB_X86
+#if RB_X86
 uint64_t read_xcr0() {
   uint32_t eax, edx;
   __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
@@ -21,8 +21,9 @@ uint64_t read_xcr0() {
 }
 #endif
 
+// The highest level the CPU and OS support, Avx512x included.
 Isa detect_once() {
-#ifdef RB_X86
+#if RB_X86
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return Isa::Scalar;
   const bool osxsave = (c >> 27) & 1, avx = (c >> 28) & 1, fma = (c >> 12) & 1;
@@ -34,32 +35,35 @@ Isa detect_once() {
   if (!avx2) return Isa::Scalar;
   const bool f = (b >> 16) & 1, dq = (b >> 17) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
   const bool zmm_state = (xcr0 & 0xE0) == 0xE0;  // opmask, ZMM_Hi256, Hi16_ZMM
-  if (f && dq && bw && vl && zmm_state) return Isa::Avx512;
-  return Isa::Avx2;
+  if (!(f && dq && bw && vl && zmm_state)) return Isa::Avx2;
+  const bool vnni = (c >> 11) & 1;
+  const unsigned max_subleaf = a;
+  // AVX512_BF16 is reported in leaf 7 subleaf 1, which older CPUs do not have.
+  if (!vnni || max_subleaf < 1 || !__get_cpuid_count(7, 1, &a, &b, &c, &d)) return Isa::Avx512;
+  const bool bf16 = (a >> 5) & 1;
+  return bf16 ? Isa::Avx512x : Isa::Avx512;
 #else
   return Isa::Scalar;
 #endif
 }
 
-const KernelTable& table_for(Isa isa) {
-  switch (isa) {
-    case Isa::Avx512: return kernels_avx512();
-    case Isa::Avx2: return kernels_avx2();
-    default: return kernels_scalar();
-  }
-}
-
-std::atomic<int> g_forced{-1};
-
-}  // namespace
-
-Isa detect_isa() {
+Isa cpu_isa() {
   static const Isa detected = detect_once();
   return detected;
 }
 
+std::atomic<int> g_forced{-1};
+std::atomic<bool> g_extensions{true};
+
+}  // namespace
+
+Isa detect_isa() { return cpu_isa() == Isa::Avx512x ? Isa::Avx512 : cpu_isa(); }
+
+bool cpu_has_avx512_bf16_vnni() { return cpu_isa() == Isa::Avx512x; }
+
 const char* isa_name(Isa isa) {
   switch (isa) {
+    case Isa::Avx512x: return "avx512-bf16-vnni";
     case Isa::Avx512: return "avx512";
     case Isa::Avx2: return "avx2";
     default: return "scalar";
@@ -79,8 +83,6 @@ int active_isa() {
   return forced >= 0 ? forced : static_cast<int>(detect_isa());
 }
 
-const KernelTable& active_kernels() { return table_for(static_cast<Isa>(active_isa())); }
-
 bool force_isa(int isa) {
   if (isa < 0 || isa > static_cast<int>(detect_isa())) return false;
   g_forced.store(isa, std::memory_order_relaxed);
@@ -88,5 +90,14 @@ bool force_isa(int isa) {
 }
 
 void reset_isa() { g_forced.store(-1, std::memory_order_relaxed); }
+
+void use_isa_extensions(bool on) { g_extensions.store(on, std::memory_order_relaxed); }
+
+Isa kernel_level() {
+  const Isa level = static_cast<Isa>(active_isa());
+  if (level == Isa::Avx512 && cpu_has_avx512_bf16_vnni() && g_extensions.load(std::memory_order_relaxed))
+    return Isa::Avx512x;
+  return level;
+}
 
 }  // namespace rb
