@@ -40,7 +40,8 @@ module.exports = {
     },
     {
       name: 'entry-points-not-imported',
-      comment: 'the root and area entry points (lib/index.ts, lib/<area>/index.ts) are for consumers; modules import what they use directly',
+      comment:
+        'the root and area entry points (lib/index.ts, lib/<area>/index.ts) are for consumers; modules import what they use directly',
       severity: 'error',
       from: { path: '^lib/', pathNot: '^lib/index\\.ts$' },
       to: { path: ['^lib/index\\.ts$', '^lib/[^/]+/index\\.ts$'] },

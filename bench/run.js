@@ -106,7 +106,10 @@ function plan(mode) {
       seed: SEED,
       queries: 1024,
       batchQueries: 1024,
-      buildBudget: mode === 'quick' ? { warmupIters: 1, minIters: 2, minMs: 200, maxMs: 2000, maxIters: 5 } : { warmupIters: 1, minIters: 3, minMs: 1000, maxMs: 10_000, maxIters: 10 },
+      buildBudget:
+        mode === 'quick'
+          ? { warmupIters: 1, minIters: 2, minMs: 200, maxMs: 2000, maxIters: 5 }
+          : { warmupIters: 1, minIters: 3, minMs: 1000, maxMs: 10_000, maxIters: 10 },
       jsBuildBudget: { warmupIters: 0, minIters: 1, minMs: 0, maxMs: 1, maxIters: mode === 'quick' ? 1 : 2 },
       budget: s.budget,
       jsBudget: s.jsBudget,
@@ -128,13 +131,34 @@ function plan(mode) {
     cases.push({
       name: `serving-recommend n=${count(rows)} d=64`,
       script: 'serving-recommend.js',
-      args: { rows, dim: 64, k: K, users: 1000, seen: 100, kinds: ['f32', 'bf16', 'int8'], reranks: [0, 30], seed: SEED, recallQueries: 200, budget: s.budget },
+      args: {
+        rows,
+        dim: 64,
+        k: K,
+        users: 1000,
+        seen: 100,
+        kinds: ['f32', 'bf16', 'int8'],
+        reranks: [0, 30],
+        seed: SEED,
+        recallQueries: 200,
+        budget: s.budget,
+      },
     });
   }
   cases.push({
     name: `serving-pool n=${count(mode === 'quick' ? 100_000 : 1_000_000)} d=64`,
     script: 'serving-pool.js',
-    args: { rows: mode === 'quick' ? 100_000 : 1_000_000, dim: 64, k: K, users: 1000, quantize: 'int8', workers: [1, 2, 4], clientsPerWorker: 2, durationMs: mode === 'quick' ? 1000 : 3000, seed: SEED },
+    args: {
+      rows: mode === 'quick' ? 100_000 : 1_000_000,
+      dim: 64,
+      k: K,
+      users: 1000,
+      quantize: 'int8',
+      workers: [1, 2, 4],
+      clientsPerWorker: 2,
+      durationMs: mode === 'quick' ? 1000 : 3000,
+      seed: SEED,
+    },
   });
   return cases;
 }
@@ -177,8 +201,7 @@ function runChild(c, timeoutMs) {
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (text) => {
       pending += text;
-      let nl;
-      while ((nl = pending.indexOf('\n')) >= 0) {
+      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
         const line = pending.slice(0, nl);
         pending = pending.slice(nl + 1);
         if (line.startsWith(RECORD_PREFIX)) records.push(JSON.parse(line.slice(RECORD_PREFIX.length)));
@@ -241,7 +264,9 @@ async function main() {
   writeResults(opts.out, results);
   process.stdout.write(`\n${formatTable(records)}\n\n`);
   process.stdout.write('ratio = speedup of recbridge over the baseline measured in the same process (>1: recbridge faster).\n');
-  process.stdout.write(`Wrote ${path.relative(process.cwd(), opts.out)} (${records.length} records) in ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s.\n`);
+  process.stdout.write(
+    `Wrote ${path.relative(process.cwd(), opts.out)} (${records.length} records) in ${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(1)} s.\n`,
+  );
   if (failures.length) {
     process.stderr.write(`${failures.length} case(s) failed: ${failures.map((f) => f.case).join(', ')}\n`);
     process.exitCode = 1;

@@ -5,6 +5,6 @@ require('../dist/commands/cli.js')
   .main(process.argv.slice(2))
   .then((code) => process.exit(code))
   .catch((err) => {
-    console.error(`recbridge: ${err && err.code ? `[${err.code}] ` : ''}${err && err.message ? err.message : err}`);
+    console.error(`recbridge: ${err?.code ? `[${err.code}] ` : ''}${err?.message ? err.message : err}`);
     process.exit(1);
   });

@@ -29,27 +29,57 @@ function rng(seed) {
 
 const INTERESTING_BYTES = [0, 1, 0x7f, 0x80, 0xff, 0x7b, 0x7d, 0x22, 0x2c, 0x3a, 0x20, 0x09, 0x0a, 0x0d, 0x30, 0x39, 0x2d, 0x2e, 0x5c];
 // Float32 edges too: values are stored as float32, where a finite double such as 1e39 overflows.
-const INTERESTING_NUMBERS = ['0', '-1', '1', '2', '63', '64', '65', '-0', '1e309', '-1e309', '1.5', '4294967296', '2147483648',
-  '9007199254740993', '1e-320', 'NaN', 'Infinity', 'null', 'true', '""', '[]', '{}', '99999999999',
-  '3.4028234e38', '3.4028236e38', '-1e39', '1e-46', '16777217'];
+const INTERESTING_NUMBERS = [
+  '0',
+  '-1',
+  '1',
+  '2',
+  '63',
+  '64',
+  '65',
+  '-0',
+  '1e309',
+  '-1e309',
+  '1.5',
+  '4294967296',
+  '2147483648',
+  '9007199254740993',
+  '1e-320',
+  'NaN',
+  'Infinity',
+  'null',
+  'true',
+  '""',
+  '[]',
+  '{}',
+  '99999999999',
+  '3.4028234e38',
+  '3.4028236e38',
+  '-1e39',
+  '1e-46',
+  '16777217',
+];
 const INTERESTING_INTS = [0, 1, 2, 7, 8, 63, 64, 0x7f, 0xff, 0x7fffffff, 0x80000000, 0xffffffff, -1];
 
 function mutateOnce(buf, r, corpus, dictionary) {
   const n = buf.length;
   switch (r.int(11)) {
-    case 0: { // flip one bit
+    case 0: {
+      // flip one bit
       if (!n) return Buffer.from([r.int(256)]);
       const out = Buffer.from(buf);
       out[r.int(n)] ^= 1 << r.int(8);
       return out;
     }
-    case 1: { // an interesting byte
+    case 1: {
+      // an interesting byte
       if (!n) return Buffer.from([r.pick(INTERESTING_BYTES)]);
       const out = Buffer.from(buf);
       out[r.int(n)] = r.pick(INTERESTING_BYTES);
       return out;
     }
-    case 2: { // an interesting little-endian 32- or 64-bit integer
+    case 2: {
+      // an interesting little-endian 32- or 64-bit integer
       if (n < 8) return Buffer.concat([buf, Buffer.alloc(8 - n)]);
       const out = Buffer.from(buf);
       const at = r.next() < 0.3 ? 0 : r.int(n - 7);
@@ -58,13 +88,15 @@ function mutateOnce(buf, r, corpus, dictionary) {
       else out.writeInt32LE(v | 0, at);
       return out;
     }
-    case 3: { // delete a range
+    case 3: {
+      // delete a range
       if (!n) return buf;
       const a = r.int(n);
       const len = 1 + r.int(Math.min(n - a, r.next() < 0.8 ? 8 : n));
       return Buffer.concat([buf.subarray(0, a), buf.subarray(a + len)]);
     }
-    case 4: { // duplicate a range in place
+    case 4: {
+      // duplicate a range in place
       if (!n) return buf;
       const a = r.int(n);
       const len = 1 + r.int(Math.min(n - a, 64));
@@ -73,24 +105,32 @@ function mutateOnce(buf, r, corpus, dictionary) {
     }
     case 5: // truncate
       return buf.subarray(0, r.int(n + 1));
-    case 6: { // splice the tail of another corpus entry
+    case 6: {
+      // splice the tail of another corpus entry
       const other = r.pick(corpus);
       const a = r.int(n + 1);
       const b = r.int(other.length + 1);
       return Buffer.concat([buf.subarray(0, a), other.subarray(b)]);
     }
-    case 7: { // replace a run of digits with an interesting number
+    case 7: {
+      // replace a run of digits with an interesting number
       const text = buf.toString('latin1');
       const runs = [...text.matchAll(/-?\d+(\.\d+)?(e[-+]?\d+)?/g)];
       if (!runs.length) return buf;
       const m = r.pick(runs);
-      return Buffer.concat([buf.subarray(0, m.index), Buffer.from(r.pick(INTERESTING_NUMBERS), 'latin1'), buf.subarray(m.index + m[0].length)]);
+      return Buffer.concat([
+        buf.subarray(0, m.index),
+        Buffer.from(r.pick(INTERESTING_NUMBERS), 'latin1'),
+        buf.subarray(m.index + m[0].length),
+      ]);
     }
-    case 8: { // insert a dictionary token
+    case 8: {
+      // insert a dictionary token
       const at = r.int(n + 1);
       return Buffer.concat([buf.subarray(0, at), Buffer.from(r.pick(dictionary), 'utf8'), buf.subarray(at)]);
     }
-    case 9: { // replace a quoted string or a field with a dictionary token
+    case 9: {
+      // replace a quoted string or a field with a dictionary token
       const text = buf.toString('latin1');
       const runs = [...text.matchAll(/"[^"\n]{0,64}"|[^\t,\n :]+/g)];
       if (!runs.length) return buf;
@@ -99,7 +139,8 @@ function mutateOnce(buf, r, corpus, dictionary) {
       const rep = m[0].startsWith('"') ? JSON.stringify(token) : token;
       return Buffer.concat([buf.subarray(0, m.index), Buffer.from(rep, 'utf8'), buf.subarray(m.index + m[0].length)]);
     }
-    default: { // random bytes
+    default: {
+      // random bytes
       const at = r.int(n + 1);
       const add = Buffer.alloc(1 + r.int(8));
       for (let i = 0; i < add.length; i++) add[i] = r.int(256);
@@ -111,7 +152,8 @@ function mutateOnce(buf, r, corpus, dictionary) {
 /** Strips what varies between inputs but not between code paths: numbers, quoted names, paths. */
 function outcomeOf(err) {
   if (!err) return 'ok';
-  const msg = String(err.message || err).replace(/[\r\n\u2028\u2029]/g, ' ')
+  const msg = String(err.message || err)
+    .replace(/[\r\n\u2028\u2029]/g, ' ')
     // Feature names are unquoted and may hold anything but the separator (spaces, quotes, ': '),
     // so cut from "field " to the first ': ' that starts one of the loaders' reasons.
     .replace(/\bfield .*?: (?="(?:[^"\\]|\\.)*" is |\d+ values, expected|empty |no line )/g, 'field X: ')
@@ -200,10 +242,10 @@ async function fuzz(target, options) {
       fs.mkdirSync(findingsDir, { recursive: true });
       const file = path.join(findingsDir, `${target.name}-crash-${Date.now()}.bin`);
       fs.writeFileSync(file, input);
-      process.stderr.write(`CRASH in ${target.name}: ${err && err.stack}\n  input saved to ${file}\n`);
+      process.stderr.write(`CRASH in ${target.name}: ${err?.stack}\n  input saved to ${file}\n`);
       return false;
     }
-    const key = (target.variant ? target.variant(input) + ' ' : '') + outcomeOf(err);
+    const key = (target.variant ? `${target.variant(input)} ` : '') + outcomeOf(err);
     if (!outcomes.has(key)) {
       outcomes.set(key, 0);
       if (corpus.length < 4000) corpus.push(input);

@@ -35,7 +35,7 @@ async function main() {
     const result = await fuzz(target, { seconds, maxInputs, seed });
     const line = JSON.stringify({ ...result, node: process.version, date: new Date().toISOString() });
     console.log(line);
-    if (record) fs.appendFileSync(path.resolve(record), line + '\n');
+    if (record) fs.appendFileSync(path.resolve(record), `${line}\n`);
     if (result.crashes > 0) failed = true;
   }
   process.exitCode = failed ? 1 : 0;

@@ -16,7 +16,12 @@ const TARGETS = [
     name: 'linux-arm64',
     arch: 'arm64',
     // Debian's cross compiler (apt-get install g++-aarch64-linux-gnu).
-    env: { CC: 'aarch64-linux-gnu-gcc', CXX: 'aarch64-linux-gnu-g++', LINK: 'aarch64-linux-gnu-g++', PREBUILD_STRIP_BIN: 'aarch64-linux-gnu-strip' },
+    env: {
+      CC: 'aarch64-linux-gnu-gcc',
+      CXX: 'aarch64-linux-gnu-g++',
+      LINK: 'aarch64-linux-gnu-g++',
+      PREBUILD_STRIP_BIN: 'aarch64-linux-gnu-strip',
+    },
     tool: 'aarch64-linux-gnu-g++',
     install: 'apt-get install g++-aarch64-linux-gnu',
   },

@@ -21,7 +21,10 @@ for (const similarity of ['cosine', 'tfidf', 'bm25']) for (const shrink of [0, 1
 const METRICS = ['recall', 'ndcg', 'hit', 'mrr', 'precision'];
 
 function lines(file) {
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 }
 
 /** { source, target, targetTest } as arrays of [user, item] with dense per-domain indices; users shared. */
@@ -30,7 +33,10 @@ function ml100k() {
   const isSource = new Map();
   for (const l of lines(path.join(dir, 'ml-100k.item')).slice(1)) {
     const f = l.split('\t');
-    isSource.set(f[0], (f[3] ?? '').split(' ').some((g) => SOURCE_GENRES.has(g)));
+    isSource.set(
+      f[0],
+      (f[3] ?? '').split(' ').some((g) => SOURCE_GENRES.has(g)),
+    );
   }
   const src = new Map();
   const tgt = new Map();
@@ -44,7 +50,15 @@ function ml100k() {
     if (!map.has(i)) map.set(i, map.size);
     (isSource.get(i) ? source : target).push([users.get(u), map.get(i)]);
   }
-  return { name: 'ml-100k genres (action-like → other)', users: users.size, sourceItems: src.size, targetItems: tgt.size, source, target, targetTest: null };
+  return {
+    name: 'ml-100k genres (action-like → other)',
+    users: users.size,
+    sourceItems: src.size,
+    targetItems: tgt.size,
+    source,
+    target,
+    targetTest: null,
+  };
 }
 
 function amazon(sourceDir, targetDir, name) {
@@ -79,7 +93,8 @@ function meanStd(xs) {
 }
 
 async function runSeed(rb, d, seed) {
-  const inter = (rows, items) => new rb.Interactions({ users: rows.map((r) => r[0]), items: rows.map((r) => r[1]), numUsers: d.users, numItems: items });
+  const inter = (rows, items) =>
+    new rb.Interactions({ users: rows.map((r) => r[0]), items: rows.map((r) => r[1]), numUsers: d.users, numItems: items });
   const hasSource = new Uint8Array(d.users);
   const hasTarget = new Uint8Array(d.users);
   for (const [u] of d.source) hasSource[u] = 1;
@@ -94,12 +109,21 @@ async function runSeed(rb, d, seed) {
   for (const u of order.slice(0, nCold)) cold[u] = 1;
 
   const source = inter(d.source, d.sourceItems);
-  const targetTrain = inter(d.target.filter((r) => !cold[r[0]]), d.targetItems);
+  const targetTrain = inter(
+    d.target.filter((r) => !cold[r[0]]),
+    d.targetItems,
+  );
   // Validation truth: the validation cold users' (removed) target rows. Test truth: the test cold
   // users' target test rows when the data has a test file (Amazon), else their removed rows (ML).
-  const validTruth = inter(d.target.filter((r) => cold[r[0]] && validUsers.includes(r[0])), d.targetItems);
+  const validTruth = inter(
+    d.target.filter((r) => cold[r[0]] && validUsers.includes(r[0])),
+    d.targetItems,
+  );
   const testSet = new Set(testUsers);
-  const testTruth = inter((d.targetTest ?? d.target).filter((r) => testSet.has(r[0])), d.targetItems);
+  const testTruth = inter(
+    (d.targetTest ?? d.target).filter((r) => testSet.has(r[0])),
+    d.targetItems,
+  );
   const pairs = overlap.filter((u) => !cold[u]);
   const userPairs = { source: Int32Array.from(pairs), target: Int32Array.from(pairs) };
 
@@ -120,7 +144,16 @@ async function runSeed(rb, d, seed) {
     userQuery: () => Float32Array.of(1),
   };
   const pop = await rb.evaluateRanking(popularity, testTruth, { k: 10, users: testUsers });
-  return { seed, chosen: best.cfg, buildMs: best.buildMs, validNdcg: best.valid.ndcg, knn: test, popularity: pop, coldTest: testUsers.length, pairs: pairs.length };
+  return {
+    seed,
+    chosen: best.cfg,
+    buildMs: best.buildMs,
+    validNdcg: best.valid.ndcg,
+    knn: test,
+    popularity: pop,
+    coldTest: testUsers.length,
+    pairs: pairs.length,
+  };
 }
 
 // Within one catalogue, on RecBole's ML-100K protocol (the BPR reproduction's splits: per-user
@@ -162,16 +195,32 @@ async function main() {
   const seeds = arg('--seeds', '1,2,3').split(',').map(Number);
   const out = arg('--out', path.join(__dirname, '..', 'results', 'knn-cross-domain.json'));
   const { rb } = loadRecbridge();
-  const datasets = [ml100k(), amazon('sport_cloth', 'cloth_sport', 'amazon sport → cloth'), amazon('phone_electronic', 'electronic_phone', 'amazon phone → electronic')];
+  const datasets = [
+    ml100k(),
+    amazon('sport_cloth', 'cloth_sport', 'amazon sport → cloth'),
+    amazon('phone_electronic', 'electronic_phone', 'amazon phone → electronic'),
+  ];
   const report = [];
   for (const d of datasets) {
     const runs = [];
     for (const seed of seeds) {
       const r = await runSeed(rb, d, seed);
       runs.push(r);
-      console.error(`${d.name} seed ${seed}: ${JSON.stringify(r.chosen)} (valid NDCG@10 ${r.validNdcg.toFixed(4)}, build ${r.buildMs.toFixed(0)} ms) test NDCG@10 ${r.knn.ndcg.toFixed(4)} vs popularity ${r.popularity.ndcg.toFixed(4)}`);
+      console.error(
+        `${d.name} seed ${seed}: ${JSON.stringify(r.chosen)} (valid NDCG@10 ${r.validNdcg.toFixed(4)}, build ${r.buildMs.toFixed(0)} ms) test NDCG@10 ${r.knn.ndcg.toFixed(4)} vs popularity ${r.popularity.ndcg.toFixed(4)}`,
+      );
     }
-    const summary = { dataset: d.name, users: d.users, sourceItems: d.sourceItems, targetItems: d.targetItems, coldTestUsers: runs.map((r) => r.coldTest), overlapPairs: runs.map((r) => r.pairs), chosen: runs.map((r) => r.chosen), knn: {}, popularity: {} };
+    const summary = {
+      dataset: d.name,
+      users: d.users,
+      sourceItems: d.sourceItems,
+      targetItems: d.targetItems,
+      coldTestUsers: runs.map((r) => r.coldTest),
+      overlapPairs: runs.map((r) => r.pairs),
+      chosen: runs.map((r) => r.chosen),
+      knn: {},
+      popularity: {},
+    };
     for (const m of METRICS) {
       summary.knn[m] = meanStd(runs.map((r) => r.knn[m]));
       summary.popularity[m] = meanStd(runs.map((r) => r.popularity[m]));
@@ -181,7 +230,20 @@ async function main() {
   }
   const within = await withinMl100k(rb);
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), seeds, protocol: 'cold target users (20% of overlap, half validation / half test), full ranking @10', results: report, within }, null, 2));
+  fs.writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        seeds,
+        protocol: 'cold target users (20% of overlap, half validation / half test), full ranking @10',
+        results: report,
+        within,
+      },
+      null,
+      2,
+    ),
+  );
   const fmt = (s) => `${s.mean.toFixed(4)} ± ${s.std.toFixed(4)}`;
   console.log('| data | model | Recall@10 | NDCG@10 | Hit@10 | MRR@10 | Precision@10 |');
   console.log('|---|---|---|---|---|---|---|');

@@ -88,15 +88,26 @@ async function main() {
       if (!tuned || report.bestMetric > tuned.validMrr) tuned = { config: c, validMrr: report.bestMetric, model };
     }
     const tunedMetrics = await rb.evaluateRanking(tuned.model, test, { k: 10, exclude: seen });
-    console.log(`         best by validation: ${JSON.stringify(tuned.config)} → ndcg@10 ${tunedMetrics.ndcg.toFixed(4)}, recall@10 ${tunedMetrics.recall.toFixed(4)}`);
-    runs.push({ seed, chosen: best.opt, validMrr: best.validMrr, bestEpoch: best.epoch, bpr: metrics, popularity: pop, tuned: { config: tuned.config, validMrr: tuned.validMrr, metrics: tunedMetrics } });
+    console.log(
+      `         best by validation: ${JSON.stringify(tuned.config)} → ndcg@10 ${tunedMetrics.ndcg.toFixed(4)}, recall@10 ${tunedMetrics.recall.toFixed(4)}`,
+    );
+    runs.push({
+      seed,
+      chosen: best.opt,
+      validMrr: best.validMrr,
+      bestEpoch: best.epoch,
+      bpr: metrics,
+      popularity: pop,
+      tuned: { config: tuned.config, validMrr: tuned.validMrr, metrics: tunedMetrics },
+    });
     console.log(
       `seed ${seed}: ${best.opt.type} lr=${best.opt.lr} l2=${best.opt.l2} (valid MRR@10 ${best.validMrr.toFixed(4)}, epoch ${best.epoch}) → ` +
         METRICS.map((m) => `${m}@10 ${metrics[m].toFixed(4)}`).join(', '),
     );
   }
   const summary = {};
-  for (const model of ['bpr', 'popularity']) summary[model] = Object.fromEntries(METRICS.map((m) => [m, meanStd(runs.map((r) => r[model][m]))]));
+  for (const model of ['bpr', 'popularity'])
+    summary[model] = Object.fromEntries(METRICS.map((m) => [m, meanStd(runs.map((r) => r[model][m]))]));
   summary.tuned = Object.fromEntries(METRICS.map((m) => [m, meanStd(runs.map((r) => r.tuned.metrics[m]))]));
   console.log('\nmetric@10     recbridge BPR (mean ± std)   RecBole BPR (published)   recbridge best (mean ± std)   popularity');
   for (const m of METRICS) {
@@ -109,7 +120,14 @@ async function main() {
   }
   const out = path.join(__dirname, '..', 'results', 'ml100k-bpr.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ dataset: 'ml-100k', protocol: 'RecBole BPR: RS 8/1/1 by user, full ranking, masked', seeds, runs, summary, published: PUBLISHED }, null, 2));
+  fs.writeFileSync(
+    out,
+    JSON.stringify(
+      { dataset: 'ml-100k', protocol: 'RecBole BPR: RS 8/1/1 by user, full ranking, masked', seeds, runs, summary, published: PUBLISHED },
+      null,
+      2,
+    ),
+  );
   console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
 }
 

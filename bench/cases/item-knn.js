@@ -53,7 +53,7 @@ function jsBuild(offsets, indices, users, items, neighbours) {
 }
 
 // Plain-JS recommend: accumulate neighbour lists into a dense array, mask the history, sort the touched.
-function jsRecommend(graph, items, history, k, acc) {
+function jsRecommend(graph, history, k, acc) {
   const touched = [];
   for (const i of history) {
     for (let p = graph.offsets[i]; p < graph.offsets[i + 1]; p++) {
@@ -81,7 +81,16 @@ runCase(async (args) => {
     const distinct = indices.length;
     let pairsTouched = 0; // Σ_u n_u², the co-occurrence work
     for (let u = 0; u < cfg.users; u++) pairsTouched += (offsets[u + 1] - offsets[u]) ** 2;
-    const params = { label: cfg.label, users: cfg.users, items: cfg.items, interactions: cfg.interactions, distinct, pairsTouched, neighbours: args.neighbours, isa };
+    const params = {
+      label: cfg.label,
+      users: cfg.users,
+      items: cfg.items,
+      interactions: cfg.interactions,
+      distinct,
+      pairsTouched,
+      neighbours: args.neighbours,
+      isa,
+    };
 
     const js = measureSync(() => jsBuild(offsets, indices, cfg.users, cfg.items, args.neighbours), args.jsBuildBudget);
     log(`${cfg.label}: js build median ${(js.median / 1e3).toFixed(1)} ms over ${js.n}`);
@@ -94,7 +103,15 @@ runCase(async (args) => {
         log(`${cfg.label}: ${similarity} build threads=${threads} median ${(r.median / 1e3).toFixed(1)} ms over ${r.n}`);
         const p = { ...params, similarity, threads, samples: r.n };
         if (similarity === 'cosine') {
-          emit({ name: 'item-knn/build', value: r.median / 1e3, unit: 'ms', baseline: 'js-loop', baselineValue: js.median / 1e3, ratio: js.median / r.median, params: { ...p, baselineThreads: 1, baselineSamples: js.n } });
+          emit({
+            name: 'item-knn/build',
+            value: r.median / 1e3,
+            unit: 'ms',
+            baseline: 'js-loop',
+            baselineValue: js.median / 1e3,
+            ratio: js.median / r.median,
+            params: { ...p, baselineThreads: 1, baselineSamples: js.n },
+          });
         } else {
           emit({ name: 'item-knn/build', value: r.median / 1e3, unit: 'ms', params: p });
         }
@@ -113,18 +130,31 @@ runCase(async (args) => {
     }
     const graph = model.toArrays();
     const acc = new Float64Array(cfg.items);
-    const agree = jsRecommend(graph, cfg.items, histories[0], args.k, acc).join() === Array.from(model.recommend(histories[0], args.k).indices).join();
+    const agree = jsRecommend(graph, histories[0], args.k, acc).join() === Array.from(model.recommend(histories[0], args.k).indices).join();
     const one = measureSync((i) => model.recommend(histories[i % histories.length], args.k), args.budget);
-    const jsRec = measureSync((i) => jsRecommend(graph, cfg.items, histories[i % histories.length], args.k, acc), args.jsBudget);
+    const jsRec = measureSync((i) => jsRecommend(graph, histories[i % histories.length], args.k, acc), args.jsBudget);
     log(`${cfg.label}: recommend median ${one.median.toFixed(1)} µs (p99 ${one.p99.toFixed(1)}), js ${jsRec.median.toFixed(1)} µs`);
     const rp = { ...params, history: args.history, k: args.k, samples: one.n, queryPool: args.queries };
-    emit({ name: 'item-knn/recommend-latency-median', value: one.median, unit: 'us', baseline: 'js-loop', baselineValue: jsRec.median, ratio: jsRec.median / one.median, params: { ...rp, baselineThreads: 1, baselineSamples: jsRec.n, baselineTopKAgrees: agree } });
+    emit({
+      name: 'item-knn/recommend-latency-median',
+      value: one.median,
+      unit: 'us',
+      baseline: 'js-loop',
+      baselineValue: jsRec.median,
+      ratio: jsRec.median / one.median,
+      params: { ...rp, baselineThreads: 1, baselineSamples: jsRec.n, baselineTopKAgrees: agree },
+    });
     emit({ name: 'item-knn/recommend-latency-p99', value: one.p99, unit: 'us', params: rp });
 
     for (const threads of args.threads) {
       const batch = histories.slice(0, args.batchQueries);
       const r = await measureAsync(() => model.recommendBatch(batch, args.k, { threads }), args.buildBudget);
-      emit({ name: 'item-knn/recommend-batch', value: (batch.length / r.median) * 1e6, unit: 'queries/s', params: { ...rp, threads, queries: batch.length, samples: r.n } });
+      emit({
+        name: 'item-knn/recommend-batch',
+        value: (batch.length / r.median) * 1e6,
+        unit: 'queries/s',
+        params: { ...rp, threads, queries: batch.length, samples: r.n },
+      });
     }
     model = null;
     collectGarbage();

@@ -42,8 +42,15 @@ runCase(async (args) => {
         saves.push(seconds);
       }
       const s = median(saves);
-      log(`saveModel optimizerState=${withState}: ${(bytes / 2 ** 20).toFixed(0)} MiB in ${(s * 1e3).toFixed(0)} ms = ${(bytes / s / 1e9).toFixed(2)} GB/s`);
-      emit({ name: `model-io/save${withState ? '' : '-no-state'}`, value: bytes / s / 1e9, unit: 'GB/s', params: { ...params, optimizerState: withState, fileBytes: bytes, medianMs: s * 1e3 } });
+      log(
+        `saveModel optimizerState=${withState}: ${(bytes / 2 ** 20).toFixed(0)} MiB in ${(s * 1e3).toFixed(0)} ms = ${(bytes / s / 1e9).toFixed(2)} GB/s`,
+      );
+      emit({
+        name: `model-io/save${withState ? '' : '-no-state'}`,
+        value: bytes / s / 1e9,
+        unit: 'GB/s',
+        params: { ...params, optimizerState: withState, fileBytes: bytes, medianMs: s * 1e3 },
+      });
     }
 
     await rb.saveModel(file, model, { optimizerState: true });
@@ -58,7 +65,9 @@ runCase(async (args) => {
         loads.push(seconds);
       }
       const s = median(loads);
-      log(`loadModel forServing=${forServing}: ${(read / 2 ** 20).toFixed(0)} MiB in ${(s * 1e3).toFixed(0)} ms (${(read / s / 1e9).toFixed(2)} GB/s)`);
+      log(
+        `loadModel forServing=${forServing}: ${(read / 2 ** 20).toFixed(0)} MiB in ${(s * 1e3).toFixed(0)} ms (${(read / s / 1e9).toFixed(2)} GB/s)`,
+      );
       emit({
         name: `model-io/load${forServing ? '-for-serving' : ''}`,
         value: s * 1e3,
@@ -70,11 +79,13 @@ runCase(async (args) => {
     // The checksum floor: CRC-32 over the weights alone, as the loader computes it.
     const data = model.userEmbedding.table.data;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const crc = median(Array.from({ length: repeats }, () => {
-      const t0 = process.hrtime.bigint();
-      zlib.crc32(bytes);
-      return Number(process.hrtime.bigint() - t0) / 1e9;
-    }));
+    const crc = median(
+      Array.from({ length: repeats }, () => {
+        const t0 = process.hrtime.bigint();
+        zlib.crc32(bytes);
+        return Number(process.hrtime.bigint() - t0) / 1e9;
+      }),
+    );
     emit({ name: 'model-io/crc32', value: bytes.length / crc / 1e9, unit: 'GB/s', params: { bytes: bytes.length, repeats } });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

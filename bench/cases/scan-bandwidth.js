@@ -22,6 +22,11 @@ runCase(async (args) => {
     const r = measureSync((i) => rb.scoreItems(table, queryAt(pool, dim, i), { out, threads }), args.budget);
     const gbps = bytes / (r.median * 1e3);
     log(`scoreItems threads=${threads}: ${gbps.toFixed(1)} GB/s (median ${(r.median / 1e3).toFixed(2)} ms over ${r.n} scans)`);
-    emit({ name: 'scan-bandwidth/score-items', value: gbps, unit: 'GB/s', params: { rows, dim, threads, isa, samples: r.n, tableMiB: bytes / 2 ** 20 } });
+    emit({
+      name: 'scan-bandwidth/score-items',
+      value: gbps,
+      unit: 'GB/s',
+      params: { rows, dim, threads, isa, samples: r.n, tableMiB: bytes / 2 ** 20 },
+    });
   }
 });

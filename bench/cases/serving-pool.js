@@ -39,8 +39,21 @@ runCase(async (args) => {
     const rss = process.memoryUsage().rss;
     await pool.close();
     const perWorkerMiB = (rss - before) / n / 2 ** 20;
-    const params = { rows, dim, k, workers: n, clients, quantize: rec.quantization, dispatch: 'least-busy', seconds, requests: done, tableMiB: tableBytes / 2 ** 20 };
-    log(`workers=${n}: ${(done / seconds).toFixed(0)} req/s, RSS +${perWorkerMiB.toFixed(1)} MiB per worker (tables ${params.tableMiB.toFixed(0)} MiB)`);
+    const params = {
+      rows,
+      dim,
+      k,
+      workers: n,
+      clients,
+      quantize: rec.quantization,
+      dispatch: 'least-busy',
+      seconds,
+      requests: done,
+      tableMiB: tableBytes / 2 ** 20,
+    };
+    log(
+      `workers=${n}: ${(done / seconds).toFixed(0)} req/s, RSS +${perWorkerMiB.toFixed(1)} MiB per worker (tables ${params.tableMiB.toFixed(0)} MiB)`,
+    );
     emit({ name: 'serving-pool/throughput', value: done / seconds, unit: 'req/s', params });
     emit({ name: 'serving-pool/rss-per-worker', value: perWorkerMiB, unit: 'MiB', params });
   }

@@ -46,13 +46,21 @@ runCase(async (args) => {
       }
       results[`${kind}/${rerank}`] = r;
       const kernels = kind === 'f32' ? isa : rb.quantizedKernels().kernels;
-      log(`${kind} rerank=${rerank}: p50 ${r.median.toFixed(1)} µs, p99 ${r.p99.toFixed(1)} µs${recall === null ? '' : `, recall@${k} ${recall.toFixed(4)}`}`);
+      log(
+        `${kind} rerank=${rerank}: p50 ${r.median.toFixed(1)} µs, p99 ${r.p99.toFixed(1)} µs${recall === null ? '' : `, recall@${k} ${recall.toFixed(4)}`}`,
+      );
       const params = { rows, dim, k, quantize: kind, rerank, excluded: args.seen, threads: 1, isa, kernels, samples: r.n, users };
       const f32 = results['f32/0'];
       const base = kind !== 'f32' && f32 ? { baseline: 'f32', baselineValue: f32.median, ratio: f32.median / r.median } : {};
       emit({ name: 'serving-recommend/latency-median', value: r.median, unit: 'us', ...base, params });
       emit({ name: 'serving-recommend/latency-p99', value: r.p99, unit: 'us', params });
-      if (recall !== null) emit({ name: `serving-recommend/recall@${k}`, value: recall, unit: 'fraction', params: { ...params, recallQueries: truth.length } });
+      if (recall !== null)
+        emit({
+          name: `serving-recommend/recall@${k}`,
+          value: recall,
+          unit: 'fraction',
+          params: { ...params, recallQueries: truth.length },
+        });
     }
   }
 });

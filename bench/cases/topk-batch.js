@@ -60,8 +60,24 @@ runCase(async (args) => {
       // Both compute the same exact top-k; float rounding can swap near-tied neighbours, so the
       // fraction of equal result slots is reported rather than asserted.
       const withBaseline = { ...params, baselineThreads: threads, baselineSamples: o.n, baselineTopKAgreement: ortAgrees };
-      emit({ name: 'topk-batch/throughput', value: gflops(r.median), unit: 'GFLOP/s', baseline: 'onnxruntime-node', baselineValue: gflops(o.median), ratio: o.median / r.median, params: withBaseline });
-      emit({ name: 'topk-batch/latency-median', value: r.median / 1e3, unit: 'ms', baseline: 'onnxruntime-node', baselineValue: o.median / 1e3, ratio: o.median / r.median, params: withBaseline });
+      emit({
+        name: 'topk-batch/throughput',
+        value: gflops(r.median),
+        unit: 'GFLOP/s',
+        baseline: 'onnxruntime-node',
+        baselineValue: gflops(o.median),
+        ratio: o.median / r.median,
+        params: withBaseline,
+      });
+      emit({
+        name: 'topk-batch/latency-median',
+        value: r.median / 1e3,
+        unit: 'ms',
+        baseline: 'onnxruntime-node',
+        baselineValue: o.median / 1e3,
+        ratio: o.median / r.median,
+        params: withBaseline,
+      });
     } else {
       const skipped = { ...params, baselineSkipped: ortSkipped };
       emit({ name: 'topk-batch/throughput', value: gflops(r.median), unit: 'GFLOP/s', params: skipped });

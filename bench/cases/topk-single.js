@@ -58,12 +58,36 @@ runCase(async (args) => {
     const r = recbridge[threads];
     const params = { rows, dim, k, threads, isa, samples: r.n, queryPool: args.queries };
     const jsParams = { ...params, baselineThreads: 1, baselineSamples: js.n, baselineTopKAgrees: jsAgrees === Math.min(k, rows) };
-    emit({ name: 'topk-single/latency-median', value: r.median, unit: 'us', baseline: 'js-loop', baselineValue: js.median, ratio: js.median / r.median, params: jsParams });
+    emit({
+      name: 'topk-single/latency-median',
+      value: r.median,
+      unit: 'us',
+      baseline: 'js-loop',
+      baselineValue: js.median,
+      ratio: js.median / r.median,
+      params: jsParams,
+    });
     if (ort[threads]) {
       const o = ort[threads];
       const ortParams = { ...params, baselineThreads: threads, baselineSamples: o.n, baselineTopKAgrees: ortAgrees === Math.min(k, rows) };
-      emit({ name: 'topk-single/latency-median', value: r.median, unit: 'us', baseline: 'onnxruntime-node', baselineValue: o.median, ratio: o.median / r.median, params: ortParams });
-      emit({ name: 'topk-single/latency-p99', value: r.p99, unit: 'us', baseline: 'onnxruntime-node', baselineValue: o.p99, ratio: o.p99 / r.p99, params: ortParams });
+      emit({
+        name: 'topk-single/latency-median',
+        value: r.median,
+        unit: 'us',
+        baseline: 'onnxruntime-node',
+        baselineValue: o.median,
+        ratio: o.median / r.median,
+        params: ortParams,
+      });
+      emit({
+        name: 'topk-single/latency-p99',
+        value: r.p99,
+        unit: 'us',
+        baseline: 'onnxruntime-node',
+        baselineValue: o.p99,
+        ratio: o.p99 / r.p99,
+        params: ortParams,
+      });
     } else {
       emit({ name: 'topk-single/latency-p99', value: r.p99, unit: 'us', params: { ...params, baselineSkipped: ortSkipped } });
     }

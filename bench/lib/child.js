@@ -4,7 +4,7 @@
 const RECORD_PREFIX = 'BENCH_RECORD ';
 
 function emit(record) {
-  process.stdout.write(RECORD_PREFIX + JSON.stringify(record) + '\n');
+  process.stdout.write(`${RECORD_PREFIX + JSON.stringify(record)}\n`);
 }
 
 /** Progress and warnings go to stderr, which the orchestrator passes through. */
@@ -31,7 +31,7 @@ function runCase(main) {
     .then(
       () => process.exit(0),
       (err) => {
-        process.stderr.write(`bench case failed: ${err && err.stack ? err.stack : err}\n`);
+        process.stderr.write(`bench case failed: ${err?.stack ? err.stack : err}\n`);
         process.exit(1);
       },
     );

@@ -6,7 +6,7 @@ const path = require('node:path');
 function writeResults(file, results) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(results, null, 2) + '\n');
+  fs.writeFileSync(tmp, `${JSON.stringify(results, null, 2)}\n`);
   fs.renameSync(tmp, file);
 }
 
@@ -52,7 +52,11 @@ function formatTable(records) {
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
   const numeric = new Set([2, 5, 6]);
-  const line = (cells) => cells.map((cell, c) => (numeric.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd();
+  const line = (cells) =>
+    cells
+      .map((cell, c) => (numeric.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 

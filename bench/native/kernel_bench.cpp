@@ -29,9 +29,12 @@ double median_seconds(int reps, F&& f) {
   return t[t.size() / 2];
 }
 
-void record(const char* name, double value, const char* unit, size_t rows, size_t dim, size_t threads, const char* isa) {
-  std::printf("{\"name\":\"%s\",\"value\":%.6g,\"unit\":\"%s\",\"params\":{\"rows\":%zu,\"dim\":%zu,\"threads\":%zu,\"isa\":\"%s\"}}\n",
-              name, value, unit, rows, dim, threads, isa);
+void record(const char* name, double value, const char* unit, size_t rows, size_t dim, size_t threads,
+            const char* isa) {
+  std::printf(
+      "{\"name\":\"%s\",\"value\":%.6g,\"unit\":\"%s\",\"params\":{\"rows\":%zu,\"dim\":%zu,\"threads\":%zu,\"isa\":\"%"
+      "s\"}}\n",
+      name, value, unit, rows, dim, threads, isa);
 }
 
 }  // namespace

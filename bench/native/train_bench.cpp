@@ -74,7 +74,8 @@ int main(int argc, char** argv) {
     const size_t chunk = size_t(1) << 20;
     for (size_t b = 0; b < n; b += chunk) {
       cfg.chunk = b / chunk;
-      const rb::MfResult r = rb::mf_chunk(user, item, bias, data, records.data(), b, std::min(n, b + chunk), cfg, nullptr);
+      const rb::MfResult r =
+          rb::mf_chunk(user, item, bias, data, records.data(), b, std::min(n, b + chunk), cfg, nullptr);
       total.loss += r.loss;
       total.samples += r.samples;
     }
@@ -84,7 +85,7 @@ int main(int argc, char** argv) {
   }
   std::vector<double> later(rates.begin() + 1, rates.end());
   std::sort(later.begin(), later.end());
-  std::printf("median of epochs 2..%d: %.2f M samples/s (threads %zu, %s, %s)\n", epochs, later[later.size() / 2], threads,
-              optimizer == 1 ? "adagrad" : "sgd", reject ? "known positives rejected" : "no rejection");
+  std::printf("median of epochs 2..%d: %.2f M samples/s (threads %zu, %s, %s)\n", epochs, later[later.size() / 2],
+              threads, optimizer == 1 ? "adagrad" : "sgd", reject ? "known positives rejected" : "no rejection");
   return 0;
 }

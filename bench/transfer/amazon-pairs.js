@@ -42,7 +42,9 @@ async function run() {
     console.log(`skipped: ${DATA} is absent (see ../shared/data/README.md)`);
     return;
   }
-  const pairs = arg('pairs', 'sport_cloth:cloth_sport,phone_electronic:electronic_phone').split(',').map((p) => p.split(':'));
+  const pairs = arg('pairs', 'sport_cloth:cloth_sport,phone_electronic:electronic_phone')
+    .split(',')
+    .map((p) => p.split(':'));
   const seeds = Number(arg('seeds', '3'));
   const strategies = arg('strategies', undefined)?.split(',');
   const dim = Number(arg('dim', '64'));
@@ -53,9 +55,18 @@ async function run() {
     const sourceUsers = new rb.Vocabulary();
     const targetUsers = new rb.Vocabulary();
     const s = domain(sourceDir.split('_')[0], [path.join(DATA, sourceDir, 'train.txt')], sourceUsers);
-    const t = domain(targetDir.split('_')[0], [path.join(DATA, targetDir, 'train.txt'), path.join(DATA, targetDir, 'test.txt')], targetUsers);
+    const t = domain(
+      targetDir.split('_')[0],
+      [path.join(DATA, targetDir, 'train.txt'), path.join(DATA, targetDir, 'test.txt')],
+      targetUsers,
+    );
     const make = (d, users) =>
-      new rb.Domain({ name: `amazon ${d.name}`, interactions: new rb.Interactions({ users: d.u, items: d.i, numUsers: users.size, numItems: d.items.size }), users, items: d.items });
+      new rb.Domain({
+        name: `amazon ${d.name}`,
+        interactions: new rb.Interactions({ users: d.u, items: d.i, numUsers: users.size, numItems: d.items.size }),
+        users,
+        items: d.items,
+      });
     const report = await rb.transfer(make(s, sourceUsers), make(t, targetUsers), {
       seeds,
       strategies,

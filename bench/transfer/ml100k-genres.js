@@ -17,7 +17,12 @@ function arg(name, fallback) {
 }
 
 function lines(file) {
-  return fs.readFileSync(file, 'utf8').split('\n').slice(1).filter((l) => l.trim() !== '').map((l) => l.split('\t'));
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.trim() !== '')
+    .map((l) => l.split('\t'));
 }
 
 function main() {
@@ -26,7 +31,10 @@ function main() {
     return null;
   }
   const genres = new Map(lines(path.join(DATA, 'ml-100k.item')).map((f) => [f[0], (f[3] ?? '').split(' ')]));
-  const domains = { source: { users: new rb.Vocabulary(), items: new rb.Vocabulary(), u: [], i: [] }, target: { users: new rb.Vocabulary(), items: new rb.Vocabulary(), u: [], i: [] } };
+  const domains = {
+    source: { users: new rb.Vocabulary(), items: new rb.Vocabulary(), u: [], i: [] },
+    target: { users: new rb.Vocabulary(), items: new rb.Vocabulary(), u: [], i: [] },
+  };
   for (const [user, item] of lines(path.join(DATA, 'ml-100k.inter'))) {
     const d = (genres.get(item) ?? []).some((g) => SOURCE_GENRES.has(g)) ? domains.source : domains.target;
     d.u.push(d.users.add(user));
@@ -39,13 +47,26 @@ function main() {
   const indices = [];
   for (const id of domains.target.users.toArray()) {
     const f = people.get(id);
-    if (f) indices.push(featureIds.add(`age:${Math.min(6, Math.floor(Number(f[1]) / 10))}`), featureIds.add(`gender:${f[2]}`), featureIds.add(`occupation:${f[3]}`));
+    if (f)
+      indices.push(
+        featureIds.add(`age:${Math.min(6, Math.floor(Number(f[1]) / 10))}`),
+        featureIds.add(`gender:${f[2]}`),
+        featureIds.add(`occupation:${f[3]}`),
+      );
     offsets.push(indices.length);
   }
   const make = (name, d, userFeatures) =>
-    new rb.Domain({ name, interactions: new rb.Interactions({ users: d.u, items: d.i, numUsers: d.users.size, numItems: d.items.size }), users: d.users, items: d.items, userFeatures });
+    new rb.Domain({
+      name,
+      interactions: new rb.Interactions({ users: d.u, items: d.i, numUsers: d.users.size, numItems: d.items.size }),
+      users: d.users,
+      items: d.items,
+      userFeatures,
+    });
   const source = make('ml-100k action-like', domains.source);
-  const target = make('ml-100k other genres', domains.target, { bags: { vocabulary: featureIds.size, offsets: Int32Array.from(offsets), indices: Int32Array.from(indices) } });
+  const target = make('ml-100k other genres', domains.target, {
+    bags: { vocabulary: featureIds.size, offsets: Int32Array.from(offsets), indices: Int32Array.from(indices) },
+  });
   return { source, target };
 }
 

@@ -32,7 +32,8 @@ function check({ features }, rows) {
     if (kind !== 'dense') {
       const { vocabulary, bags } = features.bags([name]);
       if (bags.offsets.length !== rows + 1) throw new Error(`post-condition: ${name} bags have ${bags.offsets.length} offsets`);
-      for (const i of bags.indices) if (!(i >= 0 && i < vocabulary)) throw new Error(`post-condition: ${name} index ${i} outside its vocabulary`);
+      for (const i of bags.indices)
+        if (!(i >= 0 && i < vocabulary)) throw new Error(`post-condition: ${name} index ${i} outside its vocabulary`);
     } else {
       const dense = features.dense([name]);
       if (dense.values.length !== rows * dense.dim) throw new Error(`post-condition: ${name} dense has ${dense.values.length} values`);
@@ -64,8 +65,26 @@ module.exports = async function featuresTarget() {
   return {
     name: 'features',
     seeds: SEEDS,
-    dictionary: ['\t', ',', ' ', '\n', ':token', ':float', ':token_seq', ':float_seq', ':bogus', 'item_id', 'user_id', 'NaN', '-Infinity',
-      '1e309', '\uFEFF', '\u0000', '""', '\u00e9'],
+    dictionary: [
+      '\t',
+      ',',
+      ' ',
+      '\n',
+      ':token',
+      ':float',
+      ':token_seq',
+      ':float_seq',
+      ':bogus',
+      'item_id',
+      'user_id',
+      'NaN',
+      '-Infinity',
+      '1e309',
+      '\uFEFF',
+      '\u0000',
+      '""',
+      '\u00e9',
+    ],
     variant: (buf) => (buf.length ? String(buf[0] % VARIANTS.length) : '-'),
     execute,
     expected: (err) => err && err.code === 'ERR_MALFORMED_DATA',

@@ -48,7 +48,8 @@ async function differential(load, parse, summary, file, name) {
     throw new Error(`post-condition: the file loader gave ${describe(fileError)} but the in-memory parse gave ${describe(memoryError)}`);
   }
   if (fileError) throw fileError;
-  if (summary(fromFile) !== summary(fromMemory)) throw new Error('post-condition: the file loader and the in-memory parse gave different results');
+  if (summary(fromFile) !== summary(fromMemory))
+    throw new Error('post-condition: the file loader and the in-memory parse gave different results');
   return fromFile;
 }
 

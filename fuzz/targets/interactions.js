@@ -24,7 +24,10 @@ const VARIANTS = [
 ];
 
 const SEEDS = [
-  [0, 'user_id:token\titem_id:token\trating:float\ttimestamp:float\n196\t242\t3\t881250949\n186\t302\t3\t891717742\n22\t377\t1\t878887116\n'],
+  [
+    0,
+    'user_id:token\titem_id:token\trating:float\ttimestamp:float\n196\t242\t3\t881250949\n186\t302\t3\t891717742\n22\t377\t1\t878887116\n',
+  ],
   [1, 'user_id:token\titem_id:token\trating:float\n1\t2\t5\n1\t3\t2\nx\ty\t4.5\n'],
   [2, 'user_id,item_id,rating,timestamp\n1,10,4,2020-01-02T03:04:05Z\n2,10,5,2021-06-01\n2,11,1,1600000000\n'],
   [3, '1,10\n2,10\n3,12\n'],
@@ -43,7 +46,8 @@ function check({ interactions, users, items }) {
   const it = interactions.items;
   if (u.length !== it.length) throw new Error('post-condition: column lengths differ');
   for (let i = 0; i < u.length; i++) {
-    if (!(u[i] >= 0 && u[i] < users.size && it[i] >= 0 && it[i] < items.size)) throw new Error(`post-condition: row ${i} out of its vocabulary`);
+    if (!(u[i] >= 0 && u[i] < users.size && it[i] >= 0 && it[i] < items.size))
+      throw new Error(`post-condition: row ${i} out of its vocabulary`);
   }
   const values = interactions.values;
   if (values) for (const v of values) if (!Number.isFinite(v)) throw new Error('post-condition: a non-finite value was loaded');
@@ -51,8 +55,16 @@ function check({ interactions, users, items }) {
 
 /** What two reads must agree on. */
 function summary({ interactions, users, items, skipped, filtered }) {
-  return JSON.stringify([users.toArray(), items.toArray(), [...interactions.users], [...interactions.items], interactions.values && [...interactions.values],
-    interactions.timestamps && [...interactions.timestamps], skipped, filtered]);
+  return JSON.stringify([
+    users.toArray(),
+    items.toArray(),
+    [...interactions.users],
+    [...interactions.items],
+    interactions.values && [...interactions.values],
+    interactions.timestamps && [...interactions.timestamps],
+    skipped,
+    filtered,
+  ]);
 }
 
 const execute = dataExecutor({
@@ -67,8 +79,33 @@ module.exports = async function interactionsTarget() {
   return {
     name: 'interactions',
     seeds: SEEDS,
-    dictionary: ['\t', ',', '::', ' ', '\n', '\r\n', ':token', ':float', ':token_seq', 'user_id', 'item_id', 'rating', 'timestamp',
-      'NaN', 'Infinity', '-1e309', '1e309', '2020-13-45', '2020-02-30T25:61:00Z', '\uFEFF', '\u0000', '\u00e9', '\ud83d\ude00', '""', '0x10'],
+    dictionary: [
+      '\t',
+      ',',
+      '::',
+      ' ',
+      '\n',
+      '\r\n',
+      ':token',
+      ':float',
+      ':token_seq',
+      'user_id',
+      'item_id',
+      'rating',
+      'timestamp',
+      'NaN',
+      'Infinity',
+      '-1e309',
+      '1e309',
+      '2020-13-45',
+      '2020-02-30T25:61:00Z',
+      '\uFEFF',
+      '\u0000',
+      '\u00e9',
+      '\ud83d\ude00',
+      '""',
+      '0x10',
+    ],
     variant: (buf) => (buf.length ? String(buf[0] % VARIANTS.length) : '-'),
     execute,
     expected: (err) => err && err.code === 'ERR_MALFORMED_DATA',

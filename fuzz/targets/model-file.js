@@ -48,7 +48,10 @@ async function makeSeeds() {
     dim: 4,
     similarity: 'cosine',
     temperature: 0.1,
-    user: { idEmbedding: true, features: { vocabulary: 5, bags: { offsets: new Int32Array([0, 1, 1, 3]), indices: new Int32Array([0, 2, 4]) } } },
+    user: {
+      idEmbedding: true,
+      features: { vocabulary: 5, bags: { offsets: new Int32Array([0, 1, 1, 3]), indices: new Int32Array([0, 2, 4]) } },
+    },
     item: { idEmbedding: false, dense: { values: new Float32Array(4 * 3).fill(0.5), dim: 3 }, mlp: [5, 4] },
   });
   await save(tt, { vocabularies: { items: new rb.Vocabulary(['a', 'b', 'c', 'd']) } });
@@ -90,9 +93,25 @@ function fixup(buf) {
 /** What a file load and an in-memory load of the same bytes must agree on. */
 function summary(x) {
   if (!x.model) return JSON.stringify({ ...x, path: undefined });
-  const tables = x.model.parameters().map((p) => [p.name, p.table.rows, p.table.dim, crcHex(crc32(new Uint8Array(p.table.data.buffer, p.table.data.byteOffset, p.table.data.byteLength)))]);
+  const tables = x.model
+    .parameters()
+    .map((p) => [
+      p.name,
+      p.table.rows,
+      p.table.dim,
+      crcHex(crc32(new Uint8Array(p.table.data.buffer, p.table.data.byteOffset, p.table.data.byteLength))),
+    ]);
   const vocabularies = Object.fromEntries(Object.entries(x.vocabularies).map(([k, v]) => [k, v.toArray()]));
-  return JSON.stringify([x.kind, tables, vocabularies, x.provenance, x.formatVersion, x.optimizerState, x.bytesRead, x.model.epochsTrained]);
+  return JSON.stringify([
+    x.kind,
+    tables,
+    vocabularies,
+    x.provenance,
+    x.formatVersion,
+    x.optimizerState,
+    x.bytesRead,
+    x.model.epochsTrained,
+  ]);
 }
 
 let round = 0;
@@ -106,7 +125,13 @@ async function execute(buf) {
   let result;
   if (viaFile) {
     fs.writeFileSync(file, buf);
-    result = await differential(() => (which === 2 ? rb.inspectModel(file) : rb.loadModel(file, { forServing: which === 1 })), inMemory, summary, file, file);
+    result = await differential(
+      () => (which === 2 ? rb.inspectModel(file) : rb.loadModel(file, { forServing: which === 1 })),
+      inMemory,
+      summary,
+      file,
+      file,
+    );
   } else {
     result = inMemory();
   }
@@ -126,11 +151,36 @@ module.exports = async function modelFileTarget() {
   return {
     name: 'model-file',
     seeds: await makeSeeds(),
-    dictionary: ['F32', 'F16', 'BF16', 'F64', 'I32', 'U8', 'I64', '__metadata__', 'data_offsets', 'shape', 'dtype',
-      'recbridge.format_version', 'recbridge.kind', 'matrix-factorization', 'two-tower', 'adam', 'adagrad', 'sgd', 'rowwise-adagrad',
-      'user.embedding', 'item.embedding', 'item.bias', 'optimizer.item.embedding', 'frozen.item.embedding', '__padding__.0', 'vocabulary.users'],
+    dictionary: [
+      'F32',
+      'F16',
+      'BF16',
+      'F64',
+      'I32',
+      'U8',
+      'I64',
+      '__metadata__',
+      'data_offsets',
+      'shape',
+      'dtype',
+      'recbridge.format_version',
+      'recbridge.kind',
+      'matrix-factorization',
+      'two-tower',
+      'adam',
+      'adagrad',
+      'sgd',
+      'rowwise-adagrad',
+      'user.embedding',
+      'item.embedding',
+      'item.bias',
+      'optimizer.item.embedding',
+      'frozen.item.embedding',
+      '__padding__.0',
+      'vocabulary.users',
+    ],
     fixup,
     execute,
-    expected: (err) => EXPECTED.has(err && err.code),
+    expected: (err) => EXPECTED.has(err?.code),
   };
 };

@@ -37,7 +37,12 @@ export function numberFlag(args: string[], name: string, min: number, max: numbe
 /** A comma-separated list: `--k 5,10,20`. */
 export function listFlag(args: string[], name: string): string[] | undefined {
   const raw = stringFlag(args, name);
-  return raw === undefined ? undefined : raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return raw === undefined
+    ? undefined
+    : raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
 }
 
 /** Removes a bare `--name` switch and says whether it was there. */

@@ -22,7 +22,9 @@ commands:
   demo [--report out.html]                           the transfer demo: lift report on generated domains
   demo --scoring [--items N] [--dim D] [--users U] [--seed S]
                                                      scoring demo on generated data
-${Object.values(COMMANDS).map((c) => c.usage).join('\n')}
+${Object.values(COMMANDS)
+  .map((c) => c.usage)
+  .join('\n')}
   info                                               kernels, threads and versions in use
   bench [--quick] [--filter NAME]                    run the benchmark suite (from a source checkout)
   help                                               this text`;
@@ -52,7 +54,9 @@ export async function main(argv: string[]): Promise<number> {
       case 'bench': {
         const runner = path.join(__dirname, '..', '..', 'bench', 'run.js');
         if (!fs.existsSync(runner)) {
-          console.error('The benchmark suite ships with the source repository, not the npm package: run it from a checkout with `npm run bench`.');
+          console.error(
+            'The benchmark suite ships with the source repository, not the npm package: run it from a checkout with `npm run bench`.',
+          );
           return 2;
         }
         return spawnSync(process.execPath, [runner, ...args], { stdio: 'inherit' }).status ?? 1;

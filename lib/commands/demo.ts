@@ -107,7 +107,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
   // times has min(users, 300) ≥ 1 entries (user 0 exists, see above); both indices are below that.
   const median = times[times.length >> 1]!;
   const p99 = times[Math.floor(times.length * 0.99)]!;
-  log(`single query: median ${median.toFixed(0)} µs, p99 ${p99.toFixed(0)} µs (${((items * dim * 4) / median / 1e3).toFixed(1)} GB/s scanned)`);
+  log(
+    `single query: median ${median.toFixed(0)} µs, p99 ${p99.toFixed(0)} µs (${((items * dim * 4) / median / 1e3).toFixed(1)} GB/s scanned)`,
+  );
 
   // A batch for every user, off the event loop.
   const t0 = process.hrtime.bigint();
@@ -118,8 +120,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoReport> {
     for (const i of batch.query(u).indices) if (itemGenre[i] === a || itemGenre[i] === b) inGenre++;
   }
   const precision = inGenre / (users * 10);
-  log(`batch of ${users} users: ${(seconds * 1e3).toFixed(0)} ms (${Math.round(users / seconds).toLocaleString()} queries/s, ${((2 * users * items * dim) / seconds / 1e9).toFixed(1)} GFLOP/s)`);
-  log(`recommended items from a user's liked genres: ${(100 * precision).toFixed(1)}% (random would be ${((100 * 2) / GENRES).toFixed(1)}%)`);
+  log(
+    `batch of ${users} users: ${(seconds * 1e3).toFixed(0)} ms (${Math.round(users / seconds).toLocaleString()} queries/s, ${((2 * users * items * dim) / seconds / 1e9).toFixed(1)} GFLOP/s)`,
+  );
+  log(
+    `recommended items from a user's liked genres: ${(100 * precision).toFixed(1)}% (random would be ${((100 * 2) / GENRES).toFixed(1)}%)`,
+  );
   return {
     isa: c.isa,
     items,

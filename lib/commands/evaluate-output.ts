@@ -50,7 +50,9 @@ function sampledNegatives(result: EvaluateResult): number | undefined {
 }
 
 export function printTable(result: EvaluateResult): string {
-  const out: string[] = [`${result.dataset}: ${result.users} users, ${result.items} items; ${result.protocol}; ${result.seeds.length} seed(s), mean ± std`];
+  const out: string[] = [
+    `${result.dataset}: ${result.users} users, ${result.items} items; ${result.protocol}; ${result.seeds.length} seed(s), mean ± std`,
+  ];
   const models = Object.entries(result.models);
   for (const K of result.ks) {
     const rows = [[`@${K}`, ...RANKING_METRICS]];
@@ -70,7 +72,8 @@ export function printTable(result: EvaluateResult): string {
   if (negatives !== undefined) {
     const sampledModels = models.filter(([, { runs }]) => runs.some((r) => r.sampled));
     const rows = [[`sampled (${negatives} negatives)`, ...result.ks.flatMap((k) => SAMPLED_METRICS.map((x) => `${x}@${k}`))]];
-    for (const [m, { summary }] of sampledModels) rows.push([m, ...result.ks.flatMap((k) => SAMPLED_METRICS.map((x) => fmt(leaf(summary, 'sampled', 'byK', k, x))))]);
+    for (const [m, { summary }] of sampledModels)
+      rows.push([m, ...result.ks.flatMap((k) => SAMPLED_METRICS.map((x) => fmt(leaf(summary, 'sampled', 'byK', k, x))))]);
     out.push('', align(rows));
   }
   return out.join('\n');
@@ -93,7 +96,11 @@ export function evaluationReport(result: EvaluateResult, logs: { model: string; 
     ],
     table: {
       columns: ['model', 'users', ...RANKING_METRICS.map((x) => `${x}@${K}`)],
-      rows: models.map(([m, { summary }]) => [m, Math.round(leaf(summary, 'all', 'users')?.mean ?? 0), ...RANKING_METRICS.map((x) => fmt(leaf(summary, 'all', 'byK', K, x), x === 'arp' ? 1 : 4))]),
+      rows: models.map(([m, { summary }]) => [
+        m,
+        Math.round(leaf(summary, 'all', 'users')?.mean ?? 0),
+        ...RANKING_METRICS.map((x) => fmt(leaf(summary, 'all', 'byK', K, x), x === 'arp' ? 1 : 4)),
+      ]),
     },
   });
 
@@ -133,7 +140,11 @@ export function evaluationReport(result: EvaluateResult, logs: { model: string; 
       text: 'Users bucketed by their number of training interactions; error bars are ± one std over seeds.',
       table: {
         columns: ['slice', 'users (mean)', ...models.map(([m]) => `${m} ndcg@${K}`)],
-        rows: slices.map(([n, counts]) => [n, Math.round(mean(counts)), ...models.map(([, { summary }]) => fmt(leaf(summary, 'slices', n, 'byK', K, 'ndcg')))]),
+        rows: slices.map(([n, counts]) => [
+          n,
+          Math.round(mean(counts)),
+          ...models.map(([, { summary }]) => fmt(leaf(summary, 'slices', n, 'byK', K, 'ndcg'))),
+        ]),
       },
       charts: bars,
     });
@@ -147,7 +158,10 @@ export function evaluationReport(result: EvaluateResult, logs: { model: string; 
       text: 'Each test item is ranked against negatives drawn uniformly from items the user never interacted with; ties count against the test item.',
       table: {
         columns: ['model', ...result.ks.flatMap((k) => SAMPLED_METRICS.map((x) => `${x}@${k}`))],
-        rows: sampledModels.map(([m, { summary }]) => [m, ...result.ks.flatMap((k) => SAMPLED_METRICS.map((x) => fmt(leaf(summary, 'sampled', 'byK', k, x))))]),
+        rows: sampledModels.map(([m, { summary }]) => [
+          m,
+          ...result.ks.flatMap((k) => SAMPLED_METRICS.map((x) => fmt(leaf(summary, 'sampled', 'byK', k, x)))),
+        ]),
       },
     });
   }
@@ -156,7 +170,10 @@ export function evaluationReport(result: EvaluateResult, logs: { model: string; 
     sections.push({
       heading: 'Learning curves',
       text: 'Training loss and validation MRR@10 per epoch (early stopping restores the best epoch).',
-      charts: learningCurves(logs.map((l) => ({ name: `${l.model} seed ${l.seed}`, epochs: l.report.epochs })), 'mrr'),
+      charts: learningCurves(
+        logs.map((l) => ({ name: `${l.model} seed ${l.seed}`, epochs: l.report.epochs })),
+        'mrr',
+      ),
     });
   }
 

@@ -56,24 +56,31 @@ const FORMATS = ['recbole', 'tsv', 'csv', 'whitespace'];
 
 export function parseEvaluateArgs(args: string[]): EvaluateSettings {
   const format = stringFlag(args, 'format');
-  if (format !== undefined && !FORMATS.includes(format)) throw new UsageError(`Expected one of ${FORMATS.join(', ')} for --format but received ${JSON.stringify(format)}`);
+  if (format !== undefined && !FORMATS.includes(format))
+    throw new UsageError(`Expected one of ${FORMATS.join(', ')} for --format but received ${JSON.stringify(format)}`);
   const splitList = listFlag(args, 'split');
   const split = splitList?.map((s) => {
     const r = Number(s);
-    if (!(r > 0 && r < 1)) throw new UsageError(`Expected ratios in (0, 1) for --split but received ${JSON.stringify(splitList.join(','))}`);
+    if (!(r > 0 && r < 1))
+      throw new UsageError(`Expected ratios in (0, 1) for --split but received ${JSON.stringify(splitList.join(','))}`);
     return r;
   });
   if (split && (split.length < 2 || split.length > 3 || Math.abs(split.reduce((a, b) => a + b, 0) - 1) > 1e-6)) {
-    throw new UsageError(`Expected two or three ratios summing to 1 (train,test or train,validation,test) for --split but received ${JSON.stringify(splitList!.join(','))}`);
+    throw new UsageError(
+      `Expected two or three ratios summing to 1 (train,test or train,validation,test) for --split but received ${JSON.stringify(splitList!.join(','))}`,
+    );
   }
   const modelList = listFlag(args, 'models') ?? ['pop', 'random', 'bpr'];
   const models = modelList.map((m) => (m === 'popularity' ? 'pop' : m));
-  for (const m of models) if (!(MODEL_NAMES as readonly string[]).includes(m)) throw new UsageError(`Expected models among ${MODEL_NAMES.join(', ')} for --models but received ${JSON.stringify(m)}`);
+  for (const m of models)
+    if (!(MODEL_NAMES as readonly string[]).includes(m))
+      throw new UsageError(`Expected models among ${MODEL_NAMES.join(', ')} for --models but received ${JSON.stringify(m)}`);
   if (models.length === 0) throw new UsageError('Expected at least one model for --models');
   const ints = (name: string, min: number, max: number) =>
     listFlag(args, name)?.map((s) => {
       const n = Number(s);
-      if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`Expected comma-separated integers in [${min}, ${max}] for --${name} but received ${JSON.stringify(s)}`);
+      if (!Number.isInteger(n) || n < min || n > max)
+        throw new UsageError(`Expected comma-separated integers in [${min}, ${max}] for --${name} but received ${JSON.stringify(s)}`);
       return n;
     });
   const settings: EvaluateSettings = {
@@ -132,7 +139,13 @@ async function loadData(s: EvaluateSettings) {
   return { all: null, users, items, files: { train, test, validation } };
 }
 
-function makeSplits(s: EvaluateSettings, data: Awaited<ReturnType<typeof loadData>>, seed: number, numUsers: number, numItems: number): SplitSet {
+function makeSplits(
+  s: EvaluateSettings,
+  data: Awaited<ReturnType<typeof loadData>>,
+  seed: number,
+  numUsers: number,
+  numItems: number,
+): SplitSet {
   const resize = (x: Interactions) => new Interactions({ users: x.users, items: x.items, numUsers, numItems });
   if (data.files) {
     const f = data.files;
@@ -178,7 +191,10 @@ async function buildModel(name: ModelName, s: EvaluateSettings, split: SplitSet,
   return { model: mf as RankingModel, report, seconds: (Date.now() - started) / 1000 };
 }
 
-export async function runEvaluate(s: EvaluateSettings, log: (line: string) => void = (l) => console.error(l)): Promise<{ result: EvaluateResult; logs: { model: string; seed: number; report: FitReport }[] }> {
+export async function runEvaluate(
+  s: EvaluateSettings,
+  log: (line: string) => void = (l) => console.error(l),
+): Promise<{ result: EvaluateResult; logs: { model: string; seed: number; report: FitReport }[] }> {
   const data = await loadData(s);
   const users = data.users.size;
   const items = data.items.size;
@@ -190,20 +206,38 @@ export async function runEvaluate(s: EvaluateSettings, log: (line: string) => vo
     const split = makeSplits(s, data, seed, users, items);
     const seen = split.validation ? Interactions.concat([split.train, split.validation]) : split.train;
     const slices = activityBuckets(split.train, s.buckets ?? defaultEdges(split.train, users), users);
-    for (const [name, rows] of Object.entries(slices)) (sliceCounts[name] ??= []).push(rows.length);
+    for (const [name, rows] of Object.entries(slices)) {
+      sliceCounts[name] ??= [];
+      sliceCounts[name].push(rows.length);
+    }
     for (const name of s.models) {
       const built = await buildModel(name, s, split, seed, users, items);
-      const evaluated = await evaluateSlices(built.model, split.test, { slices, ks: s.ks, exclude: seen, popularity: split.train.itemCounts(), threads: s.threads });
+      const evaluated = await evaluateSlices(built.model, split.test, {
+        slices,
+        ks: s.ks,
+        exclude: seen,
+        popularity: split.train.itemCounts(),
+        threads: s.threads,
+      });
       const run: ModelRun = { seed, all: evaluated.all, slices: evaluated.slices };
-      if (s.negatives) run.sampled = await evaluateSampled(built.model, split.test, { negatives: s.negatives, seed, exclude: seen, ks: s.ks });
+      if (s.negatives)
+        run.sampled = await evaluateSampled(built.model, split.test, { negatives: s.negatives, seed, exclude: seen, ks: s.ks });
       if (built.report) {
         logs.push({ model: name, seed, report: built.report });
-        run.training = { epochs: built.report.epochs.length, bestEpoch: built.report.bestEpoch, stoppedEarly: built.report.stoppedEarly, seconds: built.seconds! };
+        run.training = {
+          epochs: built.report.epochs.length,
+          bestEpoch: built.report.bestEpoch,
+          stoppedEarly: built.report.stoppedEarly,
+          seconds: built.seconds!,
+        };
       }
-      (runs[name] ??= []).push(run);
+      runs[name] ??= [];
+      runs[name].push(run);
       // evaluateSlices rejects an empty ks and reports every cut-off in it, so byK has k.
       const k = s.ks.includes(10) ? 10 : s.ks[0]!;
-      log(`seed ${seed} ${name}: ndcg@${k} ${evaluated.all.byK[k]!.ndcg.toFixed(4)}${run.training ? ` (${run.training.epochs} epochs, best ${run.training.bestEpoch}, ${run.training.seconds.toFixed(1)} s)` : ''}`);
+      log(
+        `seed ${seed} ${name}: ndcg@${k} ${evaluated.all.byK[k]!.ndcg.toFixed(4)}${run.training ? ` (${run.training.epochs} epochs, best ${run.training.bestEpoch}, ${run.training.seconds.toFixed(1)} s)` : ''}`,
+      );
     }
   }
   const protocol = data.files

@@ -17,7 +17,7 @@ async function run(args: string[]): Promise<number> {
   const file = args.shift();
   if (file === undefined || file.startsWith('--')) throw new UsageError('Expected a model file for inspect');
   noMoreArgs(args);
-  let info;
+  let info: Awaited<ReturnType<typeof inspectModel>>;
   try {
     info = await inspectModel(file);
   } catch (err) {
@@ -36,11 +36,20 @@ async function run(args: string[]): Promise<number> {
     `${info.path}: recbridge ${info.kind} model, format ${info.formatVersion}, ${mib(info.fileSize)}`,
     `config: ${JSON.stringify(info.config)}`,
     `epochs trained: ${info.epochsTrained}`,
-    `vocabularies: ${Object.entries(info.vocabularySizes).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+    `vocabularies: ${
+      Object.entries(info.vocabularySizes)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    }`,
     'parameters:',
     ...Object.entries(info.parameters).map(([name, p]) => {
       const t = info.tensors.find((x) => x.name === name);
-      const flags = [p.trainable ? 'trainable' : 'frozen', p.lrMultiplier !== 1 ? `lr × ${p.lrMultiplier}` : '', p.frozenRows ? 'some rows frozen' : '', p.optimizer ? `${p.optimizer} state` : ''].filter(Boolean);
+      const flags = [
+        p.trainable ? 'trainable' : 'frozen',
+        p.lrMultiplier !== 1 ? `lr × ${p.lrMultiplier}` : '',
+        p.frozenRows ? 'some rows frozen' : '',
+        p.optimizer ? `${p.optimizer} state` : '',
+      ].filter(Boolean);
       return `  ${name} [${t?.shape.join(' × ')}] ${flags.join(', ')}`;
     }),
   ];

@@ -44,9 +44,13 @@ export const transferCommand: Command = {
     const json = stringFlag(args, 'json');
     const report = stringFlag(args, 'report');
     noMoreArgs(args);
-    if (format !== undefined && !FORMATS.includes(format)) throw new UsageError(`Expected one of ${FORMATS.join(', ')} for --format but received ${JSON.stringify(format)}`);
-    for (const s of strategies ?? []) if (!STRATEGY_NAMES.includes(s)) throw new UsageError(`Unknown strategy ${JSON.stringify(s)} in --strategies (choose from ${STRATEGY_NAMES.join(', ')})`);
-    if (demo === (sourcePath !== undefined || targetPath !== undefined)) throw new UsageError('Give either --demo or both --source and --target');
+    if (format !== undefined && !FORMATS.includes(format))
+      throw new UsageError(`Expected one of ${FORMATS.join(', ')} for --format but received ${JSON.stringify(format)}`);
+    for (const s of strategies ?? [])
+      if (!STRATEGY_NAMES.includes(s))
+        throw new UsageError(`Unknown strategy ${JSON.stringify(s)} in --strategies (choose from ${STRATEGY_NAMES.join(', ')})`);
+    if (demo === (sourcePath !== undefined || targetPath !== undefined))
+      throw new UsageError('Give either --demo or both --source and --target');
     if (!demo && (sourcePath === undefined || targetPath === undefined)) throw new UsageError('Give both --source and --target');
 
     let source: Domain;
@@ -70,15 +74,22 @@ export const transferCommand: Command = {
       coldShots,
       align: userLinks ? { users: 'links', userLinks } : undefined,
       sampled: sampled ? { negatives: sampled } : undefined,
-      settings: { ...(demo ? { dim: 32 } : {}), ...(dim ? { dim } : {}), ...(epochs ? { epochs } : {}), ...(k ? { k } : {}), ...(threads ? { threads } : {}) },
+      settings: {
+        ...(demo ? { dim: 32 } : {}),
+        ...(dim ? { dim } : {}),
+        ...(epochs ? { epochs } : {}),
+        ...(k ? { k } : {}),
+        ...(threads ? { threads } : {}),
+      },
       onProgress: (e) => process.stderr.write(`\r[${e.index + 1}/${e.total}] seed ${e.seed}: ${e.strategy}`.padEnd(60)),
     });
-    process.stderr.write('\r'.padEnd(61) + '\r');
+    process.stderr.write(`${'\r'.padEnd(61)}\r`);
     console.log(formatLiftTable(result));
     const command = `recbridge transfer ${process.argv.slice(3).join(' ')}`.trim();
     if (json) fs.writeFileSync(json, JSON.stringify({ command, ...result }, null, 1));
     if (report) fs.writeFileSync(report, renderLiftReport(result, { command }));
-    if (json || report) console.log(`wrote ${[json, report].filter(Boolean).join(' and ')} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    if (json || report)
+      console.log(`wrote ${[json, report].filter(Boolean).join(' and ')} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     return 0;
   },
 };

@@ -57,7 +57,8 @@ export function pool(table: EmbeddingTable, bags: Bags, options?: PoolOptions): 
   const t = expectTable(table);
   const o = expectOptions('options', options);
   const mode = o.mode ?? 'sum';
-  if (typeof mode !== 'string' || !Object.hasOwn(NativePoolMode, mode)) throw rangeError('options.mode', '"sum", "mean" or "weighted-sum"', mode);
+  if (typeof mode !== 'string' || !Object.hasOwn(NativePoolMode, mode))
+    throw rangeError('options.mode', '"sum", "mean" or "weighted-sum"', mode);
   let offsets: Int32Array;
   let indices: Int32Array;
   let weights: Float32Array | null = null;
@@ -77,7 +78,12 @@ export function pool(table: EmbeddingTable, bags: Bags, options?: PoolOptions): 
         throw typeError('options.weights', `an array of ${bags.length} weight lists (mode is "weighted-sum")`, o.weights);
       }
       weights = new Float32Array(total);
-      o.weights.forEach((w, i) => weights!.set(toFloat32Array(`options.weights[${i}]`, types.isFloat32Array(w) ? w : Array.from(w), lists[i].length, true), offsets[i]));
+      o.weights.forEach((w, i) =>
+        weights!.set(
+          toFloat32Array(`options.weights[${i}]`, types.isFloat32Array(w) ? w : Array.from(w), lists[i].length, true),
+          offsets[i],
+        ),
+      );
     }
   } else if (bags !== null && typeof bags === 'object') {
     const csr = bags as CsrBags;
@@ -88,11 +94,17 @@ export function pool(table: EmbeddingTable, bags: Bags, options?: PoolOptions): 
       throw rangeError('bags.offsets', `offsets starting at 0 and ending at indices.length (${indices.length})`, csr.offsets);
     }
     for (let b = 0; b < nb; b++) {
-      if (offsets[b + 1] < offsets[b]) throw rangeError(`bags.offsets[${b + 1}]`, `a value ≥ bags.offsets[${b}] (${offsets[b]})`, offsets[b + 1]);
+      if (offsets[b + 1] < offsets[b])
+        throw rangeError(`bags.offsets[${b + 1}]`, `a value ≥ bags.offsets[${b}] (${offsets[b]})`, offsets[b + 1]);
     }
     if (mode === 'weighted-sum') {
       if (csr.weights === undefined) throw typeError('bags.weights', 'Float32Array (mode is "weighted-sum")', undefined);
-      weights = toFloat32Array('bags.weights', types.isFloat32Array(csr.weights) ? csr.weights : Array.from(csr.weights), indices.length, true);
+      weights = toFloat32Array(
+        'bags.weights',
+        types.isFloat32Array(csr.weights) ? csr.weights : Array.from(csr.weights),
+        indices.length,
+        true,
+      );
     }
   } else {
     throw typeError('bags', 'array of index lists or { offsets, indices, weights? }', bags);

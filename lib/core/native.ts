@@ -54,7 +54,10 @@ export interface NativeBinding {
   /** A graph from neighbour lists made elsewhere (copied and checked; row order does not matter). */
   knnFromArrays(spec: KnnFromArraysSpec): KnnGraphHandle;
   /** Copies of the lists, each row best first. */
-  knnExport(graph: KnnGraphHandle, threads?: number): { rows: number; cols: number; offsets: Int32Array; indices: Int32Array; scores: Float32Array };
+  knnExport(
+    graph: KnnGraphHandle,
+    threads?: number,
+  ): { rows: number; cols: number; offsets: Int32Array; indices: Int32Array; scores: Float32Array };
   /** [rows, cols, stored neighbours]. */
   knnShape(graph: KnnGraphHandle): [number, number, number];
   /** The best min(k, row length) neighbours of spec.row, best first; returns the count. */
@@ -408,7 +411,9 @@ export interface TwoTowerLossSpec extends TwoTowerScoringSpec {
 const EXPECTED_ABI = 5;
 
 /** Functions whose result is a promise: their rejections are converted too. */
-type AsyncName = { [K in keyof NativeBinding]: NativeBinding[K] extends (...args: never[]) => Promise<unknown> ? K : never }[keyof NativeBinding];
+type AsyncName = {
+  [K in keyof NativeBinding]: NativeBinding[K] extends (...args: never[]) => Promise<unknown> ? K : never;
+}[keyof NativeBinding];
 const ASYNC: Record<AsyncName, true> = {
   topKBatch: true,
   shuffleSchedule: true,

@@ -7,7 +7,17 @@ import { resolveThreads } from './config';
 import { ItemSet, resolveIndexList, type IndexList } from './item-set';
 import { native } from './native';
 import { EmbeddingTable } from './table';
-import { expectFinite, expectFloat32Array, expectOptions, expectPositiveInteger, expectSignal, lengthError, rangeError, toFloat32Array, typeError } from './validate';
+import {
+  expectFinite,
+  expectFloat32Array,
+  expectOptions,
+  expectPositiveInteger,
+  expectSignal,
+  lengthError,
+  rangeError,
+  toFloat32Array,
+  typeError,
+} from './validate';
 import { types } from 'node:util';
 
 export interface ScoreOptions {
@@ -167,7 +177,8 @@ function batchExclusions(
     throw rangeError('options.exclude.offsets', `offsets starting at 0 and ending at ${checked.length}`, offsets);
   }
   for (let i = 0; i < nq; i++) {
-    if (offsets[i + 1] < offsets[i]) throw rangeError(`options.exclude.offsets[${i + 1}]`, `a value ≥ offsets[${i}] (${offsets[i]})`, offsets[i + 1]);
+    if (offsets[i + 1] < offsets[i])
+      throw rangeError(`options.exclude.offsets[${i + 1}]`, `a value ≥ offsets[${i}] (${offsets[i]})`, offsets[i + 1]);
   }
   return { offsets, indices: checked };
 }

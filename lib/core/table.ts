@@ -7,7 +7,16 @@ import { types } from 'node:util';
 import { DetachedBufferError } from './errors';
 import { native } from './native';
 import { normalGenerator } from './random';
-import { expectBoolean, expectFloat32Array, expectInteger, expectOptions, expectPositiveInteger, lengthError, rangeError, typeError } from './validate';
+import {
+  expectBoolean,
+  expectFloat32Array,
+  expectInteger,
+  expectOptions,
+  expectPositiveInteger,
+  lengthError,
+  rangeError,
+  typeError,
+} from './validate';
 
 /** Largest dim accepted (the addon's limit). */
 export const MAX_DIM = 1 << 20;
@@ -104,7 +113,8 @@ export class EmbeddingTable {
     if (!Array.isArray(rows)) throw typeError('rows', 'array of rows', rows);
     if (rows.length === 0) throw rangeError('rows', 'at least one row (the dimension comes from the rows)', rows);
     const first = rows[0];
-    if (first === null || typeof first !== 'object' || typeof first.length !== 'number') throw typeError('rows[0]', 'array of numbers', first);
+    if (first === null || typeof first !== 'object' || typeof first.length !== 'number')
+      throw typeError('rows[0]', 'array of numbers', first);
     const dim = first.length;
     const t = EmbeddingTable.create(rows.length, Math.max(dim, 1), { shared: expectOptions('options', options).shared });
     if (dim === 0) throw rangeError('rows[0]', 'a non-empty row', first);

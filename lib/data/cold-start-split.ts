@@ -5,7 +5,7 @@
  * available for transfer (the ML-100K genre split in ../shared/data/README.md works this way).
  */
 import { uniformGenerator } from '../core/random';
-import { Interactions } from './interactions';
+import type { Interactions } from './interactions';
 import { expectInteger, expectOptions, rangeError, toIndexArray, typeError } from '../core/validate';
 import { expectInteractions, partsOf, shuffle } from './group-rows';
 
@@ -54,9 +54,16 @@ export function coldStartSplit(data: Interactions, options?: ColdStartSplitOptio
     cold = shuffle(sortedUnique('options.users', o.users, data.numUsers), rand);
   } else {
     const fraction = o.fraction ?? 0.2;
-    if (typeof fraction !== 'number' || !(fraction > 0 && fraction <= 1)) throw rangeError('options.fraction', 'number in (0, 1]', fraction);
-    const pool = o.candidates === undefined ? Int32Array.from({ length: data.numUsers }, (_, u) => u) : sortedUnique('options.candidates', o.candidates, data.numUsers);
-    const eligible = shuffle(pool.filter((u) => hasRows[u] === 1), rand);
+    if (typeof fraction !== 'number' || !(fraction > 0 && fraction <= 1))
+      throw rangeError('options.fraction', 'number in (0, 1]', fraction);
+    const pool =
+      o.candidates === undefined
+        ? Int32Array.from({ length: data.numUsers }, (_, u) => u)
+        : sortedUnique('options.candidates', o.candidates, data.numUsers);
+    const eligible = shuffle(
+      pool.filter((u) => hasRows[u] === 1),
+      rand,
+    );
     cold = eligible.subarray(0, Math.round(fraction * eligible.length));
   }
   // The first share of the (shuffled) cold users validates, the rest tests.

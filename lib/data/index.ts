@@ -26,4 +26,11 @@ export {
   type DenseFeature,
   type CombinedBags,
 } from './side-features';
-export { loadFeatures, parseFeatures, type LoadFeaturesOptions, type ParseFeaturesOptions, type LoadedFeatures, type FeatureType } from './load-features';
+export {
+  loadFeatures,
+  parseFeatures,
+  type LoadFeaturesOptions,
+  type ParseFeaturesOptions,
+  type LoadedFeatures,
+  type FeatureType,
+} from './load-features';

@@ -5,7 +5,16 @@
  */
 import { types } from 'node:util';
 
-import { expectInteger, expectNotDetached, expectOptions, lengthError, rangeError, toFloat32Array, toIndexArray, typeError } from '../core/validate';
+import {
+  expectInteger,
+  expectNotDetached,
+  expectOptions,
+  lengthError,
+  rangeError,
+  toFloat32Array,
+  toIndexArray,
+  typeError,
+} from '../core/validate';
 import type { Csr } from '../core/csr';
 import { sharedCopy, sharedInt32 } from '../core/shared-memory';
 
@@ -93,7 +102,8 @@ export class Interactions {
 
   /** All interactions of several sets over the same users and items (e.g. train + validation to mask at test). */
   static concat(parts: readonly Interactions[]): Interactions {
-    if (!Array.isArray(parts) || parts.length === 0 || parts.some((p) => !(p instanceof Interactions))) throw typeError('parts', 'a non-empty array of Interactions', parts);
+    if (!Array.isArray(parts) || parts.length === 0 || parts.some((p) => !(p instanceof Interactions)))
+      throw typeError('parts', 'a non-empty array of Interactions', parts);
     const size = parts.reduce((s, p) => s + p.size, 0);
     const users = new Int32Array(size);
     const items = new Int32Array(size);
@@ -138,7 +148,8 @@ export class Interactions {
     const indices = new Int32Array(this.size);
     let at = 0;
     for (let u = 0; u < this.numUsers; u++) {
-      for (let k = grouped.offsets[u]; k < grouped.offsets[u + 1]; k++) if (k === grouped.offsets[u] || grouped.indices[k] !== grouped.indices[k - 1]) indices[at++] = grouped.indices[k];
+      for (let k = grouped.offsets[u]; k < grouped.offsets[u + 1]; k++)
+        if (k === grouped.offsets[u] || grouped.indices[k] !== grouped.indices[k - 1]) indices[at++] = grouped.indices[k];
       offsets[u + 1] = at;
     }
     this.csr = { offsets: sharedCopy(offsets), indices: sharedCopy(indices.subarray(0, at)) };

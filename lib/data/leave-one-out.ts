@@ -5,7 +5,7 @@
  * entirely in train (so every evaluated user has training history).
  */
 import { uniformGenerator } from '../core/random';
-import { Interactions } from './interactions';
+import type { Interactions } from './interactions';
 import { expectBoolean, expectInteger, expectOptions, rangeError } from '../core/validate';
 import { expectInteractions, expectTimestamps, partsOf, rowsByUser, shuffle } from './group-rows';
 

@@ -65,7 +65,12 @@ export function forEachText(source: string | Uint8Array, onText: (text: string) 
 /** The first non-empty line of a source's head (for format detection), or ''. */
 export function firstLineOf(head: string): string {
   const text = head.charCodeAt(0) === 0xfeff ? head.slice(1) : head;
-  return text.split('\n').find((l) => l.trim() !== '')?.replace(/\r$/, '') ?? '';
+  return (
+    text
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.replace(/\r$/, '') ?? ''
+  );
 }
 
 /** The head of an in-memory source, as firstLineOf reads it from a file. */

@@ -111,7 +111,8 @@ function featuresParser(path: string, o: Partial<LoadFeaturesOptions>) {
   const separator = o.separator ?? ' ';
   if (typeof separator !== 'string' || separator === '') throw typeError('options.separator', 'non-empty string', separator);
   const fillMissing = o.fillMissing === undefined ? false : expectBoolean('options.fillMissing', o.fillMissing);
-  if (o.id !== undefined && typeof o.id !== 'string' && !(typeof o.id === 'number' && Number.isInteger(o.id) && o.id >= 0)) throw typeError('options.id', 'column index or name', o.id);
+  if (o.id !== undefined && typeof o.id !== 'string' && !(typeof o.id === 'number' && Number.isInteger(o.id) && o.id >= 0))
+    throw typeError('options.id', 'column index or name', o.id);
   let wanted: Map<string, FeatureType | undefined> | null = null;
   if (o.fields !== undefined) {
     wanted = new Map();
@@ -139,7 +140,8 @@ function featuresParser(path: string, o: Partial<LoadFeaturesOptions>) {
       const at = h.lastIndexOf(':');
       const type = at > 0 ? h.slice(at + 1) : '';
       if (at > 0 && TYPES.includes(type as FeatureType)) return { name: h.slice(0, at), type: type as FeatureType };
-      if (format === 'recbole') throw new RowError(`column ${JSON.stringify(h)} has no RecBole type (name:token, token_seq, float or float_seq)`);
+      if (format === 'recbole')
+        throw new RowError(`column ${JSON.stringify(h)} has no RecBole type (name:token, token_seq, float or float_seq)`);
       return { name: h, type: 'token' as FeatureType };
     });
     const names = cols.map((c) => c.name);
@@ -152,7 +154,8 @@ function featuresParser(path: string, o: Partial<LoadFeaturesOptions>) {
     if (typeof o.id === 'number') idColumn = o.id;
     else if (typeof o.id === 'string') idColumn = names.indexOf(o.id);
     else idColumn = fallbackId && names.includes(fallbackId) ? names.indexOf(fallbackId) : 0;
-    if (idColumn < 0 || idColumn >= names.length) throw new RowError(`no id column ${JSON.stringify(o.id)} for options.id (columns: ${names.join(', ')})`);
+    if (idColumn < 0 || idColumn >= names.length)
+      throw new RowError(`no id column ${JSON.stringify(o.id)} for options.id (columns: ${names.join(', ')})`);
     for (const f of wanted?.keys() ?? []) {
       if (!names.includes(f)) throw new RowError(`no column ${JSON.stringify(f)} for options.fields (columns: ${names.join(', ')})`);
     }
@@ -182,9 +185,11 @@ function featuresParser(path: string, o: Partial<LoadFeaturesOptions>) {
   const number = (text: string, b: Builder): number => {
     const x = text.trim() === '' ? NaN : Number(text);
     // Found by fuzzing: dense values are float32, where 1e39 becomes Infinity.
-    if (Number.isFinite(x) && !Number.isFinite(Math.fround(x))) throw new RowError(`field ${b.name}: ${JSON.stringify(text)} is outside the float32 range`);
+    if (Number.isFinite(x) && !Number.isFinite(Math.fround(x)))
+      throw new RowError(`field ${b.name}: ${JSON.stringify(text)} is outside the float32 range`);
     if (Number.isFinite(x)) return x;
-    if (text.trim() !== '' && !/^[+-]?nan$/i.test(text.trim())) throw new RowError(`field ${b.name}: ${JSON.stringify(text)} is not a number`);
+    if (text.trim() !== '' && !/^[+-]?nan$/i.test(text.trim()))
+      throw new RowError(`field ${b.name}: ${JSON.stringify(text)} is not a number`);
     if (!fillMissing) throw new RowError(`field ${b.name}: empty or NaN value (pass fillMissing to read it as 0)`);
     return NaN;
   };
@@ -211,7 +216,8 @@ function featuresParser(path: string, o: Partial<LoadFeaturesOptions>) {
         if (!fillMissing) throw new RowError(`field ${b.name}: empty value (pass fillMissing to read it as zeros)`);
         return null;
       }
-      if (b.dim >= 0 && parts.length !== b.dim) throw new RowError(`field ${b.name}: ${parts.length} values, expected ${b.dim} (as on earlier lines)`);
+      if (b.dim >= 0 && parts.length !== b.dim)
+        throw new RowError(`field ${b.name}: ${parts.length} values, expected ${b.dim} (as on earlier lines)`);
       return parts.map((p) => number(p, b));
     });
     if (row === entities.size) entities.add(id);
@@ -244,7 +250,8 @@ function featuresParser(path: string, o: Partial<LoadFeaturesOptions>) {
     const inits: Record<string, FeatureInit> = {};
     for (const b of builders) {
       // Found by fuzzing: without one value the width is unknown, and a zero-width field is not one.
-      if (b.type === 'float_seq' && b.dim <= 0) throw new RecbridgeError('ERR_MALFORMED_DATA', `${path}: field ${b.name}: no line gives it a value, so its width is unknown`);
+      if (b.type === 'float_seq' && b.dim <= 0)
+        throw new RecbridgeError('ERR_MALFORMED_DATA', `${path}: field ${b.name}: no line gives it a value, so its width is unknown`);
       inits[b.name] = finish(b, n);
     }
     const features = SideFeatures.fromArrays(entities, inits);

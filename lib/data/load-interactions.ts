@@ -107,12 +107,20 @@ function rowOf(vocabulary: Vocabulary, id: string, what: string): number {
  * the row and header callbacks that fill the columns, and the result built from them.
  */
 function interactionsParser(o: Partial<LoadInteractionsOptions>, format: InteractionsFormat) {
-  const header = format === 'recbole' ? true : format === 'movielens' ? false : o.header === undefined ? false : expectBoolean('options.header', o.header);
+  const header =
+    format === 'recbole'
+      ? true
+      : format === 'movielens'
+        ? false
+        : o.header === undefined
+          ? false
+          : expectBoolean('options.header', o.header);
   const users = o.users ?? new Vocabulary();
   const items = o.items ?? new Vocabulary();
   if (!(users instanceof Vocabulary)) throw typeError('options.users', 'Vocabulary', users);
   if (!(items instanceof Vocabulary)) throw typeError('options.items', 'Vocabulary', items);
-  if (o.minValue !== undefined && (typeof o.minValue !== 'number' || !Number.isFinite(o.minValue))) throw typeError('options.minValue', 'finite number', o.minValue);
+  if (o.minValue !== undefined && (typeof o.minValue !== 'number' || !Number.isFinite(o.minValue)))
+    throw typeError('options.minValue', 'finite number', o.minValue);
   for (const key of ['user', 'item', 'value', 'time'] as const) {
     const c = o[key];
     if (c === undefined || c === null || typeof c === 'string') continue;
@@ -138,7 +146,8 @@ function interactionsParser(o: Partial<LoadInteractionsOptions>, format: Interac
       if (want === null) return -1;
       if (typeof want === 'number') return want;
       const at = names.indexOf(want ?? fallback);
-      if (at < 0 && want !== undefined) throw new RowError(`no column ${JSON.stringify(want)} for ${argument} (columns: ${names.join(', ')})`);
+      if (at < 0 && want !== undefined)
+        throw new RowError(`no column ${JSON.stringify(want)} for ${argument} (columns: ${names.join(', ')})`);
       return at;
     };
     cols = {
@@ -147,7 +156,8 @@ function interactionsParser(o: Partial<LoadInteractionsOptions>, format: Interac
       value: resolve(o.value, 'rating', 'options.value'),
       time: resolve(o.time, 'timestamp', 'options.time'),
     };
-    if (cols.user < 0 || cols.item < 0) throw new RowError(`no user_id/item_id columns (columns: ${names.join(', ')}); pass options.user and options.item`);
+    if (cols.user < 0 || cols.item < 0)
+      throw new RowError(`no user_id/item_id columns (columns: ${names.join(', ')}); pass options.user and options.item`);
   };
 
   const u = int32Column();
@@ -165,9 +175,11 @@ function interactionsParser(o: Partial<LoadInteractionsOptions>, format: Interac
     let value = NaN;
     if (cols.value >= 0 && cols.value < fields.length) {
       value = Number(fields[cols.value]);
-      if (fields[cols.value].trim() === '' || !Number.isFinite(value)) throw new RowError(`value ${JSON.stringify(fields[cols.value])} is not a number`);
+      if (fields[cols.value].trim() === '' || !Number.isFinite(value))
+        throw new RowError(`value ${JSON.stringify(fields[cols.value])} is not a number`);
       // Found by fuzzing: values are stored as float32, where 1e100 becomes Infinity.
-      if (!Number.isFinite(Math.fround(value))) throw new RowError(`value ${JSON.stringify(fields[cols.value])} is outside the float32 range`);
+      if (!Number.isFinite(Math.fround(value)))
+        throw new RowError(`value ${JSON.stringify(fields[cols.value])} is outside the float32 range`);
     } else {
       hasValues = false;
     }
@@ -207,7 +219,8 @@ function interactionsParser(o: Partial<LoadInteractionsOptions>, format: Interac
 }
 
 function checkFormat(format: unknown): void {
-  if (format !== undefined && !FORMATS.includes(format as InteractionsFormat)) throw rangeError('options.format', '"recbole", "tsv", "csv", "movielens" or "whitespace"', format);
+  if (format !== undefined && !FORMATS.includes(format as InteractionsFormat))
+    throw rangeError('options.format', '"recbole", "tsv", "csv", "movielens" or "whitespace"', format);
 }
 
 export async function loadInteractions(path: string, options?: LoadInteractionsOptions): Promise<LoadedInteractions> {

@@ -46,18 +46,25 @@ export function parseLinks(source: string | Uint8Array, options?: ParseLinksOpti
 }
 
 function linksParser(path: string, o: Partial<LoadLinksOptions>) {
-  const format = o.format ?? (path.endsWith('.link') ? 'recbole' : path.endsWith('.csv') ? 'csv' : path.endsWith('.tsv') ? 'tsv' : 'whitespace');
-  if (!['recbole', 'tsv', 'csv', 'whitespace'].includes(format)) throw rangeError('options.format', '"recbole", "tsv", "csv" or "whitespace"', format);
+  const format =
+    o.format ?? (path.endsWith('.link') ? 'recbole' : path.endsWith('.csv') ? 'csv' : path.endsWith('.tsv') ? 'tsv' : 'whitespace');
+  if (!['recbole', 'tsv', 'csv', 'whitespace'].includes(format))
+    throw rangeError('options.format', '"recbole", "tsv", "csv" or "whitespace"', format);
   const header = format === 'recbole' ? true : o.header === undefined ? false : expectBoolean('options.header', o.header);
   for (const key of ['a', 'b'] as const) {
     const c = o[key];
     if (c === undefined || (typeof c === 'string' && header)) continue;
-    if (typeof c !== 'number' || !Number.isInteger(c) || c < 0) throw typeError(`options.${key}`, header ? 'column index or name' : 'column index (names need a header)', c);
+    if (typeof c !== 'number' || !Number.isInteger(c) || c < 0)
+      throw typeError(`options.${key}`, header ? 'column index or name' : 'column index (names need a header)', c);
   }
   let ca = typeof o.a === 'number' ? o.a : 0;
   let cb = typeof o.b === 'number' ? o.b : 1;
   const pairs: Array<[string, string]> = [];
-  const readOptions: ReadOptions = { delimiter: format === 'csv' ? ',' : format === 'whitespace' ? 'whitespace' : '\t', header, skipMalformed: o.skipMalformed ?? false };
+  const readOptions: ReadOptions = {
+    delimiter: format === 'csv' ? ',' : format === 'whitespace' ? 'whitespace' : '\t',
+    header,
+    skipMalformed: o.skipMalformed ?? false,
+  };
   const onRow = (fields: string[]) => {
     const need = Math.max(ca, cb) + 1;
     if (fields.length < need) throw new RowError(`expected at least ${need} columns, found ${fields.length}`);

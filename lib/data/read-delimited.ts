@@ -5,7 +5,7 @@
  * the same code and fail with the same `source:line: reason` messages.
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 
 import { RecbridgeError } from '../core/errors';
@@ -72,7 +72,8 @@ export class DelimitedRows {
   };
 
   finish(): { rows: number; skipped: number } {
-    if (!this.sawHeader && this.onHeader) throw new RecbridgeError('ERR_MALFORMED_DATA', `${this.source}: empty file (expected a header line)`);
+    if (!this.sawHeader && this.onHeader)
+      throw new RecbridgeError('ERR_MALFORMED_DATA', `${this.source}: empty file (expected a header line)`);
     return { rows: this.rows, skipped: this.skipped };
   }
 
@@ -106,7 +107,7 @@ export async function forEachLine(path: string, onLine: (line: string, lineNo: n
 
 /** The first non-empty line of a file (for format detection), or '' for an empty file. */
 export async function firstLine(path: string): Promise<string> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, 'r');
   } catch (err) {
@@ -121,7 +122,12 @@ export async function firstLine(path: string): Promise<string> {
   }
 }
 
-export async function readDelimited(path: string, options: ReadOptions, onRow: RowCallback, onHeader?: RowCallback): Promise<{ rows: number; skipped: number }> {
+export async function readDelimited(
+  path: string,
+  options: ReadOptions,
+  onRow: RowCallback,
+  onHeader?: RowCallback,
+): Promise<{ rows: number; skipped: number }> {
   const rows = new DelimitedRows(path, options, onRow, onHeader);
   await forEachLine(path, rows.line);
   return rows.finish();

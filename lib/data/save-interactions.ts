@@ -85,10 +85,15 @@ export async function saveInteractions(path: string, interactions: Interactions,
   const userIds = idsOf('options.users', o.users, interactions.numUsers, d);
   const itemIds = idsOf('options.items', o.items, interactions.numItems, d);
   const { users, items, values, timestamps } = interactions;
-  const columns = [['user_id', 'token'], ['item_id', 'token'], ...(values ? [['rating', 'float']] : []), ...(timestamps ? [['timestamp', 'float']] : [])];
+  const columns = [
+    ['user_id', 'token'],
+    ['item_id', 'token'],
+    ...(values ? [['rating', 'float']] : []),
+    ...(timestamps ? [['timestamp', 'float']] : []),
+  ];
   try {
     await writeAtomically(path, async (write) => {
-      let chunk = header ? columns.map(([name, type]) => (format === 'recbole' ? `${name}:${type}` : name)).join(d) + '\n' : '';
+      let chunk = header ? `${columns.map(([name, type]) => (format === 'recbole' ? `${name}:${type}` : name)).join(d)}\n` : '';
       for (let i = 0; i < interactions.size; i++) {
         chunk += userIds[users[i]] + d + itemIds[items[i]];
         if (values) chunk += d + float32Text(values[i]);
@@ -103,7 +108,8 @@ export async function saveInteractions(path: string, interactions: Interactions,
     });
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR') throw new RecbridgeError('ERR_MALFORMED_DATA', `${path}: cannot write (${code})`, { cause: err });
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR')
+      throw new RecbridgeError('ERR_MALFORMED_DATA', `${path}: cannot write (${code})`, { cause: err });
     throw err;
   }
   return interactions.size;
@@ -130,7 +136,8 @@ export async function saveSplit(
   const p = expectOptions('parts', parts);
   if (!(p.train instanceof Interactions)) throw typeError('parts.train', 'Interactions', p.train);
   if (!(p.test instanceof Interactions)) throw typeError('parts.test', 'Interactions', p.test);
-  if (p.validation !== undefined && !(p.validation instanceof Interactions)) throw typeError('parts.validation', 'Interactions', p.validation);
+  if (p.validation !== undefined && !(p.validation instanceof Interactions))
+    throw typeError('parts.validation', 'Interactions', p.validation);
   const v = expectOptions('vocabularies', vocabularies);
   const f = typeof format === 'string' ? { format } : expectOptions('format', format);
   const fmt = f.format ?? 'tsv';

@@ -123,7 +123,8 @@ export class SideFeatures {
     if (!KINDS.includes(kind)) throw rangeError('kind', '"categorical", "multi" or "dense"', kind);
     if (kind === 'dense') {
       const dim = options?.dim;
-      if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 0 || dim > 1 << 16) throw rangeError('options.dim', 'integer in [0, 65536]', dim);
+      if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 0 || dim > 1 << 16)
+        throw rangeError('options.dim', 'integer in [0, 65536]', dim);
       this.stores.set(name, { kind, dim, values: new Float32Array(0), present: new Uint8Array(0) });
       return this;
     }
@@ -161,7 +162,11 @@ export class SideFeatures {
       else throw typeError(argument, 'a token (string) or null', value);
     } else if (store.kind === 'multi') {
       if (value === null) store.pending.set(row, new Int32Array(0));
-      else if (Array.isArray(value) && value.every((t) => typeof t === 'string')) store.pending.set(row, Int32Array.from(value as string[], (t) => store.vocabulary.add(t)));
+      else if (Array.isArray(value) && value.every((t) => typeof t === 'string'))
+        store.pending.set(
+          row,
+          Int32Array.from(value as string[], (t) => store.vocabulary.add(t)),
+        );
       else throw typeError(argument, 'an array of tokens (strings) or null', value);
     } else {
       store.values = grown(store.values, (row + 1) * store.dim, 0);
@@ -173,7 +178,8 @@ export class SideFeatures {
         return;
       }
       const v = typeof value === 'number' ? [value] : value;
-      if (typeof v !== 'object' || typeof (v as ArrayLike<number>).length !== 'number' || typeof v === 'string') throw typeError(argument, `${store.dim} numbers or null`, value);
+      if (typeof v !== 'object' || typeof (v as ArrayLike<number>).length !== 'number' || typeof v === 'string')
+        throw typeError(argument, `${store.dim} numbers or null`, value);
       const list = v as ArrayLike<number>;
       if (list.length !== store.dim) throw lengthError(argument, `${store.dim} numbers (the field's dim)`, value);
       for (let k = 0; k < store.dim; k++) {
@@ -268,7 +274,9 @@ export class SideFeatures {
       return out;
     });
     // Without a space, token t of field k is fields[k].offset + t; with one, its `field:token` row.
-    const maps = parts.map((f, k) => (space ? Int32Array.from(f.vocabulary.toArray(), (t) => space.add(`${f.name}:${t}`)) : fields[k].offset));
+    const maps = parts.map((f, k) =>
+      space ? Int32Array.from(f.vocabulary.toArray(), (t) => space.add(`${f.name}:${t}`)) : fields[k].offset,
+    );
     const at = offsets.slice(0, n);
     parts.forEach((f, k) => {
       const m = maps[k];
@@ -315,7 +323,8 @@ export class SideFeatures {
    */
   static fromArrays(entities: Vocabulary, fields: Readonly<Record<string, FeatureInit>>): SideFeatures {
     const out = new SideFeatures(entities);
-    if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) throw typeError('fields', 'object of field name → field init', fields);
+    if (fields === null || typeof fields !== 'object' || Array.isArray(fields))
+      throw typeError('fields', 'object of field name → field init', fields);
     for (const [name, init] of Object.entries(fields)) out.addFromInit(name, init, `fields.${name}`);
     return out;
   }
@@ -334,17 +343,20 @@ export class SideFeatures {
       const rows = s.dim === 0 ? 0 : values.length / s.dim;
       if (!Number.isInteger(rows)) throw lengthError(`${arg}.values`, `a multiple of dim ${s.dim}`, init.values);
       tooMany(rows, 'values');
-      for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) throw rangeError(`${arg}.values[${i}]`, 'finite number', values[i]);
+      for (let i = 0; i < values.length; i++)
+        if (!Number.isFinite(values[i])) throw rangeError(`${arg}.values[${i}]`, 'finite number', values[i]);
       s.values = new Float32Array(values);
       if (init.present !== undefined) {
-        if (!types.isUint8Array(init.present) || init.present.length !== rows) throw lengthError(`${arg}.present`, `a Uint8Array of length ${rows} (one per row of values)`, init.present);
+        if (!types.isUint8Array(init.present) || init.present.length !== rows)
+          throw lengthError(`${arg}.present`, `a Uint8Array of length ${rows} (one per row of values)`, init.present);
         s.present = new Uint8Array(init.present);
       } else {
         s.present = new Uint8Array(rows).fill(1);
       }
       return;
     }
-    if (init.kind !== 'categorical' && init.kind !== 'multi') throw rangeError(`${arg}.kind`, '"categorical", "multi" or "dense"', (init as { kind: unknown }).kind);
+    if (init.kind !== 'categorical' && init.kind !== 'multi')
+      throw rangeError(`${arg}.kind`, '"categorical", "multi" or "dense"', (init as { kind: unknown }).kind);
     this.addField(name, init.kind, { vocabulary: init.vocabulary });
     const s = this.stores.get(name) as CategoricalStore | MultiStore;
     const v = s.vocabulary;
@@ -361,7 +373,9 @@ export class SideFeatures {
     const index = (what: string, a: unknown, max: number): Int32Array => {
       const out = types.isInt32Array(a) ? a : Array.isArray(a) ? Int32Array.from(a as number[]) : null;
       if (!out) throw typeError(`${arg}.${what}`, 'Int32Array or array of integers', a);
-      for (let i = 0; i < out.length; i++) if (!(out[i] >= -1 && out[i] < max)) throw rangeError(`${arg}.${what}[${i}]`, `integer in [${what === 'codes' ? -1 : 0}, ${max})`, out[i]);
+      for (let i = 0; i < out.length; i++)
+        if (!(out[i] >= -1 && out[i] < max))
+          throw rangeError(`${arg}.${what}[${i}]`, `integer in [${what === 'codes' ? -1 : 0}, ${max})`, out[i]);
       return out;
     };
     if (s.kind === 'categorical') {
@@ -375,8 +389,10 @@ export class SideFeatures {
     if (offsets.length < 1 || offsets[0] !== 0 || offsets[offsets.length - 1] !== indices.length) {
       throw rangeError(`${arg}.offsets`, `offsets from 0 to indices.length (${indices.length})`, (init as { offsets: unknown }).offsets);
     }
-    for (let e = 0; e + 1 < offsets.length; e++) if (offsets[e + 1] < offsets[e]) throw rangeError(`${arg}.offsets[${e + 1}]`, `integer ≥ ${offsets[e]}`, offsets[e + 1]);
-    for (let i = 0; i < indices.length; i++) if (indices[i] < 0) throw rangeError(`${arg}.indices[${i}]`, `integer in [0, ${bound})`, indices[i]);
+    for (let e = 0; e + 1 < offsets.length; e++)
+      if (offsets[e + 1] < offsets[e]) throw rangeError(`${arg}.offsets[${e + 1}]`, `integer ≥ ${offsets[e]}`, offsets[e + 1]);
+    for (let i = 0; i < indices.length; i++)
+      if (indices[i] < 0) throw rangeError(`${arg}.indices[${i}]`, `integer in [0, ${bound})`, indices[i]);
     tooMany(offsets.length - 1, 'offsets');
     s.offsets = new Int32Array(offsets);
     s.indices = new Int32Array(indices);

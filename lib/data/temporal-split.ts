@@ -2,7 +2,7 @@
  * Global temporal split: everything before a time goes to the earlier part, so no part is trained
  * on the future of another. Either explicit cut times, or ratios of the rows in time order.
  */
-import { Interactions } from './interactions';
+import type { Interactions } from './interactions';
 import { expectOptions, rangeError, typeError } from '../core/validate';
 import { expectInteractions, expectTimestamps, partsOf } from './group-rows';
 

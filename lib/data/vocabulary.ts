@@ -102,7 +102,11 @@ export class Vocabulary {
       try {
         o = JSON.parse(json);
       } catch (err) {
-        throw new ArgumentRangeError(`Expected JSON text for json but it does not parse (${(err as Error).message})`, 'json', 'ERR_INVALID_ARG_VALUE');
+        throw new ArgumentRangeError(
+          `Expected JSON text for json but it does not parse (${(err as Error).message})`,
+          'json',
+          'ERR_INVALID_ARG_VALUE',
+        );
       }
     }
     if (o === null || typeof o !== 'object' || Array.isArray(o)) throw typeError('json', '{ ids: string[], frozen?: boolean }', o);
@@ -130,7 +134,10 @@ export class Vocabulary {
     const rb: number[] = [];
     a.ids.forEach((id, row) => {
       const other = b.rows.get(id);
-      if (other !== undefined) (ra.push(row), rb.push(other));
+      if (other !== undefined) {
+        ra.push(row);
+        rb.push(other);
+      }
     });
     return { a: Int32Array.from(ra), b: Int32Array.from(rb), count: ra.length, skipped: 0 };
   }
@@ -143,7 +150,11 @@ export class Vocabulary {
   static link(a: Vocabulary, b: Vocabulary, pairs: LinkTable, options?: { unknown?: 'skip' | 'error' }): JoinedRows {
     if (!(a instanceof Vocabulary)) throw typeError('a', 'Vocabulary', a);
     if (!(b instanceof Vocabulary)) throw typeError('b', 'Vocabulary', b);
-    const list = Array.isArray(pairs) ? pairs : pairs && typeof pairs === 'object' && Array.isArray((pairs as { pairs?: unknown }).pairs) ? (pairs as { pairs: unknown[] }).pairs : null;
+    const list = Array.isArray(pairs)
+      ? pairs
+      : pairs && typeof pairs === 'object' && Array.isArray((pairs as { pairs?: unknown }).pairs)
+        ? (pairs as { pairs: unknown[] }).pairs
+        : null;
     if (list === null) throw typeError('pairs', 'an array of [id, id] pairs or a loaded link table', pairs);
     const o = expectOptions('options', options);
     const unknown = o.unknown ?? 'skip';
@@ -153,12 +164,17 @@ export class Vocabulary {
     let skipped = 0;
     for (let i = 0; i < list.length; i++) {
       const p = list[i] as unknown;
-      if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || typeof p[1] !== 'string') throw typeError(`pairs[${i}]`, 'a pair of two string ids', p);
+      if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string' || typeof p[1] !== 'string')
+        throw typeError(`pairs[${i}]`, 'a pair of two string ids', p);
       const x = a.rows.get(p[0]);
       const y = b.rows.get(p[1]);
       if (x === undefined || y === undefined) {
         if (unknown === 'error') {
-          throw rangeError(x === undefined ? `pairs[${i}][0]` : `pairs[${i}][1]`, `an id of vocabulary ${x === undefined ? 'a' : 'b'}`, x === undefined ? p[0] : p[1]);
+          throw rangeError(
+            x === undefined ? `pairs[${i}][0]` : `pairs[${i}][1]`,
+            `an id of vocabulary ${x === undefined ? 'a' : 'b'}`,
+            x === undefined ? p[0] : p[1],
+          );
         }
         skipped++;
         continue;

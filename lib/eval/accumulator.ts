@@ -61,7 +61,15 @@ export class GroupAccumulator {
       USER_METRICS.forEach((name, j) => {
         m[name] = this.sums[c * METRIC_COUNT + j] / n;
       });
-      const out: CutoffMetrics = { recall: m.recall, precision: m.precision, ndcg: m.ndcg, hit: m.hit, mrr: m.mrr, map: m.map, coverage: items ? covered / items : 0 };
+      const out: CutoffMetrics = {
+        recall: m.recall,
+        precision: m.precision,
+        ndcg: m.ndcg,
+        hit: m.hit,
+        mrr: m.mrr,
+        map: m.map,
+        coverage: items ? covered / items : 0,
+      };
       if (withArp) out.arp = m.arp;
       byK[K] = out;
     });

@@ -12,7 +12,14 @@ export {
   type EvaluationProgress,
   type UserMetricName,
 } from './ranking';
-export { evaluateSampled, evaluateSampledScores, type CandidateScorer, type SampledOptions, type SampledMetrics, type SampledCutoffMetrics } from './sampled';
+export {
+  evaluateSampled,
+  evaluateSampledScores,
+  type CandidateScorer,
+  type SampledOptions,
+  type SampledMetrics,
+  type SampledCutoffMetrics,
+} from './sampled';
 export { activityBuckets } from './slices';
 export { summarize, meanStd, type MeanStd, type Summary } from './summarize';
 export { PopularityModel, RandomModel, type RandomModelOptions } from './baselines';

@@ -115,7 +115,8 @@ export async function evaluateRanking(model: RankingModel, test: Interactions, o
  */
 export async function evaluateSlices(model: RankingModel, test: Interactions, options: SliceOptions): Promise<SliceMetrics> {
   const o = expectOptions('options', options);
-  if (o.slices === null || typeof o.slices !== 'object' || Array.isArray(o.slices)) throw typeError('options.slices', 'object mapping slice names to user rows', o.slices);
+  if (o.slices === null || typeof o.slices !== 'object' || Array.isArray(o.slices))
+    throw typeError('options.slices', 'object mapping slice names to user rows', o.slices);
   return run(model, test, options, o.slices);
 }
 
@@ -239,7 +240,8 @@ async function run(
 
 function resolvePopularity(value: unknown, exclude: Interactions | undefined): ArrayLike<number> | null {
   if (value === undefined) return exclude ? exclude.itemCounts() : null;
-  if (!ArrayBuffer.isView(value) && !Array.isArray(value)) throw typeError('options.popularity', 'array or typed array of item counts', value);
+  if (!ArrayBuffer.isView(value) && !Array.isArray(value))
+    throw typeError('options.popularity', 'array or typed array of item counts', value);
   const list = value as ArrayLike<unknown>;
   const out = new Float64Array(list.length);
   for (let i = 0; i < list.length; i++) {

@@ -98,11 +98,12 @@ export function drawNegatives(items: number, banned: Int32Array, count: number, 
   return out;
 }
 
-
 /** Sorted union of two sorted distinct lists. */
 function union(a: Int32Array, b: Int32Array): Int32Array {
   const out = new Int32Array(a.length + b.length);
-  let i = 0, j = 0, n = 0;
+  let i = 0,
+    j = 0,
+    n = 0;
   while (i < a.length || j < b.length) {
     if (j >= b.length || (i < a.length && a[i] < b[j])) out[n++] = a[i++];
     else if (i >= a.length || b[j] < a[i]) out[n++] = b[j++];
@@ -120,7 +121,11 @@ export async function evaluateSampled(model: RankingModel, test: Interactions, o
   }
   const table = model.encodeItems();
   return evaluateSampledScores(
-    { users: model.users, items: model.items, score: (u, candidates, out) => scoreItems(table, model.userQuery(u), { items: candidates, out, threads: 1 }) },
+    {
+      users: model.users,
+      items: model.items,
+      score: (u, candidates, out) => scoreItems(table, model.userQuery(u), { items: candidates, out, threads: 1 }),
+    },
     test,
     options,
   );
@@ -139,7 +144,8 @@ export interface CandidateScorer {
 
 /** evaluateSampled for any CandidateScorer: the same negatives for the same seed, user and item. */
 export async function evaluateSampledScores(model: CandidateScorer, test: Interactions, options?: SampledOptions): Promise<SampledMetrics> {
-  if (!model || typeof model !== 'object' || typeof model.score !== 'function') throw typeError('model', 'CandidateScorer { users, items, score() }', model);
+  if (!model || typeof model !== 'object' || typeof model.score !== 'function')
+    throw typeError('model', 'CandidateScorer { users, items, score() }', model);
   if (!(test instanceof Interactions)) throw typeError('test', 'Interactions', test);
   const o = expectOptions('options', options);
   const negatives = o.negatives === undefined ? 999 : expectInteger('options.negatives', o.negatives, 1, 1_000_000);

@@ -22,7 +22,9 @@ export function activityBuckets(train: Interactions, edges: readonly number[], u
   const counts = new Int32Array(n);
   for (const u of train.users) counts[u]++;
   const bounds = edges[0] === 0 ? [...edges] : [0, ...edges];
-  const names = bounds.map((lo, b) => (b + 1 < bounds.length ? (bounds[b + 1] - 1 === lo ? `${lo}` : `${lo}-${bounds[b + 1] - 1}`) : `${lo}+`));
+  const names = bounds.map((lo, b) =>
+    b + 1 < bounds.length ? (bounds[b + 1] - 1 === lo ? `${lo}` : `${lo}-${bounds[b + 1] - 1}`) : `${lo}+`,
+  );
   const members: number[][] = bounds.map(() => []);
   for (let u = 0; u < n; u++) {
     let b = bounds.length - 1;

@@ -24,14 +24,23 @@ function makeTables(): Uint32Array[] {
 
 /** The portable version (exported for tests that compare it with zlib's). */
 export function crc32Portable(bytes: Uint8Array, previous = 0): number {
-  const t = (tables ??= makeTables());
+  tables ??= makeTables();
+  const t = tables;
   const [t0, t1, t2, t3, t4, t5, t6, t7] = t;
   let c = ~previous >>> 0;
   let i = 0;
   const n8 = bytes.length & ~7;
   for (; i < n8; i += 8) {
     const a = (c ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24))) >>> 0;
-    c = t7[a & 0xff] ^ t6[(a >>> 8) & 0xff] ^ t5[(a >>> 16) & 0xff] ^ t4[a >>> 24] ^ t3[bytes[i + 4]] ^ t2[bytes[i + 5]] ^ t1[bytes[i + 6]] ^ t0[bytes[i + 7]];
+    c =
+      t7[a & 0xff] ^
+      t6[(a >>> 8) & 0xff] ^
+      t5[(a >>> 16) & 0xff] ^
+      t4[a >>> 24] ^
+      t3[bytes[i + 4]] ^
+      t2[bytes[i + 5]] ^
+      t1[bytes[i + 6]] ^
+      t0[bytes[i + 7]];
   }
   for (; i < bytes.length; i++) c = t0[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return ~c >>> 0;

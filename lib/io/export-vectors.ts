@@ -33,7 +33,11 @@ function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-export async function exportVectors(path: string, table: EmbeddingTable, options?: ExportVectorsOptions): Promise<{ rows: number; bytes: number }> {
+export async function exportVectors(
+  path: string,
+  table: EmbeddingTable,
+  options?: ExportVectorsOptions,
+): Promise<{ rows: number; bytes: number }> {
   if (typeof path !== 'string' || path === '') throw typeError('path', 'non-empty string', path);
   if (!(table instanceof EmbeddingTable)) throw typeError('table', 'EmbeddingTable', table);
   table.checkAttached();
@@ -41,10 +45,15 @@ export async function exportVectors(path: string, table: EmbeddingTable, options
   const format = o.format ?? (path.toLowerCase().endsWith('.csv') ? 'csv' : 'jsonl');
   if (format !== 'jsonl' && format !== 'csv') throw rangeError('options.format', '"jsonl" or "csv"', format);
   const field = o.vectorField ?? 'vector';
-  if (typeof field !== 'string' || field === '' || field === 'id') throw typeError('options.vectorField', 'a non-empty name other than "id"', field);
+  if (typeof field !== 'string' || field === '' || field === 'id')
+    throw typeError('options.vectorField', 'a non-empty name other than "id"', field);
   let ids: readonly string[] | null = null;
   if (o.ids !== undefined) {
-    ids = Array.isArray(o.ids) ? (o.ids as string[]) : typeof (o.ids as Vocabulary)?.toArray === 'function' ? (o.ids as Vocabulary).toArray() : null;
+    ids = Array.isArray(o.ids)
+      ? (o.ids as string[])
+      : typeof (o.ids as Vocabulary)?.toArray === 'function'
+        ? (o.ids as Vocabulary).toArray()
+        : null;
     if (!ids) throw typeError('options.ids', 'Vocabulary or array of ids', o.ids);
     if (ids.length !== table.rows) throw rangeError('options.ids', `one id per row (${table.rows})`, `${ids.length} ids`);
   }

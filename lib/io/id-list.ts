@@ -21,7 +21,8 @@ export async function readIdList(path: string): Promise<Vocabulary> {
     const id = lines[i];
     if (id === '') throw new RecbridgeError('ERR_MALFORMED_DATA', `${path}:${i + 1}: empty line (every line holds one id)`);
     const before = vocabulary.row(id);
-    if (before !== undefined) throw new RecbridgeError('ERR_MALFORMED_DATA', `${path}:${i + 1}: id ${JSON.stringify(id)} repeats line ${before + 1}`);
+    if (before !== undefined)
+      throw new RecbridgeError('ERR_MALFORMED_DATA', `${path}:${i + 1}: id ${JSON.stringify(id)} repeats line ${before + 1}`);
     vocabulary.add(id);
   }
   return vocabulary;
@@ -30,11 +31,12 @@ export async function readIdList(path: string): Promise<Vocabulary> {
 /** Writes one id per line (atomically). Ids containing a line break cannot be written this way. */
 export async function writeIdList(path: string, vocabulary: Vocabulary): Promise<void> {
   if (typeof path !== 'string' || path === '') throw typeError('path', 'non-empty string', path);
-  if (vocabulary === null || typeof vocabulary !== 'object' || typeof vocabulary.toArray !== 'function') throw typeError('vocabulary', 'Vocabulary', vocabulary);
+  if (vocabulary === null || typeof vocabulary !== 'object' || typeof vocabulary.toArray !== 'function')
+    throw typeError('vocabulary', 'Vocabulary', vocabulary);
   const ids = vocabulary.toArray();
   const bad = ids.findIndex((id) => id === '' || /[\r\n]/.test(id));
   if (bad >= 0) throw typeError(`vocabulary row ${bad}`, 'a non-empty id without line breaks', ids[bad]);
   await writeFileAtomic(path, async (sink) => {
-    for (let i = 0; i < ids.length; i += 65536) await sink.write(Buffer.from(ids.slice(i, i + 65536).join('\n') + '\n', 'utf8'));
+    for (let i = 0; i < ids.length; i += 65536) await sink.write(Buffer.from(`${ids.slice(i, i + 65536).join('\n')}\n`, 'utf8'));
   });
 }

@@ -48,11 +48,20 @@ async function sniff(path: string): Promise<'npy' | 'npz' | 'safetensors'> {
   } finally {
     await handle.close();
   }
-  throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, `${path} is neither .npy, .npz nor safetensors (by its first bytes); pass options.format if it is one of them`);
+  throw new UnsupportedFileError(
+    'ERR_UNSUPPORTED_FORMAT',
+    path,
+    `${path} is neither .npy, .npz nor safetensors (by its first bytes); pass options.format if it is one of them`,
+  );
 }
 
 function table(values: Float32Array, shape: readonly number[], path: string, name: string): EmbeddingTable {
-  if (shape.length !== 2 && shape.length !== 1) throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, `${path}: array ${JSON.stringify(name)} has shape (${shape.join(', ')}); an embedding table is 2-D (or 1-D for biases)`);
+  if (shape.length !== 2 && shape.length !== 1)
+    throw new UnsupportedFileError(
+      'ERR_UNSUPPORTED_FORMAT',
+      path,
+      `${path}: array ${JSON.stringify(name)} has shape (${shape.join(', ')}); an embedding table is 2-D (or 1-D for biases)`,
+    );
   const dim = shape.length === 2 ? shape[1] : 1;
   if (dim < 1) throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, `${path}: array ${JSON.stringify(name)} has no columns`);
   return new EmbeddingTable(values, dim);
@@ -61,12 +70,21 @@ function table(values: Float32Array, shape: readonly number[], path: string, nam
 function pick<T>(path: string, available: Map<string, T>, wanted: string | undefined, is2d: (t: T) => boolean): [string, T] {
   if (wanted !== undefined) {
     const t = available.get(wanted);
-    if (!t) throw rangeError('options.tensor', `one of ${[...available.keys()].map((k) => JSON.stringify(k)).join(', ')} (the arrays in ${path})`, wanted);
+    if (!t)
+      throw rangeError(
+        'options.tensor',
+        `one of ${[...available.keys()].map((k) => JSON.stringify(k)).join(', ')} (the arrays in ${path})`,
+        wanted,
+      );
     return [wanted, t];
   }
   const candidates = [...available].filter(([, t]) => is2d(t));
   if (candidates.length !== 1) {
-    throw rangeError('options.tensor', `the name of the array to import (${path} holds ${[...available.keys()].map((k) => JSON.stringify(k)).join(', ')})`, wanted);
+    throw rangeError(
+      'options.tensor',
+      `the name of the array to import (${path} holds ${[...available.keys()].map((k) => JSON.stringify(k)).join(', ')})`,
+      wanted,
+    );
   }
   return candidates[0];
 }
@@ -76,7 +94,8 @@ export async function importEmbeddings(path: string, options?: ImportEmbeddingsO
   const o = expectOptions('options', options);
   if (o.tensor !== undefined && typeof o.tensor !== 'string') throw typeError('options.tensor', 'string', o.tensor);
   if (o.ids !== undefined && typeof o.ids !== 'string') throw typeError('options.ids', 'path string', o.ids);
-  if (o.format !== undefined && !['npy', 'npz', 'safetensors'].includes(o.format)) throw rangeError('options.format', '"npy", "npz" or "safetensors"', o.format);
+  if (o.format !== undefined && !['npy', 'npz', 'safetensors'].includes(o.format))
+    throw rangeError('options.format', '"npy", "npz" or "safetensors"', o.format);
   const format = o.format ?? (await sniff(path));
   let result: ImportedEmbeddings;
   if (format === 'safetensors') {
@@ -104,14 +123,20 @@ export async function importEmbeddings(path: string, options?: ImportEmbeddingsO
     const bytes = new Uint8Array(await fs.readFile(path));
     let arrays: Map<string, NpyArray>;
     if (format === 'npy') arrays = new Map([['', parseNpy(bytes, path)]]);
-    else arrays = new Map(readZip(bytes, path).filter((e) => e.name.endsWith('.npy')).map((e) => [e.name.slice(0, -4), parseNpy(e.data, `${path}:${e.name}`)]));
+    else
+      arrays = new Map(
+        readZip(bytes, path)
+          .filter((e) => e.name.endsWith('.npy'))
+          .map((e) => [e.name.slice(0, -4), parseNpy(e.data, `${path}:${e.name}`)]),
+      );
     const [name, a] = pick(path, arrays, format === 'npy' ? undefined : o.tensor, (x) => x.shape.length === 2 && /f\d$/.test(x.descr));
     const source = format === 'npy' ? path : `${path}:${name}.npy`;
     result = { table: table(npyToFloat32(a, source), a.shape, path, name), name, sourceDtype: a.descr };
   }
   if (o.ids !== undefined) {
     const ids = await readIdList(o.ids);
-    if (ids.size !== result.table.rows) throw rangeError('options.ids', `an id list with one id per row (${result.table.rows})`, `${o.ids} with ${ids.size} ids`);
+    if (ids.size !== result.table.rows)
+      throw rangeError('options.ids', `an id list with one id per row (${result.table.rows})`, `${o.ids} with ${ids.size} ids`);
     result.ids = ids;
   }
   return result;

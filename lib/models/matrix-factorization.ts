@@ -54,7 +54,11 @@ export class MatrixFactorization extends Model {
     if (sharedUser !== undefined) {
       if (!(sharedUser instanceof Parameter)) throw typeError('options.sharedUserEmbedding', 'Parameter', sharedUser);
       if (sharedUser.rows !== users || sharedUser.table.dim !== this.dim) {
-        throw typeError('options.sharedUserEmbedding', `a ${users} × ${this.dim} parameter`, `${sharedUser.rows} × ${sharedUser.table.dim}`);
+        throw typeError(
+          'options.sharedUserEmbedding',
+          `a ${users} × ${this.dim} parameter`,
+          `${sharedUser.rows} × ${sharedUser.table.dim}`,
+        );
       }
     }
     this.sharesUsers = sharedUser !== undefined;
@@ -71,7 +75,8 @@ export class MatrixFactorization extends Model {
    * cleared, epoch count 0. Freezing flags and learning-rate multipliers are kept.
    */
   reset(): void {
-    const draw = (t: EmbeddingTable, seed: number) => t.data.set(EmbeddingTable.create(t.rows, t.dim, { init: 'normal', seed, scale: this.initScale }).data);
+    const draw = (t: EmbeddingTable, seed: number) =>
+      t.data.set(EmbeddingTable.create(t.rows, t.dim, { init: 'normal', seed, scale: this.initScale }).data);
     if (!this.sharesUsers) draw(this.userEmbedding.table, this.seed);
     draw(this.itemEmbedding.table, this.seed + 1);
     this.itemBias?.table.data.fill(0);
@@ -89,7 +94,14 @@ export class MatrixFactorization extends Model {
 
   /** The options that rebuild this model's shape and initialisation (what saveModel records). */
   config(): Required<Pick<MatrixFactorizationOptions, 'users' | 'items' | 'dim' | 'itemBias' | 'seed' | 'initScale'>> {
-    return { users: this.users, items: this.items, dim: this.dim, itemBias: this.itemBias !== null, seed: this.seed, initScale: this.initScale };
+    return {
+      users: this.users,
+      items: this.items,
+      dim: this.dim,
+      itemBias: this.itemBias !== null,
+      seed: this.seed,
+      initScale: this.initScale,
+    };
   }
 
   parameters(): Parameter[] {
@@ -151,5 +163,4 @@ export class MatrixFactorization extends Model {
     q[this.dim] = 1;
     return q;
   }
-
 }

@@ -5,7 +5,7 @@
  */
 import { RecbridgeError } from '../core/errors';
 import { typeError } from '../core/validate';
-import { Parameter, matchesPattern } from './parameter';
+import { type Parameter, matchesPattern } from './parameter';
 
 export abstract class Model {
   /** Epochs trained so far (fitPartial continues the count, so random streams never repeat). */
@@ -17,7 +17,14 @@ export abstract class Model {
 
   parameter(name: string): Parameter {
     const p = this.parameters().find((x) => x.name === name);
-    if (!p) throw typeError('name', `one of ${this.parameters().map((x) => JSON.stringify(x.name)).join(', ')}`, name);
+    if (!p)
+      throw typeError(
+        'name',
+        `one of ${this.parameters()
+          .map((x) => JSON.stringify(x.name))
+          .join(', ')}`,
+        name,
+      );
     return p;
   }
 
@@ -33,7 +40,14 @@ export abstract class Model {
   private setTrainable(pattern: string, value: boolean): Parameter[] {
     if (typeof pattern !== 'string') throw typeError('pattern', 'string', pattern);
     const hit = this.parameters().filter((p) => matchesPattern(p.name, pattern));
-    if (hit.length === 0) throw typeError('pattern', `a pattern matching one of ${this.parameters().map((x) => x.name).join(', ')}`, pattern);
+    if (hit.length === 0)
+      throw typeError(
+        'pattern',
+        `a pattern matching one of ${this.parameters()
+          .map((x) => x.name)
+          .join(', ')}`,
+        pattern,
+      );
     for (const p of hit) p.trainable = value;
     return hit;
   }

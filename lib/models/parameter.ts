@@ -167,7 +167,8 @@ export class Parameter {
       throw rangeError(`${this.name} optimizer state kind`, '"adagrad", "rowwise-adagrad" or "adam"', kind);
     }
     const size = stateSize(kind, this.rows, this.table.dim);
-    if (!types.isFloat32Array(values) || values.length !== size) throw rangeError(`${this.name} optimizer state`, `a Float32Array of length ${size} for ${kind}`, values);
+    if (!types.isFloat32Array(values) || values.length !== size)
+      throw rangeError(`${this.name} optimizer state`, `a Float32Array of length ${size} for ${kind}`, values);
     this.optState = { kind, values };
   }
 
@@ -203,12 +204,18 @@ export function newParameterTable(name: string, rows: number, dim: number): Embe
   if (!adopted) return EmbeddingTable.create(rows, dim, { shared: true });
   const t = adopted.get(name);
   if (!t) throw rangeError('tables', `a table named ${JSON.stringify(name)}`, undefined);
-  if (t.rows !== rows || t.dim !== dim) throw rangeError(`tables[${JSON.stringify(name)}]`, `a ${rows} × ${dim} table`, `${t.rows} × ${t.dim}`);
+  if (t.rows !== rows || t.dim !== dim)
+    throw rangeError(`tables[${JSON.stringify(name)}]`, `a ${rows} × ${dim} table`, `${t.rows} × ${t.dim}`);
   return t;
 }
 
 /** Glob-style match for parameter names: '*' matches any run of characters, e.g. 'item.*'. */
 export function matchesPattern(name: string, pattern: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
   return re.test(name);
 }

@@ -11,7 +11,16 @@ import { RecbridgeError } from '../core/errors';
 import { native, type NativeTowerParam, type NativeTowerSpec } from '../core/native';
 import { normalGenerator } from '../core/random';
 import { EmbeddingTable } from '../core/table';
-import { expectBoolean, expectFinite, expectInteger, expectOptions, expectPositiveInteger, lengthError, rangeError, typeError } from '../core/validate';
+import {
+  expectBoolean,
+  expectFinite,
+  expectInteger,
+  expectOptions,
+  expectPositiveInteger,
+  lengthError,
+  rangeError,
+  typeError,
+} from '../core/validate';
 import { Model } from './model';
 import { Parameter, adoptingTables, newParameterTable, type OptimizerStateKind } from './parameter';
 import { sharedCopy, sharedFloat32 } from '../core/shared-memory';
@@ -89,13 +98,16 @@ function checkBags(argument: string, bags: unknown, entities: number, vocabulary
   if (!types.isInt32Array(b.indices)) throw typeError(`${argument}.indices`, 'Int32Array', b.indices);
   const offsets = sharedCopy(b.offsets);
   const indices = sharedCopy(b.indices);
-  if (offsets.length !== entities + 1) throw lengthError(`${argument}.offsets`, `length ${entities + 1} (one per entity plus one)`, offsets);
+  if (offsets.length !== entities + 1)
+    throw lengthError(`${argument}.offsets`, `length ${entities + 1} (one per entity plus one)`, offsets);
   if (offsets[0] !== 0) throw rangeError(`${argument}.offsets[0]`, '0', offsets[0]);
   for (let e = 0; e < entities; e++) {
     // e + 1 ≤ entities: offsets has entities + 1 entries (checked above).
-    if (offsets[e + 1]! < offsets[e]!) throw rangeError(`${argument}.offsets[${e + 1}]`, `integer ≥ ${offsets[e]} (offsets never decrease)`, offsets[e + 1]);
+    if (offsets[e + 1]! < offsets[e]!)
+      throw rangeError(`${argument}.offsets[${e + 1}]`, `integer ≥ ${offsets[e]} (offsets never decrease)`, offsets[e + 1]);
   }
-  if (offsets[entities] !== indices.length) throw lengthError(`${argument}.offsets[${entities}]`, `${indices.length} (the number of indices)`, offsets[entities]);
+  if (offsets[entities] !== indices.length)
+    throw lengthError(`${argument}.offsets[${entities}]`, `${indices.length} (the number of indices)`, offsets[entities]);
   for (let i = 0; i < indices.length; i++) {
     const x = indices[i]!;
     if (x < 0 || x >= vocabulary) throw rangeError(`${argument}.indices[${i}]`, `integer in [0, ${vocabulary})`, x);
@@ -122,7 +134,8 @@ export class TwoTower extends Model {
     const items = expectInteger('options.items', o.items, 1, 2 ** 31 - 2);
     this.dim = o.dim === undefined ? 64 : expectPositiveInteger('options.dim', o.dim, 1 << 16);
     this.similarity = o.similarity ?? 'dot';
-    if (this.similarity !== 'dot' && this.similarity !== 'cosine') throw rangeError('options.similarity', '"dot" or "cosine"', o.similarity);
+    if (this.similarity !== 'dot' && this.similarity !== 'cosine')
+      throw rangeError('options.similarity', '"dot" or "cosine"', o.similarity);
     const t = o.temperature ?? 1;
     if (typeof t !== 'number') throw typeError('options.temperature', 'number', t);
     if (!Number.isFinite(t) || t < 1e-6 || t > 1e6) throw rangeError('options.temperature', 'finite number in [1e-6, 1e6]', t);
@@ -133,7 +146,11 @@ export class TwoTower extends Model {
     this.initScale = scale;
     this.towers = { user: this.buildTower('user', users, o.user), item: this.buildTower('item', items, o.item) };
     if (this.towers.user.outDim !== this.towers.item.outDim) {
-      throw rangeError('options.item.mlp', `an output size equal to the user tower's (${this.towers.user.outDim})`, this.towers.item.outDim);
+      throw rangeError(
+        'options.item.mlp',
+        `an output size equal to the user tower's (${this.towers.user.outDim})`,
+        this.towers.item.outDim,
+      );
     }
     this.outputDim = this.towers.user.outDim;
     // A loaded model adopts its saved tables (see loadModel): nothing to initialise.
@@ -151,13 +168,17 @@ export class TwoTower extends Model {
       const f = expectOptions(`${arg}.features`, o.features);
       const vocabulary = expectInteger(`${arg}.features.vocabulary`, f.vocabulary, 1, 2 ** 31 - 2);
       const bags = checkBags(`${arg}.features.bags`, f.bags, entities, vocabulary);
-      tower.features = { table: new Parameter(`${side}.features.embedding`, newParameterTable(`${side}.features.embedding`, vocabulary, d)), ...bags };
+      tower.features = {
+        table: new Parameter(`${side}.features.embedding`, newParameterTable(`${side}.features.embedding`, vocabulary, d)),
+        ...bags,
+      };
     }
     if (o.dense !== undefined) {
       const x = expectOptions(`${arg}.dense`, o.dense);
       const dd = expectPositiveInteger(`${arg}.dense.dim`, x.dim, 1 << 16);
       if (!types.isFloat32Array(x.values)) throw typeError(`${arg}.dense.values`, 'Float32Array', x.values);
-      if (x.values.length !== entities * dd) throw lengthError(`${arg}.dense.values`, `length ${entities * dd} (${entities} entities × dim ${dd})`, x.values);
+      if (x.values.length !== entities * dd)
+        throw lengthError(`${arg}.dense.values`, `length ${entities * dd} (${entities} entities × dim ${dd})`, x.values);
       expectFinite(`${arg}.dense.values`, x.values);
       tower.dense = {
         values: sharedCopy(Float32Array.from(x.values)),
@@ -226,10 +247,13 @@ export class TwoTower extends Model {
    * The options that rebuild this model (what saveModel records). Feature bags and dense values are
    * the model's own arrays, not copies: do not modify them.
    */
-  config(): TwoTowerOptions & Required<Pick<TwoTowerOptions, 'dim' | 'similarity' | 'temperature' | 'seed' | 'initScale' | 'user' | 'item'>> {
+  config(): TwoTowerOptions &
+    Required<Pick<TwoTowerOptions, 'dim' | 'similarity' | 'temperature' | 'seed' | 'initScale' | 'user' | 'item'>> {
     const tower = (t: Tower): TowerOptions => ({
       idEmbedding: t.embedding !== null,
-      ...(t.features ? { features: { vocabulary: t.features.table.rows, bags: { offsets: t.features.offsets, indices: t.features.indices } } } : {}),
+      ...(t.features
+        ? { features: { vocabulary: t.features.table.rows, bags: { offsets: t.features.offsets, indices: t.features.indices } } }
+        : {}),
       ...(t.dense ? { dense: { values: t.dense.values, dim: t.dense.dim } } : {}),
       ...(t.mlp.length ? { mlp: t.mlp.map((l) => l.weight.rows) } : {}),
     });
@@ -264,9 +288,6 @@ export class TwoTower extends Model {
     return /\.(dense\.projection|mlp\.\d+)\.(weight|bias)$/.test(p.name);
   }
 
-
-
-
   /**
    * One tower as the native kernels read it. States are allocated (zeros) on first use, and only
    * for parameters that can change: a frozen parameter's state is never created or written.
@@ -278,14 +299,25 @@ export class TwoTower extends Model {
       const view = p.trainingView();
       const grad = grads ? sharedFloat32(p.table.data.length) : null;
       if (grad) grads!.set(p.name, grad);
-      return { w: p.table.data, dim: p.table.dim, state: kind && view.lrMult > 0 ? p.optimizerState(kind) : null, frozen: view.frozen, lrMult: view.lrMult, grad };
+      return {
+        w: p.table.data,
+        dim: p.table.dim,
+        state: kind && view.lrMult > 0 ? p.optimizerState(kind) : null,
+        frozen: view.frozen,
+        lrMult: view.lrMult,
+        grad,
+      };
     };
     return {
       entities: t.entities,
       dim: this.dim,
       embedding: t.embedding ? param(t.embedding, states.embedding) : null,
-      features: t.features ? { table: param(t.features.table, states.embedding), offsets: t.features.offsets, indices: t.features.indices } : null,
-      dense: t.dense ? { values: t.dense.values, dim: t.dense.dim, weight: param(t.dense.weight, states.dense), bias: param(t.dense.bias, states.dense) } : null,
+      features: t.features
+        ? { table: param(t.features.table, states.embedding), offsets: t.features.offsets, indices: t.features.indices }
+        : null,
+      dense: t.dense
+        ? { values: t.dense.values, dim: t.dense.dim, weight: param(t.dense.weight, states.dense), bias: param(t.dense.bias, states.dense) }
+        : null,
       layers: t.mlp.map((l) => ({ weight: param(l.weight, states.dense), bias: param(l.bias, states.dense) })),
     };
   }
@@ -325,5 +357,4 @@ export class TwoTower extends Model {
     if (r.invalid) throw new RecbridgeError('ERR_NATIVE', `${r.invalid} ${side} entries could not be encoded (an index out of range)`);
     return out;
   }
-
 }

@@ -45,8 +45,13 @@ export interface NeighbourMetrics extends RankingMetrics {
 }
 
 /** Recall, precision, NDCG, hit, MRR, MAP and coverage @K of a neighbourhood model (full ranking). */
-export async function evaluateItemKnn(model: ItemKnn | CrossDomainItemKnn, test: Interactions, options?: NeighbourEvaluationOptions): Promise<NeighbourMetrics> {
-  if (!(model instanceof ItemKnn) && !(model instanceof CrossDomainItemKnn)) throw typeError('model', 'ItemKnn or CrossDomainItemKnn', model);
+export async function evaluateItemKnn(
+  model: ItemKnn | CrossDomainItemKnn,
+  test: Interactions,
+  options?: NeighbourEvaluationOptions,
+): Promise<NeighbourMetrics> {
+  if (!(model instanceof ItemKnn) && !(model instanceof CrossDomainItemKnn))
+    throw typeError('model', 'ItemKnn or CrossDomainItemKnn', model);
   if (!(test instanceof Interactions)) throw typeError('test', 'Interactions', test);
   const o = expectOptions('options', options);
   const cut = resolveCutoffs(o.k, o.ks);
@@ -81,7 +86,14 @@ export async function evaluateItemKnn(model: ItemKnn | CrossDomainItemKnn, test:
     const part = users.subarray(start, Math.min(start + chunkSize, users.length));
     const histories = part.length ? Array.from(part, (u) => segment(hist, u)) : [];
     const exclude = seen ? Array.from(part, (u) => segment(seen, u)) : undefined;
-    const batch = { aggregate: o.aggregate, shrink: o.shrink, recencyDecay: o.recencyDecay, unknownItems: o.unknownItems, threads: o.threads, signal };
+    const batch = {
+      aggregate: o.aggregate,
+      shrink: o.shrink,
+      recencyDecay: o.recencyDecay,
+      unknownItems: o.unknownItems,
+      threads: o.threads,
+      signal,
+    };
     const top =
       model instanceof ItemKnn
         ? await model.recommendBatch(histories, cut.max, { ...batch, exclude, excludeHistory: o.excludeHistory })
@@ -96,5 +108,13 @@ export async function evaluateItemKnn(model: ItemKnn | CrossDomainItemKnn, test:
     }
   }
   const { byK } = acc.result(popularity !== null);
-  return { users: acc.users, skipped: (scope ? candidates.length : test.numUsers) - users.length, k: cut.k, ...byK[cut.k], byK, historySkipped, emptyLists };
+  return {
+    users: acc.users,
+    skipped: (scope ? candidates.length : test.numUsers) - users.length,
+    k: cut.k,
+    ...byK[cut.k],
+    byK,
+    historySkipped,
+    emptyLists,
+  };
 }

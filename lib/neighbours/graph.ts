@@ -93,13 +93,18 @@ export async function buildGraph(spec: Omit<KnnBuildSpec, 'cancel'>, signal: Abo
 }
 
 /** User x item CSR with items strictly increasing per user (values summed over duplicates, or null). */
-export function userItemCsr(data: Interactions, useValues: boolean): { offsets: Int32Array; indices: Int32Array; values: Float32Array | null } {
+export function userItemCsr(
+  data: Interactions,
+  useValues: boolean,
+): { offsets: Int32Array; indices: Int32Array; values: Float32Array | null } {
   if (!useValues) {
     const { offsets, indices } = data.byUser();
     return { offsets, indices, values: null };
   }
   if (!data.values) throw typeError('options.useValues', 'interactions with values (or useValues false)', data);
-  const order = Int32Array.from({ length: data.size }, (_, i) => i).sort((a, b) => data.users[a] - data.users[b] || data.items[a] - data.items[b]);
+  const order = Int32Array.from({ length: data.size }, (_, i) => i).sort(
+    (a, b) => data.users[a] - data.users[b] || data.items[a] - data.items[b],
+  );
   const offsets = new Int32Array(data.numUsers + 1);
   const indices = new Int32Array(data.size);
   const values = new Float32Array(data.size);
@@ -159,7 +164,11 @@ export abstract class NeighbourModel {
     return n === cap ? { indices, scores } : { indices: indices.subarray(0, n), scores: scores.subarray(0, n) };
   }
 
-  protected recommendFrom(history: unknown, k: number, options: (NeighbourRecommendOptions & { excludeHistory?: boolean }) | undefined): Recommendations {
+  protected recommendFrom(
+    history: unknown,
+    k: number,
+    options: (NeighbourRecommendOptions & { excludeHistory?: boolean }) | undefined,
+  ): Recommendations {
     expectPositiveInteger('k', k);
     const o = expectOptions('options', options);
     const agg = resolveAggregation(o);
@@ -185,21 +194,29 @@ export abstract class NeighbourModel {
     return n === cap ? { indices, scores, skipped } : { indices: indices.subarray(0, n), scores: scores.subarray(0, n), skipped };
   }
 
-  protected scoresFrom(history: unknown, options: (AggregationOptions & { out?: Float32Array }) | undefined): { scores: Float32Array; skipped: number } {
+  protected scoresFrom(
+    history: unknown,
+    options: (AggregationOptions & { out?: Float32Array }) | undefined,
+  ): { scores: Float32Array; skipped: number } {
     const o = expectOptions('options', options);
     const agg = resolveAggregation(o);
     const h = resolveHistory('history', history, this.historyItems, agg.strict);
     const weights = historyWeights('options.weights', o.weights, h.length, agg.decay);
     let out: Float32Array;
     if (o.out !== undefined) {
-      if (!types.isFloat32Array(o.out) || o.out.length < this.candidateItems) throw typeError('options.out', `Float32Array of length at least ${this.candidateItems}`, o.out);
+      if (!types.isFloat32Array(o.out) || o.out.length < this.candidateItems)
+        throw typeError('options.out', `Float32Array of length at least ${this.candidateItems}`, o.out);
       out = o.out;
     } else out = new Float32Array(this.candidateItems);
     const skipped = native.knnScores({ graph: this.graph, history: h, weights, mean: agg.mean, shrink: agg.shrink, out });
     return { scores: out.length === this.candidateItems ? out : out.subarray(0, this.candidateItems), skipped };
   }
 
-  protected async recommendBatchFrom(histories: unknown, k: number, options: (NeighbourBatchOptions & { excludeHistory?: boolean }) | undefined): Promise<NeighbourBatchResult> {
+  protected async recommendBatchFrom(
+    histories: unknown,
+    k: number,
+    options: (NeighbourBatchOptions & { excludeHistory?: boolean }) | undefined,
+  ): Promise<NeighbourBatchResult> {
     expectPositiveInteger('k', k);
     const o = expectOptions('options', options);
     const agg = resolveAggregation(o);
@@ -238,7 +255,8 @@ export abstract class NeighbourModel {
 
   private excludeHistory(value: unknown): boolean {
     if (!this.sameCatalogue) {
-      if (value !== undefined && value !== false) throw typeError('options.excludeHistory', 'false or undefined (history and candidates are different catalogues)', value);
+      if (value !== undefined && value !== false)
+        throw typeError('options.excludeHistory', 'false or undefined (history and candidates are different catalogues)', value);
       return false;
     }
     return value === undefined ? true : expectBoolean('options.excludeHistory', value);

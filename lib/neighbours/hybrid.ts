@@ -19,7 +19,16 @@ import { resolveIndexList, type IndexList } from '../core/item-set';
 import { scoreItems, topK } from '../core/scoring';
 import { EmbeddingTable } from '../core/table';
 import { Interactions } from '../data/interactions';
-import { expectFloat32Array, expectInteger, expectOptions, expectPositiveInteger, lengthError, rangeError, toIndexArray, typeError } from '../core/validate';
+import {
+  expectFloat32Array,
+  expectInteger,
+  expectOptions,
+  expectPositiveInteger,
+  lengthError,
+  rangeError,
+  toIndexArray,
+  typeError,
+} from '../core/validate';
 import type { NeighbourList } from './graph';
 import { CrossDomainItemKnn, ItemKnn } from './item-knn';
 import { finiteNumber, type AggregationOptions } from './options';
@@ -171,12 +180,16 @@ export async function tuneBlendWeight(options: TuneBlendOptions): Promise<TuneBl
   if (o.history !== undefined && !(o.history instanceof Interactions)) throw typeError('options.history', 'Interactions', o.history);
   const history = o.history ?? (knnModel instanceof ItemKnn ? o.exclude : undefined);
   if (!history) throw typeError('options.history', 'Interactions (each user’s neighbourhood history)', o.history);
-  const grid = o.grid === undefined ? Array.from({ length: 11 }, (_, i) => i / 10) : Array.from(o.grid, (w, i) => finiteNumber(`options.grid[${i}]`, w, 0, 1));
+  const grid =
+    o.grid === undefined
+      ? Array.from({ length: 11 }, (_, i) => i / 10)
+      : Array.from(o.grid, (w, i) => finiteNumber(`options.grid[${i}]`, w, 0, 1));
   if (grid.length === 0) throw rangeError('options.grid', 'a non-empty list of weights', o.grid);
   const k = o.k === undefined ? 10 : expectPositiveInteger('options.k', o.k);
   const metric = o.metric ?? 'ndcg';
   const metricIndex = USER_METRICS.indexOf(metric as (typeof USER_METRICS)[number]);
-  if (metricIndex < 0 || (metric as string) === 'arp') throw typeError('options.metric', "'recall', 'precision', 'ndcg', 'hit', 'mrr' or 'map'", metric);
+  if (metricIndex < 0 || (metric as string) === 'arp')
+    throw typeError('options.metric', "'recall', 'precision', 'ndcg', 'hit', 'mrr' or 'map'", metric);
   const normalize = resolveNormalization(o.normalize);
   const truth = o.validation.byUser();
   const hist = history.byUser();
@@ -216,9 +229,11 @@ export async function tuneBlendWeight(options: TuneBlendOptions): Promise<TuneBl
 }
 
 function checkPair(neighbours: unknown, embedding: unknown): void {
-  if (!(neighbours instanceof ItemKnn) && !(neighbours instanceof CrossDomainItemKnn)) throw typeError('neighbours', 'ItemKnn or CrossDomainItemKnn', neighbours);
+  if (!(neighbours instanceof ItemKnn) && !(neighbours instanceof CrossDomainItemKnn))
+    throw typeError('neighbours', 'ItemKnn or CrossDomainItemKnn', neighbours);
   const e = embedding as RankingModel;
-  if (!e || typeof e.encodeItems !== 'function' || typeof e.userQuery !== 'function') throw typeError('embedding', 'RankingModel { encodeItems(), userQuery(u) }', embedding);
+  if (!e || typeof e.encodeItems !== 'function' || typeof e.userQuery !== 'function')
+    throw typeError('embedding', 'RankingModel { encodeItems(), userQuery(u) }', embedding);
   if (e.items !== neighbours.candidateItems) {
     throw rangeError('embedding.items', `the neighbour model's candidate items (${neighbours.candidateItems})`, e.items);
   }
@@ -233,13 +248,24 @@ function componentScores(
   normalize: BlendNormalization,
 ): { knn: Float32Array; emb: Float32Array } {
   expectInteger('user', user, 0, embedding.users - 1);
-  const agg: AggregationOptions = { aggregate: options?.aggregate, shrink: options?.shrink, weights: options?.weights, recencyDecay: options?.recencyDecay, unknownItems: options?.unknownItems };
+  const agg: AggregationOptions = {
+    aggregate: options?.aggregate,
+    shrink: options?.shrink,
+    weights: options?.weights,
+    recencyDecay: options?.recencyDecay,
+    unknownItems: options?.unknownItems,
+  };
   const knn = normalizeScores(neighbours.scoreItems(history, agg).scores, normalize);
   const emb = normalizeScores(scoreItems(embedding.encodeItems(), embedding.userQuery(user)), normalize);
   return { knn, emb };
 }
 
-function maskFor(neighbours: ItemKnn | CrossDomainItemKnn, history: unknown, exclude: IndexList | undefined, excludeHistory: unknown): Int32Array | null {
+function maskFor(
+  neighbours: ItemKnn | CrossDomainItemKnn,
+  history: unknown,
+  exclude: IndexList | undefined,
+  excludeHistory: unknown,
+): Int32Array | null {
   const parts: Int32Array[] = [];
   if (exclude !== undefined) parts.push(resolveIndexList('options.exclude', exclude, neighbours.candidateItems));
   if (neighbours instanceof ItemKnn && excludeHistory !== false) {

@@ -1,5 +1,12 @@
 /** Neighbourhood models: item-item within a catalogue, across two catalogues, and blended with embeddings. */
-export { ItemKnn, CrossDomainItemKnn, type ItemKnnRecommendOptions, type ItemKnnBatchOptions, type CrossDomainFitOptions, type NeighbourConfig } from './item-knn';
+export {
+  ItemKnn,
+  CrossDomainItemKnn,
+  type ItemKnnRecommendOptions,
+  type ItemKnnBatchOptions,
+  type CrossDomainFitOptions,
+  type NeighbourConfig,
+} from './item-knn';
 export {
   NeighbourBatchResult,
   type NeighbourArrays,

@@ -120,7 +120,10 @@ export class ItemKnn extends NeighbourModel {
    * The aggregated score of every item for a history (0 where no history item links to it), e.g.
    * for blending with an embedding model. History items are not masked here.
    */
-  scoreItems(history: Int32Array | ReadonlyArray<number>, options?: AggregationOptions & { out?: Float32Array }): { scores: Float32Array; skipped: number } {
+  scoreItems(
+    history: Int32Array | ReadonlyArray<number>,
+    options?: AggregationOptions & { out?: Float32Array },
+  ): { scores: Float32Array; skipped: number } {
     return this.scoresFrom(history, options);
   }
 }
@@ -163,10 +166,12 @@ export class CrossDomainItemKnn extends NeighbourModel {
     if (!(o.source instanceof Interactions)) throw typeError('options.source', 'Interactions', o.source);
     if (!(o.target instanceof Interactions)) throw typeError('options.target', 'Interactions', o.target);
     const pairs = expectOptions('options.userPairs', o.userPairs);
-    if (pairs.source === undefined || pairs.target === undefined) throw typeError('options.userPairs', '{ source, target } user rows', o.userPairs);
+    if (pairs.source === undefined || pairs.target === undefined)
+      throw typeError('options.userPairs', '{ source, target } user rows', o.userPairs);
     const src = toIndexArray('options.userPairs.source', pairs.source, o.source.numUsers);
     const tgt = toIndexArray('options.userPairs.target', pairs.target, o.target.numUsers);
-    if (src.length !== tgt.length) throw rangeError('options.userPairs.target', `the same length as userPairs.source (${src.length})`, pairs.target);
+    if (src.length !== tgt.length)
+      throw rangeError('options.userPairs.target', `the same length as userPairs.source (${src.length})`, pairs.target);
     checkOneToOne('options.userPairs.source', src, o.source.numUsers);
     checkOneToOne('options.userPairs.target', tgt, o.target.numUsers);
     const r = resolveSimilarity(o);
@@ -217,7 +222,10 @@ export class CrossDomainItemKnn extends NeighbourModel {
   }
 
   /** A model from saved neighbour lists (rows: source items, columns: target items). */
-  static fromArrays(arrays: NeighbourArrays, options?: { config?: NeighbourConfig; overlap?: number; threads?: number }): CrossDomainItemKnn {
+  static fromArrays(
+    arrays: NeighbourArrays,
+    options?: { config?: NeighbourConfig; overlap?: number; threads?: number },
+  ): CrossDomainItemKnn {
     const o = expectOptions('options', options);
     const a = expectArrays(arrays);
     const threads = resolveThreads('options.threads', o.threads);
@@ -239,7 +247,8 @@ export class CrossDomainItemKnn extends NeighbourModel {
     expectInteger('targetUsers', targetUsers, 0, 2 ** 31 - 1);
     const src = toIndexArray('userPairs.source', pairs.source, source.numUsers);
     const tgt = toIndexArray('userPairs.target', pairs.target, targetUsers);
-    if (src.length !== tgt.length) throw rangeError('userPairs.target', `the same length as userPairs.source (${src.length})`, pairs.target);
+    if (src.length !== tgt.length)
+      throw rangeError('userPairs.target', `the same length as userPairs.source (${src.length})`, pairs.target);
     checkOneToOne('userPairs.target', tgt, targetUsers);
     const csr = source.byUser();
     let n = 0;
@@ -274,7 +283,10 @@ export class CrossDomainItemKnn extends NeighbourModel {
   }
 
   /** Every target item's aggregated score for a source history. */
-  scoreItems(sourceHistory: Int32Array | ReadonlyArray<number>, options?: AggregationOptions & { out?: Float32Array }): { scores: Float32Array; skipped: number } {
+  scoreItems(
+    sourceHistory: Int32Array | ReadonlyArray<number>,
+    options?: AggregationOptions & { out?: Float32Array },
+  ): { scores: Float32Array; skipped: number } {
     return this.scoresFrom(sourceHistory, options);
   }
 }
@@ -283,7 +295,11 @@ function checkOneToOne(argument: string, rows: Int32Array, bound: number): void 
   const seen = new Uint8Array(bound);
   for (let p = 0; p < rows.length; p++) {
     if (seen[rows[p]]) {
-      throw new ArgumentRangeError(`Expected each user at most once in ${argument} but ${argument}[${p}] (${rows[p]}) repeats an earlier entry`, `${argument}[${p}]`, 'ERR_INVALID_ARG_VALUE');
+      throw new ArgumentRangeError(
+        `Expected each user at most once in ${argument} but ${argument}[${p}] (${rows[p]}) repeats an earlier entry`,
+        `${argument}[${p}]`,
+        'ERR_INVALID_ARG_VALUE',
+      );
     }
     seen[rows[p]] = 1;
   }

@@ -9,7 +9,16 @@ import { resolveThreads } from '../core/config';
 import { resolveIndexList, type IndexList } from '../core/item-set';
 import { KnnWeighting } from '../core/native-constants';
 import { Interactions } from '../data/interactions';
-import { expectBoolean, expectInteger, expectNotDetached, expectOptions, expectSignal, lengthError, rangeError, typeError } from '../core/validate';
+import {
+  expectBoolean,
+  expectInteger,
+  expectNotDetached,
+  expectOptions,
+  expectSignal,
+  lengthError,
+  rangeError,
+  typeError,
+} from '../core/validate';
 
 export type SimilarityName = 'cosine' | 'tfidf' | 'bm25';
 
@@ -57,7 +66,11 @@ export interface ResolvedSimilarity {
   signal: AbortSignal | undefined;
 }
 
-const WEIGHTINGS: Record<SimilarityName, KnnWeighting> = { cosine: KnnWeighting.cosine, tfidf: KnnWeighting['tf-idf'], bm25: KnnWeighting.bm25 };
+const WEIGHTINGS: Record<SimilarityName, KnnWeighting> = {
+  cosine: KnnWeighting.cosine,
+  tfidf: KnnWeighting['tf-idf'],
+  bm25: KnnWeighting.bm25,
+};
 
 export function finiteNumber(argument: string, value: unknown, min: number, max = Number.MAX_VALUE): number {
   if (typeof value !== 'number') throw typeError(argument, `number in [${min}, ${max}]`, value);
@@ -67,7 +80,8 @@ export function finiteNumber(argument: string, value: unknown, min: number, max 
 
 export function resolveSimilarity(o: Partial<SimilarityOptions>): ResolvedSimilarity {
   const similarity = o.similarity ?? 'cosine';
-  if (typeof similarity !== 'string' || !(similarity in WEIGHTINGS)) throw typeError('options.similarity', "'cosine', 'tfidf' or 'bm25'", similarity);
+  if (typeof similarity !== 'string' || !(similarity in WEIGHTINGS))
+    throw typeError('options.similarity', "'cosine', 'tfidf' or 'bm25'", similarity);
   const bm25 = expectOptions('options.bm25', o.bm25);
   return {
     similarity,
@@ -161,7 +175,14 @@ export function resolveHistory(argument: string, value: unknown, rows: number, s
 }
 
 /** Per-entry weights (explicit weights × recency), or null when every weight is 1. */
-export function historyWeights(argument: string, weights: unknown, n: number, decay: number, out?: Float32Array, at = 0): Float32Array | null {
+export function historyWeights(
+  argument: string,
+  weights: unknown,
+  n: number,
+  decay: number,
+  out?: Float32Array,
+  at = 0,
+): Float32Array | null {
   if (weights === undefined && decay === 1) return null;
   const w = out ?? new Float32Array(n);
   if (weights !== undefined) {
@@ -181,10 +202,7 @@ export function historyWeights(argument: string, weights: unknown, n: number, de
 }
 
 /** HistoryInput of many queries: CSR (optionally with weights), an array of lists, or Interactions (one per user row). */
-export type HistoryInput =
-  | Interactions
-  | ReadonlyArray<Int32Array | ReadonlyArray<number>>
-  | WeightedCsr;
+export type HistoryInput = Interactions | ReadonlyArray<Int32Array | ReadonlyArray<number>> | WeightedCsr;
 
 export interface ResolvedHistories {
   offsets: Int32Array;
@@ -235,14 +253,20 @@ export function checkOffsets(argument: string, offsets: Int32Array, nnz: number)
     throw rangeError(argument, `offsets starting at 0 and ending at ${nnz}`, offsets);
   }
   for (let i = 1; i < offsets.length; i++) {
-    if (offsets[i] < offsets[i - 1]) throw rangeError(`${argument}[${i}]`, `a value ≥ ${argument}[${i - 1}] (${offsets[i - 1]})`, offsets[i]);
+    if (offsets[i] < offsets[i - 1])
+      throw rangeError(`${argument}[${i}]`, `a value ≥ ${argument}[${i - 1}] (${offsets[i - 1]})`, offsets[i]);
   }
 }
 
 /** Per-query exclusions for a batch: CSR, an array of index lists (null for none), or Interactions. */
 export type BatchExclusions = Interactions | ReadonlyArray<IndexList | null | undefined> | { offsets: Int32Array; indices: Int32Array };
 
-export function resolveBatchExclusions(argument: string, value: unknown, nq: number, cols: number): { offsets: Int32Array; indices: Int32Array } | null {
+export function resolveBatchExclusions(
+  argument: string,
+  value: unknown,
+  nq: number,
+  cols: number,
+): { offsets: Int32Array; indices: Int32Array } | null {
   if (value === undefined || value === null) return null;
   if (value instanceof Interactions) {
     if (value.numItems > cols) throw rangeError(argument, `interactions over at most ${cols} items`, value);

@@ -65,13 +65,19 @@ function finite(v: number | null | undefined): v is number {
 function checkSeries(argument: string, series: unknown, length: number): readonly Series[] {
   if (!Array.isArray(series)) throw typeError(argument, 'array of { name, values }', series);
   series.forEach((s, i) => {
-    if (!s || typeof s.name !== 'string' || !Array.isArray(s.values)) throw typeError(`${argument}[${i}]`, '{ name: string, values: number[] }', s);
+    if (!s || typeof s.name !== 'string' || !Array.isArray(s.values))
+      throw typeError(`${argument}[${i}]`, '{ name: string, values: number[] }', s);
     if (s.values.length !== length) throw typeError(`${argument}[${i}].values`, `an array of ${length} values`, s.values);
   });
   return series as Series[];
 }
 
-function frame(spec: { title: string; xLabel?: string; yLabel?: string; width?: number; height?: number }, lows: number[], highs: number[], zero: boolean) {
+function frame(
+  spec: { title: string; xLabel?: string; yLabel?: string; width?: number; height?: number },
+  lows: number[],
+  highs: number[],
+  zero: boolean,
+) {
   const width = spec.width ?? 640;
   const height = spec.height ?? 320;
   const lo = Math.min(...lows, zero ? 0 : Infinity);
@@ -88,12 +94,20 @@ function frame(spec: { title: string; xLabel?: string; yLabel?: string; width?: 
   parts.push(`<text class="title" x="${width / 2}" y="18" text-anchor="middle">${escapeHtml(spec.title)}</text>`);
   for (const t of ticks) {
     parts.push(`<line class="grid" x1="${MARGIN.left}" x2="${width - MARGIN.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}"/>`);
-    parts.push(`<text class="tick" x="${MARGIN.left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${escapeHtml(formatTick(t))}</text>`);
+    parts.push(
+      `<text class="tick" x="${MARGIN.left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${escapeHtml(formatTick(t))}</text>`,
+    );
   }
   parts.push(`<line class="axis" x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}"/>`);
   parts.push(`<line class="axis" x1="${MARGIN.left}" x2="${width - MARGIN.right}" y1="${MARGIN.top + plotH}" y2="${MARGIN.top + plotH}"/>`);
-  if (spec.yLabel) parts.push(`<text class="label" transform="translate(14 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(spec.yLabel)}</text>`);
-  if (spec.xLabel) parts.push(`<text class="label" x="${MARGIN.left + plotW / 2}" y="${height - 6}" text-anchor="middle">${escapeHtml(spec.xLabel)}</text>`);
+  if (spec.yLabel)
+    parts.push(
+      `<text class="label" transform="translate(14 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(spec.yLabel)}</text>`,
+    );
+  if (spec.xLabel)
+    parts.push(
+      `<text class="label" x="${MARGIN.left + plotW / 2}" y="${height - 6}" text-anchor="middle">${escapeHtml(spec.xLabel)}</text>`,
+    );
   return { width, height, plotW, plotH, y, parts };
 }
 
@@ -146,7 +160,9 @@ export function lineChart(spec: LineChartSpec): Chart {
   const every = Math.max(1, Math.ceil(n / 12));
   spec.x.forEach((label, i) => {
     if (i % every !== 0 && i !== n - 1) return;
-    f.parts.push(`<text class="tick" x="${xAt(i).toFixed(1)}" y="${MARGIN.top + f.plotH + 16}" text-anchor="middle">${escapeHtml(label)}</text>`);
+    f.parts.push(
+      `<text class="tick" x="${xAt(i).toFixed(1)}" y="${MARGIN.top + f.plotH + 16}" text-anchor="middle">${escapeHtml(label)}</text>`,
+    );
   });
   series.forEach((s, si) => {
     const color = PALETTE[si % PALETTE.length]!; // si ≥ 0, so the index is in range
@@ -166,7 +182,10 @@ export function lineChart(spec: LineChartSpec): Chart {
       const e = s.errors?.[i];
       if (finite(e) && e > 0) f.parts.push(whisker(xAt(i), f.y(v - e), f.y(v + e), color));
       const tip = `${s.name} @ ${spec.x[i]}: ${formatTick(v)}${finite(e) ? ` ± ${formatTick(e)}` : ''}`;
-      if (n <= 60) f.parts.push(`<circle cx="${xAt(i).toFixed(1)}" cy="${f.y(v).toFixed(1)}" r="3" fill="${color}"><title>${escapeHtml(tip)}</title></circle>`);
+      if (n <= 60)
+        f.parts.push(
+          `<circle cx="${xAt(i).toFixed(1)}" cy="${f.y(v).toFixed(1)}" r="3" fill="${color}"><title>${escapeHtml(tip)}</title></circle>`,
+        );
     });
   });
   f.parts.push(legend(series, f.width, f.height));
@@ -175,7 +194,8 @@ export function lineChart(spec: LineChartSpec): Chart {
 
 /** Grouped bars: one group per category, one bar per series, with ± error whiskers. */
 export function barChart(spec: BarChartSpec): Chart {
-  if (!spec || typeof spec.title !== 'string' || !Array.isArray(spec.categories)) throw typeError('spec', '{ title, categories, series }', spec);
+  if (!spec || typeof spec.title !== 'string' || !Array.isArray(spec.categories))
+    throw typeError('spec', '{ title, categories, series }', spec);
   const series = checkSeries('spec.series', spec.series, spec.categories.length);
   const { lows, highs } = extent(series);
   const f = frame(spec, lows, highs, true);
@@ -184,7 +204,9 @@ export function barChart(spec: BarChartSpec): Chart {
   const barW = Math.max(2, (groupW * 0.8) / Math.max(series.length, 1));
   spec.categories.forEach((label, g) => {
     const cx = MARGIN.left + groupW * (g + 0.5);
-    f.parts.push(`<text class="tick" x="${cx.toFixed(1)}" y="${MARGIN.top + f.plotH + 16}" text-anchor="middle">${escapeHtml(label)}</text>`);
+    f.parts.push(
+      `<text class="tick" x="${cx.toFixed(1)}" y="${MARGIN.top + f.plotH + 16}" text-anchor="middle">${escapeHtml(label)}</text>`,
+    );
     series.forEach((s, si) => {
       const v = s.values[g];
       if (!finite(v)) return;
@@ -194,7 +216,9 @@ export function barChart(spec: BarChartSpec): Chart {
       const h = Math.abs(f.y(v) - f.y(0));
       const e = s.errors?.[g];
       const tip = `${s.name} · ${label}: ${formatTick(v)}${finite(e) ? ` ± ${formatTick(e)}` : ''}`;
-      f.parts.push(`<rect class="bar" x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${color}"><title>${escapeHtml(tip)}</title></rect>`);
+      f.parts.push(
+        `<rect class="bar" x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${color}"><title>${escapeHtml(tip)}</title></rect>`,
+      );
       if (finite(e) && e > 0) f.parts.push(whisker(x + (barW - 1) / 2, f.y(v - e), f.y(v + e), '#333'));
     });
   });

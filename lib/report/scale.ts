@@ -20,5 +20,8 @@ export function niceTicks(min: number, max: number, target = 5): number[] {
 export function formatTick(t: number): string {
   if (t === 0) return '0';
   if (Math.abs(t) >= 1e-3 && Math.abs(t) < 1e6) return String(Number(t.toPrecision(6)));
-  return t.toExponential(2).replace(/\.?0+e/, 'e').replace('e+', 'e');
+  return t
+    .toExponential(2)
+    .replace(/\.?0+e/, 'e')
+    .replace('e+', 'e');
 }

@@ -10,7 +10,14 @@ export {
   type Strategy as RecommendStrategy,
   type ItemList,
 } from './recommender';
-export { QuantizedTable, quantizedKernels, setQuantizedExtensions, type QuantizationKind, type QuantizedTopKOptions, type SharedQuantizedHandle } from './quantized';
+export {
+  QuantizedTable,
+  quantizedKernels,
+  setQuantizedExtensions,
+  type QuantizationKind,
+  type QuantizedTopKOptions,
+  type SharedQuantizedHandle,
+} from './quantized';
 export { RecommenderPool, type RecommenderPoolOptions } from './pool';
 export { SharedIds, type SharedIdsHandle } from './shared-ids';
 export type { SharedSnapshotHandle } from './snapshot';

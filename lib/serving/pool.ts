@@ -16,11 +16,25 @@ import { Worker } from 'node:worker_threads';
 
 import { ArgumentRangeError, ArgumentTypeError, RecbridgeError, type ErrorCode } from '../core/errors';
 import { expectInteger, expectOptions, rangeError, typeError } from '../core/validate';
-import { Recommender, type RecommendBatchOptions, type Recommendation, type RecommendOptions, type RecommendUser, type RecommenderOptions, type ItemList } from './recommender';
+import {
+  Recommender,
+  type RecommendBatchOptions,
+  type Recommendation,
+  type RecommendOptions,
+  type RecommendUser,
+  type RecommenderOptions,
+  type ItemList,
+} from './recommender';
 import type { SharedSnapshotHandle } from './snapshot';
 
 export type PoolRequest =
-  | { id: number; type: 'init'; snapshot: SharedSnapshotHandle; options: Pick<RecommenderOptions, 'fallback' | 'foldIn' | 'threads'>; blocked: string[] }
+  | {
+      id: number;
+      type: 'init';
+      snapshot: SharedSnapshotHandle;
+      options: Pick<RecommenderOptions, 'fallback' | 'foldIn' | 'threads'>;
+      blocked: string[];
+    }
   | { id: number; type: 'swap'; snapshot: SharedSnapshotHandle }
   | { id: number; type: 'block' | 'unblock'; ids: string[] }
   | { id: number; type: 'recommend'; user: RecommendUser; k: number; options?: RecommendOptions }
@@ -66,14 +80,18 @@ function workerScript(explicit: string | undefined): string {
   // Running from the TypeScript sources (tests): use the built package.
   const built = path.resolve(__dirname, '../../dist/serving/pool-worker.js');
   if (fs.existsSync(built)) return built;
-  throw new RecbridgeError('ERR_ADDON_LOAD', `The RecommenderPool worker script is missing (${here}); build the package with "npm run build"`);
+  throw new RecbridgeError(
+    'ERR_ADDON_LOAD',
+    `The RecommenderPool worker script is missing (${here}); build the package with "npm run build"`,
+  );
 }
 
 /** Rebuilds a worker's error as the same typed error (name and code) on this thread. */
 function rebuild(e: NonNullable<PoolResponse['error']>): Error {
   let err: Error;
   if (e.code === 'ERR_INVALID_ARG_TYPE') err = new ArgumentTypeError(e.message, e.argument ?? 'argument');
-  else if (e.code === 'ERR_OUT_OF_RANGE' || e.code === 'ERR_INVALID_ARG_VALUE') err = new ArgumentRangeError(e.message, e.argument ?? 'argument', e.code);
+  else if (e.code === 'ERR_OUT_OF_RANGE' || e.code === 'ERR_INVALID_ARG_VALUE')
+    err = new ArgumentRangeError(e.message, e.argument ?? 'argument', e.code);
   else if (e.code) err = new RecbridgeError(e.code as ErrorCode, e.message);
   else err = new Error(e.message);
   err.name = e.name;
@@ -96,19 +114,30 @@ export class RecommenderPool {
   }
 
   /** Starts the workers on recommender's current snapshot (shared, not copied); resolves when all are ready. */
-  static async create(recommender: Recommender, options?: RecommenderPoolOptions & Pick<RecommenderOptions, 'fallback' | 'foldIn' | 'threads'>): Promise<RecommenderPool> {
+  static async create(
+    recommender: Recommender,
+    options?: RecommenderPoolOptions & Pick<RecommenderOptions, 'fallback' | 'foldIn' | 'threads'>,
+  ): Promise<RecommenderPool> {
     if (!(recommender instanceof Recommender)) throw typeError('recommender', 'Recommender', recommender);
     const o = expectOptions('options', options);
     const n = o.workers === undefined ? 2 : expectInteger('options.workers', o.workers, 1, 256);
     const dispatch = o.dispatch ?? 'least-busy';
-    if (dispatch !== 'round-robin' && dispatch !== 'least-busy') throw rangeError('options.dispatch', '"round-robin" or "least-busy"', dispatch);
+    if (dispatch !== 'round-robin' && dispatch !== 'least-busy')
+      throw rangeError('options.dispatch', '"round-robin" or "least-busy"', dispatch);
     const script = workerScript(o.workerScript);
-    const states: WorkerState[] = Array.from({ length: n }, () => ({ worker: new Worker(script), inFlight: 0, handled: 0, pending: new Map() }));
+    const states: WorkerState[] = Array.from({ length: n }, () => ({
+      worker: new Worker(script),
+      inFlight: 0,
+      handled: 0,
+      pending: new Map(),
+    }));
     const pool = new RecommenderPool(recommender, states, dispatch);
     for (const s of states) pool.listen(s);
     const init = { fallback: o.fallback, foldIn: o.foldIn, threads: o.threads };
     try {
-      await Promise.all(states.map((s) => pool.send(s, { type: 'init', snapshot: recommender.toShared(), options: init, blocked: recommender.blocked })));
+      await Promise.all(
+        states.map((s) => pool.send(s, { type: 'init', snapshot: recommender.toShared(), options: init, blocked: recommender.blocked })),
+      );
     } catch (err) {
       await pool.close();
       throw err;
@@ -160,7 +189,10 @@ export class RecommenderPool {
   swap(source: Parameters<Recommender['prepare']>[0] | Recommender, options?: RecommenderOptions): Promise<number> {
     const run = async () => {
       // Built once, here; the workers adopt it by reference.
-      const handle = source instanceof Recommender ? { ...source.toShared(), version: this.current.version + 1 } : await this.current.prepare(source, options);
+      const handle =
+        source instanceof Recommender
+          ? { ...source.toShared(), version: this.current.version + 1 }
+          : await this.current.prepare(source, options);
       const installing = this.current.swap(handle);
       await Promise.all(this.states.map((s) => this.send(s, { type: 'swap', snapshot: handle })));
       await installing;
@@ -224,7 +256,8 @@ export class RecommenderPool {
     };
     s.worker.on('error', (err) => failAll(err));
     s.worker.on('exit', (code) => {
-      if (s.pending.size) failAll(new RecbridgeError('ERR_NATIVE', `A RecommenderPool worker exited (code ${code}) with requests in flight`));
+      if (s.pending.size)
+        failAll(new RecbridgeError('ERR_NATIVE', `A RecommenderPool worker exited (code ${code}) with requests in flight`));
     });
   }
 }

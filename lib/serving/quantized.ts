@@ -58,7 +58,10 @@ function sharedArray<T>(ctor: { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT
  * every 64-byte load of an int8 row (or a bf16 half-row) spans two cache lines, which here cost the
  * int8 scan about half its speed.
  */
-function alignedCodes<T extends Uint16Array | Int8Array>(ctor: { new (b: SharedArrayBuffer, offset: number, length: number): T; BYTES_PER_ELEMENT: number }, n: number): T {
+function alignedCodes<T extends Uint16Array | Int8Array>(
+  ctor: { new (b: SharedArrayBuffer, offset: number, length: number): T; BYTES_PER_ELEMENT: number },
+  n: number,
+): T {
   const buffer = new SharedArrayBuffer(n * ctor.BYTES_PER_ELEMENT + 64);
   const misalignment = native.byteAlignment(new Uint8Array(buffer, 0, 1));
   let offset = (64 - misalignment) % 64;
@@ -97,8 +100,22 @@ export class QuantizedTable {
     const h: SharedQuantizedHandle =
       kind === 'bf16'
         ? { kind, dim: table.dim, codes: alignedCodes(Uint16Array, n), scales: null, rowSums: null }
-        : { kind, dim: table.dim, codes: alignedCodes(Int8Array, n), scales: sharedArray(Float32Array, table.rows), rowSums: sharedArray(Int32Array, table.rows) };
-    native.quantize({ kind: QuantKind[kind], codes: h.codes, scales: h.scales, rowSums: h.rowSums, dim: h.dim, source: table.data, threads });
+        : {
+            kind,
+            dim: table.dim,
+            codes: alignedCodes(Int8Array, n),
+            scales: sharedArray(Float32Array, table.rows),
+            rowSums: sharedArray(Int32Array, table.rows),
+          };
+    native.quantize({
+      kind: QuantKind[kind],
+      codes: h.codes,
+      scales: h.scales,
+      rowSums: h.rowSums,
+      dim: h.dim,
+      source: table.data,
+      threads,
+    });
     return new QuantizedTable(h);
   }
 
@@ -112,8 +129,10 @@ export class QuantizedTable {
     if (h.codes.length % h.dim !== 0) throw rangeError('handle.codes', `a length that is a multiple of dim (${h.dim})`, h.codes);
     const rows = h.codes.length / h.dim;
     if (h.kind === 'int8') {
-      if (!types.isFloat32Array(h.scales) || h.scales.length !== rows) throw typeError('handle.scales', `Float32Array of length ${rows}`, h.scales);
-      if (!types.isInt32Array(h.rowSums) || h.rowSums.length !== rows) throw typeError('handle.rowSums', `Int32Array of length ${rows}`, h.rowSums);
+      if (!types.isFloat32Array(h.scales) || h.scales.length !== rows)
+        throw typeError('handle.scales', `Float32Array of length ${rows}`, h.scales);
+      if (!types.isInt32Array(h.rowSums) || h.rowSums.length !== rows)
+        throw typeError('handle.rowSums', `Int32Array of length ${rows}`, h.rowSums);
     }
     return new QuantizedTable({ kind: h.kind, dim: h.dim, codes: h.codes, scales: h.scales ?? null, rowSums: h.rowSums ?? null });
   }
@@ -134,7 +153,17 @@ export class QuantizedTable {
     const items = o.items === undefined ? null : resolveIndexList('options.items', o.items, this.rows);
     const threads = resolveThreads('options.threads', o.threads);
     const out = new Float32Array(items ? items.length : this.rows);
-    native.quantScore({ kind: QuantKind[this.kind], codes: this.codes, scales: this.scales, rowSums: this.rowSums, dim: this.dim, query: q, items, out, threads });
+    native.quantScore({
+      kind: QuantKind[this.kind],
+      codes: this.codes,
+      scales: this.scales,
+      rowSums: this.rowSums,
+      dim: this.dim,
+      query: q,
+      items,
+      out,
+      threads,
+    });
     return out;
   }
 
@@ -142,7 +171,11 @@ export class QuantizedTable {
    * Exact top-k of the quantized scores (ties by lower row), or with `rerank` the exact float32 top-k
    * among the best max(rerank, k) quantized candidates. Returns min(k, eligible) rows, best first.
    */
-  topK(query: Float32Array | ReadonlyArray<number>, k: number, options?: QuantizedTopKOptions): { indices: Int32Array; scores: Float32Array } {
+  topK(
+    query: Float32Array | ReadonlyArray<number>,
+    k: number,
+    options?: QuantizedTopKOptions,
+  ): { indices: Int32Array; scores: Float32Array } {
     const q = toFloat32Array('query', query, this.dim, true);
     expectPositiveInteger('k', k);
     const o = expectOptions('options', options);
@@ -159,7 +192,8 @@ export class QuantizedTable {
       o.reference.checkAttached();
       reference = o.reference.data;
     }
-    if (rerank > 0 && !reference) throw typeError('options.reference', 'EmbeddingTable (options.rerank needs the float32 rows)', o.reference);
+    if (rerank > 0 && !reference)
+      throw typeError('options.reference', 'EmbeddingTable (options.rerank needs the float32 rows)', o.reference);
     const threads = resolveThreads('options.threads', o.threads);
     const cap = Math.min(k, allow ? allow.length : this.rows);
     const indices = new Int32Array(cap);

@@ -26,7 +26,16 @@ import { topK, topKBatch } from '../core/scoring';
 import { EmbeddingTable } from '../core/table';
 import { Interactions } from '../data/interactions';
 import { foldIn, type FoldInOptions } from '../transfer/fold-in';
-import { expectBoolean, expectInteger, expectOptions, expectPositiveInteger, expectSignal, rangeError, toFloat32Array, typeError } from '../core/validate';
+import {
+  expectBoolean,
+  expectInteger,
+  expectOptions,
+  expectPositiveInteger,
+  expectSignal,
+  rangeError,
+  toFloat32Array,
+  typeError,
+} from '../core/validate';
 import { QuantizedTable } from './quantized';
 import { SharedIds } from './shared-ids';
 import { Snapshot, type SharedSnapshotHandle, type SnapshotParts } from './snapshot';
@@ -132,7 +141,11 @@ function sharedTable(t: EmbeddingTable): EmbeddingTable {
 }
 
 /** The parts of a snapshot (every array shared) from a model or tables. */
-function buildParts(source: RecommenderSource, options: RecommenderOptions, tables?: { items: EmbeddingTable; users: EmbeddingTable | null }): SnapshotParts {
+function buildParts(
+  source: RecommenderSource,
+  options: RecommenderOptions,
+  tables?: { items: EmbeddingTable; users: EmbeddingTable | null },
+): SnapshotParts {
   const o = options;
   let model: unknown = source;
   let vocab: { users?: Vocabulary; items?: Vocabulary } = {};
@@ -140,7 +153,10 @@ function buildParts(source: RecommenderSource, options: RecommenderOptions, tabl
     model = source.model;
     vocab = source.vocabularies;
   }
-  let items: EmbeddingTable, itemVectors: EmbeddingTable, users: EmbeddingTable | null, appendOne = false;
+  let items: EmbeddingTable,
+    itemVectors: EmbeddingTable,
+    users: EmbeddingTable | null,
+    appendOne = false;
   if (tables) {
     items = itemVectors = sharedTable(tables.items);
     users = tables.users ? sharedTable(tables.users) : null;
@@ -164,7 +180,8 @@ function buildParts(source: RecommenderSource, options: RecommenderOptions, tabl
   const itemVocab = o.items ?? vocab.items;
   if (userVocab !== undefined && !(userVocab instanceof Vocabulary)) throw typeError('options.users', 'Vocabulary', userVocab);
   if (itemVocab !== undefined && !(itemVocab instanceof Vocabulary)) throw typeError('options.items', 'Vocabulary', itemVocab);
-  if (itemVocab && itemVocab.size < items.rows) throw rangeError('options.items', `a Vocabulary of at least ${items.rows} ids (one per item row)`, itemVocab.size);
+  if (itemVocab && itemVocab.size < items.rows)
+    throw rangeError('options.items', `a Vocabulary of at least ${items.rows} ids (one per item row)`, itemVocab.size);
   let seen: SnapshotParts['seen'] = null;
   let counts: Float32Array | null = null;
   if (o.seen !== undefined) {
@@ -176,7 +193,8 @@ function buildParts(source: RecommenderSource, options: RecommenderOptions, tabl
   }
   if (o.popularity !== undefined) {
     const p = o.popularity instanceof PopularityModel ? o.popularity.counts : o.popularity;
-    if (p === null || typeof p !== 'object' || typeof (p as ArrayLike<number>).length !== 'number') throw typeError('options.popularity', 'array of numbers or PopularityModel', p);
+    if (p === null || typeof p !== 'object' || typeof (p as ArrayLike<number>).length !== 'number')
+      throw typeError('options.popularity', 'array of numbers or PopularityModel', p);
     counts = new Float32Array(items.rows);
     for (let i = 0; i < Math.min(p.length, items.rows); i++) {
       const x = p[i];
@@ -211,7 +229,8 @@ function shared<T extends Int32Array | Float32Array>(ctor: { new (b: SharedArray
 
 function checkOptions(options: RecommenderOptions | undefined): RecommenderOptions {
   const o = expectOptions('options', options) as RecommenderOptions;
-  if (o.fallback !== undefined && o.fallback !== 'popularity' && o.fallback !== 'error') throw rangeError('options.fallback', '"popularity" or "error"', o.fallback);
+  if (o.fallback !== undefined && o.fallback !== 'popularity' && o.fallback !== 'error')
+    throw rangeError('options.fallback', '"popularity" or "error"', o.fallback);
   if (o.knn !== undefined && !(o.knn instanceof ItemKnn)) throw typeError('options.knn', 'ItemKnn', o.knn);
   if (o.threads !== undefined) expectPositiveInteger('options.threads', o.threads, 256);
   if (o.foldIn !== undefined) expectOptions('options.foldIn', o.foldIn);
@@ -331,10 +350,19 @@ export class Recommender {
     const block = this.blockSet(snap);
     const threads = this.options.threads ?? 1;
     let res: { indices: Int32Array; scores: Float32Array };
-    if (r.query === null) res = topK(snap.popularity, ONE, k, { exclude: exclude ?? undefined, block: block ?? undefined, allow: allow ?? undefined, threads });
+    if (r.query === null)
+      res = topK(snap.popularity, ONE, k, { exclude: exclude ?? undefined, block: block ?? undefined, allow: allow ?? undefined, threads });
     else if (snap.quantized)
-      res = snap.quantized.topK(r.query, k, { exclude: exclude ?? undefined, block: block ?? undefined, allow: allow ?? undefined, rerank: snap.rerank, reference: snap.items, threads });
-    else res = topK(snap.items, r.query, k, { exclude: exclude ?? undefined, block: block ?? undefined, allow: allow ?? undefined, threads });
+      res = snap.quantized.topK(r.query, k, {
+        exclude: exclude ?? undefined,
+        block: block ?? undefined,
+        allow: allow ?? undefined,
+        rerank: snap.rerank,
+        reference: snap.items,
+        threads,
+      });
+    else
+      res = topK(snap.items, r.query, k, { exclude: exclude ?? undefined, block: block ?? undefined, allow: allow ?? undefined, threads });
     return this.result(snap, res.indices, res.scores, r.strategy);
   }
 
@@ -361,7 +389,12 @@ export class Recommender {
         const f = this.filters(snap, r.seen, o);
         allow = f.allow;
         if (r.query === null) {
-          const p = topK(snap.popularity, ONE, k, { exclude: f.exclude ?? undefined, block: block ?? undefined, allow: f.allow ?? undefined, threads: 1 });
+          const p = topK(snap.popularity, ONE, k, {
+            exclude: f.exclude ?? undefined,
+            block: block ?? undefined,
+            allow: f.allow ?? undefined,
+            threads: 1,
+          });
           out[i] = this.result(snap, p.indices, p.scores, 'popularity');
         } else {
           modelRows.push(i);
@@ -408,7 +441,9 @@ export class Recommender {
       const blockedRows = block ? Array.from(block.indices) : [];
       const allowRows = o.allow === undefined ? null : new Set(this.rowsOf(snap, 'options.allow', o.allow));
       // The graph has no allow-list: ask for every stored neighbour and keep the allowed ones.
-      const all = this.options.knn.similarItems(row, allowRows ? 2 ** 31 - 1 : k, { exclude: Int32Array.from([...exclude, ...blockedRows]) });
+      const all = this.options.knn.similarItems(row, allowRows ? 2 ** 31 - 1 : k, {
+        exclude: Int32Array.from([...exclude, ...blockedRows]),
+      });
       const keep: number[] = [];
       for (let j = 0; j < all.indices.length && keep.length < k; j++) if (!allowRows || allowRows.has(all.indices[j])) keep.push(j);
       res = { indices: Int32Array.from(keep, (j) => all.indices[j]), scores: Float32Array.from(keep, (j) => all.scores[j]) };
@@ -420,7 +455,13 @@ export class Recommender {
     return { items: Array.from(res.indices, (i) => snap.itemId(i)), indices: res.indices, scores: res.scores, version: snap.version };
   }
 
-  private resolve(snap: Snapshot, user: RecommendUser, history: ReadonlyArray<string> | undefined, argument: string, features?: RecommendOptions['features']): Resolved {
+  private resolve(
+    snap: Snapshot,
+    user: RecommendUser,
+    history: ReadonlyArray<string> | undefined,
+    argument: string,
+    features?: RecommendOptions['features'],
+  ): Resolved {
     if (typeof user === 'string') {
       const row = snap.userRow(user);
       if (row >= 0) {
@@ -450,7 +491,8 @@ export class Recommender {
     if (!encoder) throw rangeError(argument, 'features only with options.userFeatures (an encoder) set on the Recommender', 'features');
     const v = encoder.encode(toFloat32Array(argument, features, undefined, true));
     const d = snap.appendOne ? snap.items.dim - 1 : snap.items.dim;
-    if (!(v instanceof Float32Array) || v.length !== d) throw rangeError('options.userFeatures.encode()', `a Float32Array of length ${d}`, v);
+    if (!(v instanceof Float32Array) || v.length !== d)
+      throw rangeError('options.userFeatures.encode()', `a Float32Array of length ${d}`, v);
     return { strategy: 'features', query: snap.appendOne ? withOne(v) : v, seen: null };
   }
 
@@ -463,11 +505,15 @@ export class Recommender {
     return { strategy: 'fold-in', query: snap.appendOne ? withOne(v) : v, seen };
   }
 
-  private filters(snap: Snapshot, seen: Int32Array | null, o: RecommendOptions): { exclude: Int32Array | null; allow: Int32Array | ItemSet | null } {
+  private filters(
+    snap: Snapshot,
+    seen: Int32Array | null,
+    o: RecommendOptions,
+  ): { exclude: Int32Array | null; allow: Int32Array | ItemSet | null } {
     const excludeSeen = o.excludeSeen === undefined ? true : expectBoolean('options.excludeSeen', o.excludeSeen);
     const extra = o.exclude === undefined ? null : this.rowsOf(snap, 'options.exclude', o.exclude);
     let exclude: Int32Array | null = excludeSeen ? seen : null;
-    if (extra && extra.length) {
+    if (extra?.length) {
       if (!exclude || exclude.length === 0) exclude = extra;
       else {
         const both = new Int32Array(exclude.length + extra.length);
@@ -482,7 +528,8 @@ export class Recommender {
 
   private rowsOf(snap: Snapshot, argument: string, list: ItemList): Int32Array {
     if (list instanceof ItemSet) {
-      if (list.bound > snap.items.rows) throw rangeError(argument, `item rows in [0, ${snap.items.rows})`, `an ItemSet containing ${list.bound - 1}`);
+      if (list.bound > snap.items.rows)
+        throw rangeError(argument, `item rows in [0, ${snap.items.rows})`, `an ItemSet containing ${list.bound - 1}`);
       return list.indices;
     }
     return snap.itemRows(stringList(argument, list));
@@ -531,4 +578,3 @@ async function partsOf(source: RecommenderSource | TwoTower, o: RecommenderOptio
   if (model === null || typeof model !== 'object') throw typeError('source', 'a model, a loaded model or { items, users }', source);
   return buildParts(source as RecommenderSource, o);
 }
-

@@ -80,7 +80,9 @@ export interface EpochLoop {
 
 /** A copy of every parameter's values and optimizer state; calling the result puts them back. */
 export function snapshot(model: TrainableModel): () => void {
-  const saved = model.parameters().map((p) => ({ p, w: p.table.data.slice(), state: p.state ? { kind: p.state.kind, values: p.state.values.slice() } : null }));
+  const saved = model
+    .parameters()
+    .map((p) => ({ p, w: p.table.data.slice(), state: p.state ? { kind: p.state.kind, values: p.state.values.slice() } : null }));
   const epochs = model.epochsTrained;
   return () => {
     for (const { p, w, state } of saved) {
@@ -120,7 +122,11 @@ export async function runEpochs(loop: EpochLoop): Promise<FitReport> {
         samplesDone += end - begin;
         if (r.cancelled) throw new AbortError(undefined, { cause: signal?.reason });
         if (r.diverged) throw new RecbridgeError('ERR_DIVERGED', loop.divergence(e + 1));
-        if (r.invalid) throw new RecbridgeError('ERR_NATIVE', `${r.invalid} samples had out-of-range indices during training: was the data modified while training?`);
+        if (r.invalid)
+          throw new RecbridgeError(
+            'ERR_NATIVE',
+            `${r.invalid} samples had out-of-range indices during training: was the data modified while training?`,
+          );
         if (loop.onProgress) {
           const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
           const rate = samplesDone / Math.max(elapsed, 1e-9);

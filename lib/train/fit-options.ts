@@ -42,7 +42,11 @@ export function checkData(model: { users: number; items: number }, data: unknown
   if (!(data instanceof Interactions)) throw typeError(argument, 'Interactions', data);
   if (data.size === 0) throw rangeError(argument, 'at least one interaction', 'an empty Interactions');
   if (data.numUsers > model.users || data.numItems > model.items) {
-    throw rangeError(argument, `user indices < ${model.users} and item indices < ${model.items} (the model's size)`, `data with ${data.numUsers} users and ${data.numItems} items`);
+    throw rangeError(
+      argument,
+      `user indices < ${model.users} and item indices < ${model.items} (the model's size)`,
+      `data with ${data.numUsers} users and ${data.numItems} items`,
+    );
   }
   return data;
 }

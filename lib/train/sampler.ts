@@ -44,7 +44,7 @@ export function popularityWeights(counts: Int32Array, alpha: number): Float64Arr
   const w = new Float64Array(counts.length);
   let any = false;
   for (let i = 0; i < counts.length; i++) {
-    w[i] = counts[i] > 0 ? Math.pow(counts[i], alpha) : 0;
+    w[i] = counts[i] > 0 ? counts[i] ** alpha : 0;
     any ||= w[i] > 0;
   }
   if (!any) w.fill(1);

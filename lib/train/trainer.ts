@@ -17,7 +17,7 @@ import { runEpochs, type FitReport, type Progress } from './epoch-loop';
 export type { EpochReport, FitReport, Progress, ValidationMetric } from './epoch-loop';
 export type { ValidationOptions } from './fit-options';
 import { checkData, resolveValidation, type ValidationOptions } from './fit-options';
-import { Interactions } from '../data/interactions';
+import type { Interactions } from '../data/interactions';
 import { aliasTable, popularityWeights } from './sampler';
 import { trainTwoTower, type TwoTowerFitOptions } from './two-tower-trainer';
 import type { TwoTower } from '../models/two-tower';
@@ -41,7 +41,6 @@ export interface OptimizerOptions {
   /** Adagrad's denominator guard. Default 1e-8. */
   eps?: number;
 }
-
 
 export type MfLossName = 'bpr' | 'bce' | 'mse' | 'warp';
 
@@ -87,8 +86,6 @@ export interface FitOptions {
   validation?: ValidationOptions;
 }
 
-
-
 const OPTIMIZERS: Record<OptimizerType, { state: OptimizerStateKind | null; lr: number }> = {
   sgd: { state: null, lr: 0.05 },
   adagrad: { state: 'adagrad', lr: 0.1 },
@@ -133,11 +130,13 @@ function resolveOptions(options: FitOptions | undefined): ResolvedOptions {
   if (typeof loss !== 'string' || !Object.hasOwn(MfLoss, loss)) throw rangeError('options.loss', '"bpr", "bce", "mse" or "warp"', loss);
   const sampler = expectOptions('options.sampler', o.sampler);
   const samplerType = sampler.type ?? 'uniform';
-  if (!['uniform', 'popularity', 'in-batch'].includes(samplerType)) throw rangeError('options.sampler.type', '"uniform", "popularity" or "in-batch"', samplerType);
+  if (!['uniform', 'popularity', 'in-batch'].includes(samplerType))
+    throw rangeError('options.sampler.type', '"uniform", "popularity" or "in-batch"', samplerType);
   const warp = expectOptions('options.warp', o.warp);
   const opt = expectOptions('options.optimizer', o.optimizer);
   const type = opt.type ?? 'sgd';
-  if (typeof type !== 'string' || !Object.hasOwn(OPTIMIZERS, type)) throw rangeError('options.optimizer.type', '"sgd", "adagrad", "rowwise-adagrad" or "adam"', type);
+  if (typeof type !== 'string' || !Object.hasOwn(OPTIMIZERS, type))
+    throw rangeError('options.optimizer.type', '"sgd", "adagrad", "rowwise-adagrad" or "adam"', type);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw typeError('options.onProgress', 'function', o.onProgress);
   return {
     loss,
@@ -174,7 +173,6 @@ function trainParam(p: Parameter, state: OptimizerStateKind | null): NativeTrain
   const view = p.trainingView();
   return { w: p.table.data, dim: p.table.dim, state: state ? p.optimizerState(state) : null, frozen: view.frozen, lrMult: view.lrMult };
 }
-
 
 async function train(model: MatrixFactorization, data: Interactions, o: ResolvedOptions): Promise<FitReport> {
   if (o.loss === 'mse' && !data.values) throw typeError('data', 'Interactions with values (ratings) for the mse loss', data);
@@ -245,6 +243,7 @@ async function train(model: MatrixFactorization, data: Interactions, o: Resolved
   });
 }
 
+// biome-ignore lint/complexity/noStaticOnlyClass: Trainer.fit is the public entry point (overloads per model kind, room for instance options later).
 export class Trainer {
   /**
    * Trains from a fresh start: the model is reset (weights re-drawn from its seed, optimizer state
@@ -254,14 +253,22 @@ export class Trainer {
    */
   static async fit(model: MatrixFactorization, data: Interactions, options?: FitOptions): Promise<FitReport>;
   static async fit(model: TwoTower, data: Interactions, options?: TwoTowerFitOptions): Promise<FitReport>;
-  static async fit(model: MatrixFactorization | TwoTower, data: Interactions, options?: FitOptions | TwoTowerFitOptions): Promise<FitReport> {
+  static async fit(
+    model: MatrixFactorization | TwoTower,
+    data: Interactions,
+    options?: FitOptions | TwoTowerFitOptions,
+  ): Promise<FitReport> {
     return Trainer.run(model, data, options, true);
   }
 
   /** Continues training on (possibly new) data: weights, optimizer state and epoch count carry on. */
   static async fitPartial(model: MatrixFactorization, data: Interactions, options?: FitOptions): Promise<FitReport>;
   static async fitPartial(model: TwoTower, data: Interactions, options?: TwoTowerFitOptions): Promise<FitReport>;
-  static async fitPartial(model: MatrixFactorization | TwoTower, data: Interactions, options?: FitOptions | TwoTowerFitOptions): Promise<FitReport> {
+  static async fitPartial(
+    model: MatrixFactorization | TwoTower,
+    data: Interactions,
+    options?: FitOptions | TwoTowerFitOptions,
+  ): Promise<FitReport> {
     return Trainer.run(model, data, options, false);
   }
 

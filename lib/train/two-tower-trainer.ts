@@ -13,8 +13,17 @@ import { evaluateRanking, type RankingMetrics, type RankingModel, type RankingOp
 import type { TwoTower, TowerStateKinds } from '../models/two-tower';
 import { native } from '../core/native';
 import { DenseOptimizer, OptimizerKind, Similarity } from '../core/native-constants';
-import { expectFinite, expectInteger, expectOptions, expectPositiveInteger, expectSignal, lengthError, rangeError, typeError } from '../core/validate';
-import { Interactions } from '../data/interactions';
+import {
+  expectFinite,
+  expectInteger,
+  expectOptions,
+  expectPositiveInteger,
+  expectSignal,
+  lengthError,
+  rangeError,
+  typeError,
+} from '../core/validate';
+import type { Interactions } from '../data/interactions';
 import { runEpochs, type FitReport, type Progress } from './epoch-loop';
 import { checkData, resolveValidation, type ValidationOptions } from './fit-options';
 
@@ -126,7 +135,8 @@ function resolve(model: TwoTower, options: TwoTowerFitOptions | undefined): Reso
   if (o.loss !== undefined && o.loss !== 'softmax') throw rangeError('options.loss', '"softmax" (two-tower models)', o.loss);
   const opt = expectOptions('options.optimizer', o.optimizer);
   const type = opt.type ?? 'adam';
-  if (typeof type !== 'string' || !Object.hasOwn(DEFAULT_LR, type)) throw rangeError('options.optimizer.type', '"sgd", "adagrad" or "adam"', type);
+  if (typeof type !== 'string' || !Object.hasOwn(DEFAULT_LR, type))
+    throw rangeError('options.optimizer.type', '"sgd", "adagrad" or "adam"', type);
   const lr = num('options.optimizer.lr', opt.lr, DEFAULT_LR[type], 0, 1e6, false);
   const d = o.denseOptimizer === undefined ? null : expectOptions('options.denseOptimizer', o.denseOptimizer);
   const denseType = d ? d.type : type === 'adam' ? 'adam' : 'sgd';
@@ -184,7 +194,6 @@ export function itemLogQ(data: Interactions, items: number): Float32Array {
   return out;
 }
 
-
 /**
  * Full-ranking metrics for a two-tower model: both towers are encoded, then evaluateRanking runs
  * on the tables (training items masked through options.exclude, as for matrix factorization).
@@ -193,7 +202,12 @@ export async function evaluateTwoTower(model: TwoTower, test: Interactions, opti
   const threads = resolveThreads('options.threads', options?.threads);
   const users = await model.encode('user', threads);
   const items = await model.encode('item', threads);
-  const encoded: RankingModel = { users: model.users, items: model.items, encodeItems: () => items, userQuery: (u: number) => users.row(u) };
+  const encoded: RankingModel = {
+    users: model.users,
+    items: model.items,
+    encodeItems: () => items,
+    userQuery: (u: number) => users.row(u),
+  };
   return evaluateRanking(encoded, test, options);
 }
 

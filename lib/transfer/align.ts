@@ -76,7 +76,11 @@ export function alignDomains(source: Domain, target: Domain, options?: AlignOpti
         return;
       }
       // One target row gets one source row: a link table naming a target twice is ambiguous.
-      if (usedTarget.has(b)) throw new RecbridgeError('ERR_MALFORMED_DATA', `${argument}: target id ${JSON.stringify(t.id(b))} is linked to more than one source id`);
+      if (usedTarget.has(b))
+        throw new RecbridgeError(
+          'ERR_MALFORMED_DATA',
+          `${argument}: target id ${JSON.stringify(t.id(b))} is linked to more than one source id`,
+        );
       usedTarget.add(b);
       src.push(a);
       tgt.push(b);

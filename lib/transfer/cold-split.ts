@@ -37,7 +37,8 @@ export interface ColdSplitOptions {
 export function coldUserSplit(alignment: Alignment, options: ColdSplitOptions = {}): TransferSplit {
   const target = alignment.target.interactions;
   const fraction = options.coldFraction ?? 0.2;
-  if (typeof fraction !== 'number' || !(fraction > 0 && fraction < 1)) throw rangeError('options.coldFraction', 'number in (0, 1)', fraction);
+  if (typeof fraction !== 'number' || !(fraction > 0 && fraction < 1))
+    throw rangeError('options.coldFraction', 'number in (0, 1)', fraction);
   const shots = options.coldShots ?? 0;
   if (!Number.isInteger(shots) || shots < 0) throw rangeError('options.coldShots', 'integer ≥ 0', shots);
   const seed = options.seed ?? 0;
@@ -52,7 +53,11 @@ export function coldUserSplit(alignment: Alignment, options: ColdSplitOptions = 
   }
   const nCold = Math.max(2, Math.round(candidates.length * fraction));
   if (candidates.length < 2 || nCold >= candidates.length) {
-    throw rangeError('alignment', 'at least 3 aligned users with target interactions (some cold, some warm)', `${candidates.length} such users`);
+    throw rangeError(
+      'alignment',
+      'at least 3 aligned users with target interactions (some cold, some warm)',
+      `${candidates.length} such users`,
+    );
   }
   const cold = candidates.slice(0, nCold);
   const half = Math.floor(nCold / 2);

@@ -39,7 +39,14 @@ export class ContentToCf {
    * Learns to reproduce `preference` rows (n × dim) of the `rows` listed, from `content` (n × contentDim,
    * for the same n entities).
    */
-  static fit(preference: EmbeddingTable | Float32Array, dim: number, content: Float32Array, contentDim: number, rows: Int32Array, options?: ContentToCfOptions): ContentToCf {
+  static fit(
+    preference: EmbeddingTable | Float32Array,
+    dim: number,
+    content: Float32Array,
+    contentDim: number,
+    rows: Int32Array,
+    options?: ContentToCfOptions,
+  ): ContentToCf {
     if (preference instanceof EmbeddingTable && preference.dim !== dim) {
       throw new RecbridgeError('ERR_DIMENSION_MISMATCH', `preference is a table of width ${preference.dim} but dim is ${dim}`);
     }
@@ -57,10 +64,17 @@ export class ContentToCf {
     const batch = o.batch === undefined ? 64 : expectInteger('options.batch', o.batch, 1, 1 << 20);
     const dropout = o.dropout ?? 0.5;
     if (typeof dropout !== 'number' || !(dropout >= 0 && dropout <= 1)) throw rangeError('options.dropout', 'number in [0, 1]', dropout);
-    if (rows.length < 2) throw new RecbridgeError('ERR_NO_OVERLAP', `Content-to-CF needs at least 2 entities with both a preference vector and content; found ${rows.length}`);
+    if (rows.length < 2)
+      throw new RecbridgeError(
+        'ERR_NO_OVERLAP',
+        `Content-to-CF needs at least 2 entities with both a preference vector and content; found ${rows.length}`,
+      );
     const entities = content.length / contentDim;
     if (!Number.isInteger(entities) || pref.length / dim < entities) {
-      throw new RecbridgeError('ERR_DIMENSION_MISMATCH', `content holds ${content.length / contentDim} rows of ${contentDim} but preference ${pref.length / dim} rows of ${dim}`);
+      throw new RecbridgeError(
+        'ERR_DIMENSION_MISMATCH',
+        `content holds ${content.length / contentDim} rows of ${contentDim} but preference ${pref.length / dim} rows of ${dim}`,
+      );
     }
     checkRows('rows', rows, entities);
     // Standardise content columns on the training rows: features arrive on any scale.
@@ -92,10 +106,14 @@ export class ContentToCf {
    */
   encode(content: Float32Array, rows: Int32Array, preference?: Float32Array): Float32Array {
     expectFloat32Array('content', content);
-    if (content.length % this.contentDim !== 0) throw new RecbridgeError('ERR_DIMENSION_MISMATCH', `content must hold rows of ${this.contentDim} values (it holds ${content.length})`);
+    if (content.length % this.contentDim !== 0)
+      throw new RecbridgeError(
+        'ERR_DIMENSION_MISMATCH',
+        `content must hold rows of ${this.contentDim} values (it holds ${content.length})`,
+      );
     const entities = content.length / this.contentDim;
     checkRows('rows', rows, entities);
-    if (preference !== undefined && (expectFloat32Array('preference', preference).length < entities * this.dim)) {
+    if (preference !== undefined && expectFloat32Array('preference', preference).length < entities * this.dim) {
       throw new RecbridgeError('ERR_DIMENSION_MISMATCH', `preference must hold ${entities} rows of ${this.dim}`);
     }
     return this.net.predict(this.inputs(content, rows, preference ?? null), rows.length);
@@ -117,7 +135,11 @@ export class ContentToCf {
  * Side features as one dense matrix (entities × width): the dense vector as is, then the bag as a
  * normalised multi-hot (for vocabularies up to `maxVocabulary`; larger bags are left out).
  */
-export function featureMatrix(features: EntityFeatures | null, entities: number, maxVocabulary = 4096): { values: Float32Array; dim: number } | null {
+export function featureMatrix(
+  features: EntityFeatures | null,
+  entities: number,
+  maxVocabulary = 4096,
+): { values: Float32Array; dim: number } | null {
   if (!features) return null;
   const dense = features.dense ?? null;
   const bags = features.bags && features.bags.vocabulary <= maxVocabulary ? features.bags : null;
@@ -137,5 +159,6 @@ export function featureMatrix(features: EntityFeatures | null, entities: number,
 
 function checkRows(argument: string, rows: Int32Array, entities: number): void {
   if (!(rows instanceof Int32Array)) throw typeError(argument, 'Int32Array of entity rows', rows);
-  for (let k = 0; k < rows.length; k++) if (rows[k] < 0 || rows[k] >= entities) throw rangeError(`${argument}[${k}]`, `a row in [0, ${entities})`, rows[k]);
+  for (let k = 0; k < rows.length; k++)
+    if (rows[k] < 0 || rows[k] >= entities) throw rangeError(`${argument}[${k}]`, `a row in [0, ${entities})`, rows[k]);
 }

@@ -5,7 +5,7 @@
  */
 import { evaluateRanking, type RankingMetrics, type RankingModel } from '../eval/ranking';
 import { MatrixFactorization } from '../models/matrix-factorization';
-import { Interactions } from '../data/interactions';
+import type { Interactions } from '../data/interactions';
 import { Trainer, type FitOptions, type MfLossName, type OptimizerOptions, type FitReport } from '../train/trainer';
 import type { Alignment } from './align';
 import { flagsOf, rowsByUserFlag, type TransferSplit } from './cold-split';
@@ -82,17 +82,34 @@ export class TransferContext {
   /** Fit options with the run's settings (loss, optimizer, threads, seed, signal) and any overrides. */
   fitOptions(extra: FitOptions = {}): FitOptions {
     const s = this.settings;
-    return { loss: s.loss, negatives: s.negatives, optimizer: s.optimizer, threads: s.threads, seed: this.seed, signal: this.signal, epochs: s.epochs, ...extra };
+    return {
+      loss: s.loss,
+      negatives: s.negatives,
+      optimizer: s.optimizer,
+      threads: s.threads,
+      seed: this.seed,
+      signal: this.signal,
+      epochs: s.epochs,
+      ...extra,
+    };
   }
 
   /** Trains an MF model from scratch with early stopping on `validation`. */
   async fitMf(model: MatrixFactorization, data: Interactions, validation: Interactions | null, extra: FitOptions = {}): Promise<FitReport> {
     const s = this.settings;
-    const v = validation && validation.size > 0 ? { data: validation, metric: s.metric, k: s.k, patience: s.patience, restoreBest: true } : undefined;
+    const v =
+      validation && validation.size > 0
+        ? { data: validation, metric: s.metric, k: s.k, patience: s.patience, restoreBest: true }
+        : undefined;
     return Trainer.fit(model, data, this.fitOptions({ validation: v, ...extra }));
   }
 
-  newMf(users: number, items: number, seedOffset = 0, extra: Partial<ConstructorParameters<typeof MatrixFactorization>[0]> = {}): MatrixFactorization {
+  newMf(
+    users: number,
+    items: number,
+    seedOffset = 0,
+    extra: Partial<ConstructorParameters<typeof MatrixFactorization>[0]> = {},
+  ): MatrixFactorization {
     return new MatrixFactorization({ users, items, dim: this.settings.dim, seed: this.seed * 7 + seedOffset, ...extra });
   }
 

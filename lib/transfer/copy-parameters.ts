@@ -26,8 +26,10 @@ export interface CopiedParameter {
 }
 
 export function copyParameters(source: Model, target: Model, options?: CopyParametersOptions): CopiedParameter[] {
-  if (!source || typeof (source as Model).parameters !== 'function') throw typeError('source', 'a model (MatrixFactorization, TwoTower)', source);
-  if (!target || typeof (target as Model).parameters !== 'function') throw typeError('target', 'a model (MatrixFactorization, TwoTower)', target);
+  if (!source || typeof (source as Model).parameters !== 'function')
+    throw typeError('source', 'a model (MatrixFactorization, TwoTower)', source);
+  if (!target || typeof (target as Model).parameters !== 'function')
+    throw typeError('target', 'a model (MatrixFactorization, TwoTower)', target);
   const o = expectOptions('options', options);
   const include = o.include ?? ['*'];
   if (!Array.isArray(include) || include.length === 0) throw typeError('options.include', 'a non-empty array of name patterns', include);
@@ -40,11 +42,19 @@ export function copyParameters(source: Model, target: Model, options?: CopyParam
   const chosen = to.filter((p) => include.some((pattern) => matchesPattern(p.name, pattern)) && from.has(p.name));
   include.forEach((pattern, k) => {
     if (!to.some((p) => matchesPattern(p.name, pattern) && from.has(p.name))) {
-      throw rangeError(`options.include[${k}]`, `a pattern matching a parameter both models have (${to.filter((p) => from.has(p.name)).map((p) => p.name).join(', ')})`, pattern);
+      throw rangeError(
+        `options.include[${k}]`,
+        `a pattern matching a parameter both models have (${to
+          .filter((p) => from.has(p.name))
+          .map((p) => p.name)
+          .join(', ')})`,
+        pattern,
+      );
     }
   });
   for (const name of Object.keys(rowOptions)) {
-    if (!chosen.some((p) => p.name === name)) throw rangeError('options.rows', `names of copied parameters (${chosen.map((p) => p.name).join(', ')})`, name);
+    if (!chosen.some((p) => p.name === name))
+      throw rangeError('options.rows', `names of copied parameters (${chosen.map((p) => p.name).join(', ')})`, name);
   }
   // Check every shape before writing anything: a half-copied model is worse than none.
   const plans = chosen.map((t) => {
@@ -54,12 +64,14 @@ export function copyParameters(source: Model, target: Model, options?: CopyParam
     if (s.table.dim !== t.table.dim || (!pairs && s.rows !== t.rows)) {
       throw new RecbridgeError(
         'ERR_DIMENSION_MISMATCH',
-        `Cannot copy ${t.name}: the source is ${s.rows} × ${s.table.dim}, the target ${t.rows} × ${t.table.dim}` + (pairs ? '' : ' (id embeddings of different sizes need options.rows)'),
+        `Cannot copy ${t.name}: the source is ${s.rows} × ${s.table.dim}, the target ${t.rows} × ${t.table.dim}` +
+          (pairs ? '' : ' (id embeddings of different sizes need options.rows)'),
       );
     }
     if (pairs) {
       pairs.source.forEach((r, k) => {
-        if (r < 0 || r >= s.rows || pairs.target[k] < 0 || pairs.target[k] >= t.rows) throw rangeError(`options.rows.${t.name}`, `rows within ${s.rows} (source) and ${t.rows} (target)`, `${r} → ${pairs.target[k]}`);
+        if (r < 0 || r >= s.rows || pairs.target[k] < 0 || pairs.target[k] >= t.rows)
+          throw rangeError(`options.rows.${t.name}`, `rows within ${s.rows} (source) and ${t.rows} (target)`, `${r} → ${pairs.target[k]}`);
       });
     }
     return { s, t, pairs };
@@ -81,6 +93,7 @@ function checkPairs(argument: string, value: unknown): RowPairs {
   if (v.source === undefined || v.target === undefined) throw typeError(argument, '{ source, target } row arrays', value);
   const source = toIndexArray(`${argument}.source`, v.source, 2 ** 31 - 1);
   const target = toIndexArray(`${argument}.target`, v.target, 2 ** 31 - 1);
-  if (source.length !== target.length) throw rangeError(argument, 'source and target arrays of equal length', `${source.length} and ${target.length}`);
+  if (source.length !== target.length)
+    throw rangeError(argument, 'source and target arrays of equal length', `${source.length} and ${target.length}`);
   return { source, target };
 }

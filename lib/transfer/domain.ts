@@ -56,14 +56,20 @@ export class Domain {
 
   /** The same domain with other interactions over the same rows (a training split, say). */
   withInteractions(interactions: Interactions): Domain {
-    return new Domain({ ...this, userFeatures: this.userFeatures ?? undefined, itemFeatures: this.itemFeatures ?? undefined, interactions });
+    return new Domain({
+      ...this,
+      userFeatures: this.userFeatures ?? undefined,
+      itemFeatures: this.itemFeatures ?? undefined,
+      interactions,
+    });
   }
 }
 
 function checkVocabulary(argument: string, vocabulary: Vocabulary | undefined, rows: number): Vocabulary {
   if (vocabulary === undefined) return new Vocabulary(Array.from({ length: rows }, (_, i) => String(i)));
   if (!(vocabulary instanceof Vocabulary)) throw typeError(argument, 'Vocabulary', vocabulary);
-  if (vocabulary.size < rows) throw rangeError(argument, `a vocabulary covering every row of the interactions (${rows})`, `${vocabulary.size} ids`);
+  if (vocabulary.size < rows)
+    throw rangeError(argument, `a vocabulary covering every row of the interactions (${rows})`, `${vocabulary.size} ids`);
   return vocabulary;
 }
 
@@ -72,7 +78,8 @@ function checkFeatures(argument: string, features: EntityFeatures | undefined, r
   const f = expectOptions(argument, features);
   if (f.bags !== undefined) {
     const b = expectOptions(`${argument}.bags`, f.bags);
-    if (!(b.offsets instanceof Int32Array) || b.offsets.length < rows + 1) throw rangeError(`${argument}.bags.offsets`, `an Int32Array of at least ${rows + 1} entries`, b.offsets);
+    if (!(b.offsets instanceof Int32Array) || b.offsets.length < rows + 1)
+      throw rangeError(`${argument}.bags.offsets`, `an Int32Array of at least ${rows + 1} entries`, b.offsets);
     if (!(b.indices instanceof Int32Array)) throw typeError(`${argument}.bags.indices`, 'Int32Array', b.indices);
     const vocabulary = b.vocabulary as number;
     if (!Number.isInteger(vocabulary) || vocabulary < 1) throw rangeError(`${argument}.bags.vocabulary`, 'integer ≥ 1', b.vocabulary);
@@ -80,10 +87,12 @@ function checkFeatures(argument: string, features: EntityFeatures | undefined, r
     const indices = b.indices as Int32Array;
     if (offsets[0] !== 0) throw rangeError(`${argument}.bags.offsets[0]`, '0', offsets[0]);
     for (let e = 0; e < rows; e++) {
-      if (offsets[e + 1] < offsets[e] || offsets[e + 1] > indices.length) throw rangeError(`${argument}.bags.offsets[${e + 1}]`, `non-decreasing offsets within indices (${indices.length})`, offsets[e + 1]);
+      if (offsets[e + 1] < offsets[e] || offsets[e + 1] > indices.length)
+        throw rangeError(`${argument}.bags.offsets[${e + 1}]`, `non-decreasing offsets within indices (${indices.length})`, offsets[e + 1]);
     }
     for (let k = 0; k < offsets[rows]; k++) {
-      if (indices[k] < 0 || indices[k] >= vocabulary) throw rangeError(`${argument}.bags.indices[${k}]`, `an id in [0, ${vocabulary})`, indices[k]);
+      if (indices[k] < 0 || indices[k] >= vocabulary)
+        throw rangeError(`${argument}.bags.indices[${k}]`, `an id in [0, ${vocabulary})`, indices[k]);
     }
   }
   if (f.dense !== undefined) {

@@ -47,7 +47,8 @@ export function foldIn(against: EmbeddingTable, histories: Csr, options?: FoldIn
     throw rangeError('options.values', `a Float32Array with one value per history entry (${h.indices.length})`, o.values);
   }
   if (method === 'sgd') {
-    if (o.values !== undefined) throw rangeError('options.values', 'explicit values only with method "least-squares"', 'values with method "sgd"');
+    if (o.values !== undefined)
+      throw rangeError('options.values', 'explicit values only with method "least-squares"', 'values with method "sgd"');
     const steps = o.steps === undefined ? 30 : expectInteger('options.steps', o.steps, 1, 100_000);
     const lr = nonNegative('options.lr', o.lr, 0.05);
     const rand = uniformGenerator(o.seed === undefined ? 0 : expectInteger('options.seed', o.seed, 0, 2 ** 32 - 1));
@@ -135,17 +136,21 @@ export function historiesFrom(lists: ReadonlyArray<ArrayLike<number>>): Csr {
 }
 
 function checkModel(model: unknown): void {
-  if (!(model instanceof MatrixFactorization)) throw typeError('model', 'MatrixFactorization (for other models, foldIn against model.encodeItems())', model);
+  if (!(model instanceof MatrixFactorization))
+    throw typeError('model', 'MatrixFactorization (for other models, foldIn against model.encodeItems())', model);
 }
 
 function checkHistories(h: Csr, rows: number): Csr {
   const o = expectOptions('histories', h);
-  if (!(o.offsets instanceof Int32Array) || o.offsets.length < 1 || o.offsets[0] !== 0) throw typeError('histories.offsets', 'Int32Array starting at 0', o.offsets);
+  if (!(o.offsets instanceof Int32Array) || o.offsets.length < 1 || o.offsets[0] !== 0)
+    throw typeError('histories.offsets', 'Int32Array starting at 0', o.offsets);
   if (!(o.indices instanceof Int32Array)) throw typeError('histories.indices', 'Int32Array', o.indices);
   for (let r = 0; r + 1 < o.offsets.length; r++) {
-    if (o.offsets[r + 1] < o.offsets[r] || o.offsets[r + 1] > o.indices.length) throw rangeError(`histories.offsets[${r + 1}]`, 'non-decreasing offsets within indices', o.offsets[r + 1]);
+    if (o.offsets[r + 1] < o.offsets[r] || o.offsets[r + 1] > o.indices.length)
+      throw rangeError(`histories.offsets[${r + 1}]`, 'non-decreasing offsets within indices', o.offsets[r + 1]);
   }
-  if (o.offsets[o.offsets.length - 1] !== o.indices.length) throw rangeError('histories.offsets', `a last offset equal to indices.length (${o.indices.length})`, o.offsets[o.offsets.length - 1]);
+  if (o.offsets[o.offsets.length - 1] !== o.indices.length)
+    throw rangeError('histories.offsets', `a last offset equal to indices.length (${o.indices.length})`, o.offsets[o.offsets.length - 1]);
   for (let k = 0; k < o.indices.length; k++) {
     const i = o.indices[k];
     if (i < 0 || i >= rows) throw rangeError(`histories.indices[${k}]`, `a row in [0, ${rows})`, i);

@@ -8,10 +8,22 @@ export { UserVectorsModel } from './user-vectors-model';
 export { foldIn, foldInUsers, foldInItems, historiesFrom, type FoldInOptions } from './fold-in';
 export { ContentToCf, featureMatrix, type ContentToCfOptions } from './content-to-cf';
 export { fitEmbeddingMap, type EmbeddingMap, type MappingOptions } from './strategies/mapping';
-export { type BridgeOptions } from './strategies/bridge';
-export { type FineTuneOptions } from './strategies/fine-tune';
-export { type JointOptions } from './strategies/joint';
-export { STRATEGY_NAMES, strategyByName, bridge, contentToCf, fineTune, hybrid, joint, mapping, popularity, targetOnly, type Strategy } from './strategies';
+export type { BridgeOptions } from './strategies/bridge';
+export type { FineTuneOptions } from './strategies/fine-tune';
+export type { JointOptions } from './strategies/joint';
+export {
+  STRATEGY_NAMES,
+  strategyByName,
+  bridge,
+  contentToCf,
+  fineTune,
+  hybrid,
+  joint,
+  mapping,
+  popularity,
+  targetOnly,
+  type Strategy,
+} from './strategies';
 export { transfer, LIFT_METRICS, SLICES, type LiftReport, type StrategyResult, type SliceSummary, type TransferOptions } from './lift';
 export { formatLiftTable } from './lift-table';
 export { syntheticDomains, type SyntheticOptions, type SyntheticDomains } from './synthetic';

@@ -48,8 +48,16 @@ export function renderLiftReport(report: LiftReport, options: { command?: string
     },
     {
       heading: 'Strategies',
-      table: { columns: ['strategy', 'what it does', 's per seed'], rows: report.results.map((r) => [r.strategy, r.summary, r.seconds]), digits: 2 },
+      table: {
+        columns: ['strategy', 'what it does', 's per seed'],
+        rows: report.results.map((r) => [r.strategy, r.summary, r.seconds]),
+        digits: 2,
+      },
     },
   ];
-  return renderReport({ title: 'recbridge transfer: lift report', subtitle: `${report.source} → ${report.target}, ${report.seconds.toFixed(1)} s`, sections });
+  return renderReport({
+    title: 'recbridge transfer: lift report',
+    subtitle: `${report.source} → ${report.target}, ${report.seconds.toFixed(1)} s`,
+    sections,
+  });
 }

@@ -19,10 +19,17 @@ export function formatLiftTable(report: LiftReport, options: { markdown?: boolea
   }
   if (report.results[0]?.sampled) {
     const negatives = report.sampledNegatives;
-    const sh = ['strategy', ...SLICES.flatMap((sl) => SAMPLED_METRICS.map((m) => `${sl} ${m === 'mrr' ? 'MRR' : `${m === 'hit' ? 'HR' : 'NDCG'}@${k}`}`))];
-    const sr = report.results.map((r) => [r.strategy, ...SLICES.flatMap((sl) => SAMPLED_METRICS.map((m) => fmt(r.sampled![sl][m].mean, r.sampled![sl][m].std)))]);
+    const sh = [
+      'strategy',
+      ...SLICES.flatMap((sl) => SAMPLED_METRICS.map((m) => `${sl} ${m === 'mrr' ? 'MRR' : `${m === 'hit' ? 'HR' : 'NDCG'}@${k}`}`)),
+    ];
+    const sr = report.results.map((r) => [
+      r.strategy,
+      ...SLICES.flatMap((sl) => SAMPLED_METRICS.map((m) => fmt(r.sampled![sl][m].mean, r.sampled![sl][m].std))),
+    ]);
     lines.push('', `sampled protocol: each test item against ${negatives} sampled negatives`);
-    if (options.markdown) lines.push(`| ${sh.join(' | ')} |`, `|${sh.map(() => '---').join('|')}|`, ...sr.map((r) => `| ${r.join(' | ')} |`));
+    if (options.markdown)
+      lines.push(`| ${sh.join(' | ')} |`, `|${sh.map(() => '---').join('|')}|`, ...sr.map((r) => `| ${r.join(' | ')} |`));
     else {
       const widths = sh.map((h, c) => Math.max(h.length, ...sr.map((r) => r[c].length)));
       const line = (cells: string[]) => cells.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join('  ');
@@ -41,7 +48,9 @@ export function formatLiftTable(report: LiftReport, options: { markdown?: boolea
     lines.push(
       `best on cold users: ${b.strategy} — NDCG@${k} ${sign(b.overPopularity)} over popularity, ${sign(b.overTargetOnly)} over target-only` +
         ` (${b.significant ? 'more' : 'NOT more'} than 2 std over both)` +
-        (b.overNeighbours === null ? '' : `; ${sign(b.overNeighbours)} vs the neighbourhood baseline (${b.beatsNeighbours ? 'more' : 'NOT more'} than 2 std)`),
+        (b.overNeighbours === null
+          ? ''
+          : `; ${sign(b.overNeighbours)} vs the neighbourhood baseline (${b.beatsNeighbours ? 'more' : 'NOT more'} than 2 std)`),
     );
   }
   return lines.join('\n');

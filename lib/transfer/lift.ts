@@ -103,12 +103,14 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
   const seeds = resolveSeeds(o.seeds);
   const settings = resolveSettings(o.settings);
   const alignment = alignDomains(source, target, o.align);
-  if (alignment.users.source.length === 0) throw new RecbridgeError('ERR_NO_OVERLAP', 'The cold-user comparison needs users present in both domains; the domains share none');
+  if (alignment.users.source.length === 0)
+    throw new RecbridgeError('ERR_NO_OVERLAP', 'The cold-user comparison needs users present in both domains; the domains share none');
   // Baselines come first once, even when asked for by name.
   const all = [...BASELINES, ...strategies.filter((s) => !BASELINES.some((b) => b.name === s.name))];
   const runs = all.map(() => [] as Array<Record<SliceName, RankingMetrics>>);
   const sampledRuns = all.map(() => [] as Array<Record<SliceName, SampledMetrics | null>>);
-  const sampled = o.sampled === undefined ? null : { negatives: expectOptions('options.sampled', o.sampled).negatives ?? 999, seed: o.sampled.seed ?? 0 };
+  const sampled =
+    o.sampled === undefined ? null : { negatives: expectOptions('options.sampled', o.sampled).negatives ?? 999, seed: o.sampled.seed ?? 0 };
   const seconds = all.map(() => 0);
   let step = 0;
   for (const seed of seeds) {
@@ -140,7 +142,11 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
         const one = {} as Record<SliceName, SampledMetrics | null>;
         for (const name of SLICES) {
           const opts = { negatives: sampled.negatives, seed: sampled.seed + seed, k: settings.k, exclude };
-          one[name] = !slices[name].size ? null : 'evaluate' in model ? await evaluateSampledScores(model.scorer(), slices[name], opts) : await evaluateSampled(model, slices[name], opts);
+          one[name] = !slices[name].size
+            ? null
+            : 'evaluate' in model
+              ? await evaluateSampledScores(model.scorer(), slices[name], opts)
+              : await evaluateSampled(model, slices[name], opts);
         }
         sampledRuns[s].push(one);
       }
@@ -154,7 +160,10 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
     ...(sampled
       ? {
           sampled: Object.fromEntries(
-            SLICES.map((name) => [name, Object.fromEntries(SAMPLED_METRICS.map((m) => [m, meanStd(sampledRuns[s].map((r) => r[name]?.[m] ?? NaN))]))]),
+            SLICES.map((name) => [
+              name,
+              Object.fromEntries(SAMPLED_METRICS.map((m) => [m, meanStd(sampledRuns[s].map((r) => r[name]?.[m] ?? NaN))])),
+            ]),
           ) as Record<SliceName, Record<SampledMetric, MeanStd>>,
           sampledRuns: sampledRuns[s],
         }
@@ -210,14 +219,16 @@ function bestOverBaselines(results: StrategyResult[]): LiftReport['best'] {
 
 function resolveStrategies(value: TransferOptions['strategies']): Strategy[] {
   if (value === undefined) return STRATEGY_NAMES.filter((n) => !BASELINES.some((b) => b.name === n)).map((n) => strategyByName(n)!);
-  if (!Array.isArray(value) || value.length === 0) throw typeError('options.strategies', 'a non-empty array of strategy names or Strategy objects', value);
+  if (!Array.isArray(value) || value.length === 0)
+    throw typeError('options.strategies', 'a non-empty array of strategy names or Strategy objects', value);
   return value.map((s, k) => {
     if (typeof s === 'string') {
       const found = strategyByName(s);
       if (!found) throw rangeError(`options.strategies[${k}]`, `one of ${STRATEGY_NAMES.join(', ')}`, s);
       return found;
     }
-    if (!s || typeof s !== 'object' || typeof s.name !== 'string' || typeof s.run !== 'function') throw typeError(`options.strategies[${k}]`, 'strategy name or { name, summary, run }', s);
+    if (!s || typeof s !== 'object' || typeof s.name !== 'string' || typeof s.run !== 'function')
+      throw typeError(`options.strategies[${k}]`, 'strategy name or { name, summary, run }', s);
     return s;
   });
 }
@@ -225,7 +236,8 @@ function resolveStrategies(value: TransferOptions['strategies']): Strategy[] {
 function resolveSeeds(value: TransferOptions['seeds']): number[] {
   if (value === undefined) return [0, 1, 2];
   if (typeof value === 'number') {
-    if (!Number.isInteger(value) || value < 1 || value > 100) throw rangeError('options.seeds', 'integer in [1, 100] or an array of seeds', value);
+    if (!Number.isInteger(value) || value < 1 || value > 100)
+      throw rangeError('options.seeds', 'integer in [1, 100] or an array of seeds', value);
     return Array.from({ length: value }, (_, i) => i);
   }
   if (!Array.isArray(value) || value.length === 0 || value.some((s) => !Number.isInteger(s) || s < 0 || s > 1_000_000)) {
@@ -240,10 +252,14 @@ function resolveSettings(value: Partial<TrainSettings> | undefined): TrainSettin
   if (!Number.isInteger(s.epochs) || s.epochs < 1) throw rangeError('options.settings.epochs', 'integer ≥ 1', s.epochs);
   if (!Number.isInteger(s.patience) || s.patience < 0) throw rangeError('options.settings.patience', 'integer ≥ 0', s.patience);
   if (!Number.isInteger(s.k) || s.k < 1) throw rangeError('options.settings.k', 'integer ≥ 1', s.k);
-  if (!['recall', 'ndcg', 'hit', 'mrr', 'precision'].includes(s.metric)) throw rangeError('options.settings.metric', '"recall", "ndcg", "hit", "mrr" or "precision"', s.metric);
-  if (!['bpr', 'bce', 'warp'].includes(s.loss)) throw rangeError('options.settings.loss', '"bpr", "bce" or "warp" (implicit feedback)', s.loss);
-  if (!Number.isInteger(s.negatives) || s.negatives < 1 || s.negatives > 8) throw rangeError('options.settings.negatives', 'integer in [1, 8]', s.negatives);
+  if (!['recall', 'ndcg', 'hit', 'mrr', 'precision'].includes(s.metric))
+    throw rangeError('options.settings.metric', '"recall", "ndcg", "hit", "mrr" or "precision"', s.metric);
+  if (!['bpr', 'bce', 'warp'].includes(s.loss))
+    throw rangeError('options.settings.loss', '"bpr", "bce" or "warp" (implicit feedback)', s.loss);
+  if (!Number.isInteger(s.negatives) || s.negatives < 1 || s.negatives > 8)
+    throw rangeError('options.settings.negatives', 'integer in [1, 8]', s.negatives);
   expectOptions('options.settings.optimizer', s.optimizer);
-  if (s.threads !== undefined && (!Number.isInteger(s.threads) || s.threads < 1)) throw rangeError('options.settings.threads', 'integer ≥ 1', s.threads);
+  if (s.threads !== undefined && (!Number.isInteger(s.threads) || s.threads < 1))
+    throw rangeError('options.settings.threads', 'integer ≥ 1', s.threads);
   return s;
 }

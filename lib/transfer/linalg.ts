@@ -10,8 +10,13 @@ export function cholesky(a: Float64Array, n: number): Float64Array {
   for (let j = 0; j < n; j++) {
     let d = a[j * n + j];
     for (let k = 0; k < j; k++) d -= a[j * n + k] * a[j * n + k];
-    if (!Number.isFinite(d)) throw new RecbridgeError('ERR_DIVERGED', 'The vectors to solve against hold NaN or infinite values (a diverged model?)');
-    if (!(d > 0)) throw new RecbridgeError('ERR_INVALID_ARG_VALUE', 'The regularised normal equations are not positive definite: increase the regularization');
+    if (!Number.isFinite(d))
+      throw new RecbridgeError('ERR_DIVERGED', 'The vectors to solve against hold NaN or infinite values (a diverged model?)');
+    if (!(d > 0))
+      throw new RecbridgeError(
+        'ERR_INVALID_ARG_VALUE',
+        'The regularised normal equations are not positive definite: increase the regularization',
+      );
     const l = Math.sqrt(d);
     a[j * n + j] = l;
     for (let i = j + 1; i < n; i++) {
@@ -42,7 +47,14 @@ export function choleskySolve(l: Float64Array, n: number, b: Float64Array, m: nu
 }
 
 /** Σ over the listed rows (all rows when null) of v vᵀ, dim × dim, scaled. Adds into out. */
-export function addGram(out: Float64Array, data: Float32Array, dim: number, rows: ArrayLike<number> | null, count: number, scale = 1): Float64Array {
+export function addGram(
+  out: Float64Array,
+  data: Float32Array,
+  dim: number,
+  rows: ArrayLike<number> | null,
+  count: number,
+  scale = 1,
+): Float64Array {
   const n = rows ? rows.length : count;
   for (let k = 0; k < n; k++) {
     const base = (rows ? rows[k] : k) * dim;

@@ -22,7 +22,9 @@ function mergeCutoff(parts: Array<{ users: number; m: CutoffMetrics | undefined 
 export function mergeByUsers(parts: RankingMetrics[]): RankingMetrics {
   if (parts.length === 1) return parts[0];
   const users = parts.reduce((s, p) => s + p.users, 0);
-  const ks = Object.keys(parts[0].byK ?? {}).map(Number).filter((k) => parts.every((p) => p.byK?.[k] !== undefined));
+  const ks = Object.keys(parts[0].byK ?? {})
+    .map(Number)
+    .filter((k) => parts.every((p) => p.byK?.[k] !== undefined));
   const byK: Record<number, CutoffMetrics> = {};
   for (const k of ks) byK[k] = mergeCutoff(parts.map((p) => ({ users: p.users, m: p.byK[k] })));
   const k = parts[0].k;

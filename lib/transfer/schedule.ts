@@ -65,7 +65,11 @@ export async function runSchedule(model: MatrixFactorization, phases: readonly P
     onPhase?.(plan.name, k);
     const restore = applyPlan(plan);
     try {
-      const report = await Trainer.fitPartial(plan.model, plan.data, { ...defaults, ...plan.fit, epochs: plan.epochs ?? plan.fit.epochs ?? defaults.epochs });
+      const report = await Trainer.fitPartial(plan.model, plan.data, {
+        ...defaults,
+        ...plan.fit,
+        epochs: plan.epochs ?? plan.fit.epochs ?? defaults.epochs,
+      });
       reports.push({ name: plan.name, trainable: plan.trainable.map((p) => p.name), report });
     } finally {
       restore();
@@ -103,11 +107,13 @@ function planPhase(raw: Phase, k: number, fallback: MatrixFactorization): Plan {
   const trainable = new Set<Parameter>();
   patterns.forEach((p, j) => find(`${at}.train[${j}]`, p).forEach((x) => trainable.add(x)));
   const weight = phase.lossWeight ?? 1;
-  if (typeof weight !== 'number' || !Number.isFinite(weight) || weight <= 0) throw rangeError(`${at}.lossWeight`, 'finite number > 0', weight);
+  if (typeof weight !== 'number' || !Number.isFinite(weight) || weight <= 0)
+    throw rangeError(`${at}.lossWeight`, 'finite number > 0', weight);
   const multipliers = new Map<Parameter, number>();
   for (const p of trainable) multipliers.set(p, p.lrMultiplier * weight);
   for (const [pattern, m] of Object.entries(expectOptions(`${at}.lrMultipliers`, phase.lrMultipliers))) {
-    if (typeof m !== 'number' || !Number.isFinite(m) || m < 0) throw rangeError(`${at}.lrMultipliers[${JSON.stringify(pattern)}]`, 'finite number ≥ 0', m);
+    if (typeof m !== 'number' || !Number.isFinite(m) || m < 0)
+      throw rangeError(`${at}.lrMultipliers[${JSON.stringify(pattern)}]`, 'finite number ≥ 0', m);
     for (const p of find(`${at}.lrMultipliers`, pattern)) if (trainable.has(p)) multipliers.set(p, m * weight);
   }
   const rows = Object.entries(expectOptions(`${at}.freezeRows`, phase.freezeRows)).map(([name, list]) => {
@@ -116,7 +122,8 @@ function planPhase(raw: Phase, k: number, fallback: MatrixFactorization): Plan {
     // Resolved now, so a bad row fails before any phase trains.
     return { p, rows: resolveIndexList(`${at}.freezeRows[${JSON.stringify(name)}]`, list, p.rows) as IndexList };
   });
-  if (phase.epochs !== undefined && (!Number.isInteger(phase.epochs) || phase.epochs < 1)) throw rangeError(`${at}.epochs`, 'integer ≥ 1', phase.epochs);
+  if (phase.epochs !== undefined && (!Number.isInteger(phase.epochs) || phase.epochs < 1))
+    throw rangeError(`${at}.epochs`, 'integer ≥ 1', phase.epochs);
   return {
     name: phase.name ?? `phase ${k + 1}`,
     model,

@@ -36,7 +36,10 @@ export class SmallNet {
   private step = 0;
 
   /** sizes: [input, hidden…, output]. */
-  constructor(readonly sizes: readonly number[], seed = 0) {
+  constructor(
+    readonly sizes: readonly number[],
+    seed = 0,
+  ) {
     const normal = normalGenerator(seed);
     this.layers = [];
     for (let l = 0; l + 1 < sizes.length; l++) {
@@ -164,7 +167,13 @@ export class SmallNet {
    * `patience` epochs and the best weights are restored. `prepare` may rewrite each training batch's
    * inputs in place (e.g. dropout of some columns). Returns the best held-out (or last training) loss.
    */
-  fitRegression(x: Float32Array, y: Float32Array, n: number, options: NetFitOptions = {}, prepare?: (batch: Float32Array, rows: number, rand: () => number) => void): number {
+  fitRegression(
+    x: Float32Array,
+    y: Float32Array,
+    n: number,
+    options: NetFitOptions = {},
+    prepare?: (batch: Float32Array, rows: number, rand: () => number) => void,
+  ): number {
     const epochs = options.epochs ?? 50;
     const lr = options.lr ?? 1e-3;
     const rand = uniformGenerator(options.seed ?? 0);

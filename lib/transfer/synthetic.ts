@@ -63,7 +63,15 @@ export function syntheticDomains(options?: SyntheticOptions): SyntheticDomains {
   const targetPop = popularity(nt);
   const sharpness = 2.5;
 
-  const sample = (u: number, items: Float32Array, pop: Float32Array, n: number, count: number, out: { u: number[]; i: number[] }, row: number) => {
+  const sample = (
+    u: number,
+    items: Float32Array,
+    pop: Float32Array,
+    n: number,
+    count: number,
+    out: { u: number[]; i: number[] },
+    row: number,
+  ) => {
     const logits = new Float64Array(n);
     let max = -Infinity;
     for (let i = 0; i < n; i++) {
@@ -95,7 +103,8 @@ export function syntheticDomains(options?: SyntheticOptions): SyntheticDomains {
     const id = `user${u}`;
     // The first `targetOnly` users are missing from the source, the last `sourceOnly` from the target.
     if (u >= targetOnly) sample(u, sourceItems, sourcePop, ns, perSource, src, srcUsers.add(id));
-    if (u < users - sourceOnly) sample(u, targetItems, targetPop, nt, Math.max(1, Math.round(perTarget * (0.5 + rand()))), tgt, tgtUsers.add(id));
+    if (u < users - sourceOnly)
+      sample(u, targetItems, targetPop, nt, Math.max(1, Math.round(perTarget * (0.5 + rand()))), tgt, tgtUsers.add(id));
   }
   // Segment feature per target user: its cluster 80% of the time, else a random one.
   const segments = Int32Array.from({ length: tgtUsers.size }, (_, r) => {
@@ -124,7 +133,9 @@ export function syntheticDomains(options?: SyntheticOptions): SyntheticDomains {
     interactions: new Interactions({ users: tgt.u, items: tgt.i, numUsers: tgtUsers.size, numItems: nt }),
     users: tgtUsers,
     items: itemVocab('t', nt),
-    userFeatures: { bags: { vocabulary: clusters, offsets: Int32Array.from({ length: tgtUsers.size + 1 }, (_, r) => r), indices: segments } },
+    userFeatures: {
+      bags: { vocabulary: clusters, offsets: Int32Array.from({ length: tgtUsers.size + 1 }, (_, r) => r), indices: segments },
+    },
     itemFeatures: { dense: { values: itemFeatures, dim: fdim } },
   });
   return { source, target, tastes, targetItemVectors: targetItems, latent: k };

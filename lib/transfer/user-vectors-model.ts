@@ -24,7 +24,10 @@ export class UserVectorsModel implements RankingModel {
     this.dim = items.dim;
     const d = items.dim;
     if (!(userVectors instanceof Float32Array) || userVectors.length < hasVector.length * d) {
-      throw new RecbridgeError('ERR_DIMENSION_MISMATCH', `userVectors must hold ${hasVector.length} rows of ${d} (the item width); it holds ${userVectors?.length} values`);
+      throw new RecbridgeError(
+        'ERR_DIMENSION_MISMATCH',
+        `userVectors must hold ${hasVector.length} rows of ${d} (the item width); it holds ${userVectors?.length} values`,
+      );
     }
     this.table = EmbeddingTable.create(items.rows, d + 1);
     for (let i = 0; i < items.rows; i++) {

@@ -22,7 +22,8 @@ Napi::Value Capabilities(const Napi::CallbackInfo& info) {
   o.Set("isa", rb::isa_name(static_cast<rb::Isa>(rb::active_isa())));
   o.Set("detectedIsa", rb::isa_name(detected));
   Napi::Array isas = Napi::Array::New(env);
-  for (int i = 0; i <= static_cast<int>(detected); ++i) isas.Set(static_cast<uint32_t>(i), rb::isa_name(static_cast<rb::Isa>(i)));
+  for (int i = 0; i <= static_cast<int>(detected); ++i)
+    isas.Set(static_cast<uint32_t>(i), rb::isa_name(static_cast<rb::Isa>(i)));
   o.Set("supportedIsas", isas);
   o.Set("hardwareThreads", Napi::Number::New(env, static_cast<double>(rb::hardware_threads())));
   o.Set("queryBlock", Napi::Number::New(env, static_cast<double>(rb::active_kernels().query_block)));
@@ -41,10 +42,12 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info) {
     if (!info[0].IsString()) throw_type(env, "isa", "\"scalar\", \"avx2\", \"avx512\" or null");
     const std::string name = info[0].As<Napi::String>().Utf8Value();
     rb::Isa isa;
-    if (!rb::parse_isa(name.c_str(), &isa)) throw_range(env, "isa", "Expected \"scalar\", \"avx2\" or \"avx512\" for isa but received \"" + name + "\"");
+    if (!rb::parse_isa(name.c_str(), &isa))
+      throw_range(env, "isa", "Expected \"scalar\", \"avx2\" or \"avx512\" for isa but received \"" + name + "\"");
     if (!rb::force_isa(static_cast<int>(isa)))
-      throw_state(env, "ERR_ISA_UNSUPPORTED", "This CPU cannot run the " + name + " kernels (detected: " +
-                                                  rb::isa_name(rb::detect_isa()) + ")", "isa");
+      throw_state(env, "ERR_ISA_UNSUPPORTED",
+                  "This CPU cannot run the " + name + " kernels (detected: " + rb::isa_name(rb::detect_isa()) + ")",
+                  "isa");
     return env.Undefined();
   });
 }
@@ -57,7 +60,8 @@ Napi::Value ByteAlignment(const Napi::CallbackInfo& info) {
     size_t length = 0, offset = 0;
     void* data = nullptr;
     napi_value buffer = nullptr;
-    if (!info[0].IsTypedArray() || napi_get_typedarray_info(info.Env(), info[0], &type, &length, &data, &buffer, &offset) != napi_ok)
+    if (!info[0].IsTypedArray() ||
+        napi_get_typedarray_info(info.Env(), info[0], &type, &length, &data, &buffer, &offset) != napi_ok)
       throw_type(info.Env(), "view", "typed array");
     return Napi::Number::New(info.Env(), static_cast<double>(reinterpret_cast<uintptr_t>(data) % 64));
   });

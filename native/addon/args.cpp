@@ -91,13 +91,17 @@ void require_shared(Napi::Env env, Napi::Value v, const std::string& name) {
   if (napi_get_typedarray_info(env, v, &type, &length, &data, &buffer, &offset) != napi_ok) return;
   bool plain = false;  // napi_is_arraybuffer is false for a SharedArrayBuffer
   if (length > 0 && napi_is_arraybuffer(env, buffer, &plain) == napi_ok && plain)
-    throw_type(env, name, "a typed array on a SharedArrayBuffer (async work reads it in place; an ArrayBuffer could be detached mid-call)");
+    throw_type(env, name,
+               "a typed array on a SharedArrayBuffer (async work reads it in place; an ArrayBuffer could be detached "
+               "mid-call)");
 }
 
 Napi::Value make_cancel_token(Napi::Env env) {
   auto* flag = new CancelFlag(std::make_shared<std::atomic<int>>(0));
-  Napi::External<CancelFlag> ext = Napi::External<CancelFlag>::New(env, flag, [](Napi::Env, CancelFlag* f) { delete f; });
-  if (napi_type_tag_object(env, ext, &kCancelTag) != napi_ok) throw_state(env, "ERR_NATIVE", "could not tag a cancel token");
+  Napi::External<CancelFlag> ext =
+      Napi::External<CancelFlag>::New(env, flag, [](Napi::Env, CancelFlag* f) { delete f; });
+  if (napi_type_tag_object(env, ext, &kCancelTag) != napi_ok)
+    throw_state(env, "ERR_NATIVE", "could not tag a cancel token");
   return ext;
 }
 
@@ -126,7 +130,8 @@ int64_t integer_value(Napi::Env env, Napi::Value v, const char* name, int64_t mi
   const double x = v.As<Napi::Number>().DoubleValue();
   // Range first: converting NaN or an out-of-range double to an integer is undefined behaviour.
   if (!(x >= static_cast<double>(min) && x <= static_cast<double>(max)) || std::floor(x) != x)
-    throw_range(env, name, "Expected integer in [" + std::to_string(min) + ", " + std::to_string(max) + "] for " + name);
+    throw_range(env, name,
+                "Expected integer in [" + std::to_string(min) + ", " + std::to_string(max) + "] for " + name);
   return static_cast<int64_t>(x);
 }
 
@@ -134,15 +139,18 @@ double number_value(Napi::Env env, Napi::Value v, const char* name, double min, 
   if (!v.IsNumber()) throw_type(env, name, "number");
   const double x = v.As<Napi::Number>().DoubleValue();
   if (!(x >= min && x <= max))
-    throw_range(env, name, std::string("Expected number in [") + std::to_string(min) + ", " + std::to_string(max) + "] for " + name);
+    throw_range(
+        env, name,
+        std::string("Expected number in [") + std::to_string(min) + ", " + std::to_string(max) + "] for " + name);
   return x;
 }
 
 void check_indices(Napi::Env env, const std::vector<int32_t>& idx, size_t bound, const char* name) {
   for (size_t j = 0; j < idx.size(); ++j)
     if (idx[j] < 0 || static_cast<size_t>(idx[j]) >= bound)
-      throw_range(env, name, std::string("Expected indices in [0, ") + std::to_string(bound) + ") for " + name + " but " +
-                                 name + "[" + std::to_string(j) + "] is " + std::to_string(idx[j]));
+      throw_range(env, name,
+                  std::string("Expected indices in [0, ") + std::to_string(bound) + ") for " + name + " but " + name +
+                      "[" + std::to_string(j) + "] is " + std::to_string(idx[j]));
 }
 
 IndexList sorted_indices(Napi::Env env, const View<int32_t>& v, size_t bound, const char* name, bool copy) {
@@ -152,8 +160,9 @@ IndexList sorted_indices(Napi::Env env, const View<int32_t>& v, size_t bound, co
     for (size_t j = 0; j < v.length; ++j) {
       const int32_t x = v.data[j];
       if (x < 0 || static_cast<size_t>(x) >= bound)
-        throw_range(env, name, std::string("Expected indices in [0, ") + std::to_string(bound) + ") for " + name + " but " +
-                                   name + "[" + std::to_string(j) + "] is " + std::to_string(x));
+        throw_range(env, name,
+                    std::string("Expected indices in [0, ") + std::to_string(bound) + ") for " + name + " but " + name +
+                        "[" + std::to_string(j) + "] is " + std::to_string(x));
       if (j && x <= v.data[j - 1]) strictly_increasing = false;
     }
     if (strictly_increasing) {

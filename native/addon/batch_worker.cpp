@@ -34,8 +34,9 @@ class BatchWorker : public PromiseWorker {
     }
     const View<float> q = f32_value(env, spec.Get("queries"), "queries");
     if (q.length % table_.dim != 0)
-      throw_length(env, "queries", "Expected queries length to be a multiple of dim (" + std::to_string(table_.dim) +
-                                       ") but it is " + std::to_string(q.length));
+      throw_length(env, "queries",
+                   "Expected queries length to be a multiple of dim (" + std::to_string(table_.dim) + ") but it is " +
+                       std::to_string(q.length));
     queries_.assign(q.data, q.data + q.length);
     nq_ = q.length / table_.dim;
     opt_.k = static_cast<size_t>(integer_value(env, spec.Get("k"), "k", 1, INT32_MAX));
@@ -43,7 +44,8 @@ class BatchWorker : public PromiseWorker {
 
     const View<int32_t> off = i32_value(env, spec.Get("excludeOffsets"), "excludeOffsets", true);
     const View<int32_t> ids = i32_value(env, spec.Get("excludeIndices"), "excludeIndices", true);
-    if (off.present != ids.present) throw_type(env, "excludeOffsets and excludeIndices", "both or neither", "excludeOffsets");
+    if (off.present != ids.present)
+      throw_type(env, "excludeOffsets and excludeIndices", "both or neither", "excludeOffsets");
     if (off.present) copy_exclusions(env, off, ids);
 
     block_ = sorted_indices(env, i32_value(env, spec.Get("block"), "block", true), table_.rows, "block", true);
@@ -94,12 +96,14 @@ class BatchWorker : public PromiseWorker {
     excl_idx_.assign(ids.data, ids.data + ids.length);
     expect_length(env, excl_off_.size(), nq_ + 1, "excludeOffsets");
     if (excl_off_[0] != 0 || static_cast<size_t>(excl_off_[nq_]) != excl_idx_.size())
-      throw_range(env, "excludeOffsets", "Expected excludeOffsets to start at 0 and end at excludeIndices.length (" +
-                                             std::to_string(excl_idx_.size()) + ")");
+      throw_range(env, "excludeOffsets",
+                  "Expected excludeOffsets to start at 0 and end at excludeIndices.length (" +
+                      std::to_string(excl_idx_.size()) + ")");
     for (size_t q = 0; q < nq_; ++q)
       if (excl_off_[q + 1] < excl_off_[q])
-        throw_range(env, "excludeOffsets", "Expected non-decreasing excludeOffsets but excludeOffsets[" +
-                                               std::to_string(q + 1) + "] < excludeOffsets[" + std::to_string(q) + "]");
+        throw_range(env, "excludeOffsets",
+                    "Expected non-decreasing excludeOffsets but excludeOffsets[" + std::to_string(q + 1) +
+                        "] < excludeOffsets[" + std::to_string(q) + "]");
     check_indices(env, excl_idx_, table_.rows, "excludeIndices");
   }
 

@@ -19,7 +19,8 @@ const napi_type_tag kGraphTag = {0x7265636272696467ull, 0x6b6e6e6772617068ull}; 
 Napi::Value wrap_graph(Napi::Env env, GraphPtr g) {
   auto* holder = new GraphPtr(std::move(g));
   auto ext = Napi::External<GraphPtr>::New(env, holder, [](Napi::Env, GraphPtr* p) { delete p; });
-  if (napi_type_tag_object(env, ext, &kGraphTag) != napi_ok) throw_state(env, "ERR_NATIVE", "could not tag a neighbour graph");
+  if (napi_type_tag_object(env, ext, &kGraphTag) != napi_ok)
+    throw_state(env, "ERR_NATIVE", "could not tag a neighbour graph");
   return ext;
 }
 
@@ -37,8 +38,9 @@ void check_offsets(Napi::Env env, const std::vector<int32_t>& off, size_t rows, 
     throw_range(env, name, std::string("Expected ") + name + " to start at 0 and end at " + std::to_string(nnz));
   for (size_t r = 0; r < rows; ++r)
     if (off[r + 1] < off[r])
-      throw_range(env, name, std::string("Expected non-decreasing ") + name + " but " + name + "[" + std::to_string(r + 1) +
-                                 "] < " + name + "[" + std::to_string(r) + "]");
+      throw_range(env, name,
+                  std::string("Expected non-decreasing ") + name + " but " + name + "[" + std::to_string(r + 1) +
+                      "] < " + name + "[" + std::to_string(r) + "]");
 }
 
 float finite_float(Napi::Env env, Napi::Value v, const char* name, double min, double max) {
@@ -64,25 +66,34 @@ class BuildWorker : public PromiseWorker {
     for (size_t u = 0; u < users_; ++u)
       for (int32_t p = offsets_[u] + 1; p < offsets_[u + 1]; ++p)
         if (indices_[static_cast<size_t>(p)] <= indices_[static_cast<size_t>(p) - 1])
-          throw_range(env, "spec.indices", "Expected strictly increasing items within each user for spec.indices (user " +
-                                               std::to_string(u) + ")");
+          throw_range(
+              env, "spec.indices",
+              "Expected strictly increasing items within each user for spec.indices (user " + std::to_string(u) + ")");
     if (val.present) {
       values_.assign(val.data, val.data + val.length);
       expect_length(env, values_.size(), indices_.size(), "spec.values");
       for (size_t p = 0; p < values_.size(); ++p)
         if (!(values_[p] > 0 && std::isfinite(values_[p])))
-          throw_range(env, "spec.values", "Expected finite positive numbers for spec.values but spec.values[" +
-                                              std::to_string(p) + "] is " + std::to_string(values_[p]));
+          throw_range(env, "spec.values",
+                      "Expected finite positive numbers for spec.values but spec.values[" + std::to_string(p) +
+                          "] is " + std::to_string(values_[p]));
     }
-    opt_.weighting = enum_value(env, spec.Get("weighting"), "spec.weighting", rb::KnnWeighting::Cosine, rb::KnnWeighting::Bm25);
+    opt_.weighting =
+        enum_value(env, spec.Get("weighting"), "spec.weighting", rb::KnnWeighting::Cosine, rb::KnnWeighting::Bm25);
     opt_.k1 = finite_float(env, spec.Get("k1"), "spec.k1", 0, 1e9);
     opt_.b = finite_float(env, spec.Get("b"), "spec.b", 0, 1);
     opt_.shrink = finite_float(env, spec.Get("shrink"), "spec.shrink", 0, 1e9);
     opt_.neighbours = static_cast<size_t>(integer_value(env, spec.Get("neighbours"), "spec.neighbours", 1, INT32_MAX));
-    opt_.query_begin = static_cast<size_t>(integer_value(env, spec.Get("queryBegin"), "spec.queryBegin", 0, static_cast<int64_t>(items_)));
-    opt_.query_end = static_cast<size_t>(integer_value(env, spec.Get("queryEnd"), "spec.queryEnd", static_cast<int64_t>(opt_.query_begin), static_cast<int64_t>(items_)));
-    opt_.cand_begin = static_cast<size_t>(integer_value(env, spec.Get("candidateBegin"), "spec.candidateBegin", 0, static_cast<int64_t>(items_)));
-    opt_.cand_end = static_cast<size_t>(integer_value(env, spec.Get("candidateEnd"), "spec.candidateEnd", static_cast<int64_t>(opt_.cand_begin), static_cast<int64_t>(items_)));
+    opt_.query_begin = static_cast<size_t>(
+        integer_value(env, spec.Get("queryBegin"), "spec.queryBegin", 0, static_cast<int64_t>(items_)));
+    opt_.query_end =
+        static_cast<size_t>(integer_value(env, spec.Get("queryEnd"), "spec.queryEnd",
+                                          static_cast<int64_t>(opt_.query_begin), static_cast<int64_t>(items_)));
+    opt_.cand_begin = static_cast<size_t>(
+        integer_value(env, spec.Get("candidateBegin"), "spec.candidateBegin", 0, static_cast<int64_t>(items_)));
+    opt_.cand_end =
+        static_cast<size_t>(integer_value(env, spec.Get("candidateEnd"), "spec.candidateEnd",
+                                          static_cast<int64_t>(opt_.cand_begin), static_cast<int64_t>(items_)));
     const size_t keep = std::min(opt_.neighbours, opt_.cand_end - opt_.cand_begin);
     if (keep && (opt_.query_end - opt_.query_begin) > static_cast<size_t>(INT32_MAX) / keep)
       throw_range(env, "spec.neighbours", "Expected rows x neighbours below 2^31 for spec.neighbours");
@@ -142,14 +153,16 @@ class RecommendBatchWorker : public PromiseWorker {
     }
     const View<int32_t> eoff = i32_value(env, spec.Get("excludeOffsets"), "excludeOffsets", true);
     const View<int32_t> eidx = i32_value(env, spec.Get("excludeIndices"), "excludeIndices", true);
-    if (eoff.present != eidx.present) throw_type(env, "excludeOffsets and excludeIndices", "both or neither", "excludeOffsets");
+    if (eoff.present != eidx.present)
+      throw_type(env, "excludeOffsets and excludeIndices", "both or neither", "excludeOffsets");
     if (eoff.present) {
       excl_off_.assign(eoff.data, eoff.data + eoff.length);
       excl_idx_.assign(eidx.data, eidx.data + eidx.length);
       check_offsets(env, excl_off_, nq_, excl_idx_.size(), "excludeOffsets");
     }
     opt_.k = static_cast<size_t>(integer_value(env, spec.Get("k"), "k", 1, INT32_MAX));
-    if (nq_ && opt_.k > static_cast<size_t>(INT32_MAX) / nq_) throw_range(env, "k", "Expected queries * k below 2^31 for k");
+    if (nq_ && opt_.k > static_cast<size_t>(INT32_MAX) / nq_)
+      throw_range(env, "k", "Expected queries * k below 2^31 for k");
     opt_.mean = spec.Get("mean").ToBoolean().Value();
     opt_.shrink = static_cast<float>(number_value(env, spec.Get("shrink"), "shrink", 0, 1e9));
     opt_.exclude_history = spec.Get("excludeHistory").ToBoolean().Value();
@@ -166,10 +179,10 @@ class RecommendBatchWorker : public PromiseWorker {
     out_scores_.resize(nq_ * opt_.k);
     out_counts_.resize(nq_);
     skipped_.resize(nq_);
-    completed_ = rb::knn_recommend_batch(*graph_, hist_off_.data(), hist_idx_.data(), hist_w_.empty() ? nullptr : hist_w_.data(),
-                                         nq_, excl_off_.empty() ? nullptr : excl_off_.data(), excl_idx_.data(), opt_,
-                                         threads_, cancelled(), out_idx_.data(), out_scores_.data(), out_counts_.data(),
-                                         skipped_.data());
+    completed_ =
+        rb::knn_recommend_batch(*graph_, hist_off_.data(), hist_idx_.data(), hist_w_.empty() ? nullptr : hist_w_.data(),
+                                nq_, excl_off_.empty() ? nullptr : excl_off_.data(), excl_idx_.data(), opt_, threads_,
+                                cancelled(), out_idx_.data(), out_scores_.data(), out_counts_.data(), skipped_.data());
   }
 
   Napi::Value Result() override {
@@ -231,7 +244,8 @@ Napi::Value KnnFromArrays(const Napi::CallbackInfo& info) {
     expect_length(env, g->scores.size(), g->indices.size(), "scores");
     for (size_t p = 0; p < g->scores.size(); ++p)
       if (!std::isfinite(g->scores[p]))
-        throw_range(env, "scores", "Expected finite numbers for scores but scores[" + std::to_string(p) + "] is not finite");
+        throw_range(env, "scores",
+                    "Expected finite numbers for scores but scores[" + std::to_string(p) + "] is not finite");
     (void)threads;  // rows need no order (knnRow and knnExport sort what they return)
     return wrap_graph(env, std::move(g));
   });
@@ -242,7 +256,8 @@ Napi::Value KnnExport(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
     const GraphPtr src = graph_arg(env, info[0], "graph");
-    const size_t threads = info[1].IsUndefined() ? 1 : static_cast<size_t>(integer_value(env, info[1], "threads", 1, kMaxThreads));
+    const size_t threads =
+        info[1].IsUndefined() ? 1 : static_cast<size_t>(integer_value(env, info[1], "threads", 1, kMaxThreads));
     auto g = std::make_shared<rb::KnnGraph>(*src);
     rb::knn_sort_rows(g.get(), threads);
     Napi::Object o = Napi::Object::New(env);
@@ -280,10 +295,12 @@ Napi::Value KnnRow(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const Napi::Object spec = spec_arg(info);
     const GraphPtr g = graph_arg(env, spec.Get("graph"), "graph");
-    const size_t row = static_cast<size_t>(integer_value(env, spec.Get("row"), "row", 0, static_cast<int64_t>(g->rows) - 1));
+    const size_t row =
+        static_cast<size_t>(integer_value(env, spec.Get("row"), "row", 0, static_cast<int64_t>(g->rows) - 1));
     const size_t k = static_cast<size_t>(integer_value(env, spec.Get("k"), "k", 1, INT32_MAX));
     // Membership only: an unsorted or changing list cannot cause an out-of-bounds access.
-    const IndexList excl = sorted_indices(env, i32_value(env, spec.Get("exclude"), "exclude", true), g->cols, "exclude");
+    const IndexList excl =
+        sorted_indices(env, i32_value(env, spec.Get("exclude"), "exclude", true), g->cols, "exclude");
     const View<int32_t> oi = i32_value(env, spec.Get("outIndices"), "outIndices");
     const View<float> os = f32_value(env, spec.Get("outScores"), "outScores");
     const size_t b = static_cast<size_t>(g->offsets[row]), e = static_cast<size_t>(g->offsets[row + 1]);
@@ -307,7 +324,8 @@ Napi::Value KnnRecommend(const Napi::CallbackInfo& info) {
     const View<int32_t> hist = i32_value(env, spec.Get("history"), "history");
     const View<float> w = f32_value(env, spec.Get("weights"), "weights", true);
     if (w.present) expect_length(env, w.length, hist.length, "weights");
-    const IndexList excl = sorted_indices(env, i32_value(env, spec.Get("exclude"), "exclude", true), g->cols, "exclude");
+    const IndexList excl =
+        sorted_indices(env, i32_value(env, spec.Get("exclude"), "exclude", true), g->cols, "exclude");
     rb::KnnQueryOptions opt;
     opt.k = static_cast<size_t>(integer_value(env, spec.Get("k"), "k", 1, INT32_MAX));
     opt.mean = spec.Get("mean").ToBoolean().Value();

@@ -40,18 +40,22 @@ rb::QuantTable qtable_arg(Napi::Env env, const Napi::Object& spec) {
   t.dim = static_cast<size_t>(integer_value(env, spec.Get("dim"), "dim", 1, kMaxDim));
   size_t length;
   if (t.kind == rb::QuantKind::Bf16) {
-    const View<uint16_t> codes = typed<uint16_t>(env, spec.Get("codes"), "codes", napi_uint16_array, "Uint16Array (bf16 codes)");
+    const View<uint16_t> codes =
+        typed<uint16_t>(env, spec.Get("codes"), "codes", napi_uint16_array, "Uint16Array (bf16 codes)");
     t.bf16 = codes.data;
     length = codes.length;
   } else {
     if (t.dim > rb::kMaxInt8Dim)
       throw_range(env, "dim", "Expected dim of at most " + std::to_string(rb::kMaxInt8Dim) + " for an int8 table");
-    const View<int8_t> codes = typed<int8_t>(env, spec.Get("codes"), "codes", napi_int8_array, "Int8Array (int8 codes)");
+    const View<int8_t> codes =
+        typed<int8_t>(env, spec.Get("codes"), "codes", napi_int8_array, "Int8Array (int8 codes)");
     t.i8 = codes.data;
     length = codes.length;
   }
   if (length % t.dim != 0)
-    throw_length(env, "codes", "Expected codes length to be a multiple of dim (" + std::to_string(t.dim) + ") but it is " + std::to_string(length));
+    throw_length(env, "codes",
+                 "Expected codes length to be a multiple of dim (" + std::to_string(t.dim) + ") but it is " +
+                     std::to_string(length));
   t.rows = length / t.dim;
   if (t.rows > static_cast<size_t>(INT32_MAX)) throw_range(env, "codes", "Expected at most 2^31-1 rows in codes");
   if (t.kind == rb::QuantKind::Int8) {
@@ -82,8 +86,11 @@ Napi::Value Quantize(const Napi::CallbackInfo& info) {
     rb::parallel_for(parts, parts, [&](size_t p) {
       const size_t b = p * per, e = std::min(t.rows, b + per);
       if (b >= e) return;
-      if (t.kind == rb::QuantKind::Bf16) rb::quantize_bf16(src.data, b, e, t.dim, const_cast<uint16_t*>(t.bf16));
-      else rb::quantize_i8(src.data, b, e, t.dim, const_cast<int8_t*>(t.i8), const_cast<float*>(t.scale), const_cast<int32_t*>(t.rowsum));
+      if (t.kind == rb::QuantKind::Bf16)
+        rb::quantize_bf16(src.data, b, e, t.dim, const_cast<uint16_t*>(t.bf16));
+      else
+        rb::quantize_i8(src.data, b, e, t.dim, const_cast<int8_t*>(t.i8), const_cast<float*>(t.scale),
+                        const_cast<int32_t*>(t.rowsum));
     });
     return env.Undefined();
   });
@@ -119,7 +126,8 @@ Napi::Value QuantTopK(const Napi::CallbackInfo& info) {
     const View<float> q = f32_value(env, spec.Get("query"), "query");
     expect_length(env, q.length, t.dim, "query");
     const size_t k = static_cast<size_t>(integer_value(env, spec.Get("k"), "k", 1, INT32_MAX));
-    const IndexList exclude = sorted_indices(env, i32_value(env, spec.Get("exclude"), "exclude", true), t.rows, "exclude");
+    const IndexList exclude =
+        sorted_indices(env, i32_value(env, spec.Get("exclude"), "exclude", true), t.rows, "exclude");
     const IndexList block = sorted_indices(env, i32_value(env, spec.Get("block"), "block", true), t.rows, "block");
     const View<int32_t> allow_v = i32_value(env, spec.Get("allow"), "allow", true);
     const IndexList allow = sorted_indices(env, allow_v, t.rows, "allow", true);

@@ -46,7 +46,8 @@ Napi::Value TopK(const Napi::CallbackInfo& info) {
     const View<float> q = f32_value(env, spec.Get("query"), "query");
     expect_length(env, q.length, t.dim, "query");
     const size_t k = static_cast<size_t>(integer_value(env, spec.Get("k"), "k", 1, INT32_MAX));
-    const IndexList exclude = sorted_indices(env, i32_value(env, spec.Get("exclude"), "exclude", true), t.rows, "exclude");
+    const IndexList exclude =
+        sorted_indices(env, i32_value(env, spec.Get("exclude"), "exclude", true), t.rows, "exclude");
     const IndexList block = sorted_indices(env, i32_value(env, spec.Get("block"), "block", true), t.rows, "block");
     const View<int32_t> allow_v = i32_value(env, spec.Get("allow"), "allow", true);
     const IndexList allow = sorted_indices(env, allow_v, t.rows, "allow", true);
@@ -96,11 +97,13 @@ Napi::Value Pool(const Napi::CallbackInfo& info) {
     if (off.empty()) throw_range(env, "offsets", "Expected offsets of length at least 1");
     const size_t nbags = off.size() - 1;
     if (off[0] != 0 || static_cast<size_t>(off[nbags]) != idx.size())
-      throw_range(env, "offsets", "Expected offsets to start at 0 and end at indices.length (" + std::to_string(idx.size()) + ")");
+      throw_range(env, "offsets",
+                  "Expected offsets to start at 0 and end at indices.length (" + std::to_string(idx.size()) + ")");
     for (size_t b = 0; b < nbags; ++b)
       if (off[b + 1] < off[b])
-        throw_range(env, "offsets", "Expected non-decreasing offsets but offsets[" + std::to_string(b + 1) + "] < offsets[" +
-                                        std::to_string(b) + "]");
+        throw_range(env, "offsets",
+                    "Expected non-decreasing offsets but offsets[" + std::to_string(b + 1) + "] < offsets[" +
+                        std::to_string(b) + "]");
     check_indices(env, idx, t.rows, "indices");
     if (mode == rb::PoolMode::WeightedSum) {
       if (!w.present) throw_type(env, "weights", "Float32Array (mode is weighted sum)");

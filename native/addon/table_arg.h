@@ -13,8 +13,9 @@ inline rb::ItemTable table_arg(Napi::Env env, const Napi::Object& spec, View<flo
   const View<float> t = f32_value(env, spec.Get("table"), "table");
   const int64_t dim = integer_value(env, spec.Get("dim"), "dim", 1, kMaxDim);
   if (t.length % static_cast<size_t>(dim) != 0)
-    throw_length(env, "table", "Expected table length to be a multiple of dim (" + std::to_string(dim) + ") but it is " +
-                                   std::to_string(t.length));
+    throw_length(env, "table",
+                 "Expected table length to be a multiple of dim (" + std::to_string(dim) + ") but it is " +
+                     std::to_string(t.length));
   if (t.length / static_cast<size_t>(dim) > static_cast<size_t>(INT32_MAX))
     throw_range(env, "table", "Expected at most 2^31-1 rows in table");
   if (view) *view = t;
@@ -23,14 +24,16 @@ inline rb::ItemTable table_arg(Napi::Env env, const Napi::Object& spec, View<flo
 
 inline void expect_length(Napi::Env env, size_t got, size_t want, const char* name) {
   if (got != want)
-    throw_length(env, name, std::string("Expected ") + name + " of length " + std::to_string(want) + " but it has " +
-                                std::to_string(got));
+    throw_length(
+        env, name,
+        std::string("Expected ") + name + " of length " + std::to_string(want) + " but it has " + std::to_string(got));
 }
 
 inline void expect_min_length(Napi::Env env, size_t got, size_t want, const char* name) {
   if (got < want)
-    throw_length(env, name, std::string("Expected ") + name + " of length at least " + std::to_string(want) +
-                                " but it has " + std::to_string(got));
+    throw_length(env, name,
+                 std::string("Expected ") + name + " of length at least " + std::to_string(want) + " but it has " +
+                     std::to_string(got));
 }
 
 }  // namespace rbnapi

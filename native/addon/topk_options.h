@@ -6,7 +6,8 @@
 
 namespace rbnapi {
 
-inline rb::TopKOptions topk_options(size_t k, bool has_allow, const IndexList& allow, const IndexList& block, size_t threads) {
+inline rb::TopKOptions topk_options(size_t k, bool has_allow, const IndexList& allow, const IndexList& block,
+                                    size_t threads) {
   rb::TopKOptions opt;
   opt.k = k;
   if (has_allow) {

@@ -32,7 +32,8 @@ class ShuffleWorker : public PinningWorker {
  public:
   explicit ShuffleWorker(const Napi::CallbackInfo& info) : PinningWorker(info.Env(), "shuffleSchedule") {
     const View<int32_t> s = i32_value(info.Env(), info[0], "schedule");
-    if (s.length > static_cast<size_t>(INT32_MAX)) throw_range(info.Env(), "schedule", "Expected at most 2^31-1 entries in schedule");
+    if (s.length > static_cast<size_t>(INT32_MAX))
+      throw_range(info.Env(), "schedule", "Expected at most 2^31-1 entries in schedule");
     data_ = s.data;
     n_ = s.length;
     pin(s.value, "schedule");
@@ -59,7 +60,8 @@ class MfDataWorker : public PinningWorker {
   // spec.loss, spec.maxRejections and spec.sampler, whose tables have one entry per item.
   void read_sampling(Napi::Env env, const Napi::Object& spec, size_t num_items) {
     cfg_.loss = enum_value(env, spec.Get("loss"), "spec.loss", rb::MfLoss::Bpr, rb::MfLoss::Warp);
-    cfg_.max_rejections = static_cast<int>(integer_value(env, spec.Get("maxRejections"), "spec.maxRejections", 0, 1000));
+    cfg_.max_rejections =
+        static_cast<int>(integer_value(env, spec.Get("maxRejections"), "spec.maxRejections", 0, 1000));
     const Napi::Value v = spec.Get("sampler");
     if (!v.IsObject()) throw_type(env, "spec.sampler", "object");
     const Napi::Object o = v.As<Napi::Object>();
@@ -98,13 +100,16 @@ class MfDataWorker : public PinningWorker {
       data_.values = values.data;
       pin(values.value, "spec.values");
     }
-    if (loss == rb::MfLoss::Mse && !values.present) throw_type(env, "spec.values", "Float32Array (the mse loss needs ratings)");
+    if (loss == rb::MfLoss::Mse && !values.present)
+      throw_type(env, "spec.values", "Float32Array (the mse loss needs ratings)");
     const View<int32_t> off = i32_value(env, spec.Get("posOffsets"), "spec.posOffsets", true);
     const View<int32_t> idx = i32_value(env, spec.Get("posIndices"), "spec.posIndices", true);
-    if (off.present != idx.present) throw_type(env, "spec.posOffsets and spec.posIndices", "both or neither", "spec.posOffsets");
+    if (off.present != idx.present)
+      throw_type(env, "spec.posOffsets and spec.posIndices", "both or neither", "spec.posOffsets");
     if (off.present && idx.length != users.length)
-      throw_range(env, "spec.posIndices", "Expected spec.posIndices to hold every interaction grouped by user (" + std::to_string(users.length) + " entries), got " +
-                           std::to_string(idx.length));
+      throw_range(env, "spec.posIndices",
+                  "Expected spec.posIndices to hold every interaction grouped by user (" +
+                      std::to_string(users.length) + " entries), got " + std::to_string(idx.length));
     if (off.present) {
       data_.pos_off = off.data;
       data_.pos_off_len = off.length;
@@ -116,8 +121,9 @@ class MfDataWorker : public PinningWorker {
     const View<int32_t> records = i32_value(env, spec.Get("records"), "spec.records");
     const size_t stride = rb::mf_record_stride(rb::mf_records(data_, cfg_));
     if (records.length / stride != data_.n || records.length % stride != 0)
-      throw_range(env, "spec.records", "Expected spec.records to hold " + std::to_string(stride) + " values per interaction (" + std::to_string(data_.n * stride) +
-                           "), got " + std::to_string(records.length));
+      throw_range(env, "spec.records",
+                  "Expected spec.records to hold " + std::to_string(stride) + " values per interaction (" +
+                      std::to_string(data_.n * stride) + "), got " + std::to_string(records.length));
     records_ = records.data;
     pin(records.value, "spec.records");
   }
@@ -134,7 +140,8 @@ class ShuffleRecordsWorker : public MfDataWorker {
   explicit ShuffleRecordsWorker(const Napi::CallbackInfo& info) : MfDataWorker(info.Env(), "shuffleRecords") {
     Napi::Env env = info.Env();
     const Napi::Object spec = spec_arg(info);
-    const size_t num_items = static_cast<size_t>(integer_value(env, spec.Get("numItems"), "spec.numItems", 0, INT32_MAX));
+    const size_t num_items =
+        static_cast<size_t>(integer_value(env, spec.Get("numItems"), "spec.numItems", 0, INT32_MAX));
     read_sampling(env, spec, num_items);
     read_data(env, spec);
     cfg_.seed = static_cast<uint64_t>(number_value(env, spec.Get("seed"), "spec.seed", 0, 9007199254740991.0));
@@ -151,7 +158,8 @@ class MfWorker : public MfDataWorker {
   explicit MfWorker(const Napi::CallbackInfo& info) : MfDataWorker(info.Env(), "mfChunk") {
     Napi::Env env = info.Env();
     const Napi::Object spec = spec_arg(info);
-    cfg_.optimizer = enum_value(env, spec.Get("optimizer"), "spec.optimizer", rb::OptimizerKind::Sgd, rb::OptimizerKind::Adam);
+    cfg_.optimizer =
+        enum_value(env, spec.Get("optimizer"), "spec.optimizer", rb::OptimizerKind::Sgd, rb::OptimizerKind::Adam);
     user_ = param(env, spec.Get("user"), "spec.user", 0);
     item_ = param(env, spec.Get("item"), "spec.item", user_.dim);
     // The update kernels promise the compiler that user and item rows never alias (__restrict__).
@@ -165,7 +173,8 @@ class MfWorker : public MfDataWorker {
     read_sampling(env, spec, item_.rows);
     read_data(env, spec);
     begin_ = static_cast<size_t>(integer_value(env, spec.Get("begin"), "spec.begin", 0, static_cast<int64_t>(data_.n)));
-    end_ = static_cast<size_t>(integer_value(env, spec.Get("end"), "spec.end", static_cast<int64_t>(begin_), static_cast<int64_t>(data_.n)));
+    end_ = static_cast<size_t>(
+        integer_value(env, spec.Get("end"), "spec.end", static_cast<int64_t>(begin_), static_cast<int64_t>(data_.n)));
 
     cfg_.lr = static_cast<float>(number_value(env, spec.Get("lr"), "spec.lr", 0, 1e6));
     cfg_.l2 = static_cast<float>(number_value(env, spec.Get("l2"), "spec.l2", 0, 1e6));
@@ -176,14 +185,18 @@ class MfWorker : public MfDataWorker {
     cfg_.epoch = static_cast<uint64_t>(number_value(env, spec.Get("epoch"), "spec.epoch", 0, 9007199254740991.0));
     cfg_.chunk = static_cast<uint64_t>(number_value(env, spec.Get("chunk"), "spec.chunk", 0, 9007199254740991.0));
     cfg_.threads = static_cast<size_t>(integer_value(env, spec.Get("threads"), "spec.threads", 1, kMaxThreads));
-    cfg_.negatives = static_cast<int>(integer_value(env, spec.Get("negatives"), "spec.negatives", 1, rb::kMaxNegatives));
-    cfg_.warp_max_trials = static_cast<int>(integer_value(env, spec.Get("warpMaxTrials"), "spec.warpMaxTrials", 1, 100000));
+    cfg_.negatives =
+        static_cast<int>(integer_value(env, spec.Get("negatives"), "spec.negatives", 1, rb::kMaxNegatives));
+    cfg_.warp_max_trials =
+        static_cast<int>(integer_value(env, spec.Get("warpMaxTrials"), "spec.warpMaxTrials", 1, 100000));
     cfg_.margin = static_cast<float>(number_value(env, spec.Get("margin"), "spec.margin", 0, 1e6));
     read_cancel(env, spec.Get("cancel"), "spec.cancel");
   }
 
  private:
-  void Work() override { result_ = rb::mf_chunk(user_, item_, bias_, data_, records_, begin_, end_, cfg_, cancelled()); }
+  void Work() override {
+    result_ = rb::mf_chunk(user_, item_, bias_, data_, records_, begin_, end_, cfg_, cancelled());
+  }
 
   Napi::Value Result() override {
     return chunk_outcome(Env(), result_.loss, result_.samples, result_.invalid, result_.diverged, result_.cancelled);
@@ -196,9 +209,12 @@ class MfWorker : public MfDataWorker {
     rb::TrainParam p;
     const View<float> w = f32_value(env, o.Get("w"), (name + ".w").c_str());
     const size_t dim = static_cast<size_t>(integer_value(env, o.Get("dim"), name + ".dim", 1, kMaxDim));
-    if (w.length % dim) throw_length(env, name + ".w", "Expected " + name + ".w length to be a multiple of " + name + ".dim");
-    if (w.length / dim > static_cast<size_t>(INT32_MAX)) throw_range(env, name + ".w", "Expected at most 2^31-1 rows in " + name + ".w");
-    if (want_dim && dim != want_dim) throw_range(env, name + ".dim", "Expected " + name + ".dim to be " + std::to_string(want_dim));
+    if (w.length % dim)
+      throw_length(env, name + ".w", "Expected " + name + ".w length to be a multiple of " + name + ".dim");
+    if (w.length / dim > static_cast<size_t>(INT32_MAX))
+      throw_range(env, name + ".w", "Expected at most 2^31-1 rows in " + name + ".w");
+    if (want_dim && dim != want_dim)
+      throw_range(env, name + ".dim", "Expected " + name + ".dim to be " + std::to_string(want_dim));
     p.w = w.data;
     p.dim = dim;
     p.rows = w.length / dim;

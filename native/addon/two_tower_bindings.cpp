@@ -37,7 +37,8 @@ struct StateRule {
 
 class SpecReader {
  public:
-  SpecReader(Napi::Env env, StateRule rule, bool grads, bool async) : env_(env), rule_(rule), grads_(grads), async_(async) {}
+  SpecReader(Napi::Env env, StateRule rule, bool grads, bool async)
+      : env_(env), rule_(rule), grads_(grads), async_(async) {}
 
   // { entities, dim, embedding, features, dense, layers }
   rb::Tower tower(Napi::Value v, const std::string& name) {
@@ -110,15 +111,18 @@ class SpecReader {
     rb::TTParam p;
     const View<float> w = f32_value(env_, o.Get("w"), (name + ".w").c_str());
     const size_t dim = size_value(env_, o.Get("dim"), name + ".dim", 1, kMaxDim);
-    if (w.length % dim) throw_length(env_, name + ".w", "Expected " + name + ".w length to be a multiple of " + name + ".dim");
-    if (want_dim && dim != want_dim) throw_range(env_, name + ".dim", "Expected " + name + ".dim to be " + std::to_string(want_dim));
+    if (w.length % dim)
+      throw_length(env_, name + ".w", "Expected " + name + ".w length to be a multiple of " + name + ".dim");
+    if (want_dim && dim != want_dim)
+      throw_range(env_, name + ".dim", "Expected " + name + ".dim to be " + std::to_string(want_dim));
     p.w = w.data;
     p.dim = dim;
     p.rows = w.length / dim;
     if (p.rows == 0) throw_length(env_, name + ".w", "Expected " + name + ".w to have at least one row");
     if (want_rows && p.rows != want_rows)
-      throw_length(env_, name + ".w",
-                   "Expected " + name + " to have " + std::to_string(want_rows) + " rows but it has " + std::to_string(p.rows));
+      throw_length(
+          env_, name + ".w",
+          "Expected " + name + " to have " + std::to_string(want_rows) + " rows but it has " + std::to_string(p.rows));
     pin(w.value, name + ".w");
     p.lr_mult = static_cast<float>(number_value(env_, o.Get("lrMult"), (name + ".lrMult").c_str(), 0, 1e6));
     const size_t want_state = rb::optimizer_state_floats(dense ? rule_.dense : rule_.emb, p.rows, dim);
@@ -154,16 +158,17 @@ class SpecReader {
 
 // Similarity, temperature and threads, shared by every entry point.
 void read_scoring(Napi::Env env, const Napi::Object& spec, rb::TwoTowerConfig& cfg) {
-  cfg.cosine = enum_value(env, spec.Get("similarity"), "spec.similarity", rb::Similarity::Dot, rb::Similarity::Cosine) ==
-               rb::Similarity::Cosine;
+  cfg.cosine = enum_value(env, spec.Get("similarity"), "spec.similarity", rb::Similarity::Dot,
+                          rb::Similarity::Cosine) == rb::Similarity::Cosine;
   cfg.temperature = static_cast<float>(number_value(env, spec.Get("temperature"), "spec.temperature", 1e-6, 1e6));
   cfg.threads = size_value(env, spec.Get("threads"), "spec.threads", 1, kMaxThreads);
 }
 
 void check_towers(Napi::Env env, const rb::Tower& u, const rb::Tower& i) {
   if (u.out_dim() != i.out_dim())
-    throw_range(env, "spec.item", "Expected spec.user and spec.item to produce vectors of the same size (" + std::to_string(u.out_dim()) +
-                         " vs " + std::to_string(i.out_dim()) + ")");
+    throw_range(env, "spec.item",
+                "Expected spec.user and spec.item to produce vectors of the same size (" + std::to_string(u.out_dim()) +
+                    " vs " + std::to_string(i.out_dim()) + ")");
 }
 
 class TwoTowerWorker : public PromiseWorker {
@@ -207,22 +212,28 @@ class TwoTowerWorker : public PromiseWorker {
     schedule_ = schedule.data;
     reader_.pin(schedule.value, "spec.schedule");
     begin_ = size_value(env, spec.Get("begin"), "spec.begin", 0, static_cast<double>(schedule.length));
-    end_ = size_value(env, spec.Get("end"), "spec.end", static_cast<double>(begin_), static_cast<double>(schedule.length));
+    end_ =
+        size_value(env, spec.Get("end"), "spec.end", static_cast<double>(begin_), static_cast<double>(schedule.length));
     read_cancel(env, spec.Get("cancel"), "spec.cancel");
   }
 
-  void Work() override { result_ = rb::two_tower_chunk(user_, item_, data_, schedule_, begin_, end_, cfg_, cancelled()); }
+  void Work() override {
+    result_ = rb::two_tower_chunk(user_, item_, data_, schedule_, begin_, end_, cfg_, cancelled());
+  }
 
   Napi::Value Result() override {
-    Napi::Object o = chunk_outcome(Env(), result_.loss, result_.samples, result_.invalid, result_.diverged, result_.cancelled);
+    Napi::Object o =
+        chunk_outcome(Env(), result_.loss, result_.samples, result_.invalid, result_.diverged, result_.cancelled);
     o.Set("batches", Napi::Number::New(Env(), static_cast<double>(result_.batches)));
     return o;
   }
 
   // The optimizers decide which state arrays must be present, so read them before the towers.
   StateRule rule(Napi::Env env, const Napi::Object& spec) {
-    cfg_.opt.emb = enum_value(env, spec.Get("embOptimizer"), "spec.embOptimizer", rb::OptimizerKind::Sgd, rb::OptimizerKind::Adam);
-    cfg_.opt.dense = enum_value(env, spec.Get("denseOptimizer"), "spec.denseOptimizer", rb::DenseOptimizer::Sgd, rb::DenseOptimizer::Adam);
+    cfg_.opt.emb =
+        enum_value(env, spec.Get("embOptimizer"), "spec.embOptimizer", rb::OptimizerKind::Sgd, rb::OptimizerKind::Adam);
+    cfg_.opt.dense = enum_value(env, spec.Get("denseOptimizer"), "spec.denseOptimizer", rb::DenseOptimizer::Sgd,
+                                rb::DenseOptimizer::Adam);
     return StateRule{cfg_.opt.emb, rb::state_layout(cfg_.opt.dense)};
   }
 
@@ -304,8 +315,8 @@ Napi::Value TwoTowerLoss(const Napi::CallbackInfo& info) {
     const View<float> log_q = f32_value(env, spec.Get("logQ"), "spec.logQ", true);
     if (log_q.present) expect_length(env, log_q.length, item.entities, "spec.logQ");
     size_t invalid = 0;
-    const double loss = rb::two_tower_loss(user, item, users.data, items.data, users.length, log_q.data, log_q.length, cfg,
-                                           grads, &invalid);
+    const double loss = rb::two_tower_loss(user, item, users.data, items.data, users.length, log_q.data, log_q.length,
+                                           cfg, grads, &invalid);
     Napi::Object o = Napi::Object::New(env);
     o.Set("loss", Napi::Number::New(env, loss));
     o.Set("invalid", Napi::Number::New(env, static_cast<double>(invalid)));

@@ -49,7 +49,8 @@ Interactions make_interactions(Source& src, bool extreme) {
     for (float& x : m.values) {
       const uint32_t r = static_cast<uint32_t>(src.next());
       // Moderate: small integers and powers of two in [2^-8, 2^8]; extreme: any positive finite.
-      x = extreme ? std::fabs(general_value(r)) * std::ldexp(1.f, static_cast<int>(r % 68)) : std::ldexp(1.f + (r >> 8) % 4, static_cast<int>(r % 17) - 8);
+      x = extreme ? std::fabs(general_value(r)) * std::ldexp(1.f, static_cast<int>(r % 68))
+                  : std::ldexp(1.f + (r >> 8) % 4, static_cast<int>(r % 17) - 8);
       if (!(x > 0) || !std::isfinite(x)) x = std::numeric_limits<float>::max();
     }
   }
@@ -73,10 +74,13 @@ FUZZ_REFERENCE std::vector<double> ref_weights(const Interactions& m, const rb::
     const double idf = log_n - std::log1p(static_cast<double>(m.offsets[u + 1] - m.offsets[u]));
     for (int32_t p = m.offsets[u]; p < m.offsets[u + 1]; ++p) {
       const double x = m.values.empty() ? 1.0 : m.values[static_cast<size_t>(p)];
-      if (opt.weighting == rb::KnnWeighting::Cosine) w[static_cast<size_t>(p)] = x;
-      else if (opt.weighting == rb::KnnWeighting::TfIdf) w[static_cast<size_t>(p)] = std::sqrt(x) * idf;
+      if (opt.weighting == rb::KnnWeighting::Cosine)
+        w[static_cast<size_t>(p)] = x;
+      else if (opt.weighting == rb::KnnWeighting::TfIdf)
+        w[static_cast<size_t>(p)] = std::sqrt(x) * idf;
       else {
-        const double norm = (1.0 - opt.b) + opt.b * length[static_cast<size_t>(m.indices[static_cast<size_t>(p)])] / avg;
+        const double norm =
+            (1.0 - opt.b) + opt.b * length[static_cast<size_t>(m.indices[static_cast<size_t>(p)])] / avg;
         w[static_cast<size_t>(p)] = x * (opt.k1 + 1.0) / (opt.k1 * norm + x) * idf;
       }
     }
@@ -120,21 +124,26 @@ FUZZ_REFERENCE std::vector<RefSim> ref_similarities(const Interactions& m, const
   return s;
 }
 
-FUZZ_REFERENCE void check_build(const Interactions& m, const rb::KnnBuildOptions& opt, const rb::KnnGraph& g, bool extreme) {
+FUZZ_REFERENCE void check_build(const Interactions& m, const rb::KnnBuildOptions& opt, const rb::KnnGraph& g,
+                                bool extreme) {
   const size_t nq = opt.query_end - opt.query_begin, nc = opt.cand_end - opt.cand_begin;
   const size_t keep = std::min(opt.neighbours, nc);
-  FUZZ_CHECK(g.rows == nq && g.cols == nc && g.offsets.size() == nq + 1 && g.offsets[0] == 0, "graph shape %zu x %zu", g.rows, g.cols);
-  FUZZ_CHECK(static_cast<size_t>(g.offsets[nq]) == g.indices.size() && g.scores.size() == g.indices.size(), "graph sizes");
+  FUZZ_CHECK(g.rows == nq && g.cols == nc && g.offsets.size() == nq + 1 && g.offsets[0] == 0, "graph shape %zu x %zu",
+             g.rows, g.cols);
+  FUZZ_CHECK(static_cast<size_t>(g.offsets[nq]) == g.indices.size() && g.scores.size() == g.indices.size(),
+             "graph sizes");
   const auto ref = ref_similarities(m, opt);
   const size_t n = m.items;
   for (size_t r = 0; r < nq; ++r) {
     const size_t item = opt.query_begin + r;
-    FUZZ_CHECK(g.offsets[r + 1] >= g.offsets[r] && static_cast<size_t>(g.offsets[r + 1] - g.offsets[r]) <= keep, "row %zu length", r);
+    FUZZ_CHECK(g.offsets[r + 1] >= g.offsets[r] && static_cast<size_t>(g.offsets[r + 1] - g.offsets[r]) <= keep,
+               "row %zu length", r);
     std::set<int32_t> kept;
     double worst = std::numeric_limits<double>::infinity();
     for (int32_t p = g.offsets[r]; p < g.offsets[r + 1]; ++p) {
       const int32_t j = g.indices[static_cast<size_t>(p)];
-      FUZZ_CHECK(j >= 0 && static_cast<size_t>(j) < nc && kept.insert(j).second, "row %zu: neighbour %d out of range or repeated", r, j);
+      FUZZ_CHECK(j >= 0 && static_cast<size_t>(j) < nc && kept.insert(j).second,
+                 "row %zu: neighbour %d out of range or repeated", r, j);
       const size_t cand = opt.cand_begin + static_cast<size_t>(j);
       FUZZ_CHECK(cand != item, "item %zu is its own neighbour", item);
       const RefSim& s = ref[item * n + cand];
@@ -142,7 +151,8 @@ FUZZ_REFERENCE void check_build(const Interactions& m, const rb::KnnBuildOptions
       if (extreme) continue;
       const float got = g.scores[static_cast<size_t>(p)];
       const double tol = (s.count + 8) * std::ldexp(1.0, -20) * (s.magnitude + std::fabs(s.sim)) + 1e-30;
-      FUZZ_CHECK(std::fabs(got - s.sim) <= tol, "item %zu neighbour %zu: %a vs float64 %a (tol %a)", item, cand, got, s.sim, tol);
+      FUZZ_CHECK(std::fabs(got - s.sim) <= tol, "item %zu neighbour %zu: %a vs float64 %a (tol %a)", item, cand, got,
+                 s.sim, tol);
       worst = std::min(worst, s.sim + tol);
     }
     if (extreme) continue;
@@ -156,19 +166,20 @@ FUZZ_REFERENCE void check_build(const Interactions& m, const rb::KnnBuildOptions
       const double tol = (s.count + 8) * std::ldexp(1.0, -20) * (s.magnitude + std::fabs(s.sim)) + 1e-30;
       FUZZ_CHECK(s.sim - tol <= worst, "item %zu: left-out neighbour %zu (%a) beats the kept ones", item, cand, s.sim);
     }
-    FUZZ_CHECK(kept.size() == std::min(keep, co), "item %zu keeps %zu of %zu co-occurring candidates, neighbours %zu", item, kept.size(),
-               co, keep);
+    FUZZ_CHECK(kept.size() == std::min(keep, co), "item %zu keeps %zu of %zu co-occurring candidates, neighbours %zu",
+               item, kept.size(), co, keep);
   }
   // sim(i, j) and sim(j, i) are bit-identical whenever both were kept.
   std::map<std::pair<size_t, size_t>, float> seen;
   for (size_t r = 0; r < nq; ++r)
     for (int32_t p = g.offsets[r]; p < g.offsets[r + 1]; ++p)
-      seen[{opt.query_begin + r, opt.cand_begin + static_cast<size_t>(g.indices[static_cast<size_t>(p)])}] = g.scores[static_cast<size_t>(p)];
+      seen[{opt.query_begin + r, opt.cand_begin + static_cast<size_t>(g.indices[static_cast<size_t>(p)])}] =
+          g.scores[static_cast<size_t>(p)];
   for (const auto& e : seen) {
     const auto it = seen.find({e.first.second, e.first.first});
     if (it != seen.end())
-      FUZZ_CHECK(same_bits(it->second, e.second), "sim(%zu, %zu) = %a but sim(%zu, %zu) = %a", e.first.first, e.first.second, e.second,
-                 e.first.second, e.first.first, it->second);
+      FUZZ_CHECK(same_bits(it->second, e.second), "sim(%zu, %zu) = %a but sim(%zu, %zu) = %a", e.first.first,
+                 e.first.second, e.second, e.first.second, e.first.first, it->second);
   }
 }
 
@@ -203,7 +214,9 @@ Query make_query(Source& src, const rb::KnnGraph& g) {
     q.w.resize(q.hist.size());
     for (float& x : q.w) {
       const int kind = src.range<int>(0, 9);
-      x = kind < 6 ? static_cast<float>(kind) - 1.f : kind < 8 ? general_value(static_cast<uint32_t>(src.next())) / 1e12f : special(kind - 8);
+      x = kind < 6   ? static_cast<float>(kind) - 1.f
+          : kind < 8 ? general_value(static_cast<uint32_t>(src.next())) / 1e12f
+                     : special(kind - 8);
     }
   }
   q.excl = raw_ids(src, g.cols, 6);
@@ -212,8 +225,8 @@ Query make_query(Source& src, const rb::KnnGraph& g) {
 }
 
 // Scores in the documented summation order (history order, then row order), in float32.
-FUZZ_REFERENCE void ref_accumulate(const rb::KnnGraph& g, const Query& q, bool mean, float shrink, std::vector<float>* score,
-                                   std::vector<char>* touched, size_t* skipped) {
+FUZZ_REFERENCE void ref_accumulate(const rb::KnnGraph& g, const Query& q, bool mean, float shrink,
+                                   std::vector<float>* score, std::vector<char>* touched, size_t* skipped) {
   std::vector<float> acc(g.cols, 0.f), wsum(g.cols, 0.f);
   touched->assign(g.cols, 0);
   *skipped = 0;
@@ -234,7 +247,8 @@ FUZZ_REFERENCE void ref_accumulate(const rb::KnnGraph& g, const Query& q, bool m
   score->assign(g.cols, 0.f);
   for (size_t j = 0; j < g.cols; ++j) {
     if (!(*touched)[j]) continue;
-    if (!mean) (*score)[j] = acc[j];
+    if (!mean)
+      (*score)[j] = acc[j];
     else {
       const float d = wsum[j] + shrink;
       (*score)[j] = d > 0 ? acc[j] / d : 0.f;
@@ -242,7 +256,8 @@ FUZZ_REFERENCE void ref_accumulate(const rb::KnnGraph& g, const Query& q, bool m
   }
 }
 
-FUZZ_REFERENCE std::vector<rb::Scored> ref_recommend(const rb::KnnGraph& g, const Query& q, const rb::KnnQueryOptions& opt, size_t* skipped) {
+FUZZ_REFERENCE std::vector<rb::Scored> ref_recommend(const rb::KnnGraph& g, const Query& q,
+                                                     const rb::KnnQueryOptions& opt, size_t* skipped) {
   std::vector<float> score;
   std::vector<char> touched;
   ref_accumulate(g, q, opt.mean, opt.shrink, &score, &touched, skipped);
@@ -279,8 +294,9 @@ FUZZ_REFERENCE void check_queries(Source& src, const rb::KnnGraph& g) {
     const size_t n = rb::knn_row(g, r, k, ex.data(), ex.n, oi.data(), os.data());
     FUZZ_CHECK(n == want.size(), "knn_row %zu: %zu results, reference %zu", r, n, want.size());
     for (size_t i = 0; i < n; ++i)
-      FUZZ_CHECK(oi.data()[i] == want[i].index && same_bits(os.data()[i], want[i].score), "knn_row %zu rank %zu: (%d, %a) vs (%d, %a)",
-                 r, i, oi.data()[i], os.data()[i], want[i].index, want[i].score);
+      FUZZ_CHECK(oi.data()[i] == want[i].index && same_bits(os.data()[i], want[i].score),
+                 "knn_row %zu rank %zu: (%d, %a) vs (%d, %a)", r, i, oi.data()[i], os.data()[i], want[i].index,
+                 want[i].score);
   }
 
   rb::KnnQueryOptions opt;
@@ -301,21 +317,26 @@ FUZZ_REFERENCE void check_queries(Source& src, const rb::KnnGraph& g) {
     Exact<int32_t> oi(std::vector<int32_t>(opt.k, -7));
     Exact<float> os(std::vector<float>(opt.k, 0.f));
     size_t skipped = 99;
-    const size_t n = rb::knn_recommend(g, hist.data(), w.data(), hist.n, ex.data(), ex.n, opt, scratch, oi.data(), os.data(), &skipped);
+    const size_t n = rb::knn_recommend(g, hist.data(), w.data(), hist.n, ex.data(), ex.n, opt, scratch, oi.data(),
+                                       os.data(), &skipped);
     FUZZ_CHECK(skipped == want_skipped, "knn_recommend skipped %zu, reference %zu", skipped, want_skipped);
     FUZZ_CHECK(n == want.size(), "knn_recommend query %zu: %zu results, reference %zu", i, n, want.size());
     for (size_t r = 0; r < n; ++r)
-      FUZZ_CHECK(oi.data()[r] == want[r].index && same_bits(os.data()[r], want[r].score), "knn_recommend query %zu rank %zu: (%d, %a) vs (%d, %a)",
-                 i, r, oi.data()[r], os.data()[r], want[r].index, want[r].score);
+      FUZZ_CHECK(oi.data()[r] == want[r].index && same_bits(os.data()[r], want[r].score),
+                 "knn_recommend query %zu rank %zu: (%d, %a) vs (%d, %a)", i, r, oi.data()[r], os.data()[r],
+                 want[r].index, want[r].score);
     // Dense scores (the scratch must have been left clean by the call above).
     std::vector<float> dense_want;
     std::vector<char> touched;
     ref_accumulate(g, q, opt.mean, opt.shrink, &dense_want, &touched, &want_skipped);
     std::vector<float> dense_init(g.cols, 7.f);
     Exact<float> dense(dense_init);
-    FUZZ_CHECK(rb::knn_scores(g, hist.data(), w.data(), hist.n, opt.mean, opt.shrink, scratch, dense.data()) == want_skipped, "knn_scores skipped");
+    FUZZ_CHECK(
+        rb::knn_scores(g, hist.data(), w.data(), hist.n, opt.mean, opt.shrink, scratch, dense.data()) == want_skipped,
+        "knn_scores skipped");
     for (size_t j = 0; j < g.cols; ++j)
-      FUZZ_CHECK(same_bits(dense.data()[j], dense_want[j]), "knn_scores query %zu column %zu: %a vs %a", i, j, dense.data()[j], dense_want[j]);
+      FUZZ_CHECK(same_bits(dense.data()[j], dense_want[j]), "knn_scores query %zu column %zu: %a vs %a", i, j,
+                 dense.data()[j], dense_want[j]);
   }
 
   // The batch driver: the same answers, unused slots -1 and NaN, any thread count.
@@ -332,28 +353,33 @@ FUZZ_REFERENCE void check_queries(Source& src, const rb::KnnGraph& g) {
   const Exact<int32_t> xhoff(hoff), xhidx(hidx), xeoff(eoff), xeidx(eidx);
   const Exact<float> xhw(hw);
   const size_t threads = src.range<size_t>(1, 2);
-  Exact<int32_t> oi(std::vector<int32_t>(nq * opt.k, -7)), counts(std::vector<int32_t>(nq, -7)), skipped(std::vector<int32_t>(nq, -7));
+  Exact<int32_t> oi(std::vector<int32_t>(nq * opt.k, -7)), counts(std::vector<int32_t>(nq, -7)),
+      skipped(std::vector<int32_t>(nq, -7));
   Exact<float> os(std::vector<float>(nq * opt.k, 0.f));
   std::atomic<int> cancel{0};
   const bool done = rb::knn_recommend_batch(g, xhoff.data(), xhidx.data(), weighted ? xhw.data() : nullptr, nq,
-                                            with_excl ? xeoff.data() : nullptr, xeidx.data(), opt, threads, &cancel, oi.data(), os.data(),
-                                            counts.data(), skipped.data());
+                                            with_excl ? xeoff.data() : nullptr, xeidx.data(), opt, threads, &cancel,
+                                            oi.data(), os.data(), counts.data(), skipped.data());
   FUZZ_CHECK(done, "knn_recommend_batch reported cancellation");
   for (size_t i = 0; i < nq; ++i) {
     Query q = qs[i];
-    if (!weighted) q.w.clear();
-    else if (q.w.empty()) q.w.assign(q.hist.size(), 1.f);
+    if (!weighted)
+      q.w.clear();
+    else if (q.w.empty())
+      q.w.assign(q.hist.size(), 1.f);
     if (!with_excl) q.excl.clear();
     size_t want_skipped = 0;
     const auto want = ref_recommend(g, q, opt, &want_skipped);
-    FUZZ_CHECK(static_cast<size_t>(skipped.data()[i]) == want_skipped && static_cast<size_t>(counts.data()[i]) == want.size(),
-               "batch query %zu: %d results, %d skipped; reference %zu, %zu", i, counts.data()[i], skipped.data()[i], want.size(), want_skipped);
+    FUZZ_CHECK(
+        static_cast<size_t>(skipped.data()[i]) == want_skipped && static_cast<size_t>(counts.data()[i]) == want.size(),
+        "batch query %zu: %d results, %d skipped; reference %zu, %zu", i, counts.data()[i], skipped.data()[i],
+        want.size(), want_skipped);
     for (size_t r = 0; r < opt.k; ++r) {
       const int32_t gi = oi.data()[i * opt.k + r];
       const float gs = os.data()[i * opt.k + r];
       if (r < want.size())
-        FUZZ_CHECK(gi == want[r].index && same_bits(gs, want[r].score), "batch query %zu rank %zu: (%d, %a) vs (%d, %a)", i, r, gi, gs,
-                   want[r].index, want[r].score);
+        FUZZ_CHECK(gi == want[r].index && same_bits(gs, want[r].score),
+                   "batch query %zu rank %zu: (%d, %a) vs (%d, %a)", i, r, gi, gs, want[r].index, want[r].score);
       else
         FUZZ_CHECK(gi == -1 && std::isnan(gs), "batch query %zu unused slot %zu: (%d, %a)", i, r, gi, gs);
     }
@@ -416,11 +442,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   rb::knn_sort_rows(&sorted, 1);
   for (size_t r = 0; r < sorted.rows; ++r) {
     std::vector<rb::Scored> row;
-    for (int32_t p = g.offsets[r]; p < g.offsets[r + 1]; ++p) row.push_back({g.scores[static_cast<size_t>(p)], g.indices[static_cast<size_t>(p)]});
+    for (int32_t p = g.offsets[r]; p < g.offsets[r + 1]; ++p)
+      row.push_back({g.scores[static_cast<size_t>(p)], g.indices[static_cast<size_t>(p)]});
     std::sort(row.begin(), row.end(), rb::ranks_before);
     for (size_t t = 0; t < row.size(); ++t) {
       const size_t p = static_cast<size_t>(sorted.offsets[r]) + t;
-      FUZZ_CHECK(sorted.indices[p] == row[t].index && same_bits(sorted.scores[p], row[t].score), "knn_sort_rows row %zu slot %zu", r, t);
+      FUZZ_CHECK(sorted.indices[p] == row[t].index && same_bits(sorted.scores[p], row[t].score),
+                 "knn_sort_rows row %zu slot %zu", r, t);
     }
   }
   check_queries(src, g);

@@ -65,7 +65,9 @@ Case make_case(Source& src) {
   return c;
 }
 
-FUZZ_REFERENCE bool in_sorted(const std::vector<int32_t>& v, int32_t x) { return std::binary_search(v.begin(), v.end(), x); }
+FUZZ_REFERENCE bool in_sorted(const std::vector<int32_t>& v, int32_t x) {
+  return std::binary_search(v.begin(), v.end(), x);
+}
 
 FUZZ_REFERENCE bool eligible(const Case& c, int32_t i) {
   if (c.has_allow ? !in_sorted(c.allow, i) : (i < 0 || static_cast<size_t>(i) >= c.rows)) return false;
@@ -111,8 +113,10 @@ FUZZ_REFERENCE void check_i8_row(const float* x, size_t d, const int8_t* codes, 
   float m = 0.f;
   bool has_nan = false;
   for (size_t k = 0; k < d; ++k) {
-    if (std::isnan(x[k])) has_nan = true;
-    else m = std::max(m, std::fabs(x[k]));
+    if (std::isnan(x[k]))
+      has_nan = true;
+    else
+      m = std::max(m, std::fabs(x[k]));
   }
   int64_t s = 0;
   for (size_t k = 0; k < d; ++k) s += codes[k];
@@ -162,7 +166,8 @@ FUZZ_REFERENCE double ref_score(const Case& c, const Encoded& e, size_t r, doubl
 }
 
 // quant_score from the current path: checked against the reference, returned for the top-K checks.
-FUZZ_REFERENCE std::vector<float> check_scores(const Case& c, const Encoded& e, const rb::QuantTable& t, const char* path) {
+FUZZ_REFERENCE std::vector<float> check_scores(const Case& c, const Encoded& e, const rb::QuantTable& t,
+                                               const char* path) {
   std::vector<float> got(c.rows);
   rb::quant_score(t, c.query.data(), nullptr, 0, got.data(), c.threads);
   const bool exact = c.kind == rb::QuantKind::Int8 || c.values == Values::SmallInt;
@@ -170,10 +175,11 @@ FUZZ_REFERENCE std::vector<float> check_scores(const Case& c, const Encoded& e, 
     double mag = 0;
     const double ref = ref_score(c, e, r, &mag);
     if (exact)
-      FUZZ_CHECK(same_bits(got[r], static_cast<float>(ref)), "%s row %zu: %a vs reference %a", path, r, got[r], static_cast<float>(ref));
+      FUZZ_CHECK(same_bits(got[r], static_cast<float>(ref)), "%s row %zu: %a vs reference %a", path, r, got[r],
+                 static_cast<float>(ref));
     else
-      FUZZ_CHECK(std::fabs(got[r] - ref) <= (c.dim + 2) * std::ldexp(1.0, -23) * mag + 1e-37, "%s row %zu: %a vs exact %a", path, r,
-                 got[r], ref);
+      FUZZ_CHECK(std::fabs(got[r] - ref) <= (c.dim + 2) * std::ldexp(1.0, -23) * mag + 1e-37,
+                 "%s row %zu: %a vs exact %a", path, r, got[r], ref);
     if (row_has_nan(c, r)) FUZZ_CHECK(std::isnan(got[r]), "%s: row %zu holds NaN but scores %a", path, r, got[r]);
   }
   if (!c.subset.empty()) {
@@ -181,8 +187,8 @@ FUZZ_REFERENCE std::vector<float> check_scores(const Case& c, const Encoded& e, 
     std::vector<float> part(c.subset.size());
     rb::quant_score(t, c.query.data(), sub.data(), sub.n, part.data(), c.threads);
     for (size_t j = 0; j < c.subset.size(); ++j)
-      FUZZ_CHECK(same_bits(part[j], got[static_cast<size_t>(c.subset[j])]), "%s subset row %d: %a vs %a", path, c.subset[j], part[j],
-                 got[static_cast<size_t>(c.subset[j])]);
+      FUZZ_CHECK(same_bits(part[j], got[static_cast<size_t>(c.subset[j])]), "%s subset row %d: %a vs %a", path,
+                 c.subset[j], part[j], got[static_cast<size_t>(c.subset[j])]);
   }
   return got;
 }
@@ -207,27 +213,30 @@ FUZZ_REFERENCE void check_bounds(const Case& c, const Encoded& e, const std::vec
       bound = (q1 * s + x1 * sq) / 2 + c.dim * s * sq / 4;
       bound += 4 * std::ldexp(1.0, -23) * (std::fabs(exact) + bound);  // float32 rounding of the products
     }
-    FUZZ_CHECK(std::fabs(got[r] - exact) <= bound + 1e-37, "row %zu: quantized %a vs float32 %a, bound %a", r, got[r], exact, bound);
+    FUZZ_CHECK(std::fabs(got[r] - exact) <= bound + 1e-37, "row %zu: quantized %a vs float32 %a, bound %a", r, got[r],
+               exact, bound);
   }
 }
 
 FUZZ_REFERENCE std::vector<rb::Scored> best(const Case& c, const std::vector<float>& score_of_row, size_t keep) {
   std::vector<rb::Scored> all;
   for (size_t r = 0; r < c.rows; ++r)
-    if (eligible(c, static_cast<int32_t>(r)) && !std::isnan(score_of_row[r])) all.push_back({score_of_row[r], static_cast<int32_t>(r)});
+    if (eligible(c, static_cast<int32_t>(r)) && !std::isnan(score_of_row[r]))
+      all.push_back({score_of_row[r], static_cast<int32_t>(r)});
   std::sort(all.begin(), all.end(), rb::ranks_before);
   if (all.size() > keep) all.resize(keep);
   return all;
 }
 
-FUZZ_REFERENCE void check_topk(const Case& c, const rb::QuantTable& t, const rb::ItemTable& f32, const std::vector<float>& qscore,
-                               const Exact<int32_t>& excl, const rb::TopKOptions& opt, const char* path) {
+FUZZ_REFERENCE void check_topk(const Case& c, const rb::QuantTable& t, const rb::ItemTable& f32,
+                               const std::vector<float>& qscore, const Exact<int32_t>& excl, const rb::TopKOptions& opt,
+                               const char* path) {
   const size_t n_domain = c.has_allow ? c.allow.size() : c.rows;
   const size_t cap = std::min(c.k, n_domain);
   Exact<int32_t> oi(std::vector<int32_t>(cap, -7));
   Exact<float> os(std::vector<float>(cap, 0.f));
-  const size_t n = rb::quant_topk(t, c.query.data(), opt, excl.data(), excl.n, c.rerank, c.with_f32 ? &f32 : nullptr, oi.data(),
-                                  os.data());
+  const size_t n = rb::quant_topk(t, c.query.data(), opt, excl.data(), excl.n, c.rerank, c.with_f32 ? &f32 : nullptr,
+                                  oi.data(), os.data());
   std::vector<rb::Scored> want;
   if (!c.with_f32 || c.rerank == 0 || c.k == 0) {
     want = best(c, qscore, c.k);
@@ -247,9 +256,11 @@ FUZZ_REFERENCE void check_topk(const Case& c, const rb::QuantTable& t, const rb:
   }
   FUZZ_CHECK(n == want.size(), "%s quant_topk: %zu results, reference %zu", path, n, want.size());
   for (size_t i = 0; i < n; ++i) {
-    FUZZ_CHECK(oi.data()[i] == want[i].index && same_bits(os.data()[i], want[i].score), "%s quant_topk rank %zu: (%d, %a) vs (%d, %a)",
-               path, i, oi.data()[i], os.data()[i], want[i].index, want[i].score);
-    FUZZ_CHECK(!row_has_nan(c, static_cast<size_t>(oi.data()[i])), "%s quant_topk returned row %d, which holds NaN", path, oi.data()[i]);
+    FUZZ_CHECK(oi.data()[i] == want[i].index && same_bits(os.data()[i], want[i].score),
+               "%s quant_topk rank %zu: (%d, %a) vs (%d, %a)", path, i, oi.data()[i], os.data()[i], want[i].index,
+               want[i].score);
+    FUZZ_CHECK(!row_has_nan(c, static_cast<size_t>(oi.data()[i])), "%s quant_topk returned row %d, which holds NaN",
+               path, oi.data()[i]);
   }
   if (c.with_f32 && c.rerank >= n_domain && c.k > 0) {
     // A rerank that covers every candidate row is the float32 top-K, bit for bit... unless a NaN row
@@ -264,8 +275,9 @@ FUZZ_REFERENCE void check_topk(const Case& c, const rb::QuantTable& t, const rb:
     if (nan_free) {
       FUZZ_CHECK(fn == n, "%s full rerank: %zu results, topk_one %zu", path, n, fn);
       for (size_t i = 0; i < n; ++i)
-        FUZZ_CHECK(fi.data()[i] == oi.data()[i] && same_bits(fs.data()[i], os.data()[i]), "%s full rerank rank %zu: (%d, %a) vs topk_one (%d, %a)",
-                   path, i, oi.data()[i], os.data()[i], fi.data()[i], fs.data()[i]);
+        FUZZ_CHECK(fi.data()[i] == oi.data()[i] && same_bits(fs.data()[i], os.data()[i]),
+                   "%s full rerank rank %zu: (%d, %a) vs topk_one (%d, %a)", path, i, oi.data()[i], os.data()[i],
+                   fi.data()[i], fs.data()[i]);
     }
   }
 }
@@ -308,7 +320,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::copy(i8.get(), i8.get() + cells, e.i8.begin());
     std::copy(scale.get(), scale.get() + c.rows, e.scale.begin());
     std::copy(rowsum.get(), rowsum.get() + c.rows, e.rowsum.begin());
-    for (size_t r = 0; r < c.rows; ++r) check_i8_row(&c.items[r * c.dim], c.dim, &e.i8[r * c.dim], e.scale[r], &e.rowsum[r]);
+    for (size_t r = 0; r < c.rows; ++r)
+      check_i8_row(&c.items[r * c.dim], c.dim, &e.i8[r * c.dim], e.scale[r], &e.rowsum[r]);
     check_i8_row(c.query.data(), c.dim, e.q_i8.data(), e.q_scale, nullptr);
     t.i8 = i8.get();
     t.scale = scale.get();

@@ -31,7 +31,9 @@ struct Case {
   bool has_allow = false;
 };
 
-FUZZ_REFERENCE bool in_sorted(const std::vector<int32_t>& v, int32_t x) { return std::binary_search(v.begin(), v.end(), x); }
+FUZZ_REFERENCE bool in_sorted(const std::vector<int32_t>& v, int32_t x) {
+  return std::binary_search(v.begin(), v.end(), x);
+}
 
 FUZZ_REFERENCE bool eligible(const Case& c, size_t q, int32_t i) {
   if (c.has_allow ? !in_sorted(c.allow, i) : (i < 0 || static_cast<size_t>(i) >= c.rows)) return false;
@@ -52,7 +54,8 @@ FUZZ_REFERENCE double abs_dot64(const float* a, const float* b, size_t d) {
 
 // float32 accumulation in any order (with or without FMA) stays within this of the exact dot.
 FUZZ_REFERENCE double tolerance(const Case& c, const float* q, int32_t i) {
-  return (static_cast<double>(c.dim) + 2) * std::ldexp(1.0, -23) * abs_dot64(q, &c.items[static_cast<size_t>(i) * c.dim], c.dim) +
+  return (static_cast<double>(c.dim) + 2) * std::ldexp(1.0, -23) *
+             abs_dot64(q, &c.items[static_cast<size_t>(i) * c.dim], c.dim) +
          1e-37;
 }
 
@@ -108,7 +111,8 @@ FUZZ_REFERENCE void check_single(const Case& c, const rb::ItemTable& t, const rb
       std::vector<float> got(c.rows);
       rb::score_items(t, qv, nullptr, 0, got.data(), c.threads);
       for (size_t i = 0; i < c.rows; ++i)
-        FUZZ_CHECK(same_bits(got[i], row_score[i]), "isa %d score_items row %zu: %a vs reference %a", isa, i, got[i], row_score[i]);
+        FUZZ_CHECK(same_bits(got[i], row_score[i]), "isa %d score_items row %zu: %a vs reference %a", isa, i, got[i],
+                   row_score[i]);
     } else {
       rb::score_items(t, qv, nullptr, 0, row_score.data(), c.threads);
       for (size_t i = 0; i < c.rows; ++i) {
@@ -123,8 +127,9 @@ FUZZ_REFERENCE void check_single(const Case& c, const rb::ItemTable& t, const rb
       std::vector<float> sub(c.allow.size());
       rb::score_items(t, qv, subset.data(), subset.n, sub.data(), c.threads);
       for (size_t j = 0; j < c.allow.size(); ++j)
-        FUZZ_CHECK(same_bits(sub[j], row_score[static_cast<size_t>(c.allow[j])]), "isa %d subset score of row %d: %a vs %a",
-                   isa, c.allow[j], sub[j], row_score[static_cast<size_t>(c.allow[j])]);
+        FUZZ_CHECK(same_bits(sub[j], row_score[static_cast<size_t>(c.allow[j])]),
+                   "isa %d subset score of row %d: %a vs %a", isa, c.allow[j], sub[j],
+                   row_score[static_cast<size_t>(c.allow[j])]);
     }
 
     const auto want = select(c, q, row_score);
@@ -150,13 +155,14 @@ FUZZ_REFERENCE void check_batch(const Case& c, const rb::ItemTable& t, const rb:
     off.push_back(static_cast<int32_t>(flat.size()));
   }
   const Exact<int32_t> excl_off(off), excl_idx(flat);
-  const Exact<float> queries(std::vector<float>(c.queries.begin(), c.queries.begin() + static_cast<ptrdiff_t>(c.nq * c.dim)));
+  const Exact<float> queries(
+      std::vector<float>(c.queries.begin(), c.queries.begin() + static_cast<ptrdiff_t>(c.nq * c.dim)));
   Exact<int32_t> out_idx(std::vector<int32_t>(c.nq * c.k, -7));
   Exact<float> out_scores(std::vector<float>(c.nq * c.k, 0.f));
   Exact<int32_t> counts(std::vector<int32_t>(c.nq, -7));
   std::atomic<int> cancel{0};
-  const bool done = rb::topk_batch(t, queries.data(), c.nq, opt, excl_off.data(), excl_idx.data(), &cancel, out_idx.data(),
-                                   out_scores.data(), counts.data());
+  const bool done = rb::topk_batch(t, queries.data(), c.nq, opt, excl_off.data(), excl_idx.data(), &cancel,
+                                   out_idx.data(), out_scores.data(), counts.data());
   FUZZ_CHECK(done, "isa %d topk_batch reported cancellation", isa);
   for (size_t q = 0; q < c.nq; ++q) {
     const float* qv = &c.queries[q * c.dim];
@@ -164,7 +170,8 @@ FUZZ_REFERENCE void check_batch(const Case& c, const rb::ItemTable& t, const rb:
     const float* os = out_scores.data() + q * c.k;
     const size_t n = static_cast<size_t>(counts.data()[q]);
     for (size_t i = n; i < c.k; ++i)
-      FUZZ_CHECK(oi[i] == -1 && std::isnan(os[i]), "isa %d batch query %zu unused slot %zu: (%d, %a)", isa, q, i, oi[i], os[i]);
+      FUZZ_CHECK(oi[i] == -1 && std::isnan(os[i]), "isa %d batch query %zu unused slot %zu: (%d, %a)", isa, q, i, oi[i],
+                 os[i]);
     if (c.kind == Values::SmallInt) {
       std::vector<float> row_score(c.rows);
       for (size_t i = 0; i < c.rows; ++i) row_score[i] = static_cast<float>(dot64(qv, &c.items[i * c.dim], c.dim));
@@ -172,8 +179,8 @@ FUZZ_REFERENCE void check_batch(const Case& c, const rb::ItemTable& t, const rb:
       FUZZ_CHECK(n == want.size(), "isa %d batch query %zu: %zu results, reference %zu", isa, q, n, want.size());
       for (size_t i = 0; i < n; ++i)
         FUZZ_CHECK(oi[i] == want[i].index && same_bits(os[i], want[i].score),
-                   "isa %d batch query %zu rank %zu: (%d, %a) vs reference (%d, %a)", isa, q, i, oi[i], os[i], want[i].index,
-                   want[i].score);
+                   "isa %d batch query %zu rank %zu: (%d, %a) vs reference (%d, %a)", isa, q, i, oi[i], os[i],
+                   want[i].index, want[i].score);
       continue;
     }
     size_t n_eligible = 0;
@@ -183,12 +190,15 @@ FUZZ_REFERENCE void check_batch(const Case& c, const rb::ItemTable& t, const rb:
     std::set<int32_t> returned;
     double worst_kept = std::numeric_limits<double>::infinity();
     for (size_t i = 0; i < n; ++i) {
-      FUZZ_CHECK(eligible(c, q, oi[i]) && returned.insert(oi[i]).second, "isa %d batch query %zu: item %d not eligible or repeated",
-                 isa, q, oi[i]);
-      if (i) FUZZ_CHECK(rb::ranks_before({os[i - 1], oi[i - 1]}, {os[i], oi[i]}), "isa %d batch query %zu: ranks %zu, %zu out of order", isa, q, i - 1, i);
+      FUZZ_CHECK(eligible(c, q, oi[i]) && returned.insert(oi[i]).second,
+                 "isa %d batch query %zu: item %d not eligible or repeated", isa, q, oi[i]);
+      if (i)
+        FUZZ_CHECK(rb::ranks_before({os[i - 1], oi[i - 1]}, {os[i], oi[i]}),
+                   "isa %d batch query %zu: ranks %zu, %zu out of order", isa, q, i - 1, i);
       const double ref = dot64(qv, &c.items[static_cast<size_t>(oi[i]) * c.dim], c.dim);
       const double tol = tolerance(c, qv, oi[i]);
-      FUZZ_CHECK(std::fabs(os[i] - ref) <= tol, "isa %d batch query %zu item %d: %a vs float64 %a", isa, q, oi[i], os[i], ref);
+      FUZZ_CHECK(std::fabs(os[i] - ref) <= tol, "isa %d batch query %zu item %d: %a vs float64 %a", isa, q, oi[i],
+                 os[i], ref);
       worst_kept = std::min(worst_kept, ref + tol);
     }
     if (n == c.k)
@@ -196,8 +206,8 @@ FUZZ_REFERENCE void check_batch(const Case& c, const rb::ItemTable& t, const rb:
         const int32_t id = static_cast<int32_t>(i);
         if (!eligible(c, q, id) || returned.count(id)) continue;
         const double ref = dot64(qv, &c.items[i * c.dim], c.dim);
-        FUZZ_CHECK(ref - tolerance(c, qv, id) <= worst_kept, "isa %d batch query %zu: left out item %zu (%a) beats the kept ones",
-                   isa, q, i, ref);
+        FUZZ_CHECK(ref - tolerance(c, qv, id) <= worst_kept,
+                   "isa %d batch query %zu: left out item %zu (%a) beats the kept ones", isa, q, i, ref);
       }
   }
   // Threads split the batch by query groups, so the thread count must not change a single bit.

@@ -32,10 +32,14 @@ struct Param {
 
 size_t state_len(rb::OptimizerKind opt, size_t rows, size_t dim) {
   switch (opt) {
-    case rb::OptimizerKind::Adagrad: return rows * dim;
-    case rb::OptimizerKind::RowwiseAdagrad: return rows;
-    case rb::OptimizerKind::Adam: return rows * (2 * dim + 1);
-    default: return 0;
+    case rb::OptimizerKind::Adagrad:
+      return rows * dim;
+    case rb::OptimizerKind::RowwiseAdagrad:
+      return rows;
+    case rb::OptimizerKind::Adam:
+      return rows * (2 * dim + 1);
+    default:
+      return 0;
   }
 }
 
@@ -53,7 +57,9 @@ Param make_param(Source& src, rb::OptimizerKind opt, size_t rows, size_t dim) {
   p.state.resize(state_len(opt, rows, dim));
   for (float& x : p.state) {
     const int kind = src.range<int>(0, 15);  // mostly what a real optimizer leaves, sometimes garbage
-    x = kind < 12 ? static_cast<float>(src.next() % 100) / 50.f : kind < 14 ? general_value(static_cast<uint32_t>(src.next())) : special(kind - 14);
+    x = kind < 12   ? static_cast<float>(src.next() % 100) / 50.f
+        : kind < 14 ? general_value(static_cast<uint32_t>(src.next()))
+                    : special(kind - 14);
   }
   if (src.flag()) {
     p.frozen.resize(rows);
@@ -70,8 +76,10 @@ struct Live {
   rb::TrainParam tp;
   explicit Live(const Param& p) {
     if (!p.w.empty()) w.reset(new float[p.w.size()]), std::copy(p.w.begin(), p.w.end(), w.get());
-    if (!p.state.empty()) state.reset(new float[p.state.size()]), std::copy(p.state.begin(), p.state.end(), state.get());
-    if (!p.frozen.empty()) frozen.reset(new uint8_t[p.frozen.size()]), std::copy(p.frozen.begin(), p.frozen.end(), frozen.get());
+    if (!p.state.empty())
+      state.reset(new float[p.state.size()]), std::copy(p.state.begin(), p.state.end(), state.get());
+    if (!p.frozen.empty())
+      frozen.reset(new uint8_t[p.frozen.size()]), std::copy(p.frozen.begin(), p.frozen.end(), frozen.get());
     tp.w = w.get();
     tp.rows = p.rows;
     tp.dim = p.dim;
@@ -91,10 +99,14 @@ FUZZ_REFERENCE bool row_unchanged(const Param& before, const Live& after, rb::Op
     return std::memcmp(before.state.data() + at, after.state.get() + at, len * sizeof(float)) == 0;
   };
   switch (opt) {
-    case rb::OptimizerKind::Adagrad: return same(r * d, d);
-    case rb::OptimizerKind::RowwiseAdagrad: return same(r, 1);
-    case rb::OptimizerKind::Adam: return same(r * d, d) && same(rows * d + r * d, d) && same(2 * rows * d + r, 1);
-    default: return true;
+    case rb::OptimizerKind::Adagrad:
+      return same(r * d, d);
+    case rb::OptimizerKind::RowwiseAdagrad:
+      return same(r, 1);
+    case rb::OptimizerKind::Adam:
+      return same(r * d, d) && same(rows * d + r * d, d) && same(2 * rows * d + r, 1);
+    default:
+      return true;
   }
 }
 
@@ -113,9 +125,12 @@ struct Case {
 
 int32_t some_id(Source& src, size_t bound) {
   switch (src.range<int>(0, 15)) {
-    case 0: return std::numeric_limits<int32_t>::min();
-    case 1: return std::numeric_limits<int32_t>::max();
-    default: return static_cast<int32_t>(src.next() % (bound + 4)) - 2;
+    case 0:
+      return std::numeric_limits<int32_t>::min();
+    case 1:
+      return std::numeric_limits<int32_t>::max();
+    default:
+      return static_cast<int32_t>(src.next() % (bound + 4)) - 2;
   }
 }
 
@@ -143,7 +158,8 @@ Case make_case(Source& src) {
   }
   c.has_pos = src.flag();
   if (c.has_pos) {
-    if (src.flag()) {  // a well-formed CSR over the users, positives sorted (not the interactions: records come from it)
+    if (src.flag()) {  // a well-formed CSR over the users, positives sorted (not the interactions: records come from
+                       // it)
       c.pos_off.push_back(0);
       for (size_t u = 0; u < c.user.rows; ++u) {
         const auto ids = binding_list(raw_ids(src, c.item.rows, 6), c.item.rows);
@@ -161,7 +177,8 @@ Case make_case(Source& src) {
   if (c.raw) {  // enough for the widest layout (4 values per record); Run uses what its layout needs
     const size_t bound = std::max({c.user.rows, c.item.rows, c.pos_idx.size()});
     c.raw_records.resize(c.n * 4);
-    for (int32_t& x : c.raw_records) x = src.range<int>(0, 3) == 0 ? static_cast<int32_t>(src.next()) : some_id(src, bound);
+    for (int32_t& x : c.raw_records)
+      x = src.range<int>(0, 3) == 0 ? static_cast<int32_t>(src.next()) : some_id(src, bound);
   }
   c.begin = src.range<size_t>(0, c.n);
   c.end = src.range<size_t>(c.begin, c.n);
@@ -184,7 +201,9 @@ Case make_case(Source& src) {
     c.prob.resize(c.item.rows);
     for (float& p : c.prob) {
       const int kind = src.range<int>(0, 9);
-      p = kind < 7 ? static_cast<float>(src.next() % 101) / 100.f : kind < 9 ? general_value(static_cast<uint32_t>(src.next())) : special(src.range<int>(0, 2));
+      p = kind < 7   ? static_cast<float>(src.next() % 101) / 100.f
+          : kind < 9 ? general_value(static_cast<uint32_t>(src.next()))
+                     : special(src.range<int>(0, 2));
     }
     c.alias.resize(c.item.rows);
     for (int32_t& a : c.alias) a = some_id(src, c.item.rows);
@@ -223,20 +242,27 @@ struct Run {
     data.num_items = c.item.rows;
     kind = rb::mf_records(data, cfg);
     Exact<int32_t> shuffled(std::vector<int32_t>(c.n * rb::mf_record_stride(kind)));
-    if (c.raw) std::copy(c.raw_records.begin(), c.raw_records.begin() + static_cast<std::ptrdiff_t>(shuffled.n), shuffled.data());
-    else rb::shuffle_records(data, cfg, shuffled.data());
+    if (c.raw)
+      std::copy(c.raw_records.begin(), c.raw_records.begin() + static_cast<std::ptrdiff_t>(shuffled.n),
+                shuffled.data());
+    else
+      rb::shuffle_records(data, cfg, shuffled.data());
     records.assign(shuffled.data(), shuffled.data() + shuffled.n);
     result = rb::mf_chunk(user.tp, item.tp, bias.tp, data, shuffled.data(), c.begin, c.end, cfg, &cancel);
   }
 };
 
 FUZZ_REFERENCE bool same_run(const Case& c, const Run& a, const Run& b) {
-  auto eq = [](const float* x, const float* y, size_t n) { return n == 0 || std::memcmp(x, y, n * sizeof(float)) == 0; };
+  auto eq = [](const float* x, const float* y, size_t n) {
+    return n == 0 || std::memcmp(x, y, n * sizeof(float)) == 0;
+  };
   return eq(a.user.w.get(), b.user.w.get(), c.user.w.size()) && eq(a.item.w.get(), b.item.w.get(), c.item.w.size()) &&
-         eq(a.user.state.get(), b.user.state.get(), c.user.state.size()) && eq(a.item.state.get(), b.item.state.get(), c.item.state.size()) &&
-         (!c.has_bias || (eq(a.bias.w.get(), b.bias.w.get(), c.bias.w.size()) && eq(a.bias.state.get(), b.bias.state.get(), c.bias.state.size()))) &&
-         a.result.samples == b.result.samples && a.result.invalid == b.result.invalid && a.result.diverged == b.result.diverged &&
-         std::memcmp(&a.result.loss, &b.result.loss, sizeof(double)) == 0;
+         eq(a.user.state.get(), b.user.state.get(), c.user.state.size()) &&
+         eq(a.item.state.get(), b.item.state.get(), c.item.state.size()) &&
+         (!c.has_bias || (eq(a.bias.w.get(), b.bias.w.get(), c.bias.w.size()) &&
+                          eq(a.bias.state.get(), b.bias.state.get(), c.bias.state.size()))) &&
+         a.result.samples == b.result.samples && a.result.invalid == b.result.invalid &&
+         a.result.diverged == b.result.diverged && std::memcmp(&a.result.loss, &b.result.loss, sizeof(double)) == 0;
 }
 
 FUZZ_REFERENCE void check(const Case& c, const Run& run) {
@@ -255,7 +281,8 @@ FUZZ_REFERENCE void check(const Case& c, const Run& run) {
       for (size_t u = 0; u + 1 < c.pos_off.size() && want.size() < c.n; ++u) {
         const int32_t b = c.pos_off[u], e = c.pos_off[u + 1];
         if (b < 0 || e < b || static_cast<size_t>(e) > c.pos_idx.size()) continue;
-        for (int32_t k = b; k < e && want.size() < c.n; ++k) want.emplace_back(static_cast<int32_t>(u), c.pos_idx[static_cast<size_t>(k)]);
+        for (int32_t k = b; k < e && want.size() < c.n; ++k)
+          want.emplace_back(static_cast<int32_t>(u), c.pos_idx[static_cast<size_t>(k)]);
       }
       while (want.size() < c.n) want.emplace_back(-1, -1);
     }
@@ -264,7 +291,8 @@ FUZZ_REFERENCE void check(const Case& c, const Run& run) {
       got.emplace_back(r[0], r[1]);
       if (run.kind != rb::MfRecords::Negatives || r[0] < 0 || r[2] == -1) continue;
       const int32_t j = r[2], b = c.pos_off[static_cast<size_t>(r[0])], e = c.pos_off[static_cast<size_t>(r[0]) + 1];
-      FUZZ_CHECK(j >= 0 && static_cast<size_t>(j) < c.item.rows && j != r[1], "negative %d for item %d of %zu", j, r[1], c.item.rows);
+      FUZZ_CHECK(j >= 0 && static_cast<size_t>(j) < c.item.rows && j != r[1], "negative %d for item %d of %zu", j, r[1],
+                 c.item.rows);
       const auto first = c.pos_idx.begin() + b, last = c.pos_idx.begin() + e;
       if (std::is_sorted(first, last))  // the contract: on an unsorted list the search may miss
         FUZZ_CHECK(std::find(first, last, j) == last, "negative %d is a known positive of user %d", j, r[0]);
@@ -285,20 +313,22 @@ FUZZ_REFERENCE void check(const Case& c, const Run& run) {
     user_named[static_cast<size_t>(u)] = 1;
     item_named[static_cast<size_t>(i)] = 1;
   }
-  FUZZ_CHECK(r.samples + r.invalid <= c.end - c.begin, "%zu samples + %zu invalid of %zu scheduled", r.samples, r.invalid, c.end - c.begin);
+  FUZZ_CHECK(r.samples + r.invalid <= c.end - c.begin, "%zu samples + %zu invalid of %zu scheduled", r.samples,
+             r.invalid, c.end - c.begin);
   const bool mse = c.cfg.loss == rb::MfLoss::Mse;
   // (With no items mf_chunk returns at once without counting anything.)
   if (mse && !r.diverged && c.item.rows > 0)
-    FUZZ_CHECK(r.samples + r.invalid == c.end - c.begin && r.invalid == bad, "mse: %zu samples, %zu invalid of %zu scheduled (%zu out of range)",
-               r.samples, r.invalid, c.end - c.begin, bad);
+    FUZZ_CHECK(r.samples + r.invalid == c.end - c.begin && r.invalid == bad,
+               "mse: %zu samples, %zu invalid of %zu scheduled (%zu out of range)", r.samples, r.invalid,
+               c.end - c.begin, bad);
 
   auto check_param = [&](const Param& p, const Live& live, const std::vector<char>* named, const char* name) {
     for (size_t row = 0; row < p.rows; ++row) {
       const bool frozen = !p.frozen.empty() && p.frozen[row];
       const bool still = frozen || p.lr_mult == 0.f || c.cfg.lr == 0.f || (named && !(*named)[row]);
       if (still)
-        FUZZ_CHECK(row_unchanged(p, live, opt, row), "%s row %zu changed (frozen %d, lrMult %g, lr %g, named %d)", name, row, int(frozen),
-                   p.lr_mult, c.cfg.lr, named ? int((*named)[row]) : -1);
+        FUZZ_CHECK(row_unchanged(p, live, opt, row), "%s row %zu changed (frozen %d, lrMult %g, lr %g, named %d)", name,
+                   row, int(frozen), p.lr_mult, c.cfg.lr, named ? int((*named)[row]) : -1);
     }
   };
   check_param(c.user, run.user, &user_named, "user");

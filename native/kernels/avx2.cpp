@@ -79,8 +79,7 @@ void score_rows_avx2(const float* q, const float* items, size_t n, size_t d, flo
   for_each_block(items, nullptr, n, d, out, [&](auto row) { return dot_8rows(q, d, row); });
 }
 
-void score_indexed_avx2(const float* q, const float* items, size_t d, const int32_t* idx, size_t m,
-                        float* out) {
+void score_indexed_avx2(const float* q, const float* items, size_t d, const int32_t* idx, size_t m, float* out) {
   for_each_block(items, idx, m, d, out, [&](auto row) { return dot_8rows(q, d, row); });
 }
 
@@ -112,12 +111,23 @@ void score_tile_avx2(const float* qpack, const float* items, size_t n, size_t d,
   const float* rows = items + i * d;
   float* t = tile + i * kQueryBlock;
   switch (n - i) {
-    case 5: tile_rows<5>(qpack, rows, d, t); break;
-    case 4: tile_rows<4>(qpack, rows, d, t); break;
-    case 3: tile_rows<3>(qpack, rows, d, t); break;
-    case 2: tile_rows<2>(qpack, rows, d, t); break;
-    case 1: tile_rows<1>(qpack, rows, d, t); break;
-    default: break;
+    case 5:
+      tile_rows<5>(qpack, rows, d, t);
+      break;
+    case 4:
+      tile_rows<4>(qpack, rows, d, t);
+      break;
+    case 3:
+      tile_rows<3>(qpack, rows, d, t);
+      break;
+    case 2:
+      tile_rows<2>(qpack, rows, d, t);
+      break;
+    case 1:
+      tile_rows<1>(qpack, rows, d, t);
+      break;
+    default:
+      break;
   }
 }
 
@@ -141,9 +151,9 @@ size_t tile_candidates_avx2(const float* tile, size_t n, const float* thr, uint3
   size_t count = 0;
   for (size_t i = 0; i < n; ++i) {
     const float* row = tile + i * kQueryBlock;
-    unsigned m = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row), tlo, _CMP_GE_OQ))) |
-                 (static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + 8), thi, _CMP_GE_OQ)))
-                  << 8);
+    unsigned m =
+        static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row), tlo, _CMP_GE_OQ))) |
+        (static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + 8), thi, _CMP_GE_OQ))) << 8);
     while (m) {
       out[count++] = static_cast<uint32_t>(i * kQueryBlock + __builtin_ctz(m));
       m &= m - 1;
@@ -172,11 +182,13 @@ float dot_diff_avx2(const float* u, const float* vi, const float* vj, size_t d) 
   size_t k = 0;
   for (; k + 16 <= d; k += 16) {
     a0 = _mm256_fmadd_ps(_mm256_loadu_ps(u + k), _mm256_sub_ps(_mm256_loadu_ps(vi + k), _mm256_loadu_ps(vj + k)), a0);
-    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(u + k + 8), _mm256_sub_ps(_mm256_loadu_ps(vi + k + 8), _mm256_loadu_ps(vj + k + 8)), a1);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(u + k + 8),
+                         _mm256_sub_ps(_mm256_loadu_ps(vi + k + 8), _mm256_loadu_ps(vj + k + 8)), a1);
   }
   for (; k < d; k += 8) {
     const __m256i m = d - k >= 8 ? _mm256_set1_epi32(-1) : tail_mask8(d - k);
-    a0 = _mm256_fmadd_ps(_mm256_maskload_ps(u + k, m), _mm256_sub_ps(_mm256_maskload_ps(vi + k, m), _mm256_maskload_ps(vj + k, m)), a0);
+    a0 = _mm256_fmadd_ps(_mm256_maskload_ps(u + k, m),
+                         _mm256_sub_ps(_mm256_maskload_ps(vi + k, m), _mm256_maskload_ps(vj + k, m)), a0);
   }
   const __m256 s = _mm256_add_ps(a0, a1);
   const __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));

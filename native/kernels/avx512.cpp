@@ -36,10 +36,10 @@ inline __m512 reduce16x16(const __m512* acc) {
     quad[p] = _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
                             _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)));  // rows 4p..4p+3
   }
-  const __m512 s0 = _mm512_add_ps(_mm512_shuffle_f32x4(quad[0], quad[1], 0x88),
-                                  _mm512_shuffle_f32x4(quad[0], quad[1], 0xDD));
-  const __m512 s1 = _mm512_add_ps(_mm512_shuffle_f32x4(quad[2], quad[3], 0x88),
-                                  _mm512_shuffle_f32x4(quad[2], quad[3], 0xDD));
+  const __m512 s0 =
+      _mm512_add_ps(_mm512_shuffle_f32x4(quad[0], quad[1], 0x88), _mm512_shuffle_f32x4(quad[0], quad[1], 0xDD));
+  const __m512 s1 =
+      _mm512_add_ps(_mm512_shuffle_f32x4(quad[2], quad[3], 0x88), _mm512_shuffle_f32x4(quad[2], quad[3], 0xDD));
   return _mm512_add_ps(_mm512_shuffle_f32x4(s0, s1, 0x88), _mm512_shuffle_f32x4(s0, s1, 0xDD));
 }
 
@@ -87,8 +87,7 @@ inline __m512 dot_16rows(const float* q, size_t d, RowAt row) {
     const __mmask16 m = tail_mask16(d - k);
     const __m512 q_f32x16 = _mm512_maskz_loadu_ps(m, q + k);
 #pragma GCC unroll 16
-    for (int r = 0; r < 16; ++r)
-      acc[r] = _mm512_fmadd_ps(q_f32x16, _mm512_maskz_loadu_ps(m, row(r) + k), acc[r]);
+    for (int r = 0; r < 16; ++r) acc[r] = _mm512_fmadd_ps(q_f32x16, _mm512_maskz_loadu_ps(m, row(r) + k), acc[r]);
   }
   return reduce16x16(acc);
 }
@@ -101,8 +100,7 @@ inline __m512 dot_16rows_fixed(const __m512* q, __mmask16 last, RowAt row) {
 #pragma GCC unroll 16
   for (int r = 0; r < 16; ++r) {
     const float* p = row(r);
-    __m512 a = NC == 1 ? _mm512_mul_ps(q[0], _mm512_maskz_loadu_ps(last, p))
-                       : _mm512_mul_ps(q[0], _mm512_loadu_ps(p));
+    __m512 a = NC == 1 ? _mm512_mul_ps(q[0], _mm512_maskz_loadu_ps(last, p)) : _mm512_mul_ps(q[0], _mm512_loadu_ps(p));
 #pragma GCC unroll 8
     for (int c = 1; c < NC; ++c)
       a = _mm512_fmadd_ps(q[c], c == NC - 1 ? _mm512_maskz_loadu_ps(last, p + 16 * c) : _mm512_loadu_ps(p + 16 * c), a);
@@ -116,22 +114,40 @@ void score_fixed(const float* qp, const float* items, const int32_t* idx, size_t
   const __mmask16 last = d % 16 ? tail_mask16(d % 16) : static_cast<__mmask16>(0xFFFF);
   __m512 q[NC];
 #pragma GCC unroll 8
-  for (int c = 0; c < NC; ++c) q[c] = c == NC - 1 ? _mm512_maskz_loadu_ps(last, qp + 16 * c) : _mm512_loadu_ps(qp + 16 * c);
+  for (int c = 0; c < NC; ++c)
+    q[c] = c == NC - 1 ? _mm512_maskz_loadu_ps(last, qp + 16 * c) : _mm512_loadu_ps(qp + 16 * c);
   for_each_block(items, idx, n, d, out, [&](auto row) { return dot_16rows_fixed<NC>(q, last, row); });
 }
 
 // Returns false when d is outside the fixed-size range.
 bool score_small_d(const float* q, const float* items, const int32_t* idx, size_t n, size_t d, float* out) {
   switch ((d + 15) / 16) {
-    case 1: score_fixed<1>(q, items, idx, n, d, out); return true;
-    case 2: score_fixed<2>(q, items, idx, n, d, out); return true;
-    case 3: score_fixed<3>(q, items, idx, n, d, out); return true;
-    case 4: score_fixed<4>(q, items, idx, n, d, out); return true;
-    case 5: score_fixed<5>(q, items, idx, n, d, out); return true;
-    case 6: score_fixed<6>(q, items, idx, n, d, out); return true;
-    case 7: score_fixed<7>(q, items, idx, n, d, out); return true;
-    case 8: score_fixed<8>(q, items, idx, n, d, out); return true;
-    default: return false;
+    case 1:
+      score_fixed<1>(q, items, idx, n, d, out);
+      return true;
+    case 2:
+      score_fixed<2>(q, items, idx, n, d, out);
+      return true;
+    case 3:
+      score_fixed<3>(q, items, idx, n, d, out);
+      return true;
+    case 4:
+      score_fixed<4>(q, items, idx, n, d, out);
+      return true;
+    case 5:
+      score_fixed<5>(q, items, idx, n, d, out);
+      return true;
+    case 6:
+      score_fixed<6>(q, items, idx, n, d, out);
+      return true;
+    case 7:
+      score_fixed<7>(q, items, idx, n, d, out);
+      return true;
+    case 8:
+      score_fixed<8>(q, items, idx, n, d, out);
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -140,8 +156,7 @@ void score_rows_avx512(const float* q, const float* items, size_t n, size_t d, f
   for_each_block(items, nullptr, n, d, out, [&](auto row) { return dot_16rows(q, d, row); });
 }
 
-void score_indexed_avx512(const float* q, const float* items, size_t d, const int32_t* idx, size_t m,
-                          float* out) {
+void score_indexed_avx512(const float* q, const float* items, size_t d, const int32_t* idx, size_t m, float* out) {
   if (score_small_d(q, items, idx, m, d, out)) return;
   for_each_block(items, idx, m, d, out, [&](auto row) { return dot_16rows(q, d, row); });
 }
@@ -174,12 +189,23 @@ void score_tile_avx512(const float* qpack, const float* items, size_t n, size_t 
   const float* rows = items + i * d;
   float* t = tile + i * kQueryBlock;
   switch (n - i) {
-    case 5: tile_rows<5>(qpack, rows, d, t); break;
-    case 4: tile_rows<4>(qpack, rows, d, t); break;
-    case 3: tile_rows<3>(qpack, rows, d, t); break;
-    case 2: tile_rows<2>(qpack, rows, d, t); break;
-    case 1: tile_rows<1>(qpack, rows, d, t); break;
-    default: break;
+    case 5:
+      tile_rows<5>(qpack, rows, d, t);
+      break;
+    case 4:
+      tile_rows<4>(qpack, rows, d, t);
+      break;
+    case 3:
+      tile_rows<3>(qpack, rows, d, t);
+      break;
+    case 2:
+      tile_rows<2>(qpack, rows, d, t);
+      break;
+    case 1:
+      tile_rows<1>(qpack, rows, d, t);
+      break;
+    default:
+      break;
   }
 }
 
@@ -239,7 +265,8 @@ float dot_diff_avx512(const float* u, const float* vi, const float* vj, size_t d
   size_t k = 0;
   for (; k + 32 <= d; k += 32) {
     a0 = _mm512_fmadd_ps(_mm512_loadu_ps(u + k), _mm512_sub_ps(_mm512_loadu_ps(vi + k), _mm512_loadu_ps(vj + k)), a0);
-    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(u + k + 16), _mm512_sub_ps(_mm512_loadu_ps(vi + k + 16), _mm512_loadu_ps(vj + k + 16)), a1);
+    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(u + k + 16),
+                         _mm512_sub_ps(_mm512_loadu_ps(vi + k + 16), _mm512_loadu_ps(vj + k + 16)), a1);
   }
   for (; k < d; k += 16) {
     const __mmask16 m = d - k >= 16 ? static_cast<__mmask16>(0xFFFF) : tail_mask16(d - k);

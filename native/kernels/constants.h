@@ -42,10 +42,14 @@ enum class QuantKind : int { Bf16 = 1, Int8 = 2 };
 // each row's step count (rows); SGD none.
 constexpr size_t optimizer_state_floats(OptimizerKind kind, size_t rows, size_t dim) {
   switch (kind) {
-    case OptimizerKind::Adagrad: return rows * dim;
-    case OptimizerKind::RowwiseAdagrad: return rows;
-    case OptimizerKind::Adam: return 2 * rows * dim + rows;
-    case OptimizerKind::Sgd: break;
+    case OptimizerKind::Adagrad:
+      return rows * dim;
+    case OptimizerKind::RowwiseAdagrad:
+      return rows;
+    case OptimizerKind::Adam:
+      return 2 * rows * dim + rows;
+    case OptimizerKind::Sgd:
+      break;
   }
   return 0;
 }

@@ -78,8 +78,8 @@ void gemm_packed(const float* A, size_t ars, size_t aks, size_t m, size_t k, con
   parallel_for(tasks, threads, [&](size_t t) { rows(t * kRowsPerTask, std::min(m, (t + 1) * kRowsPerTask)); });
 }
 
-void dense_forward(const float* x, size_t rows, size_t in, const float* w, const float* b, size_t out, float* y, bool relu,
-                   bool accumulate, size_t threads, AlignedBuffer& scratch) {
+void dense_forward(const float* x, size_t rows, size_t in, const float* w, const float* b, size_t out, float* y,
+                   bool relu, bool accumulate, size_t threads, AlignedBuffer& scratch) {
   if (rows == 0 || out == 0) return;
   float* packed = scratch.get(packed_floats(in, out));
   pack_panels(w, in, /*trans=*/true, in, out, packed);  // Wᵀ: element (kk, o) = W[o*in + kk]
@@ -98,8 +98,8 @@ void relu_backward(const float* y, float* dy, size_t n) {
   for (size_t i = 0; i < n; ++i) dy[i] = y[i] > 0.f ? dy[i] : 0.f;
 }
 
-void dense_backward_input(const float* dy, size_t rows, size_t out, const float* w, size_t in, float* dx, bool accumulate,
-                          size_t threads, AlignedBuffer& scratch) {
+void dense_backward_input(const float* dy, size_t rows, size_t out, const float* w, size_t in, float* dx,
+                          bool accumulate, size_t threads, AlignedBuffer& scratch) {
   if (rows == 0 || in == 0) return;
   float* packed = scratch.get(packed_floats(out, in));
   pack_panels(w, in, /*trans=*/false, out, in, packed);  // W as out × in

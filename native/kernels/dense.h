@@ -24,7 +24,8 @@ struct DenseKernels {
   float (*exp_shift_sum)(float* x, size_t n, float shift);
   // In-batch logits row, in place: z[j] = z[j]·inv_t - lq[j], or -inf where items[j] == pos.
   // Returns the row maximum; *check is NaN when some input was not finite.
-  float (*logits_row)(float* z, size_t n, float inv_t, const float* lq, const int32_t* items, int32_t pos, float* check);
+  float (*logits_row)(float* z, size_t n, float inv_t, const float* lq, const int32_t* items, int32_t pos,
+                      float* check);
   // z[j] *= c
   void (*scale)(float* z, size_t n, float c);
 };
@@ -60,13 +61,13 @@ class AlignedBuffer {
 
 // y[rows × out] = x[rows × in] · Wᵀ + b (b may be null); ReLU on the output when relu.
 // accumulate: y += instead of = (the bias is still added once).
-void dense_forward(const float* x, size_t rows, size_t in, const float* w, const float* b, size_t out, float* y, bool relu,
-                   bool accumulate, size_t threads, AlignedBuffer& scratch);
+void dense_forward(const float* x, size_t rows, size_t in, const float* w, const float* b, size_t out, float* y,
+                   bool relu, bool accumulate, size_t threads, AlignedBuffer& scratch);
 // dy[i] = 0 where y[i] <= 0 (the ReLU derivative, read from the ReLU's output).
 void relu_backward(const float* y, float* dy, size_t n);
 // dx[rows × in] (+)= dy[rows × out] · W.
-void dense_backward_input(const float* dy, size_t rows, size_t out, const float* w, size_t in, float* dx, bool accumulate,
-                          size_t threads, AlignedBuffer& scratch);
+void dense_backward_input(const float* dy, size_t rows, size_t out, const float* w, size_t in, float* dx,
+                          bool accumulate, size_t threads, AlignedBuffer& scratch);
 // dw[out × in] += dyᵀ · x; db[out] += Σ_rows dy (db may be null).
 void dense_backward_params(const float* dy, const float* x, size_t rows, size_t out, size_t in, float* dw, float* db,
                            size_t threads, AlignedBuffer& scratch);

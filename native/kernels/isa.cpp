@@ -63,18 +63,26 @@ bool cpu_has_avx512_bf16_vnni() { return cpu_isa() == Isa::Avx512x; }
 
 const char* isa_name(Isa isa) {
   switch (isa) {
-    case Isa::Avx512x: return "avx512-bf16-vnni";
-    case Isa::Avx512: return "avx512";
-    case Isa::Avx2: return "avx2";
-    default: return "scalar";
+    case Isa::Avx512x:
+      return "avx512-bf16-vnni";
+    case Isa::Avx512:
+      return "avx512";
+    case Isa::Avx2:
+      return "avx2";
+    default:
+      return "scalar";
   }
 }
 
 bool parse_isa(const char* name, Isa* out) {
-  if (std::strcmp(name, "scalar") == 0) *out = Isa::Scalar;
-  else if (std::strcmp(name, "avx2") == 0) *out = Isa::Avx2;
-  else if (std::strcmp(name, "avx512") == 0) *out = Isa::Avx512;
-  else return false;
+  if (std::strcmp(name, "scalar") == 0)
+    *out = Isa::Scalar;
+  else if (std::strcmp(name, "avx2") == 0)
+    *out = Isa::Avx2;
+  else if (std::strcmp(name, "avx512") == 0)
+    *out = Isa::Avx512;
+  else
+    return false;
   return true;
 }
 

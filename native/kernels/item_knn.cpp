@@ -388,7 +388,8 @@ size_t knn_scores(const KnnGraph& g, const int32_t* hist, const float* hw, size_
                   KnnScratch& s, float* out) {
   std::fill(out, out + g.cols, 0.f);
   const size_t skipped = accumulate(g, hist, hw, n, mean, s);
-  for (const int32_t j : s.touched) out[static_cast<size_t>(j)] = aggregate_score(s, static_cast<size_t>(j), mean, shrink);
+  for (const int32_t j : s.touched)
+    out[static_cast<size_t>(j)] = aggregate_score(s, static_cast<size_t>(j), mean, shrink);
   clear_touched(s);
   return skipped;
 }

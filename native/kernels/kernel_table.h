@@ -25,8 +25,7 @@ struct KernelTable {
   // out[i] = <q, items[i*d .. i*d+d)>, for i in [0, n).
   void (*score_rows)(const float* q, const float* items, size_t n, size_t d, float* out);
   // out[j] = <q, items[idx[j]*d ..)>, for j in [0, m). Indices are trusted (checked by the caller).
-  void (*score_indexed)(const float* q, const float* items, size_t d, const int32_t* idx, size_t m,
-                        float* out);
+  void (*score_indexed)(const float* q, const float* items, size_t d, const int32_t* idx, size_t m, float* out);
   // Register-tiled block product: tile[i*query_block + c] = <qpack column c, items row i> for
   // i in [0, n). qpack is column-packed: qpack[k*query_block + c] = query c, element k. qpack and
   // tile are 64-byte aligned (aligned vector loads and stores).
@@ -50,8 +49,8 @@ struct KernelTable {
   // One BPR step on a (user, positive, negative) triple with coefficient g = σ(-x); lr 0 skips a row.
   void (*sgd_triple)(float* u, float* vi, float* vj, size_t d, float g, float lr_u, float lr_i, float lr_j, float l2);
   // The same with per-element Adagrad accumulators au/ai/aj (d floats each).
-  void (*adagrad_triple)(float* u, float* vi, float* vj, float* au, float* ai, float* aj, size_t d, float g,
-                         float lr_u, float lr_i, float lr_j, float l2, float eps);
+  void (*adagrad_triple)(float* u, float* vi, float* vj, float* au, float* ai, float* aj, size_t d, float g, float lr_u,
+                         float lr_i, float lr_j, float l2, float eps);
   // The same with one accumulator per row (au/ai/aj point at one float each).
   void (*rowwise_adagrad_triple)(float* u, float* vi, float* vj, float* au, float* ai, float* aj, size_t d, float g,
                                  float lr_u, float lr_i, float lr_j, float l2, float eps);

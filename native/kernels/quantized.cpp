@@ -106,7 +106,8 @@ const QuantKernels& quant_kernels_scalar() { return kScalar; }
 
 const QuantKernels& active_quant_kernels() {
   static constexpr IsaTables<QuantKernels> tables{{quant_kernels_scalar, RB_X86_ONLY(quant_kernels_avx2),
-                                                   RB_X86_ONLY(quant_kernels_avx512), RB_X86_ONLY(quant_kernels_avx512x)}};
+                                                   RB_X86_ONLY(quant_kernels_avx512),
+                                                   RB_X86_ONLY(quant_kernels_avx512x)}};
   return tables.active();
 }
 

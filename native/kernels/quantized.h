@@ -79,7 +79,10 @@ uint16_t float_to_bf16(float x);
 // Internal linkage: per-ISA files include this header with their own -m flags, and a shared inline
 // copy picked by the linker could carry AVX2 instructions into callers on CPUs without AVX2.
 static inline float bf16_to_float(uint16_t h) {
-  union { uint32_t u; float f; } v{static_cast<uint32_t>(h) << 16};
+  union {
+    uint32_t u;
+    float f;
+  } v{static_cast<uint32_t>(h) << 16};
   return v.f;
 }
 

@@ -23,13 +23,15 @@ void score_bf16_avx512(const uint16_t* q, const uint16_t* items, const int32_t* 
       const __m512 q_f32x16 = widen_bf16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + k)));
 #pragma GCC unroll 16
       for (int r = 0; r < 16; ++r)
-        acc[r] = _mm512_fmadd_ps(q_f32x16, widen_bf16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(items + row(r) * d + k))), acc[r]);
+        acc[r] = _mm512_fmadd_ps(
+            q_f32x16, widen_bf16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(items + row(r) * d + k))), acc[r]);
     }
     if (full < d) {
       const __m512 q_f32x16 = widen_bf16(_mm256_maskz_loadu_epi16(tail, q + full));
 #pragma GCC unroll 16
       for (int r = 0; r < 16; ++r)
-        acc[r] = _mm512_fmadd_ps(q_f32x16, widen_bf16(_mm256_maskz_loadu_epi16(tail, items + row(r) * d + full)), acc[r]);
+        acc[r] =
+            _mm512_fmadd_ps(q_f32x16, widen_bf16(_mm256_maskz_loadu_epi16(tail, items + row(r) * d + full)), acc[r]);
     }
     return reduce16_ps(acc);
   });

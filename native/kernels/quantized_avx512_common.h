@@ -26,8 +26,10 @@ inline __m512i reduce16_epi32(const __m512i* acc) {
     quad[p] = _mm512_add_epi32(_mm512_castps_si512(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0))),
                                _mm512_castps_si512(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2))));
   }
-  const __m512i s0 = _mm512_add_epi32(_mm512_shuffle_i32x4(quad[0], quad[1], 0x88), _mm512_shuffle_i32x4(quad[0], quad[1], 0xDD));
-  const __m512i s1 = _mm512_add_epi32(_mm512_shuffle_i32x4(quad[2], quad[3], 0x88), _mm512_shuffle_i32x4(quad[2], quad[3], 0xDD));
+  const __m512i s0 =
+      _mm512_add_epi32(_mm512_shuffle_i32x4(quad[0], quad[1], 0x88), _mm512_shuffle_i32x4(quad[0], quad[1], 0xDD));
+  const __m512i s1 =
+      _mm512_add_epi32(_mm512_shuffle_i32x4(quad[2], quad[3], 0x88), _mm512_shuffle_i32x4(quad[2], quad[3], 0xDD));
   return _mm512_add_epi32(_mm512_shuffle_i32x4(s0, s1, 0x88), _mm512_shuffle_i32x4(s0, s1, 0xDD));
 }
 
@@ -40,10 +42,13 @@ inline __m512 reduce16_ps(const __m512* acc) {
   __m512 quad[4];
   for (int p = 0; p < 4; ++p) {
     const __m512 a = pair[2 * p], b = pair[2 * p + 1];
-    quad[p] = _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+    quad[p] = _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+                            _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
   }
-  const __m512 s0 = _mm512_add_ps(_mm512_shuffle_f32x4(quad[0], quad[1], 0x88), _mm512_shuffle_f32x4(quad[0], quad[1], 0xDD));
-  const __m512 s1 = _mm512_add_ps(_mm512_shuffle_f32x4(quad[2], quad[3], 0x88), _mm512_shuffle_f32x4(quad[2], quad[3], 0xDD));
+  const __m512 s0 =
+      _mm512_add_ps(_mm512_shuffle_f32x4(quad[0], quad[1], 0x88), _mm512_shuffle_f32x4(quad[0], quad[1], 0xDD));
+  const __m512 s1 =
+      _mm512_add_ps(_mm512_shuffle_f32x4(quad[2], quad[3], 0x88), _mm512_shuffle_f32x4(quad[2], quad[3], 0xDD));
   return _mm512_add_ps(_mm512_shuffle_f32x4(s0, s1, 0x88), _mm512_shuffle_f32x4(s0, s1, 0xDD));
 }
 
@@ -68,10 +73,13 @@ inline void for_each_16(const int32_t* idx, size_t n, float* out, Block block) {
   }
   if (i == n) return;
   const size_t rest = n - i, base = i;
-  _mm512_mask_storeu_ps(out + i, q_tail16(rest), block([=](int r) {
-                          const size_t rr = static_cast<size_t>(r) < rest ? static_cast<size_t>(r) : rest - 1;
-                          return idx ? static_cast<size_t>(idx[base + rr]) : base + rr;
-                        }, kNotContiguous));
+  _mm512_mask_storeu_ps(out + i, q_tail16(rest),
+                        block(
+                            [=](int r) {
+                              const size_t rr = static_cast<size_t>(r) < rest ? static_cast<size_t>(r) : rest - 1;
+                              return idx ? static_cast<size_t>(idx[base + rr]) : base + rr;
+                            },
+                            kNotContiguous));
 }
 
 // 16 row scales (or row sums) for the lanes: one load for consecutive rows, else gathered.

@@ -25,8 +25,7 @@ void score_rows_scalar(const float* q, const float* items, size_t n, size_t d, f
   for (size_t i = 0; i < n; ++i) out[i] = dot_scalar_impl(q, items + i * d, d);
 }
 
-void score_indexed_scalar(const float* q, const float* items, size_t d, const int32_t* idx, size_t m,
-                          float* out) {
+void score_indexed_scalar(const float* q, const float* items, size_t d, const int32_t* idx, size_t m, float* out) {
   for (size_t j = 0; j < m; ++j) out[j] = dot_scalar_impl(q, items + static_cast<size_t>(idx[j]) * d, d);
 }
 

@@ -49,8 +49,10 @@ void scan_range(const KernelTable& kern, const ItemTable& t, const float* q, con
   uint32_t cand[kChunk];
   for (size_t c = begin; c < end; c += kChunk) {
     const size_t len = std::min(kChunk, end - c);
-    if (allow) kern.score_indexed(q, t.data, t.dim, allow + c, len, scores);
-    else kern.score_rows(q, t.data + c * t.dim, len, t.dim, scores);
+    if (allow)
+      kern.score_indexed(q, t.data, t.dim, allow + c, len, scores);
+    else
+      kern.score_rows(q, t.data + c * t.dim, len, t.dim, scores);
     const size_t nc = kern.candidates(scores, len, heap.threshold(), cand);
     for (size_t j = 0; j < nc; ++j) {
       const size_t pos = cand[j];
@@ -71,13 +73,15 @@ void score_items(const ItemTable& t, const float* q, const int32_t* subset, size
   parallel_for(parts, parts, [&](size_t p) {
     const size_t b = p * per, e = std::min(n, b + per);
     if (b >= e) return;
-    if (subset) kern.score_indexed(q, t.data, t.dim, subset + b, e - b, out + b);
-    else kern.score_rows(q, t.data + b * t.dim, e - b, t.dim, out + b);
+    if (subset)
+      kern.score_indexed(q, t.data, t.dim, subset + b, e - b, out + b);
+    else
+      kern.score_rows(q, t.data + b * t.dim, e - b, t.dim, out + b);
   });
 }
 
-size_t topk_one(const ItemTable& t, const float* q, const TopKOptions& opt, const int32_t* exclude,
-                size_t exclude_len, int32_t* out_idx, float* out_scores) {
+size_t topk_one(const ItemTable& t, const float* q, const TopKOptions& opt, const int32_t* exclude, size_t exclude_len,
+                int32_t* out_idx, float* out_scores) {
   const KernelTable& kern = active_kernels();
   const size_t n = opt.has_allow ? opt.allow_len : t.rows;
   if (opt.k == 0 || n == 0) return 0;
@@ -104,9 +108,9 @@ size_t topk_one(const ItemTable& t, const float* q, const TopKOptions& opt, cons
   return merged.drain_sorted(out_idx, out_scores);
 }
 
-bool topk_batch(const ItemTable& t, const float* queries, size_t nq, const TopKOptions& opt,
-                const int32_t* excl_off, const int32_t* excl_idx, const std::atomic<int>* cancel,
-                int32_t* out_idx, float* out_scores, int32_t* out_counts) {
+bool topk_batch(const ItemTable& t, const float* queries, size_t nq, const TopKOptions& opt, const int32_t* excl_off,
+                const int32_t* excl_idx, const std::atomic<int>* cancel, int32_t* out_idx, float* out_scores,
+                int32_t* out_counts) {
   const KernelTable& kern = active_kernels();
   const size_t k = opt.k, dim = t.dim, qb = kern.query_block;
   std::fill(out_idx, out_idx + nq * k, -1);
@@ -157,8 +161,7 @@ bool topk_batch(const ItemTable& t, const float* queries, size_t nq, const TopKO
       }
       const size_t len = std::min(kItemBlock, n - ib);
       kern.score_tile(qpack.get(), items + ib * dim, len, dim, tile.get());
-      for (size_t c = 0; c < qb; ++c)
-        thr[c] = c < cnt ? heaps[c].threshold() : std::numeric_limits<float>::infinity();
+      for (size_t c = 0; c < qb; ++c) thr[c] = c < cnt ? heaps[c].threshold() : std::numeric_limits<float>::infinity();
       const size_t nc = kern.tile_candidates(tile.get(), len, thr, cand.data());
       for (size_t j = 0; j < nc; ++j) {
         const size_t pos = cand[j], c = pos % qb;

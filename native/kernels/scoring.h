@@ -32,15 +32,15 @@ struct TopKOptions {
 void score_items(const ItemTable& t, const float* q, const int32_t* subset, size_t m, float* out, size_t threads);
 
 // Best min(k, eligible) items for q, best first, into out_idx/out_scores; returns the count.
-size_t topk_one(const ItemTable& t, const float* q, const TopKOptions& opt, const int32_t* exclude,
-                size_t exclude_len, int32_t* out_idx, float* out_scores);
+size_t topk_one(const ItemTable& t, const float* q, const TopKOptions& opt, const int32_t* exclude, size_t exclude_len,
+                int32_t* out_idx, float* out_scores);
 
 // nq queries (row-major, nq x dim). Query i's exclusions are excl_idx[excl_off[i] .. excl_off[i+1])
 // when excl_off is non-null. Results go to out_idx/out_scores rows of k (unused slots: -1 and NaN)
 // and out_counts[i]. Polls *cancel between blocks; returns false if it was set. May throw
 // std::bad_alloc.
-bool topk_batch(const ItemTable& t, const float* queries, size_t nq, const TopKOptions& opt,
-                const int32_t* excl_off, const int32_t* excl_idx, const std::atomic<int>* cancel,
-                int32_t* out_idx, float* out_scores, int32_t* out_counts);
+bool topk_batch(const ItemTable& t, const float* queries, size_t nq, const TopKOptions& opt, const int32_t* excl_off,
+                const int32_t* excl_idx, const std::atomic<int>* cancel, int32_t* out_idx, float* out_scores,
+                int32_t* out_counts);
 
 }  // namespace rb

@@ -61,8 +61,10 @@ class Pool {
         queue_.push_back(&job);
         generation_.fetch_add(1, std::memory_order_release);
       }
-      if (job.max_helpers == 1) cv_.notify_one();
-      else cv_.notify_all();
+      if (job.max_helpers == 1)
+        cv_.notify_one();
+      else
+        cv_.notify_all();
     }
     drain(job);
     if (job.max_helpers > 0) {
@@ -74,8 +76,8 @@ class Pool {
         }
     }
     // No worker can join now; wait for the ones that did to finish their tasks.
-    for (unsigned spins = 0; job.done.load(std::memory_order_acquire) < job.ntasks ||
-                             job.active.load(std::memory_order_acquire) != 0;
+    for (unsigned spins = 0;
+         job.done.load(std::memory_order_acquire) < job.ntasks || job.active.load(std::memory_order_acquire) != 0;
          ++spins) {
       if (spins > 64) std::this_thread::yield();
     }
@@ -117,8 +119,7 @@ class Pool {
           const uint64_t seen = generation_.load(std::memory_order_acquire);
           lock.unlock();
           const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
-          while (generation_.load(std::memory_order_acquire) == seen &&
-                 std::chrono::steady_clock::now() < spin_until) {
+          while (generation_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < spin_until) {
             cpu_relax();
           }
           lock.lock();

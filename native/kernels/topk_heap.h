@@ -32,9 +32,7 @@ class TopKHeap {
   }
 
   // Scores below this can never enter; candidates at or above it must be offered.
-  float threshold() const {
-    return size_ < k_ ? -std::numeric_limits<float>::infinity() : data_[0].score;
-  }
+  float threshold() const { return size_ < k_ ? -std::numeric_limits<float>::infinity() : data_[0].score; }
 
   void offer(float score, int32_t index) {
     if (k_ == 0 || score != score) return;

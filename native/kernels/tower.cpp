@@ -61,10 +61,13 @@ float* TowerPass::forward(const int32_t* ids, size_t n, size_t threads) {
     float* x = x_.get(n * dd);
     for (size_t r = 0; r < n; ++r) {
       const size_t e = static_cast<size_t>(ids[r]);
-      if ((e + 1) * dd <= t_.dense_len) std::memcpy(x + r * dd, t_.dense_values + e * dd, dd * sizeof(float));
-      else std::fill(x + r * dd, x + (r + 1) * dd, 0.f);
+      if ((e + 1) * dd <= t_.dense_len)
+        std::memcpy(x + r * dd, t_.dense_values + e * dd, dd * sizeof(float));
+      else
+        std::fill(x + r * dd, x + (r + 1) * dd, 0.f);
     }
-    dense_forward(x, n, dd, t_.projection.weight.w, t_.projection.bias.w, d, h0, false, /*accumulate=*/true, threads, scratch_);
+    dense_forward(x, n, dd, t_.projection.weight.w, t_.projection.bias.w, d, h0, false, /*accumulate=*/true, threads,
+                  scratch_);
   }
   const size_t L = t_.mlp.size();
   if (acts_.size() < L) acts_.resize(L);
@@ -142,7 +145,9 @@ void dense_update(TTParam& p, const float* g, const OptimizerConfig& o) {
 void TowerPass::sparse_update(TTParam& p, std::vector<Contribution>& c, const float* grads, const OptimizerConfig& o) {
   // Sum each row's contributions in batch order (deterministic), then one optimizer step per row,
   // as a dense optimizer would for the batch gradient.
-  std::sort(c.begin(), c.end(), [](const Contribution& a, const Contribution& b) { return a.row != b.row ? a.row < b.row : a.src < b.src; });
+  std::sort(c.begin(), c.end(), [](const Contribution& a, const Contribution& b) {
+    return a.row != b.row ? a.row < b.row : a.src < b.src;
+  });
   const size_t d = p.dim;
   starts_.clear();
   for (size_t i = 0; i < c.size(); ++i)

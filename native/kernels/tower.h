@@ -34,10 +34,10 @@ struct DenseLayer {
 };
 
 struct Tower {
-  size_t entities = 0;  // users or items
-  size_t dim = 0;       // width of the summed input vector (h0)
-  TTParam embedding;    // entities × dim, or absent
-  TTParam features;     // vocabulary × dim, or absent
+  size_t entities = 0;               // users or items
+  size_t dim = 0;                    // width of the summed input vector (h0)
+  TTParam embedding;                 // entities × dim, or absent
+  TTParam features;                  // vocabulary × dim, or absent
   const int32_t* bag_off = nullptr;  // CSR: entity e's features are bag_idx[bag_off[e] .. bag_off[e+1])
   size_t bag_off_len = 0;
   const int32_t* bag_idx = nullptr;

@@ -1,6 +1,7 @@
 // Native matrix-factorization epochs: Hogwild (lock-free) SGD / Adagrad / row-wise Adagrad over a
 // shuffled copy of the interactions, with the loss and negative sampler chosen per call. The host
-// language owns epochs and calls shuffle_records once per epoch and mf_chunk for slices of the records (progress, cancellation).
+// language owns epochs and calls shuffle_records once per epoch and mf_chunk for slices of the records (progress,
+// cancellation).
 #pragma once
 #include <atomic>
 #include <cstddef>
@@ -86,8 +87,7 @@ void shuffle_records(const MfData& data, const MfConfig& cfg, int32_t* records);
 // item_bias may have w == null (no bias). Threads split the slice into contiguous parts with
 // independent random streams (seed, epoch, chunk, part): one thread is bit-reproducible; several
 // race on rows (Hogwild), which SGD tolerates.
-MfResult mf_chunk(TrainParam& user, TrainParam& item, TrainParam& item_bias, const MfData& data,
-                  const int32_t* records, size_t begin, size_t end, const MfConfig& cfg,
-                  const std::atomic<int>* cancel);
+MfResult mf_chunk(TrainParam& user, TrainParam& item, TrainParam& item_bias, const MfData& data, const int32_t* records,
+                  size_t begin, size_t end, const MfConfig& cfg, const std::atomic<int>* cancel);
 
 }  // namespace rb

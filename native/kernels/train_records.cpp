@@ -79,7 +79,8 @@ void walk_users(const MfData& d, Visit visit, Invalid invalid) {
 // A negative for (user list, positive i) as the training step would draw it, or -1.
 class NegativeDraw {
  public:
-  NegativeDraw(const MfConfig& cfg, size_t num_items) : cfg_(cfg), rng_(cfg.seed, cfg.epoch, kNegativeStream), items_(num_items) {}
+  NegativeDraw(const MfConfig& cfg, size_t num_items)
+      : cfg_(cfg), rng_(cfg.seed, cfg.epoch, kNegativeStream), items_(num_items) {}
   int32_t operator()(const int32_t* list, size_t len, int32_t i) {
     for (int tries = 0; tries <= cfg_.max_rejections; ++tries) {
       const int32_t j = table_candidate(cfg_.sampler, rng_, items_);
@@ -105,16 +106,21 @@ void shuffle_schedule(int32_t* schedule, size_t n, uint64_t seed, uint64_t epoch
 MfRecords mf_records(const MfData& data, const MfConfig& cfg) {
   if (cfg.loss == MfLoss::Mse) return MfRecords::Ratings;
   if (!data.pos_idx || !data.pos_off) return MfRecords::Pairs;
-  const bool drawn = cfg.loss == MfLoss::Bpr && (cfg.sampler.kind == SamplerKind::Uniform || cfg.sampler.kind == SamplerKind::Alias);
+  const bool drawn =
+      cfg.loss == MfLoss::Bpr && (cfg.sampler.kind == SamplerKind::Uniform || cfg.sampler.kind == SamplerKind::Alias);
   return drawn ? MfRecords::Negatives : MfRecords::Ranges;
 }
 
 size_t mf_record_stride(MfRecords kind) {
   switch (kind) {
-    case MfRecords::Pairs: return 2;
-    case MfRecords::Ratings: return 3;
-    case MfRecords::Negatives: return 3;
-    default: return 4;
+    case MfRecords::Pairs:
+      return 2;
+    case MfRecords::Ratings:
+      return 3;
+    case MfRecords::Negatives:
+      return 3;
+    default:
+      return 4;
   }
 }
 
@@ -130,12 +136,14 @@ void shuffle_records(const MfData& data, const MfConfig& cfg, int32_t* records) 
     case MfRecords::Ratings: {
       const float nan = std::numeric_limits<float>::quiet_NaN();  // no ratings: every sample diverges
       shuffle<3>(n, records, seed, epoch, [&](auto emit) {
-        for (size_t k = 0; k < n; ++k) emit(Record<3>{data.users[k], data.items[k], float_bits(data.values ? data.values[k] : nan)});
+        for (size_t k = 0; k < n; ++k)
+          emit(Record<3>{data.users[k], data.items[k], float_bits(data.values ? data.values[k] : nan)});
       });
       break;
     }
     case MfRecords::Negatives: {
-      const bool usable = data.num_items > 0 && (cfg.sampler.kind != SamplerKind::Alias || (cfg.sampler.prob && cfg.sampler.alias && cfg.sampler.n > 0));
+      const bool usable = data.num_items > 0 && (cfg.sampler.kind != SamplerKind::Alias ||
+                                                 (cfg.sampler.prob && cfg.sampler.alias && cfg.sampler.n > 0));
       NegativeDraw draw(cfg, data.num_items);
       shuffle<3>(n, records, seed, epoch, [&](auto emit) {
         walk_users(
@@ -153,7 +161,10 @@ void shuffle_records(const MfData& data, const MfConfig& cfg, int32_t* records) 
     case MfRecords::Ranges:
       shuffle<4>(n, records, seed, epoch, [&](auto emit) {
         walk_users(
-            data, [&](int32_t u, int32_t i, int32_t b, int32_t e) { emit(Record<4>{u, i, b, e}); },
+            data,
+            [&](int32_t u, int32_t i, int32_t b, int32_t e) {
+              emit(Record<4>{u, i, b, e});
+            },
             [&](size_t missing) {
               for (size_t k = 0; k < missing; ++k) emit(Record<4>{-1, -1, 0, 0});
             });

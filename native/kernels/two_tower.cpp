@@ -27,8 +27,8 @@ class BatchSoftmax {
     const DenseKernels& kern = active_dense_kernels();
     float* pvt = pvt_.get(packed_floats(D, n));
     float* pv = pv_.get(packed_floats(n, D));
-    pack_panels(V, D, /*trans=*/true, D, n, pvt);   // Vᵀ (D × n): the logits' right factor
-    pack_panels(V, D, /*trans=*/false, n, D, pv);   // V (n × D): for dU = G·V
+    pack_panels(V, D, /*trans=*/true, D, n, pvt);  // Vᵀ (D × n): the logits' right factor
+    pack_panels(V, D, /*trans=*/false, n, D, pv);  // V (n × D): for dU = G·V
     const size_t blocks = (n + kSoftmaxRows - 1) / kSoftmaxRows;
     const size_t nparts = std::max<size_t>(1, std::min(threads, blocks));
     if (parts_.size() < nparts) parts_.resize(nparts);
@@ -53,7 +53,7 @@ class BatchSoftmax {
           float check = 0.f;
           float mx = kern.logits_row(z, n, inv_t, lq, col_items, col_items[i], &check);
           if (check != 0.f) pt.finite = false;  // NaN: some score was NaN or infinite
-          z[i] = zii;  // the positive itself was masked with its accidental hits
+          z[i] = zii;                           // the positive itself was masked with its accidental hits
           mx = zii > mx ? zii : mx;
           const float sum = kern.exp_shift_sum(z, n, mx);
           pt.loss += static_cast<double>(mx) + std::log(static_cast<double>(sum)) - zii;
@@ -61,9 +61,9 @@ class BatchSoftmax {
           kern.scale(z, n, inv_t * inv_n / sum);
           z[i] -= inv_t * inv_n;
         }
-        gemm_packed(L, n, 1, rows, n, pv, D, dU + i0 * D, D, false, 1);          // dU_blk = G_blk · V
+        gemm_packed(L, n, 1, rows, n, pv, D, dU + i0 * D, D, false, 1);  // dU_blk = G_blk · V
         pack_panels(U + i0 * D, D, false, rows, D, pu);
-        gemm_packed(L, 1, n, n, rows, pu, D, pt.dv.data(), D, true, 1);         // dV += G_blkᵀ · U_blk
+        gemm_packed(L, 1, n, n, rows, pu, D, pt.dv.data(), D, true, 1);  // dV += G_blkᵀ · U_blk
       }
     });
     double loss = 0;
@@ -113,7 +113,8 @@ void normalize_backward(const float* xhat, const float* norms, size_t n, size_t 
 
 class Engine {
  public:
-  Engine(Tower& user, Tower& item, const TwoTowerConfig& cfg) : user_(user), item_(item), up_(user), ip_(item), cfg_(cfg) {}
+  Engine(Tower& user, Tower& item, const TwoTowerConfig& cfg)
+      : user_(user), item_(item), up_(user), ip_(item), cfg_(cfg) {}
 
   // Forward and backward of one batch; returns the loss sum (finite false: diverged).
   double step(const int32_t* uids, const int32_t* iids, const float* lq, size_t n, bool* finite) {
@@ -185,8 +186,8 @@ bool add_sample(const Tower& user, const Tower& item, int32_t u, int32_t i, cons
 
 }  // namespace
 
-TwoTowerResult two_tower_chunk(Tower& user, Tower& item, const TwoTowerData& data, const int32_t* schedule, size_t begin,
-                               size_t end, const TwoTowerConfig& cfg, const std::atomic<int>* cancel) {
+TwoTowerResult two_tower_chunk(Tower& user, Tower& item, const TwoTowerData& data, const int32_t* schedule,
+                               size_t begin, size_t end, const TwoTowerConfig& cfg, const std::atomic<int>* cancel) {
   TwoTowerResult res;
   if (user.out_dim() != item.out_dim() || cfg.batch == 0) return res;
   Engine engine(user, item, cfg);
@@ -223,8 +224,8 @@ TwoTowerResult two_tower_chunk(Tower& user, Tower& item, const TwoTowerData& dat
   return res;
 }
 
-double two_tower_loss(Tower& user, Tower& item, const int32_t* users, const int32_t* items, size_t n, const float* log_q,
-                      size_t log_q_len, const TwoTowerConfig& cfg, bool grads, size_t* invalid) {
+double two_tower_loss(Tower& user, Tower& item, const int32_t* users, const int32_t* items, size_t n,
+                      const float* log_q, size_t log_q_len, const TwoTowerConfig& cfg, bool grads, size_t* invalid) {
   *invalid = 0;
   if (user.out_dim() != item.out_dim()) return std::numeric_limits<double>::quiet_NaN();
   std::vector<int32_t> uids, iids;

@@ -32,10 +32,10 @@ struct TwoTowerData {
 };
 
 struct TwoTowerResult {
-  double loss = 0;      // sum of per-sample losses
-  size_t samples = 0;   // samples trained
-  size_t batches = 0;   // optimizer steps taken
-  size_t invalid = 0;   // samples skipped (index out of range) + feature indices skipped
+  double loss = 0;     // sum of per-sample losses
+  size_t samples = 0;  // samples trained
+  size_t batches = 0;  // optimizer steps taken
+  size_t invalid = 0;  // samples skipped (index out of range) + feature indices skipped
   bool diverged = false;
   bool cancelled = false;
 };
@@ -43,13 +43,13 @@ struct TwoTowerResult {
 // Trains batches schedule[begin, begin + B), … up to end (the last batch may be shorter). Stops
 // before the update of a batch whose loss is not finite (diverged), or between batches when
 // *cancel is set.
-TwoTowerResult two_tower_chunk(Tower& user, Tower& item, const TwoTowerData& data, const int32_t* schedule, size_t begin,
-                               size_t end, const TwoTowerConfig& cfg, const std::atomic<int>* cancel);
+TwoTowerResult two_tower_chunk(Tower& user, Tower& item, const TwoTowerData& data, const int32_t* schedule,
+                               size_t begin, size_t end, const TwoTowerConfig& cfg, const std::atomic<int>* cancel);
 
 // The mean loss of one batch (users[i], items[i]) without updating anything; when grads, adds
 // dLoss/dw into every parameter's `grad` buffer (callers zero them). invalid counts skipped samples.
-double two_tower_loss(Tower& user, Tower& item, const int32_t* users, const int32_t* items, size_t n, const float* log_q,
-                      size_t log_q_len, const TwoTowerConfig& cfg, bool grads, size_t* invalid);
+double two_tower_loss(Tower& user, Tower& item, const int32_t* users, const int32_t* items, size_t n,
+                      const float* log_q, size_t log_q_len, const TwoTowerConfig& cfg, bool grads, size_t* invalid);
 
 // Forward only: out[r] = the tower's output for entity ids[r] (ids null: entity r), L2-normalised
 // when normalize. Rows of invalid entities are NaN; returns how many there were.

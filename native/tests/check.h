@@ -37,15 +37,15 @@ struct Register {
 
 #define RB_CAT2(a, b) a##b
 #define RB_CAT(a, b) RB_CAT2(a, b)
-#define TEST_CASE(name)                                                    \
-  static void RB_CAT(rb_test_, __LINE__)();                                \
+#define TEST_CASE(name)                                                                \
+  static void RB_CAT(rb_test_, __LINE__)();                                            \
   static rbtest::Register RB_CAT(rb_reg_, __LINE__)(name, RB_CAT(rb_test_, __LINE__)); \
   static void RB_CAT(rb_test_, __LINE__)()
 
 #define CHECK(cond) rbtest::record(static_cast<bool>(cond), __FILE__, __LINE__, #cond)
-#define CHECK_EQ(a, b)                                                                                   \
-  rbtest::record((a) == (b), __FILE__, __LINE__,                                                         \
+#define CHECK_EQ(a, b)                           \
+  rbtest::record((a) == (b), __FILE__, __LINE__, \
                  std::string(#a " == " #b " (") + std::to_string(a) + " vs " + std::to_string(b) + ")")
-#define CHECK_NEAR(a, b, tol)                                                                            \
-  rbtest::record(std::fabs(double(a) - double(b)) <= double(tol), __FILE__, __LINE__,                    \
+#define CHECK_NEAR(a, b, tol)                                                         \
+  rbtest::record(std::fabs(double(a) - double(b)) <= double(tol), __FILE__, __LINE__, \
                  std::string(#a " ~ " #b " (") + std::to_string(double(a)) + " vs " + std::to_string(double(b)) + ")")

@@ -25,8 +25,10 @@ void check_score_rows(const rb::KernelTable& kt, bool exact) {
         kt.score_rows(q.data, n ? items.data : nullptr, n, d, outv.data());
         for (size_t i = 0; i < n; ++i) {
           const double ref = dot_ref(q.data, items.data + i * d, d);
-          if (exact) CHECK_EQ(double(outv[i]), ref);
-          else CHECK_NEAR(outv[i], ref, tolerance(d));
+          if (exact)
+            CHECK_EQ(double(outv[i]), ref);
+          else
+            CHECK_NEAR(outv[i], ref, tolerance(d));
         }
         CHECK_EQ(outv[n], -123.f);  // nothing written past n
         // Indexed scoring over a shuffled subset with repeats.
@@ -91,7 +93,8 @@ void check_candidates(const rb::KernelTable& kt) {
 
 void check_vector_ops(const rb::KernelTable& kt) {
   for (size_t d = 1; d <= 65; ++d) {
-    const auto a = int_values(d, 23 + unsigned(d)), b = int_values(d, 29 + unsigned(d)), c = int_values(d, 31 + unsigned(d));
+    const auto a = int_values(d, 23 + unsigned(d)), b = int_values(d, 29 + unsigned(d)),
+               c = int_values(d, 31 + unsigned(d));
     Shifted x(a, d % 3), y(b, 1), z(c, 2);
     CHECK_EQ(double(kt.dot(x.data, y.data, d)), dot_ref(x.data, y.data, d));
     double diff = 0;

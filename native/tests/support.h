@@ -41,7 +41,8 @@ inline std::vector<float> normal_values(size_t n, uint32_t seed) {
 struct Shifted {
   std::unique_ptr<float[]> block;
   float* data;
-  Shifted(const std::vector<float>& v, size_t offset) : block(new float[v.size() + offset]), data(block.get() + offset) {
+  Shifted(const std::vector<float>& v, size_t offset)
+      : block(new float[v.size() + offset]), data(block.get() + offset) {
     for (size_t i = 0; i < v.size(); ++i) data[i] = v[i];
   }
 };
@@ -50,7 +51,8 @@ struct Shifted {
 // aligned by contract (the kernels use aligned vector loads on them).
 struct AlignedFloats {
   float* data;
-  explicit AlignedFloats(size_t n) : data(static_cast<float*>(std::aligned_alloc(64, ((n * sizeof(float) + 63) / 64 + 1) * 64))) {
+  explicit AlignedFloats(size_t n)
+      : data(static_cast<float*>(std::aligned_alloc(64, ((n * sizeof(float) + 63) / 64 + 1) * 64))) {
     for (size_t i = 0; i < n; ++i) data[i] = 0.f;
   }
   ~AlignedFloats() { std::free(data); }

@@ -23,8 +23,10 @@ std::vector<rb::Scored> reference(const std::vector<float>& items, size_t rows, 
     if (std::isnan(s)) return;
     all.push_back({float(s), i});
   };
-  if (allow) for (int32_t i : *allow) consider(i);
-  else for (size_t i = 0; i < rows; ++i) consider(int32_t(i));
+  if (allow)
+    for (int32_t i : *allow) consider(i);
+  else
+    for (size_t i = 0; i < rows; ++i) consider(int32_t(i));
   std::sort(all.begin(), all.end(), rb::ranks_before);
   if (all.size() > k) all.resize(k);
   return all;
@@ -78,15 +80,16 @@ void run_scenario(const Scenario& s, size_t threads) {
   std::vector<int32_t> bidx(nq * s.k), bcounts(nq);
   std::vector<float> bscores(nq * s.k);
   std::atomic<int> cancel{0};
-  CHECK(rb::topk_batch(t, queries.data(), nq, opt, off.data(), idx.empty() ? nullptr : idx.data(), &cancel,
-                       bidx.data(), bscores.data(), bcounts.data()));
+  CHECK(rb::topk_batch(t, queries.data(), nq, opt, off.data(), idx.empty() ? nullptr : idx.data(), &cancel, bidx.data(),
+                       bscores.data(), bcounts.data()));
 
   for (size_t q = 0; q < nq; ++q) {
     const int32_t* ex = idx.data() + off[q];
     const size_t exn = size_t(off[q + 1] - off[q]);
     std::set<int32_t> excluded(ex, ex + exn);
     excluded.insert(s.block.begin(), s.block.end());
-    const auto want = reference(items, s.rows, s.dim, &queries[q * s.dim], s.k, excluded, s.has_allow ? &s.allow : nullptr);
+    const auto want =
+        reference(items, s.rows, s.dim, &queries[q * s.dim], s.k, excluded, s.has_allow ? &s.allow : nullptr);
     std::vector<int32_t> oi(s.k, -7);
     std::vector<float> os(s.k);
     const size_t got = rb::topk_one(t, &queries[q * s.dim], opt, exn ? ex : nullptr, exn, oi.data(), os.data());
@@ -96,7 +99,8 @@ void run_scenario(const Scenario& s, size_t threads) {
     bool batch_same = size_t(bcounts[q]) == want.size();
     for (size_t i = 0; batch_same && i < want.size(); ++i)
       batch_same = bidx[q * s.k + i] == want[i].index && bscores[q * s.k + i] == want[i].score;
-    for (size_t i = want.size(); batch_same && i < s.k; ++i) batch_same = bidx[q * s.k + i] == -1 && std::isnan(bscores[q * s.k + i]);
+    for (size_t i = want.size(); batch_same && i < s.k; ++i)
+      batch_same = bidx[q * s.k + i] == -1 && std::isnan(bscores[q * s.k + i]);
     CHECK(batch_same);
   }
 }

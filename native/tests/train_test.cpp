@@ -104,10 +104,14 @@ struct Model {
     bw.assign(p.items, 0.f);
     auto state_size = [&](size_t rows, size_t dim) -> size_t {
       switch (opt) {
-        case rb::OptimizerKind::Sgd: return 0;
-        case rb::OptimizerKind::Adagrad: return rows * dim;
-        case rb::OptimizerKind::RowwiseAdagrad: return rows;
-        case rb::OptimizerKind::Adam: return 2 * rows * dim + rows;
+        case rb::OptimizerKind::Sgd:
+          return 0;
+        case rb::OptimizerKind::Adagrad:
+          return rows * dim;
+        case rb::OptimizerKind::RowwiseAdagrad:
+          return rows;
+        case rb::OptimizerKind::Adam:
+          return 2 * rows * dim + rows;
       }
       return 0;
     };
@@ -200,13 +204,14 @@ TEST_CASE("train: every loss x optimizer x sampler learns the planted blocks, on
           const std::vector<float> frozen_row(a.iw.end() - long(p.dim), a.iw.end());
           const auto r = epochs(a, p, cfg, 30);
           epochs(b, p, cfg, 30);
-          if (!CHECK(a.uw == b.uw && a.iw == b.iw && a.bw == b.bw)) std::fprintf(stderr, "    isa %d loss %d opt %d sampler %d not reproducible\n", isa, loss, opt, sampler);
+          if (!CHECK(a.uw == b.uw && a.iw == b.iw && a.bw == b.bw))
+            std::fprintf(stderr, "    isa %d loss %d opt %d sampler %d not reproducible\n", isa, loss, opt, sampler);
           CHECK(std::equal(frozen_row.begin(), frozen_row.end(), a.iw.end() - long(p.dim)));
           CHECK_EQ(a.bw[p.items - 1], 0.f);
           // In-batch sampling may skip a sample whose window holds only the user's positives.
           if (!CHECK(!r.diverged && r.invalid == 0 && r.samples <= p.u.size() && r.samples * 10 >= p.u.size() * 9))
-            std::fprintf(stderr, "    loss %d opt %d sampler %d diverged %d invalid %zu samples %zu\n", loss, opt, sampler,
-                         int(r.diverged), r.invalid, r.samples);
+            std::fprintf(stderr, "    loss %d opt %d sampler %d diverged %d invalid %zu samples %zu\n", loss, opt,
+                         sampler, int(r.diverged), r.invalid, r.samples);
           // MSE fits the constant rating, which says nothing about ranking; the others must rank.
           if (loss != 2 && !rbtest::record(a.auc(p) > 0.7, __FILE__, __LINE__, "auc > 0.7"))
             std::fprintf(stderr, "    loss %d opt %d sampler %d auc %.3f\n", loss, opt, sampler, a.auc(p));
@@ -314,7 +319,8 @@ TEST_CASE("train: shuffle_records holds every interaction once, for each kind of
     for (size_t k = 0; k < n; ++k) idx[size_t(at[size_t(u[k])]++)] = i[k];
     for (size_t a = 0; a < users; ++a) std::sort(idx.begin() + off[a], idx.begin() + off[a + 1]);
   }
-  const rb::MfRecords kinds[] = {rb::MfRecords::Pairs, rb::MfRecords::Ratings, rb::MfRecords::Ranges, rb::MfRecords::Negatives};
+  const rb::MfRecords kinds[] = {rb::MfRecords::Pairs, rb::MfRecords::Ratings, rb::MfRecords::Ranges,
+                                 rb::MfRecords::Negatives};
   for (rb::MfRecords kind : kinds) {
     rb::MfData d = csr_data(u, i, off, idx);
     d.values = v.data();
@@ -399,7 +405,8 @@ TEST_CASE("train: rejection of known positives is exact: a user who likes every 
     rb::force_isa(isa);
     for (int loss : {0, 1, 3}) {
       std::vector<float> uw(dim, 0.1f), iw(n_items * dim, 0.1f);
-      rb::TrainParam user{uw.data(), 1, dim, nullptr, nullptr, 1.f}, item{iw.data(), n_items, dim, nullptr, nullptr, 1.f}, bias;
+      rb::TrainParam user{uw.data(), 1, dim, nullptr, nullptr, 1.f},
+          item{iw.data(), n_items, dim, nullptr, nullptr, 1.f}, bias;
       rb::MfData d = csr_data(su, si, soff, sidx);
       d.num_items = n_items;
       rb::MfConfig cfg;

@@ -28,11 +28,11 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..', '..');
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 
-const result = spawnSync(
-  process.execPath,
-  [tsc, '-p', 'tsconfig.json', '--noEmit', '--noUncheckedIndexedAccess', '--pretty', 'false'],
-  { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-);
+const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--noEmit', '--noUncheckedIndexedAccess', '--pretty', 'false'], {
+  cwd: root,
+  encoding: 'utf8',
+  maxBuffer: 64 * 1024 * 1024,
+});
 if (result.error) {
   console.error(`strict index access: could not run tsc: ${result.error.message}`);
   process.exit(1);

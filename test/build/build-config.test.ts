@@ -10,7 +10,14 @@ import * as path from 'node:path';
 const root = path.resolve(__dirname, '../..');
 const read = (f: string) => fs.readFileSync(path.join(root, f), 'utf8');
 
-type GypTarget = { target_name: string; type?: string; sources: string[]; cflags_cc?: string[]; dependencies?: string[]; conditions?: unknown[] };
+type GypTarget = {
+  target_name: string;
+  type?: string;
+  sources: string[];
+  cflags_cc?: string[];
+  dependencies?: string[];
+  conditions?: unknown[];
+};
 // binding.gyp is a JSON-compatible Python literal in this repo.
 const gyp = () => JSON.parse(read('binding.gyp')) as { target_defaults: { cflags_cc: string[] }; targets: GypTarget[] };
 
@@ -30,7 +37,12 @@ const isaFlagsOf = (flags: string[]) => flags.filter((f) => /^-m/.test(f));
 
 const kernelAndAddonSources = () =>
   ['native/kernels', 'native/addon']
-    .flatMap((d) => fs.readdirSync(path.join(root, d)).filter((f) => f.endsWith('.cpp')).map((f) => `${d}/${f}`))
+    .flatMap((d) =>
+      fs
+        .readdirSync(path.join(root, d))
+        .filter((f) => f.endsWith('.cpp'))
+        .map((f) => `${d}/${f}`),
+    )
     .sort();
 
 // Per-ISA sources are named for their level: avx2.cpp, dense_avx2.cpp, quantized_avx512x.cpp.
@@ -51,7 +63,10 @@ function usesIntrinsics(file: string, seen = new Set<string>()): boolean {
 test('native/isa-flags.json lists every per-ISA source under its level, and only those', () => {
   const levels = isaLevels();
   expect(Object.keys(levels)).toEqual(['avx2', 'avx512', 'avx512x']);
-  const kernels = fs.readdirSync(path.join(root, 'native/kernels')).filter((f) => f.endsWith('.cpp')).map((f) => `native/kernels/${f}`);
+  const kernels = fs
+    .readdirSync(path.join(root, 'native/kernels'))
+    .filter((f) => f.endsWith('.cpp'))
+    .map((f) => `native/kernels/${f}`);
   for (const [level, { flags, sources }] of Object.entries(levels)) {
     expect(flags.length).toBeGreaterThan(0);
     for (const f of flags) expect(f).toMatch(/^-m[a-z0-9-]+$/);
@@ -59,7 +74,8 @@ test('native/isa-flags.json lists every per-ISA source under its level, and only
   }
   // The dense kernels use GCC vector extensions, not intrinsics, so this holds one way only.
   const listed = new Set(isaSources());
-  for (const f of kernels.filter((k) => usesIntrinsics(k))) expect({ intrinsics: f, listed: listed.has(f) }).toEqual({ intrinsics: f, listed: true });
+  for (const f of kernels.filter((k) => usesIntrinsics(k)))
+    expect({ intrinsics: f, listed: listed.has(f) }).toEqual({ intrinsics: f, listed: true });
 });
 
 test('binding.gyp lists every C++ source once, and takes the per-ISA sources and flags from native/isa-flags.json', () => {
@@ -138,7 +154,7 @@ const hasCmake = spawnSync('cmake', ['--version']).status === 0;
     expect(built.sort()).toEqual(kernelAndAddonSources());
   });
 
-  test('each per-ISA source gets exactly its level\'s flags from native/isa-flags.json; no other source gets any', () => {
+  test("each per-ISA source gets exactly its level's flags from native/isa-flags.json; no other source gets any", () => {
     const isa = new Map(Object.values(isaLevels()).flatMap(({ flags, sources }) => sources.map((s) => [s, flags] as const)));
     // The benchmark's memory-read probe is AVX2 code too.
     isa.set('bench/native/stream_read.cpp', isaLevels().avx2.flags);
@@ -174,6 +190,7 @@ test('package.json: napi version pinned for cmake-js, install never downloads, o
   expect(pkg.files).toEqual(expect.arrayContaining(['dist/**/*.js', 'dist/**/*.d.ts', 'prebuilds/', 'binding.gyp', 'LICENSE']));
   // The core must not load onnxruntime-node at run time.
   for (const f of fs.readdirSync(path.join(root, 'lib'), { recursive: true }).map(String)) {
-    if (f.endsWith('.ts') && !f.startsWith('io/onnx/')) expect(read(`lib/${f}`)).not.toMatch(/from 'onnxruntime-node'|require\('onnxruntime-node'\)/);
+    if (f.endsWith('.ts') && !f.startsWith('io/onnx/'))
+      expect(read(`lib/${f}`)).not.toMatch(/from 'onnxruntime-node'|require\('onnxruntime-node'\)/);
   }
 });

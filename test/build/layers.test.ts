@@ -11,7 +11,11 @@ const depcruise = path.join(root, 'node_modules/dependency-cruiser/bin/dependenc
 const config = path.join(root, '.dependency-cruiser.cjs');
 
 function cruise(cwd: string): { status: number | null; out: string } {
-  const r = spawnSync(process.execPath, [depcruise, 'lib', '--config', config, '--no-progress'], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [depcruise, 'lib', '--config', config, '--no-progress'], {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
@@ -47,7 +51,10 @@ test('a forbidden import fails the check, naming its rule', () => {
       // a loose module at lib/'s root
       'lib/loose.ts': `export const loose = 1;\n`,
       'lib/models/mf.ts': `import { loose } from '../loose';\nexport const mf = loose;\n`,
-      'tsconfig.build.json': JSON.stringify({ compilerOptions: { module: 'commonjs', moduleResolution: 'node', strict: true }, include: ['lib/**/*.ts'] }),
+      'tsconfig.build.json': JSON.stringify({
+        compilerOptions: { module: 'commonjs', moduleResolution: 'node', strict: true },
+        include: ['lib/**/*.ts'],
+      }),
     };
     for (const [f, text] of Object.entries(files)) {
       fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });

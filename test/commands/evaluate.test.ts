@@ -16,7 +16,7 @@ function writeData(file: string): void {
     while (picked.size < n) picked.add(half * 30 + Math.floor(rand() * 30));
     for (const i of picked) lines.push(`u<${u}> i${i}`);
   }
-  fs.writeFileSync(file, lines.join('\n') + '\n');
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
 }
 
 async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -43,7 +43,31 @@ describe('recbridge evaluate', () => {
     const json = path.join(dir, 'out.json');
     const report = path.join(dir, 'report.html');
     const log = path.join(dir, 'log.json');
-    const r = await capture(['evaluate', '--data', data, '--seeds', '2', '--k', '5,10', '--epochs', '15', '--dim', '8', '--negatives', '20', '--buckets', '10,14', '--threads', '1', '--json', json, '--report', report, '--log', log]);
+    const r = await capture([
+      'evaluate',
+      '--data',
+      data,
+      '--seeds',
+      '2',
+      '--k',
+      '5,10',
+      '--epochs',
+      '15',
+      '--dim',
+      '8',
+      '--negatives',
+      '20',
+      '--buckets',
+      '10,14',
+      '--threads',
+      '1',
+      '--json',
+      json,
+      '--report',
+      report,
+      '--log',
+      log,
+    ]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('@10');
     expect(r.out).toMatch(/bpr\s+\d\.\d{4} ± \d\.\d{4}/);
@@ -85,7 +109,24 @@ describe('recbridge evaluate', () => {
 
   test('leave-one-out', async () => {
     const json = path.join(dir, 'loo.json');
-    const r = await capture(['evaluate', '--data', data, '--loo', '--models', 'pop,bpr', '--epochs', '3', '--dim', '4', '--seeds', '1', '--k', '10', '--json', json]);
+    const r = await capture([
+      'evaluate',
+      '--data',
+      data,
+      '--loo',
+      '--models',
+      'pop,bpr',
+      '--epochs',
+      '3',
+      '--dim',
+      '4',
+      '--seeds',
+      '1',
+      '--k',
+      '10',
+      '--json',
+      json,
+    ]);
     expect(r.code).toBe(0);
     const result = JSON.parse(fs.readFileSync(json, 'utf8'));
     expect(result.protocol).toContain('leave-one-out');

@@ -1,16 +1,7 @@
 // Bad input gets a typed error that names the argument: TypeError/RangeError with a stable code for
 // arguments, DetachedBufferError for transferred buffers. Asserted on name/code/message, never with
 // instanceof (jest's sandbox has its own Error constructors).
-import {
-  EmbeddingTable,
-  ItemSet,
-  configure,
-  gather,
-  pool,
-  scoreItems,
-  topK,
-  topKBatch,
-} from '../../lib';
+import { EmbeddingTable, ItemSet, configure, gather, pool, scoreItems, topK, topKBatch } from '../../lib';
 import { randomFloats } from '../support/data';
 
 const DIM = 8;
@@ -40,7 +31,13 @@ function expectError(fn: () => unknown, e: Expectation) {
 }
 
 async function expectRejection(p: () => Promise<unknown>, e: Expectation) {
-  checkError(await p().then(() => undefined, (err: unknown) => err), e);
+  checkError(
+    await p().then(
+      () => undefined,
+      (err: unknown) => err,
+    ),
+    e,
+  );
 }
 
 const nanQuery = () => Object.assign(query(), { 3: NaN });
@@ -51,7 +48,11 @@ describe('topK', () => {
     ['table is not an EmbeddingTable', () => topK({} as EmbeddingTable, query(), 3), typeErr('for table')],
     ['query is a string', () => topK(table(), 'abc' as unknown as Float32Array, 3), typeErr('for query')],
     ['query is a Float64Array', () => topK(table(), new Float64Array(DIM) as unknown as Float32Array, 3), typeErr('for query')],
-    ['query has the wrong length', () => topK(table(), new Float32Array(DIM + 1), 3), rangeErr('query of length 8', 'ERR_INVALID_ARG_VALUE')],
+    [
+      'query has the wrong length',
+      () => topK(table(), new Float32Array(DIM + 1), 3),
+      rangeErr('query of length 8', 'ERR_INVALID_ARG_VALUE'),
+    ],
     ['query holds NaN', () => topK(table(), nanQuery(), 3), rangeErr('for query[3]')],
     ['query holds -Infinity', () => topK(table(), infQuery(), 3), rangeErr('for query[0]')],
     ['query array holds a string', () => topK(table(), [1, 2, 3, 4, 5, 6, 7, 'x'] as unknown as number[], 3), typeErr('for query[7]')],
@@ -66,9 +67,17 @@ describe('topK', () => {
     ['exclude index out of range', () => topK(table(), query(), 3, { exclude: [1, ROWS] }), rangeErr('for options.exclude[1]')],
     ['exclude index negative', () => topK(table(), query(), 3, { exclude: [-1] }), rangeErr('for options.exclude[0]')],
     ['exclude index fractional', () => topK(table(), query(), 3, { exclude: [0.5] }), rangeErr('for options.exclude[0]')],
-    ['exclude Int32Array out of range', () => topK(table(), query(), 3, { exclude: Int32Array.of(0, 99) }), rangeErr('for options.exclude[1]')],
+    [
+      'exclude Int32Array out of range',
+      () => topK(table(), query(), 3, { exclude: Int32Array.of(0, 99) }),
+      rangeErr('for options.exclude[1]'),
+    ],
     ['exclude is a string', () => topK(table(), query(), 3, { exclude: '1,2' as unknown as number[] }), typeErr('for options.exclude')],
-    ['block ItemSet too large for the table', () => topK(table(), query(), 3, { block: new ItemSet([ROWS + 5]) }), rangeErr('for options.block')],
+    [
+      'block ItemSet too large for the table',
+      () => topK(table(), query(), 3, { block: new ItemSet([ROWS + 5]) }),
+      rangeErr('for options.block'),
+    ],
     ['allow index out of range', () => topK(table(), query(), 3, { allow: [ROWS] }), rangeErr('for options.allow[0]')],
     ['threads is 0', () => topK(table(), query(), 3, { threads: 0 }), rangeErr('for options.threads')],
     ['threads is 257', () => topK(table(), query(), 3, { threads: 257 }), rangeErr('for options.threads')],
@@ -81,7 +90,11 @@ describe('scoreItems', () => {
     ['query of wrong length', () => scoreItems(table(), new Float32Array(3)), rangeErr('query of length 8', 'ERR_INVALID_ARG_VALUE')],
     ['query with NaN', () => scoreItems(table(), nanQuery()), rangeErr('for query[3]')],
     ['items out of range', () => scoreItems(table(), query(), { items: [0, 50] }), rangeErr('for options.items[1]')],
-    ['out is too short', () => scoreItems(table(), query(), { out: new Float32Array(10) }), rangeErr('for options.out', 'ERR_INVALID_ARG_VALUE')],
+    [
+      'out is too short',
+      () => scoreItems(table(), query(), { out: new Float32Array(10) }),
+      rangeErr('for options.out', 'ERR_INVALID_ARG_VALUE'),
+    ],
     ['out is a plain array', () => scoreItems(table(), query(), { out: [] as unknown as Float32Array }), typeErr('for options.out')],
   ];
   test.each(cases)('%s', (_label, fn, e) => expectError(fn, e));
@@ -90,12 +103,24 @@ describe('scoreItems', () => {
 describe('topKBatch', () => {
   const qs = () => randomFloats(4 * DIM, 3);
   const cases: [string, () => Promise<unknown>, Expectation][] = [
-    ['queries not a multiple of dim', () => topKBatch(table(), new Float32Array(DIM + 1), 3), rangeErr('for queries', 'ERR_INVALID_ARG_VALUE')],
+    [
+      'queries not a multiple of dim',
+      () => topKBatch(table(), new Float32Array(DIM + 1), 3),
+      rangeErr('for queries', 'ERR_INVALID_ARG_VALUE'),
+    ],
     ['queries with NaN', () => topKBatch(table(), Object.assign(qs(), { 9: NaN }), 3), rangeErr('for queries[9]')],
     ['queries is a number', () => topKBatch(table(), 7 as unknown as Float32Array, 3), typeErr('for queries')],
     ['k is 0', () => topKBatch(table(), qs(), 0), rangeErr('for k')],
-    ['exclude array has the wrong length', () => topKBatch(table(), qs(), 3, { exclude: [[1]] }), rangeErr('for options.exclude', 'ERR_INVALID_ARG_VALUE')],
-    ['exclude entry out of range', () => topKBatch(table(), qs(), 3, { exclude: [null, [ROWS], null, null] }), rangeErr('for options.exclude[1][0]')],
+    [
+      'exclude array has the wrong length',
+      () => topKBatch(table(), qs(), 3, { exclude: [[1]] }),
+      rangeErr('for options.exclude', 'ERR_INVALID_ARG_VALUE'),
+    ],
+    [
+      'exclude entry out of range',
+      () => topKBatch(table(), qs(), 3, { exclude: [null, [ROWS], null, null] }),
+      rangeErr('for options.exclude[1][0]'),
+    ],
     [
       'CSR offsets do not end at indices.length',
       () => topKBatch(table(), qs(), 3, { exclude: { offsets: Int32Array.of(0, 1, 1, 1, 3), indices: Int32Array.of(1, 2) } }),
@@ -114,20 +139,36 @@ describe('topKBatch', () => {
   test('an already-aborted signal rejects with AbortError before any work', async () => {
     const ac = new AbortController();
     ac.abort();
-    await expectRejection(() => topKBatch(table(), qs(), 3, { signal: ac.signal }), { name: 'AbortError', code: 'ABORT_ERR', mentions: 'aborted' });
+    await expectRejection(() => topKBatch(table(), qs(), 3, { signal: ac.signal }), {
+      name: 'AbortError',
+      code: 'ABORT_ERR',
+      mentions: 'aborted',
+    });
   });
 });
 
 describe('gather and pool', () => {
   const cases: [string, () => unknown, Expectation][] = [
     ['gather index out of range', () => gather(table(), [0, ROWS]), rangeErr('for indices[1]')],
-    ['gather out too short', () => gather(table(), [0, 1], { out: new Float32Array(DIM) }), rangeErr('for options.out', 'ERR_INVALID_ARG_VALUE')],
+    [
+      'gather out too short',
+      () => gather(table(), [0, 1], { out: new Float32Array(DIM) }),
+      rangeErr('for options.out', 'ERR_INVALID_ARG_VALUE'),
+    ],
     ['pool mode inherited from Object.prototype', () => pool(table(), [[0]], { mode: 'toString' as 'sum' }), rangeErr('for options.mode')],
     ['pool bag out of range', () => pool(table(), [[0], [ROWS]]), rangeErr('for bags[1][0]')],
     ['pool unknown mode', () => pool(table(), [[0]], { mode: 'max' as 'sum' }), rangeErr('for options.mode')],
     ['pool weighted without weights', () => pool(table(), [[0]], { mode: 'weighted-sum' }), typeErr('for options.weights')],
-    ['pool weights with NaN', () => pool(table(), [[0, 1]], { mode: 'weighted-sum', weights: [[1, NaN]] }), rangeErr('for options.weights[0][1]')],
-    ['pool weights wrong length', () => pool(table(), [[0, 1]], { mode: 'weighted-sum', weights: [[1]] }), rangeErr('options.weights[0] of length 2', 'ERR_INVALID_ARG_VALUE')],
+    [
+      'pool weights with NaN',
+      () => pool(table(), [[0, 1]], { mode: 'weighted-sum', weights: [[1, NaN]] }),
+      rangeErr('for options.weights[0][1]'),
+    ],
+    [
+      'pool weights wrong length',
+      () => pool(table(), [[0, 1]], { mode: 'weighted-sum', weights: [[1]] }),
+      rangeErr('options.weights[0] of length 2', 'ERR_INVALID_ARG_VALUE'),
+    ],
     ['pool CSR offsets bad end', () => pool(table(), { offsets: [0, 3], indices: [1, 2] }), rangeErr('for bags.offsets')],
     ['pool CSR offsets decrease', () => pool(table(), { offsets: [0, 2, 1, 2], indices: [1, 2] }), rangeErr('for bags.offsets[2]')],
     ['pool bags is a number', () => pool(table(), 3 as unknown as number[][]), typeErr('for bags')],
@@ -142,12 +183,20 @@ describe('EmbeddingTable and configure', () => {
     ['length not a multiple of dim', () => new EmbeddingTable(new Float32Array(5), 2), rangeErr('for data', 'ERR_INVALID_ARG_VALUE')],
     [
       'data on a resizable ArrayBuffer',
-      () => new EmbeddingTable(new Float32Array(new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer)(32, { maxByteLength: 64 })), 2),
+      () =>
+        new EmbeddingTable(
+          new Float32Array(new (ArrayBuffer as unknown as new (n: number, o: object) => ArrayBuffer)(32, { maxByteLength: 64 })),
+          2,
+        ),
       rangeErr('for data'),
     ],
     ['create with negative rows', () => EmbeddingTable.create(-1, 4), rangeErr('for rows')],
     ['create with an unknown init', () => EmbeddingTable.create(2, 4, { init: 'ones' as 'zeros' }), rangeErr('for options.init')],
-    ['create with shared = "yes"', () => EmbeddingTable.create(2, 4, { shared: 'yes' as unknown as boolean }), typeErr('for options.shared')],
+    [
+      'create with shared = "yes"',
+      () => EmbeddingTable.create(2, 4, { shared: 'yes' as unknown as boolean }),
+      typeErr('for options.shared'),
+    ],
     ['fromRows with ragged rows', () => EmbeddingTable.fromRows([[1, 2], [3]]), rangeErr('for rows[1]')],
     ['fromRows with a string value', () => EmbeddingTable.fromRows([[1, 'a' as unknown as number]]), typeErr('for rows[0][1]')],
     ['fromRows with no rows', () => EmbeddingTable.fromRows([]), rangeErr('for rows')],
@@ -166,7 +215,10 @@ describe('inputs are copied before async work starts', () => {
     offsets.set([0, 2, 3]);
     const indices = Int32Array.of(1, 2, 3);
     const block = Int32Array.of(4, 5);
-    const expected = await topKBatch(t, qs.slice(), 5, { exclude: { offsets: offsets.slice(), indices: indices.slice() }, block: block.slice() });
+    const expected = await topKBatch(t, qs.slice(), 5, {
+      exclude: { offsets: offsets.slice(), indices: indices.slice() },
+      block: block.slice(),
+    });
     const pending = topKBatch(t, qs, 5, { exclude: { offsets, indices }, block });
     offsets[1] = 0x7ffffff0; // a shared buffer another thread could change
     structuredClone(qs.buffer, { transfer: [qs.buffer as ArrayBuffer] });

@@ -40,9 +40,33 @@ function expectCode(fn: () => unknown, code: string, argument: string, mentions 
 const T = f32(10 * 4); // 10 rows, dim 4
 
 const topK = (s: Partial<TopKSpec>) =>
-  native.topK({ table: T, dim: 4, query: f32(4), k: 1, exclude: null, block: null, allow: null, threads: 1, outIndices: i32(0), outScores: f32(1), ...s });
+  native.topK({
+    table: T,
+    dim: 4,
+    query: f32(4),
+    k: 1,
+    exclude: null,
+    block: null,
+    allow: null,
+    threads: 1,
+    outIndices: i32(0),
+    outScores: f32(1),
+    ...s,
+  });
 const batch = (s: Partial<TopKBatchSpec>) =>
-  native.topKBatch({ table: T, dim: 4, queries: f32(4), k: 1, excludeOffsets: null, excludeIndices: null, block: null, allow: null, threads: 1, cancel: null, ...s });
+  native.topKBatch({
+    table: T,
+    dim: 4,
+    queries: f32(4),
+    k: 1,
+    excludeOffsets: null,
+    excludeIndices: null,
+    block: null,
+    allow: null,
+    threads: 1,
+    cancel: null,
+    ...s,
+  });
 
 test.each<[string, () => unknown, string, string, string?]>([
   ['spec is not an object', () => native.topK(4 as unknown as TopKSpec), 'ERR_INVALID_ARG_TYPE', 'spec'],
@@ -57,18 +81,61 @@ test.each<[string, () => unknown, string, string, string?]>([
   ['k is fractional', () => topK({ k: 2.5, outIndices: i32(0, 0, 0), outScores: f32(3) }), 'ERR_OUT_OF_RANGE', 'k'],
   ['threads is 0', () => topK({ threads: 0 }), 'ERR_OUT_OF_RANGE', 'threads'],
   ['outIndices shorter than k', () => topK({ k: 5, outScores: f32(5) }), 'ERR_INVALID_ARG_VALUE', 'outIndices'],
-  ['outScores shorter than k', () => topK({ k: 5, outIndices: new Int32Array(5), outScores: f32(2) }), 'ERR_INVALID_ARG_VALUE', 'outScores'],
+  [
+    'outScores shorter than k',
+    () => topK({ k: 5, outIndices: new Int32Array(5), outScores: f32(2) }),
+    'ERR_INVALID_ARG_VALUE',
+    'outScores',
+  ],
   ['allow index out of range', () => topK({ allow: i32(10) }), 'ERR_OUT_OF_RANGE', 'allow', 'allow[0]'],
   ['exclude index negative', () => topK({ exclude: i32(-1) }), 'ERR_OUT_OF_RANGE', 'exclude', 'exclude[0]'],
   ['block index out of range', () => topK({ block: i32(3, 11) }), 'ERR_OUT_OF_RANGE', 'block', 'block[1]'],
-  ['scoreItems out too short', () => native.scoreItems({ table: T, dim: 4, query: f32(4), items: null, out: f32(9), threads: 1 }), 'ERR_INVALID_ARG_VALUE', 'out'],
-  ['scoreItems subset out of range', () => native.scoreItems({ table: T, dim: 4, query: f32(4), items: i32(0, 10), out: f32(2), threads: 1 }), 'ERR_OUT_OF_RANGE', 'items', 'items[1]'],
-  ['gather index out of range', () => native.gather({ table: T, dim: 4, indices: i32(2, 10), out: f32(8) }), 'ERR_OUT_OF_RANGE', 'indices', 'indices[1]'],
+  [
+    'scoreItems out too short',
+    () => native.scoreItems({ table: T, dim: 4, query: f32(4), items: null, out: f32(9), threads: 1 }),
+    'ERR_INVALID_ARG_VALUE',
+    'out',
+  ],
+  [
+    'scoreItems subset out of range',
+    () => native.scoreItems({ table: T, dim: 4, query: f32(4), items: i32(0, 10), out: f32(2), threads: 1 }),
+    'ERR_OUT_OF_RANGE',
+    'items',
+    'items[1]',
+  ],
+  [
+    'gather index out of range',
+    () => native.gather({ table: T, dim: 4, indices: i32(2, 10), out: f32(8) }),
+    'ERR_OUT_OF_RANGE',
+    'indices',
+    'indices[1]',
+  ],
   ['gather out too short', () => native.gather({ table: T, dim: 4, indices: i32(2, 3), out: f32(7) }), 'ERR_INVALID_ARG_VALUE', 'out'],
-  ['pool offsets past the indices', () => native.pool({ table: T, dim: 4, offsets: i32(0, 3), indices: i32(1, 2), weights: null, mode: PoolMode.sum, out: f32(4) }), 'ERR_OUT_OF_RANGE', 'offsets'],
-  ['pool offsets decreasing', () => native.pool({ table: T, dim: 4, offsets: i32(0, 2, 1, 2), indices: i32(1, 2), weights: null, mode: PoolMode.sum, out: f32(12) }), 'ERR_OUT_OF_RANGE', 'offsets'],
-  ['pool weighted without weights', () => native.pool({ table: T, dim: 4, offsets: i32(0, 1), indices: i32(1), weights: null, mode: PoolMode['weighted-sum'], out: f32(4) }), 'ERR_INVALID_ARG_TYPE', 'weights'],
-  ['pool mode 7', () => native.pool({ table: T, dim: 4, offsets: i32(0, 1), indices: i32(1), weights: null, mode: 7 as PoolMode, out: f32(4) }), 'ERR_OUT_OF_RANGE', 'mode'],
+  [
+    'pool offsets past the indices',
+    () => native.pool({ table: T, dim: 4, offsets: i32(0, 3), indices: i32(1, 2), weights: null, mode: PoolMode.sum, out: f32(4) }),
+    'ERR_OUT_OF_RANGE',
+    'offsets',
+  ],
+  [
+    'pool offsets decreasing',
+    () => native.pool({ table: T, dim: 4, offsets: i32(0, 2, 1, 2), indices: i32(1, 2), weights: null, mode: PoolMode.sum, out: f32(12) }),
+    'ERR_OUT_OF_RANGE',
+    'offsets',
+  ],
+  [
+    'pool weighted without weights',
+    () =>
+      native.pool({ table: T, dim: 4, offsets: i32(0, 1), indices: i32(1), weights: null, mode: PoolMode['weighted-sum'], out: f32(4) }),
+    'ERR_INVALID_ARG_TYPE',
+    'weights',
+  ],
+  [
+    'pool mode 7',
+    () => native.pool({ table: T, dim: 4, offsets: i32(0, 1), indices: i32(1), weights: null, mode: 7 as PoolMode, out: f32(4) }),
+    'ERR_OUT_OF_RANGE',
+    'mode',
+  ],
   ['setIsa with a number', () => native.setIsa(3 as unknown as 'scalar'), 'ERR_INVALID_ARG_TYPE', 'isa'],
 ])('%s', (...[, fn, code, argument, mentions]) => expectCode(fn, code, argument, mentions));
 
@@ -78,32 +145,106 @@ test.each<[string, () => Promise<BatchResult>, string, string, string?]>([
   ['batch k times queries overflows int32', () => batch({ queries: f32(8), k: 2 ** 31 - 1 }), 'ERR_OUT_OF_RANGE', 'k'],
   ['batch offsets without indices', () => batch({ excludeOffsets: i32(0, 0) }), 'ERR_INVALID_ARG_TYPE', 'excludeOffsets'],
   ['batch offsets wrong length', () => batch({ excludeOffsets: i32(0), excludeIndices: i32() }), 'ERR_INVALID_ARG_VALUE', 'excludeOffsets'],
-  ['batch offsets decreasing', () => batch({ queries: f32(8), excludeOffsets: i32(0, 2, 1), excludeIndices: i32(1) }), 'ERR_OUT_OF_RANGE', 'excludeOffsets'],
-  ['batch exclusion out of range', () => batch({ excludeOffsets: i32(0, 1), excludeIndices: i32(99) }), 'ERR_OUT_OF_RANGE', 'excludeIndices', 'excludeIndices[0]'],
+  [
+    'batch offsets decreasing',
+    () => batch({ queries: f32(8), excludeOffsets: i32(0, 2, 1), excludeIndices: i32(1) }),
+    'ERR_OUT_OF_RANGE',
+    'excludeOffsets',
+  ],
+  [
+    'batch exclusion out of range',
+    () => batch({ excludeOffsets: i32(0, 1), excludeIndices: i32(99) }),
+    'ERR_OUT_OF_RANGE',
+    'excludeIndices',
+    'excludeIndices[0]',
+  ],
   ['batch allow out of range', () => batch({ allow: i32(10) }), 'ERR_OUT_OF_RANGE', 'allow', 'allow[0]'],
   ['batch cancel is not a token', () => batch({ cancel: i32(0) as never }), 'ERR_INVALID_ARG_TYPE', 'cancel'],
 ])('%s (thrown synchronously, nothing queued)', (...[, fn, code, argument, mentions]) => expectCode(fn, code, argument, mentions));
 
 describe('neighbour graphs and quantized tables', () => {
   // Row 0's neighbours are columns 1 and 2, row 1's column 0; row 2 has none.
-  const graph: KnnGraphHandle = native.knnFromArrays({ rows: 3, cols: 3, offsets: i32(0, 2, 3, 3), indices: i32(1, 2, 0), scores: Float32Array.of(0.5, 0.25, 1), threads: 1 });
+  const graph: KnnGraphHandle = native.knnFromArrays({
+    rows: 3,
+    cols: 3,
+    offsets: i32(0, 2, 3, 3),
+    indices: i32(1, 2, 0),
+    scores: Float32Array.of(0.5, 0.25, 1),
+    threads: 1,
+  });
   const recommend = (s: Partial<KnnRecommendSpec>) =>
-    native.knnRecommend({ graph, history: i32(0), weights: null, exclude: null, k: 2, mean: false, shrink: 0, excludeHistory: false, outIndices: i32(0, 0), outScores: f32(2), ...s });
+    native.knnRecommend({
+      graph,
+      history: i32(0),
+      weights: null,
+      exclude: null,
+      k: 2,
+      mean: false,
+      shrink: 0,
+      excludeHistory: false,
+      outIndices: i32(0, 0),
+      outScores: f32(2),
+      ...s,
+    });
   const codes = new Int8Array(T.length);
   const quant = { kind: QuantKind.int8, codes, scales: f32(10), rowSums: new Int32Array(10), dim: 4 };
   const quantTopK = (s: Partial<QuantTopKSpec>) =>
-    native.quantTopK({ ...quant, query: f32(4), k: 1, exclude: null, block: null, allow: null, threads: 1, rerank: 0, f32Table: null, outIndices: i32(0), outScores: f32(1), ...s });
+    native.quantTopK({
+      ...quant,
+      query: f32(4),
+      k: 1,
+      exclude: null,
+      block: null,
+      allow: null,
+      threads: 1,
+      rerank: 0,
+      f32Table: null,
+      outIndices: i32(0),
+      outScores: f32(1),
+      ...s,
+    });
 
   test.each<[string, () => unknown, string, string, string?]>([
-    ['knnFromArrays offsets not ending at the indices', () => native.knnFromArrays({ rows: 1, cols: 3, offsets: i32(0, 2), indices: i32(1), scores: f32(1), threads: 1 }), 'ERR_OUT_OF_RANGE', 'offsets'],
-    ['knnFromArrays column out of range', () => native.knnFromArrays({ rows: 1, cols: 3, offsets: i32(0, 1), indices: i32(3), scores: f32(1), threads: 1 }), 'ERR_OUT_OF_RANGE', 'indices', 'indices[0]'],
-    ['knnFromArrays non-finite score', () => native.knnFromArrays({ rows: 1, cols: 3, offsets: i32(0, 1), indices: i32(1), scores: Float32Array.of(NaN), threads: 1 }), 'ERR_OUT_OF_RANGE', 'scores'],
-    ['knnRow row out of range', () => native.knnRow({ graph, row: 3, k: 1, exclude: null, outIndices: i32(0), outScores: f32(1) }), 'ERR_OUT_OF_RANGE', 'row'],
-    ['knnRow graph is not a handle', () => native.knnRow({ graph: {} as KnnGraphHandle, row: 0, k: 1, exclude: null, outIndices: i32(0), outScores: f32(1) }), 'ERR_INVALID_ARG_TYPE', 'graph'],
+    [
+      'knnFromArrays offsets not ending at the indices',
+      () => native.knnFromArrays({ rows: 1, cols: 3, offsets: i32(0, 2), indices: i32(1), scores: f32(1), threads: 1 }),
+      'ERR_OUT_OF_RANGE',
+      'offsets',
+    ],
+    [
+      'knnFromArrays column out of range',
+      () => native.knnFromArrays({ rows: 1, cols: 3, offsets: i32(0, 1), indices: i32(3), scores: f32(1), threads: 1 }),
+      'ERR_OUT_OF_RANGE',
+      'indices',
+      'indices[0]',
+    ],
+    [
+      'knnFromArrays non-finite score',
+      () => native.knnFromArrays({ rows: 1, cols: 3, offsets: i32(0, 1), indices: i32(1), scores: Float32Array.of(NaN), threads: 1 }),
+      'ERR_OUT_OF_RANGE',
+      'scores',
+    ],
+    [
+      'knnRow row out of range',
+      () => native.knnRow({ graph, row: 3, k: 1, exclude: null, outIndices: i32(0), outScores: f32(1) }),
+      'ERR_OUT_OF_RANGE',
+      'row',
+    ],
+    [
+      'knnRow graph is not a handle',
+      () => native.knnRow({ graph: {} as KnnGraphHandle, row: 0, k: 1, exclude: null, outIndices: i32(0), outScores: f32(1) }),
+      'ERR_INVALID_ARG_TYPE',
+      'graph',
+    ],
     ['knnRecommend outIndices shorter than k', () => recommend({ outIndices: i32(0) }), 'ERR_INVALID_ARG_VALUE', 'outIndices'],
     ['knnRecommend weights of another length', () => recommend({ weights: f32(2) }), 'ERR_INVALID_ARG_VALUE', 'weights'],
     ['knnRecommend negative shrink', () => recommend({ shrink: -1 }), 'ERR_OUT_OF_RANGE', 'shrink'],
-    ['knnScores out shorter than the columns', () => native.knnScores({ graph, history: i32(0), weights: null, mean: false, shrink: 0, out: f32(2) }), 'ERR_INVALID_ARG_VALUE', 'out'],
+    [
+      'knnScores out shorter than the columns',
+      () => native.knnScores({ graph, history: i32(0), weights: null, mean: false, shrink: 0, out: f32(2) }),
+      'ERR_INVALID_ARG_VALUE',
+      'out',
+    ],
     [
       'knnRecommendBatch offsets past the histories',
       () =>
@@ -128,8 +269,19 @@ describe('neighbour graphs and quantized tables', () => {
     ['quantTopK int8 codes as Uint16Array', () => quantTopK({ codes: new Uint16Array(40) }), 'ERR_INVALID_ARG_TYPE', 'codes'],
     ['quantTopK scales of another length', () => quantTopK({ scales: f32(9) }), 'ERR_INVALID_ARG_VALUE', 'scales'],
     ['quantTopK rerank without the float32 rows', () => quantTopK({ rerank: 5 }), 'ERR_INVALID_ARG_TYPE', 'f32Table'],
-    ['quantScore subset out of range', () => native.quantScore({ ...quant, query: f32(4), items: i32(10), out: f32(1), threads: 1 }), 'ERR_OUT_OF_RANGE', 'items', 'items[0]'],
-    ['quantize source of another length', () => native.quantize({ ...quant, source: f32(39), threads: 1 }), 'ERR_INVALID_ARG_VALUE', 'source'],
+    [
+      'quantScore subset out of range',
+      () => native.quantScore({ ...quant, query: f32(4), items: i32(10), out: f32(1), threads: 1 }),
+      'ERR_OUT_OF_RANGE',
+      'items',
+      'items[0]',
+    ],
+    [
+      'quantize source of another length',
+      () => native.quantize({ ...quant, source: f32(39), threads: 1 }),
+      'ERR_INVALID_ARG_VALUE',
+      'source',
+    ],
   ])('%s', (...[, fn, code, argument, mentions]) => expectCode(fn, code, argument, mentions));
 
   test('valid calls still work', () => {
@@ -168,7 +320,18 @@ test('the addon sets code and argument on its errors; native re-types them as re
   // The addon as loaded, without lib's wrapper: its errors are plain errors of the addon's realm.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const raw = require('node-gyp-build')(path.resolve(__dirname, '../..')) as NativeBinding;
-  const spec: TopKSpec = { table: T, dim: 4, query: f32(4), k: 0, exclude: null, block: null, allow: null, threads: 1, outIndices: i32(0), outScores: f32(1) };
+  const spec: TopKSpec = {
+    table: T,
+    dim: 4,
+    query: f32(4),
+    k: 0,
+    exclude: null,
+    block: null,
+    allow: null,
+    threads: 1,
+    outIndices: i32(0),
+    outScores: f32(1),
+  };
   const plain = thrown(() => raw.topK(spec));
   expect([plain?.name, plain?.code, plain?.argument]).toEqual(['RangeError', 'ERR_OUT_OF_RANGE', 'k']);
   expect(plain).not.toBeInstanceOf(ArgumentRangeError);

@@ -1,12 +1,13 @@
 // Known answers for EmbeddingTable construction, row views, gather, pooled gather and ItemSet.
 import { EmbeddingTable, ItemSet, capabilities, configure, gather, pool, scoreItems, topK } from '../../lib';
 
-const t3 = () => EmbeddingTable.fromRows([
-  [1, 2, 3],
-  [4, 5, 6],
-  [-1, 0, 1],
-  [0, 0, 2],
-]);
+const t3 = () =>
+  EmbeddingTable.fromRows([
+    [1, 2, 3],
+    [4, 5, 6],
+    [-1, 0, 1],
+    [0, 0, 2],
+  ]);
 
 test('fromRows, rows, dim, row views share memory with data', () => {
   const t = t3();

@@ -19,7 +19,7 @@ const bagOf = (f: MultiFeature, e: number) => Array.from(f.indices.subarray(f.of
 
 const ITEMS =
   'item_id:token\ttitle:token_seq\tyear:token\tclass:token_seq\tprice:float\temb:float_seq\n' +
-  '10\tToy Story\t1995\tAnimation Children\'s Comedy\t3.5\t1 2\n' +
+  "10\tToy Story\t1995\tAnimation Children's Comedy\t3.5\t1 2\n" +
   '30\tHeat\t1995\tAction  Crime\t\t3 4\n' +
   '99\tNot In Vocabulary\t2000\tDrama\t1\t0 0\n' +
   '20\tUnknown\t\t\tnan\t\n';
@@ -27,7 +27,10 @@ const ITEMS =
 test('RecBole .item with typed header: rows aligned to the vocabulary, missing and unknown counted', async () => {
   const items = new Vocabulary(['20', '10', '30', '40']);
   const p = file('x.item', ITEMS);
-  await expect(loadFeatures(p, { entities: items })).rejects.toMatchObject({ code: 'ERR_MALFORMED_DATA', message: expect.stringMatching(/x\.item:3: field price: empty or NaN value/) });
+  await expect(loadFeatures(p, { entities: items })).rejects.toMatchObject({
+    code: 'ERR_MALFORMED_DATA',
+    message: expect.stringMatching(/x\.item:3: field price: empty or NaN value/),
+  });
   const { features, missing, unknown, skipped, filled } = await loadFeatures(p, { entities: items, fillMissing: true });
   expect({ missing, unknown, skipped, filled }).toEqual({ missing: 1, unknown: 1, skipped: 0, filled: 3 });
   expect(features.fields).toEqual(['title', 'year', 'class', 'price', 'emb']);
@@ -58,22 +61,40 @@ test('unknownIds add/error, fields selection and types, duplicates and bad heade
   const typed = await loadFeatures(p, { entities: new Vocabulary(['10', '30']), fields: { year: 'float' } });
   expect(Array.from((typed.features.field('year') as DenseFeature).values)).toEqual([1995, 1995]);
   const dup = file('dup.user', 'user_id:token\tage:float\nu\t1\nv\t2\nu\t3\n');
-  await expect(loadFeatures(dup, { entities: new Vocabulary(['u', 'v']) })).rejects.toMatchObject({ message: expect.stringMatching(/dup\.user:4: duplicate id "u" \(first on line 2\)/) });
+  await expect(loadFeatures(dup, { entities: new Vocabulary(['u', 'v']) })).rejects.toMatchObject({
+    message: expect.stringMatching(/dup\.user:4: duplicate id "u" \(first on line 2\)/),
+  });
   const lenient = await loadFeatures(dup, { entities: new Vocabulary(['u', 'v']), skipMalformed: true });
   expect(lenient.skipped).toBe(1);
   const untyped = file('untyped.item', 'item_id\tgenre\n1\ta\n');
-  await expect(loadFeatures(untyped, { entities: new Vocabulary() })).rejects.toMatchObject({ message: expect.stringMatching(/untyped\.item:1: column "item_id" has no RecBole type/) });
+  await expect(loadFeatures(untyped, { entities: new Vocabulary() })).rejects.toMatchObject({
+    message: expect.stringMatching(/untyped\.item:1: column "item_id" has no RecBole type/),
+  });
   const seq = file('seq.item', 'item_id:token\tv:float_seq\n1\t1 2\n2\t1 2 3\n');
-  await expect(loadFeatures(seq, { entities: new Vocabulary(['1', '2']) })).rejects.toMatchObject({ message: expect.stringMatching(/seq\.item:3: field v: 3 values, expected 2/) });
-  await expect(loadFeatures(p, { entities: new Vocabulary(), fields: ['nope'] })).rejects.toMatchObject({ message: expect.stringContaining('no column "nope"') });
-  await expect(loadFeatures(p, { entities: [] as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('options.entities') });
-  await expect(loadFeatures(p, { entities: new Vocabulary(), unknownIds: 'drop' as 'skip' })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+  await expect(loadFeatures(seq, { entities: new Vocabulary(['1', '2']) })).rejects.toMatchObject({
+    message: expect.stringMatching(/seq\.item:3: field v: 3 values, expected 2/),
+  });
+  await expect(loadFeatures(p, { entities: new Vocabulary(), fields: ['nope'] })).rejects.toMatchObject({
+    message: expect.stringContaining('no column "nope"'),
+  });
+  await expect(loadFeatures(p, { entities: [] as never })).rejects.toMatchObject({
+    code: 'ERR_INVALID_ARG_TYPE',
+    message: expect.stringContaining('options.entities'),
+  });
+  await expect(loadFeatures(p, { entities: new Vocabulary(), unknownIds: 'drop' as 'skip' })).rejects.toMatchObject({
+    code: 'ERR_OUT_OF_RANGE',
+  });
 });
 
 test('CSV with a header: untyped columns are tokens, id by name, a custom sequence separator', async () => {
   const p = file('movies.csv', 'genres,movieId,title\nAction|Drama,1,Heat\n,2,Up\n');
   const movies = new Vocabulary(['2', '1']);
-  const { features } = await loadFeatures(p, { entities: movies, id: 'movieId', fields: { genres: 'token_seq', title: 'token' }, separator: '|' });
+  const { features } = await loadFeatures(p, {
+    entities: movies,
+    id: 'movieId',
+    fields: { genres: 'token_seq', title: 'token' },
+    separator: '|',
+  });
   const genres = features.field('genres') as MultiFeature;
   expect([bagOf(genres, 0), bagOf(genres, 1)]).toEqual([[], ['Action', 'Drama']]);
   expect(features.kind('title')).toBe('categorical');
@@ -122,17 +143,23 @@ describe('combined bags and dense blocks (TwoTower shapes)', () => {
   });
 
   test('errors name the argument', () => {
-    expect(() => features.bags(['age'])).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('names[0]') }));
+    expect(() => features.bags(['age'])).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('names[0]') }),
+    );
     expect(() => features.dense(['tags'])).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => features.bags(['gender', 'gender'])).toThrow(expect.objectContaining({ message: expect.stringContaining('names[1]') }));
     expect(() => features.field('nope')).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
-    expect(() => features.setRow(0, { age: [NaN] })).toThrow(expect.objectContaining({ message: expect.stringContaining('values.age[0]') }));
+    expect(() => features.setRow(0, { age: [NaN] })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('values.age[0]') }),
+    );
     expect(() => features.setRow(0, { vec: [1] })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     expect(() => features.setRow(9, {})).toThrow(expect.objectContaining({ message: expect.stringContaining('entity') }));
-    expect(() => SideFeatures.fromArrays(users, { g: { kind: 'categorical', values: ['a', 'b', 'c', 'd'] } })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
-    expect(() => SideFeatures.fromArrays(users, { g: { kind: 'multi', vocabulary: new Vocabulary(['t']), offsets: [0, 1], indices: [1] } })).toThrow(
-      expect.objectContaining({ message: expect.stringContaining('fields.g.indices[0]') }),
+    expect(() => SideFeatures.fromArrays(users, { g: { kind: 'categorical', values: ['a', 'b', 'c', 'd'] } })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
     );
+    expect(() =>
+      SideFeatures.fromArrays(users, { g: { kind: 'multi', vocabulary: new Vocabulary(['t']), offsets: [0, 1], indices: [1] } }),
+    ).toThrow(expect.objectContaining({ message: expect.stringContaining('fields.g.indices[0]') }));
   });
 });
 
@@ -168,8 +195,15 @@ test('bags() and dense() plug into a TwoTower item tower as they are', () => {
     year: { kind: 'categorical', values: ['1990', null, '2000'] },
     emb: { kind: 'dense', dim: 2, values: [1, 0, 0, 1, 1, 1] },
   });
-  const model = new TwoTower({ users: 2, items: items.size, dim: 4, item: { features: f.bags(['genre', 'year']), dense: f.dense(['emb']) } });
-  expect(model.parameters().map((p) => p.name)).toEqual(expect.arrayContaining(['item.features.embedding', 'item.dense.projection.weight']));
+  const model = new TwoTower({
+    users: 2,
+    items: items.size,
+    dim: 4,
+    item: { features: f.bags(['genre', 'year']), dense: f.dense(['emb']) },
+  });
+  expect(model.parameters().map((p) => p.name)).toEqual(
+    expect.arrayContaining(['item.features.embedding', 'item.dense.projection.weight']),
+  );
 });
 
 test('a dense value beyond the float32 range is a malformed line, not an internal error (found by fuzzing)', async () => {

@@ -16,10 +16,16 @@ const file = (name: string, text: string) => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 test('RecBole atomic files: typed header, columns by name, ratings as values, minValue filter', async () => {
-  const p = file('x.inter', 'user_id:token\titem_id:token\trating:float\ttimestamp:float\nu1\ti1\t5\t10\nu2\ti1\t3\t11\nu1\ti2\t4\t12\r\n\n');
+  const p = file(
+    'x.inter',
+    'user_id:token\titem_id:token\trating:float\ttimestamp:float\nu1\ti1\t5\t10\nu2\ti1\t3\t11\nu1\ti2\t4\t12\r\n\n',
+  );
   const all = await loadInteractions(p);
   expect(all.interactions.size).toBe(3);
-  expect([all.users.toArray(), all.items.toArray()]).toEqual([['u1', 'u2'], ['i1', 'i2']]);
+  expect([all.users.toArray(), all.items.toArray()]).toEqual([
+    ['u1', 'u2'],
+    ['i1', 'i2'],
+  ]);
   expect(Array.from(all.interactions.users)).toEqual([0, 1, 0]);
   expect(Array.from(all.interactions.items)).toEqual([0, 0, 1]);
   expect(Array.from(all.interactions.values!)).toEqual([5, 3, 4]);
@@ -30,7 +36,10 @@ test('RecBole atomic files: typed header, columns by name, ratings as values, mi
 test('CSV with named columns and whitespace pairs; vocabularies shared across files', async () => {
   const csv = file('a.csv', 'rating,item,user\n1,b,x\n1,a,y\n');
   const a = await loadInteractions(csv, { header: true, user: 'user', item: 'item', value: 'rating' });
-  expect([a.users.toArray(), a.items.toArray()]).toEqual([['x', 'y'], ['b', 'a']]);
+  expect([a.users.toArray(), a.items.toArray()]).toEqual([
+    ['x', 'y'],
+    ['b', 'a'],
+  ]);
   const pairs = file('b.txt', 'y   c 1\nz\tb\t1\n');
   const b = await loadInteractions(pairs, { users: a.users, items: a.items });
   expect(a.users.toArray()).toEqual(['x', 'y', 'z']); // extended in place
@@ -44,10 +53,16 @@ test('malformed lines fail with file and line, or are counted with skipMalformed
   await expect(loadInteractions(p)).rejects.toMatchObject({ code: 'ERR_MALFORMED_DATA', message: expect.stringContaining('bad.inter:3') });
   const ok = await loadInteractions(p, { skipMalformed: true });
   expect([ok.interactions.size, ok.skipped]).toEqual([1, 2]);
-  await expect(loadInteractions(path.join(dir, 'missing.inter'))).rejects.toMatchObject({ code: 'ERR_MALFORMED_DATA', message: expect.stringContaining('no such file') });
+  await expect(loadInteractions(path.join(dir, 'missing.inter'))).rejects.toMatchObject({
+    code: 'ERR_MALFORMED_DATA',
+    message: expect.stringContaining('no such file'),
+  });
   await expect(loadInteractions(p, { format: 'xml' as 'csv' })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
   const noCols = file('nocols.csv', 'a,b\n1,2\n');
-  await expect(loadInteractions(noCols, { header: true })).rejects.toMatchObject({ code: 'ERR_MALFORMED_DATA', message: expect.stringContaining('user_id') });
+  await expect(loadInteractions(noCols, { header: true })).rejects.toMatchObject({
+    code: 'ERR_MALFORMED_DATA',
+    message: expect.stringContaining('user_id'),
+  });
 });
 
 test('a frozen vocabulary refuses new ids', () => {
@@ -61,7 +76,11 @@ test('a frozen vocabulary refuses new ids', () => {
 describe('splitByUser', () => {
   const users: number[] = [];
   const items: number[] = [];
-  for (let u = 0; u < 30; u++) for (let k = 0; k < 5 + u; k++) (users.push(u), items.push((u * 7 + k) % 50));
+  for (let u = 0; u < 30; u++)
+    for (let k = 0; k < 5 + u; k++) {
+      users.push(u);
+      items.push((u * 7 + k) % 50);
+    }
   const data = new Interactions({ users, items, numUsers: 30, numItems: 50 });
 
   test('each user is cut by ratio (later parts get floor(ratio·n)), parts are disjoint and cover the data', () => {
@@ -86,7 +105,9 @@ describe('splitByUser', () => {
   });
 
   test('bad ratios are rejected', () => {
-    expect(() => splitByUser(data, [0.5, 0.4])).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('ratios') }));
+    expect(() => splitByUser(data, [0.5, 0.4])).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('ratios') }),
+    );
     expect(() => splitByUser(data, [1])).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
   });
 

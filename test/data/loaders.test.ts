@@ -16,7 +16,12 @@ const file = (name: string, text: string) => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const triples = (r: { interactions: Interactions; users: Vocabulary; items: Vocabulary }) =>
-  Array.from(r.interactions.users, (u, i) => [r.users.id(u), r.items.id(r.interactions.items[i]), r.interactions.values?.[i] ?? null, r.interactions.timestamps?.[i] ?? null]);
+  Array.from(r.interactions.users, (u, i) => [
+    r.users.id(u),
+    r.items.id(r.interactions.items[i]),
+    r.interactions.values?.[i] ?? null,
+    r.interactions.timestamps?.[i] ?? null,
+  ]);
 
 test('MovieLens u.data (tab) and ratings.dat (::) are detected by name and keep ratings and times', async () => {
   const udata = await loadInteractions(file('ml/u.data', '196\t242\t3\t881250949\n186\t302\t3\t891717742\n196\t377\t1\t878887116\n'));
@@ -53,7 +58,10 @@ test('time columns: RecBole timestamp by default, tsv/csv by index or name, ISO 
   const csv = await loadInteractions(file('t.csv', 'when,user_id,item_id\n100,u,i\n50,v,i\n'), { header: true, time: 'when' });
   expect(Array.from(csv.interactions.timestamps!)).toEqual([100, 50]);
   // Without a header only indices work, and names are rejected by argument.
-  await expect(loadInteractions(file('n.tsv', 'u\ti\n'), { time: 'when' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('options.time') });
+  await expect(loadInteractions(file('n.tsv', 'u\ti\n'), { time: 'when' })).rejects.toMatchObject({
+    code: 'ERR_INVALID_ARG_TYPE',
+    message: expect.stringContaining('options.time'),
+  });
   await expect(loadInteractions(file('n2.csv', 'user_id,item_id\nu,i\n'), { header: true, time: 'when' })).rejects.toMatchObject({
     code: 'ERR_MALFORMED_DATA',
     message: expect.stringMatching(/n2\.csv:1: no column "when" for options.time/),
@@ -62,7 +70,11 @@ test('time columns: RecBole timestamp by default, tsv/csv by index or name, ISO 
 
 test('malformed lines name file, line and reason; skipMalformed counts them', async () => {
   const bad = file('bad/u.data', '1\t2\t5\t10\n1\t3\t4\tyesterday\n2\t\t4\t11\n3\t4\n');
-  await expect(loadInteractions(bad)).rejects.toMatchObject({ name: 'RecbridgeError', code: 'ERR_MALFORMED_DATA', message: expect.stringMatching(/u\.data:2: time "yesterday"/) });
+  await expect(loadInteractions(bad)).rejects.toMatchObject({
+    name: 'RecbridgeError',
+    code: 'ERR_MALFORMED_DATA',
+    message: expect.stringMatching(/u\.data:2: time "yesterday"/),
+  });
   const ok = await loadInteractions(bad, { skipMalformed: true });
   expect([ok.interactions.size, ok.skipped]).toEqual([1, 3]);
   const frozen = new Vocabulary(['1']).freeze();
@@ -71,12 +83,19 @@ test('malformed lines name file, line and reason; skipMalformed counts them', as
     message: expect.stringMatching(/:3: empty user or item id/),
   });
   const dat = file('bad/ratings.dat', '1::2::5::1\n9::2::x::1\n');
-  await expect(loadInteractions(dat)).rejects.toMatchObject({ message: expect.stringMatching(/ratings\.dat:2: value "x" is not a number/) });
+  await expect(loadInteractions(dat)).rejects.toMatchObject({
+    message: expect.stringMatching(/ratings\.dat:2: value "x" is not a number/),
+  });
   const unknownUser = file('bad/frozen.tsv', '1\ta\n7\ta\n');
-  await expect(loadInteractions(unknownUser, { users: frozen })).rejects.toMatchObject({ message: expect.stringMatching(/frozen\.tsv:2: unknown user id "7"/) });
+  await expect(loadInteractions(unknownUser, { users: frozen })).rejects.toMatchObject({
+    message: expect.stringMatching(/frozen\.tsv:2: unknown user id "7"/),
+  });
   expect((await loadInteractions(unknownUser, { users: frozen, skipMalformed: true })).skipped).toBe(1);
   await expect(loadInteractions(dir)).rejects.toMatchObject({ code: 'ERR_MALFORMED_DATA' });
-  await expect(loadInteractions(bad, { time: -1 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.time') });
+  await expect(loadInteractions(bad, { time: -1 })).rejects.toMatchObject({
+    code: 'ERR_OUT_OF_RANGE',
+    message: expect.stringContaining('options.time'),
+  });
 });
 
 test('a file without a final newline, with CRLF and blank lines, and multi-byte ids', async () => {
@@ -112,8 +131,12 @@ describe('saveInteractions round-trips through loadInteractions', () => {
     const p = path.join(dir, 'plain.tsv');
     await saveInteractions(p, implicit, { header: false });
     expect(fs.readFileSync(p, 'utf8')).toBe('2\t1\n0\t1\n');
-    await expect(saveInteractions(path.join(dir, 'bad.csv'), data, { users: new Vocabulary(['a,b', 'c', 'd']), items })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.users') });
-    await expect(saveInteractions(path.join(dir, 'short.tsv'), data, { users: new Vocabulary(['a']) })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    await expect(
+      saveInteractions(path.join(dir, 'bad.csv'), data, { users: new Vocabulary(['a,b', 'c', 'd']), items }),
+    ).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.users') });
+    await expect(saveInteractions(path.join(dir, 'short.tsv'), data, { users: new Vocabulary(['a']) })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_VALUE',
+    });
     await expect(saveInteractions(path.join(dir, 'no/such/dir/x.tsv'), data)).rejects.toMatchObject({ code: 'ERR_MALFORMED_DATA' });
   });
 

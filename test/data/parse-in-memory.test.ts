@@ -97,8 +97,20 @@ async function expectInteractionsAgree(name: string, data: string | Uint8Array, 
   const fromFile = renamed(view(await settleAsync(() => loadInteractions(p, options)), interactionsView), p, name);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
-  expectSame(view(settle(() => parseInteractions(bytes, { ...options, name })), interactionsView), fromFile);
-  expectSame(view(settle(() => parseInteractions(text, { ...options, name })), interactionsView), fromFile);
+  expectSame(
+    view(
+      settle(() => parseInteractions(bytes, { ...options, name })),
+      interactionsView,
+    ),
+    fromFile,
+  );
+  expectSame(
+    view(
+      settle(() => parseInteractions(text, { ...options, name })),
+      interactionsView,
+    ),
+    fromFile,
+  );
   return fromFile;
 }
 
@@ -109,8 +121,20 @@ async function expectFeaturesAgree(name: string, data: string, options: Features
   const p = file(name, data);
   const { entities, ...rest } = options;
   const fromFile = renamed(view(await settleAsync(() => loadFeatures(p, { ...rest, entities: entities() })), featuresView), p, name);
-  expectSame(view(settle(() => parseFeatures(Buffer.from(data), { ...rest, entities: entities(), name })), featuresView), fromFile);
-  expectSame(view(settle(() => parseFeatures(data, { ...rest, entities: entities(), name })), featuresView), fromFile);
+  expectSame(
+    view(
+      settle(() => parseFeatures(Buffer.from(data), { ...rest, entities: entities(), name })),
+      featuresView,
+    ),
+    fromFile,
+  );
+  expectSame(
+    view(
+      settle(() => parseFeatures(data, { ...rest, entities: entities(), name })),
+      featuresView,
+    ),
+    fromFile,
+  );
   return fromFile;
 }
 
@@ -123,7 +147,11 @@ describe('parseInteractions gives what loadInteractions gives', () => {
     ['pairs.dat', 'a b 1\n', {}],
     ['x.txt', '1::2::4::9\n', { format: 'movielens', time: null }],
     ['t.inter', 'user_id:token\titem_id:token\ttimestamp:float\nu\ti\t5.5\n', {}],
-    ['x.inter', 'user_id:token\titem_id:token\trating:float\ttimestamp:float\nu1\ti1\t5\t10\nu2\ti1\t3\t11\nu1\ti2\t4\t12\r\n\n', { minValue: 4 }],
+    [
+      'x.inter',
+      'user_id:token\titem_id:token\trating:float\ttimestamp:float\nu1\ti1\t5\t10\nu2\ti1\t3\t11\nu1\ti2\t4\t12\r\n\n',
+      { minValue: 4 },
+    ],
     ['t.tsv', 'u\ti\t2020-01-02\t4\n', { value: 3, time: 2 }],
     ['t.csv', 'when,user_id,item_id\n100,u,i\n50,v,i\n', { header: true, time: 'when' }],
     ['n2.csv', 'user_id,item_id\nu,i\n', { header: true, time: 'when' }],
@@ -147,7 +175,9 @@ describe('parseInteractions gives what loadInteractions gives', () => {
     const fromFile = await settleAsync(() => loadInteractions(p, { users: new Vocabulary(['1']).freeze() }));
     const fromText = settle(() => parseInteractions(text, { users: new Vocabulary(['1']).freeze(), name: 'frozen.tsv' }));
     expect(fromText).toEqual(renamed(fromFile, p, 'frozen.tsv'));
-    expect(fromText).toMatchObject({ error: { code: 'ERR_MALFORMED_DATA', message: 'frozen.tsv:2: unknown user id "7" (the users vocabulary is frozen)' } });
+    expect(fromText).toMatchObject({
+      error: { code: 'ERR_MALFORMED_DATA', message: 'frozen.tsv:2: unknown user id "7" (the users vocabulary is frozen)' },
+    });
   });
 
   test.each(['tsv', 'csv', 'recbole'] as const)('a saved %s split reads back the same from file and memory', async (format) => {
@@ -155,7 +185,11 @@ describe('parseInteractions gives what loadInteractions gives', () => {
     const users = new Vocabulary(Array.from({ length: 60 }, (_, u) => `user-${u}`));
     const items = new Vocabulary(Array.from({ length: 40 }, (_, i) => `ítem_${i}`));
     const p = path.join(dir, `saved-${format}.${format === 'recbole' ? 'inter' : format}`);
-    await saveInteractions(p, new Interactions({ users: train.users, items: train.items, values: Float32Array.from(train.users, (u) => u % 5) }), { users, items, format });
+    await saveInteractions(
+      p,
+      new Interactions({ users: train.users, items: train.items, values: Float32Array.from(train.users, (u) => u % 5) }),
+      { users, items, format },
+    );
     const fromFile = interactionsView(await loadInteractions(p, { header: format === 'recbole' ? undefined : true }));
     const bytes = fs.readFileSync(p);
     const options = { header: format === 'recbole' ? undefined : true, name: path.basename(p) };
@@ -166,8 +200,12 @@ describe('parseInteractions gives what loadInteractions gives', () => {
 
   test('without a name, a string is <string> and bytes are <buffer>; the format defaults to whitespace pairs', () => {
     expect(interactionsView(parseInteractions('a b 2\nc d 3\n'))).toMatchObject({ users: ['a', 'c'], items: ['b', 'd'], values: [2, 3] });
-    expect(() => parseInteractions('a b 2\nc d x\n')).toThrow(expect.objectContaining({ name: 'RecbridgeError', code: 'ERR_MALFORMED_DATA', message: '<string>:2: value "x" is not a number' }));
-    expect(() => parseInteractions(Buffer.from('a b x\n'))).toThrow(expect.objectContaining({ code: 'ERR_MALFORMED_DATA', message: '<buffer>:1: value "x" is not a number' }));
+    expect(() => parseInteractions('a b 2\nc d x\n')).toThrow(
+      expect.objectContaining({ name: 'RecbridgeError', code: 'ERR_MALFORMED_DATA', message: '<string>:2: value "x" is not a number' }),
+    );
+    expect(() => parseInteractions(Buffer.from('a b x\n'))).toThrow(
+      expect.objectContaining({ code: 'ERR_MALFORMED_DATA', message: '<buffer>:1: value "x" is not a number' }),
+    );
     // A name picks the format as a file name does; an explicit format wins.
     expect(parseInteractions('user_id:token\titem_id:token\nu\ti\n', { name: 'mine.inter' }).interactions.size).toBe(1);
     expect(parseInteractions('u,i\n', { name: 'x', format: 'csv' }).users.toArray()).toEqual(['u']);
@@ -307,16 +345,21 @@ describe('parseFeatures and parseLinks give what the loaders give', () => {
   });
 
   test('messages name the source', () => {
-    expect(() => parseFeatures('', { entities: new Vocabulary() })).toThrow(expect.objectContaining({ code: 'ERR_MALFORMED_DATA', message: '<string>: empty file (expected a header line)' }));
-    expect(() => parseFeatures('id\temb:float_seq\n1\t\n', { entities: new Vocabulary(['1']), fillMissing: true, name: 'my features' })).toThrow(
-      expect.objectContaining({ message: 'my features: field emb: no line gives it a value, so its width is unknown' }),
+    expect(() => parseFeatures('', { entities: new Vocabulary() })).toThrow(
+      expect.objectContaining({ code: 'ERR_MALFORMED_DATA', message: '<string>: empty file (expected a header line)' }),
     );
-    expect(() => parseLinks(Buffer.from('x\n'))).toThrow(expect.objectContaining({ message: '<buffer>:1: expected at least 2 columns, found 1' }));
+    expect(() =>
+      parseFeatures('id\temb:float_seq\n1\t\n', { entities: new Vocabulary(['1']), fillMissing: true, name: 'my features' }),
+    ).toThrow(expect.objectContaining({ message: 'my features: field emb: no line gives it a value, so its width is unknown' }));
+    expect(() => parseLinks(Buffer.from('x\n'))).toThrow(
+      expect.objectContaining({ message: '<buffer>:1: expected at least 2 columns, found 1' }),
+    );
   });
 });
 
 describe('arguments', () => {
-  const typeErr = (argument: string) => expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining(`for ${argument} `) });
+  const typeErr = (argument: string) =>
+    expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining(`for ${argument} `) });
   const detached = () => {
     const a = new Uint8Array(4);
     structuredClone(a.buffer, { transfer: [a.buffer] });
@@ -329,24 +372,34 @@ describe('arguments', () => {
       expect(() => parseFeatures(bad as never, { entities: new Vocabulary() })).toThrow(typeErr('source'));
       expect(() => parseLinks(bad as never)).toThrow(typeErr('source'));
     }
-    for (const parse of [(s: Uint8Array) => parseInteractions(s), (s: Uint8Array) => parseFeatures(s, { entities: new Vocabulary() }), (s: Uint8Array) => parseLinks(s)]) {
-      expect(() => parse(detached())).toThrow(expect.objectContaining({ name: 'DetachedBufferError', code: 'ERR_DETACHED_BUFFER', message: expect.stringContaining('source') }));
+    for (const parse of [
+      (s: Uint8Array) => parseInteractions(s),
+      (s: Uint8Array) => parseFeatures(s, { entities: new Vocabulary() }),
+      (s: Uint8Array) => parseLinks(s),
+    ]) {
+      expect(() => parse(detached())).toThrow(
+        expect.objectContaining({ name: 'DetachedBufferError', code: 'ERR_DETACHED_BUFFER', message: expect.stringContaining('source') }),
+      );
     }
     // A Uint8Array from another realm (a Buffer is one too) is accepted.
     expect(parseInteractions(Buffer.from('a b\n')).interactions.size).toBe(1);
   });
 
-  test('options: a plain object; name a non-empty string; the loaders\' own checks', () => {
+  test("options: a plain object; name a non-empty string; the loaders' own checks", () => {
     expect(() => parseInteractions('a b', 5 as never)).toThrow(typeErr('options'));
     expect(() => parseInteractions('a b', { name: '' })).toThrow(typeErr('options.name'));
     expect(() => parseLinks('a b', { name: 7 as never })).toThrow(typeErr('options.name'));
     expect(() => parseFeatures('id\n', { entities: new Vocabulary(), name: null as never })).toThrow(typeErr('options.name'));
     expect(() => parseFeatures('id\n', {} as never)).toThrow(typeErr('options.entities'));
     expect(() => parseFeatures('id\n', undefined as never)).toThrow(typeErr('options.entities'));
-    expect(() => parseInteractions('a b', { format: 'xml' as never })).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.format') }));
+    expect(() => parseInteractions('a b', { format: 'xml' as never })).toThrow(
+      expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.format') }),
+    );
     expect(() => parseInteractions('a b', { time: 'when' })).toThrow(typeErr('options.time'));
     expect(() => parseLinks('a b', { format: 'json' as never })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
-    expect(() => parseFeatures('id\n', { entities: new Vocabulary(), unknownIds: 'drop' as never })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => parseFeatures('id\n', { entities: new Vocabulary(), unknownIds: 'drop' as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+    );
   });
 
   test('any value in any position gives an argument error or ERR_MALFORMED_DATA, never an internal error', () => {
@@ -374,12 +427,18 @@ describe('arguments', () => {
         { requiredKeys: [] },
       ),
     );
-    const anySource = fc.oneof(fc.anything(), fc.string({ unit: 'binary' }), fc.uint8Array(), fc.constantFrom('user_id:token\titem_id:token\n1\t2\n', 'id\tx:float\n1\t2\n'));
+    const anySource = fc.oneof(
+      fc.anything(),
+      fc.string({ unit: 'binary' }),
+      fc.uint8Array(),
+      fc.constantFrom('user_id:token\titem_id:token\n1\t2\n', 'id\tx:float\n1\t2\n'),
+    );
     const parsers = [parseInteractions, parseFeatures, parseLinks] as ((s: unknown, o: unknown) => unknown)[];
     fc.assert(
       fc.property(fc.nat(2), anySource, anyOptions, (which, source, options) => {
         const outcome = settle(() => parsers[which](source, options));
-        if ('error' in outcome && !allowed.includes(outcome.error.code)) throw new Error(`undocumented ${outcome.error.name} ${outcome.error.code}: ${outcome.error.message}`);
+        if ('error' in outcome && !allowed.includes(outcome.error.code))
+          throw new Error(`undocumented ${outcome.error.name} ${outcome.error.code}: ${outcome.error.message}`);
       }),
       { numRuns: 600 },
     );

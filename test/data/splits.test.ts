@@ -47,9 +47,15 @@ describe('Interactions timestamps', () => {
     expect(Interactions.concat([sub, sub]).timestamps!.length).toBe(4);
     const untimed = new Interactions({ users: [0], items: [0], values: [0] });
     expect(Interactions.concat([sub, untimed]).timestamps).toBeNull();
-    expect(() => new Interactions({ users: [0], items: [0], timestamps: [NaN] })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('data.timestamps[0]') }));
-    expect(() => new Interactions({ users: [0], items: [0], timestamps: [1, 2] })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
-    expect(() => new Interactions({ users: [0], items: [0], timestamps: 'now' as never })).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => new Interactions({ users: [0], items: [0], timestamps: [NaN] })).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('data.timestamps[0]') }),
+    );
+    expect(() => new Interactions({ users: [0], items: [0], timestamps: [1, 2] })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
+    expect(() => new Interactions({ users: [0], items: [0], timestamps: 'now' as never })).toThrow(
+      expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }),
+    );
     const own = new Float64Array([1]);
     const copy = new Interactions({ users: [0], items: [0], timestamps: own });
     own[0] = 2;
@@ -96,8 +102,12 @@ describe('leaveOneOut', () => {
 
   test('by time without timestamps is a clear error', () => {
     const untimed = new Interactions({ users: [0, 0], items: [0, 1] });
-    expect(() => leaveOneOut(untimed, { by: 'time' })).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining('timestamps') }));
-    expect(() => leaveOneOut(untimed, { by: 'latest' as 'time' })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.by') }));
+    expect(() => leaveOneOut(untimed, { by: 'time' })).toThrow(
+      expect.objectContaining({ name: 'RangeError', code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining('timestamps') }),
+    );
+    expect(() => leaveOneOut(untimed, { by: 'latest' as 'time' })).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.by') }),
+    );
     expect(leaveOneOut(untimed, { by: 'random', validation: false })[1].size).toBe(1);
   });
 });
@@ -127,10 +137,16 @@ describe('temporalSplit', () => {
   });
 
   test('bad options name the argument', () => {
-    expect(() => temporalSplit(data, { cut: [5, 5] })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.cut[1]') }));
-    expect(() => temporalSplit(data, { ratios: [0.5, 0.4] })).toThrow(expect.objectContaining({ message: expect.stringContaining('options.ratios') }));
+    expect(() => temporalSplit(data, { cut: [5, 5] })).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.cut[1]') }),
+    );
+    expect(() => temporalSplit(data, { ratios: [0.5, 0.4] })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('options.ratios') }),
+    );
     expect(() => temporalSplit(data, {} as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
-    expect(() => temporalSplit(new Interactions({ users: [0], items: [0] }), { cut: 1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => temporalSplit(new Interactions({ users: [0], items: [0] }), { cut: 1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
   });
 });
 
@@ -167,8 +183,12 @@ describe('coldStartSplit', () => {
     const given = coldStartSplit(data, { users: [3, 1, 3, 2] });
     expect(Array.from(given.coldUsers)).toEqual([1, 2, 3]);
     expect(() => coldStartSplit(data, { users: [1], fraction: 0.1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
-    expect(() => coldStartSplit(data, { fraction: 0 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.fraction') }));
-    expect(() => coldStartSplit(data, { candidates: [500] })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.candidates[0]') }));
+    expect(() => coldStartSplit(data, { fraction: 0 })).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.fraction') }),
+    );
+    expect(() => coldStartSplit(data, { candidates: [500] })).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.candidates[0]') }),
+    );
   });
 });
 

@@ -17,19 +17,25 @@ test('toJSON / fromJSON keep rows and the frozen flag', () => {
   const frozen = Vocabulary.fromJSON(JSON.stringify(new Vocabulary(['x']).freeze()));
   expect(frozen.isFrozen).toBe(true);
   expect(() => frozen.add('y')).toThrow(expect.objectContaining({ code: 'ERR_MALFORMED_DATA' }));
-  expect(() => Vocabulary.fromJSON({ ids: ['a', 'a'] })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('json.ids[1]') }));
-  expect(() => Vocabulary.fromJSON({ ids: ['a', 1 as never] })).toThrow(expect.objectContaining({ name: 'TypeError', message: expect.stringContaining('json.ids[1]') }));
+  expect(() => Vocabulary.fromJSON({ ids: ['a', 'a'] })).toThrow(
+    expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('json.ids[1]') }),
+  );
+  expect(() => Vocabulary.fromJSON({ ids: ['a', 1 as never] })).toThrow(
+    expect.objectContaining({ name: 'TypeError', message: expect.stringContaining('json.ids[1]') }),
+  );
   expect(() => Vocabulary.fromJSON('{')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
   expect(() => Vocabulary.fromJSON({} as never)).toThrow(expect.objectContaining({ message: expect.stringContaining('json.ids') }));
   expect(() => new Vocabulary(['a']).id(3)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
 });
 
-test('join pairs the rows of shared ids in the first vocabulary\'s order', () => {
+test("join pairs the rows of shared ids in the first vocabulary's order", () => {
   const source = new Vocabulary(['u1', 'u2', 'u3', 'u4']);
   const target = new Vocabulary(['u9', 'u3', 'u1']);
   const j = Vocabulary.join(source, target);
   expect([Array.from(j.a), Array.from(j.b), j.count]).toEqual([[0, 2], [2, 1], 2]);
-  expect(() => Vocabulary.join(source, {} as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining(' b ') }));
+  expect(() => Vocabulary.join(source, {} as never)).toThrow(
+    expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining(' b ') }),
+  );
 });
 
 test('link maps through an id-pair table; unknown ids skipped and counted, or rejected', async () => {
@@ -42,8 +48,12 @@ test('link maps through an id-pair table; unknown ids skipped and counted, or re
   ];
   const l = Vocabulary.link(books, movies, pairs);
   expect([Array.from(l.a), Array.from(l.b), l.count, l.skipped]).toEqual([[1, 0], [2, 0], 2, 1]);
-  expect(() => Vocabulary.link(books, movies, pairs, { unknown: 'error' })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('pairs[1][1]') }));
-  expect(() => Vocabulary.link(books, movies, [['b1']] as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('pairs[0]') }));
+  expect(() => Vocabulary.link(books, movies, pairs, { unknown: 'error' })).toThrow(
+    expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('pairs[1][1]') }),
+  );
+  expect(() => Vocabulary.link(books, movies, [['b1']] as never)).toThrow(
+    expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('pairs[0]') }),
+  );
   const p = path.join(dir, 'books_movies.link');
   fs.writeFileSync(p, 'book_id:token\tmovie_id:token\nb2\tm3\nb1\tm1\n');
   const loaded = await loadLinks(p);
@@ -54,7 +64,10 @@ test('link maps through an id-pair table; unknown ids skipped and counted, or re
   expect(Vocabulary.link(books, movies, loaded).count).toBe(2);
   const csv = path.join(dir, 'links.csv');
   fs.writeFileSync(csv, 'movie,book\nm2,b2\nm1\n');
-  await expect(loadLinks(csv, { header: true, a: 'book', b: 'movie' })).rejects.toMatchObject({ code: 'ERR_MALFORMED_DATA', message: expect.stringMatching(/links\.csv:3: expected at least 2 columns/) });
+  await expect(loadLinks(csv, { header: true, a: 'book', b: 'movie' })).rejects.toMatchObject({
+    code: 'ERR_MALFORMED_DATA',
+    message: expect.stringMatching(/links\.csv:3: expected at least 2 columns/),
+  });
   const lenient = await loadLinks(csv, { header: true, a: 'book', b: 'movie', skipMalformed: true });
   expect([lenient.pairs, lenient.skipped]).toEqual([[['b2', 'm2']], 1]);
 });

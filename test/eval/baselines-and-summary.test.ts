@@ -7,7 +7,19 @@ import { Interactions } from '../../lib/data/interactions';
 
 describe('PopularityModel', () => {
   test('ranks by training count, ties by lower index', async () => {
-    const train = Interactions.fromPairs([[0, 2], [1, 2], [2, 2], [0, 4], [1, 4], [2, 1], [0, 3], [1, 0]], { numUsers: 4, numItems: 6 });
+    const train = Interactions.fromPairs(
+      [
+        [0, 2],
+        [1, 2],
+        [2, 2],
+        [0, 4],
+        [1, 4],
+        [2, 1],
+        [0, 3],
+        [1, 0],
+      ],
+      { numUsers: 4, numItems: 6 },
+    );
     const pop = PopularityModel.fit(train);
     expect(Array.from(pop.counts)).toEqual([1, 1, 3, 1, 2, 0]);
     const top = topK(pop.encodeItems(), pop.userQuery(), 6);

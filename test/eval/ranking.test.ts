@@ -69,8 +69,22 @@ describe('evaluateRanking', () => {
       [1, 1, 1, 1, 1], // all tied: lower index first
       [0, 0, 0, 0, 0], // no test items: skipped
     ]);
-    const test = Interactions.fromPairs([[0, 1], [0, 3], [1, 2]], { numUsers: 3, numItems: 5 });
-    const exclude = Interactions.fromPairs([[0, 0], [1, 0], [1, 1]], { numUsers: 3, numItems: 5 });
+    const test = Interactions.fromPairs(
+      [
+        [0, 1],
+        [0, 3],
+        [1, 2],
+      ],
+      { numUsers: 3, numItems: 5 },
+    );
+    const exclude = Interactions.fromPairs(
+      [
+        [0, 0],
+        [1, 0],
+        [1, 1],
+      ],
+      { numUsers: 3, numItems: 5 },
+    );
     const m = await evaluateRanking(model, test, { ks: [1, 2], exclude });
     // user 0 sees 1 2 3 4 (0 masked): hit at rank 1. user 1 sees 2 3 4: hit at rank 1.
     expect(m.users).toBe(2);
@@ -93,7 +107,8 @@ describe('evaluateRanking', () => {
     const test = randomInteractions(30, 40, 3, 2);
     const m = await evaluateRanking(model, test);
     expect(m.k).toBe(10);
-    for (const f of ['users', 'recall', 'precision', 'ndcg', 'hit', 'mrr']) expect(typeof (m as unknown as Record<string, number>)[f]).toBe('number');
+    for (const f of ['users', 'recall', 'precision', 'ndcg', 'hit', 'mrr'])
+      expect(typeof (m as unknown as Record<string, number>)[f]).toBe('number');
     expect(m.arp).toBeUndefined();
     expect(Object.keys(m.byK)).toEqual(['10']);
   });
@@ -143,7 +158,14 @@ describe('evaluateRanking', () => {
       [1, 1, 1, 1, 1, 1],
     ];
     const model = scoredModel(scores);
-    const test = Interactions.fromPairs([[0, 2], [0, 4], [1, 5]], { numUsers: 2, numItems: 6 });
+    const test = Interactions.fromPairs(
+      [
+        [0, 2],
+        [0, 4],
+        [1, 5],
+      ],
+      { numUsers: 2, numItems: 6 },
+    );
     const exclude = Interactions.fromPairs([[0, 0]], { numUsers: 2, numItems: 6 });
     const m = await evaluateRanking(model, test, { auc: true, exclude });
     // user 0: positives 2 (score 2), 4 (0); negatives 1 (1), 3 (2), 5 (2); pairs: 2 beats 1, ties 3 and 5 → 2; 4 → 0
@@ -165,7 +187,11 @@ describe('evaluateRanking', () => {
   test('bad options name the argument', async () => {
     const model = randomModel(5, 5, 2, 1);
     const test = randomInteractions(5, 5, 1, 1);
-    await expect(evaluateRanking(model, test, { ks: [0] })).rejects.toMatchObject({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE', argument: 'options.ks[0]' });
+    await expect(evaluateRanking(model, test, { ks: [0] })).rejects.toMatchObject({
+      name: 'RangeError',
+      code: 'ERR_OUT_OF_RANGE',
+      argument: 'options.ks[0]',
+    });
     await expect(evaluateRanking(model, test, { ks: [] })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', argument: 'options.ks' });
     await expect(evaluateRanking(model, test, { popularity: [1, NaN] })).rejects.toMatchObject({ argument: 'options.popularity[1]' });
     await expect(evaluateRanking(model, test, { users: [9] })).rejects.toMatchObject({ argument: 'options.users[0]' });

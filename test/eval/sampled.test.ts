@@ -47,14 +47,24 @@ describe('evaluateSampled', () => {
     expect(a.users).toBe(40);
     expect(a.k).toBe(1);
     // a pair's negatives depend on the pair alone: evaluating one user gives the same ranks
-    const one = Interactions.fromPairs(pairs.filter(([u]) => u === 3), { numUsers: users, numItems: items });
+    const one = Interactions.fromPairs(
+      pairs.filter(([u]) => u === 3),
+      { numUsers: users, numItems: items },
+    );
     const alone = await evaluateSampled(model, one, { negatives: 99, seed: 5, exclude, perPair: true });
     expect(Array.from(alone.perPair!.ranks)).toEqual(Array.from(a.perPair!.ranks.subarray(6, 8)));
   });
 
   test('ties count against the positive: a constant model ranks last', async () => {
     const constant = scoredModel(Array.from({ length: 3 }, () => new Array(50).fill(1)));
-    const t = Interactions.fromPairs([[0, 1], [1, 2], [2, 3]], { numUsers: 3, numItems: 50 });
+    const t = Interactions.fromPairs(
+      [
+        [0, 1],
+        [1, 2],
+        [2, 3],
+      ],
+      { numUsers: 3, numItems: 50 },
+    );
     const m = await evaluateSampled(constant, t, { negatives: 9, ks: [1, 10] });
     expect(m.byK[1].hit).toBe(0);
     expect(m.byK[10].hit).toBe(1); // rank 10 = 1 + 9 negatives
@@ -65,8 +75,23 @@ describe('evaluateSampled', () => {
     // user 0 scores seen items 0..4 and test item 6 highest, item 5 next; only 5..9 minus test are eligible
     const scores = [[100, 100, 100, 100, 100, 50, 60, 1, 1, 1]];
     const model10 = scoredModel(scores);
-    const seen = Interactions.fromPairs([[0, 0], [0, 1], [0, 2], [0, 3], [0, 4]], { numUsers: 1, numItems: 10 });
-    const t = Interactions.fromPairs([[0, 6], [0, 5]], { numUsers: 1, numItems: 10 });
+    const seen = Interactions.fromPairs(
+      [
+        [0, 0],
+        [0, 1],
+        [0, 2],
+        [0, 3],
+        [0, 4],
+      ],
+      { numUsers: 1, numItems: 10 },
+    );
+    const t = Interactions.fromPairs(
+      [
+        [0, 6],
+        [0, 5],
+      ],
+      { numUsers: 1, numItems: 10 },
+    );
     const m = await evaluateSampled(model10, t, { negatives: 3, exclude: seen, perPair: true, ks: [1] });
     // eligible for each pair: 7, 8, 9 (other test item excluded) → item 6 first, item 5 first
     expect(Array.from(m.perPair!.ranks)).toEqual([1, 1]);
@@ -76,7 +101,13 @@ describe('evaluateSampled', () => {
   });
 
   test('bad options name the argument', async () => {
-    await expect(evaluateSampled(model, testSet, { negatives: 0 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE', argument: 'options.negatives' });
-    await expect(evaluateSampled(model, testSet, { exclude: {} as Interactions })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', argument: 'options.exclude' });
+    await expect(evaluateSampled(model, testSet, { negatives: 0 })).rejects.toMatchObject({
+      code: 'ERR_OUT_OF_RANGE',
+      argument: 'options.negatives',
+    });
+    await expect(evaluateSampled(model, testSet, { exclude: {} as Interactions })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_TYPE',
+      argument: 'options.exclude',
+    });
   });
 });

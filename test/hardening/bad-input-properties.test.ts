@@ -63,7 +63,8 @@ function matches(err: { name: string; code: string; message: string } | null, e:
 
 function expectThrows(fn: () => unknown, e: Expected): void {
   const err = caught(fn);
-  if (!matches(err, e)) throw new Error(`expected ${JSON.stringify(e)}, got ${err ? `${err.name} ${err.code}: ${err.message}` : 'no error'}`);
+  if (!matches(err, e))
+    throw new Error(`expected ${JSON.stringify(e)}, got ${err ? `${err.name} ${err.code}: ${err.message}` : 'no error'}`);
 }
 
 type Caught = { name: string; code: string; message: string } | null;
@@ -77,7 +78,8 @@ async function caughtAsync(p: () => Promise<unknown>): Promise<Caught> {
 
 async function expectRejects(p: () => Promise<unknown>, e: Expected): Promise<void> {
   const err = await caughtAsync(p);
-  if (!matches(err, e)) throw new Error(`expected ${JSON.stringify(e)}, got ${err ? `${err.name} ${err.code}: ${err.message}` : 'no error'}`);
+  if (!matches(err, e))
+    throw new Error(`expected ${JSON.stringify(e)}, got ${err ? `${err.name} ${err.code}: ${err.message}` : 'no error'}`);
 }
 
 /** A typed array whose buffer has been transferred away (detached). */
@@ -90,10 +92,16 @@ function detached<T extends Float32Array | Int32Array>(make: () => T): T {
 const notNumber = fc.anything().filter((x) => typeof x !== 'number');
 const notPositiveInt = fc.oneof(fc.double(), fc.integer({ max: 0 }), fc.constantFrom(NaN, Infinity, -Infinity, 0.5, -0));
 const nonFinite = fc.constantFrom(NaN, Infinity, -Infinity);
-const outOfRows = fc.oneof(fc.integer({ min: ROWS, max: 2 ** 31 - 1 }), fc.integer({ min: -(2 ** 31), max: -1 }), fc.constantFrom(NaN, 1.5, Infinity));
+const outOfRows = fc.oneof(
+  fc.integer({ min: ROWS, max: 2 ** 31 - 1 }),
+  fc.integer({ min: -(2 ** 31), max: -1 }),
+  fc.constantFrom(NaN, 1.5, Infinity),
+);
 
 describe('any value in any argument position: only documented errors', () => {
-  const anyArgs = fc.array(fc.oneof(fc.anything(), fc.float32Array(), fc.int32Array(), fc.constant(table), fc.constant(query())), { maxLength: 5 });
+  const anyArgs = fc.array(fc.oneof(fc.anything(), fc.float32Array(), fc.int32Array(), fc.constant(table), fc.constant(query())), {
+    maxLength: 5,
+  });
   const documented = (fn: () => unknown) => {
     const err = caught(fn);
     if (err && !ARGUMENT_CODES.includes(err.code)) throw new Error(`undocumented error ${err.name} ${err.code}: ${err.message}`);
@@ -111,10 +119,16 @@ describe('any value in any argument position: only documented errors', () => {
     ['new MatrixFactorization', (...a) => new MatrixFactorization(...(a as [never]))],
   ];
   it.each(sync)('%s', (_, fn) => {
-    fc.assert(fc.property(anyArgs, (args) => documented(() => fn(...args))), { numRuns: 300 });
+    fc.assert(
+      fc.property(anyArgs, (args) => documented(() => fn(...args))),
+      { numRuns: 300 },
+    );
   });
   it('topK with a valid table and query and any k and options', () => {
-    fc.assert(fc.property(fc.anything(), fc.anything(), (k, options) => documented(() => topK(table, query(), k as number, options as never))), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.anything(), fc.anything(), (k, options) => documented(() => topK(table, query(), k as number, options as never))),
+      { numRuns: 300 },
+    );
   });
   it('topKBatch rejects (never throws synchronously) with documented errors', async () => {
     await fc.assert(
@@ -130,16 +144,37 @@ describe('any value in any argument position: only documented errors', () => {
 
 describe('topK / scoreItems / topKBatch', () => {
   it('wrong types name the argument', () => {
-    fc.assert(fc.property(notNumber, (k) => expectThrows(() => topK(table, query(), k as number), typeErr('for k'))), RUNS);
+    fc.assert(
+      fc.property(notNumber, (k) => expectThrows(() => topK(table, query(), k as number), typeErr('for k'))),
+      RUNS,
+    );
     const notQuery = fc.anything().filter((x) => !(x instanceof Float32Array) && !Array.isArray(x));
-    fc.assert(fc.property(notQuery, (q) => expectThrows(() => topK(table, q as Float32Array, 3), typeErr('for query'))), RUNS);
-    fc.assert(fc.property(notQuery, (q) => expectThrows(() => scoreItems(table, q as Float32Array), typeErr('for query'))), RUNS);
+    fc.assert(
+      fc.property(notQuery, (q) => expectThrows(() => topK(table, q as Float32Array, 3), typeErr('for query'))),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(notQuery, (q) => expectThrows(() => scoreItems(table, q as Float32Array), typeErr('for query'))),
+      RUNS,
+    );
     const notTable = fc.anything().filter((x) => !(x instanceof EmbeddingTable));
-    fc.assert(fc.property(notTable, (t) => expectThrows(() => topK(t as EmbeddingTable, query(), 3), typeErr('for table'))), RUNS);
+    fc.assert(
+      fc.property(notTable, (t) => expectThrows(() => topK(t as EmbeddingTable, query(), 3), typeErr('for table'))),
+      RUNS,
+    );
   });
   it('k: anything but a positive integer is out of range; any large k is clamped', () => {
-    fc.assert(fc.property(notPositiveInt.filter((k) => !(Number.isInteger(k) && k > 0)), (k) => expectThrows(() => topK(table, query(), k), rangeErr('for k'))), RUNS);
-    fc.assert(fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (k) => topK(table, query(), k).indices.length === Math.min(k, ROWS)), RUNS);
+    fc.assert(
+      fc.property(
+        notPositiveInt.filter((k) => !(Number.isInteger(k) && k > 0)),
+        (k) => expectThrows(() => topK(table, query(), k), rangeErr('for k')),
+      ),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), (k) => topK(table, query(), k).indices.length === Math.min(k, ROWS)),
+      RUNS,
+    );
   });
   it('NaN or ±Infinity anywhere in a query names the element', () => {
     fc.assert(
@@ -153,7 +188,13 @@ describe('topK / scoreItems / topKBatch', () => {
     );
   });
   it('a query of the wrong length is ERR_INVALID_ARG_VALUE', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 64 }).filter((n) => n !== DIM), (n) => expectThrows(() => topK(table, new Float32Array(n), 3), lengthErr('query'))), RUNS);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 64 }).filter((n) => n !== DIM),
+        (n) => expectThrows(() => topK(table, new Float32Array(n), 3), lengthErr('query')),
+      ),
+      RUNS,
+    );
   });
   it('index lists: out of range, fractional or NaN entries name the entry', () => {
     fc.assert(
@@ -169,7 +210,12 @@ describe('topK / scoreItems / topKBatch', () => {
     );
   });
   it('threads outside [1, 256] are out of range', () => {
-    fc.assert(fc.property(fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 257 }), fc.constant(NaN)), (threads) => expectThrows(() => topK(table, query(), 3, { threads }), rangeErr('options.threads'))), RUNS);
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 257 }), fc.constant(NaN)), (threads) =>
+        expectThrows(() => topK(table, query(), 3, { threads }), rangeErr('options.threads')),
+      ),
+      RUNS,
+    );
   });
   it('empty inputs give empty results', async () => {
     const empty = EmbeddingTable.create(0, DIM);
@@ -191,11 +237,22 @@ describe('topK / scoreItems / topKBatch', () => {
     structuredClone(data.buffer, { transfer: [data.buffer] });
     expectThrows(() => topK(wrapped, query(), 3), detachedErr('table'));
     expectThrows(() => scoreItems(wrapped, query()), detachedErr('table'));
-    await expectRejects(() => topKBatch(table, detached(() => new Float32Array(DIM)), 3), detachedErr('queries'));
+    await expectRejects(
+      () =>
+        topKBatch(
+          table,
+          detached(() => new Float32Array(DIM)),
+          3,
+        ),
+      detachedErr('queries'),
+    );
   });
   it('topKBatch: ragged queries, NaN and an aborted signal', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 40 }).filter((n) => n % DIM !== 0), async (n) => expectRejects(() => topKBatch(table, new Float32Array(n), 3), lengthErr('queries'))),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 40 }).filter((n) => n % DIM !== 0),
+        async (n) => expectRejects(() => topKBatch(table, new Float32Array(n), 3), lengthErr('queries')),
+      ),
       { numRuns: 30 },
     );
     await fc.assert(
@@ -213,12 +270,38 @@ describe('topK / scoreItems / topKBatch', () => {
 describe('tables, index sets and lookups', () => {
   it('EmbeddingTable: data type, dim range and length', () => {
     const notF32 = fc.anything().filter((x) => !(x instanceof Float32Array));
-    fc.assert(fc.property(notF32, (d) => expectThrows(() => new EmbeddingTable(d as Float32Array, DIM), typeErr('for data'))), RUNS);
-    fc.assert(fc.property(fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 1_048_577 }), nonFinite, fc.constant(1.5)), (dim) => expectThrows(() => new EmbeddingTable(new Float32Array(8), dim), rangeErr('for dim'))), RUNS);
-    fc.assert(fc.property(fc.integer({ min: 1, max: 100 }).filter((n) => n % DIM !== 0), (n) => expectThrows(() => new EmbeddingTable(new Float32Array(n), DIM), lengthErr('for data'))), RUNS);
-    fc.assert(fc.property(fc.oneof(fc.integer({ max: -1 }), fc.double({ min: 2 ** 31, max: 2 ** 60, noNaN: true }), nonFinite), (rows) => expectThrows(() => EmbeddingTable.create(rows, DIM), rangeErr('for rows'))), RUNS);
+    fc.assert(
+      fc.property(notF32, (d) => expectThrows(() => new EmbeddingTable(d as Float32Array, DIM), typeErr('for data'))),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 1_048_577 }), nonFinite, fc.constant(1.5)), (dim) =>
+        expectThrows(() => new EmbeddingTable(new Float32Array(8), dim), rangeErr('for dim')),
+      ),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 100 }).filter((n) => n % DIM !== 0),
+        (n) => expectThrows(() => new EmbeddingTable(new Float32Array(n), DIM), lengthErr('for data')),
+      ),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ max: -1 }), fc.double({ min: 2 ** 31, max: 2 ** 60, noNaN: true }), nonFinite), (rows) =>
+        expectThrows(() => EmbeddingTable.create(rows, DIM), rangeErr('for rows')),
+      ),
+      RUNS,
+    );
     expect(new EmbeddingTable(new Float32Array(0), DIM).rows).toBe(0);
-    expectThrows(() => new EmbeddingTable(detached(() => new Float32Array(8)), DIM), detachedErr('data'));
+    expectThrows(
+      () =>
+        new EmbeddingTable(
+          detached(() => new Float32Array(8)),
+          DIM,
+        ),
+      detachedErr('data'),
+    );
     expectThrows(() => EmbeddingTable.fromRows([]), rangeErr('for rows'));
   });
   it('ItemSet, gather and pool: indices out of range name the entry; empty lists are fine', () => {
@@ -229,7 +312,12 @@ describe('tables, index sets and lookups', () => {
       }),
       RUNS,
     );
-    fc.assert(fc.property(fc.oneof(fc.integer({ max: -1 }), fc.constantFrom(NaN, 0.5)), (bad) => expectThrows(() => new ItemSet([bad]), rangeErr('indices[0]'))), RUNS);
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ max: -1 }), fc.constantFrom(NaN, 0.5)), (bad) =>
+        expectThrows(() => new ItemSet([bad]), rangeErr('indices[0]')),
+      ),
+      RUNS,
+    );
     expect(new ItemSet([]).size).toBe(0);
     expect(gather(table, []).length).toBe(0);
     expect(pool(table, []).length).toBe(0);
@@ -237,31 +325,66 @@ describe('tables, index sets and lookups', () => {
     expectThrows(() => pool(table, [[1]], { mode: 'max' as never }), rangeErr('options.mode'));
   });
   it('configure and setIsa', () => {
-    fc.assert(fc.property(fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 257 })), (threads) => expectThrows(() => configure({ threads }), rangeErr('options.threads'))), RUNS);
-    fc.assert(fc.property(fc.string().filter((s) => !['scalar', 'avx2', 'avx512'].includes(s)), (isa) => expectThrows(() => setIsa(isa as never), rangeErr('for isa'))), RUNS);
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 257 })), (threads) =>
+        expectThrows(() => configure({ threads }), rangeErr('options.threads')),
+      ),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(
+        fc.string().filter((s) => !['scalar', 'avx2', 'avx512'].includes(s)),
+        (isa) => expectThrows(() => setIsa(isa as never), rangeErr('for isa')),
+      ),
+      RUNS,
+    );
   });
 });
 
 describe('training data, models and files', () => {
   it('Interactions: negative, fractional or NaN indices, mismatched lengths, non-finite values', () => {
-    fc.assert(fc.property(fc.oneof(fc.integer({ max: -1 }), fc.constantFrom(NaN, 0.5, Infinity)), (bad) => expectThrows(() => new Interactions({ users: [0, bad], items: [0, 1] }), rangeErr('data.users[1]'))), RUNS);
-    fc.assert(fc.property(nonFinite, (bad) => expectThrows(() => new Interactions({ users: [0], items: [0], values: [bad] }), rangeErr('data.values[0]'))), RUNS);
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ max: -1 }), fc.constantFrom(NaN, 0.5, Infinity)), (bad) =>
+        expectThrows(() => new Interactions({ users: [0, bad], items: [0, 1] }), rangeErr('data.users[1]')),
+      ),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(nonFinite, (bad) =>
+        expectThrows(() => new Interactions({ users: [0], items: [0], values: [bad] }), rangeErr('data.values[0]')),
+      ),
+      RUNS,
+    );
     expectThrows(() => new Interactions({ users: [0, 1], items: [0] }), rangeErr('data.items'));
     expect(new Interactions({ users: [], items: [] }).size).toBe(0);
   });
   it('MatrixFactorization sizes', () => {
-    fc.assert(fc.property(fc.oneof(fc.integer({ max: 0 }), nonFinite, fc.constant(2.5)), (n) => expectThrows(() => new MatrixFactorization({ users: n, items: 3, dim: 4 }), rangeErr('options.users'))), RUNS);
-    fc.assert(fc.property(fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 65_537 }), nonFinite), (d) => expectThrows(() => new MatrixFactorization({ users: 2, items: 3, dim: d }), rangeErr('options.dim'))), RUNS);
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ max: 0 }), nonFinite, fc.constant(2.5)), (n) =>
+        expectThrows(() => new MatrixFactorization({ users: n, items: 3, dim: 4 }), rangeErr('options.users')),
+      ),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 65_537 }), nonFinite), (d) =>
+        expectThrows(() => new MatrixFactorization({ users: 2, items: 3, dim: d }), rangeErr('options.dim')),
+      ),
+      RUNS,
+    );
   });
   it('Trainer.fit: bad options, empty data and indices beyond the model reject before any work', async () => {
     const model = new MatrixFactorization({ users: 3, items: 3, dim: 2 });
     const data = new Interactions({ users: [0, 1], items: [1, 2] });
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.integer({ max: 0 }), fc.constantFrom(NaN, 1.5)), async (epochs) => expectRejects(() => Trainer.fit(model, data, { epochs }), rangeErr('options.epochs'))),
+      fc.asyncProperty(fc.oneof(fc.integer({ max: 0 }), fc.constantFrom(NaN, 1.5)), async (epochs) =>
+        expectRejects(() => Trainer.fit(model, data, { epochs }), rangeErr('options.epochs')),
+      ),
       { numRuns: 20 },
     );
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.double({ max: 0 }), nonFinite), async (lr) => expectRejects(() => Trainer.fit(model, data, { epochs: 1, optimizer: { type: 'sgd', lr } }), rangeErr('options.optimizer.lr'))),
+      fc.asyncProperty(fc.oneof(fc.double({ max: 0 }), nonFinite), async (lr) =>
+        expectRejects(() => Trainer.fit(model, data, { epochs: 1, optimizer: { type: 'sgd', lr } }), rangeErr('options.optimizer.lr')),
+      ),
       { numRuns: 20 },
     );
     await expectRejects(() => Trainer.fit(model, new Interactions({ users: [], items: [] }), { epochs: 1 }), rangeErr('for data'));
@@ -269,7 +392,10 @@ describe('training data, models and files', () => {
   });
   it('loadModel / saveModel / loadInteractions argument types', async () => {
     const notString = fc.anything().filter((x) => typeof x !== 'string');
-    await fc.assert(fc.asyncProperty(notString, async (p) => expectRejects(() => loadModel(p as string), typeErr('for path'))), { numRuns: 30 });
+    await fc.assert(
+      fc.asyncProperty(notString, async (p) => expectRejects(() => loadModel(p as string), typeErr('for path'))),
+      { numRuns: 30 },
+    );
     await expectRejects(() => saveModel('/tmp/never-written.safetensors', {} as never), typeErr('for model'));
     await expectRejects(() => loadInteractions('/nonexistent/file.inter'), { name: 'RecbridgeError', code: 'ERR_MALFORMED_DATA' });
     await expectRejects(() => loadInteractions('/nonexistent/file.inter', { format: 'xml' as never }), rangeErr('options.format'));
@@ -284,13 +410,23 @@ describe('training data, models and files', () => {
       }),
       { numRuns: 50 },
     );
-    fc.assert(fc.property(fc.anything().filter((x) => x !== undefined && (typeof x !== 'string' || x === '')), (name) => expectThrows(() => parseInteractions('a b', { name: name as never }), typeErr('options.name'))), { numRuns: 50 });
+    fc.assert(
+      fc.property(
+        fc.anything().filter((x) => x !== undefined && (typeof x !== 'string' || x === '')),
+        (name) => expectThrows(() => parseInteractions('a b', { name: name as never }), typeErr('options.name')),
+      ),
+      { numRuns: 50 },
+    );
     const gone = new Uint8Array(4);
     structuredClone(gone.buffer, { transfer: [gone.buffer] });
     expectThrows(() => parseInteractions(gone), detachedErr('source'));
     expect(parseInteractions('').interactions.size).toBe(0);
     expect(parseLinks(new Uint8Array(0)).pairs).toEqual([]);
-    expectThrows(() => parseFeatures('', { entities: new Vocabulary() }), { name: 'RecbridgeError', code: 'ERR_MALFORMED_DATA', mentions: '<string>: empty file' });
+    expectThrows(() => parseFeatures('', { entities: new Vocabulary() }), {
+      name: 'RecbridgeError',
+      code: 'ERR_MALFORMED_DATA',
+      mentions: '<string>: empty file',
+    });
   });
   it('the remaining table rows: detached columns, empty files, wrong path types', async () => {
     expectThrows(() => new Interactions({ users: detached(() => new Int32Array(2)), items: new Int32Array(2) }), detachedErr('data.users'));
@@ -311,7 +447,10 @@ describe('training data, models and files', () => {
       await expectRejects(() => loadFeatures(5 as never, { entities: new Vocabulary() }), typeErr('for path'));
       await expectRejects(() => loadFeatures(pairs, {} as never), typeErr('options.entities'));
       await expectRejects(
-        () => Trainer.fitPartial(new MatrixFactorization({ users: 2, items: 2, dim: 2 }), new Interactions({ users: [0], items: [0] }), { epochs: 0 }),
+        () =>
+          Trainer.fitPartial(new MatrixFactorization({ users: 2, items: 2, dim: 2 }), new Interactions({ users: [0], items: [0] }), {
+            epochs: 0,
+          }),
         rangeErr('options.epochs'),
       );
     } finally {

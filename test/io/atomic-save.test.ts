@@ -12,7 +12,11 @@ const dir = tempDir();
 const child = path.join(__dirname, 'fixtures', 'save-child.js');
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function run(args: string[], env: Record<string, string> = {}, killAfterMs?: number): Promise<{ code: number | null; signal: string | null; stderr: string }> {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+  killAfterMs?: number,
+): Promise<{ code: number | null; signal: string | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [child, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -43,15 +47,19 @@ async function saveOld(file: string): Promise<void> {
 }
 
 describe('atomic saves under a killed process', () => {
-  it.each(['write:1', 'write:2', 'write:3', 'before-fsync', 'before-rename'])('a crash at %s keeps the old file', async (stage) => {
-    const file = path.join(dir, `crash-${stage.replace(':', '')}.safetensors`);
-    await saveOld(file);
-    const r = await run([file, '2', '50'], { RECBRIDGE_TEST_CRASH_AT: stage });
-    expect(r.signal).toBe('SIGKILL');
-    expect(await storedValue(file)).toBe(1);
-    // A later save still works (stray temporary files do not block it).
-    await saveOld(file);
-  }, 30_000);
+  it.each(['write:1', 'write:2', 'write:3', 'before-fsync', 'before-rename'])(
+    'a crash at %s keeps the old file',
+    async (stage) => {
+      const file = path.join(dir, `crash-${stage.replace(':', '')}.safetensors`);
+      await saveOld(file);
+      const r = await run([file, '2', '50'], { RECBRIDGE_TEST_CRASH_AT: stage });
+      expect(r.signal).toBe('SIGKILL');
+      expect(await storedValue(file)).toBe(1);
+      // A later save still works (stray temporary files do not block it).
+      await saveOld(file);
+    },
+    30_000,
+  );
 
   it('a crash right after the rename leaves the complete new file', async () => {
     const file = path.join(dir, 'crash-after.safetensors');

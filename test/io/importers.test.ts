@@ -3,7 +3,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 
-import { EmbeddingTable, Vocabulary, exportVectors, formatFloat32, importEmbeddings, readIdList, readSafetensors, writeIdList, writeNpy, writeSafetensorsFile } from '../../lib';
+import {
+  EmbeddingTable,
+  Vocabulary,
+  exportVectors,
+  formatFloat32,
+  importEmbeddings,
+  readIdList,
+  readSafetensors,
+  writeIdList,
+  writeNpy,
+  writeSafetensorsFile,
+} from '../../lib';
 import { crc32Portable } from '../../lib/io/crc32';
 import { tempDir } from './helpers';
 
@@ -107,7 +118,10 @@ describe('importEmbeddings from .npy', () => {
 
   it('rejects truncated data and unsupported dtypes with codes', async () => {
     fs.writeFileSync(file('t.npy'), npy('<f4', [3, 2], f32([1, 2, 3])));
-    await expect(importEmbeddings(file('t.npy'))).rejects.toMatchObject({ code: 'ERR_CORRUPT_FILE', message: expect.stringMatching(/needs 24 bytes but 12 follow/) });
+    await expect(importEmbeddings(file('t.npy'))).rejects.toMatchObject({
+      code: 'ERR_CORRUPT_FILE',
+      message: expect.stringMatching(/needs 24 bytes but 12 follow/),
+    });
     fs.writeFileSync(file('o.npy'), npy('|O', [1], Buffer.alloc(8)));
     await expect(importEmbeddings(file('o.npy'))).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_FORMAT' });
   });
@@ -120,7 +134,10 @@ describe('importEmbeddings from .npy', () => {
     expect(Array.from(r.table.data)).toEqual(Array.from(t.data));
     expect(r.ids!.toArray()).toEqual(['a', 'b', 'c, d', 'é']);
     fs.writeFileSync(file('short.txt'), 'a\nb\n');
-    await expect(importEmbeddings(file('w.npy'), { ids: file('short.txt') })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE', message: expect.stringMatching(/options\.ids/) });
+    await expect(importEmbeddings(file('w.npy'), { ids: file('short.txt') })).rejects.toMatchObject({
+      code: 'ERR_OUT_OF_RANGE',
+      message: expect.stringMatching(/options\.ids/),
+    });
   });
 });
 
@@ -149,14 +166,20 @@ describe('importEmbeddings from .npz', () => {
 
   it('asks which array when several fit, and names the choices', async () => {
     fs.writeFileSync(file('two.npz'), zip(entries(true)));
-    await expect(importEmbeddings(file('two.npz'))).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE', message: expect.stringMatching(/"user_factors", "item_factors", "meta"/) });
+    await expect(importEmbeddings(file('two.npz'))).rejects.toMatchObject({
+      code: 'ERR_OUT_OF_RANGE',
+      message: expect.stringMatching(/"user_factors", "item_factors", "meta"/),
+    });
   });
 
   it('detects a damaged entry', async () => {
     const bytes = zip(entries(false));
     bytes[200] ^= 1; // inside user_factors' data
     fs.writeFileSync(file('bad.npz'), bytes);
-    await expect(importEmbeddings(file('bad.npz'), { tensor: 'item_factors' })).rejects.toMatchObject({ code: 'ERR_CORRUPT_FILE', message: expect.stringMatching(/factors\.npy fails its CRC-32/) });
+    await expect(importEmbeddings(file('bad.npz'), { tensor: 'item_factors' })).rejects.toMatchObject({
+      code: 'ERR_CORRUPT_FILE',
+      message: expect.stringMatching(/factors\.npy fails its CRC-32/),
+    });
     fs.writeFileSync(file('cut.npz'), zip(entries(true)).subarray(0, 100));
     await expect(importEmbeddings(file('cut.npz'), { format: 'npz' })).rejects.toMatchObject({ code: 'ERR_CORRUPT_FILE' });
   });
@@ -181,17 +204,28 @@ describe('safetensors interop', () => {
   it('converts F16, BF16 and F32 tables to float32 exactly', async () => {
     const bf16 = Buffer.from(Uint16Array.of(0x3f80, 0xc040, 0x3e80, 0x0000).buffer); // 1, -3, 0.25, 0
     const f16 = Buffer.from(Uint16Array.of(0x3c00, 0x0001, 0xfc00, 0x3555).buffer); // 1, 2^-24, -Inf, 0.333…
-    fs.writeFileSync(file('torch.safetensors'), torchFile([['a.bf16', 'BF16', [2, 2], bf16], ['b.f16', 'F16', [1, 4], f16], ['c', 'F32', [2, 1], f32([7, 8])]]));
+    fs.writeFileSync(
+      file('torch.safetensors'),
+      torchFile([
+        ['a.bf16', 'BF16', [2, 2], bf16],
+        ['b.f16', 'F16', [1, 4], f16],
+        ['c', 'F32', [2, 1], f32([7, 8])],
+      ]),
+    );
     expect(Array.from((await importEmbeddings(file('torch.safetensors'), { tensor: 'a.bf16' })).table.data)).toEqual([1, -3, 0.25, 0]);
     const h = (await importEmbeddings(file('torch.safetensors'), { tensor: 'b.f16' })).table;
     expect([h.rows, h.dim]).toEqual([1, 4]);
-    expect(Array.from(h.data)).toEqual([1, 2 ** -24, -Infinity, Math.fround(0x155 / 1024 * 0.25 + 0.25)]);
+    expect(Array.from(h.data)).toEqual([1, 2 ** -24, -Infinity, Math.fround((0x155 / 1024) * 0.25 + 0.25)]);
     const c = await readSafetensors(file('torch.safetensors'), { names: ['c'] });
     expect(Array.from(c.tensors.get('c')!.data as Float32Array)).toEqual([7, 8]);
   });
 
   it('writeSafetensorsFile and readSafetensors round-trip typed arrays and metadata', async () => {
-    await writeSafetensorsFile(file('rt.safetensors'), { w: { data: Float32Array.of(1, 2, 3, 4), shape: [2, 2] }, ids: { data: BigInt64Array.of(5n, -6n), shape: [2] } }, { note: 'hi' });
+    await writeSafetensorsFile(
+      file('rt.safetensors'),
+      { w: { data: Float32Array.of(1, 2, 3, 4), shape: [2, 2] }, ids: { data: BigInt64Array.of(5n, -6n), shape: [2] } },
+      { note: 'hi' },
+    );
     const r = await readSafetensors(file('rt.safetensors'));
     expect(r.metadata.note).toBe('hi');
     expect([...r.tensors.keys()].sort()).toEqual(['ids', 'w']);
@@ -206,9 +240,15 @@ describe('id lists', () => {
     fs.writeFileSync(file('ok.txt'), '\ufeffx\ny \nz');
     expect((await readIdList(file('ok.txt'))).toArray()).toEqual(['x', 'y ', 'z']);
     fs.writeFileSync(file('dup.txt'), 'x\ny\nx\n');
-    await expect(readIdList(file('dup.txt'))).rejects.toMatchObject({ code: 'ERR_MALFORMED_DATA', message: expect.stringMatching(/dup\.txt:3: id "x" repeats line 1/) });
+    await expect(readIdList(file('dup.txt'))).rejects.toMatchObject({
+      code: 'ERR_MALFORMED_DATA',
+      message: expect.stringMatching(/dup\.txt:3: id "x" repeats line 1/),
+    });
     fs.writeFileSync(file('gap.txt'), 'x\n\ny\n');
-    await expect(readIdList(file('gap.txt'))).rejects.toMatchObject({ code: 'ERR_MALFORMED_DATA', message: expect.stringMatching(/gap\.txt:2: empty line/) });
+    await expect(readIdList(file('gap.txt'))).rejects.toMatchObject({
+      code: 'ERR_MALFORMED_DATA',
+      message: expect.stringMatching(/gap\.txt:2: empty line/),
+    });
     await writeIdList(file('w.txt'), new Vocabulary(['a', 'b']));
     expect(fs.readFileSync(file('w.txt'), 'utf8')).toBe('a\nb\n');
   });
@@ -247,7 +287,10 @@ describe('exportVectors', () => {
 
   it('rejects non-finite values and wrong id counts', async () => {
     const bad = EmbeddingTable.fromRows([[1, NaN]]);
-    await expect(exportVectors(file('bad.jsonl'), bad)).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE', message: expect.stringMatching(/table row 0/) });
+    await expect(exportVectors(file('bad.jsonl'), bad)).rejects.toMatchObject({
+      code: 'ERR_OUT_OF_RANGE',
+      message: expect.stringMatching(/table row 0/),
+    });
     expect(fs.existsSync(file('bad.jsonl'))).toBe(false);
     await expect(exportVectors(file('x.csv'), t, { ids: ['a'] })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
   });

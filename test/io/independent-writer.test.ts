@@ -75,7 +75,7 @@ it('loads a hand-built file with unaligned tensors and Python-style JSON', async
 });
 
 const python = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => fs.existsSync(p));
-const PY_WRITER = String.raw`
+const PY_WRITER = `
 import array, json, struct, sys, zlib
 users, items, dim = 5, 7, 3
 u = array.array('f', [i * 0.125 for i in range(users * dim)])

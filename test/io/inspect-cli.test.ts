@@ -24,7 +24,10 @@ async function capture(argv: string[]): Promise<{ code: number; out: string; err
 it('recbridge inspect summarises a model file from its header', async () => {
   const file = path.join(dir, 'tt.safetensors');
   const m = towerWithState();
-  await saveModel(file, m, { vocabularies: { items: new Vocabulary(Array.from({ length: m.items }, (_, i) => `i${i}`)) }, provenance: { run: 7 } });
+  await saveModel(file, m, {
+    vocabularies: { items: new Vocabulary(Array.from({ length: m.items }, (_, i) => `i${i}`)) },
+    provenance: { run: 7 },
+  });
   const text = await capture(['inspect', file]);
   expect(text.code).toBe(0);
   expect(text.out).toMatch(/recbridge two-tower model, format 1/);

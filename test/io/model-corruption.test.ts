@@ -52,14 +52,25 @@ async function expectCorrupt(bytes: Uint8Array, detail: RegExp): Promise<void> {
   } catch (e) {
     fromBytes = e as Failure;
   }
-  expect(fromBytes && { name: fromBytes.name, code: fromBytes.code, message: fromBytes.message }).toEqual({ name: err!.name, code: err!.code, message: err!.message });
+  expect(fromBytes && { name: fromBytes.name, code: fromBytes.code, message: fromBytes.message }).toEqual({
+    name: err!.name,
+    code: err!.code,
+    message: err!.message,
+  });
 }
 
 describe('loadModelBytes: the same loader on bytes in memory', () => {
   it('gives the model, vocabularies and bytesRead that loadModel gives, for a full and a serving load', async () => {
-    for (const [name, model] of [['mf', mfWithState(true)], ['tower', towerWithState()]] as const) {
+    for (const [name, model] of [
+      ['mf', mfWithState(true)],
+      ['tower', towerWithState()],
+    ] as const) {
       const file = path.join(dir, `twin-${name}.safetensors`);
-      await saveModel(file, model, name === 'mf' ? { vocabularies: { users: new Vocabulary(Array.from({ length: model.users }, (_, u) => `u${u}`)) } } : undefined);
+      await saveModel(
+        file,
+        model,
+        name === 'mf' ? { vocabularies: { users: new Vocabulary(Array.from({ length: model.users }, (_, u) => `u${u}`)) } } : undefined,
+      );
       // An odd offset into a larger buffer: the loader must copy to aligned memory itself.
       const bytes = new Uint8Array(fs.statSync(file).size + 3).subarray(3);
       bytes.set(fs.readFileSync(file));
@@ -67,7 +78,13 @@ describe('loadModelBytes: the same loader on bytes in memory', () => {
         const a = await loadModel(file, { forServing });
         const b = loadModelBytes(bytes, file, { forServing });
         expect(snapshot(b.model, !forServing)).toEqual(snapshot(a.model, !forServing));
-        expect([b.kind, b.bytesRead, b.optimizerState, b.formatVersion, b.vocabularies.users?.toArray()]).toEqual([a.kind, a.bytesRead, a.optimizerState, a.formatVersion, a.vocabularies.users?.toArray()]);
+        expect([b.kind, b.bytesRead, b.optimizerState, b.formatVersion, b.vocabularies.users?.toArray()]).toEqual([
+          a.kind,
+          a.bytesRead,
+          a.optimizerState,
+          a.formatVersion,
+          a.vocabularies.users?.toArray(),
+        ]);
         expect(Object.prototype.toString.call(b.model.parameters()[0].table.data.buffer)).toBe('[object SharedArrayBuffer]');
       }
       expect(inspectModelBytes(bytes, file)).toEqual(await inspectModel(file));
@@ -156,13 +173,20 @@ describe('loadModel rejects damaged files', () => {
   it('a plain safetensors file is not a model', async () => {
     const file = path.join(dir, 'plain.safetensors');
     await writeSafetensors(file, [{ name: 'w', dtype: 'F32', shape: [2], bytes: new Uint8Array(8) }]);
-    await expect(loadModel(file)).rejects.toMatchObject({ code: 'ERR_UNSUPPORTED_FORMAT', message: expect.stringMatching(/not a recbridge model.*importEmbeddings/) });
+    await expect(loadModel(file)).rejects.toMatchObject({
+      code: 'ERR_UNSUPPORTED_FORMAT',
+      message: expect.stringMatching(/not a recbridge model.*importEmbeddings/),
+    });
   });
 
   it('missing or mis-shaped tensors with a valid header checksum', async () => {
     const { tensors, metadata } = modelToTensors(towerWithState(), true);
     const file = path.join(dir, 'missing.safetensors');
-    await writeSafetensors(file, tensors.filter((t) => t.name !== 'item.mlp.0.bias'), metadata);
+    await writeSafetensors(
+      file,
+      tensors.filter((t) => t.name !== 'item.mlp.0.bias'),
+      metadata,
+    );
     await expectCorrupt(fs.readFileSync(file), /tensor "item\.mlp\.0\.bias" is missing/);
     const reshaped = tensors.map((t) => (t.name === 'user.embedding' ? { ...t, shape: [t.shape[1], t.shape[0]] } : t));
     await writeSafetensors(file, reshaped, metadata);

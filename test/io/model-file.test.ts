@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { MatrixFactorization, Trainer, TwoTower, Vocabulary, inspectModel, loadModel, saveModel } from '../../lib';
+import { MatrixFactorization, Trainer, type TwoTower, Vocabulary, inspectModel, loadModel, saveModel } from '../../lib';
 import { native } from '../../lib/core/native';
 import { planted } from '../support/planted';
 import { bits, mfWithState, snapshot, tempDir, towerWithState } from './helpers';
@@ -81,7 +81,12 @@ describe('saveModel / loadModel round trips', () => {
     expect(loaded.provenance).toEqual({ data: 'ml-100k', metrics: { ndcg: 0.3 } });
     expect(loaded.savedBy).toMatchObject({ library: 'recbridge' });
     const info = await inspectModel(file);
-    expect(info).toMatchObject({ kind: 'matrix-factorization', formatVersion: 1, vocabularySizes: { users: 3, items: 4 }, config: { users: 3, items: 4, dim: 2 } });
+    expect(info).toMatchObject({
+      kind: 'matrix-factorization',
+      formatVersion: 1,
+      vocabularySizes: { users: 3, items: 4 },
+      config: { users: 3, items: 4, dim: 2 },
+    });
   });
 
   it('stores a vocabulary too large for the header in a tensor', async () => {
@@ -95,7 +100,10 @@ describe('saveModel / loadModel round trips', () => {
     const { length, json } = fileHeader(file);
     expect(length).toBeLessThan(1 << 20);
     expect(json['vocabulary.items']).toMatchObject({ dtype: 'U8' });
-    expect(JSON.parse((json.__metadata__ as Record<string, string>)['recbridge.vocabularies'])).toEqual({ users: ['u0', 'u1'], items: { tensor: 'vocabulary.items', count: items } });
+    expect(JSON.parse((json.__metadata__ as Record<string, string>)['recbridge.vocabularies'])).toEqual({
+      users: ['u0', 'u1'],
+      items: { tensor: 'vocabulary.items', count: items },
+    });
     for (const forServing of [false, true]) {
       const loaded = await loadModel(file, { forServing });
       expect(loaded.vocabularies.items!.size).toBe(items);

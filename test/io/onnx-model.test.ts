@@ -28,7 +28,11 @@ function randomQueries(n: number, dim: number, seed: number): Float32Array {
 describe('ProtoWriter', () => {
   it('encodes varints as in the protobuf encoding guide', () => {
     const w = new ProtoWriter();
-    w.rawVarint(1).rawVarint(150).rawVarint(300).rawVarint(2 ** 32).rawVarint(2 ** 53 - 1);
+    w.rawVarint(1)
+      .rawVarint(150)
+      .rawVarint(300)
+      .rawVarint(2 ** 32)
+      .rawVarint(2 ** 53 - 1);
     expect(hex(w.finish())).toBe('01' + '9601' + 'ac02' + '8080808010' + 'ffffffffffffff0f');
   });
 
@@ -168,14 +172,22 @@ describe('buildScoringModel', () => {
     const values = out.values.data as Float32Array;
     const indices = out.indices.data as BigInt64Array;
     for (let q = 0; q < nq; q++) {
-      expectSameTopK(values.subarray(q * k, (q + 1) * k), indices.subarray(q * k, (q + 1) * k), queries.subarray(q * dim, (q + 1) * dim), k);
+      expectSameTopK(
+        values.subarray(q * k, (q + 1) * k),
+        indices.subarray(q * k, (q + 1) * k),
+        queries.subarray(q * dim, (q + 1) * dim),
+        k,
+      );
     }
   });
 
   it('clamps k to the number of rows and breaks ties by the lower index, like topK', async () => {
     // 40 rows that repeat 8 distinct vectors: every score occurs five times.
     const base = EmbeddingTable.create(8, 4, { init: 'normal', seed: 3 });
-    const small = new EmbeddingTable(Float32Array.from({ length: 40 * 4 }, (_, i) => base.data[i % 32]), 4);
+    const small = new EmbeddingTable(
+      Float32Array.from({ length: 40 * 4 }, (_, i) => base.data[i % 32]),
+      4,
+    );
     const s = await ort.InferenceSession.create(buildScoringModel({ items: small.data, rows: 40, dim: 4, k: 100 }));
     const query = randomQueries(1, 4, 11);
     const out = await s.run({ query: new ort.Tensor('float32', query, [1, 4]) });

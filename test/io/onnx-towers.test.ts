@@ -13,11 +13,15 @@ const ort = require('onnxruntime-node') as typeof Ort;
 const dir = tempDir();
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function runTower(bytes: Uint8Array, inputs: Record<string, { data: BigInt64Array | Float32Array; dims: number[] }>): Promise<Float32Array> {
+async function runTower(
+  bytes: Uint8Array,
+  inputs: Record<string, { data: BigInt64Array | Float32Array; dims: number[] }>,
+): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(bytes);
   try {
     const feeds: Record<string, Ort.Tensor> = {};
-    for (const [name, v] of Object.entries(inputs)) feeds[name] = new ort.Tensor(v.data instanceof Float32Array ? 'float32' : 'int64', v.data, v.dims);
+    for (const [name, v] of Object.entries(inputs))
+      feeds[name] = new ort.Tensor(v.data instanceof Float32Array ? 'float32' : 'int64', v.data, v.dims);
     return (await session.run(feeds)).embedding.data as Float32Array;
   } finally {
     await session.release();
@@ -53,7 +57,12 @@ describe('tower export parity with onnxruntime', () => {
 
   it('a tower without id embedding, including an empty feature bag', async () => {
     const offsets = Int32Array.of(0, 2, 2, 5);
-    const m = new TwoTower({ users: 4, items: 3, dim: 6, item: { idEmbedding: false, features: { vocabulary: 7, bags: { offsets, indices: Int32Array.of(1, 2, 3, 4, 6) } } } });
+    const m = new TwoTower({
+      users: 4,
+      items: 3,
+      dim: 6,
+      item: { idEmbedding: false, features: { vocabulary: 7, bags: { offsets, indices: Int32Array.of(1, 2, 3, 4, 6) } } },
+    });
     const expected = await m.encodeItems();
     const got = await runTower(buildTowerModel(m, 'item'), towerInputs(m, 'item', [0, 1, 2]));
     expect(Array.from(got.subarray(6, 12))).toEqual([0, 0, 0, 0, 0, 0]);
@@ -65,7 +74,14 @@ describe('tower export parity with onnxruntime', () => {
   it.each([false, true])('matrix factorization towers are exact lookups (itemBias %s)', async (itemBias) => {
     const m = new MatrixFactorization({ users: 9, items: 13, dim: 5, itemBias, seed: 3 });
     if (m.itemBias) m.itemBias.table.data.forEach((_, i, a) => (a[i] = i / 10));
-    const items = await runTower(buildTowerModel(m, 'item'), towerInputs(m, 'item', Array.from({ length: 13 }, (_, i) => i)));
+    const items = await runTower(
+      buildTowerModel(m, 'item'),
+      towerInputs(
+        m,
+        'item',
+        Array.from({ length: 13 }, (_, i) => i),
+      ),
+    );
     expect(Array.from(items)).toEqual(Array.from(m.encodeItems().data));
     const users = await runTower(buildTowerModel(m, 'user'), towerInputs(m, 'user', [4]));
     expect(Array.from(users)).toEqual(Array.from(m.userQuery(4)));
@@ -86,7 +102,9 @@ describe('tower export parity with onnxruntime', () => {
       const want = topK(items, users.row(u), 5, { threads: 1 });
       expect(Array.from((out.indices.data as BigInt64Array).subarray(u * 5, u * 5 + 5), Number)).toEqual(Array.from(want.indices));
     }
-    await expect(exportOnnx(path.join(dir, 'x.onnx'), m, { part: 'nope' as 'scoring' })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    await expect(exportOnnx(path.join(dir, 'x.onnx'), m, { part: 'nope' as 'scoring' })).rejects.toMatchObject({
+      code: 'ERR_OUT_OF_RANGE',
+    });
   });
 });
 
@@ -114,7 +132,7 @@ describe('encodeWithOnnx', () => {
   const n = 23;
   const tokens = 5;
   const ids = Int32Array.from({ length: n * tokens }, (_, i) => (i * 7) % vocab);
-  const mask = BigInt64Array.from({ length: n * tokens }, (_, i) => (i % tokens < 1 + ((i / tokens) | 0) % tokens ? 1n : 0n));
+  const mask = BigInt64Array.from({ length: n * tokens }, (_, i) => (i % tokens < 1 + (((i / tokens) | 0) % tokens) ? 1n : 0n));
 
   function expectedMean(r: number): number[] {
     const out = [0, 0, 0, 0];
@@ -131,7 +149,11 @@ describe('encodeWithOnnx', () => {
     const file = path.join(dir, 'text.onnx');
     fs.writeFileSync(file, textEncoder);
     const progress: number[] = [];
-    const r = await encodeWithOnnx(file, { input_ids: { data: ids, dims: [n, tokens] }, attention_mask: { data: mask, dims: [n, tokens] } }, { batchSize: 7, pooling: 'mean', onProgress: (d) => progress.push(d) });
+    const r = await encodeWithOnnx(
+      file,
+      { input_ids: { data: ids, dims: [n, tokens] }, attention_mask: { data: mask, dims: [n, tokens] } },
+      { batchSize: 7, pooling: 'mean', onProgress: (d) => progress.push(d) },
+    );
     expect([r.rows, r.dim]).toEqual([n, 4]);
     expect(r.values.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(progress).toEqual([7, 14, 21, 23]);
@@ -139,7 +161,11 @@ describe('encodeWithOnnx', () => {
       const want = expectedMean(row);
       for (let k = 0; k < 4; k++) expect(r.values[row * 4 + k]).toBeCloseTo(want[k], 6);
     }
-    const first = await encodeWithOnnx(textEncoder, { input_ids: { data: ids, dims: [n, tokens] }, attention_mask: { data: mask, dims: [n, tokens] } }, { pooling: 'first', normalize: true });
+    const first = await encodeWithOnnx(
+      textEncoder,
+      { input_ids: { data: ids, dims: [n, tokens] }, attention_mask: { data: mask, dims: [n, tokens] } },
+      { pooling: 'first', normalize: true },
+    );
     const v = Array.from(table.subarray(ids[tokens] * 4, ids[tokens] * 4 + 4));
     const norm = Math.hypot(...v);
     for (let k = 0; k < 4; k++) expect(first.values[4 + k]).toBeCloseTo(v[k] / norm, 6);
@@ -164,11 +190,19 @@ describe('encodeWithOnnx', () => {
 
   it('names what is wrong with the inputs and options', async () => {
     const feeds = { input_ids: { data: ids, dims: [n, tokens] }, attention_mask: { data: mask, dims: [n, tokens] } };
-    await expect(encodeWithOnnx(textEncoder, { input_ids: feeds.input_ids })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE', message: expect.stringMatching(/missing attention_mask/) });
+    await expect(encodeWithOnnx(textEncoder, { input_ids: feeds.input_ids })).rejects.toMatchObject({
+      code: 'ERR_OUT_OF_RANGE',
+      message: expect.stringMatching(/missing attention_mask/),
+    });
     await expect(encodeWithOnnx(textEncoder, feeds)).rejects.toMatchObject({ message: expect.stringMatching(/options\.pooling/) });
-    await expect(encodeWithOnnx(textEncoder, { ...feeds, attention_mask: { data: mask, dims: [n - 1, tokens] } }, { pooling: 'mean' })).rejects.toMatchObject({ message: expect.stringMatching(/inputs\.attention_mask\.data/) });
+    await expect(
+      encodeWithOnnx(textEncoder, { ...feeds, attention_mask: { data: mask, dims: [n - 1, tokens] } }, { pooling: 'mean' }),
+    ).rejects.toMatchObject({ message: expect.stringMatching(/inputs\.attention_mask\.data/) });
     const signal = AbortSignal.abort();
-    await expect(encodeWithOnnx(textEncoder, feeds, { pooling: 'mean', signal })).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
+    await expect(encodeWithOnnx(textEncoder, feeds, { pooling: 'mean', signal })).rejects.toMatchObject({
+      name: 'AbortError',
+      code: 'ABORT_ERR',
+    });
   });
 });
 
@@ -198,5 +232,12 @@ describe('onnxruntime-node is optional', () => {
 });
 
 function textEncoderBytes(): Uint8Array {
-  return encodeModel({ graph: { name: 'g', inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: [1] }], outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: [1] }], nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['y'] }] } });
+  return encodeModel({
+    graph: {
+      name: 'g',
+      inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: [1] }],
+      outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: [1] }],
+      nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['y'] }],
+    },
+  });
 }

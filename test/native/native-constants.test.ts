@@ -6,7 +6,15 @@ import * as path from 'node:path';
 
 import { native, type MfChunkSpec, type MfRecordsSpec, type NativeTowerParam, type TwoTowerChunkSpec } from '../../lib/core/native';
 import * as constants from '../../lib/core/native-constants';
-import { DenseOptimizer, MfLoss, OptimizerKind, SamplerKind, Similarity, mfRecordStride, optimizerStateSize } from '../../lib/core/native-constants';
+import {
+  DenseOptimizer,
+  MfLoss,
+  OptimizerKind,
+  SamplerKind,
+  Similarity,
+  mfRecordStride,
+  optimizerStateSize,
+} from '../../lib/core/native-constants';
 
 const header = fs.readFileSync(path.resolve(__dirname, '../../native/kernels/constants.h'), 'utf8').replace(/\/\/.*$/gm, '');
 
@@ -17,7 +25,12 @@ function cppEnums(): Record<string, Record<string, number>> {
   const enums = [...header.matchAll(/enum class (\w+) : int \{([^}]*)\};/g)];
   // Every enum must be on the pattern this reads, or it would be skipped silently.
   expect(enums).toHaveLength([...header.matchAll(/\benum\b/g)].length);
-  return Object.fromEntries(enums.map(([, name, body]) => [name, Object.fromEntries([...body.matchAll(/(\w+)\s*=\s*(-?\d+)/g)].map(([, e, v]) => [kebab(e), Number(v)]))]));
+  return Object.fromEntries(
+    enums.map(([, name, body]) => [
+      name,
+      Object.fromEntries([...body.matchAll(/(\w+)\s*=\s*(-?\d+)/g)].map(([, e, v]) => [kebab(e), Number(v)])),
+    ]),
+  );
 }
 
 test('every enum of constants.h has a TypeScript object with the same name, keys and values, and no other exists', () => {
@@ -93,9 +106,20 @@ test('optimizerStateSize is the state length the matrix-factorization binding ch
 });
 
 test('optimizerStateSize is the state length the two-tower binding checks, for embeddings and dense layers', () => {
-  const param = (rows: number, dim: number, state: Float32Array | null): NativeTowerParam => ({ w: sharedFloats(rows * dim), dim, state, frozen: null, lrMult: 1 });
+  const param = (rows: number, dim: number, state: Float32Array | null): NativeTowerParam => ({
+    w: sharedFloats(rows * dim),
+    dim,
+    state,
+    frozen: null,
+    lrMult: 1,
+  });
   const OUT = 2;
-  const spec = (emb: OptimizerKind, dense: DenseOptimizer, embState: Float32Array | null, weightState: Float32Array | null): TwoTowerChunkSpec => ({
+  const spec = (
+    emb: OptimizerKind,
+    dense: DenseOptimizer,
+    embState: Float32Array | null,
+    weightState: Float32Array | null,
+  ): TwoTowerChunkSpec => ({
     user: {
       entities: ROWS,
       dim: DIM,
@@ -129,11 +153,18 @@ test('optimizerStateSize is the state length the two-tower binding checks, for e
   });
   for (const kind of [OptimizerKind.adagrad, OptimizerKind['rowwise-adagrad'], OptimizerKind.adam]) {
     const want = optimizerStateSize(kind, ROWS, DIM);
-    expect(wantedLength(() => native.twoTowerChunk(spec(kind, DenseOptimizer.sgd, sharedFloats(want + 1), null)), 'spec.user.embedding.state')).toBe(want);
+    expect(
+      wantedLength(() => native.twoTowerChunk(spec(kind, DenseOptimizer.sgd, sharedFloats(want + 1), null)), 'spec.user.embedding.state'),
+    ).toBe(want);
   }
   // Dense Adam keeps the Adam layout.
   const want = optimizerStateSize(OptimizerKind.adam, OUT, DIM);
-  expect(wantedLength(() => native.twoTowerChunk(spec(OptimizerKind.sgd, DenseOptimizer.adam, null, sharedFloats(want + 1))), 'spec.user.layers[0].weight.state')).toBe(want);
+  expect(
+    wantedLength(
+      () => native.twoTowerChunk(spec(OptimizerKind.sgd, DenseOptimizer.adam, null, sharedFloats(want + 1))),
+      'spec.user.layers[0].weight.state',
+    ),
+  ).toBe(want);
 });
 
 test('mfRecordStride is the record width the shuffle binding checks, for every loss, sampler and rejection', () => {
@@ -144,7 +175,12 @@ test('mfRecordStride is the record width the shuffle binding checks, for every l
         const spec: MfRecordsSpec = {
           loss,
           numItems: items,
-          sampler: kind === SamplerKind.alias ? { kind, prob: sharedFloats(items), alias: shared(items) } : kind === SamplerKind['in-batch'] ? { kind, window: 2 } : { kind },
+          sampler:
+            kind === SamplerKind.alias
+              ? { kind, prob: sharedFloats(items), alias: shared(items) }
+              : kind === SamplerKind['in-batch']
+                ? { kind, window: 2 }
+                : { kind },
           maxRejections: 20,
           users: shared(1),
           items: shared(1),

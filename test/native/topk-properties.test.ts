@@ -33,7 +33,7 @@ const caseArb: fc.Arbitrary<Case> = fc
     k: Math.max(1, Math.round(kFrac * rows)),
     exclude: exclude.map((x) => x % rows),
     block: block.map((x) => x % rows),
-    allow: allow && allow.map((x) => x % rows),
+    allow: allow === null ? null : allow.map((x) => x % rows),
   }));
 
 function setup(c: Case) {

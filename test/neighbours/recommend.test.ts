@@ -1,10 +1,25 @@
-import { CrossDomainItemKnn, ItemKnn, evaluateItemKnn, blendScores, tuneBlendWeight, HybridRecommender, normalizeScores } from '../../lib/neighbours';
+import {
+  CrossDomainItemKnn,
+  ItemKnn,
+  evaluateItemKnn,
+  blendScores,
+  tuneBlendWeight,
+  HybridRecommender,
+  normalizeScores,
+} from '../../lib/neighbours';
 import { EmbeddingTable } from '../../lib/core/table';
 import { Interactions } from '../../lib/data/interactions';
 import { randomInteractions, rowsOf } from './reference';
 
 /** Σ_t w_t · sim(h_t, j) over the stored neighbour lists (the documented 'sum' aggregation). */
-function referenceScores(rows: Map<number, number>[], cols: number, history: number[], weights?: number[], mean = false, shrink = 0): Float64Array {
+function referenceScores(
+  rows: Map<number, number>[],
+  cols: number,
+  history: number[],
+  weights?: number[],
+  mean = false,
+  shrink = 0,
+): Float64Array {
   const s = new Float64Array(cols);
   const wsum = new Float64Array(cols);
   const linked = new Uint8Array(cols);
@@ -113,7 +128,11 @@ describe('ItemKnn.recommend', () => {
     expect(codeOf(() => model.recommend([1], 3, { aggregate: 'max' as never }))).toEqual(['TypeError', 'ERR_INVALID_ARG_TYPE']);
     expect(codeOf(() => model.recommend([1], 3, { recencyDecay: 0 }))).toEqual(['RangeError', 'ERR_OUT_OF_RANGE']);
     expect(codeOf(() => model.similarItems(40, 3))).toEqual(['RangeError', 'ERR_OUT_OF_RANGE']);
-    const rejected = async (p: Promise<unknown>) => p.then(() => null, (e) => [e.name, e.code]);
+    const rejected = async (p: Promise<unknown>) =>
+      p.then(
+        () => null,
+        (e) => [e.name, e.code],
+      );
     const data = randomInteractions(5, 5, 0.5, 1);
     expect(await rejected(ItemKnn.fit(data, { similarity: 'jaccard' as never }))).toEqual(['TypeError', 'ERR_INVALID_ARG_TYPE']);
     expect(await rejected(ItemKnn.fit(data, { neighbours: 0 }))).toEqual(['RangeError', 'ERR_OUT_OF_RANGE']);
@@ -123,12 +142,25 @@ describe('ItemKnn.recommend', () => {
     expect(await rejected(ItemKnn.fit({} as never))).toEqual(['TypeError', 'ERR_INVALID_ARG_TYPE']);
     expect(await rejected(ItemKnn.fit(data, { signal: AbortSignal.abort() }))).toEqual(['AbortError', 'ABORT_ERR']);
     const pairs = { source: [0, 0], target: [1, 2] };
-    expect(await rejected(CrossDomainItemKnn.fit({ source: data, target: data, userPairs: pairs }))).toEqual(['RangeError', 'ERR_INVALID_ARG_VALUE']);
-    expect(await rejected(CrossDomainItemKnn.fit({ source: data, target: data, userPairs: { source: [0], target: [9] } }))).toEqual(['RangeError', 'ERR_OUT_OF_RANGE']);
-    expect(codeOf(() => ItemKnn.fromArrays({ rows: 2, cols: 2, offsets: new Int32Array([0, 1, 2]), indices: new Int32Array([1, 5]), scores: new Float32Array(2) }))).toEqual([
+    expect(await rejected(CrossDomainItemKnn.fit({ source: data, target: data, userPairs: pairs }))).toEqual([
+      'RangeError',
+      'ERR_INVALID_ARG_VALUE',
+    ]);
+    expect(await rejected(CrossDomainItemKnn.fit({ source: data, target: data, userPairs: { source: [0], target: [9] } }))).toEqual([
       'RangeError',
       'ERR_OUT_OF_RANGE',
     ]);
+    expect(
+      codeOf(() =>
+        ItemKnn.fromArrays({
+          rows: 2,
+          cols: 2,
+          offsets: new Int32Array([0, 1, 2]),
+          indices: new Int32Array([1, 5]),
+          scores: new Float32Array(2),
+        }),
+      ),
+    ).toEqual(['RangeError', 'ERR_OUT_OF_RANGE']);
     expect(await rejected(model.recommendBatch([[1]], 3, { exclude: [[1], [2]] }))).toEqual(['RangeError', 'ERR_INVALID_ARG_VALUE']);
   });
 });
@@ -181,7 +213,8 @@ describe('evaluateItemKnn', () => {
     expect(m.recall).toBe(1);
     expect(m.byK[5].ndcg).toBe(1);
     expect(m.historySkipped).toBe(0);
-    for (const key of ['recall', 'precision', 'ndcg', 'hit', 'mrr', 'map', 'coverage']) expect(typeof (m as unknown as Record<string, number>)[key]).toBe('number');
+    for (const key of ['recall', 'precision', 'ndcg', 'hit', 'mrr', 'map', 'coverage'])
+      expect(typeof (m as unknown as Record<string, number>)[key]).toBe('number');
   });
 });
 

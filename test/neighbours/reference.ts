@@ -39,14 +39,23 @@ export function denseMatrix(data: Interactions, useValues: boolean): Float64Arra
 }
 
 /** sim[i][j] for i in [0, items) over the dense matrix; NaN where i and j share no user (or i = j). */
-export function referenceSimilarity(x: Float64Array[], items: number, sim: Sim, opts: { shrink?: number; k1?: number; b?: number } = {}): Float64Array[] {
+export function referenceSimilarity(
+  x: Float64Array[],
+  items: number,
+  sim: Sim,
+  opts: { shrink?: number; k1?: number; b?: number } = {},
+): Float64Array[] {
   const shrink = opts.shrink ?? 0;
   const k1 = opts.k1 ?? 1.2;
   const b = opts.b ?? 0.75;
   const users = x.length;
   const len = new Float64Array(items);
   let total = 0;
-  for (let u = 0; u < users; u++) for (let i = 0; i < items; i++) (len[i] += x[u][i]), (total += x[u][i]);
+  for (let u = 0; u < users; u++)
+    for (let i = 0; i < items; i++) {
+      len[i] += x[u][i];
+      total += x[u][i];
+    }
   const avg = total / items || 1;
   const w = x.map((row) => {
     const nu = row.reduce((s, v) => s + (v > 0 ? 1 : 0), 0);

@@ -121,7 +121,15 @@ describe('CrossDomainItemKnn neighbours', () => {
   for (const sim of SIMS) {
     test(`${sim}: source x target similarities match the reference on the joint matrix of overlapping users`, async () => {
       const { source, target, pairs } = domains(21);
-      const model = await CrossDomainItemKnn.fit({ source, target, userPairs: pairs, similarity: sim, neighbours: 100, shrink: 1, useValues: true });
+      const model = await CrossDomainItemKnn.fit({
+        source,
+        target,
+        userPairs: pairs,
+        similarity: sim,
+        neighbours: 100,
+        shrink: 1,
+        useValues: true,
+      });
       expect(model.sourceItems).toBe(15);
       expect(model.targetItems).toBe(12);
       expect(model.overlap).toBe(25);
@@ -143,13 +151,38 @@ describe('CrossDomainItemKnn neighbours', () => {
     const { source, target, pairs } = domains(4);
     const base = (await CrossDomainItemKnn.fit({ source, target, userPairs: pairs, similarity: 'bm25' })).toArrays();
     // A heavy non-overlapping source user (row 39) and target user (row 0), touching everything.
-    const moreSource = Interactions.concat([source, new Interactions({ users: Array(15).fill(39), items: Array.from({ length: 15 }, (_, i) => i), values: Array(15).fill(5), numUsers: 40, numItems: 15 })]);
-    const moreTarget = Interactions.concat([target, new Interactions({ users: Array(12).fill(0), items: Array.from({ length: 12 }, (_, i) => i), values: Array(12).fill(5), numUsers: 35, numItems: 12 })]);
-    const after = (await CrossDomainItemKnn.fit({ source: moreSource, target: moreTarget, userPairs: pairs, similarity: 'bm25' })).toArrays();
+    const moreSource = Interactions.concat([
+      source,
+      new Interactions({
+        users: Array(15).fill(39),
+        items: Array.from({ length: 15 }, (_, i) => i),
+        values: Array(15).fill(5),
+        numUsers: 40,
+        numItems: 15,
+      }),
+    ]);
+    const moreTarget = Interactions.concat([
+      target,
+      new Interactions({
+        users: Array(12).fill(0),
+        items: Array.from({ length: 12 }, (_, i) => i),
+        values: Array(12).fill(5),
+        numUsers: 35,
+        numItems: 12,
+      }),
+    ]);
+    const after = (
+      await CrossDomainItemKnn.fit({ source: moreSource, target: moreTarget, userPairs: pairs, similarity: 'bm25' })
+    ).toArrays();
     expect(after).toEqual(base);
     // ... while adding the same rows to an overlapping user does change the neighbours.
     const changed = (
-      await CrossDomainItemKnn.fit({ source: moreSource, target: moreTarget, userPairs: { source: [...pairs.source, 39], target: [...pairs.target, 0] }, similarity: 'bm25' })
+      await CrossDomainItemKnn.fit({
+        source: moreSource,
+        target: moreTarget,
+        userPairs: { source: [...pairs.source, 39], target: [...pairs.target, 0] },
+        similarity: 'bm25',
+      })
     ).toArrays();
     expect(changed).not.toEqual(base);
   });

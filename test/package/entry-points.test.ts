@@ -40,16 +40,13 @@ test('every layer of lib/ but commands is an entry point', () => {
 
 test('CommonJS and ESM consumers see the same names; the root is the disjoint union of the areas', () => {
   const script = (kind: 'cjs' | 'esm') => {
-    const load =
-      kind === 'cjs'
-        ? (spec: string) => `require(${JSON.stringify(spec)})`
-        : (spec: string) => `await import(${JSON.stringify(spec)})`;
+    const load = kind === 'cjs' ? (specifier: string) => `require(${specifier})` : (specifier: string) => `await import(${specifier})`;
     const body = `
       const areas = ${JSON.stringify(AREAS)};
-      const rootMod = ${load('recbridge')};
+      const rootMod = ${load("'recbridge'")};
       const out = { root: Object.keys(rootMod).filter((k) => k !== 'default' && k !== '__esModule').sort(), areas: {}, same: true };
       for (const a of areas) {
-        const m = ${load('recbridge/${a}').replace('"recbridge/${a}"', '`recbridge/${a}`')};
+        const m = ${load("'recbridge/' + a")};
         const names = Object.keys(m).filter((k) => k !== 'default' && k !== '__esModule').sort();
         out.areas[a] = names;
         for (const n of names) if (m[n] !== rootMod[n]) out.same = false;
@@ -70,10 +67,14 @@ test('CommonJS and ESM consumers see the same names; the root is the disjoint un
 }, 60_000);
 
 test('internal modules are not reachable by deep imports', () => {
-  const r = execFileSync(process.execPath, ['-e', `try { require('recbridge/dist/core/native.js'); console.log('loaded') } catch (e) { console.log(e.code) }`], {
-    cwd: app,
-    encoding: 'utf8',
-  });
+  const r = execFileSync(
+    process.execPath,
+    ['-e', `try { require('recbridge/dist/core/native.js'); console.log('loaded') } catch (e) { console.log(e.code) }`],
+    {
+      cwd: app,
+      encoding: 'utf8',
+    },
+  );
   expect(r.trim()).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
 });
 
@@ -107,7 +108,15 @@ test('TypeScript consumers get types for every entry point (node16 CJS and ESM, 
     fs.writeFileSync(
       path.join(dir, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { module: m.module, moduleResolution: m.moduleResolution, target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: [] },
+        compilerOptions: {
+          module: m.module,
+          moduleResolution: m.moduleResolution,
+          target: 'es2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+        },
         files: [m.file],
       }),
     );

@@ -48,7 +48,9 @@ describe('charts', () => {
   });
 
   test('bad specs name the argument', () => {
-    expect(() => lineChart({ title: 't', x: [1, 2], series: [{ name: 'a', values: [1] }] })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', argument: 'spec.series[0].values' }));
+    expect(() => lineChart({ title: 't', x: [1, 2], series: [{ name: 'a', values: [1] }] })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', argument: 'spec.series[0].values' }),
+    );
   });
 
   test('nice ticks cover the range with round steps', () => {
@@ -65,7 +67,19 @@ describe('renderReport', () => {
       title: 'Run <1>',
       subtitle: 'data & "seeds"',
       sections: [
-        { heading: 'Items <i>', text: ['id <img src=x onerror=alert(1)>'], table: { columns: ['model', 'ndcg'], rows: [['<pop>', 0.123456], ['n', 3], ['x', null]] }, chart },
+        {
+          heading: 'Items <i>',
+          text: ['id <img src=x onerror=alert(1)>'],
+          table: {
+            columns: ['model', 'ndcg'],
+            rows: [
+              ['<pop>', 0.123456],
+              ['n', 3],
+              ['x', null],
+            ],
+          },
+          chart,
+        },
       ],
     });
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);

@@ -30,6 +30,10 @@ export function fixture(options: { users?: number; items?: number; dim?: number;
 /** A table of uniform values in [-1, 1) filled by a plain LCG: seeded normal init is slow under jest for millions of values. */
 export function lcgTable(rows: number, dim: number, seed: number): EmbeddingTable {
   const t = EmbeddingTable.create(rows, dim);
-  for (let i = 0, x = seed + 1; i < t.data.length; i++) t.data[i] = ((x = (x * 48271) % 2147483647) / 2147483647) * 2 - 1;
+  let x = seed + 1;
+  for (let i = 0; i < t.data.length; i++) {
+    x = (x * 48271) % 2147483647;
+    t.data[i] = (x / 2147483647) * 2 - 1;
+  }
   return t;
 }

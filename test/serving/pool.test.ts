@@ -26,7 +26,13 @@ describe('a pool of workers', () => {
   });
 
   test('workers return exactly what the main thread returns, for every kind of user', async () => {
-    const users = ['user-0', 'user-17', 'stranger', { history: ['item-3', 'item-9'] }, { vector: Array.from({ length: 16 }, (_, i) => i / 16) }];
+    const users = [
+      'user-0',
+      'user-17',
+      'stranger',
+      { history: ['item-3', 'item-9'] },
+      { vector: Array.from({ length: 16 }, (_, i) => i / 16) },
+    ];
     for (const options of [undefined, { exclude: ['item-1', 'item-2'], allow: Array.from({ length: 500 }, (_, i) => `item-${i * 3}`) }]) {
       const answers = await Promise.all(users.flatMap((u) => [0, 1, 2].map(() => pool.recommend(u, 10, options))));
       answers.forEach((a, j) => {

@@ -1,7 +1,17 @@
 // Quantized tables on every kernel path (scalar, AVX2, AVX-512 plain and AVX-512 BF16/VNNI):
 // scores within the stated bound of float32, int8 bit-identical across paths, top-K exact on the
 // quantized scores with in-kernel exclusions, and rerank reproducing float32 topK exactly.
-import { EmbeddingTable, ItemSet, QuantizedTable, capabilities, quantizedKernels, setIsa, setQuantizedExtensions, topK, type IsaName } from '../../lib';
+import {
+  EmbeddingTable,
+  ItemSet,
+  QuantizedTable,
+  capabilities,
+  quantizedKernels,
+  setIsa,
+  setQuantizedExtensions,
+  topK,
+  type IsaName,
+} from '../../lib';
 import { randomFloats } from '../support/data';
 import { lcgTable } from './fixtures';
 
@@ -13,7 +23,10 @@ interface Path {
 
 const PATHS: Path[] = capabilities().supportedIsas.flatMap((isa): Path[] =>
   isa === 'avx512'
-    ? [{ label: 'avx512', isa, extensions: false }, ...(quantizedKernels().bf16Vnni ? [{ label: 'avx512-bf16-vnni', isa, extensions: true }] : [])]
+    ? [
+        { label: 'avx512', isa, extensions: false },
+        ...(quantizedKernels().bf16Vnni ? [{ label: 'avx512-bf16-vnni', isa, extensions: true }] : []),
+      ]
     : [{ label: isa, isa, extensions: true }],
 );
 
@@ -98,7 +111,12 @@ describe.each(['bf16', 'int8'] as const)('%s', (kind) => {
             .sort((a, b) => scores[b] - scores[a] || a - b)
             .slice(0, k);
         const all = qt.topK(q, 20, { exclude, block, threads: 1 });
-        expect(Array.from(all.indices)).toEqual(expectTop(Array.from({ length: rows }, (_, i) => i), 20));
+        expect(Array.from(all.indices)).toEqual(
+          expectTop(
+            Array.from({ length: rows }, (_, i) => i),
+            20,
+          ),
+        );
         expect(Array.from(all.scores)).toEqual(Array.from(all.indices, (i) => scores[i]));
         const sub = qt.topK(q, 20, { exclude, block, allow, threads: 1 });
         expect(Array.from(sub.indices)).toEqual(expectTop([...allowed], 20));
@@ -156,7 +174,8 @@ test('two threads give the single-thread result', () => {
     const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
     const single = QuantizedTable.from(table, kind, { threads: 1 });
     expect(bytes(single.codes).equals(bytes(qt.codes))).toBe(true);
-    if (kind === 'int8') expect(bytes(single.scales!).equals(bytes(qt.scales!)) && bytes(single.rowSums!).equals(bytes(qt.rowSums!))).toBe(true);
+    if (kind === 'int8')
+      expect(bytes(single.scales!).equals(bytes(qt.scales!)) && bytes(single.rowSums!).equals(bytes(qt.rowSums!))).toBe(true);
     const q = randomFloats(dim, 8);
     const one = qt.topK(q, 15, { exclude: [5, 6], threads: 1 });
     const two = qt.topK(q, 15, { exclude: [5, 6], threads: 2 });
@@ -195,6 +214,16 @@ test('bad input gets typed errors naming the argument', () => {
   expectError(() => qt.topK(new Float32Array(7), 3), 'RangeError', 'ERR_INVALID_ARG_VALUE', 'query');
   expectError(() => qt.topK(q, 3, { rerank: 10 }), 'TypeError', 'ERR_INVALID_ARG_TYPE', 'options.reference');
   expectError(() => qt.topK(q, 3, { exclude: [100] }), 'RangeError', 'ERR_OUT_OF_RANGE', 'options.exclude[0]');
-  expectError(() => qt.topK(q, 3, { rerank: 5, reference: EmbeddingTable.create(99, 8) }), 'TypeError', 'ERR_INVALID_ARG_TYPE', 'options.reference');
-  expectError(() => QuantizedTable.fromShared({ kind: 'int8', dim: 8, codes: new Int8Array(16), scales: null, rowSums: null }), 'TypeError', 'ERR_INVALID_ARG_TYPE', 'handle.scales');
+  expectError(
+    () => qt.topK(q, 3, { rerank: 5, reference: EmbeddingTable.create(99, 8) }),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    'options.reference',
+  );
+  expectError(
+    () => QuantizedTable.fromShared({ kind: 'int8', dim: 8, codes: new Int8Array(16), scales: null, rowSums: null }),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    'handle.scales',
+  );
 });

@@ -73,7 +73,11 @@ describe('unknown users fall back in the documented order', () => {
     const r = rec.recommend('stranger', 10);
     expect(r.strategy).toBe('popularity');
     expect(r.items).toEqual(ids(byPopularity(new Set()).slice(0, 10)));
-    expect(Array.from(r.scores)).toEqual(byPopularity(new Set()).slice(0, 10).map((i) => counts[i]));
+    expect(Array.from(r.scores)).toEqual(
+      byPopularity(new Set())
+        .slice(0, 10)
+        .map((i) => counts[i]),
+    );
     const ex = rec.recommend('stranger', 10, { exclude: r.items.slice(0, 3) });
     expect(ex.items).toEqual(ids(byPopularity(new Set(r.items.slice(0, 3).map(itemRow))).slice(0, 10)));
   });
@@ -92,7 +96,11 @@ describe('unknown users fall back in the documented order', () => {
     const history = ['item-3', 'item-10', 'item-77', 'not-an-item'];
     const r = rec.recommend('stranger', 10, { history });
     expect(r.strategy).toBe('fold-in');
-    const v = foldIn(f.model.itemEmbedding.table, { offsets: Int32Array.of(0, 3), indices: Int32Array.of(3, 10, 77) }, { unobservedWeight: 0 });
+    const v = foldIn(
+      f.model.itemEmbedding.table,
+      { offsets: Int32Array.of(0, 3), indices: Int32Array.of(3, 10, 77) },
+      { unobservedWeight: 0 },
+    );
     expect(r.items).toEqual(ids(topK(f.model.encodeItems(), v, 10, { exclude: [3, 10, 77] }).indices));
     const h = rec.recommend({ history }, 10);
     expect(h.strategy).toBe('fold-in');
@@ -191,7 +199,11 @@ test('quantized tables: rerank over every item gives the float32 result; recall 
       expect(Array.from(got.scores)).toEqual(Array.from(exact.scores));
     }
     const raw = Recommender.fromModel(f.model, { users: f.users, items: f.items, quantize, rerank: 0 });
-    const r = raw.recommend('user-0', 10, { excludeSeen: false, exclude: ['item-1'], allow: ids(Array.from({ length: 150 }, (_, i) => i)) });
+    const r = raw.recommend('user-0', 10, {
+      excludeSeen: false,
+      exclude: ['item-1'],
+      allow: ids(Array.from({ length: 150 }, (_, i) => i)),
+    });
     expect(r.items.length).toBe(10);
     expect(r.items).not.toContain('item-1');
     expect(r.indices.every((i) => i < 150)).toBe(true);
@@ -225,7 +237,10 @@ describe('swap', () => {
     const onA = r.recommend('user-2', 10).items;
     const onB = Recommender.fromModel(b.model, { users: b.users, items: b.items }).recommend('user-2', 10).items;
     expect(onA).not.toEqual(onB);
-    const batch = r.recommendBatch(Array.from({ length: 64 }, () => 'user-2'), 10);
+    const batch = r.recommendBatch(
+      Array.from({ length: 64 }, () => 'user-2'),
+      10,
+    );
     let swapped = false;
     const swap = r.swap(b.model).then((v) => {
       swapped = true;
@@ -268,7 +283,12 @@ test('bad input gets typed errors naming the argument', () => {
   expectError(() => rec.recommend({ vector: [NaN, 0, 0, 0, 0, 0, 0, 0] }, 3), 'RangeError', 'ERR_OUT_OF_RANGE');
   expectError(() => rec.recommend({ history: 'item-1' as never }, 3), 'TypeError', 'ERR_INVALID_ARG_TYPE', 'user.history');
   expectError(() => rec.recommend('user-1', 3, { exclude: [1] as never }), 'TypeError', 'ERR_INVALID_ARG_TYPE', 'options.exclude[0]');
-  expectError(() => rec.recommend('user-1', 3, { excludeSeen: 'yes' as never }), 'TypeError', 'ERR_INVALID_ARG_TYPE', 'options.excludeSeen');
+  expectError(
+    () => rec.recommend('user-1', 3, { excludeSeen: 'yes' as never }),
+    'TypeError',
+    'ERR_INVALID_ARG_TYPE',
+    'options.excludeSeen',
+  );
   expectError(() => Recommender.fromModel({} as never), 'TypeError', 'ERR_INVALID_ARG_TYPE', 'source');
   expectError(() => Recommender.fromModel(f.model, { quantize: 'fp8' as never }), 'RangeError', 'ERR_OUT_OF_RANGE', 'options.quantize');
   expectError(() => Recommender.fromModel(f.model, { fallback: 'guess' as never }), 'RangeError', 'ERR_OUT_OF_RANGE', 'options.fallback');
@@ -297,7 +317,12 @@ describe('the features strategy', () => {
 
   test('without an encoder, or with a bad one, the errors are typed', () => {
     expectError(() => rec.recommend({ features: [1] }, 10), 'RangeError', 'ERR_OUT_OF_RANGE', 'user.features');
-    expectError(() => Recommender.fromModel(f.model, { userFeatures: {} as never }), 'TypeError', 'ERR_INVALID_ARG_TYPE', 'options.userFeatures');
+    expectError(
+      () => Recommender.fromModel(f.model, { userFeatures: {} as never }),
+      'TypeError',
+      'ERR_INVALID_ARG_TYPE',
+      'options.userFeatures',
+    );
     const bad = Recommender.fromModel(f.model, { users: f.users, items: f.items, userFeatures: { encode: () => new Float32Array(1) } });
     expectError(() => bad.recommend({ features: [1] }, 10), 'RangeError', 'ERR_OUT_OF_RANGE', 'options.userFeatures.encode()');
   });

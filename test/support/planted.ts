@@ -5,10 +5,13 @@ import { Interactions, uniformGenerator } from '../../lib';
 
 export function planted(users = 400, items = 200, seed = 1, skew = 1): { train: Interactions; test: Interactions } {
   const u = uniformGenerator(seed);
-  const tu: number[] = [], ti: number[] = [], vu: number[] = [], vi: number[] = [];
+  const tu: number[] = [],
+    ti: number[] = [],
+    vu: number[] = [],
+    vi: number[] = [];
   for (let x = 0; x < users; x++) {
     for (let t = 0; t < 25; t++) {
-      const i = Math.floor(Math.pow(u(), skew) * (items / 4)) * 4 + (x % 4);
+      const i = Math.floor(u() ** skew * (items / 4)) * 4 + (x % 4);
       (t < 20 ? tu : vu).push(x);
       (t < 20 ? ti : vi).push(i);
     }

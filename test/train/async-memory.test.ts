@@ -25,7 +25,8 @@ test('the tables, optimizer state and interactions training uses cannot be trans
   for (const b of buffers) expect(() => structuredClone(b, { transfer: [b as ArrayBuffer] })).toThrow();
   const t = new TwoTower({ users: 3, items: 3, dim: 4, user: { mlp: [4] } });
   await Trainer.fit(t, data, { epochs: 1, batchSize: 2, threads: 1 });
-  for (const p of t.parameters()) expect(() => structuredClone(p.table.data.buffer, { transfer: [p.table.data.buffer as ArrayBuffer] })).toThrow();
+  for (const p of t.parameters())
+    expect(() => structuredClone(p.table.data.buffer, { transfer: [p.table.data.buffer as ArrayBuffer] })).toThrow();
 });
 
 test('groupedByUser keeps every interaction, sorted per user; byUser keeps distinct items', () => {
@@ -72,7 +73,9 @@ test('the addon refuses detachable memory for async training, naming the argumen
     sampler: { kind: SamplerKind.uniform },
     cancel: null,
   };
-  expect(() => native.mfChunk(spec)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', argument: 'spec.user.w', message: expect.stringContaining('spec.user.w') }));
+  expect(() => native.mfChunk(spec)).toThrow(
+    expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', argument: 'spec.user.w', message: expect.stringContaining('spec.user.w') }),
+  );
   expect(() => native.mfChunk({ ...spec, user: { ...spec.user, w: m.userEmbedding.table.data }, records: new Int32Array(2) })).toThrow(
     expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('spec.records') }),
   );
@@ -80,7 +83,19 @@ test('the addon refuses detachable memory for async training, naming the argumen
   expect(() => native.mfChunk({ ...spec, user: { ...spec.user, w: m.userEmbedding.table.data }, records: shared(4) })).toThrow(
     expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('spec.records') }),
   );
-  const records = { loss: MfLoss.bpr, numItems: 3, sampler: { kind: SamplerKind.uniform }, maxRejections: 20, users: shared(1), items: shared(1), values: null, posOffsets: null, posIndices: null, seed: 0, epoch: 0 };
+  const records = {
+    loss: MfLoss.bpr,
+    numItems: 3,
+    sampler: { kind: SamplerKind.uniform },
+    maxRejections: 20,
+    users: shared(1),
+    items: shared(1),
+    values: null,
+    posOffsets: null,
+    posIndices: null,
+    seed: 0,
+    epoch: 0,
+  };
   expect(() => native.shuffleRecords({ ...records, records: new Int32Array(2) })).toThrow(
     expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('spec.records') }),
   );
@@ -94,9 +109,13 @@ test('the addon refuses detachable memory for async training, naming the argumen
   expect(() => native.shuffleRecords({ ...records, posOffsets: shared(2), posIndices: shared(2), records: shared(3) })).toThrow(
     expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', argument: 'spec.posIndices', message: expect.stringContaining('spec.posIndices') }),
   );
-  expect(() => native.shuffleRecords({ ...records, sampler: { kind: SamplerKind.alias, prob: new Float32Array(new SharedArrayBuffer(8)), alias: shared(2) }, records: shared(2) })).toThrow(
-    expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining('spec.sampler.prob') }),
-  );
+  expect(() =>
+    native.shuffleRecords({
+      ...records,
+      sampler: { kind: SamplerKind.alias, prob: new Float32Array(new SharedArrayBuffer(8)), alias: shared(2) },
+      records: shared(2),
+    }),
+  ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining('spec.sampler.prob') }));
   const table = m.itemEmbedding.table.data;
   expect(() => native.mfChunk({ ...spec, user: { ...spec.user, w: m.userEmbedding.table.data, dim: 2.5 } })).toThrow(
     expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('spec.user.dim') }),
@@ -107,5 +126,7 @@ test('the addon refuses detachable memory for async training, naming the argumen
   expect(() => native.mfChunk({ ...spec, user: { ...spec.user, w: m.userEmbedding.table.data }, loss: 1.5 as MfLoss })).toThrow(
     expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('spec.loss') }),
   );
-  expect(() => native.shuffleSchedule(new Int32Array(4), 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('schedule') }));
+  expect(() => native.shuffleSchedule(new Int32Array(4), 0, 0)).toThrow(
+    expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('schedule') }),
+  );
 });

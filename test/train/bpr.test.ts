@@ -1,11 +1,20 @@
 // Matrix factorization trained by native BPR epochs: update rules against a float64 reference and
 // finite differences (every ISA), a planted dataset learned well above chance, freezing, seeds,
 // threads, early stopping, abort, divergence and bad input.
-import { Interactions, MatrixFactorization, Trainer, capabilities, evaluateRanking, setIsa, uniformGenerator, type IsaName, type OptimizerType } from '../../lib';
+import {
+  Interactions,
+  MatrixFactorization,
+  Trainer,
+  capabilities,
+  evaluateRanking,
+  setIsa,
+  uniformGenerator,
+  type IsaName,
+  type OptimizerType,
+} from '../../lib';
 import { planted } from '../support/planted';
 
 afterEach(() => setIsa(null));
-
 
 // ---- the update rule ---------------------------------------------------------------------------
 
@@ -56,7 +65,11 @@ function oneStep(type: OptimizerType, l2: number, isa: IsaName, dim: number) {
   const m = new MatrixFactorization({ users: 1, items: 2, dim, itemBias: true, seed: 9, initScale: 0.5 });
   const before = [...m.userEmbedding.table.data, ...m.itemEmbedding.table.data, 0, 0];
   const lr = 0.3;
-  return Trainer.fit(m, new Interactions({ users: [0], items: [0], numUsers: 1, numItems: 2 }), { optimizer: { type, lr, l2 }, epochs: 1, threads: 1 }).then(() => {
+  return Trainer.fit(m, new Interactions({ users: [0], items: [0], numUsers: 1, numItems: 2 }), {
+    optimizer: { type, lr, l2 },
+    epochs: 1,
+    threads: 1,
+  }).then(() => {
     // reset() inside fit re-draws the same weights from the seed, so `before` is the starting point.
     const after = [...m.userEmbedding.table.data, ...m.itemEmbedding.table.data, ...m.itemBias!.table.data];
     return { before, after, lr, m };
@@ -91,7 +104,11 @@ describe.each(capabilities().supportedIsas)('one BPR step on %s', (isa) => {
         }
       } else {
         // Row-wise: one accumulator per row (user row, item 0 row, item 1 row) = mean(s²); biases per element.
-        const rows = [[0, dim], [dim, 2 * dim], [2 * dim, 3 * dim]];
+        const rows = [
+          [0, dim],
+          [dim, 2 * dim],
+          [2 * dim, 3 * dim],
+        ];
         for (const [b, e] of rows) {
           const acc = s.slice(b, e).reduce((q, x) => q + x * x, 0) / dim;
           for (let p = b; p < e; p++) expected[p] += (lr * s[p]) / (Math.sqrt(acc) + 1e-8);
@@ -105,18 +122,21 @@ describe.each(capabilities().supportedIsas)('one BPR step on %s', (isa) => {
 
 // ---- learning ------------------------------------------------------------------------------------
 
-test.each<OptimizerType>(['sgd', 'adagrad', 'rowwise-adagrad', 'adam'])('%s learns a planted dataset: loss falls, AUC and recall far above chance', async (type) => {
-  const { train, test } = planted();
-  const m = new MatrixFactorization({ users: 400, items: 200, dim: 16, seed: 5 });
-  const report = await Trainer.fit(m, train, { optimizer: { type }, epochs: 15, threads: 1, seed: 2 });
-  const first = report.epochs[0].loss;
-  const last = report.epochs[report.epochs.length - 1].loss;
-  expect(last).toBeLessThan(0.5 * first);
-  const metrics = await evaluateRanking(m, test, { k: 10, exclude: train, auc: true });
-  expect(metrics.auc!).toBeGreaterThan(0.85); // chance: 0.5
-  // Chance recall@10 is about 10 / (200 - 20) ≈ 0.056 of a user's test items.
-  expect(metrics.recall).toBeGreaterThan(2 * 0.056);
-});
+test.each<OptimizerType>(['sgd', 'adagrad', 'rowwise-adagrad', 'adam'])(
+  '%s learns a planted dataset: loss falls, AUC and recall far above chance',
+  async (type) => {
+    const { train, test } = planted();
+    const m = new MatrixFactorization({ users: 400, items: 200, dim: 16, seed: 5 });
+    const report = await Trainer.fit(m, train, { optimizer: { type }, epochs: 15, threads: 1, seed: 2 });
+    const first = report.epochs[0].loss;
+    const last = report.epochs[report.epochs.length - 1].loss;
+    expect(last).toBeLessThan(0.5 * first);
+    const metrics = await evaluateRanking(m, test, { k: 10, exclude: train, auc: true });
+    expect(metrics.auc!).toBeGreaterThan(0.85); // chance: 0.5
+    // Chance recall@10 is about 10 / (200 - 20) ≈ 0.056 of a user's test items.
+    expect(metrics.recall).toBeGreaterThan(2 * 0.056);
+  },
+);
 
 test('threads: 1 twice with one seed gives bit-identical weights; threads: 2 reaches the same quality', async () => {
   const { train, test } = planted(600, 200, 3);
@@ -224,7 +244,13 @@ test('an AbortSignal stops training between or inside chunks with AbortError', a
   const m = new MatrixFactorization({ users: 400, items: 200, dim: 8 });
   const ac = new AbortController();
   let calls = 0;
-  const p = Trainer.fit(m, train, { epochs: 1000, threads: 1, chunkSize: 1000, signal: ac.signal, onProgress: () => ++calls === 3 && ac.abort() });
+  const p = Trainer.fit(m, train, {
+    epochs: 1000,
+    threads: 1,
+    chunkSize: 1000,
+    signal: ac.signal,
+    onProgress: () => ++calls === 3 && ac.abort(),
+  });
   await expect(p).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
   expect(m.busy).toBe(false);
 });
@@ -252,31 +278,101 @@ describe('bad input', () => {
   const { train } = planted(40, 20);
   const model = () => new MatrixFactorization({ users: 40, items: 20, dim: 4 });
   test.each<[string, () => Promise<unknown>, { name: string; code: string; message?: unknown }]>([
-    ['data is not Interactions', () => Trainer.fit(model(), { users: [0], items: [0] } as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('for data') }],
-    ['empty data', () => Trainer.fit(model(), new Interactions({ users: [], items: [], numUsers: 40, numItems: 20 })), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('at least one interaction') }],
-    ['ids beyond the model', () => Trainer.fit(new MatrixFactorization({ users: 10, items: 20, dim: 4 }), train), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining("model's size") }],
-    ['negative learning rate', () => Trainer.fit(model(), train, { optimizer: { type: 'sgd', lr: -0.1 } }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.optimizer.lr') }],
-    ['NaN learning rate', () => Trainer.fit(model(), train, { optimizer: { type: 'sgd', lr: NaN } }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.optimizer.lr') }],
-    ['unknown optimizer', () => Trainer.fit(model(), train, { optimizer: { type: 'lion' as OptimizerType } }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.optimizer.type') }],
-    ['adam beta1 of 1', () => Trainer.fit(model(), train, { optimizer: { type: 'adam', beta1: 1 } }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.optimizer.beta1') }],
-    ['zero epochs', () => Trainer.fit(model(), train, { epochs: 0 }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.epochs') }],
-    ['unknown loss', () => Trainer.fit(model(), train, { loss: 'hinge' as 'bpr' }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.loss') }],
-    ['validation data of the wrong type', () => Trainer.fit(model(), train, { validation: { data: [] as never } }), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('options.validation.data') }],
-    ['mse without ratings', () => Trainer.fit(model(), train, { loss: 'mse' }), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('values') }],
-    ['bce with 9 negatives', () => Trainer.fit(model(), train, { loss: 'bce', negatives: 9 }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.negatives') }],
-    ['unknown sampler', () => Trainer.fit(model(), train, { sampler: { type: 'zipf' as 'uniform' } }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.sampler.type') }],
-    ['negative popularity exponent', () => Trainer.fit(model(), train, { sampler: { type: 'popularity', alpha: -1 } }), { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.sampler.alpha') }],
-    ['model is not a model', () => Trainer.fit({} as never, train), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('for model') }],
+    [
+      'data is not Interactions',
+      () => Trainer.fit(model(), { users: [0], items: [0] } as never),
+      { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('for data') },
+    ],
+    [
+      'empty data',
+      () => Trainer.fit(model(), new Interactions({ users: [], items: [], numUsers: 40, numItems: 20 })),
+      { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('at least one interaction') },
+    ],
+    [
+      'ids beyond the model',
+      () => Trainer.fit(new MatrixFactorization({ users: 10, items: 20, dim: 4 }), train),
+      { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining("model's size") },
+    ],
+    [
+      'negative learning rate',
+      () => Trainer.fit(model(), train, { optimizer: { type: 'sgd', lr: -0.1 } }),
+      { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.optimizer.lr') },
+    ],
+    [
+      'NaN learning rate',
+      () => Trainer.fit(model(), train, { optimizer: { type: 'sgd', lr: NaN } }),
+      { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.optimizer.lr') },
+    ],
+    [
+      'unknown optimizer',
+      () => Trainer.fit(model(), train, { optimizer: { type: 'lion' as OptimizerType } }),
+      { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.optimizer.type') },
+    ],
+    [
+      'adam beta1 of 1',
+      () => Trainer.fit(model(), train, { optimizer: { type: 'adam', beta1: 1 } }),
+      { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.optimizer.beta1') },
+    ],
+    [
+      'zero epochs',
+      () => Trainer.fit(model(), train, { epochs: 0 }),
+      { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.epochs') },
+    ],
+    [
+      'unknown loss',
+      () => Trainer.fit(model(), train, { loss: 'hinge' as 'bpr' }),
+      { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.loss') },
+    ],
+    [
+      'validation data of the wrong type',
+      () => Trainer.fit(model(), train, { validation: { data: [] as never } }),
+      { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('options.validation.data') },
+    ],
+    [
+      'mse without ratings',
+      () => Trainer.fit(model(), train, { loss: 'mse' }),
+      { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('values') },
+    ],
+    [
+      'bce with 9 negatives',
+      () => Trainer.fit(model(), train, { loss: 'bce', negatives: 9 }),
+      { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.negatives') },
+    ],
+    [
+      'unknown sampler',
+      () => Trainer.fit(model(), train, { sampler: { type: 'zipf' as 'uniform' } }),
+      { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.sampler.type') },
+    ],
+    [
+      'negative popularity exponent',
+      () => Trainer.fit(model(), train, { sampler: { type: 'popularity', alpha: -1 } }),
+      { name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.sampler.alpha') },
+    ],
+    [
+      'model is not a model',
+      () => Trainer.fit({} as never, train),
+      { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('for model') },
+    ],
   ])('%s', async (_label, fn, expected) => {
     await expect(fn()).rejects.toMatchObject(expected);
   });
 
   test('interactions validate their indices and lengths', () => {
-    expect(() => new Interactions({ users: [0, -1], items: [0, 0] })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('data.users[1]') }));
-    expect(() => new Interactions({ users: [0, 1], items: [0] })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('data.items') }));
-    expect(() => new Interactions({ users: [3], items: [0], numUsers: 2 })).toThrow(expect.objectContaining({ message: expect.stringContaining('data.users[0]') }));
-    expect(() => new Interactions({ users: [0], items: [0], values: [NaN] })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('data.values[0]') }));
-    expect(() => new MatrixFactorization({ users: 0, items: 3 })).toThrow(expect.objectContaining({ message: expect.stringContaining('options.users') }));
+    expect(() => new Interactions({ users: [0, -1], items: [0, 0] })).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('data.users[1]') }),
+    );
+    expect(() => new Interactions({ users: [0, 1], items: [0] })).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('data.items') }),
+    );
+    expect(() => new Interactions({ users: [3], items: [0], numUsers: 2 })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('data.users[0]') }),
+    );
+    expect(() => new Interactions({ users: [0], items: [0], values: [NaN] })).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('data.values[0]') }),
+    );
+    expect(() => new MatrixFactorization({ users: 0, items: 3 })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('options.users') }),
+    );
     expect(() => (model().itemEmbedding.lrMultiplier = -1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => model().freeze('nothing.*')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
   });

@@ -1,10 +1,17 @@
 // The other matrix-factorization losses and the negative samplers: BCE and WARP learn implicit
 // data, MSE learns explicit ratings (one step checked exactly), popularity and in-batch samplers
 // learn too, and the alias table reproduces its weights.
-import { Interactions, MatrixFactorization, Trainer, evaluateRanking, uniformGenerator, type MfLossName, type SamplerOptions } from '../../lib';
+import {
+  Interactions,
+  MatrixFactorization,
+  Trainer,
+  evaluateRanking,
+  uniformGenerator,
+  type MfLossName,
+  type SamplerOptions,
+} from '../../lib';
 import { aliasTable, popularityWeights } from '../../lib/train/sampler';
 import { planted } from '../support/planted';
-
 
 test.each<[MfLossName, SamplerOptions]>([
   ['bce', { type: 'uniform' }],
@@ -28,7 +35,12 @@ test('one mse step matches the float64 reference (with item bias and l2)', async
   const lr = 0.2;
   const l2 = 0.03;
   const r = 2.5;
-  await Trainer.fit(m, new Interactions({ users: [0], items: [0], values: [r] }), { loss: 'mse', optimizer: { type: 'sgd', lr, l2 }, epochs: 1, threads: 1 });
+  await Trainer.fit(m, new Interactions({ users: [0], items: [0], values: [r] }), {
+    loss: 'mse',
+    optimizer: { type: 'sgd', lr, l2 },
+    epochs: 1,
+    threads: 1,
+  });
   const x = u0.reduce((s, uk, k) => s + uk * v0[k], 0);
   const g = r - x;
   u0.forEach((uk, k) => expect(m.userEmbedding.table.data[k]).toBeCloseTo(uk + lr * (g * v0[k] - l2 * uk), 6));
@@ -57,12 +69,19 @@ test('mse learns planted low-rank ratings well below the error of predicting the
     }
   }
   const m = new MatrixFactorization({ users, items, dim: 8, itemBias: true, seed: 2, initScale: 0.1 });
-  await Trainer.fit(m, new Interactions({ ...train, numUsers: users, numItems: items }), { loss: 'mse', optimizer: { type: 'adagrad', lr: 0.1 }, epochs: 60, threads: 1 });
+  await Trainer.fit(m, new Interactions({ ...train, numUsers: users, numItems: items }), {
+    loss: 'mse',
+    optimizer: { type: 'adagrad', lr: 0.1 },
+    epochs: 60,
+    threads: 1,
+  });
   const mean = train.values.reduce((s, x) => s + x, 0) / train.values.length;
   let err = 0;
   let base = 0;
   for (const [a, b, r] of test) {
-    const pred = m.itemBias!.table.data[b] + Array.from(m.userEmbedding.table.row(a)).reduce((s, x, k) => s + x * m.itemEmbedding.table.data[b * 8 + k], 0);
+    const pred =
+      m.itemBias!.table.data[b] +
+      Array.from(m.userEmbedding.table.row(a)).reduce((s, x, k) => s + x * m.itemEmbedding.table.data[b * 8 + k], 0);
     err += (pred - r) ** 2;
     base += (mean - r) ** 2;
   }
@@ -92,7 +111,12 @@ describe('one exact step of bce and warp (two items: the negative is forced)', (
   const dot = (a: number[], b: number[]) => a.reduce((s, x, k) => s + x * b[k], 0);
   const setup = () => {
     const m = new MatrixFactorization({ users: 1, items: 2, dim: 6, seed: 17, initScale: 0.5 });
-    return { m, u: Array.from(m.userEmbedding.table.data), v0: Array.from(m.itemEmbedding.table.row(0)), v1: Array.from(m.itemEmbedding.table.row(1)) };
+    return {
+      m,
+      u: Array.from(m.userEmbedding.table.data),
+      v0: Array.from(m.itemEmbedding.table.row(0)),
+      v1: Array.from(m.itemEmbedding.table.row(1)),
+    };
   };
   const data = new Interactions({ users: [0], items: [0], numUsers: 1, numItems: 2 });
   const lr = 0.25;
@@ -147,7 +171,11 @@ test('the ascent directions used for bce, mse and warp equal minus the finite-di
         const [u, v, w] = split(t);
         const gp = sig(-dotp(u, v));
         const gn = -sig(dotp(u, w));
-        return [...u.map((x, k) => gp * v[k] + gn * w[k] - l2 * x), ...v.map((x, k) => gp * u[k] - l2 * x), ...w.map((x, k) => gn * u[k] - l2 * x)];
+        return [
+          ...u.map((x, k) => gp * v[k] + gn * w[k] - l2 * x),
+          ...v.map((x, k) => gp * u[k] - l2 * x),
+          ...w.map((x, k) => gn * u[k] - l2 * x),
+        ];
       },
     ],
     [
@@ -170,7 +198,11 @@ test('the ascent directions used for bce, mse and warp equal minus the finite-di
       },
       (t) => {
         const [u, v, w] = split(t);
-        return [...u.map((x, k) => weight * (v[k] - w[k]) - l2 * x), ...v.map((x, k) => weight * u[k] - l2 * x), ...w.map((x, k) => -weight * u[k] - l2 * x)];
+        return [
+          ...u.map((x, k) => weight * (v[k] - w[k]) - l2 * x),
+          ...v.map((x, k) => weight * u[k] - l2 * x),
+          ...w.map((x, k) => -weight * u[k] - l2 * x),
+        ];
       },
     ],
   ];

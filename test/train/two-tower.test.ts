@@ -1,13 +1,22 @@
 // TwoTower trained with in-batch sampled softmax: analytic gradients against finite differences
 // (every component at once), a planted dataset learned well above chance, freezing, seeds and
 // threads, bad input, abort and divergence.
-import { Interactions, Trainer, TwoTower, capabilities, evaluateTwoTower, setIsa, trainTwoTower, uniformGenerator, type TwoTowerOptions } from '../../lib';
+import {
+  Interactions,
+  Trainer,
+  TwoTower,
+  capabilities,
+  evaluateTwoTower,
+  setIsa,
+  trainTwoTower,
+  uniformGenerator,
+  type TwoTowerOptions,
+} from '../../lib';
 import { native } from '../../lib/core/native';
 import { Similarity } from '../../lib/core/native-constants';
 import { planted } from '../support/planted';
 
 afterEach(() => setIsa(null));
-
 
 // ---- gradients ------------------------------------------------------------------------------------
 
@@ -28,72 +37,78 @@ function tinyModel(): TwoTower {
       mlp: [5, 3],
     },
     item: {
-      features: { vocabulary: 4, bags: { offsets: Int32Array.from([0, 1, 2, 4, 4, 5, 7]), indices: Int32Array.from([0, 1, 2, 3, 0, 1, 2]) } },
+      features: {
+        vocabulary: 4,
+        bags: { offsets: Int32Array.from([0, 1, 2, 4, 4, 5, 7]), indices: Int32Array.from([0, 1, 2, 3, 0, 1, 2]) },
+      },
       dense: { values: dense(6, 2), dim: 2 },
       mlp: [6, 3],
     },
   });
 }
 
-test.each(capabilities().supportedIsas)('analytic gradients of every parameter match central finite differences on %s (cosine, temperature, logQ, accidental hit)', (isa) => {
-  setIsa(isa);
-  const m = tinyModel();
-  // Biases chosen so every tower output has norm > 0.3: near a zero vector, cosine's 1/|v| makes
-  // the loss too curved for finite differences with a float32-sized step.
-  for (const p of m.parameters()) if (p.name.endsWith('bias')) p.table.data.forEach((_, i, a) => (a[i] = 0.25 * (1 - (i % 3))));
-  const users = Int32Array.from([0, 1, 2, 3, 4]);
-  const items = Int32Array.from([1, 2, 1, 4, 5]); // item 1 twice: an accidental hit for rows 0 and 2
-  const logQ = Float32Array.from([-1, -2, -0.5, -3, -1.5, -2.5]);
-  const lossOf = (grads?: Map<string, Float32Array>) =>
-    native.twoTowerLoss({
-      user: m.nativeTower('user', { embedding: null, dense: null }, grads),
-      item: m.nativeTower('item', { embedding: null, dense: null }, grads),
-      users,
-      items,
-      logQ,
-      similarity: Similarity.cosine,
-      temperature: 0.5,
-      threads: 1,
-      grads: grads !== undefined,
-    });
-  const grads = new Map<string, Float32Array>();
-  const base = lossOf(grads);
-  expect(base.invalid).toBe(0);
-  expect(Number.isFinite(base.loss)).toBe(true);
-  expect(grads.size).toBe(m.parameters().length);
-  let checked = 0;
-  let largest = 0;
-  let nonZero = 0;
-  for (const p of m.parameters()) {
-    const g = grads.get(p.name)!;
-    const w = p.table.data;
-    for (let k = 0; k < w.length; k++) {
-      const orig = w[k];
-      // Central difference, with the steps actually taken in float32 as the denominator. The
-      // kernels compute in float32, so the loss carries ~1e-7 relative noise: the tolerance is an
-      // absolute 3e-5 (noise / step) plus 0.5 % of the gradient.
-      const h = 3e-3;
-      w[k] = orig + h;
-      const up = w[k];
-      const lp = lossOf().loss;
-      w[k] = orig - h;
-      const dn = w[k];
-      const lm = lossOf().loss;
-      w[k] = orig;
-      const numeric = (lp - lm) / (up - dn);
-      expect(Math.abs(numeric - g[k])).toBeLessThan(3e-5 + 5e-3 * Math.abs(g[k]));
-      largest = Math.max(largest, Math.abs(g[k]));
-      checked++;
-      if (g[k] !== 0) nonZero++;
+test.each(capabilities().supportedIsas)(
+  'analytic gradients of every parameter match central finite differences on %s (cosine, temperature, logQ, accidental hit)',
+  (isa) => {
+    setIsa(isa);
+    const m = tinyModel();
+    // Biases chosen so every tower output has norm > 0.3: near a zero vector, cosine's 1/|v| makes
+    // the loss too curved for finite differences with a float32-sized step.
+    for (const p of m.parameters()) if (p.name.endsWith('bias')) p.table.data.forEach((_, i, a) => (a[i] = 0.25 * (1 - (i % 3))));
+    const users = Int32Array.from([0, 1, 2, 3, 4]);
+    const items = Int32Array.from([1, 2, 1, 4, 5]); // item 1 twice: an accidental hit for rows 0 and 2
+    const logQ = Float32Array.from([-1, -2, -0.5, -3, -1.5, -2.5]);
+    const lossOf = (grads?: Map<string, Float32Array>) =>
+      native.twoTowerLoss({
+        user: m.nativeTower('user', { embedding: null, dense: null }, grads),
+        item: m.nativeTower('item', { embedding: null, dense: null }, grads),
+        users,
+        items,
+        logQ,
+        similarity: Similarity.cosine,
+        temperature: 0.5,
+        threads: 1,
+        grads: grads !== undefined,
+      });
+    const grads = new Map<string, Float32Array>();
+    const base = lossOf(grads);
+    expect(base.invalid).toBe(0);
+    expect(Number.isFinite(base.loss)).toBe(true);
+    expect(grads.size).toBe(m.parameters().length);
+    let checked = 0;
+    let largest = 0;
+    let nonZero = 0;
+    for (const p of m.parameters()) {
+      const g = grads.get(p.name)!;
+      const w = p.table.data;
+      for (let k = 0; k < w.length; k++) {
+        const orig = w[k];
+        // Central difference, with the steps actually taken in float32 as the denominator. The
+        // kernels compute in float32, so the loss carries ~1e-7 relative noise: the tolerance is an
+        // absolute 3e-5 (noise / step) plus 0.5 % of the gradient.
+        const h = 3e-3;
+        w[k] = orig + h;
+        const up = w[k];
+        const lp = lossOf().loss;
+        w[k] = orig - h;
+        const dn = w[k];
+        const lm = lossOf().loss;
+        w[k] = orig;
+        const numeric = (lp - lm) / (up - dn);
+        expect(Math.abs(numeric - g[k])).toBeLessThan(3e-5 + 5e-3 * Math.abs(g[k]));
+        largest = Math.max(largest, Math.abs(g[k]));
+        checked++;
+        if (g[k] !== 0) nonZero++;
+      }
     }
-  }
-  expect(largest).toBeGreaterThan(1e-2); // the tolerance is small against the gradients checked
-  expect(checked).toBeGreaterThan(150);
-  expect(nonZero).toBeGreaterThan(checked / 2);
-  // Rows never in the batch get exactly zero gradient (item 0 and 3 are not in the batch).
-  const itemGrad = grads.get('item.embedding')!;
-  expect(Array.from(itemGrad.subarray(0, 3)).every((x) => x === 0)).toBe(true);
-});
+    expect(largest).toBeGreaterThan(1e-2); // the tolerance is small against the gradients checked
+    expect(checked).toBeGreaterThan(150);
+    expect(nonZero).toBeGreaterThan(checked / 2);
+    // Rows never in the batch get exactly zero gradient (item 0 and 3 are not in the batch).
+    const itemGrad = grads.get('item.embedding')!;
+    expect(Array.from(itemGrad.subarray(0, 3)).every((x) => x === 0)).toBe(true);
+  },
+);
 
 test('without accidental-hit masking the loss would differ: a duplicate positive is not a negative', () => {
   const m = new TwoTower({ users: 2, items: 2, dim: 3, seed: 1, initScale: 1 });
@@ -119,7 +134,11 @@ const base: Pick<TwoTowerOptions, 'users' | 'items' | 'dim' | 'seed'> = { users:
 
 test.each<[string, Partial<TwoTowerOptions>, { type: 'sgd' | 'adagrad' | 'adam'; lr?: number }]>([
   ['id embeddings, dot, adagrad', {}, { type: 'adagrad', lr: 0.1 }],
-  ['id embeddings + MLP, cosine, adam', { similarity: 'cosine', temperature: 0.1, user: { mlp: [16, 16] }, item: { mlp: [16, 16] } }, { type: 'adam', lr: 0.01 }],
+  [
+    'id embeddings + MLP, cosine, adam',
+    { similarity: 'cosine', temperature: 0.1, user: { mlp: [16, 16] }, item: { mlp: [16, 16] } },
+    { type: 'adam', lr: 0.01 },
+  ],
 ])('%s learns a planted dataset: loss falls, AUC and recall far above chance', async (_label, extra, optimizer) => {
   const { train, test } = planted();
   const m = new TwoTower({ ...base, ...extra });
@@ -235,7 +254,14 @@ test('an AbortSignal stops training with AbortError and releases the model', asy
   const m = new TwoTower({ users: 400, items: 200, dim: 8 });
   const ac = new AbortController();
   let calls = 0;
-  const p = trainTwoTower(m, train, { epochs: 1000, batchSize: 100, chunkBatches: 1, threads: 1, signal: ac.signal, onProgress: () => ++calls === 3 && ac.abort() });
+  const p = trainTwoTower(m, train, {
+    epochs: 1000,
+    batchSize: 100,
+    chunkBatches: 1,
+    threads: 1,
+    signal: ac.signal,
+    onProgress: () => ++calls === 3 && ac.abort(),
+  });
   await expect(p).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
   expect(m.busy).toBe(false);
 });
@@ -243,7 +269,9 @@ test('an AbortSignal stops training with AbortError and releases the model', asy
 test('divergence is detected and explained', async () => {
   const { train } = planted();
   const m = new TwoTower({ users: 400, items: 200, dim: 8, initScale: 10 });
-  await expect(trainTwoTower(m, train, { optimizer: { type: 'sgd', lr: 1e6 }, epochs: 20, batchSize: 128, threads: 1 })).rejects.toMatchObject({
+  await expect(
+    trainTwoTower(m, train, { optimizer: { type: 'sgd', lr: 1e6 }, epochs: 20, batchSize: 128, threads: 1 }),
+  ).rejects.toMatchObject({
     name: 'RecbridgeError',
     code: 'ERR_DIVERGED',
     message: expect.stringContaining('learning rate'),
@@ -281,15 +309,35 @@ describe('bad input', () => {
 
   test.each<[string, () => Promise<unknown>, object]>([
     ['data is not Interactions', () => trainTwoTower(model(), { users: [0], items: [0] } as never), type('for data')],
-    ['empty data', () => trainTwoTower(model(), new Interactions({ users: [], items: [], numUsers: 40, numItems: 20 })), range('at least one interaction')],
+    [
+      'empty data',
+      () => trainTwoTower(model(), new Interactions({ users: [], items: [], numUsers: 40, numItems: 20 })),
+      range('at least one interaction'),
+    ],
     ['ids beyond the model', () => trainTwoTower(new TwoTower({ users: 10, items: 20, dim: 4 }), train), range("model's size")],
-    ['negative learning rate', () => trainTwoTower(model(), train, { optimizer: { type: 'sgd', lr: -0.1 } }), range('options.optimizer.lr')],
-    ['negative dense learning rate', () => trainTwoTower(model(), train, { denseOptimizer: { type: 'adam', lr: -1 } }), range('options.denseOptimizer.lr')],
+    [
+      'negative learning rate',
+      () => trainTwoTower(model(), train, { optimizer: { type: 'sgd', lr: -0.1 } }),
+      range('options.optimizer.lr'),
+    ],
+    [
+      'negative dense learning rate',
+      () => trainTwoTower(model(), train, { denseOptimizer: { type: 'adam', lr: -1 } }),
+      range('options.denseOptimizer.lr'),
+    ],
     ['NaN learning rate', () => trainTwoTower(model(), train, { optimizer: { type: 'adam', lr: NaN } }), range('options.optimizer.lr')],
-    ['unknown optimizer', () => trainTwoTower(model(), train, { optimizer: { type: 'rmsprop' as 'sgd' } }), range('options.optimizer.type')],
+    [
+      'unknown optimizer',
+      () => trainTwoTower(model(), train, { optimizer: { type: 'rmsprop' as 'sgd' } }),
+      range('options.optimizer.type'),
+    ],
     ['unknown loss', () => trainTwoTower(model(), train, { loss: 'bpr' as 'softmax' }), range('options.loss')],
     ['zero batch size', () => trainTwoTower(model(), train, { batchSize: 0 }), range('options.batchSize')],
-    ['logQ of the wrong length', () => trainTwoTower(model(), train, { logQ: new Float32Array(3) }), range('options.logQ', 'ERR_INVALID_ARG_VALUE')],
+    [
+      'logQ of the wrong length',
+      () => trainTwoTower(model(), train, { logQ: new Float32Array(3) }),
+      range('options.logQ', 'ERR_INVALID_ARG_VALUE'),
+    ],
     ['model is not a model', () => trainTwoTower({} as never, train), type('for model')],
   ])('%s', async (_label, fn, expected) => {
     await expect(fn()).rejects.toMatchObject(expected);
@@ -299,11 +347,41 @@ describe('bad input', () => {
     ['zero users', () => new TwoTower({ users: 0, items: 3 }), range('options.users')],
     ['mismatched output dims', () => new TwoTower({ users: 2, items: 3, dim: 4, user: { mlp: [8] } }), range('options.item.mlp')],
     ['a tower with no input', () => new TwoTower({ users: 2, items: 3, user: { idEmbedding: false } }), range('options.user')],
-    ['dense values of the wrong length', () => new TwoTower({ users: 2, items: 3, user: { dense: { values: new Float32Array(5), dim: 2 } } }), range('options.user.dense.values', 'ERR_INVALID_ARG_VALUE')],
-    ['NaN in dense features', () => new TwoTower({ users: 2, items: 3, item: { dense: { values: Float32Array.from([0, 1, NaN]), dim: 1 } } }), range('options.item.dense.values[2]')],
-    ['dense values not a Float32Array', () => new TwoTower({ users: 2, items: 3, user: { dense: { values: [1, 2] as never, dim: 1 } } }), type('options.user.dense.values')],
-    ['feature index out of range', () => new TwoTower({ users: 2, items: 3, user: { features: { vocabulary: 2, bags: { offsets: Int32Array.from([0, 1, 2]), indices: Int32Array.from([0, 2]) } } } }), range('options.user.features.bags.indices[1]')],
-    ['decreasing bag offsets', () => new TwoTower({ users: 2, items: 3, user: { features: { vocabulary: 2, bags: { offsets: Int32Array.from([0, 2, 1]), indices: Int32Array.from([0]) } } } }), range('options.user.features.bags.offsets[2]')],
+    [
+      'dense values of the wrong length',
+      () => new TwoTower({ users: 2, items: 3, user: { dense: { values: new Float32Array(5), dim: 2 } } }),
+      range('options.user.dense.values', 'ERR_INVALID_ARG_VALUE'),
+    ],
+    [
+      'NaN in dense features',
+      () => new TwoTower({ users: 2, items: 3, item: { dense: { values: Float32Array.from([0, 1, NaN]), dim: 1 } } }),
+      range('options.item.dense.values[2]'),
+    ],
+    [
+      'dense values not a Float32Array',
+      () => new TwoTower({ users: 2, items: 3, user: { dense: { values: [1, 2] as never, dim: 1 } } }),
+      type('options.user.dense.values'),
+    ],
+    [
+      'feature index out of range',
+      () =>
+        new TwoTower({
+          users: 2,
+          items: 3,
+          user: { features: { vocabulary: 2, bags: { offsets: Int32Array.from([0, 1, 2]), indices: Int32Array.from([0, 2]) } } },
+        }),
+      range('options.user.features.bags.indices[1]'),
+    ],
+    [
+      'decreasing bag offsets',
+      () =>
+        new TwoTower({
+          users: 2,
+          items: 3,
+          user: { features: { vocabulary: 2, bags: { offsets: Int32Array.from([0, 2, 1]), indices: Int32Array.from([0]) } } },
+        }),
+      range('options.user.features.bags.offsets[2]'),
+    ],
     ['bad mlp size', () => new TwoTower({ users: 2, items: 3, user: { mlp: [0] } }), range('options.user.mlp[0]')],
     ['bad temperature', () => new TwoTower({ users: 2, items: 3, temperature: 0 }), range('options.temperature')],
     ['unknown similarity', () => new TwoTower({ users: 2, items: 3, similarity: 'l2' as 'dot' }), range('options.similarity')],
@@ -339,29 +417,48 @@ describe('bad input', () => {
   });
 });
 
-test.each<'rowwise-adagrad' | 'adam'>(['rowwise-adagrad', 'adam'])('%s on the embedding tables learns the planted groups and keeps frozen rows and their state untouched', async (type) => {
-  const { train, test } = planted();
-  const m = new TwoTower({ ...base, user: { mlp: [16] }, item: { mlp: [16] } });
-  m.parameter('item.embedding').freezeRows([0, 1, 2]);
-  m.reset();
-  const frozen = m.parameter('item.embedding').table.data.slice(0, 3 * 16);
-  const report = await Trainer.fit(m, train, { embeddingOptimizer: { type }, optimizer: { type: 'adam', lr: 0.02 }, epochs: 15, batchSize: 128, threads: 1, seed: 2 });
-  expect(report.epochs[report.epochs.length - 1].loss).toBeLessThan(report.epochs[0].loss - 0.2);
-  const metrics = await evaluateTwoTower(m, test, { k: 10, exclude: train, auc: true });
-  expect(metrics.auc!).toBeGreaterThan(0.85);
-  const p = m.parameter('item.embedding');
-  expect(p.table.data.slice(0, 3 * 16)).toEqual(frozen);
-  const state = p.state!;
-  expect(state.kind).toBe(type);
-  expect(state.values.length).toBe(type === 'adam' ? 2 * p.table.data.length + p.rows : p.rows);
-  const frozenState = type === 'adam' ? [...state.values.subarray(0, 48), ...state.values.subarray(p.table.data.length, p.table.data.length + 48), ...state.values.subarray(2 * p.table.data.length, 2 * p.table.data.length + 3)] : [...state.values.subarray(0, 3)];
-  expect(frozenState.every((x) => x === 0)).toBe(true);
-  expect(Array.from(type === 'adam' ? state.values.subarray(2 * p.table.data.length) : state.values).some((x) => x !== 0)).toBe(true);
-});
+test.each<'rowwise-adagrad' | 'adam'>(['rowwise-adagrad', 'adam'])(
+  '%s on the embedding tables learns the planted groups and keeps frozen rows and their state untouched',
+  async (type) => {
+    const { train, test } = planted();
+    const m = new TwoTower({ ...base, user: { mlp: [16] }, item: { mlp: [16] } });
+    m.parameter('item.embedding').freezeRows([0, 1, 2]);
+    m.reset();
+    const frozen = m.parameter('item.embedding').table.data.slice(0, 3 * 16);
+    const report = await Trainer.fit(m, train, {
+      embeddingOptimizer: { type },
+      optimizer: { type: 'adam', lr: 0.02 },
+      epochs: 15,
+      batchSize: 128,
+      threads: 1,
+      seed: 2,
+    });
+    expect(report.epochs[report.epochs.length - 1].loss).toBeLessThan(report.epochs[0].loss - 0.2);
+    const metrics = await evaluateTwoTower(m, test, { k: 10, exclude: train, auc: true });
+    expect(metrics.auc!).toBeGreaterThan(0.85);
+    const p = m.parameter('item.embedding');
+    expect(p.table.data.slice(0, 3 * 16)).toEqual(frozen);
+    const state = p.state!;
+    expect(state.kind).toBe(type);
+    expect(state.values.length).toBe(type === 'adam' ? 2 * p.table.data.length + p.rows : p.rows);
+    const frozenState =
+      type === 'adam'
+        ? [
+            ...state.values.subarray(0, 48),
+            ...state.values.subarray(p.table.data.length, p.table.data.length + 48),
+            ...state.values.subarray(2 * p.table.data.length, 2 * p.table.data.length + 3),
+          ]
+        : [...state.values.subarray(0, 3)];
+    expect(frozenState.every((x) => x === 0)).toBe(true);
+    expect(Array.from(type === 'adam' ? state.values.subarray(2 * p.table.data.length) : state.values).some((x) => x !== 0)).toBe(true);
+  },
+);
 
 test('an unknown embedding optimizer is rejected with a typed error', async () => {
   const { train } = planted(40, 20);
-  await expect(Trainer.fit(new TwoTower({ users: 40, items: 20, dim: 4 }), train, { embeddingOptimizer: { type: 'lion' as 'adam' } })).rejects.toMatchObject({
+  await expect(
+    Trainer.fit(new TwoTower({ users: 40, items: 20, dim: 4 }), train, { embeddingOptimizer: { type: 'lion' as 'adam' } }),
+  ).rejects.toMatchObject({
     name: 'RangeError',
     code: 'ERR_OUT_OF_RANGE',
     message: expect.stringContaining('options.embeddingOptimizer.type'),

@@ -20,8 +20,27 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 describe('alignDomains', () => {
-  const source = domain('s', ['a', 'b', 'c', 'd'], ['x', 'y'], [[0, 0], [1, 1], [2, 0], [3, 1]]);
-  const target = domain('t', ['c', 'e', 'a'], ['y', 'z'], [[0, 0], [1, 1], [2, 1]]);
+  const source = domain(
+    's',
+    ['a', 'b', 'c', 'd'],
+    ['x', 'y'],
+    [
+      [0, 0],
+      [1, 1],
+      [2, 0],
+      [3, 1],
+    ],
+  );
+  const target = domain(
+    't',
+    ['c', 'e', 'a'],
+    ['y', 'z'],
+    [
+      [0, 0],
+      [1, 1],
+      [2, 1],
+    ],
+  );
 
   test('pairs users by shared ids and reports the overlap', () => {
     const a = alignDomains(source, target);
@@ -32,7 +51,14 @@ describe('alignDomains', () => {
   });
 
   test('items by shared ids, and users by a link table with unknown ids counted', () => {
-    const a = alignDomains(source, target, { items: 'shared-ids', userLinks: [['b', 'e'], ['zz', 'a'], ['d', 'c']] });
+    const a = alignDomains(source, target, {
+      items: 'shared-ids',
+      userLinks: [
+        ['b', 'e'],
+        ['zz', 'a'],
+        ['d', 'c'],
+      ],
+    });
     expect(Array.from(a.items.source)).toEqual([1]);
     expect(Array.from(a.items.target)).toEqual([0]);
     expect(Array.from(a.users.source)).toEqual([1, 3]);
@@ -43,7 +69,16 @@ describe('alignDomains', () => {
   test('no overlap, ambiguous links and bad options are typed errors', () => {
     const other = domain('o', ['q'], ['w'], [[0, 0]]);
     expect(codeOf(() => alignDomains(source, other))).toBe('ERR_NO_OVERLAP');
-    expect(codeOf(() => alignDomains(source, target, { userLinks: [['a', 'c'], ['b', 'c']] }))).toBe('ERR_MALFORMED_DATA');
+    expect(
+      codeOf(() =>
+        alignDomains(source, target, {
+          userLinks: [
+            ['a', 'c'],
+            ['b', 'c'],
+          ],
+        }),
+      ),
+    ).toBe('ERR_MALFORMED_DATA');
     expect(codeOf(() => alignDomains(source, target, { users: 'names' as never }))).toBe('ERR_OUT_OF_RANGE');
     expect(codeOf(() => alignDomains(source, target, { userLinks: [['a']] as never }))).toBe('ERR_INVALID_ARG_TYPE');
     expect(codeOf(() => alignDomains({} as never, target))).toBe('ERR_INVALID_ARG_TYPE');
@@ -125,13 +160,21 @@ describe('runSchedule', () => {
       }
       return null;
     };
-    expect(await rejects([{ data: train }, { data: train, train: ['tower.*'] }])).toMatchObject({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('phases[1].train[0]') });
+    expect(await rejects([{ data: train }, { data: train, train: ['tower.*'] }])).toMatchObject({
+      code: 'ERR_OUT_OF_RANGE',
+      message: expect.stringContaining('phases[1].train[0]'),
+    });
     expect(model.itemEmbedding.table.data).toEqual(before);
     expect(await rejects([{ data: train, lossWeight: 0 }])).toMatchObject({ message: expect.stringContaining('phases[0].lossWeight') });
     expect(await rejects([{ data: [] }])).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
-    expect(await rejects([{ data: train, freezeRows: { 'user.bias': [0] } }])).toMatchObject({ message: expect.stringContaining('freezeRows') });
+    expect(await rejects([{ data: train, freezeRows: { 'user.bias': [0] } }])).toMatchObject({
+      message: expect.stringContaining('freezeRows'),
+    });
     // A bad row in phase 2 fails before phase 1 trains.
-    expect(await rejects([{ data: train }, { data: train, freezeRows: { 'item.embedding': [999] } }])).toMatchObject({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('phases[1].freezeRows') });
+    expect(await rejects([{ data: train }, { data: train, freezeRows: { 'item.embedding': [999] } }])).toMatchObject({
+      code: 'ERR_OUT_OF_RANGE',
+      message: expect.stringContaining('phases[1].freezeRows'),
+    });
     expect(model.itemEmbedding.table.data).toEqual(before);
     expect(await rejects([])).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
   });

@@ -10,8 +10,13 @@ describe('copyParameters', () => {
     const target = tower(25, 20, 2);
     const untouched = target.parameter('user.mlp.0.weight').table.data.slice();
     const userRows = target.parameter('user.embedding').table.data.slice();
-    const copied = copyParameters(source, target, { include: ['item.*', 'user.embedding'], rows: { 'user.embedding': { source: Int32Array.from([3, 7]), target: Int32Array.from([0, 24]) } } });
-    expect(copied.map((c) => c.name).sort()).toEqual(['item.embedding', 'item.mlp.0.bias', 'item.mlp.0.weight', 'item.mlp.1.bias', 'item.mlp.1.weight', 'user.embedding'].sort());
+    const copied = copyParameters(source, target, {
+      include: ['item.*', 'user.embedding'],
+      rows: { 'user.embedding': { source: Int32Array.from([3, 7]), target: Int32Array.from([0, 24]) } },
+    });
+    expect(copied.map((c) => c.name).sort()).toEqual(
+      ['item.embedding', 'item.mlp.0.bias', 'item.mlp.0.weight', 'item.mlp.1.bias', 'item.mlp.1.weight', 'user.embedding'].sort(),
+    );
     for (const name of ['item.embedding', 'item.mlp.0.weight', 'item.mlp.1.bias']) {
       expect(target.parameter(name).table.data).toEqual(source.parameter(name).table.data);
     }
@@ -27,13 +32,22 @@ describe('copyParameters', () => {
     const source = tower(30, 20, 1);
     const target = tower(25, 20, 2);
     const before = target.parameter('item.embedding').table.data.slice();
-    expect(failure(() => copyParameters(source, target, { include: ['item.*', 'user.embedding'] }))).toMatch(/ERR_DIMENSION_MISMATCH.*user\.embedding/);
+    expect(failure(() => copyParameters(source, target, { include: ['item.*', 'user.embedding'] }))).toMatch(
+      /ERR_DIMENSION_MISMATCH.*user\.embedding/,
+    );
     expect(target.parameter('item.embedding').table.data).toEqual(before);
     expect(failure(() => copyParameters(source, target, { include: ['tower.*'] }))).toMatch(/ERR_OUT_OF_RANGE.*options\.include\[0\]/);
     const narrow = new MatrixFactorization({ users: 30, items: 20, dim: 4 });
     const wide = new MatrixFactorization({ users: 30, items: 20, dim: 8 });
     expect(failure(() => copyParameters(narrow, wide))).toMatch(/ERR_DIMENSION_MISMATCH/);
-    expect(failure(() => copyParameters(source, target, { include: ['user.embedding'], rows: { 'user.embedding': { source: Int32Array.from([30]), target: Int32Array.from([0]) } } }))).toMatch(/options\.rows/);
+    expect(
+      failure(() =>
+        copyParameters(source, target, {
+          include: ['user.embedding'],
+          rows: { 'user.embedding': { source: Int32Array.from([30]), target: Int32Array.from([0]) } },
+        }),
+      ),
+    ).toMatch(/options\.rows/);
   });
 
   test('optimizer state comes along on request', () => {

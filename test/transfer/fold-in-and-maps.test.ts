@@ -1,4 +1,20 @@
-import { ContentToCf, Domain, EmbeddingTable, Interactions, MatrixFactorization, Trainer, copyParameters, evaluateRanking, fitEmbeddingMap, foldIn, foldInUsers, historiesFrom, normalGenerator, syntheticDomains, type RankingModel } from '../../lib';
+import {
+  ContentToCf,
+  Domain,
+  EmbeddingTable,
+  Interactions,
+  MatrixFactorization,
+  Trainer,
+  copyParameters,
+  evaluateRanking,
+  fitEmbeddingMap,
+  foldIn,
+  foldInUsers,
+  historiesFrom,
+  normalGenerator,
+  syntheticDomains,
+  type RankingModel,
+} from '../../lib';
 import { planted } from '../support/planted';
 import { failure } from '../support/errors';
 
@@ -44,7 +60,7 @@ describe('fold-in', () => {
       try {
         fn();
       } catch (err) {
-        return (err as { code?: string; message: string }).code + ' ' + (err as Error).message;
+        return `${(err as { code?: string; message: string }).code} ${(err as Error).message}`;
       }
       return 'no error';
     };
@@ -58,7 +74,12 @@ describe('fold-in', () => {
     const { train, test } = planted(120, 60, 5);
     const model = new MatrixFactorization({ users: 100, items: 60, dim: 16 });
     const keep = Int32Array.from({ length: train.size }, (_, i) => i).filter((i) => train.users[i] < 100);
-    const first100 = new Interactions({ users: Array.from(keep, (i) => train.users[i]), items: Array.from(keep, (i) => train.items[i]), numUsers: 100, numItems: 60 });
+    const first100 = new Interactions({
+      users: Array.from(keep, (i) => train.users[i]),
+      items: Array.from(keep, (i) => train.items[i]),
+      numUsers: 100,
+      numItems: 60,
+    });
     await Trainer.fit(model, first100, { epochs: 15, threads: 1, optimizer: { type: 'adagrad', lr: 0.1 } });
     const rows = model.userEmbedding.table.data.slice();
     const state = model.userEmbedding.state!.values.slice();
@@ -98,33 +119,38 @@ describe('fold-in', () => {
 });
 
 describe('embedding maps', () => {
-  const n = 300, p = 12, q = 8;
+  const n = 300,
+    p = 12,
+    q = 8;
   const normal = normalGenerator(9);
   const x = Float32Array.from({ length: n * p }, () => normal());
   const a = Float32Array.from({ length: p * q }, () => normal() / 3);
   const b = Float32Array.from({ length: q }, () => normal());
   const y = new Float32Array(n * q);
-  for (let r = 0; r < n; r++) for (let c = 0; c < q; c++) {
-    let s = b[c];
-    for (let i = 0; i < p; i++) s += x[r * p + i] * a[i * q + c];
-    y[r * q + c] = s;
-  }
+  for (let r = 0; r < n; r++)
+    for (let c = 0; c < q; c++) {
+      let s = b[c];
+      for (let i = 0; i < p; i++) s += x[r * p + i] * a[i * q + c];
+      y[r * q + c] = s;
+    }
 
   test('the linear map recovers a planted linear relation between domains', () => {
     const map = fitEmbeddingMap(x, p, y, q, n, { kind: 'linear', regularization: 1e-6 });
     const probe = Float32Array.from({ length: 5 * p }, () => normal());
     const got = map.apply(probe, 5);
-    for (let r = 0; r < 5; r++) for (let c = 0; c < q; c++) {
-      let s = b[c];
-      for (let i = 0; i < p; i++) s += probe[r * p + i] * a[i * q + c];
-      expect(got[r * q + c]).toBeCloseTo(s, 3);
-    }
+    for (let r = 0; r < 5; r++)
+      for (let c = 0; c < q; c++) {
+        let s = b[c];
+        for (let i = 0; i < p; i++) s += probe[r * p + i] * a[i * q + c];
+        expect(got[r * q + c]).toBeCloseTo(s, 3);
+      }
   });
 
   test('the MLP map explains most of the variance of the same relation', () => {
     const map = fitEmbeddingMap(x, p, y, q, n, { kind: 'mlp', epochs: 300, lr: 3e-3 });
     const got = map.apply(x, n);
-    let err = 0, total = 0;
+    let err = 0,
+      total = 0;
     const mean = new Float32Array(q);
     for (let r = 0; r < n; r++) for (let c = 0; c < q; c++) mean[c] += y[r * q + c] / n;
     for (let k = 0; k < n * q; k++) {
@@ -164,7 +190,12 @@ describe('content-to-CF', () => {
     const encoded = net.encode(features.values, coldItems);
     // Rank among the cold items only, for the users who interacted with them.
     const coldIndex = new Map(Array.from(coldItems, (i, k) => [i, k]));
-    const test = new Interactions({ users: Array.from(coldRows, (k) => data.users[k]), items: Array.from(coldRows, (k) => coldIndex.get(data.items[k])!), numUsers: data.numUsers, numItems: coldItems.length });
+    const test = new Interactions({
+      users: Array.from(coldRows, (k) => data.users[k]),
+      items: Array.from(coldRows, (k) => coldIndex.get(data.items[k])!),
+      numUsers: data.numUsers,
+      numItems: coldItems.length,
+    });
     const content: RankingModel = {
       users: data.numUsers,
       items: coldItems.length,
@@ -198,21 +229,47 @@ describe('bad inputs across the transfer API', () => {
     const content = new Float32Array(10 * 3);
     expect(failure(() => ContentToCf.fit(table, 8, content, 3, Int32Array.from([0, 1])))).toMatch(/ERR_DIMENSION_MISMATCH/);
     expect(failure(() => ContentToCf.fit(table, 4, content, 3, Int32Array.from([0, 10])))).toMatch(/ERR_OUT_OF_RANGE.*rows\[1\]/);
-    expect(failure(() => ContentToCf.fit(table, 4, [1, 2, 3] as never, 3, Int32Array.from([0, 1])))).toMatch(/ERR_INVALID_ARG_TYPE.*content/);
+    expect(failure(() => ContentToCf.fit(table, 4, [1, 2, 3] as never, 3, Int32Array.from([0, 1])))).toMatch(
+      /ERR_INVALID_ARG_TYPE.*content/,
+    );
     expect(failure(() => ContentToCf.fit(table, 4, content, 3, Int32Array.from([0, 1]), { hidden: 0 }))).toMatch(/options\.hidden/);
     expect(failure(() => ContentToCf.fit(table, 4, content, 3, Int32Array.from([0, 1]), { lr: NaN }))).toMatch(/options\.lr/);
     const net = ContentToCf.fit(table, 4, content, 3, Int32Array.from([0, 1, 2]), { epochs: 1 });
     expect(failure(() => net.encode(content, Int32Array.from([99])))).toMatch(/ERR_OUT_OF_RANGE.*rows\[0\]/);
-    expect(failure(() => fitEmbeddingMap(new Float32Array(8), 2, new Float32Array(8), 2, 4, { kind: 'quadratic' as never }))).toMatch(/options\.kind/);
+    expect(failure(() => fitEmbeddingMap(new Float32Array(8), 2, new Float32Array(8), 2, 4, { kind: 'quadratic' as never }))).toMatch(
+      /options\.kind/,
+    );
     expect(failure(() => fitEmbeddingMap(new Float32Array(8), 2, new Float32Array(8), 2, 2.5))).toMatch(/ERR_OUT_OF_RANGE.* n /);
     const mf = new MatrixFactorization({ users: 3, items: 3, dim: 2 });
     expect(failure(() => copyParameters(mf, mf, { include: [42 as never] }))).toMatch(/ERR_INVALID_ARG_TYPE.*options\.include\[0\]/);
     expect(failure(() => copyParameters(mf, mf, null as never))).toMatch(/ERR_INVALID_ARG_TYPE.*options/);
-    expect(failure(() => copyParameters(mf, mf, { include: ['user.embedding'], rows: { 'user.embedding': { source: [1.5], target: [0] } as never } }))).toMatch(/options\.rows\.user\.embedding\.source/);
+    expect(
+      failure(() =>
+        copyParameters(mf, mf, { include: ['user.embedding'], rows: { 'user.embedding': { source: [1.5], target: [0] } as never } }),
+      ),
+    ).toMatch(/options\.rows\.user\.embedding\.source/);
     expect(failure(() => foldInUsers({} as never, historiesFrom([[0]])))).toMatch(/ERR_INVALID_ARG_TYPE.*model/);
     const bad = { bags: { vocabulary: 2, offsets: Int32Array.from([0, 1, 2]), indices: Int32Array.from([0, 5]) } };
-    expect(failure(() => new Domain({ name: 'd', interactions: Interactions.fromPairs([[0, 0], [1, 1]]), userFeatures: bad }))).toMatch(/domain\.userFeatures\.bags\.indices\[1\]/);
-    expect(failure(() => syntheticDomains({ users: 20, sourceItems: 10, targetItems: 10, sourcePerUser: 10, targetPerUser: 10, sourceOnly: -1 }))).toMatch(/options\.sourceOnly/);
-    expect(failure(() => syntheticDomains({ users: 20, sourceItems: 10, targetItems: 10, sourcePerUser: 10, targetPerUser: 10 }))).toBe('no error');
+    expect(
+      failure(
+        () =>
+          new Domain({
+            name: 'd',
+            interactions: Interactions.fromPairs([
+              [0, 0],
+              [1, 1],
+            ]),
+            userFeatures: bad,
+          }),
+      ),
+    ).toMatch(/domain\.userFeatures\.bags\.indices\[1\]/);
+    expect(
+      failure(() =>
+        syntheticDomains({ users: 20, sourceItems: 10, targetItems: 10, sourcePerUser: 10, targetPerUser: 10, sourceOnly: -1 }),
+      ),
+    ).toMatch(/options\.sourceOnly/);
+    expect(failure(() => syntheticDomains({ users: 20, sourceItems: 10, targetItems: 10, sourcePerUser: 10, targetPerUser: 10 }))).toBe(
+      'no error',
+    );
   });
 });

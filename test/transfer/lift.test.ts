@@ -3,7 +3,20 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { main } from '../../lib/commands/cli';
-import { Domain, Interactions, UserVectorsModel, Vocabulary, TransferContext, alignDomains, coldUserSplit, fineTune, formatLiftTable, syntheticDomains, transfer, renderLiftReport } from '../../lib';
+import {
+  Domain,
+  Interactions,
+  type UserVectorsModel,
+  Vocabulary,
+  TransferContext,
+  alignDomains,
+  coldUserSplit,
+  fineTune,
+  formatLiftTable,
+  syntheticDomains,
+  transfer,
+  renderLiftReport,
+} from '../../lib';
 
 const small = () => syntheticDomains({ users: 300, sourceItems: 120, targetItems: 100, sourcePerUser: 20, targetPerUser: 10, seed: 2 });
 const settings = { dim: 16, epochs: 40, threads: 1 };
@@ -42,12 +55,29 @@ describe('fine-tune', () => {
     const { source, target } = small();
     const alignment = alignDomains(source, target);
     const split = coldUserSplit(alignment, { seed: 1 });
-    const ctx = new TransferContext(alignment, split, { dim: 16, epochs: 5, patience: 2, loss: 'bpr', negatives: 4, optimizer: { type: 'adagrad', lr: 0.05, l2: 0.01 }, metric: 'ndcg', k: 10, threads: 1 }, 1);
+    const ctx = new TransferContext(
+      alignment,
+      split,
+      {
+        dim: 16,
+        epochs: 5,
+        patience: 2,
+        loss: 'bpr',
+        negatives: 4,
+        optimizer: { type: 'adagrad', lr: 0.05, l2: 0.01 },
+        metric: 'ndcg',
+        k: 10,
+        threads: 1,
+      },
+      1,
+    );
     const sourceModel = await ctx.sourceModel();
     const result = await fineTune({ userLrMultiplier: 0 }).run(ctx);
     alignment.users.source.forEach((s, k) => {
       const t = alignment.users.target[k];
-      expect((result as UserVectorsModel).userVectors.subarray(t * 16, (t + 1) * 16)).toEqual(sourceModel.userEmbedding.table.data.subarray(s * 16, (s + 1) * 16));
+      expect((result as UserVectorsModel).userVectors.subarray(t * 16, (t + 1) * 16)).toEqual(
+        sourceModel.userEmbedding.table.data.subarray(s * 16, (s + 1) * 16),
+      );
     });
   });
 });
@@ -58,7 +88,18 @@ describe('transfer()', () => {
     const events: string[] = [];
     const report = await transfer(source, target, { seeds: 2, settings, onProgress: (e) => events.push(`${e.seed}:${e.strategy}`) });
     const names = report.results.map((r) => r.strategy);
-    expect(names).toEqual(['popularity', 'target-only', 'neighbours', 'fine-tune', 'joint', 'mapping-linear', 'mapping-mlp', 'bridge', 'content', 'hybrid']);
+    expect(names).toEqual([
+      'popularity',
+      'target-only',
+      'neighbours',
+      'fine-tune',
+      'joint',
+      'mapping-linear',
+      'mapping-mlp',
+      'bridge',
+      'content',
+      'hybrid',
+    ]);
     expect(events).toHaveLength(2 * names.length);
     const cold = (name: string) => report.results.find((r) => r.strategy === name)!.slices.cold.metrics.ndcg.mean;
     // Without target rows, the target-only model serves cold users popularity.
@@ -79,7 +120,12 @@ describe('transfer()', () => {
 
   test('few-shot cold users are served by each strategy, not by their shot-only vectors', async () => {
     const { source, target } = small();
-    const report = await transfer(source, target, { seeds: 1, coldShots: 2, strategies: ['mapping-linear', 'bridge', 'content'], settings });
+    const report = await transfer(source, target, {
+      seeds: 1,
+      coldShots: 2,
+      strategies: ['mapping-linear', 'bridge', 'content'],
+      settings,
+    });
     const cold = (name: string) => report.results.find((r) => r.strategy === name)!.slices.cold.metrics.ndcg.mean;
     const values = ['target-only', 'mapping-linear', 'bridge', 'content'].map(cold);
     expect(new Set(values.map((v) => v.toFixed(6))).size).toBe(4);
@@ -104,7 +150,12 @@ describe('transfer()', () => {
 
   test('the sampled protocol is reported per slice, for embedding and neighbourhood strategies alike', async () => {
     const { source, target } = small();
-    const report = await transfer(source, target, { seeds: 1, strategies: ['mapping-linear'], settings, sampled: { negatives: 30, seed: 5 } });
+    const report = await transfer(source, target, {
+      seeds: 1,
+      strategies: ['mapping-linear'],
+      settings,
+      sampled: { negatives: 30, seed: 5 },
+    });
     expect(report.sampledNegatives).toBe(30);
     for (const r of report.results) {
       for (const slice of ['cold', 'warm', 'all'] as const) {
@@ -161,16 +212,47 @@ describe('recbridge transfer', () => {
   test('runs on two files with shared user ids and writes JSON and HTML', async () => {
     const { source, target } = small();
     const write = (file: string, d: Domain) =>
-      fs.writeFileSync(file, Array.from(d.interactions.users, (u, i) => `${d.users.id(u)}\t${d.items.id(d.interactions.items[i])}`).join('\n') + '\n');
+      fs.writeFileSync(
+        file,
+        `${Array.from(d.interactions.users, (u, i) => `${d.users.id(u)}\t${d.items.id(d.interactions.items[i])}`).join('\n')}\n`,
+      );
     write(path.join(dir, 'source.tsv'), source);
     write(path.join(dir, 'target.tsv'), target);
     const json = path.join(dir, 'lift.json');
     const html = path.join(dir, 'lift.html');
-    const r = await capture(['transfer', '--source', path.join(dir, 'source.tsv'), '--target', path.join(dir, 'target.tsv'), '--strategies', 'mapping-linear,fine-tune', '--seeds', '1', '--dim', '8', '--epochs', '20', '--sampled', '20', '--threads', '1', '--json', json, '--report', html]);
+    const r = await capture([
+      'transfer',
+      '--source',
+      path.join(dir, 'source.tsv'),
+      '--target',
+      path.join(dir, 'target.tsv'),
+      '--strategies',
+      'mapping-linear,fine-tune',
+      '--seeds',
+      '1',
+      '--dim',
+      '8',
+      '--epochs',
+      '20',
+      '--sampled',
+      '20',
+      '--threads',
+      '1',
+      '--json',
+      json,
+      '--report',
+      html,
+    ]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('mapping-linear');
     const saved = JSON.parse(fs.readFileSync(json, 'utf8'));
-    expect(saved.results.map((x: { strategy: string }) => x.strategy)).toEqual(['popularity', 'target-only', 'neighbours', 'mapping-linear', 'fine-tune']);
+    expect(saved.results.map((x: { strategy: string }) => x.strategy)).toEqual([
+      'popularity',
+      'target-only',
+      'neighbours',
+      'mapping-linear',
+      'fine-tune',
+    ]);
     expect(saved.alignment.sharedUsers).toBe(240);
     expect(saved.sampledNegatives).toBe(20);
     expect(saved.settings.threads).toBe(1);
@@ -178,7 +260,12 @@ describe('recbridge transfer', () => {
   }, 60_000);
 
   test('bad flags exit 2 with a message', async () => {
-    for (const argv of [['transfer'], ['transfer', '--demo', '--strategies', 'magic'], ['transfer', '--demo', '--seeds', 'x'], ['transfer', '--demo', '--source', 'a']]) {
+    for (const argv of [
+      ['transfer'],
+      ['transfer', '--demo', '--strategies', 'magic'],
+      ['transfer', '--demo', '--seeds', 'x'],
+      ['transfer', '--demo', '--source', 'a'],
+    ]) {
       const r = await capture(argv);
       expect(r.code).toBe(2);
       expect(r.err).toMatch(/recbridge: /);

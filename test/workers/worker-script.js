@@ -7,7 +7,12 @@ const table = rb.EmbeddingTable.fromShared(workerData.handle);
 parentPort.on('message', async (msg) => {
   if (msg.type === 'topK') {
     const r = rb.topK(table, msg.query, msg.k, { exclude: msg.exclude, threads: msg.threads });
-    parentPort.postMessage({ indices: Array.from(r.indices), scores: Array.from(r.scores), shared: table.data.buffer === workerData.handle.data.buffer, isShared: table.shared });
+    parentPort.postMessage({
+      indices: Array.from(r.indices),
+      scores: Array.from(r.scores),
+      shared: table.data.buffer === workerData.handle.data.buffer,
+      isShared: table.shared,
+    });
   } else if (msg.type === 'batch') {
     const r = await rb.topKBatch(table, msg.queries, msg.k, { threads: msg.threads });
     parentPort.postMessage({ indices: Array.from(r.indices), scores: Array.from(r.scores) });

@@ -26,7 +26,10 @@ describe('worker threads', () => {
   beforeAll(() => {
     table = EmbeddingTable.create(rows, dim, { shared: true });
     table.data.set(randomFloats(rows * dim, 11));
-    workers = Array.from({ length: 3 }, () => new Worker(path.join(__dirname, 'worker-script.js'), { workerData: { distPath, handle: table.toShared() } }));
+    workers = Array.from(
+      { length: 3 },
+      () => new Worker(path.join(__dirname, 'worker-script.js'), { workerData: { distPath, handle: table.toShared() } }),
+    );
   });
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.terminate()));
@@ -36,7 +39,15 @@ describe('worker threads', () => {
     const queries = Array.from({ length: 3 }, (_, i) => randomFloats(dim, 100 + i));
     const expected = queries.map((q) => topK(table, q, 10, { exclude: [1, 2, 3] }));
     const answers = await Promise.all(
-      workers.map((w, i) => ask<{ indices: number[]; scores: number[]; shared: boolean; isShared: boolean }>(w, { type: 'topK', query: queries[i], k: 10, exclude: [1, 2, 3], threads: 2 })),
+      workers.map((w, i) =>
+        ask<{ indices: number[]; scores: number[]; shared: boolean; isShared: boolean }>(w, {
+          type: 'topK',
+          query: queries[i],
+          k: 10,
+          exclude: [1, 2, 3],
+          threads: 2,
+        }),
+      ),
     );
     answers.forEach((a, i) => {
       expect(a.indices).toEqual(Array.from(expected[i].indices));
@@ -48,7 +59,9 @@ describe('worker threads', () => {
   test('batches in every worker concurrently match the main thread batch', async () => {
     const queries = randomFloats(64 * dim, 5);
     const expected = await topKBatch(table, queries, 5, { threads: 1 });
-    const answers = await Promise.all(workers.map((w) => ask<{ indices: number[]; scores: number[] }>(w, { type: 'batch', queries, k: 5, threads: 2 })));
+    const answers = await Promise.all(
+      workers.map((w) => ask<{ indices: number[]; scores: number[] }>(w, { type: 'batch', queries, k: 5, threads: 2 })),
+    );
     for (const a of answers) {
       expect(a.indices).toEqual(Array.from(expected.indices));
       expect(a.scores).toEqual(Array.from(expected.scores));

@@ -106,7 +106,9 @@ function summary(mh: ModelHeader): ModelFileInfo {
     vocabularySizes: Object.fromEntries(Object.entries(mh.vocabularies).map(([k, v]) => [k, Array.isArray(v) ? v.length : v.count])),
     provenance: mh.provenance,
     savedBy: mh.savedBy,
-    tensors: mh.header.tensors.filter((t) => !t.name.startsWith(PADDING_PREFIX)).map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.end - t.begin })),
+    tensors: mh.header.tensors
+      .filter((t) => !t.name.startsWith(PADDING_PREFIX))
+      .map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, bytes: t.end - t.begin })),
   };
 }
 
@@ -116,7 +118,9 @@ function forServingOf(options: LoadModelOptions | undefined): boolean {
 }
 
 function wantedTensors(mh: ModelHeader, forServing: boolean): Set<string> {
-  return new Set(mh.header.tensors.map((t) => t.name).filter((n) => !forServing || !(n.startsWith('optimizer.') || n.startsWith(PADDING_PREFIX))));
+  return new Set(
+    mh.header.tensors.map((t) => t.name).filter((n) => !forServing || !(n.startsWith('optimizer.') || n.startsWith(PADDING_PREFIX))),
+  );
 }
 
 function loaded(mh: ModelHeader, tensors: Map<string, LoadedTensor>, forServing: boolean): LoadedModel {
@@ -132,7 +136,8 @@ function build(mh: ModelHeader, loaded: Map<string, LoadedTensor>, forServing: b
   const tables = new Map<string, EmbeddingTable>();
   for (const name of Object.keys(mh.parameters)) {
     const t = get(name);
-    if (t.shape[1] < 1) throw corrupt(`tensor ${JSON.stringify(name)} has shape ${JSON.stringify(t.shape)}; a parameter needs at least one column`);
+    if (t.shape[1] < 1)
+      throw corrupt(`tensor ${JSON.stringify(name)} has shape ${JSON.stringify(t.shape)}; a parameter needs at least one column`);
     tables.set(name, new EmbeddingTable(typedView(t, path) as Float32Array, t.shape[1]));
   }
   const tower = (side: 'user' | 'item'): TowerOptions => {
@@ -140,11 +145,15 @@ function build(mh: ModelHeader, loaded: Map<string, LoadedTensor>, forServing: b
     const out: TowerOptions = { idEmbedding: c.idEmbedding, mlp: c.mlp };
     if (c.features) {
       const names = bagTensors(side);
-      out.features = { vocabulary: c.features.vocabulary, bags: { offsets: typedView(get(names.offsets), path) as Int32Array, indices: typedView(get(names.indices), path) as Int32Array } };
+      out.features = {
+        vocabulary: c.features.vocabulary,
+        bags: { offsets: typedView(get(names.offsets), path) as Int32Array, indices: typedView(get(names.indices), path) as Int32Array },
+      };
     }
     if (c.dense) {
       const t = get(denseTensor(side));
-      if (t.shape[1] !== c.dense.dim) throw corrupt(`tensor ${JSON.stringify(t.name)} has shape ${JSON.stringify(t.shape)} but the config says dense dim ${c.dense.dim}`);
+      if (t.shape[1] !== c.dense.dim)
+        throw corrupt(`tensor ${JSON.stringify(t.name)} has shape ${JSON.stringify(t.shape)} but the config says dense dim ${c.dense.dim}`);
       out.dense = { values: typedView(t, path) as Float32Array, dim: c.dense.dim };
     }
     return out;
@@ -161,7 +170,9 @@ function build(mh: ModelHeader, loaded: Map<string, LoadedTensor>, forServing: b
   }
   const names = model.parameters().map((p) => p.name);
   if (names.length !== tables.size || names.some((n) => !tables.has(n))) {
-    throw corrupt(`its parameters (${[...tables.keys()].join(', ')}) are not those of the model its config describes (${names.join(', ')})`);
+    throw corrupt(
+      `its parameters (${[...tables.keys()].join(', ')}) are not those of the model its config describes (${names.join(', ')})`,
+    );
   }
   let optimizerState = false;
   for (const p of model.parameters()) {
@@ -173,7 +184,8 @@ function build(mh: ModelHeader, loaded: Map<string, LoadedTensor>, forServing: b
       if (flags.shape[0] !== p.rows) throw corrupt(`tensor ${JSON.stringify(flags.name)} has ${flags.shape[0]} flags for ${p.rows} rows`);
       const rows: number[] = [];
       for (let i = 0; i < flags.bytes.length; i++) {
-        if (flags.bytes[i] > 1) throw corrupt(`tensor ${JSON.stringify(flags.name)} holds ${flags.bytes[i]} at row ${i}; frozen flags are 0 or 1`);
+        if (flags.bytes[i] > 1)
+          throw corrupt(`tensor ${JSON.stringify(flags.name)} holds ${flags.bytes[i]} at row ${i}; frozen flags are 0 or 1`);
         if (flags.bytes[i]) rows.push(i);
       }
       p.freezeRows(Int32Array.from(rows));
@@ -183,7 +195,10 @@ function build(mh: ModelHeader, loaded: Map<string, LoadedTensor>, forServing: b
       try {
         p.restoreOptimizerState(r.optimizer, typedView(state, path) as Float32Array);
       } catch (err) {
-        throw corrupt(`tensor ${JSON.stringify(state.name)} (${elementCount(state.shape)} values) does not fit ${r.optimizer} state of ${p.name}`, err);
+        throw corrupt(
+          `tensor ${JSON.stringify(state.name)} (${elementCount(state.shape)} values) does not fit ${r.optimizer} state of ${p.name}`,
+          err,
+        );
       }
       optimizerState = true;
     }
@@ -211,5 +226,13 @@ function build(mh: ModelHeader, loaded: Map<string, LoadedTensor>, forServing: b
     if (v.size !== ids.length) throw corrupt(`its ${side} vocabulary lists an id twice`);
     vocabularies[side] = v;
   }
-  return { model, kind: mh.kind, vocabularies, provenance: mh.provenance, savedBy: mh.savedBy, formatVersion: mh.formatVersion, optimizerState };
+  return {
+    model,
+    kind: mh.kind,
+    vocabularies,
+    provenance: mh.provenance,
+    savedBy: mh.savedBy,
+    formatVersion: mh.formatVersion,
+    optimizerState,
+  };
 }

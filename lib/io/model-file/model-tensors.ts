@@ -3,20 +3,36 @@
  * then flags and inputs, then optimizer state, so that a load for serving reads one prefix of the
  * file and skips the (often larger) optimizer state entirely.
  */
-import { MatrixFactorization } from '../../models/matrix-factorization';
+import type { MatrixFactorization } from '../../models/matrix-factorization';
 import type { Parameter } from '../../models/parameter';
-import { TwoTower, type TowerOptions } from '../../models/two-tower';
+import type { TwoTower, TowerOptions } from '../../models/two-tower';
 import { typeError } from '../../core/validate';
 import { ALIGNMENT } from '../safetensors/format';
 import { bytesOf, type TensorToWrite } from '../safetensors/write';
-import { FORMAT_VERSION, KEY, bagTensors, denseTensor, frozenTensor, optimizerTensor, type ModelKind, type ParameterRecord, type TowerConfig } from './metadata';
+import {
+  FORMAT_VERSION,
+  KEY,
+  bagTensors,
+  denseTensor,
+  frozenTensor,
+  optimizerTensor,
+  type ModelKind,
+  type ParameterRecord,
+  type TowerConfig,
+} from './metadata';
 
 export type SavableModel = MatrixFactorization | TwoTower;
 
 /** The model's kind, or a TypeError naming the argument. */
 export function modelKind(model: unknown, argument = 'model'): ModelKind {
   const kind = (model as { kind?: unknown } | null)?.kind;
-  if (model !== null && typeof model === 'object' && (kind === 'matrix-factorization' || kind === 'two-tower') && typeof (model as SavableModel).config === 'function') return kind;
+  if (
+    model !== null &&
+    typeof model === 'object' &&
+    (kind === 'matrix-factorization' || kind === 'two-tower') &&
+    typeof (model as SavableModel).config === 'function'
+  )
+    return kind;
   throw typeError(argument, 'a MatrixFactorization or TwoTower model', model);
 }
 
@@ -39,7 +55,10 @@ function alignedFirst(ts: TensorToWrite[]): TensorToWrite[] {
   return [...ts.filter((t) => t.bytes.length % ALIGNMENT === 0), ...ts.filter((t) => t.bytes.length % ALIGNMENT !== 0)];
 }
 
-export function modelToTensors(model: SavableModel, withOptimizer: boolean): { tensors: TensorToWrite[]; metadata: Record<string, string> } {
+export function modelToTensors(
+  model: SavableModel,
+  withOptimizer: boolean,
+): { tensors: TensorToWrite[]; metadata: Record<string, string> } {
   const kind = modelKind(model);
   const weights: TensorToWrite[] = [];
   const extras: TensorToWrite[] = [];
@@ -52,7 +71,12 @@ export function modelToTensors(model: SavableModel, withOptimizer: boolean): { t
     if (flags) extras.push({ name: frozenTensor(p.name), dtype: 'U8', shape: [p.rows], bytes: bytesOf(flags) });
     const state = withOptimizer ? p.state : null;
     if (state) states.push({ name: optimizerTensor(p.name), dtype: 'F32', shape: [state.values.length], bytes: bytesOf(state.values) });
-    records[p.name] = { trainable: p.trainable, lrMultiplier: p.lrMultiplier, frozenRows: flags !== null, optimizer: state ? state.kind : null };
+    records[p.name] = {
+      trainable: p.trainable,
+      lrMultiplier: p.lrMultiplier,
+      frozenRows: flags !== null,
+      optimizer: state ? state.kind : null,
+    };
   }
   let config: Record<string, unknown>;
   if (kind === 'two-tower') {

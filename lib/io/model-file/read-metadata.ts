@@ -73,7 +73,11 @@ export function readModelHeader(header: SafetensorsHeader): ModelHeader {
   };
   const kind = meta[KEY.kind] as ModelKind;
   if (!MODEL_KINDS.includes(kind)) {
-    throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, `${path} holds a model of kind ${JSON.stringify(kind)}, which this release cannot load (known: ${MODEL_KINDS.join(', ')})`);
+    throw new UnsupportedFileError(
+      'ERR_UNSUPPORTED_FORMAT',
+      path,
+      `${path} holds a model of kind ${JSON.stringify(kind)}, which this release cannot load (known: ${MODEL_KINDS.join(', ')})`,
+    );
   }
   const config = json(KEY.config);
   if (!isObject(config)) throw corrupt(`${KEY.config} is not an object`);
@@ -92,13 +96,15 @@ export function readModelHeader(header: SafetensorsHeader): ModelHeader {
     }
   }
   const epochsText = meta[KEY.epochs];
-  if (epochsText === undefined || !/^(0|[1-9][0-9]{0,14})$/.test(epochsText)) throw corrupt(`${KEY.epochs} is ${JSON.stringify(epochsText)}, not a non-negative integer`);
+  if (epochsText === undefined || !/^(0|[1-9][0-9]{0,14})$/.test(epochsText))
+    throw corrupt(`${KEY.epochs} is ${JSON.stringify(epochsText)}, not a non-negative integer`);
   const vocabularies = meta[KEY.vocabularies] === undefined ? {} : json(KEY.vocabularies);
   if (!isObject(vocabularies)) throw corrupt(`${KEY.vocabularies} is not an object`);
   for (const [side, ids] of Object.entries(vocabularies)) {
     const inline = Array.isArray(ids) && ids.every((id) => typeof id === 'string');
     const stored = isObject(ids) && typeof ids.tensor === 'string' && Number.isSafeInteger(ids.count);
-    if ((side !== 'users' && side !== 'items') || !(inline || stored)) throw corrupt(`${KEY.vocabularies}.${side} is neither a list of string ids nor { tensor, count }`);
+    if ((side !== 'users' && side !== 'items') || !(inline || stored))
+      throw corrupt(`${KEY.vocabularies}.${side} is neither a list of string ids nor { tensor, count }`);
   }
   const checksums = json(CHECKSUMS_KEY);
   if (!isObject(checksums) || !Object.values(checksums).every((c) => typeof c === 'string' && /^[0-9a-f]{8}$/.test(c))) {
@@ -128,10 +134,12 @@ export function readModelHeader(header: SafetensorsHeader): ModelHeader {
     if (!t) throw corrupt(`tensor ${JSON.stringify(name)} is missing`);
     if (t.dtype !== dtype) throw corrupt(`tensor ${JSON.stringify(name)} has dtype ${t.dtype}, expected ${dtype}`);
     const rank = p[name] ? 2 : name.startsWith('inputs.') && name.endsWith('.values') ? 2 : 1;
-    if (t.shape.length !== rank) throw corrupt(`tensor ${JSON.stringify(name)} has shape ${JSON.stringify(t.shape)}, expected rank ${rank}`);
+    if (t.shape.length !== rank)
+      throw corrupt(`tensor ${JSON.stringify(name)} has shape ${JSON.stringify(t.shape)}, expected rank ${rank}`);
   }
   for (const t of header.tensors) {
-    if (!expected.has(t.name) && !(t.name.startsWith(PADDING_PREFIX) && t.dtype === 'U8')) throw corrupt(`unexpected tensor ${JSON.stringify(t.name)}`);
+    if (!expected.has(t.name) && !(t.name.startsWith(PADDING_PREFIX) && t.dtype === 'U8'))
+      throw corrupt(`unexpected tensor ${JSON.stringify(t.name)}`);
     if (checksums[t.name] === undefined) throw corrupt(`tensor ${JSON.stringify(t.name)} has no checksum in ${CHECKSUMS_KEY}`);
   }
   let provenance: unknown = null;

@@ -57,7 +57,8 @@ export async function saveModel(path: string, model: SavableModel, options?: Sav
   }
   let provenance = 'null';
   if (o.provenance !== undefined) {
-    if (o.provenance === null || typeof o.provenance !== 'object') throw typeError('options.provenance', 'JSON-serialisable object', o.provenance);
+    if (o.provenance === null || typeof o.provenance !== 'object')
+      throw typeError('options.provenance', 'JSON-serialisable object', o.provenance);
     try {
       provenance = JSON.stringify(o.provenance);
     } catch (err) {
@@ -78,7 +79,12 @@ export async function saveModel(path: string, model: SavableModel, options?: Sav
       // Before the optimizer state, so that a load for serving still reads one prefix of the file.
       const at = tensors.findIndex((t) => t.name.startsWith('optimizer.'));
       const name = vocabularyTensor(side);
-      tensors.splice(at < 0 ? tensors.length : at, 0, { name, dtype: 'U8', shape: [text.length], bytes: new Uint8Array(text.buffer, text.byteOffset, text.length) });
+      tensors.splice(at < 0 ? tensors.length : at, 0, {
+        name,
+        dtype: 'U8',
+        shape: [text.length],
+        bytes: new Uint8Array(text.buffer, text.byteOffset, text.length),
+      });
       records[side] = { tensor: name, count: ids.length };
     }
     metadata[KEY.vocabularies] = JSON.stringify(records);

@@ -21,7 +21,11 @@ const SIZES: Record<string, number[]> = { f: [2, 4, 8], i: [1, 2, 4, 8], u: [1, 
 function parseDescr(descr: string, source: string): { kind: string; size: number; bigEndian: boolean } {
   const m = DESCR.exec(descr);
   if (!m || !SIZES[m[2]]?.includes(Number(m[3]))) {
-    throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', source, `${source} holds an array of dtype ${JSON.stringify(descr)}; recbridge reads numeric arrays (f2, f4, f8, i1-i8, u1-u8, b1)`);
+    throw new UnsupportedFileError(
+      'ERR_UNSUPPORTED_FORMAT',
+      source,
+      `${source} holds an array of dtype ${JSON.stringify(descr)}; recbridge reads numeric arrays (f2, f4, f8, i1-i8, u1-u8, b1)`,
+    );
   }
   return { kind: m[2], size: Number(m[3]), bigEndian: m[1] === '>' };
 }
@@ -30,7 +34,12 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
   const corrupt = (detail: string) => new CorruptFileError(source, detail);
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw corrupt('it does not start with the .npy magic "\\x93NUMPY"');
   const major = bytes[6];
-  if (major < 1 || major > 3) throw new UnsupportedFileError('ERR_UNSUPPORTED_VERSION', source, `${source} is .npy format ${major}.${bytes[7]}; recbridge reads 1.0 to 3.0`);
+  if (major < 1 || major > 3)
+    throw new UnsupportedFileError(
+      'ERR_UNSUPPORTED_VERSION',
+      source,
+      `${source} is .npy format ${major}.${bytes[7]}; recbridge reads 1.0 to 3.0`,
+    );
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lengthBytes = major === 1 ? 2 : 4;
   if (bytes.length < 8 + lengthBytes) throw corrupt('truncated header');
@@ -42,10 +51,16 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
   const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (descr === undefined) {
-    if (/['"]descr['"]\s*:\s*\[/.test(header)) throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', source, `${source} holds a structured array; recbridge reads plain numeric arrays`);
+    if (/['"]descr['"]\s*:\s*\[/.test(header))
+      throw new UnsupportedFileError(
+        'ERR_UNSUPPORTED_FORMAT',
+        source,
+        `${source} holds a structured array; recbridge reads plain numeric arrays`,
+      );
     throw corrupt(`its header has no descr: ${JSON.stringify(header.trim())}`);
   }
-  if (fortran === undefined || shapeText === undefined) throw corrupt(`its header lacks fortran_order or shape: ${JSON.stringify(header.trim())}`);
+  if (fortran === undefined || shapeText === undefined)
+    throw corrupt(`its header lacks fortran_order or shape: ${JSON.stringify(header.trim())}`);
   const shape = shapeText
     .split(',')
     .map((s) => s.trim().replace(/L$/, ''))
@@ -57,7 +72,10 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
   const { size } = parseDescr(descr, source);
   const count = shape.reduce((a, b) => a * b, 1);
   const dataStart = start + headerLength;
-  if (dataStart + count * size > bytes.length) throw corrupt(`shape (${shape.join(', ')}) of ${descr} needs ${count * size} bytes but ${bytes.length - dataStart} follow the header (truncated?)`);
+  if (dataStart + count * size > bytes.length)
+    throw corrupt(
+      `shape (${shape.join(', ')}) of ${descr} needs ${count * size} bytes but ${bytes.length - dataStart} follow the header (truncated?)`,
+    );
   return { descr, shape, fortranOrder: fortran === 'True', data: bytes.subarray(dataStart, dataStart + count * size) };
 }
 
@@ -116,7 +134,7 @@ export function encodeNpy(values: Float32Array, shape: readonly number[]): Uint8
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
   // numpy pads the header with spaces and ends it with a newline so the data is 64-byte aligned.
   const total = Math.ceil((10 + header.length + 1) / 64) * 64;
-  header = header.padEnd(total - 10 - 1, ' ') + '\n';
+  header = `${header.padEnd(total - 10 - 1, ' ')}\n`;
   const out = new Uint8Array(total + values.byteLength);
   out.set(MAGIC);
   out[6] = 1;

@@ -79,8 +79,14 @@ export function readZip(bytes: Uint8Array, source: string): ZipEntry[] {
       const size = u16(x + 2);
       if (id === 0x0001) {
         let f = x + 4;
-        if (usize === 0xffffffff) (usize = u64(f), (f += 8));
-        if (csize === 0xffffffff) (csize = u64(f), (f += 8));
+        if (usize === 0xffffffff) {
+          usize = u64(f);
+          f += 8;
+        }
+        if (csize === 0xffffffff) {
+          csize = u64(f);
+          f += 8;
+        }
         if (local === 0xffffffff) local = u64(f);
       }
       x += 4 + size;
@@ -99,7 +105,12 @@ export function readZip(bytes: Uint8Array, source: string): ZipEntry[] {
       } catch (err) {
         throw corrupt(`entry ${name} does not inflate (${(err as Error).message})`);
       }
-    } else throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', source, `${source}: entry ${name} uses compression method ${method}; recbridge reads stored (0) and deflate (8)`);
+    } else
+      throw new UnsupportedFileError(
+        'ERR_UNSUPPORTED_FORMAT',
+        source,
+        `${source}: entry ${name} uses compression method ${method}; recbridge reads stored (0) and deflate (8)`,
+      );
     if (data.length !== usize) throw corrupt(`entry ${name} has ${data.length} bytes, its directory says ${usize}`);
     if (crc32(data) !== crc) throw corrupt(`entry ${name} fails its CRC-32`);
     entries.push({ name, data });

@@ -62,41 +62,71 @@ function ortType(data: unknown): string | undefined {
 function checkInputs(inputs: Record<string, EncoderInput>, session: OrtSession): number {
   if (inputs === null || typeof inputs !== 'object') throw typeError('inputs', 'object of { data, dims } by input name', inputs);
   const missing = session.inputNames.filter((n) => !(n in inputs));
-  if (missing.length) throw rangeError('inputs', `every model input (${session.inputNames.join(', ')}); missing ${missing.join(', ')}`, Object.keys(inputs).join(', '));
+  if (missing.length)
+    throw rangeError(
+      'inputs',
+      `every model input (${session.inputNames.join(', ')}); missing ${missing.join(', ')}`,
+      Object.keys(inputs).join(', '),
+    );
   let n = -1;
   for (const [name, input] of Object.entries(inputs)) {
-    if (!session.inputNames.includes(name)) throw rangeError(`inputs.${name}`, `one of the model's inputs (${session.inputNames.join(', ')})`, name);
-    if (!input || typeof input !== 'object' || !ortType(input.data)) throw typeError(`inputs.${name}.data`, 'Float32Array, Float64Array, Int32Array, BigInt64Array, Uint8Array or Int8Array', input?.data);
-    if (!Array.isArray(input.dims) || input.dims.length === 0 || !input.dims.every((d) => Number.isSafeInteger(d) && d >= 0)) throw typeError(`inputs.${name}.dims`, 'non-empty array of sizes', input.dims);
+    if (!session.inputNames.includes(name))
+      throw rangeError(`inputs.${name}`, `one of the model's inputs (${session.inputNames.join(', ')})`, name);
+    if (!input || typeof input !== 'object' || !ortType(input.data))
+      throw typeError(`inputs.${name}.data`, 'Float32Array, Float64Array, Int32Array, BigInt64Array, Uint8Array or Int8Array', input?.data);
+    if (!Array.isArray(input.dims) || input.dims.length === 0 || !input.dims.every((d) => Number.isSafeInteger(d) && d >= 0))
+      throw typeError(`inputs.${name}.dims`, 'non-empty array of sizes', input.dims);
     const size = input.dims.reduce((a, b) => a * b, 1);
-    if (input.data.length !== size) throw rangeError(`inputs.${name}.data`, `${size} values for dims [${input.dims.join(', ')}]`, input.data);
-    if (n >= 0 && input.dims[0] !== n) throw rangeError(`inputs.${name}.dims[0]`, `${n} (the same number of entities as the other inputs)`, input.dims[0]);
+    if (input.data.length !== size)
+      throw rangeError(`inputs.${name}.data`, `${size} values for dims [${input.dims.join(', ')}]`, input.data);
+    if (n >= 0 && input.dims[0] !== n)
+      throw rangeError(`inputs.${name}.dims[0]`, `${n} (the same number of entities as the other inputs)`, input.dims[0]);
     n = input.dims[0];
   }
   return n;
 }
 
 /** Rows [from, to) of an input as a tensor; Int32Array data goes in as int64 when the model wants int64. */
-function slice(ort: ReturnType<typeof loadOnnxRuntime>, input: EncoderInput, from: number, to: number, want: string | undefined): OrtTensor {
+function slice(
+  ort: ReturnType<typeof loadOnnxRuntime>,
+  input: EncoderInput,
+  from: number,
+  to: number,
+  want: string | undefined,
+): OrtTensor {
   const row = input.dims.slice(1).reduce((a, b) => a * b, 1);
   let data: EncoderInput['data'] = input.data.subarray(from * row, to * row);
   if (want === 'int64' && types.isInt32Array(data)) data = BigInt64Array.from(data, (x) => BigInt(x));
-  return new ort.Tensor(want === 'int64' && types.isBigInt64Array(data) ? 'int64' : ortType(data)!, data, [to - from, ...input.dims.slice(1)]);
+  return new ort.Tensor(want === 'int64' && types.isBigInt64Array(data) ? 'int64' : ortType(data)!, data, [
+    to - from,
+    ...input.dims.slice(1),
+  ]);
 }
 
-export async function encodeWithOnnx(model: string | Uint8Array, inputs: Record<string, EncoderInput>, options?: EncodeWithOnnxOptions): Promise<EncodedFeatures> {
-  if (typeof model !== 'string' && !types.isUint8Array(model)) throw typeError('model', 'path to an .onnx file or its bytes (Uint8Array)', model);
+export async function encodeWithOnnx(
+  model: string | Uint8Array,
+  inputs: Record<string, EncoderInput>,
+  options?: EncodeWithOnnxOptions,
+): Promise<EncodedFeatures> {
+  if (typeof model !== 'string' && !types.isUint8Array(model))
+    throw typeError('model', 'path to an .onnx file or its bytes (Uint8Array)', model);
   const o = expectOptions('options', options);
   const batchSize = o.batchSize === undefined ? 256 : expectPositiveInteger('options.batchSize', o.batchSize, 1 << 20);
   const normalize = o.normalize === undefined ? false : expectBoolean('options.normalize', o.normalize);
-  if (o.pooling !== undefined && o.pooling !== 'mean' && o.pooling !== 'first') throw rangeError('options.pooling', '"mean" or "first"', o.pooling);
+  if (o.pooling !== undefined && o.pooling !== 'mean' && o.pooling !== 'first')
+    throw rangeError('options.pooling', '"mean" or "first"', o.pooling);
   const threads = o.threads === undefined ? undefined : expectPositiveInteger('options.threads', o.threads, 256);
   const ort = loadOnnxRuntime('encodeWithOnnx');
-  const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'all', interOpNumThreads: 1, ...(threads ? { intraOpNumThreads: threads } : {}) });
+  const session = await ort.InferenceSession.create(model, {
+    graphOptimizationLevel: 'all',
+    interOpNumThreads: 1,
+    ...(threads ? { intraOpNumThreads: threads } : {}),
+  });
   try {
     const n = checkInputs(inputs, session);
     const output = o.output ?? session.outputNames[0];
-    if (!session.outputNames.includes(output)) throw rangeError('options.output', `one of the model's outputs (${session.outputNames.join(', ')})`, output);
+    if (!session.outputNames.includes(output))
+      throw rangeError('options.output', `one of the model's outputs (${session.outputNames.join(', ')})`, output);
     const maskName = o.maskInput ?? (inputs.attention_mask ? 'attention_mask' : undefined);
     if (maskName !== undefined && !inputs[maskName]) throw rangeError('options.maskInput', 'the name of a given input', maskName);
     const wanted = new Map((session.inputMetadata ?? []).map((m) => [m.name, m.type]));
@@ -137,20 +167,38 @@ export async function encodeWithOnnx(model: string | Uint8Array, inputs: Record<
 }
 
 /** A batch's output as [batch × dim] float32 values. */
-function pool(t: OrtTensor, batch: number, pooling: 'mean' | 'first' | undefined, mask: EncoderInput | undefined, from: number, name: string): Float32Array {
+function pool(
+  t: OrtTensor,
+  batch: number,
+  pooling: 'mean' | 'first' | undefined,
+  mask: EncoderInput | undefined,
+  from: number,
+  name: string,
+): Float32Array {
   const data = t.data as ArrayLike<number>;
   if (t.type !== 'float32' && t.type !== 'float64') throw rangeError(`output ${name}`, 'a float tensor', t.type);
   const f = Float32Array.from(data as ArrayLike<number>);
   if (t.dims.length === 2) {
-    if (pooling) throw rangeError('options.pooling', `none: output ${name} already has one vector per entity ([${t.dims.join(', ')}])`, pooling);
+    if (pooling)
+      throw rangeError('options.pooling', `none: output ${name} already has one vector per entity ([${t.dims.join(', ')}])`, pooling);
     return f;
   }
   if (t.dims.length === 1) return f;
-  if (t.dims.length !== 3) throw rangeError(`output ${name}`, 'rank 2 ([batch, dim]) or 3 ([batch, tokens, dim])', `dims [${t.dims.join(', ')}]`);
-  if (!pooling) throw rangeError('options.pooling', `"mean" or "first" to turn output ${name} [${t.dims.join(', ')}] into one vector per entity`, pooling);
+  if (t.dims.length !== 3)
+    throw rangeError(`output ${name}`, 'rank 2 ([batch, dim]) or 3 ([batch, tokens, dim])', `dims [${t.dims.join(', ')}]`);
+  if (!pooling)
+    throw rangeError(
+      'options.pooling',
+      `"mean" or "first" to turn output ${name} [${t.dims.join(', ')}] into one vector per entity`,
+      pooling,
+    );
   const [, tokens, dim] = t.dims;
   if (pooling === 'mean' && mask && (mask.dims.length !== 2 || mask.dims[1] !== tokens)) {
-    throw rangeError('options.maskInput', `an input of dims [n, ${tokens}] (one weight per token of output ${name})`, `dims [${mask.dims.join(', ')}]`);
+    throw rangeError(
+      'options.maskInput',
+      `an input of dims [n, ${tokens}] (one weight per token of output ${name})`,
+      `dims [${mask.dims.join(', ')}]`,
+    );
   }
   const out = new Float32Array(batch * dim);
   for (let b = 0; b < batch; b++) {

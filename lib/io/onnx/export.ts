@@ -2,7 +2,7 @@
  * ONNX files of a model's parts, written atomically: a tower (entity → vector) and a scoring graph
  * (query vector → top-K items), so that a model trained here can be served by any ONNX runtime.
  */
-import { MatrixFactorization } from '../../models/matrix-factorization';
+import type { MatrixFactorization } from '../../models/matrix-factorization';
 import type { TwoTower } from '../../models/two-tower';
 import { expectOptions, expectPositiveInteger, rangeError, typeError } from '../../core/validate';
 import { writeFileAtomic } from '../atomic-write';
@@ -31,7 +31,8 @@ export async function exportOnnx(path: string, model: MatrixFactorization | TwoT
   const kind = modelKind(model);
   const o = expectOptions('options', options);
   const part = o.part ?? 'item-tower';
-  if (part === 'user-tower' || part === 'item-tower') return writeBytes(path, buildTowerModel(model, part === 'user-tower' ? 'user' : 'item'));
+  if (part === 'user-tower' || part === 'item-tower')
+    return writeBytes(path, buildTowerModel(model, part === 'user-tower' ? 'user' : 'item'));
   if (part !== 'scoring') throw rangeError('options.part', '"user-tower", "item-tower" or "scoring"', part);
   const k = o.k === undefined ? 10 : expectPositiveInteger('options.k', o.k);
   const release = model.acquire('exportOnnx');

@@ -121,7 +121,17 @@ export interface Model {
 }
 
 // Field numbers, from onnx.proto3.
-const MODEL = { irVersion: 1, producerName: 2, producerVersion: 3, domain: 4, modelVersion: 5, docString: 6, graph: 7, opsetImport: 8, metadataProps: 14 } as const;
+const MODEL = {
+  irVersion: 1,
+  producerName: 2,
+  producerVersion: 3,
+  domain: 4,
+  modelVersion: 5,
+  docString: 6,
+  graph: 7,
+  opsetImport: 8,
+  metadataProps: 14,
+} as const;
 const OPSET_ID = { domain: 1, version: 2 } as const;
 const STRING_ENTRY = { key: 1, value: 2 } as const;
 const GRAPH = { node: 1, name: 2, initializer: 5, docString: 10, input: 11, output: 12, valueInfo: 13 } as const;
@@ -159,7 +169,8 @@ function encodeTensor(tensor: Tensor, at: string): ProtoWriter {
   if (tensor === null || typeof tensor !== 'object') throw typeError(at, 'tensor object', tensor);
   const w = new ProtoWriter();
   const inferred = inferDataType(tensor.values);
-  if (inferred === undefined) throw typeError(`${at}.values`, 'Float32Array, Float64Array, Int32Array, BigInt64Array, Uint8Array or Int8Array', tensor.values);
+  if (inferred === undefined)
+    throw typeError(`${at}.values`, 'Float32Array, Float64Array, Int32Array, BigInt64Array, Uint8Array or Int8Array', tensor.values);
   const dataType = tensor.dataType ?? inferred;
   // BOOL shares UINT8's one-byte storage; any other mismatch would reinterpret bytes silently.
   if (dataType !== inferred && !(dataType === DataType.BOOL && inferred === DataType.UINT8)) {
@@ -281,7 +292,8 @@ function checkGraphWiring(graph: Graph): void {
     node.outputs.forEach((name, i) => define(name, `model.graph.nodes[${n}].outputs[${i}]`));
   });
   graph.outputs.forEach((v, i) => {
-    if (!known.has(expectName(`model.graph.outputs[${i}].name`, v?.name))) throw rangeError(`model.graph.outputs[${i}].name`, 'a value produced by the graph', v.name);
+    if (!known.has(expectName(`model.graph.outputs[${i}].name`, v?.name)))
+      throw rangeError(`model.graph.outputs[${i}].name`, 'a value produced by the graph', v.name);
   });
 }
 
@@ -308,8 +320,14 @@ export function encodeModel(model: Model): Uint8Array {
   const w = new ProtoWriter();
   w.int(MODEL.irVersion, model.irVersion ?? DEFAULT_IR_VERSION);
   for (const opset of model.opsetImports ?? [{ domain: '', version: DEFAULT_OPSET }]) {
-    if (!Number.isSafeInteger(opset.version) || opset.version < 1) throw rangeError('model.opsetImports[].version', 'positive integer', opset.version);
-    w.message(MODEL.opsetImport, new ProtoWriter().string(OPSET_ID.domain, expectName('model.opsetImports[].domain', opset.domain, true)).int(OPSET_ID.version, opset.version));
+    if (!Number.isSafeInteger(opset.version) || opset.version < 1)
+      throw rangeError('model.opsetImports[].version', 'positive integer', opset.version);
+    w.message(
+      MODEL.opsetImport,
+      new ProtoWriter()
+        .string(OPSET_ID.domain, expectName('model.opsetImports[].domain', opset.domain, true))
+        .int(OPSET_ID.version, opset.version),
+    );
   }
   w.string(MODEL.producerName, model.producerName ?? 'recbridge');
   if (model.producerVersion) w.string(MODEL.producerVersion, model.producerVersion);
@@ -362,7 +380,11 @@ export function buildScoringModel(spec: ScoringModelSpec): Uint8Array {
   if (spec === null || typeof spec !== 'object') throw typeError('spec', 'scoring model spec', spec);
   const { items, rows, dim, k } = spec;
   if (!types.isFloat32Array(items)) throw typeError('spec.items', 'Float32Array', items);
-  for (const [name, value] of [['spec.rows', rows], ['spec.dim', dim], ['spec.k', k]] as const) {
+  for (const [name, value] of [
+    ['spec.rows', rows],
+    ['spec.dim', dim],
+    ['spec.k', k],
+  ] as const) {
     if (typeof value !== 'number') throw typeError(name, 'positive integer', value);
     if (!Number.isSafeInteger(value) || value < 1) throw rangeError(name, 'positive integer', value);
   }

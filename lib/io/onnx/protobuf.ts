@@ -132,7 +132,8 @@ export class ProtoWriter {
 
   /** A `fixed32` field (unsigned 32 bits, little-endian). */
   fixed32(field: number, value: number): this {
-    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`Expected an integer in [0, 2^32) for fixed32 but received ${value}`);
+    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff)
+      throw new RangeError(`Expected an integer in [0, 2^32) for fixed32 but received ${value}`);
     this.tag(field, WireType.I32).reserve(4);
     new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 4).setUint32(0, value, true);
     this.pos += 4;

@@ -41,8 +41,12 @@ export function loadOnnxRuntime(feature: string): OrtModule {
     cached = require('onnxruntime-node') as OrtModule;
     return cached;
   } catch (err) {
-    throw new RecbridgeError('ERR_OPTIONAL_DEPENDENCY', `${feature} needs the optional package onnxruntime-node, which could not be loaded (${(err as Error).message.split('\n')[0]}). ${INSTALL_HINT}`, {
-      cause: err,
-    });
+    throw new RecbridgeError(
+      'ERR_OPTIONAL_DEPENDENCY',
+      `${feature} needs the optional package onnxruntime-node, which could not be loaded (${(err as Error).message.split('\n')[0]}). ${INSTALL_HINT}`,
+      {
+        cause: err,
+      },
+    );
   }
 }

@@ -43,7 +43,15 @@ function mfTower(model: MatrixFactorization, side: TowerSide): Uint8Array {
       inputs: [{ name: 'ids', elemType: DataType.INT64, shape: ['batch'] }],
       outputs: [{ name: 'embedding', elemType: DataType.FLOAT, shape: ['batch', width] }],
       initializers: [{ name: 'table', dims: [rows, width], values: table }],
-      nodes: [{ opType: 'Gather', name: 'lookup', inputs: ['table', 'ids'], outputs: ['embedding'], attributes: [{ name: 'axis', type: 'int', value: 0 }] }],
+      nodes: [
+        {
+          opType: 'Gather',
+          name: 'lookup',
+          inputs: ['table', 'ids'],
+          outputs: ['embedding'],
+          attributes: [{ name: 'axis', type: 'int', value: 0 }],
+        },
+      ],
     },
   });
 }
@@ -60,19 +68,50 @@ function twoTower(model: TwoTower, side: TowerSide): Uint8Array {
     inputs.push({ name: 'ids', elemType: DataType.INT64, shape: ['batch'] });
     const t = data(`${side}.embedding`);
     initializers.push({ name: 'id_table', dims: [t.rows, d], values: t.data });
-    nodes.push({ opType: 'Gather', name: 'id_lookup', inputs: ['id_table', 'ids'], outputs: ['id_part'], attributes: [{ name: 'axis', type: 'int', value: 0 }] });
+    nodes.push({
+      opType: 'Gather',
+      name: 'id_lookup',
+      inputs: ['id_table', 'ids'],
+      outputs: ['id_part'],
+      attributes: [{ name: 'axis', type: 'int', value: 0 }],
+    });
     parts.push('id_part');
   }
   if (c.features) {
-    inputs.push({ name: 'feature_ids', elemType: DataType.INT64, shape: ['batch', 'bag'] }, { name: 'feature_mask', elemType: DataType.FLOAT, shape: ['batch', 'bag'] });
+    inputs.push(
+      { name: 'feature_ids', elemType: DataType.INT64, shape: ['batch', 'bag'] },
+      { name: 'feature_mask', elemType: DataType.FLOAT, shape: ['batch', 'bag'] },
+    );
     const t = data(`${side}.features.embedding`);
-    initializers.push({ name: 'feature_table', dims: [t.rows, d], values: t.data }, axes('axis_last', [-1]), axes('axis_bag', [1]), { name: 'one', dims: [], values: Float32Array.of(1) });
+    initializers.push({ name: 'feature_table', dims: [t.rows, d], values: t.data }, axes('axis_last', [-1]), axes('axis_bag', [1]), {
+      name: 'one',
+      dims: [],
+      values: Float32Array.of(1),
+    });
     nodes.push(
-      { opType: 'Gather', name: 'feature_lookup', inputs: ['feature_table', 'feature_ids'], outputs: ['feature_rows'], attributes: [{ name: 'axis', type: 'int', value: 0 }] },
+      {
+        opType: 'Gather',
+        name: 'feature_lookup',
+        inputs: ['feature_table', 'feature_ids'],
+        outputs: ['feature_rows'],
+        attributes: [{ name: 'axis', type: 'int', value: 0 }],
+      },
       { opType: 'Unsqueeze', name: 'mask_column', inputs: ['feature_mask', 'axis_last'], outputs: ['mask3'] },
       { opType: 'Mul', name: 'mask_rows', inputs: ['feature_rows', 'mask3'], outputs: ['masked_rows'] },
-      { opType: 'ReduceSum', name: 'bag_sum', inputs: ['masked_rows', 'axis_bag'], outputs: ['bag_sum'], attributes: [{ name: 'keepdims', type: 'int', value: 0 }] },
-      { opType: 'ReduceSum', name: 'bag_count', inputs: ['feature_mask', 'axis_bag'], outputs: ['bag_count'], attributes: [{ name: 'keepdims', type: 'int', value: 1 }] },
+      {
+        opType: 'ReduceSum',
+        name: 'bag_sum',
+        inputs: ['masked_rows', 'axis_bag'],
+        outputs: ['bag_sum'],
+        attributes: [{ name: 'keepdims', type: 'int', value: 0 }],
+      },
+      {
+        opType: 'ReduceSum',
+        name: 'bag_count',
+        inputs: ['feature_mask', 'axis_bag'],
+        outputs: ['bag_count'],
+        attributes: [{ name: 'keepdims', type: 'int', value: 1 }],
+      },
       // An empty bag has sum 0 and count 0: dividing by max(count, 1) makes it add nothing.
       { opType: 'Max', name: 'bag_count_floor', inputs: ['bag_count', 'one'], outputs: ['bag_divisor'] },
       { opType: 'Div', name: 'bag_mean', inputs: ['bag_sum', 'bag_divisor'], outputs: ['feature_part'] },
@@ -82,8 +121,14 @@ function twoTower(model: TwoTower, side: TowerSide): Uint8Array {
   if (c.dense) {
     inputs.push({ name: 'dense', elemType: DataType.FLOAT, shape: ['batch', c.dense.dim] });
     const w = data(`${side}.dense.projection.weight`);
-    initializers.push({ name: 'dense_wT', dims: [c.dense.dim, d], values: transpose(w.data, d, c.dense.dim) }, { name: 'dense_b', dims: [d], values: data(`${side}.dense.projection.bias`).data });
-    nodes.push({ opType: 'MatMul', name: 'dense_proj', inputs: ['dense', 'dense_wT'], outputs: ['dense_mm'] }, { opType: 'Add', name: 'dense_bias', inputs: ['dense_mm', 'dense_b'], outputs: ['dense_part'] });
+    initializers.push(
+      { name: 'dense_wT', dims: [c.dense.dim, d], values: transpose(w.data, d, c.dense.dim) },
+      { name: 'dense_b', dims: [d], values: data(`${side}.dense.projection.bias`).data },
+    );
+    nodes.push(
+      { opType: 'MatMul', name: 'dense_proj', inputs: ['dense', 'dense_wT'], outputs: ['dense_mm'] },
+      { opType: 'Add', name: 'dense_bias', inputs: ['dense_mm', 'dense_b'], outputs: ['dense_part'] },
+    );
     parts.push('dense_part');
   }
   let h = 'h0';
@@ -92,9 +137,15 @@ function twoTower(model: TwoTower, side: TowerSide): Uint8Array {
   let width = d;
   mlp.forEach((out, l) => {
     const w = data(`${side}.mlp.${l}.weight`);
-    initializers.push({ name: `mlp${l}_wT`, dims: [width, out], values: transpose(w.data, out, width) }, { name: `mlp${l}_b`, dims: [out], values: data(`${side}.mlp.${l}.bias`).data });
+    initializers.push(
+      { name: `mlp${l}_wT`, dims: [width, out], values: transpose(w.data, out, width) },
+      { name: `mlp${l}_b`, dims: [out], values: data(`${side}.mlp.${l}.bias`).data },
+    );
     const last = l + 1 === mlp.length;
-    nodes.push({ opType: 'MatMul', name: `mlp${l}_mm`, inputs: [h, `mlp${l}_wT`], outputs: [`mlp${l}_z`] }, { opType: 'Add', name: `mlp${l}_add`, inputs: [`mlp${l}_z`, `mlp${l}_b`], outputs: [`mlp${l}_y`] });
+    nodes.push(
+      { opType: 'MatMul', name: `mlp${l}_mm`, inputs: [h, `mlp${l}_wT`], outputs: [`mlp${l}_z`] },
+      { opType: 'Add', name: `mlp${l}_add`, inputs: [`mlp${l}_z`, `mlp${l}_b`], outputs: [`mlp${l}_y`] },
+    );
     h = `mlp${l}_y`;
     if (!last) {
       nodes.push({ opType: 'Relu', name: `mlp${l}_relu`, inputs: [h], outputs: [`mlp${l}_a`] });
@@ -106,7 +157,13 @@ function twoTower(model: TwoTower, side: TowerSide): Uint8Array {
     initializers.push(axes('norm_axis', [-1]), { name: 'min_norm', dims: [], values: Float32Array.of(MIN_NORM) });
     nodes.push(
       { opType: 'Mul', name: 'square', inputs: [h, h], outputs: ['squares'] },
-      { opType: 'ReduceSum', name: 'sq', inputs: ['squares', 'norm_axis'], outputs: ['sumsq'], attributes: [{ name: 'keepdims', type: 'int', value: 1 }] },
+      {
+        opType: 'ReduceSum',
+        name: 'sq',
+        inputs: ['squares', 'norm_axis'],
+        outputs: ['sumsq'],
+        attributes: [{ name: 'keepdims', type: 'int', value: 1 }],
+      },
       { opType: 'Sqrt', name: 'norm', inputs: ['sumsq'], outputs: ['norm'] },
       { opType: 'Max', name: 'norm_floor', inputs: ['norm', 'min_norm'], outputs: ['norm_safe'] },
       { opType: 'Div', name: 'normalize', inputs: [h, 'norm_safe'], outputs: ['normalized'] },
@@ -116,7 +173,13 @@ function twoTower(model: TwoTower, side: TowerSide): Uint8Array {
   nodes.push({ opType: 'Identity', name: 'output', inputs: [h], outputs: ['embedding'] });
   return encodeModel({
     docString: `recbridge two-tower ${side} tower (${model.similarity}, output width ${width}).`,
-    graph: { name: `recbridge_two_tower_${side}`, inputs, outputs: [{ name: 'embedding', elemType: DataType.FLOAT, shape: ['batch', width] }], initializers, nodes },
+    graph: {
+      name: `recbridge_two_tower_${side}`,
+      inputs,
+      outputs: [{ name: 'embedding', elemType: DataType.FLOAT, shape: ['batch', width] }],
+      initializers,
+      nodes,
+    },
   });
 }
 
@@ -133,7 +196,11 @@ export function buildTowerModel(model: MatrixFactorization | TwoTower, side: Tow
  * parity checks, or to serve known entities through ONNX): int64 ids, padded feature ids and
  * mask, dense rows.
  */
-export function towerInputs(model: MatrixFactorization | TwoTower, side: TowerSide, rows: Int32Array | readonly number[]): Record<string, { data: BigInt64Array | Float32Array; dims: number[] }> {
+export function towerInputs(
+  model: MatrixFactorization | TwoTower,
+  side: TowerSide,
+  rows: Int32Array | readonly number[],
+): Record<string, { data: BigInt64Array | Float32Array; dims: number[] }> {
   const n = rows.length;
   const ids = BigInt64Array.from(Array.from(rows, (r) => BigInt(r)));
   const out: Record<string, { data: BigInt64Array | Float32Array; dims: number[] }> = {};

@@ -22,7 +22,10 @@ export interface SafetensorsTensor {
  * Reads tensors (all, or options.names) and the metadata. Checksums written by recbridge are
  * verified; files from other writers have none and are read as they are.
  */
-export async function readSafetensors(path: string, options?: { names?: readonly string[] }): Promise<{ tensors: Map<string, SafetensorsTensor>; metadata: Record<string, string> }> {
+export async function readSafetensors(
+  path: string,
+  options?: { names?: readonly string[] },
+): Promise<{ tensors: Map<string, SafetensorsTensor>; metadata: Record<string, string> }> {
   if (typeof path !== 'string' || path === '') throw typeError('path', 'non-empty string', path);
   const o = expectOptions('options', options);
   const handle = await fs.open(path, 'r');
@@ -55,13 +58,25 @@ export async function readSafetensors(path: string, options?: { names?: readonly
 /** Writes typed arrays (Float32Array → F32, Float64Array → F64, Int32Array → I32, BigInt64Array → I64, Uint8Array → U8) atomically. */
 export async function writeSafetensorsFile(
   path: string,
-  tensors: Readonly<Record<string, { data: Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array; shape: readonly number[] }>>,
+  tensors: Readonly<
+    Record<string, { data: Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array; shape: readonly number[] }>
+  >,
   metadata: Record<string, string> = {},
 ): Promise<number> {
   if (typeof path !== 'string' || path === '') throw typeError('path', 'non-empty string', path);
   const list = Object.entries(expectOptions('tensors', tensors)).map(([name, t]) => {
     const d = t?.data;
-    const dtype: Dtype | null = types.isFloat32Array(d) ? 'F32' : types.isFloat64Array(d) ? 'F64' : types.isInt32Array(d) ? 'I32' : types.isBigInt64Array(d) ? 'I64' : types.isUint8Array(d) ? 'U8' : null;
+    const dtype: Dtype | null = types.isFloat32Array(d)
+      ? 'F32'
+      : types.isFloat64Array(d)
+        ? 'F64'
+        : types.isInt32Array(d)
+          ? 'I32'
+          : types.isBigInt64Array(d)
+            ? 'I64'
+            : types.isUint8Array(d)
+              ? 'U8'
+              : null;
     if (!dtype) throw typeError(`tensors.${name}.data`, 'Float32Array, Float64Array, Int32Array, BigInt64Array or Uint8Array', d);
     if (!Array.isArray(t!.shape)) throw typeError(`tensors.${name}.shape`, 'array of sizes', t!.shape);
     return { name, dtype, shape: t!.shape, bytes: bytesOf(d!) };

@@ -83,9 +83,14 @@ export function validateHeader(path: string, json: unknown, fileSize: number, da
     const { dtype, shape, data_offsets: offsets } = raw;
     if (typeof dtype !== 'string') throw corrupt(`${at} has no dtype`);
     if (!Object.hasOwn(DTYPE_BYTES, dtype)) {
-      throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, `${path}: ${at} has dtype ${JSON.stringify(dtype)}, which recbridge cannot read (supported: ${Object.keys(DTYPE_BYTES).join(', ')})`);
+      throw new UnsupportedFileError(
+        'ERR_UNSUPPORTED_FORMAT',
+        path,
+        `${path}: ${at} has dtype ${JSON.stringify(dtype)}, which recbridge cannot read (supported: ${Object.keys(DTYPE_BYTES).join(', ')})`,
+      );
     }
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw corrupt(`${at} has an invalid shape ${JSON.stringify(shape)}`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      throw corrupt(`${at} has an invalid shape ${JSON.stringify(shape)}`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
       throw corrupt(`${at} has invalid data_offsets ${JSON.stringify(offsets)}`);
     }
@@ -96,8 +101,10 @@ export function validateHeader(path: string, json: unknown, fileSize: number, da
       if (!Number.isSafeInteger(elements)) throw corrupt(`${at} has a shape too large to address (${JSON.stringify(shape)})`);
     }
     const bytes = elements * DTYPE_BYTES[dtype as Dtype];
-    if (end < begin || end - begin !== bytes) throw corrupt(`${at} spans bytes [${begin}, ${end}) but its shape ${JSON.stringify(shape)} of ${dtype} needs ${bytes}`);
-    if (end > dataBytes) throw corrupt(`${at} ends at byte ${end} of the data but the file holds only ${dataBytes} data bytes (truncated?)`);
+    if (end < begin || end - begin !== bytes)
+      throw corrupt(`${at} spans bytes [${begin}, ${end}) but its shape ${JSON.stringify(shape)} of ${dtype} needs ${bytes}`);
+    if (end > dataBytes)
+      throw corrupt(`${at} ends at byte ${end} of the data but the file holds only ${dataBytes} data bytes (truncated?)`);
     tensors.push({ name, dtype: dtype as Dtype, shape: shape as number[], begin, end });
   }
   tensors.sort((a, b) => a.begin - b.begin || a.end - b.end);
@@ -110,7 +117,8 @@ export function validateHeader(path: string, json: unknown, fileSize: number, da
       lastName = t.name;
     }
   }
-  if (last !== dataBytes) throw corrupt(`the tensors cover ${last} data bytes but the file holds ${dataBytes} (trailing bytes after the last tensor)`);
+  if (last !== dataBytes)
+    throw corrupt(`the tensors cover ${last} data bytes but the file holds ${dataBytes} (trailing bytes after the last tensor)`);
   return { path, fileSize, dataStart, tensors, metadata };
 }
 

@@ -9,7 +9,16 @@ import * as fs from 'node:fs/promises';
 import { native } from '../../core/native';
 import { crc32, crcHex } from '../crc32';
 import { CorruptFileError, UnsupportedFileError } from '../file-errors';
-import { ALIGNMENT, DTYPE_BYTES, LITTLE_ENDIAN, MAX_HEADER_BYTES, type Dtype, type SafetensorsHeader, type TensorEntry, validateHeader } from './format';
+import {
+  ALIGNMENT,
+  DTYPE_BYTES,
+  LITTLE_ENDIAN,
+  MAX_HEADER_BYTES,
+  type Dtype,
+  type SafetensorsHeader,
+  type TensorEntry,
+  validateHeader,
+} from './format';
 import { HEADER_CRC_KEY, computeHeaderCrc, headerCrcPosition } from './header-checksum';
 
 const MAX_READ = 64 << 20;
@@ -21,14 +30,16 @@ async function readExactly(handle: fs.FileHandle, into: Uint8Array, position: nu
     const n = Math.min(MAX_READ, into.length - at);
     const { bytesRead } = await handle.read(into, at, n, position + at);
     // The size was checked before reading, so a short read means the file shrank meanwhile.
-    if (bytesRead === 0) throw new CorruptFileError(path, `the file ended at byte ${position + at} while reading (was it truncated while being read?)`);
+    if (bytesRead === 0)
+      throw new CorruptFileError(path, `the file ended at byte ${position + at} while reading (was it truncated while being read?)`);
     at += bytesRead;
   }
 }
 
 /** Reads and validates the header of an open file. */
 export async function readHeaderFrom(handle: fs.FileHandle, path: string): Promise<SafetensorsHeader> {
-  if (!LITTLE_ENDIAN) throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, 'recbridge reads safetensors files only on little-endian hosts');
+  if (!LITTLE_ENDIAN)
+    throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, 'recbridge reads safetensors files only on little-endian hosts');
   const { size } = await handle.stat();
   if (size < 8) throw new CorruptFileError(path, `the file holds ${size} bytes, fewer than the 8-byte header length (truncated?)`);
   const prefix = new Uint8Array(8);
@@ -40,7 +51,8 @@ export async function readHeaderFrom(handle: fs.FileHandle, path: string): Promi
 
 /** readHeaderFrom for a whole file already in memory (the header is a view, not a copy). */
 export function headerOfBytes(bytes: Uint8Array, path: string): SafetensorsHeader {
-  if (!LITTLE_ENDIAN) throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, 'recbridge reads safetensors files only on little-endian hosts');
+  if (!LITTLE_ENDIAN)
+    throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, 'recbridge reads safetensors files only on little-endian hosts');
   const size = bytes.length;
   if (size < 8) throw new CorruptFileError(path, `the file holds ${size} bytes, fewer than the 8-byte header length (truncated?)`);
   const n = headerLength(bytes.subarray(0, 8), size, path);
@@ -51,9 +63,14 @@ export function headerOfBytes(bytes: Uint8Array, path: string): SafetensorsHeade
 function headerLength(prefix: Uint8Array, size: number, path: string): number {
   const length = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (length < 2n) throw new CorruptFileError(path, `the header length is ${length} bytes, too small for a JSON object`);
-  if (length > BigInt(MAX_HEADER_BYTES)) throw new CorruptFileError(path, `the header length is ${length} bytes, above the ${MAX_HEADER_BYTES}-byte limit (corrupt length, or not a safetensors file)`);
+  if (length > BigInt(MAX_HEADER_BYTES))
+    throw new CorruptFileError(
+      path,
+      `the header length is ${length} bytes, above the ${MAX_HEADER_BYTES}-byte limit (corrupt length, or not a safetensors file)`,
+    );
   const n = Number(length);
-  if (8 + n > size) throw new CorruptFileError(path, `the header claims ${n} bytes but the file holds only ${size - 8} after the length (truncated?)`);
+  if (8 + n > size)
+    throw new CorruptFileError(path, `the header claims ${n} bytes but the file holds only ${size - 8} after the length (truncated?)`);
   return n;
 }
 
@@ -75,10 +92,15 @@ export function parseHeaderBytes(path: string, raw: Uint8Array, fileSize: number
   const meta = (json as { __metadata__?: Record<string, unknown> } | null)?.__metadata__;
   if (meta && typeof meta === 'object' && HEADER_CRC_KEY in meta) {
     const position = headerCrcPosition(raw);
-    if (position < 0) throw new CorruptFileError(path, `the header checksum field ${HEADER_CRC_KEY} is ${position === -2 ? 'repeated' : 'not a string of 8 hex digits'}`);
+    if (position < 0)
+      throw new CorruptFileError(
+        path,
+        `the header checksum field ${HEADER_CRC_KEY} is ${position === -2 ? 'repeated' : 'not a string of 8 hex digits'}`,
+      );
     const stored = meta[HEADER_CRC_KEY];
     const actual = computeHeaderCrc(raw, position);
-    if (stored !== actual) throw new CorruptFileError(path, `the header fails its checksum (stored ${JSON.stringify(stored)}, computed "${actual}")`);
+    if (stored !== actual)
+      throw new CorruptFileError(path, `the header fails its checksum (stored ${JSON.stringify(stored)}, computed "${actual}")`);
   }
   return validateHeader(path, json, fileSize, 8 + raw.length);
 }
@@ -99,7 +121,10 @@ export interface LoadedTensor extends TensorEntry {
 }
 
 /** Where the named tensors will live: one SharedArrayBuffer spanning them, in file order. */
-function placeTensors(header: SafetensorsHeader, names: ReadonlySet<string>): { chosen: TensorEntry[]; first: number; span: Uint8Array } | null {
+function placeTensors(
+  header: SafetensorsHeader,
+  names: ReadonlySet<string>,
+): { chosen: TensorEntry[]; first: number; span: Uint8Array } | null {
   const chosen = header.tensors.filter((t) => names.has(t.name));
   if (chosen.length === 0) return null;
   const first = Math.min(...chosen.map((t) => t.begin));
@@ -107,7 +132,7 @@ function placeTensors(header: SafetensorsHeader, names: ReadonlySet<string>): { 
   const buffer = new SharedArrayBuffer(last - first + ALIGNMENT);
   // Place byte `first` at an address congruent to it mod 64, so aligned tensors stay aligned.
   const misalignment = native.byteAlignment(new Uint8Array(buffer, 0, 1));
-  const shift = (((first % ALIGNMENT) - misalignment) % ALIGNMENT + ALIGNMENT) % ALIGNMENT;
+  const shift = ((((first % ALIGNMENT) - misalignment) % ALIGNMENT) + ALIGNMENT) % ALIGNMENT;
   return { chosen, first, span: new Uint8Array(buffer, shift, last - first) };
 }
 
@@ -127,7 +152,11 @@ function verifiedTensors(
       const stored = checksums[t.name];
       if (stored === undefined) throw new CorruptFileError(path, `tensor ${JSON.stringify(t.name)} has no checksum in the metadata`);
       const actual = crcHex(crcOf(t));
-      if (stored !== actual) throw new CorruptFileError(path, `tensor ${JSON.stringify(t.name)} fails its checksum (stored ${JSON.stringify(stored)}, computed "${actual}")`);
+      if (stored !== actual)
+        throw new CorruptFileError(
+          path,
+          `tensor ${JSON.stringify(t.name)} fails its checksum (stored ${JSON.stringify(stored)}, computed "${actual}")`,
+        );
     }
     out.set(t.name, { ...t, bytes });
   }
@@ -157,7 +186,8 @@ export async function readTensorsFrom(
       if (a < b) crcs.set(t.name, crc32(span.subarray(a, b), crcs.get(t.name)));
     }
   };
-  const read = (from: number) => readExactly(handle, span.subarray(from, Math.min(span.length, from + CHUNK)), header.dataStart + first + from, header.path);
+  const read = (from: number) =>
+    readExactly(handle, span.subarray(from, Math.min(span.length, from + CHUNK)), header.dataStart + first + from, header.path);
   let pending = span.length > 0 ? read(0) : null;
   for (let from = 0; pending; from += CHUNK) {
     await pending;
@@ -212,7 +242,11 @@ export function typedView(t: LoadedTensor, path: string): Typed {
     case 'BOOL':
       return t.bytes;
     default:
-      throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, `${path}: tensor ${JSON.stringify(t.name)} has dtype ${t.dtype}, which this reader does not convert`);
+      throw new UnsupportedFileError(
+        'ERR_UNSUPPORTED_FORMAT',
+        path,
+        `${path}: tensor ${JSON.stringify(t.name)} has dtype ${t.dtype}, which this reader does not convert`,
+      );
   }
 }
 
@@ -253,7 +287,11 @@ export function toFloat32(t: LoadedTensor, path: string): Float32Array {
       return out;
     }
     default:
-      throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, `${path}: tensor ${JSON.stringify(t.name)} has dtype ${t.dtype}; an embedding table needs F32, F16, BF16 or F64`);
+      throw new UnsupportedFileError(
+        'ERR_UNSUPPORTED_FORMAT',
+        path,
+        `${path}: tensor ${JSON.stringify(t.name)} has dtype ${t.dtype}; an embedding table needs F32, F16, BF16 or F64`,
+      );
   }
 }
 

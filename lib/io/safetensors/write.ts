@@ -51,7 +51,8 @@ function encodeHeader(placed: readonly Placed[], metadata: Record<string, string
   for (const t of placed) header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [t.begin, t.begin + t.bytes.length] };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil((8 + json.length) / ALIGNMENT) * ALIGNMENT - 8;
-  if (padded > MAX_HEADER_BYTES) throw rangeError('metadata', `a header under ${MAX_HEADER_BYTES} bytes (safetensors readers refuse larger ones)`, `${padded} bytes`);
+  if (padded > MAX_HEADER_BYTES)
+    throw rangeError('metadata', `a header under ${MAX_HEADER_BYTES} bytes (safetensors readers refuse larger ones)`, `${padded} bytes`);
   const out = new Uint8Array(8 + padded).fill(0x20, 8);
   new DataView(out.buffer).setBigUint64(0, BigInt(padded), true);
   out.set(json, 8);
@@ -65,9 +66,14 @@ function encodeHeader(placed: readonly Placed[], metadata: Record<string, string
  * Writes tensors (in the given order, which becomes the file order) and string metadata to path,
  * atomically. Returns the file size.
  */
-export async function writeSafetensors(path: string, tensors: readonly TensorToWrite[], metadata: Record<string, string> = {}): Promise<number> {
+export async function writeSafetensors(
+  path: string,
+  tensors: readonly TensorToWrite[],
+  metadata: Record<string, string> = {},
+): Promise<number> {
   // Typed arrays are written as they sit in memory, which is the file's byte order only here.
-  if (!LITTLE_ENDIAN) throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, 'recbridge writes safetensors files only on little-endian hosts');
+  if (!LITTLE_ENDIAN)
+    throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, 'recbridge writes safetensors files only on little-endian hosts');
   const names = new Set<string>();
   for (const [i, t] of tensors.entries()) {
     if (typeof t.name !== 'string' || t.name === '' || t.name === '__metadata__' || t.name.startsWith(PADDING_PREFIX)) {
@@ -75,10 +81,16 @@ export async function writeSafetensors(path: string, tensors: readonly TensorToW
     }
     if (names.has(t.name)) throw rangeError(`tensors[${i}].name`, 'a name used once', t.name);
     names.add(t.name);
-    if (!Object.hasOwn(DTYPE_BYTES, t.dtype)) throw rangeError(`tensors[${i}].dtype`, `one of ${Object.keys(DTYPE_BYTES).join(', ')}`, t.dtype);
+    if (!Object.hasOwn(DTYPE_BYTES, t.dtype))
+      throw rangeError(`tensors[${i}].dtype`, `one of ${Object.keys(DTYPE_BYTES).join(', ')}`, t.dtype);
     if (!types.isUint8Array(t.bytes)) throw typeError(`tensors[${i}].bytes`, 'Uint8Array', t.bytes);
     const expected = elementCount(t.shape) * DTYPE_BYTES[t.dtype];
-    if (t.bytes.length !== expected) throw rangeError(`tensors[${i}].bytes`, `${expected} bytes for shape ${JSON.stringify(t.shape)} of ${t.dtype}`, `${t.bytes.length} bytes`);
+    if (t.bytes.length !== expected)
+      throw rangeError(
+        `tensors[${i}].bytes`,
+        `${expected} bytes for shape ${JSON.stringify(t.shape)} of ${t.dtype}`,
+        `${t.bytes.length} bytes`,
+      );
   }
   for (const [k, v] of Object.entries(metadata)) if (typeof v !== 'string') throw typeError(`metadata.${k}`, 'string', v);
   const { placed } = place(tensors);

@@ -36,10 +36,20 @@ export function bridge(options: BridgeOptions = {}): Strategy {
       const tv = target.itemEmbedding.table.data;
       const su = source.userEmbedding.table.data;
       const warm = alignedPairs(ctx, true);
-      const base = fitEmbeddingMap(gatherRows(su, ds, warm.source), ds, gatherRows(target.userEmbedding.table.data, d, warm.target), d, warm.source.length, { seed: ctx.seed });
+      const base = fitEmbeddingMap(
+        gatherRows(su, ds, warm.source),
+        ds,
+        gatherRows(target.userEmbedding.table.data, d, warm.target),
+        d,
+        warm.source.length,
+        { seed: ctx.seed },
+      );
       const history = ctx.sourceData.byUser();
       // A source vocabulary may know users without rows (beyond the CSR): their history is empty.
-      const historyOf = (s: number) => (s + 1 < history.offsets.length ? history.indices.subarray(history.offsets[s], history.offsets[s + 1]) : history.indices.subarray(0, 0));
+      const historyOf = (s: number) =>
+        s + 1 < history.offsets.length
+          ? history.indices.subarray(history.offsets[s], history.offsets[s + 1])
+          : history.indices.subarray(0, 0);
       const hidden = options.hidden ?? 16;
       const net = new SmallNet([ds, hidden, d * ds], ctx.seed + 17);
       net.scaleLastLayer(0.01);
@@ -92,7 +102,10 @@ export function bridge(options: BridgeOptions = {}): Strategy {
       };
       const cold = alignedPairs(ctx, false);
       const coldValidationUsers = new Set(ctx.split.coldValidationUsers);
-      const valPairs = { source: cold.source.filter((_, k) => coldValidationUsers.has(cold.target[k])), target: cold.target.filter((u) => coldValidationUsers.has(u)) };
+      const valPairs = {
+        source: cold.source.filter((_, k) => coldValidationUsers.has(cold.target[k])),
+        target: cold.target.filter((u) => coldValidationUsers.has(u)),
+      };
       const { vectors, has } = warmVectors(ctx, target.userEmbedding.table.data, d);
       const score = async () => {
         const mapped = mapUsers(valPairs.source);

@@ -29,10 +29,26 @@ async function runFineTune(ctx: TransferContext, userLr: number): Promise<UserVe
   const source = await ctx.sourceModel();
   const target = ctx.alignment.target;
   const model = ctx.newMf(target.numUsers, target.numItems, 3);
-  copyParameters(source, model, { include: ['user.embedding', 'item.embedding'], rows: { 'user.embedding': ctx.alignment.users, 'item.embedding': ctx.alignment.items } });
-  const validation = { data: ctx.split.validation, metric: ctx.settings.metric, k: ctx.settings.k, patience: ctx.settings.patience, restoreBest: true };
+  copyParameters(source, model, {
+    include: ['user.embedding', 'item.embedding'],
+    rows: { 'user.embedding': ctx.alignment.users, 'item.embedding': ctx.alignment.items },
+  });
+  const validation = {
+    data: ctx.split.validation,
+    metric: ctx.settings.metric,
+    k: ctx.settings.k,
+    patience: ctx.settings.patience,
+    restoreBest: true,
+  };
   const phases = [{ name: 'items only', data: ctx.split.train, train: ['item.*'], fit: { validation } }];
-  if (userLr > 0) phases.push({ name: 'all, users slower', data: ctx.split.train, train: ['*'], lrMultipliers: { 'user.*': userLr }, fit: { validation } } as (typeof phases)[0]);
+  if (userLr > 0)
+    phases.push({
+      name: 'all, users slower',
+      data: ctx.split.train,
+      train: ['*'],
+      lrMultipliers: { 'user.*': userLr },
+      fit: { validation },
+    } as (typeof phases)[0]);
   await runSchedule(model, phases, ctx.fitOptions());
   const has = new Uint8Array(target.numUsers);
   for (const u of ctx.alignment.users.target) has[u] = 1;

@@ -29,10 +29,28 @@ export const hybrid: Strategy = {
     const coldValidation = ctx.coldValidation;
     const warmValidation = ctx.warmValidation;
     const cold = coldValidation.size
-      ? (await tuneBlendWeight({ ...common, neighbours: knn.cross, validation: coldValidation, history: knn.history, exclude: ctx.split.train, grid: GRID })).weight
+      ? (
+          await tuneBlendWeight({
+            ...common,
+            neighbours: knn.cross,
+            validation: coldValidation,
+            history: knn.history,
+            exclude: ctx.split.train,
+            grid: GRID,
+          })
+        ).weight
       : 0.5;
     const warm = warmValidation.size
-      ? (await tuneBlendWeight({ ...common, neighbours: knn.within, validation: warmValidation, history: ctx.split.train, exclude: ctx.split.train, grid: GRID })).weight
+      ? (
+          await tuneBlendWeight({
+            ...common,
+            neighbours: knn.within,
+            validation: warmValidation,
+            history: ctx.split.train,
+            exclude: ctx.split.train,
+            grid: GRID,
+          })
+        ).weight
       : 0.5;
     const measure = async (part: Interactions, exclude: Interactions, k: number, isCold: boolean): Promise<RankingMetrics> => {
       const r = await tuneBlendWeight({

@@ -30,7 +30,12 @@ export function joint(options: JointOptions = {}): Strategy {
       let next = target.numUsers;
       for (let s = 0; s < source.numUsers; s++) if (toJoint[s] < 0) toJoint[s] = next++;
       const src = source.interactions;
-      const sourceRows = new Interactions({ users: src.users.map((u) => toJoint[u]), items: src.items, numUsers: next, numItems: source.numItems });
+      const sourceRows = new Interactions({
+        users: src.users.map((u) => toJoint[u]),
+        items: src.items,
+        numUsers: next,
+        numItems: source.numItems,
+      });
       const targetModel = ctx.newMf(next, target.numItems, 4);
       const sourceModel = ctx.newMf(next, source.numItems, 5, { sharedUserEmbedding: targetModel.userEmbedding });
       const s = ctx.settings;
@@ -61,7 +66,12 @@ export function joint(options: JointOptions = {}): Strategy {
       restore?.();
       const d = targetModel.dim;
       const has = new Uint8Array(target.numUsers).fill(1);
-      return new UserVectorsModel(targetModel.userEmbedding.table.data.subarray(0, target.numUsers * d), has, targetModel.itemEmbedding.table, ctx.popularity);
+      return new UserVectorsModel(
+        targetModel.userEmbedding.table.data.subarray(0, target.numUsers * d),
+        has,
+        targetModel.itemEmbedding.table,
+        ctx.popularity,
+      );
     },
   };
 }

@@ -29,20 +29,34 @@ export interface EmbeddingMap {
 }
 
 /** Learns y ≈ f(x) from n paired rows. */
-export function fitEmbeddingMap(x: Float32Array, inputDim: number, y: Float32Array, outputDim: number, n: number, options: MappingOptions & { seed?: number } = {}): EmbeddingMap {
+export function fitEmbeddingMap(
+  x: Float32Array,
+  inputDim: number,
+  y: Float32Array,
+  outputDim: number,
+  n: number,
+  options: MappingOptions & { seed?: number } = {},
+): EmbeddingMap {
   const kind = options.kind ?? 'linear';
   if (kind !== 'linear' && kind !== 'mlp') throw rangeError('options.kind', '"linear" or "mlp"', kind);
   if (!Number.isInteger(inputDim) || inputDim < 1) throw rangeError('inputDim', 'integer ≥ 1', inputDim);
   if (!Number.isInteger(outputDim) || outputDim < 1) throw rangeError('outputDim', 'integer ≥ 1', outputDim);
   if (!Number.isInteger(n) || n < 0) throw rangeError('n', 'integer ≥ 0', n);
   if (n < 2) throw new RecbridgeError('ERR_NO_OVERLAP', `A mapping needs at least 2 paired users with vectors in both domains; found ${n}`);
-  if (x.length < n * inputDim || y.length < n * outputDim) throw new RecbridgeError('ERR_DIMENSION_MISMATCH', `Expected ${n} × ${inputDim} inputs and ${n} × ${outputDim} outputs`);
+  if (x.length < n * inputDim || y.length < n * outputDim)
+    throw new RecbridgeError('ERR_DIMENSION_MISMATCH', `Expected ${n} × ${inputDim} inputs and ${n} × ${outputDim} outputs`);
   if (kind === 'linear') {
     const w = ridge(x, inputDim, y, outputDim, n, options.regularization ?? 1);
     return { inputDim, outputDim, apply: (input, rows) => applyLinear(input, inputDim, w, outputDim, rows) };
   }
   const net = new SmallNet([inputDim, 2 * inputDim, outputDim], options.seed ?? 0);
-  net.fitRegression(x, y, n, { epochs: options.epochs ?? 200, lr: options.lr ?? 1e-3, l2: options.regularization ?? 1e-4, batch: 64, seed: options.seed ?? 0 });
+  net.fitRegression(x, y, n, {
+    epochs: options.epochs ?? 200,
+    lr: options.lr ?? 1e-3,
+    l2: options.regularization ?? 1e-4,
+    batch: 64,
+    seed: options.seed ?? 0,
+  });
   return { inputDim, outputDim, apply: (input, rows) => net.predict(input, rows) };
 }
 

@@ -46,10 +46,22 @@ export function neighbourModels(ctx: TransferContext): Promise<NeighbourModels> 
         hi.push(src.indices[j]);
       }
     });
-    const history = new Interactions({ users: hu, items: hi, numUsers: ctx.alignment.target.numUsers, numItems: ctx.alignment.source.numItems });
+    const history = new Interactions({
+      users: hu,
+      items: hi,
+      numUsers: ctx.alignment.target.numUsers,
+      numItems: ctx.alignment.source.numItems,
+    });
     let best: (NeighbourModels & { score: number }) | null = null;
     for (const setting of GRID) {
-      const cross = await CrossDomainItemKnn.fit({ source: ctx.sourceData, target: ctx.split.train, userPairs: pairs, neighbours: 100, threads: ctx.settings.threads, ...setting });
+      const cross = await CrossDomainItemKnn.fit({
+        source: ctx.sourceData,
+        target: ctx.split.train,
+        userPairs: pairs,
+        neighbours: 100,
+        threads: ctx.settings.threads,
+        ...setting,
+      });
       const within = await ItemKnn.fit(ctx.split.train, { neighbours: 100, threads: ctx.settings.threads, ...setting });
       const evaluation = evaluatorFor(ctx, cross, within, history);
       const m = await evaluation.evaluate(ctx.split.validation, ctx.split.train, ctx.settings.k);

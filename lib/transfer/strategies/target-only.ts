@@ -19,7 +19,9 @@ export const targetOnly: Strategy = {
     // Cold users with revealed shots are in the training rows. Their MF vectors learned from 1–3
     // rows; a closed-form fold-in against the final item vectors is the alternative. Validation
     // (cold-validation users) picks one of the two.
-    const cold = Array.from(ctx.split.coldTestUsers).concat(Array.from(ctx.split.coldValidationUsers)).filter((u) => ctx.hasTrainRows[u]);
+    const cold = Array.from(ctx.split.coldTestUsers)
+      .concat(Array.from(ctx.split.coldValidationUsers))
+      .filter((u) => ctx.hasTrainRows[u]);
     if (!cold.length) return new UserVectorsModel(vectors, has, model.itemEmbedding.table, ctx.popularity);
     const folded = foldIn(model.itemEmbedding.table, historiesFrom(cold.map((u) => ctx.split.train.itemsOf(u))));
     const withVectors = (pick: (u: number, k: number) => Float32Array) => {
