@@ -107,16 +107,31 @@ describe('npm package', () => {
 
   test('the tarball ships dist, the prebuilds and the sources for a fallback build, and nothing else', () => {
     expect(files).toEqual(
-      expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'prebuilds/linux-x64/recbridge.node', 'binding.gyp', 'native/kernels/avx512.cpp', 'native/isa-flags.json', 'package.json', 'README.md', 'LICENSE']),
+      expect.arrayContaining([
+        'dist/index.js',
+        'dist/index.d.ts',
+        'prebuilds/linux-x64/recbridge.node',
+        'binding.gyp',
+        'native/kernels/avx512.cpp',
+        'native/isa-flags.json',
+        'package.json',
+        'README.md',
+        'LICENSE',
+      ]),
     );
     if (cross) expect(files).toContain('prebuilds/linux-arm64/recbridge.node');
-    for (const f of files) expect(f).not.toMatch(/^(test|bench|build|node_modules|lib|fuzz|scripts|docs)\/|^native\/(tests|fuzz)\/|\.map$|\.tgz$|ml-100k|\.inter$/);
+    for (const f of files)
+      expect(f).not.toMatch(
+        /^(test|bench|build|node_modules|lib|fuzz|scripts|docs)\/|^native\/(tests|fuzz)\/|\.map$|\.tgz$|ml-100k|\.inter$/,
+      );
   });
 
   test('installs and runs from the prebuild with no compiler on PATH, from CommonJS and ESM', () => {
     expect(fs.existsSync(path.join(app, 'node_modules/recbridge/build'))).toBe(false); // nothing was compiled
     // top-K, a short training, save/load and a Recommender, through the root and subpath entry points.
-    const results = ['smoke.cjs', 'smoke.mjs'].map((script) => JSON.parse(run(process.execPath, [script], app, env).trim().split('\n').pop()!) as Smoke);
+    const results = ['smoke.cjs', 'smoke.mjs'].map(
+      (script) => JSON.parse(run(process.execPath, [script], app, env).trim().split('\n').pop()!) as Smoke,
+    );
     expect(results[1]).toEqual(results[0]);
     const res = results[0];
     expect(res.top).toEqual({ indices: [2, 1], scores: [3, 2] });
@@ -124,16 +139,46 @@ describe('npm package', () => {
     expect(res).toMatchObject({ arch: 'x64', epochs: 3, finiteLoss: true, roundTrip: true, recommended: 5, strategy: 'model' });
   }, 300_000);
 
-  (cross ? test : test.skip)('the linux-arm64 prebuild runs the same script under qemu-user', () => {
-    const nodeDir = path.join(work, 'arm64-node');
-    fs.mkdirSync(nodeDir);
-    const packed = run(process.execPath, [npmCli, 'pack', ARM64_NODE, '--silent', '--pack-destination', nodeDir], nodeDir).trim().split('\n').pop()!;
-    run('tar', ['xzf', path.join(nodeDir, packed), '-C', nodeDir], nodeDir);
-    const arm64Node = path.join(nodeDir, 'package/bin/node');
-    const results = ['smoke.cjs', 'smoke.mjs'].map(
-      (script) => JSON.parse(run(qemu!, ['-L', ARM64_SYSROOT, arm64Node, script], app, env).trim().split('\n').pop()!) as Smoke,
-    );
-    expect(results[1]).toEqual(results[0]);
-    expect(results[0]).toMatchObject({ arch: 'arm64', isa: 'scalar', top: { indices: [2, 1], scores: [3, 2] }, epochs: 3, finiteLoss: true, roundTrip: true, recommended: 5, strategy: 'model' });
-  }, 300_000);
+  test('without a matching prebuild, the tarball builds from its own sources', () => {
+    // What `npm install` does on a platform with no prebuild: node-gyp-build finds none and compiles
+    // from the shipped binding.gyp and native/ sources (this needs the compiler the other tests hide).
+    const copy = path.join(work, 'from-source');
+    fs.cpSync(path.join(app, 'node_modules/recbridge'), copy, { recursive: true });
+    fs.rmSync(path.join(copy, 'prebuilds'), { recursive: true, force: true });
+    fs.symlinkSync(path.join(root, 'node_modules'), path.join(copy, 'node_modules'));
+    const npmEnv = { ...process.env, PATH: `${path.join(root, 'node_modules/.bin')}:${process.env.PATH}` };
+    run(process.execPath, [path.join(root, 'node_modules/node-gyp-build/bin.js')], copy, npmEnv);
+    expect(fs.existsSync(path.join(copy, 'build/Release/recbridge.node'))).toBe(true);
+    const probe = `const rb = require(${JSON.stringify(copy)}); console.log(rb.topK(rb.EmbeddingTable.fromRows([[1, 0], [0, 1]]), [0, 1], 1).indices[0])`;
+    expect(run(process.execPath, ['-e', probe], copy).trim()).toBe('1');
+  }, 600_000);
+
+  (cross ? test : test.skip)(
+    'the linux-arm64 prebuild runs the same script under qemu-user',
+    () => {
+      const nodeDir = path.join(work, 'arm64-node');
+      fs.mkdirSync(nodeDir);
+      const packed = run(process.execPath, [npmCli, 'pack', ARM64_NODE, '--silent', '--pack-destination', nodeDir], nodeDir)
+        .trim()
+        .split('\n')
+        .pop()!;
+      run('tar', ['xzf', path.join(nodeDir, packed), '-C', nodeDir], nodeDir);
+      const arm64Node = path.join(nodeDir, 'package/bin/node');
+      const results = ['smoke.cjs', 'smoke.mjs'].map(
+        (script) => JSON.parse(run(qemu!, ['-L', ARM64_SYSROOT, arm64Node, script], app, env).trim().split('\n').pop()!) as Smoke,
+      );
+      expect(results[1]).toEqual(results[0]);
+      expect(results[0]).toMatchObject({
+        arch: 'arm64',
+        isa: 'scalar',
+        top: { indices: [2, 1], scores: [3, 2] },
+        epochs: 3,
+        finiteLoss: true,
+        roundTrip: true,
+        recommended: 5,
+        strategy: 'model',
+      });
+    },
+    300_000,
+  );
 });
