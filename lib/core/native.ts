@@ -408,7 +408,7 @@ export interface TwoTowerLossSpec extends TwoTowerScoringSpec {
   grads: boolean;
 }
 
-const EXPECTED_ABI = 5;
+const EXPECTED_ABI = 6;
 
 /** Functions whose result is a promise: their rejections are converted too. */
 type AsyncName = {
@@ -456,28 +456,91 @@ function async(fn: Raw): Raw {
   };
 }
 
-// The single-query serving calls get closures of their own: the call inside sync()'s closures is
-// one call site for every function, so V8 sees many targets there and cannot call straight into
-// the addon.
-function hotPaths(raw: NativeBinding): Pick<NativeBinding, 'topK' | 'quantTopK' | 'knnRecommend'> {
+/**
+ * The synchronous single-query calls take their spec's fields positionally, in this order (the
+ * addon's native/addon/hot_fields.h; it exports its copy as hotFieldOrder, checked at load): a
+ * Node-API property read costs about a thousand instructions, a quarter of a top-K on a 1,000-row
+ * table. Callers still pass one typed spec object; only the closures below know the positions.
+ */
+export const HOT_FIELD_ORDER = {
+  topK: ['table', 'dim', 'query', 'k', 'exclude', 'block', 'allow', 'threads', 'outIndices', 'outScores'],
+  quantTopK: [
+    'kind',
+    'codes',
+    'scales',
+    'rowSums',
+    'dim',
+    'query',
+    'k',
+    'exclude',
+    'block',
+    'allow',
+    'threads',
+    'rerank',
+    'f32Table',
+    'outIndices',
+    'outScores',
+  ],
+  knnRecommend: ['graph', 'history', 'weights', 'exclude', 'k', 'mean', 'shrink', 'excludeHistory', 'outIndices', 'outScores'],
+} as const satisfies { [K in HotName]: readonly (keyof Parameters<NativeBinding[K]>[0])[] };
+
+type HotName = 'topK' | 'quantTopK' | 'knnRecommend';
+
+/** The hot calls as the addon declares them (positional; see HOT_FIELD_ORDER). */
+interface PositionalHotCalls {
+  topK(...fields: unknown[]): number;
+  quantTopK(...fields: unknown[]): number;
+  knnRecommend(...fields: unknown[]): [number, number];
+}
+
+// Each hot call gets a closure of its own: a shared closure would be one call site for every
+// function, so V8 would see many targets there and could not call straight into the addon.
+function hotPaths(raw: PositionalHotCalls): Pick<NativeBinding, HotName> {
   return {
-    topK(spec) {
+    topK(s) {
       try {
-        return raw.topK(spec);
+        return raw.topK(s.table, s.dim, s.query, s.k, s.exclude, s.block, s.allow, s.threads, s.outIndices, s.outScores);
       } catch (err) {
         throw fromNative(err);
       }
     },
-    quantTopK(spec) {
+    quantTopK(s) {
       try {
-        return raw.quantTopK(spec);
+        return raw.quantTopK(
+          s.kind,
+          s.codes,
+          s.scales,
+          s.rowSums,
+          s.dim,
+          s.query,
+          s.k,
+          s.exclude,
+          s.block,
+          s.allow,
+          s.threads,
+          s.rerank,
+          s.f32Table,
+          s.outIndices,
+          s.outScores,
+        );
       } catch (err) {
         throw fromNative(err);
       }
     },
-    knnRecommend(spec) {
+    knnRecommend(s) {
       try {
-        return raw.knnRecommend(spec);
+        return raw.knnRecommend(
+          s.graph,
+          s.history,
+          s.weights,
+          s.exclude,
+          s.k,
+          s.mean,
+          s.shrink,
+          s.excludeHistory,
+          s.outIndices,
+          s.outScores,
+        );
       } catch (err) {
         throw fromNative(err);
       }
@@ -491,7 +554,7 @@ export function wrapBinding(raw: NativeBinding): NativeBinding {
   for (const [name, value] of Object.entries(raw)) {
     out[name] = typeof value !== 'function' ? value : Object.hasOwn(ASYNC, name) ? async(value as Raw) : sync(value as Raw);
   }
-  return Object.freeze({ ...out, ...hotPaths(raw) }) as unknown as NativeBinding;
+  return Object.freeze({ ...out, ...hotPaths(raw as unknown as PositionalHotCalls) }) as unknown as NativeBinding;
 }
 
 function load(): NativeBinding {
@@ -513,6 +576,13 @@ function load(): NativeBinding {
     throw new RecbridgeError(
       'ERR_ADDON_LOAD',
       `recbridge's native addon has ABI ${binding.abiVersion} but this JavaScript expects ${EXPECTED_ABI}: rebuild it ("npm rebuild recbridge").`,
+    );
+  }
+  const order = (binding as unknown as { hotFieldOrder: unknown }).hotFieldOrder;
+  if (JSON.stringify(order) !== JSON.stringify(HOT_FIELD_ORDER)) {
+    throw new RecbridgeError(
+      'ERR_ADDON_LOAD',
+      `recbridge's native addon takes its single-query fields in another order (${JSON.stringify(order)}) than this JavaScript passes them: rebuild it ("npm rebuild recbridge").`,
     );
   }
   return wrapBinding(binding);

@@ -4,6 +4,7 @@
 #include "../kernels/kernel_table.h"
 #include "../kernels/thread_pool.h"
 #include "bindings.h"
+#include "hot_fields.h"
 #include "table_arg.h"
 
 namespace rbnapi {
@@ -68,6 +69,11 @@ Napi::Value ByteAlignment(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  Napi::Object order = Napi::Object::New(env);
+  order.Set("topK", field_order(env, kTopKFields));
+  order.Set("quantTopK", field_order(env, kQuantTopKFields));
+  order.Set("knnRecommend", field_order(env, kKnnRecommendFields));
+  exports.Set("hotFieldOrder", order);
   exports.Set("scoreItems", Napi::Function::New(env, ScoreItems, "scoreItems"));
   exports.Set("topK", Napi::Function::New(env, TopK, "topK"));
   exports.Set("topKBatch", Napi::Function::New(env, TopKBatch, "topKBatch"));
@@ -97,7 +103,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("quantTopK", Napi::Function::New(env, QuantTopK, "quantTopK"));
   exports.Set("quantInfo", Napi::Function::New(env, QuantInfo, "quantInfo"));
   exports.Set("quantUseExtensions", Napi::Function::New(env, QuantUseExtensions, "quantUseExtensions"));
-  exports.Set("abiVersion", Napi::Number::New(env, 5));
+  exports.Set("abiVersion", Napi::Number::New(env, 6));
   return exports;
 }
 

@@ -8,6 +8,7 @@
 #include "../kernels/item_knn.h"
 #include "async_work.h"
 #include "bindings.h"
+#include "hot_fields.h"
 #include "table_arg.h"
 
 namespace rbnapi {
@@ -319,7 +320,7 @@ Napi::Value KnnRow(const Napi::CallbackInfo& info) {
 Napi::Value KnnRecommend(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
-    const Napi::Object spec = spec_arg(info);
+    const PositionalSpec spec(info, kKnnRecommendFields);
     const GraphPtr g = graph_arg(env, spec.Get("graph"), "graph");
     const View<int32_t> hist = i32_value(env, spec.Get("history"), "history");
     const View<float> w = f32_value(env, spec.Get("weights"), "weights", true);

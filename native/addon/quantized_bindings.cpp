@@ -6,6 +6,7 @@
 #include "../kernels/quantized.h"
 #include "../kernels/thread_pool.h"
 #include "args.h"
+#include "hot_fields.h"
 #include "table_arg.h"
 #include "topk_options.h"
 
@@ -34,7 +35,8 @@ View<T> typed(Napi::Env env, Napi::Value v, const char* name, napi_typedarray_ty
 }
 
 // spec.kind, spec.codes, spec.scales | null, spec.rowSums | null, spec.dim.
-rb::QuantTable qtable_arg(Napi::Env env, const Napi::Object& spec) {
+template <class Spec>
+rb::QuantTable qtable_arg(Napi::Env env, const Spec& spec) {
   rb::QuantTable t{};
   t.kind = enum_value(env, spec.Get("kind"), "kind", rb::QuantKind::Bf16, rb::QuantKind::Int8);
   t.dim = static_cast<size_t>(integer_value(env, spec.Get("dim"), "dim", 1, kMaxDim));
@@ -121,7 +123,7 @@ Napi::Value QuantScore(const Napi::CallbackInfo& info) {
 Napi::Value QuantTopK(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
-    const Napi::Object spec = spec_arg(info);
+    const PositionalSpec spec(info, kQuantTopKFields);
     const rb::QuantTable t = qtable_arg(env, spec);
     const View<float> q = f32_value(env, spec.Get("query"), "query");
     expect_length(env, q.length, t.dim, "query");

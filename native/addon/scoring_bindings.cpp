@@ -2,6 +2,7 @@
 #include "../kernels/pooling.h"
 #include "../kernels/scoring.h"
 #include "bindings.h"
+#include "hot_fields.h"
 #include "table_arg.h"
 #include "topk_options.h"
 
@@ -41,7 +42,7 @@ Napi::Value ScoreItems(const Napi::CallbackInfo& info) {
 Napi::Value TopK(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
-    const Napi::Object spec = spec_arg(info);
+    const PositionalSpec spec(info, kTopKFields);
     const rb::ItemTable t = table_arg(env, spec);
     const View<float> q = f32_value(env, spec.Get("query"), "query");
     expect_length(env, q.length, t.dim, "query");

@@ -9,7 +9,8 @@ constexpr int64_t kMaxDim = 1 << 20;
 constexpr int64_t kMaxThreads = 256;
 
 // spec.table (rows × spec.dim floats) and spec.dim.
-inline rb::ItemTable table_arg(Napi::Env env, const Napi::Object& spec, View<float>* view = nullptr) {
+template <class Spec>
+rb::ItemTable table_arg(Napi::Env env, const Spec& spec, View<float>* view = nullptr) {
   const View<float> t = f32_value(env, spec.Get("table"), "table");
   const int64_t dim = integer_value(env, spec.Get("dim"), "dim", 1, kMaxDim);
   if (t.length % static_cast<size_t>(dim) != 0)

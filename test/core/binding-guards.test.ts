@@ -5,6 +5,7 @@ import * as path from 'node:path';
 
 import { ArgumentRangeError, ArgumentTypeError, DetachedBufferError, RecbridgeError } from '../../lib/core/errors';
 import {
+  HOT_FIELD_ORDER,
   native,
   wrapBinding,
   type KnnGraphHandle,
@@ -69,7 +70,12 @@ const batch = (s: Partial<TopKBatchSpec>) =>
   });
 
 test.each<[string, () => unknown, string, string, string?]>([
-  ['spec is not an object', () => native.topK(4 as unknown as TopKSpec), 'ERR_INVALID_ARG_TYPE', 'spec'],
+  [
+    'spec is not an object',
+    () => native.scoreItems(4 as unknown as Parameters<typeof native.scoreItems>[0]),
+    'ERR_INVALID_ARG_TYPE',
+    'spec',
+  ],
   ['table is not a typed array', () => topK({ table: {} as Float32Array }), 'ERR_INVALID_ARG_TYPE', 'table'],
   ['table is an Int32Array', () => topK({ table: new Int32Array(40) as unknown as Float32Array }), 'ERR_INVALID_ARG_TYPE', 'table'],
   ['table is missing', () => topK({ table: undefined }), 'ERR_INVALID_ARG_TYPE', 'table'],
@@ -332,9 +338,12 @@ test('the addon sets code and argument on its errors; native re-types them as re
     outIndices: i32(0),
     outScores: f32(1),
   };
-  const plain = thrown(() => raw.topK(spec));
+  // topK takes its fields positionally (HOT_FIELD_ORDER).
+  const plain = thrown(() => (raw.topK as unknown as (...f: unknown[]) => number)(...HOT_FIELD_ORDER.topK.map((f) => spec[f])));
   expect([plain?.name, plain?.code, plain?.argument]).toEqual(['RangeError', 'ERR_OUT_OF_RANGE', 'k']);
   expect(plain).not.toBeInstanceOf(ArgumentRangeError);
+  const short = thrown(() => (raw.topK as unknown as (...f: unknown[]) => number)(T, 4, f32(4)));
+  expect([short?.code, short?.argument]).toEqual(['ERR_INVALID_ARG_TYPE', 'arguments']);
 
   const typed = thrown(() => native.topK(spec));
   expect(typed).toBeInstanceOf(ArgumentRangeError);
@@ -352,8 +361,9 @@ test('the wrapper converts synchronous throws and rejections alike, and passes o
   const fail = (fields: object) => Object.assign(new Error('native says no'), fields);
   const fake = {
     abiVersion: 5,
-    topK: (spec: { k: number }) => {
-      if (spec.k < 1) throw fail({ code: 'ERR_OUT_OF_RANGE', argument: 'k' });
+    // The hot calls receive their fields positionally (HOT_FIELD_ORDER): k is the fourth.
+    topK: (...fields: unknown[]) => {
+      if ((fields[3] as number) < 1) throw fail({ code: 'ERR_OUT_OF_RANGE', argument: 'k' });
       return 7;
     },
     topKBatch: () => Promise.reject(fail({ code: 'ERR_OUT_OF_MEMORY' })),
@@ -378,4 +388,26 @@ test('the wrapper converts synchronous throws and rejections alike, and passes o
   const sync = thrown(() => wrapped.shuffleSchedule(new Int32Array(1), 0, 0));
   expect(sync).toBeInstanceOf(ArgumentTypeError);
   expect(sync?.argument).toBe('schedule');
+});
+
+test('the single-query calls pass every spec field, positionally, in the order the addon declares', () => {
+  const seen: Record<string, unknown[]> = {};
+  const capture =
+    (name: string) =>
+    (...fields: unknown[]) => {
+      seen[name] = fields;
+      return name === 'knnRecommend' ? [0, 0] : 0;
+    };
+  const wrapped = wrapBinding({
+    topK: capture('topK'),
+    quantTopK: capture('quantTopK'),
+    knnRecommend: capture('knnRecommend'),
+  } as unknown as NativeBinding);
+  for (const name of Object.keys(HOT_FIELD_ORDER) as (keyof typeof HOT_FIELD_ORDER)[]) {
+    const spec = Object.fromEntries(HOT_FIELD_ORDER[name].map((f) => [f, `value of ${f}`]));
+    (wrapped[name] as (s: unknown) => unknown)(spec);
+    expect(seen[name]).toEqual(HOT_FIELD_ORDER[name].map((f) => `value of ${f}`));
+  }
+  // The addon's own copy of the order (native/addon/hot_fields.h) is the one lib/ uses.
+  expect((native as unknown as { hotFieldOrder: unknown }).hotFieldOrder).toEqual(HOT_FIELD_ORDER);
 });
