@@ -49,6 +49,14 @@ function hasTool(tool) {
   }
 }
 
+// node-gyp needs Node's headers. npm passes its nodedir setting to scripts it runs; run directly, use
+// the headers installed next to this Node.js when it has them, so nothing is downloaded.
+function headersEnv() {
+  if (process.env.npm_config_nodedir) return {};
+  const dir = path.resolve(path.dirname(process.execPath), '..');
+  return fs.existsSync(path.join(dir, 'include/node/node_api.h')) ? { npm_config_nodedir: dir } : {};
+}
+
 function build(target) {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `recbridge-prebuild-${target.arch}-`));
   try {
@@ -61,7 +69,7 @@ function build(target) {
     execFileSync(process.execPath, [prebuildify, '--napi', '--strip', '--target=node@20.0.0', `--arch=${target.arch}`], {
       cwd: scratch,
       stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, ...target.env },
+      env: { ...process.env, ...headersEnv(), ...target.env },
     });
     const dir = path.join(root, 'prebuilds', target.name);
     fs.mkdirSync(dir, { recursive: true });
