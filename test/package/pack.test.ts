@@ -98,7 +98,8 @@ describe('npm package', () => {
     const installed = path.join(app, 'node_modules/recbridge');
     const scriptEnv = { ...env, PATH: `${path.join(app, 'node_modules/.bin')}:${bin}` };
     run(process.execPath, [path.join(app, 'node_modules/node-gyp-build/bin.js')], installed, scriptEnv);
-    for (const script of ['smoke-body.cjs', 'smoke.cjs', 'smoke.mjs']) fs.copyFileSync(path.join(__dirname, 'fixtures', script), path.join(app, script));
+    for (const script of ['smoke-body.cjs', 'smoke.cjs', 'smoke.mjs'])
+      fs.copyFileSync(path.join(__dirname, 'fixtures', script), path.join(app, script));
   }, 900_000);
 
   afterAll(() => {
