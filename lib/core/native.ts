@@ -565,12 +565,13 @@ function load(): NativeBinding {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     binding = require('node-gyp-build')(root) as NativeBinding;
   } catch (err) {
-    throw new RecbridgeError(
-      'ERR_ADDON_LOAD',
-      `recbridge could not load its native addon: ${(err as Error).message}. ` +
-        'No prebuilt binary matched this platform; build one with "npm rebuild recbridge" (needs python3, make and a C++17 compiler).',
-      { cause: err },
-    );
+    const message = (err as Error).message;
+    // node-gyp-build says "No native build was found" when nothing matched; any other message is a
+    // binary that matched but could not be loaded (typically a C library older than it needs).
+    const hint = /No native build was found/.test(message)
+      ? 'No prebuilt binary matched this platform; build one with "npm rebuild recbridge" (needs python3, make and a C++17 compiler).'
+      : 'A binary matched this platform but could not be loaded: the prebuilt binaries need glibc ≥ 2.32 and the C++ runtime of GCC ≥ 12; on an older system build from source with "npm rebuild recbridge --build-from-source" (needs python3, make and a C++17 compiler).';
+    throw new RecbridgeError('ERR_ADDON_LOAD', `recbridge could not load its native addon: ${message}. ${hint}`, { cause: err });
   }
   if (binding.abiVersion !== EXPECTED_ABI) {
     throw new RecbridgeError(

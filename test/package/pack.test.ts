@@ -127,6 +127,28 @@ describe('npm package', () => {
       );
   });
 
+  test('the prebuilds need no newer C library or C++ runtime than the README states', () => {
+    // README: glibc ≥ 2.32 and GCC 12's C++ runtime (GLIBCXX_3.4.30, CXXABI_1.3.13). A newer toolchain
+    // or a new library call could raise that silently; this says so instead.
+    const compare = (a: number[], b: number[]) => {
+      for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+      return 0;
+    };
+    const newest = (file: string, prefix: string) =>
+      [...run('objdump', ['-T', file], root).matchAll(new RegExp(`\\b${prefix}_([0-9.]+)\\b`, 'g'))]
+        .map((m) => m[1].split('.').map(Number))
+        .reduce((a, b) => (compare(a, b) >= 0 ? a : b), [0]);
+    for (const target of cross ? ['linux-x64', 'linux-arm64'] : ['linux-x64']) {
+      const file = path.join(work, 'src/prebuilds', target, 'recbridge.node');
+      const glibc = newest(file, 'GLIBC');
+      const glibcxx = newest(file, 'GLIBCXX');
+      expect(`${target} GLIBC ${glibc.join('.')}: ${compare(glibc, [2, 32]) <= 0}`).toBe(`${target} GLIBC ${glibc.join('.')}: true`);
+      expect(`${target} GLIBCXX ${glibcxx.join('.')}: ${compare(glibcxx, [3, 4, 30]) <= 0}`).toBe(
+        `${target} GLIBCXX ${glibcxx.join('.')}: true`,
+      );
+    }
+  });
+
   test('installs and runs from the prebuild with no compiler on PATH, from CommonJS and ESM', () => {
     expect(fs.existsSync(path.join(app, 'node_modules/recbridge/build'))).toBe(false); // nothing was compiled
     // top-K, a short training, save/load and a Recommender, through the root and subpath entry points.
