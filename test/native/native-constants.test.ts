@@ -1,6 +1,7 @@
 // lib/core/native-constants.ts mirrors native/kernels/constants.h: the ids must be equal on both
 // sides, and the sizes lib/ allocates must be the ones the addon checks. A value changed on one side
 // only fails here.
+import { mfChunkSpec } from '../support/mf-chunk-spec';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -65,36 +66,8 @@ const DIM = 4;
 
 test('optimizerStateSize is the state length the matrix-factorization binding checks', async () => {
   const param = (state: Float32Array | null) => ({ w: sharedFloats(ROWS * DIM), dim: DIM, state, frozen: null, lrMult: 1 });
-  const spec = (optimizer: OptimizerKind, state: Float32Array | null): MfChunkSpec => ({
-    loss: MfLoss.bpr,
-    sampler: { kind: SamplerKind.uniform },
-    maxRejections: 20,
-    users: shared(1),
-    items: shared(1),
-    values: null,
-    posOffsets: null,
-    posIndices: null,
-    records: shared(mfRecordStride(MfLoss.bpr, false, SamplerKind.uniform)),
-    optimizer,
-    user: param(state),
-    item: param(null),
-    bias: null,
-    begin: 0,
-    end: 1,
-    lr: 0.01,
-    l2: 0,
-    eps: 1e-8,
-    beta1: 0.9,
-    beta2: 0.999,
-    seed: 0,
-    epoch: 0,
-    chunk: 0,
-    threads: 1,
-    negatives: 1,
-    warpMaxTrials: 10,
-    margin: 1,
-    cancel: null,
-  });
+  const spec = (optimizer: OptimizerKind, state: Float32Array | null): MfChunkSpec =>
+    mfChunkSpec({ optimizer, user: param(state), item: param(null) });
   for (const kind of [OptimizerKind.adagrad, OptimizerKind['rowwise-adagrad'], OptimizerKind.adam]) {
     const want = optimizerStateSize(kind, ROWS, DIM);
     expect(want).toBeGreaterThan(0);

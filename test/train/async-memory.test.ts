@@ -2,9 +2,10 @@
 // (detached) ArrayBuffer would free that memory under the kernel, so everything the library hands
 // to async native work lives on SharedArrayBuffers (which cannot be detached), and the addon
 // refuses detachable memory outright (a reviewer crashed the process this way before the fix).
+import { mfChunkSpec } from '../support/mf-chunk-spec';
 import { Interactions, MatrixFactorization, Trainer, TwoTower } from '../../lib';
 import { native } from '../../lib/core/native';
-import { MfLoss, OptimizerKind, SamplerKind } from '../../lib/core/native-constants';
+import { MfLoss, SamplerKind } from '../../lib/core/native-constants';
 
 test('the tables, optimizer state and interactions training uses cannot be transferred away', async () => {
   const data = new Interactions({ users: [0, 1, 2, 1], items: [1, 2, 0, 0] });
@@ -43,36 +44,12 @@ test('groupedByUser keeps every interaction, sorted per user; byUser keeps disti
 test('the addon refuses detachable memory for async training, naming the argument', () => {
   const m = new MatrixFactorization({ users: 2, items: 3, dim: 4 });
   const shared = (n: number) => new Int32Array(new SharedArrayBuffer(4 * n));
-  const spec = {
-    optimizer: OptimizerKind.sgd,
-    loss: MfLoss.bpr,
+  const spec = mfChunkSpec({
     user: { w: new Float32Array(8), dim: 4, state: null, frozen: null, lrMult: 1 }, // plain ArrayBuffer
     item: { w: m.itemEmbedding.table.data, dim: 4, state: null, frozen: null, lrMult: 1 },
-    bias: null,
-    users: shared(1),
-    items: shared(1),
-    values: null,
-    posOffsets: null,
-    posIndices: null,
     records: shared(2),
-    begin: 0,
-    end: 1,
     lr: 0.1,
-    l2: 0,
-    eps: 1e-8,
-    beta1: 0.9,
-    beta2: 0.999,
-    seed: 0,
-    epoch: 0,
-    chunk: 0,
-    threads: 1,
-    maxRejections: 20,
-    negatives: 1,
-    warpMaxTrials: 10,
-    margin: 1,
-    sampler: { kind: SamplerKind.uniform },
-    cancel: null,
-  };
+  });
   expect(() => native.mfChunk(spec)).toThrow(
     expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', argument: 'spec.user.w', message: expect.stringContaining('spec.user.w') }),
   );
