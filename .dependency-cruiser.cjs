@@ -13,7 +13,8 @@ const LAYERS = {
   io: ['core', 'data', 'models'],
   transfer: ['core', 'data', 'models', 'eval', 'train', 'neighbours', 'io', 'report'],
   serving: ['core', 'data', 'models', 'eval', 'train', 'neighbours', 'io', 'transfer'],
-  commands: ['core', 'data', 'models', 'eval', 'train', 'neighbours', 'io', 'transfer', 'serving', 'report'],
+  service: ['core', 'data', 'io', 'serving'],
+  commands: ['core', 'data', 'models', 'eval', 'train', 'neighbours', 'io', 'transfer', 'serving', 'report', 'service'],
 };
 const ALL = Object.keys(LAYERS);
 
