@@ -10,6 +10,7 @@ import { inspect } from './inspect';
 import { packageVersion } from './provenance';
 import { recommend } from './recommend';
 import { reportCommand } from './report';
+import { serve } from './serve';
 import { similar } from './similar';
 import { train } from './train';
 import { demo, transferCommand } from './transfer';
@@ -20,6 +21,7 @@ const COMMANDS: CommandSpec[] = [
   evaluate,
   recommend,
   similar,
+  serve,
   exportCommand,
   inspect,
   transferCommand,

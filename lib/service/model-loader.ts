@@ -8,9 +8,10 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 
 import type { Interactions } from '../data/interactions';
-import { loadInteractions, type InteractionsFormat } from '../data/load-interactions';
+import { loadInteractions } from '../data/load-interactions';
 import { Vocabulary } from '../data/vocabulary';
 import { loadModelBytes, type LoadedModel } from '../io/model-file/load';
+import type { SeenFileOptions } from './options';
 
 /** Where the served model came from. */
 export interface ModelFileStat {
@@ -36,10 +37,6 @@ export interface ServedModel {
   loadedAt: number;
 }
 
-export interface SeenFileOptions {
-  path: string;
-  format?: InteractionsFormat;
-}
 
 /** The identity of the file now at path (cheap: one stat), or null when it does not exist. */
 export async function fileIdentity(path: string): Promise<string | null> {
@@ -62,7 +59,7 @@ function idsOf(vocabulary: Vocabulary | undefined, rows: number): Vocabulary {
   return v.freeze();
 }
 
-export async function loadServedModel(path: string, seen?: SeenFileOptions): Promise<ServedModel> {
+export async function loadServedModel(path: string, seen?: { path: string; options?: SeenFileOptions }): Promise<ServedModel> {
   const handle = await fs.open(path, 'r');
   let bytes: Buffer;
   let file: ModelFileStat;
@@ -88,7 +85,7 @@ export async function loadServedModel(path: string, seen?: SeenFileOptions): Pro
     // Frozen copies: lines with ids the model does not know are skipped (and counted), and the
     // model's vocabularies are never extended.
     const r = await loadInteractions(seen.path, {
-      format: seen.format,
+      ...seen.options,
       users: idsOf(loaded.vocabularies.users, loaded.model.users),
       items: idsOf(loaded.vocabularies.items, loaded.model.items),
       skipMalformed: true,

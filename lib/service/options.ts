@@ -2,7 +2,7 @@
  * The service's options, checked once at start with the library's message shape, so a bad
  * option names itself before anything listens.
  */
-import type { InteractionsFormat } from '../data/load-interactions';
+import type { LoadInteractionsOptions } from '../data/load-interactions';
 import { expectBoolean, expectInteger, expectOptions, rangeError, typeError } from '../core/validate';
 import type { RecommenderOptions } from '../serving/recommender';
 
@@ -11,8 +11,8 @@ export interface ServiceOptions {
   model: string;
   /** Interactions file whose items excludeSeen removes for known users (read with the model's vocabularies). */
   seen?: string;
-  /** Format of the seen file. Default: from its name, as loadInteractions decides. */
-  seenFormat?: InteractionsFormat;
+  /** How to read the seen file (format, header, columns, minValue), as loadInteractions takes them. Default: from its name. */
+  seenOptions?: SeenFileOptions;
   /** Item table: 'f32' (default, exact), 'bf16' or 'int8' (see Recommender). */
   quantize?: 'f32' | 'bf16' | 'int8';
   /** Unknown users without history: 'popularity' (default) or 'error' (a 404 naming body.user). */
@@ -64,10 +64,12 @@ export interface ServiceOptions {
   onListening?: (url: string) => void;
 }
 
+export type SeenFileOptions = Pick<LoadInteractionsOptions, 'format' | 'header' | 'user' | 'item' | 'value' | 'time' | 'minValue'>;
+
 export type ResolvedServiceOptions = Required<
-  Omit<ServiceOptions, 'seen' | 'seenFormat' | 'recommender' | 'onListening' | 'logger' | 'quantize' | 'fallback'>
+  Omit<ServiceOptions, 'seen' | 'seenOptions' | 'recommender' | 'onListening' | 'logger' | 'quantize' | 'fallback'>
 > &
-  Pick<ServiceOptions, 'seen' | 'seenFormat' | 'recommender' | 'onListening' | 'quantize' | 'fallback'> & {
+  Pick<ServiceOptions, 'seen' | 'seenOptions' | 'recommender' | 'onListening' | 'quantize' | 'fallback'> & {
     logger: boolean | Record<string, unknown>;
   };
 
@@ -95,7 +97,7 @@ export function resolveOptions(options: ServiceOptions): ResolvedServiceOptions 
   return {
     model: o.model,
     seen: o.seen,
-    seenFormat: o.seenFormat,
+    seenOptions: o.seenOptions === undefined ? undefined : (expectOptions('options.seenOptions', o.seenOptions) as SeenFileOptions),
     quantize: o.quantize,
     fallback: o.fallback,
     recommender: o.recommender,

@@ -147,7 +147,7 @@ export class RecommendService {
   }
 
   private seenOptions() {
-    return this.options.seen === undefined ? undefined : { path: this.options.seen, format: this.options.seenFormat };
+    return this.options.seen === undefined ? undefined : { path: this.options.seen, options: this.options.seenOptions };
   }
 
   private async loadFirst(): Promise<void> {
