@@ -160,6 +160,27 @@ function plan(mode) {
       seed: SEED,
     },
   });
+  // The HTTP service (issue 17): `recbridge serve` under autocannon, against Recommender.recommend in-process.
+  cases.push({
+    name: 'serve n=100k d=64 int8',
+    script: 'serve.js',
+    args: {
+      items: 100_000,
+      users: mode === 'quick' ? 2000 : 10_000,
+      dim: 64,
+      k: K,
+      seen: 100,
+      quantize: 'int8',
+      connections: 8,
+      warmupSec: mode === 'quick' ? 1 : 3,
+      durationSec: mode === 'quick' ? 3 : 10,
+      workers: [0],
+      excludeShare: 0.2,
+      excludeCount: 5,
+      inProcessQueries: 20_000,
+      seed: SEED,
+    },
+  });
   return cases;
 }
 
