@@ -47,6 +47,8 @@ export interface RouteContext {
   defaultK: number;
   /** Deadline of an asynchronous (worker) answer, ms. */
   timeout: number;
+  /** True once close() has begun: answers then carry Connection: close, so clients stop reusing the socket. */
+  draining(): boolean;
   /** Whether `{ features }` requests have an encoder. */
   features: boolean;
   readiness(): { ready: boolean; body: Record<string, unknown> };
@@ -132,7 +134,8 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return { items: scored(r), strategy: r.strategy, version: r.version };
   };
 
-  app.post('/recommend', { schema: recommendSchema(limits) }, (request: FastifyRequest) => {
+  app.post('/recommend', { schema: recommendSchema(limits) }, (request: FastifyRequest, reply: FastifyReply) => {
+    if (ctx.draining()) reply.header('connection', 'close');
     const backend = ctx.backend();
     if (backend === null) throw notReady();
     const body = request.body as RecommendBody;
@@ -152,7 +155,8 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     );
   });
 
-  app.post('/recommend/batch', { schema: batchSchema(limits) }, async (request: FastifyRequest) => {
+  app.post('/recommend/batch', { schema: batchSchema(limits) }, async (request: FastifyRequest, reply: FastifyReply) => {
+    if (ctx.draining()) reply.header('connection', 'close');
     const backend = ctx.backend();
     if (backend === null) throw notReady();
     const { requests } = request.body as { requests: RecommendBody[] };
@@ -173,11 +177,12 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return { results };
   });
 
-  app.post('/similar', { schema: similarSchema(limits) }, (request: FastifyRequest) => {
+  app.post('/similar', { schema: similarSchema(limits) }, (request: FastifyRequest, reply: FastifyReply) => {
+    if (ctx.draining()) reply.header('connection', 'close');
     const backend = ctx.backend();
     if (backend === null) throw notReady();
     const body = request.body as SimilarBody;
-    const reply = (s: Similar) => {
+    const respond = (s: Similar) => {
       (request as TaggedRequest).strategy = 'similar';
       return { items: scored(s), version: s.version };
     };
@@ -187,8 +192,8 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     } catch (err) {
       throw fromLibraryError(err);
     }
-    if (!isPromise(s)) return reply(s);
-    return deadline(s, ctx.timeout).then(reply, (err) => {
+    if (!isPromise(s)) return respond(s);
+    return deadline(s, ctx.timeout).then(respond, (err) => {
       throw fromLibraryError(err);
     });
   });

@@ -100,6 +100,7 @@ export class RecommendService {
       limits: { maxK: options.maxK, maxList: options.maxList, maxVector: 65_536, maxBatch: options.maxBatch },
       defaultK: options.defaultK,
       timeout: options.timeout,
+      draining: () => this.closing !== null,
       features: options.workers === 0 && options.recommender?.userFeatures !== undefined,
       readiness: () => this.readiness(),
       metrics: async () => ({ contentType: this.metrics.contentType, text: await this.metrics.text() }),
