@@ -163,7 +163,14 @@ runCase(async (a) => {
         const p99 = percentileOfSorted(asc, 99);
         const rps = result.requests.total / (result.duration || a.durationSec);
         const failed = result.errors + result.timeouts + result.non2xx;
-        const params = { ...baseParams, workers, connections: a.connections, seconds: result.duration, requests: result.requests.total, failed };
+        const params = {
+          ...baseParams,
+          workers,
+          connections: a.connections,
+          seconds: result.duration,
+          requests: result.requests.total,
+          failed,
+        };
         log(
           `workers=${workers}: ${rps.toFixed(0)} req/s, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, ${failed} failed; ` +
             `in-process p50 ${(inProcess.median / 1000).toFixed(3)} ms → overhead ${(p50 - inProcess.median / 1000).toFixed(2)} ms at p50`,
@@ -177,8 +184,22 @@ runCase(async (a) => {
           ratio: rps / (1e6 / inProcess.mean),
           params,
         });
-        emit({ name: 'serve/latency-p50', value: p50, unit: 'ms', baseline: 'in-process recommend p50', baselineValue: inProcess.median / 1000, params });
-        emit({ name: 'serve/latency-p99', value: p99, unit: 'ms', baseline: 'in-process recommend p99', baselineValue: inProcess.p99 / 1000, params });
+        emit({
+          name: 'serve/latency-p50',
+          value: p50,
+          unit: 'ms',
+          baseline: 'in-process recommend p50',
+          baselineValue: inProcess.median / 1000,
+          params,
+        });
+        emit({
+          name: 'serve/latency-p99',
+          value: p99,
+          unit: 'ms',
+          baseline: 'in-process recommend p99',
+          baselineValue: inProcess.p99 / 1000,
+          params,
+        });
         if (failed > 0) throw new Error(`${failed} requests failed under load`);
       } finally {
         child.kill('SIGTERM');

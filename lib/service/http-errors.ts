@@ -37,7 +37,9 @@ export class ServiceHttpError extends Error {
   }
 
   body(): ProblemBody {
-    return this.field === undefined ? { error: this.error, message: this.message } : { error: this.error, field: this.field, message: this.message };
+    return this.field === undefined
+      ? { error: this.error, message: this.message }
+      : { error: this.error, field: this.field, message: this.message };
   }
 }
 
@@ -71,7 +73,8 @@ function expected(schema: Record<string, unknown> | undefined, fallback: string)
     maxItems?: number;
     items?: { type?: string };
   };
-  if ((type === 'integer' || type === 'number') && minimum !== undefined && maximum !== undefined) return `${type} in [${minimum}, ${maximum}]`;
+  if ((type === 'integer' || type === 'number') && minimum !== undefined && maximum !== undefined)
+    return `${type} in [${minimum}, ${maximum}]`;
   if (type === 'array') {
     const of = items?.type ? ` of ${items.type}s` : '';
     if (maxItems !== undefined) return `an array${of} with ${minItems ?? 0} to ${maxItems} elements`;
@@ -104,7 +107,12 @@ export function fromSchemaErrors(context: string, errors: SchemaError[]): Servic
     const name = String(e.params.missingProperty);
     const schema = (parent?.properties as Record<string, Record<string, unknown>> | undefined)?.[name];
     const field = `${at}.${name}`;
-    return new ServiceHttpError(400, 'ERR_INVALID_ARG', `Expected ${expected(schema, 'a value')} for ${field} but received undefined`, field);
+    return new ServiceHttpError(
+      400,
+      'ERR_INVALID_ARG',
+      `Expected ${expected(schema, 'a value')} for ${field} but received undefined`,
+      field,
+    );
   }
   if (e.keyword === 'type' && e.instancePath === '' && context === 'body')
     return new ServiceHttpError(400, 'ERR_INVALID_ARG', `Expected a JSON object for body but received ${describe(e.data)}`, 'body');
@@ -121,7 +129,10 @@ export function fromSchemaErrors(context: string, errors: SchemaError[]): Servic
  * `options.exclude[2]` → `body.exclude[2]`, `user.vector` → `body.vector`.
  */
 export function fieldOfArgument(argument: string, base = 'body'): string {
-  const a = argument.replace(/^options\./, '').replace(/^users\[\d+\]\./, '').replace(/^user\.(?=vector|history|features)/, '');
+  const a = argument
+    .replace(/^options\./, '')
+    .replace(/^users\[\d+\]\./, '')
+    .replace(/^user\.(?=vector|history|features)/, '');
   return `${base}.${a}`;
 }
 

@@ -43,7 +43,11 @@ export class ServiceMetrics {
       buckets: BUCKETS,
       registers,
     });
-    this.version = new Gauge({ name: `${p}model_version`, help: 'Version of the model snapshot serving now (1, 2, … per swap)', registers });
+    this.version = new Gauge({
+      name: `${p}model_version`,
+      help: 'Version of the model snapshot serving now (1, 2, … per swap)',
+      registers,
+    });
     this.info = new Gauge({
       name: `${p}model_info`,
       help: 'The model serving now (value 1): its file, SHA-256 and table kind',

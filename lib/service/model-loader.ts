@@ -37,7 +37,6 @@ export interface ServedModel {
   loadedAt: number;
 }
 
-
 /** The identity of the file now at path (cheap: one stat), or null when it does not exist. */
 export async function fileIdentity(path: string): Promise<string | null> {
   try {

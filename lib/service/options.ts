@@ -83,12 +83,14 @@ function optionalInteger(o: Record<string, unknown>, name: string, fallback: num
 export function resolveOptions(options: ServiceOptions): ResolvedServiceOptions {
   const o = expectOptions('options', options) as ServiceOptions & Record<string, unknown>;
   if (typeof o.model !== 'string' || o.model === '') throw typeError('options.model', 'path of a model file', o.model);
-  if (o.seen !== undefined && (typeof o.seen !== 'string' || o.seen === '')) throw typeError('options.seen', 'path of an interactions file', o.seen);
+  if (o.seen !== undefined && (typeof o.seen !== 'string' || o.seen === ''))
+    throw typeError('options.seen', 'path of an interactions file', o.seen);
   if (o.quantize !== undefined && !['f32', 'bf16', 'int8'].includes(o.quantize))
     throw rangeError('options.quantize', '"f32", "bf16" or "int8"', o.quantize);
   if (o.fallback !== undefined && o.fallback !== 'popularity' && o.fallback !== 'error')
     throw rangeError('options.fallback', '"popularity" or "error"', o.fallback);
-  if (o.host !== undefined && (typeof o.host !== 'string' || o.host === '')) throw typeError('options.host', 'host name or address', o.host);
+  if (o.host !== undefined && (typeof o.host !== 'string' || o.host === ''))
+    throw typeError('options.host', 'host name or address', o.host);
   if (o.onListening !== undefined && typeof o.onListening !== 'function') throw typeError('options.onListening', 'function', o.onListening);
   if (o.logger !== undefined && typeof o.logger !== 'boolean' && (o.logger === null || typeof o.logger !== 'object'))
     throw typeError('options.logger', 'boolean or logger options', o.logger);

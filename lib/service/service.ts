@@ -82,7 +82,8 @@ export class RecommendService {
       let e: ServiceHttpError;
       if (err.validation) e = fromSchemaErrors(err.validationContext ?? 'body', err.validation);
       else if (err instanceof ServiceHttpError) e = err;
-      else if (err.code && FASTIFY_CODES[err.code]) e = new ServiceHttpError(err.statusCode ?? 400, FASTIFY_CODES[err.code], err.message, 'body');
+      else if (err.code && FASTIFY_CODES[err.code])
+        e = new ServiceHttpError(err.statusCode ?? 400, FASTIFY_CODES[err.code], err.message, 'body');
       else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500)
         e = new ServiceHttpError(err.statusCode, 'ERR_INVALID_ARG', err.message);
       else e = fromLibraryError(err);

@@ -75,25 +75,29 @@ function slowRequest(url: string, body: string) {
 test.each([
   ['on the event loop', '0'],
   ['in worker threads', '2'],
-])('SIGTERM (%s): in-flight requests finish with 200, new connections are refused, exit 0', async (_name, workers) => {
-  const s = await serve(['--model', f.model, '--seen', f.seen, '--quantize', 'int8', '--grace', '10000', '--workers', workers]);
-  const slow = [slowRequest(s.url, JSON.stringify({ user: 'u0', k: 3 })), slowRequest(s.url, JSON.stringify({ history: ['i1'], k: 2 }))];
-  for (const r of slow) await r.start();
-  const burst = Array.from({ length: 20 }, (_, i) => post(s.url, '/recommend', { user: `u${i}` }));
-  await new Promise((r) => setTimeout(r, 200)); // the server has read the headers: the requests are in flight
-  s.child.kill('SIGTERM');
-  await until(() => s.stderr().includes('closing'), 5000, 'the closing log line');
-  await expect(get(s.url, '/healthz')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
-  const answers = await Promise.all(slow.map((r) => r.finish()));
-  for (const a of answers) {
-    expect(a).toMatch(/^HTTP\/1\.1 200 /);
-    expect(a.toLowerCase()).toContain('connection: close');
-    expect(JSON.parse(a.slice(a.indexOf('\r\n\r\n') + 4)).items.length).toBeGreaterThan(0);
-  }
-  for (const r of await Promise.all(burst)) expect(r.status).toBe(200);
-  expect(await s.exited).toBe(0);
-  expect(s.stderr()).toMatch(/"forced":false/);
-}, 60_000);
+])(
+  'SIGTERM (%s): in-flight requests finish with 200, new connections are refused, exit 0',
+  async (_name, workers) => {
+    const s = await serve(['--model', f.model, '--seen', f.seen, '--quantize', 'int8', '--grace', '10000', '--workers', workers]);
+    const slow = [slowRequest(s.url, JSON.stringify({ user: 'u0', k: 3 })), slowRequest(s.url, JSON.stringify({ history: ['i1'], k: 2 }))];
+    for (const r of slow) await r.start();
+    const burst = Array.from({ length: 20 }, (_, i) => post(s.url, '/recommend', { user: `u${i}` }));
+    await new Promise((r) => setTimeout(r, 200)); // the server has read the headers: the requests are in flight
+    s.child.kill('SIGTERM');
+    await until(() => s.stderr().includes('closing'), 5000, 'the closing log line');
+    await expect(get(s.url, '/healthz')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    const answers = await Promise.all(slow.map((r) => r.finish()));
+    for (const a of answers) {
+      expect(a).toMatch(/^HTTP\/1\.1 200 /);
+      expect(a.toLowerCase()).toContain('connection: close');
+      expect(JSON.parse(a.slice(a.indexOf('\r\n\r\n') + 4)).items.length).toBeGreaterThan(0);
+    }
+    for (const r of await Promise.all(burst)) expect(r.status).toBe(200);
+    expect(await s.exited).toBe(0);
+    expect(s.stderr()).toMatch(/"forced":false/);
+  },
+  60_000,
+);
 
 test('SIGTERM amid a burst: every answer is a whole 200, then exit 0', async () => {
   const s = await serve(['--model', f.model, '--workers', '2', '--quiet']);

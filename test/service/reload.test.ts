@@ -85,7 +85,9 @@ describe.each([
       expect(service.model!.version).toBe(1 + swaps);
       // No seen file here, so each version's answer for u1 is its model's own top 5.
       for (const [version, answers] of byVersion) expect([...answers]).toEqual([await expected(version)]);
-      expect((await get(service.url, '/metrics')).text).toMatch(new RegExp(`^recbridge_model_reloads_total\\{result="ok"\\} ${swaps}$`, 'm'));
+      expect((await get(service.url, '/metrics')).text).toMatch(
+        new RegExp(`^recbridge_model_reloads_total\\{result="ok"\\} ${swaps}$`, 'm'),
+      );
     } finally {
       await service.close();
     }
@@ -106,7 +108,8 @@ describe('a replacement that does not load', () => {
     await service.close();
   });
 
-  const failures = async () => Number(/^recbridge_model_reloads_total\{result="failed"\} (\d+)$/m.exec((await get(service.url, '/metrics')).text)![1]);
+  const failures = async () =>
+    Number(/^recbridge_model_reloads_total\{result="failed"\} (\d+)$/m.exec((await get(service.url, '/metrics')).text)![1]);
 
   test('a corrupt file swapped in is rejected and counted; the old model keeps serving', async () => {
     const before = await post(service.url, '/recommend', { user: 'u1', k: 5 });

@@ -61,7 +61,9 @@ describe('POST /recommend', () => {
     expect(h.json.items.map((x: { id: string }) => x.id)).not.toContain('i1');
     const v = await post(url, '/recommend', { vector: Array.from({ length: 8 }, (_, i) => i - 3), k: 3 });
     expect(v.json.strategy).toBe('vector');
-    expect(v.json.items.map((x: { id: string }) => x.id)).toEqual(reference.recommend({ vector: Array.from({ length: 8 }, (_, i) => i - 3) }, 3).items);
+    expect(v.json.items.map((x: { id: string }) => x.id)).toEqual(
+      reference.recommend({ vector: Array.from({ length: 8 }, (_, i) => i - 3) }, 3).items,
+    );
     const p = await post(url, '/recommend', { user: 'nobody', k: 3 });
     expect(p.json.strategy).toBe('popularity');
   });
@@ -140,7 +142,8 @@ test('GET /healthz and /readyz say what serves', async () => {
 
 test('GET /metrics: labelled request series, latency histograms, the model, process metrics', async () => {
   const before = await get(url, '/metrics');
-  const count = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}()[\].+*?^$|\\]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  const count = (text: string, series: string) =>
+    Number(new RegExp(`^${series.replace(/[{}()[\].+*?^$|\\]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
   const series = 'recbridge_http_requests_total{route="/recommend",status="200",strategy="model"}';
   for (let i = 0; i < 3; i++) await post(url, '/recommend', { user: `u${i}` });
   await post(url, '/recommend', { user: 'u1', k: 0 });
@@ -150,7 +153,9 @@ test('GET /metrics: labelled request series, latency histograms, the model, proc
   const text = after.text;
   expect(count(text, series) - count(before.text, series)).toBe(3);
   expect(count(text, 'recbridge_http_requests_total{route="/recommend",status="400",strategy="none"}')).toBeGreaterThanOrEqual(1);
-  expect(text).toMatch(/^recbridge_http_request_duration_seconds_bucket\{le="0\.005",route="\/recommend",status="200",strategy="model"\} \d+$/m);
+  expect(text).toMatch(
+    /^recbridge_http_request_duration_seconds_bucket\{le="0\.005",route="\/recommend",status="200",strategy="model"\} \d+$/m,
+  );
   expect(text).toMatch(/^recbridge_http_request_duration_seconds_count\{route="\/recommend",status="200",strategy="model"\} \d+$/m);
   expect(text).toContain(`recbridge_model_info{path="${f.model}",sha256="${service.model!.sha256}",quantize="int8",version="1"} 1`);
   expect(text).toMatch(/^recbridge_model_version 1$/m);
@@ -179,9 +184,21 @@ describe('limits and fallbacks of other services', () => {
   });
 
   test('the worker pool answers what the event loop answers', async () => {
-    const s = await startService({ model: f.model, seen: f.seen, port: 0, quantize: 'int8', workers: 2, watch: false, processMetrics: false });
+    const s = await startService({
+      model: f.model,
+      seen: f.seen,
+      port: 0,
+      quantize: 'int8',
+      workers: 2,
+      watch: false,
+      processMetrics: false,
+    });
     try {
-      for (const body of [{ user: 'u0', k: 5 }, { history: ['i1', 'i2'], k: 3 }, { user: 'u4', exclude: ['i9'], allow: ['i9', 'i10', 'i12'] }]) {
+      for (const body of [
+        { user: 'u0', k: 5 },
+        { history: ['i1', 'i2'], k: 3 },
+        { user: 'u4', exclude: ['i9'], allow: ['i9', 'i10', 'i12'] },
+      ]) {
         const [a, b] = await Promise.all([post(s.url, '/recommend', body), post(url, '/recommend', body)]);
         expect(a.json).toEqual(b.json);
       }
@@ -195,8 +212,14 @@ describe('limits and fallbacks of other services', () => {
 });
 
 test('bad options are typed errors naming the option; a model that does not load fails the start', async () => {
-  await expect(startService({ model: 5 as unknown as string })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', argument: 'options.model' });
-  await expect(startService({ model: f.model, port: 70_000 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE', argument: 'options.port' });
+  await expect(startService({ model: 5 as unknown as string })).rejects.toMatchObject({
+    code: 'ERR_INVALID_ARG_TYPE',
+    argument: 'options.model',
+  });
+  await expect(startService({ model: f.model, port: 70_000 })).rejects.toMatchObject({
+    code: 'ERR_OUT_OF_RANGE',
+    argument: 'options.port',
+  });
   await expect(startService({ model: f.model, quantize: 'int4' as 'int8' })).rejects.toMatchObject({ argument: 'options.quantize' });
   const corrupt = path.join(f.dir, 'corrupt.safetensors');
   fs.writeFileSync(corrupt, fs.readFileSync(f.model).subarray(0, 300));
