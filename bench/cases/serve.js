@@ -20,6 +20,16 @@ const { loadRecbridge, ROOT } = require('../lib/recbridge');
 const { emit, log, runCase } = require('../lib/child');
 const { summarize, percentileOfSorted } = require('../lib/stats');
 
+/** CPU time (user + system, all threads) a process has used, in µs, from /proc (Linux); NaN elsewhere. */
+function cpuMicros(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // clock ticks of 10 ms (USER_HZ 100)
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** A small seeded generator (xorshift32): the same requests in every run. */
 function rng(seed) {
   let s = seed >>> 0 || 1;
@@ -157,7 +167,12 @@ runCase(async (a) => {
       try {
         await waitReady(url);
         await load(url, bodies, a, a.warmupSec);
+        const server0 = cpuMicros(child.pid);
+        const client0 = process.cpuUsage();
         const { result, times } = await load(url, bodies, a, a.durationSec);
+        const client = process.cpuUsage(client0);
+        const serverCpu = (cpuMicros(child.pid) - server0) / result.requests.total;
+        const clientCpu = (client.user + client.system) / result.requests.total;
         const asc = Float64Array.from(times).sort();
         const p50 = percentileOfSorted(asc, 50);
         const p99 = percentileOfSorted(asc, 99);
@@ -173,7 +188,8 @@ runCase(async (a) => {
         };
         log(
           `workers=${workers}: ${rps.toFixed(0)} req/s, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, ${failed} failed; ` +
-            `in-process p50 ${(inProcess.median / 1000).toFixed(3)} ms → overhead ${(p50 - inProcess.median / 1000).toFixed(2)} ms at p50`,
+            `in-process p50 ${(inProcess.median / 1000).toFixed(3)} ms → overhead ${(p50 - inProcess.median / 1000).toFixed(2)} ms at p50; ` +
+            `CPU per request: server ${serverCpu.toFixed(0)} µs (in-process recommend ${inProcess.mean.toFixed(0)} µs), autocannon ${clientCpu.toFixed(0)} µs`,
         );
         emit({
           name: 'serve/throughput',
