@@ -178,7 +178,8 @@ test('package.json: napi version pinned for cmake-js, install never downloads, o
   const pkg = JSON.parse(read('package.json'));
   expect(pkg.binary).toEqual({ napi_versions: [8] });
   expect(pkg.scripts.install).toBe('node-gyp-build');
-  expect(Object.keys(pkg.dependencies).sort()).toEqual(['node-addon-api', 'node-gyp-build']);
+  // The HTTP service (lib/service) runs on fastify and prom-client: pure JavaScript, no install scripts.
+  expect(Object.keys(pkg.dependencies).sort()).toEqual(['fastify', 'node-addon-api', 'node-gyp-build', 'prom-client']);
   expect(pkg.devDependencies['onnxruntime-node']).toBeDefined();
   expect(pkg.peerDependencies['onnxruntime-node']).toBeDefined();
   expect(pkg.peerDependenciesMeta['onnxruntime-node']).toEqual({ optional: true });
