@@ -63,6 +63,9 @@ export class RecommendService {
       logger: options.logger as boolean,
       bodyLimit: options.bodyLimit,
       requestTimeout: options.timeout,
+      // Node checks request deadlines on an interval (30 s by default): check often enough that a
+      // slow client gets its 408 close to the deadline.
+      http: { headersTimeout: options.timeout, connectionsCheckingInterval: Math.max(10, Math.min(1000, options.timeout >> 2)) },
       // One line per request would cost more than the request: reloads and failures are logged.
       logController: new LogController({ disableRequestLogging: true }),
       // Requests that arrive while closing are still answered (with Connection: close): the model

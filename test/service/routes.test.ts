@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 
 import { Recommender, RecommendService, Vocabulary, loadInteractions, loadModel, startService } from '../../lib';
@@ -178,6 +179,24 @@ describe('limits and fallbacks of other services', () => {
       const b = await post(s.url, '/recommend/batch', { requests: [{ user: 'nobody' }, { user: 'u1' }] });
       expect(b.json.results[0]).toMatchObject({ status: 404, error: 'ERR_UNKNOWN_USER', field: 'body.requests[0].user' });
       expect(b.json.results[1].strategy).toBe('model');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a client that takes longer than --timeout to send its request gets a 408', async () => {
+    const s = await startService({ model: f.model, port: 0, timeout: 300, watch: false, processMetrics: false });
+    try {
+      const { port } = new URL(s.url);
+      const socket = net.connect(Number(port), '127.0.0.1');
+      let text = '';
+      socket.setEncoding('utf8').on('data', (c) => (text += c));
+      const closed = new Promise((r) => socket.on('close', r));
+      socket.write('POST /recommend HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{"user":');
+      const started = Date.now();
+      await closed;
+      expect(text).toMatch(/^HTTP\/1\.1 408 /);
+      expect(Date.now() - started).toBeLessThan(5000);
     } finally {
       await s.close();
     }
