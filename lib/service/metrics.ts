@@ -47,22 +47,39 @@ export class ServiceMetrics {
       name: `${p}model_version`,
       help: 'Version of the model snapshot serving now (1, 2, … per swap)',
       registers,
+      aggregator: 'max',
     });
     this.info = new Gauge({
       name: `${p}model_info`,
       help: 'The model serving now (value 1): its file, SHA-256 and table kind',
       labelNames: ['path', 'sha256', 'quantize', 'version'],
       registers,
+      aggregator: 'max',
     });
-    this.mtime = new Gauge({ name: `${p}model_file_mtime_seconds`, help: "Modification time of the serving model's file", registers });
-    this.loadedAt = new Gauge({ name: `${p}model_loaded_timestamp_seconds`, help: 'When the serving model was loaded', registers });
+    this.mtime = new Gauge({
+      name: `${p}model_file_mtime_seconds`,
+      help: "Modification time of the serving model's file",
+      registers,
+      aggregator: 'max',
+    });
+    this.loadedAt = new Gauge({
+      name: `${p}model_loaded_timestamp_seconds`,
+      help: 'When the serving model was loaded',
+      registers,
+      aggregator: 'max',
+    });
     this.reloads = new Counter({
       name: `${p}model_reloads_total`,
       help: 'Model reloads by result: "ok" (swapped in) or "failed" (rejected; the previous model keeps serving)',
       labelNames: ['result'],
       registers,
     });
-    this.workers = new Gauge({ name: `${p}service_workers`, help: 'Worker threads answering requests (0: the event loop)', registers });
+    this.workers = new Gauge({
+      name: `${p}service_workers`,
+      help: 'Worker threads answering requests, per process (0: the event loop)',
+      registers,
+      aggregator: 'max',
+    });
     this.reloads.labels('ok').inc(0);
     this.reloads.labels('failed').inc(0);
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: p });

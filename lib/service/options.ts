@@ -62,14 +62,16 @@ export interface ServiceOptions {
   processMetrics?: boolean;
   /** Called once the socket is bound, before the model is loaded (print the address here). */
   onListening?: (url: string) => void;
+  /** Where GET /metrics gets its text. Default: this service's registry (a cluster process asks the primary for every process's). */
+  metricsText?: () => Promise<string>;
 }
 
 export type SeenFileOptions = Pick<LoadInteractionsOptions, 'format' | 'header' | 'user' | 'item' | 'value' | 'time' | 'minValue'>;
 
 export type ResolvedServiceOptions = Required<
-  Omit<ServiceOptions, 'seen' | 'seenOptions' | 'recommender' | 'onListening' | 'logger' | 'quantize' | 'fallback'>
+  Omit<ServiceOptions, 'seen' | 'seenOptions' | 'recommender' | 'onListening' | 'metricsText' | 'logger' | 'quantize' | 'fallback'>
 > &
-  Pick<ServiceOptions, 'seen' | 'seenOptions' | 'recommender' | 'onListening' | 'quantize' | 'fallback'> & {
+  Pick<ServiceOptions, 'seen' | 'seenOptions' | 'recommender' | 'onListening' | 'metricsText' | 'quantize' | 'fallback'> & {
     logger: boolean | Record<string, unknown>;
   };
 
@@ -92,6 +94,7 @@ export function resolveOptions(options: ServiceOptions): ResolvedServiceOptions 
   if (o.host !== undefined && (typeof o.host !== 'string' || o.host === ''))
     throw typeError('options.host', 'host name or address', o.host);
   if (o.onListening !== undefined && typeof o.onListening !== 'function') throw typeError('options.onListening', 'function', o.onListening);
+  if (o.metricsText !== undefined && typeof o.metricsText !== 'function') throw typeError('options.metricsText', 'function', o.metricsText);
   if (o.logger !== undefined && typeof o.logger !== 'boolean' && (o.logger === null || typeof o.logger !== 'object'))
     throw typeError('options.logger', 'boolean or logger options', o.logger);
   if (o.recommender !== undefined) expectOptions('options.recommender', o.recommender);
@@ -104,6 +107,7 @@ export function resolveOptions(options: ServiceOptions): ResolvedServiceOptions 
     fallback: o.fallback,
     recommender: o.recommender,
     onListening: o.onListening,
+    metricsText: o.metricsText,
     threads: optionalInteger(o, 'threads', 1, 1, 256),
     workers: optionalInteger(o, 'workers', 0, 0, 256),
     host: o.host ?? '127.0.0.1',

@@ -107,7 +107,10 @@ export class RecommendService {
       draining: () => this.closing !== null,
       features: options.workers === 0 && options.recommender?.userFeatures !== undefined,
       readiness: () => this.readiness(),
-      metrics: async () => ({ contentType: this.metrics.contentType, text: await this.metrics.text() }),
+      metrics: async () => ({
+        contentType: this.metrics.contentType,
+        text: await (options.metricsText ? options.metricsText() : this.metrics.text()),
+      }),
     });
   }
 
