@@ -174,7 +174,7 @@ function plan(mode) {
       connections: 8,
       warmupSec: mode === 'quick' ? 1 : 3,
       durationSec: mode === 'quick' ? 3 : 10,
-      workers: [0, 2],
+      configs: [{ workers: 0 }, { workers: 2 }, { processes: 2 }],
       excludeShare: 0.2,
       excludeCount: 5,
       inProcessQueries: 20_000,

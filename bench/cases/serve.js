@@ -7,7 +7,8 @@
 // same run, Recommender.recommend on the same model and mix: the service's overhead is the
 // difference in latency, and its throughput is compared with what one in-process thread can do.
 //
-// args: { items, users, dim, k, seen, quantize, connections, warmupSec, durationSec, workers: number[],
+// args: { items, users, dim, k, seen, quantize, connections, warmupSec, durationSec,
+//         configs: [{ workers?, processes? }],
 //         excludeShare, excludeCount, inProcessQueries, seed }
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -20,11 +21,30 @@ const { loadRecbridge, ROOT } = require('../lib/recbridge');
 const { emit, log, runCase } = require('../lib/child');
 const { summarize, percentileOfSorted } = require('../lib/stats');
 
-/** CPU time (user + system, all threads) a process has used, in µs, from /proc (Linux); NaN elsewhere. */
-function cpuMicros(pid) {
+/**
+ * CPU time (user + system, every thread) used by a process and its child processes (the service
+ * processes of --processes), in µs, from /proc (Linux); NaN elsewhere.
+ */
+function cpuMicros(root) {
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // clock ticks of 10 ms (USER_HZ 100)
+    const stats = new Map();
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const fields = fs.readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
+        stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+    let ticks = 0;
+    const pending = [root];
+    while (pending.length) {
+      const pid = pending.pop();
+      ticks += stats.get(pid)?.ticks ?? 0;
+      for (const [child, s] of stats) if (s.ppid === pid) pending.push(child);
+    }
+    return (ticks * 1e6) / 100; // clock ticks of 10 ms (USER_HZ 100)
   } catch {
     return Number.NaN;
   }
@@ -73,10 +93,11 @@ function requestMix(a, count) {
   return bodies;
 }
 
-function startServer(files, a, workers) {
+function startServer(files, a, config) {
   const cli = path.join(ROOT, 'bin', 'recbridge.js');
   const argv = [cli, 'serve', '--model', files.modelFile, '--seen', files.seenFile, '--quantize', a.quantize, '--port', '0', '--quiet'];
-  if (workers) argv.push('--workers', String(workers));
+  if (config.workers) argv.push('--workers', String(config.workers));
+  if (config.processes) argv.push('--processes', String(config.processes));
   const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let text = '';
@@ -162,8 +183,9 @@ runCase(async (a) => {
     const baseParams = { rows: a.items, dim: a.dim, k: a.k, users: a.users, seen: a.seen, quantize: a.quantize };
     emit({ name: 'serve/in-process-recommend-p50', value: inProcess.median, unit: 'µs', params: baseParams });
 
-    for (const workers of a.workers) {
-      const { child, url } = await startServer(files, a, workers);
+    for (const config of a.configs) {
+      const label = config.processes ? `processes=${config.processes}` : `workers=${config.workers ?? 0}`;
+      const { child, url } = await startServer(files, a, config);
       try {
         await waitReady(url);
         await load(url, bodies, a, a.warmupSec);
@@ -180,14 +202,15 @@ runCase(async (a) => {
         const failed = result.errors + result.timeouts + result.non2xx;
         const params = {
           ...baseParams,
-          workers,
+          workers: config.workers ?? 0,
+          processes: config.processes ?? 1,
           connections: a.connections,
           seconds: result.duration,
           requests: result.requests.total,
           failed,
         };
         log(
-          `workers=${workers}: ${rps.toFixed(0)} req/s, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, ${failed} failed; ` +
+          `${label}: ${rps.toFixed(0)} req/s, p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, ${failed} failed; ` +
             `in-process p50 ${(inProcess.median / 1000).toFixed(3)} ms → overhead ${(p50 - inProcess.median / 1000).toFixed(2)} ms at p50; ` +
             `CPU per request: server ${serverCpu.toFixed(0)} µs (in-process recommend ${inProcess.mean.toFixed(0)} µs), autocannon ${clientCpu.toFixed(0)} µs`,
         );

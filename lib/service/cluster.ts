@@ -40,14 +40,21 @@ function workerScript(): string {
   // Running from the TypeScript sources (tests): use the built package.
   const built = path.resolve(__dirname, '../../dist/service/cluster-worker.js');
   if (fs.existsSync(built)) return built;
-  throw new RecbridgeError('ERR_ADDON_LOAD', `The service cluster's worker script is missing (${here}); build the package with "npm run build"`);
+  throw new RecbridgeError(
+    'ERR_ADDON_LOAD',
+    `The service cluster's worker script is missing (${here}); build the package with "npm run build"`,
+  );
 }
 
 /** What survives JSON: the options without their callbacks. */
 function portable(o: ServiceOptions): ServiceOptions {
   const { onListening: _l, metricsText: _m, recommender, logger, ...rest } = o;
   if (recommender?.userFeatures !== undefined)
-    throw rangeError('options.recommender.userFeatures', 'no encoder with processes (a function cannot reach another process)', 'an encoder');
+    throw rangeError(
+      'options.recommender.userFeatures',
+      'no encoder with processes (a function cannot reach another process)',
+      'an encoder',
+    );
   // A logger's options travel without their stream (processes log to stderr).
   const log = typeof logger === 'object' ? Object.fromEntries(Object.entries(logger).filter(([k]) => k !== 'stream')) : logger;
   return { ...rest, ...(recommender ? { recommender } : {}), ...(log !== undefined ? { logger: log } : {}) };
@@ -71,7 +78,8 @@ export async function startServiceCluster(options: ServiceClusterOptions): Promi
     if (m?.type !== 'recbridge:metrics') return;
     aggregator.clusterMetrics().then(
       (text) => worker.isConnected() && worker.send({ type: 'recbridge:metrics', id: m.id, text }),
-      (err: Error) => worker.isConnected() && worker.send({ type: 'recbridge:metrics', id: m.id, text: `# metrics unavailable: ${err.message}\n` }),
+      (err: Error) =>
+        worker.isConnected() && worker.send({ type: 'recbridge:metrics', id: m.id, text: `# metrics unavailable: ${err.message}\n` }),
     );
   };
   cluster.on('message', onMessage);

@@ -43,6 +43,7 @@ export class ServiceMetrics {
       buckets: BUCKETS,
       registers,
     });
+    // Across the processes of a cluster (cluster.ts) series are summed; the model's gauges take the largest value.
     this.version = new Gauge({
       name: `${p}model_version`,
       help: 'Version of the model snapshot serving now (1, 2, … per swap)',
