@@ -151,3 +151,39 @@ test('usage errors exit 2 naming the flag; a model that does not load exits 1', 
   expect(bad.status).toBe(1);
   expect(bad.stderr).toContain('ERR_CORRUPT_FILE');
 });
+
+test('--processes 2: one port, metrics summed over the processes, both reload, SIGTERM drains both', async () => {
+  const model = path.join(f.dir, 'cluster.safetensors');
+  await writeModel(model, 1);
+  const s = await serve(['--model', model, '--processes', '2', '--poll-ms', '100']);
+  try {
+    const close = { connection: 'close' }; // a new connection per request: the primary deals them out in turn
+    for (let i = 0; i < 10; i++) expect((await post(s.url, '/recommend', { user: `u${i}` }, close)).status).toBe(200);
+    const text = (await get(s.url, '/metrics')).text;
+    expect(text).toMatch(/^recbridge_http_requests_total\{route="\/recommend",status="200",strategy="model"\} 10$/m);
+    expect(text).toMatch(/^recbridge_model_version 1$/m);
+    const pids = new Set(
+      [...s.stderr().matchAll(/"pid":(\d+)[^\n]*"msg":"model loaded"/g)].map((m) => m[1]),
+    );
+    expect(pids.size).toBe(2);
+    await writeModel(model, 2);
+    await until(
+      async () => {
+        const versions = await Promise.all(Array.from({ length: 6 }, () => post(s.url, '/recommend', { user: 'u1' }, close)));
+        return versions.every((r) => r.status === 200 && r.json.version === 2);
+      },
+      15_000,
+      'both processes to serve version 2',
+    );
+    expect([...s.stderr().matchAll(/"msg":"model reloaded"/g)]).toHaveLength(2);
+    const slow = slowRequest(s.url, JSON.stringify({ user: 'u3', k: 2 }));
+    await slow.start();
+    await new Promise((r) => setTimeout(r, 200));
+    s.child.kill('SIGTERM');
+    await until(() => (s.stderr().match(/closing: finishing/g) ?? []).length === 2, 5000, 'both processes closing');
+    expect(await slow.finish()).toMatch(/^HTTP\/1\.1 200 /);
+    expect(await s.exited).toBe(0);
+  } finally {
+    s.child.kill('SIGKILL');
+  }
+}, 90_000);
