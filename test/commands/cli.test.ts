@@ -269,6 +269,30 @@ describe('from a ratings CSV to recommendations', () => {
 });
 
 describe('transfer with a given split', () => {
+  test('the demo twice gives the same numbers', () => {
+    const args = [
+      'demo',
+      '--users',
+      '120',
+      '--seeds',
+      '1',
+      '--strategies',
+      'fine-tune,mapping-linear,content',
+      '--dim',
+      '8',
+      '--epochs',
+      '10',
+      '--json',
+      '-',
+      '--quiet',
+    ];
+    const numbers = (out: string) =>
+      JSON.parse(out, (key, value) => (key === 'seconds' || key === 'provenance' ? undefined : value)) as unknown;
+    const a = cli(args);
+    expect(a.code).toBe(0);
+    expect(numbers(cli(args).out)).toEqual(numbers(a.out));
+  });
+
   // Source and target share users "u0".."u59"; the target's test file holds 10 users with no train rows.
   function writeDomains() {
     const src: string[] = [];
