@@ -5,7 +5,7 @@
 import type { MatrixFactorization } from '../../models/matrix-factorization';
 import type { TwoTower } from '../../models/two-tower';
 import { expectOptions, expectPositiveInteger, rangeError, typeError } from '../../core/validate';
-import { writeFileAtomic } from '../atomic-write';
+import { writeFileAtomic } from '../../core/atomic-write';
 import { modelKind } from '../model-file/model-tensors';
 import { buildScoringModel } from './model';
 import { buildTowerModel } from './tower-model';
