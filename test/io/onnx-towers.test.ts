@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 
 import { MatrixFactorization, TwoTower, buildTowerModel, encodeModel, encodeWithOnnx, exportOnnx, topK, towerInputs } from '../../lib';
+import { ONNX_MAX_WEIGHT_BYTES, checkOnnxSize } from '../../lib/io/onnx/export';
 import { DataType } from '../../lib/io/onnx/model';
 import { tempDir, towerWithState } from './helpers';
 
@@ -241,3 +242,12 @@ function textEncoderBytes(): Uint8Array {
     },
   });
 }
+
+describe('ONNX size limit', () => {
+  it('refuses weights past protobuf’s 2 GiB message limit with a RangeError that says what to do instead', () => {
+    expect(() => checkOnnxSize('scoring', ONNX_MAX_WEIGHT_BYTES)).not.toThrow();
+    expect(() => checkOnnxSize('scoring', 2 ** 31)).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringMatching(/2 GiB message limit.*writeNpy/) }),
+    );
+  });
+});
