@@ -4,6 +4,7 @@
  * divergence and invalid-index checks between chunks, and early stopping on a validation metric
  * with best-weights restore. Trainers supply only their native chunk call and their evaluation.
  */
+import { invoke } from '../core/callback';
 import { AbortError, RecbridgeError } from '../core/errors';
 import type { RankingMetrics } from '../eval/ranking';
 import type { Parameter } from '../models/parameter';
@@ -68,7 +69,7 @@ export interface EpochLoop {
   epochs: number;
   seed: number;
   signal?: AbortSignal;
-  onProgress?: (progress: Progress) => void;
+  onProgress?: (progress: Progress) => unknown;
   /** Puts the samples in the (seed, epoch) order that the epoch's chunks then train. */
   shuffle(epoch: number): Promise<void>;
   /** Trains samples [begin, end) of the model's epoch `epoch` (chunk index `chunk`). */
@@ -130,7 +131,7 @@ export async function runEpochs(loop: EpochLoop): Promise<FitReport> {
         if (loop.onProgress) {
           const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
           const rate = samplesDone / Math.max(elapsed, 1e-9);
-          loop.onProgress({
+          await invoke(loop.onProgress, {
             epoch: e + 1,
             epochs: loop.epochs,
             samples: end,

@@ -82,7 +82,7 @@ export interface FitOptions {
   /** Samples per native call (progress granularity). Default max(2^16, samples / 20). */
   chunkSize?: number;
   signal?: AbortSignal;
-  onProgress?: (progress: Progress) => void;
+  onProgress?: (progress: Progress) => unknown;
   validation?: ValidationOptions;
 }
 

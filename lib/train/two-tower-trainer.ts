@@ -97,7 +97,7 @@ export interface TwoTowerFitOptions {
   chunkBatches?: number;
   signal?: AbortSignal;
   /** Called after every chunk; loss is the mean softmax cross-entropy of this epoch so far. */
-  onProgress?: (progress: Progress) => void;
+  onProgress?: (progress: Progress) => unknown;
   validation?: ValidationOptions;
 }
 

@@ -3,6 +3,7 @@
  * PyTorch, say) over n entities in batches and returns one dense vector per entity — the features
  * that content-to-CF transfer feeds into a TwoTower's `dense` input or a content-init plan.
  */
+import { invoke } from '../../core/callback';
 import { types } from 'node:util';
 
 import { AbortError } from '../../core/errors';
@@ -36,7 +37,7 @@ export interface EncodeWithOnnxOptions {
   /** Cancels between batches. */
   signal?: AbortSignal;
   /** Called after each batch with the number of entities done. */
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: (done: number, total: number) => unknown;
 }
 
 export interface EncodedFeatures {
@@ -146,7 +147,7 @@ export async function encodeWithOnnx(
         throw rangeError(`output ${output}`, `${dim} values per entity in every batch`, rows.length / (to - from));
       }
       values.set(rows, from * dim);
-      o.onProgress?.(to, n);
+      await invoke(o.onProgress, to, n);
     }
     values ??= sharedFloat32(0);
     if (normalize) {

@@ -49,7 +49,10 @@ export async function exportOnnx(path: string, model: MatrixFactorization | TwoT
   const part = o.part ?? 'item-tower';
   if (part === 'user-tower' || part === 'item-tower') {
     const side = part === 'user-tower' ? 'user.' : 'item.';
-    checkOnnxSize(part, model.parameters().reduce((sum, p) => sum + (p.name.startsWith(side) ? p.table.data.byteLength : 0), 0));
+    checkOnnxSize(
+      part,
+      model.parameters().reduce((sum, p) => sum + (p.name.startsWith(side) ? p.table.data.byteLength : 0), 0),
+    );
     return writeBytes(path, buildTowerModel(model, part === 'user-tower' ? 'user' : 'item'));
   }
   if (part !== 'scoring') throw rangeError('options.part', '"user-tower", "item-tower" or "scoring"', part);
