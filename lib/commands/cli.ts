@@ -16,7 +16,7 @@ import { train } from './train';
 import { demo, transferCommand } from './transfer';
 
 /** In the order `recbridge --help` lists them: the path from a file to a served model first. */
-const COMMANDS: CommandSpec[] = [
+export const COMMANDS: readonly CommandSpec[] = [
   train,
   evaluate,
   recommend,

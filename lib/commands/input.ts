@@ -52,7 +52,9 @@ export function inputOptions(args: Args): LoadInteractionsOptions {
 export function requireFiles(args: Args, files: Record<string, string | undefined>): void {
   for (const [flag, file] of Object.entries(files)) {
     if (file === undefined || file === '-') continue;
-    if (!fs.existsSync(file)) throw args.error(`No such file for --${flag}: ${file}`);
-    if (fs.statSync(file).isDirectory()) throw args.error(`Expected a file for --${flag} but ${file} is a directory`);
+    // Upper-case keys name positional arguments (FILE), the others flags.
+    const what = /^[A-Z]/.test(flag) ? flag : `--${flag}`;
+    if (!fs.existsSync(file)) throw args.error(`No such file for ${what}: ${file}`);
+    if (fs.statSync(file).isDirectory()) throw args.error(`Expected a file for ${what} but ${file} is a directory`);
   }
 }

@@ -27,7 +27,7 @@ export const recommend: CommandSpec = {
     out: { value: 'FILE', help: 'where to write (default - : stdout)' },
     batch: { value: 'N', help: 'users per batch (default 1024)' },
     quantize: { value: 'Q', help: 'item table for scoring: f32 (default, exact), bf16, int8' },
-    fallback: { value: 'F', help: 'users the model does not know: popularity (default, needs --seen) or error' },
+    fallback: { value: 'F', help: 'users the model does not know: popularity (the default with --seen) or error (the default without)' },
     threads: { value: 'T', help: 'threads per batch (default: all cores)' },
     quiet: { type: 'boolean', short: 'q', help: 'no progress on stderr' },
     'seen-format': { value: 'F', help: 'format of the --seen file (see --header and the column flags)' },
@@ -47,7 +47,11 @@ async function run(args: Args): Promise<number> {
   const batch = args.int('batch', 1, 1_000_000) ?? 1024;
   const format = args.choice('format', FORMATS) ?? 'jsonl';
   const quantize = args.choice('quantize', ['f32', 'bf16', 'int8'] as const);
-  const fallback = args.choice('fallback', ['popularity', 'error'] as const) ?? 'popularity';
+  const fallbackFlag = args.choice('fallback', ['popularity', 'error'] as const);
+  if (fallbackFlag === 'popularity' && !args.has('seen'))
+    throw args.error('--fallback popularity counts popularity in --seen FILE: give the training interactions with --seen');
+  // Without interactions there is no popularity to fall back on: unknown users are an error.
+  const fallback = fallbackFlag ?? (args.has('seen') ? 'popularity' : 'error');
   const threads = args.int('threads', 1, 256);
   const seenFormat = args.choice('seen-format', INPUT_FORMATS);
   const out = args.string('out') ?? '-';
@@ -101,7 +105,7 @@ async function run(args: Args): Promise<number> {
         if (fallback === 'error' && e.argument?.startsWith('users[')) {
           const at = Number(/\[(\d+)\]/.exec(e.argument)?.[1]);
           throw args.error(
-            `User ${JSON.stringify(users[at])} is not in the model (--fallback error); --fallback popularity recommends popular items instead`,
+            `User ${JSON.stringify(users[at])} is not in the model${args.has('seen') ? ' (--fallback error)' : ''}; with --seen FILE, users the model does not know get the most popular items`,
           );
         }
         throw err;
