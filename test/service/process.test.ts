@@ -162,9 +162,7 @@ test('--processes 2: one port, metrics summed over the processes, both reload, S
     const text = (await get(s.url, '/metrics')).text;
     expect(text).toMatch(/^recbridge_http_requests_total\{route="\/recommend",status="200",strategy="model"\} 10$/m);
     expect(text).toMatch(/^recbridge_model_version 1$/m);
-    const pids = new Set(
-      [...s.stderr().matchAll(/"pid":(\d+)[^\n]*"msg":"model loaded"/g)].map((m) => m[1]),
-    );
+    const pids = new Set([...s.stderr().matchAll(/"pid":(\d+)[^\n]*"msg":"model loaded"/g)].map((m) => m[1]));
     expect(pids.size).toBe(2);
     await writeModel(model, 2);
     await until(
