@@ -10,10 +10,9 @@ import cluster, { type Worker } from 'node:cluster';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { AggregatorRegistry } from 'prom-client';
-
 import { RecbridgeError } from '../core/errors';
 import { expectInteger, rangeError } from '../core/validate';
+import { loadPromClient } from './lazy-modules';
 import { resolveOptions, type ServiceOptions } from './options';
 
 /** The environment variable that carries a process's options (JSON). */
@@ -68,7 +67,7 @@ export async function startServiceCluster(options: ServiceClusterOptions): Promi
   resolveOptions(service); // bad options fail here, once, before any process starts
   const env = { [OPTIONS_ENV]: JSON.stringify(portable(service)) };
   cluster.setupPrimary({ exec: workerScript(), args: [] });
-  const aggregator = new AggregatorRegistry();
+  const aggregator = new (loadPromClient().AggregatorRegistry)();
   const workers = new Set<Worker>();
   let closing = false;
   let forced = false;

@@ -3,7 +3,9 @@
  * process never share series. Request series are labelled by route, status and strategy; the
  * labelled children are cached by key, so observing a request does not hash a label object.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+import { loadPromClient } from './lazy-modules';
 
 import type { ModelFileStat } from './model-loader';
 
@@ -16,7 +18,7 @@ interface Children {
 }
 
 export class ServiceMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   private readonly requests: Counter;
   private readonly latency: Histogram;
   private readonly children = new Map<string, Children>();
@@ -28,6 +30,8 @@ export class ServiceMetrics {
   private readonly workers: Gauge;
 
   constructor(options: { defaultMetrics?: boolean; prefix?: string } = {}) {
+    const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = loadPromClient();
+    this.registry = new Registry();
     const p = options.prefix ?? 'recbridge_';
     const registers = [this.registry];
     this.requests = new Counter({

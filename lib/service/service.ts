@@ -6,10 +6,11 @@
  * close() stops accepting connections, lets in-flight requests finish within a grace period,
  * then stops the workers.
  */
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { createBackend, type Backend } from './backend';
 import { FileWatcher } from './file-watcher';
+import { loadFastify } from './lazy-modules';
 import { ServiceHttpError, fromLibraryError, fromSchemaErrors, type SchemaError } from './http-errors';
 import { ServiceMetrics } from './metrics';
 import { fileIdentity, loadServedModel, type ModelFileStat, type ServedModel } from './model-loader';
@@ -59,7 +60,8 @@ export class RecommendService {
     this.options = options;
     this.metrics = new ServiceMetrics({ defaultMetrics: options.processMetrics });
     this.metrics.setWorkers(options.workers);
-    this.app = Fastify({
+    const { fastify, LogController } = loadFastify();
+    this.app = fastify({
       logger: options.logger as boolean,
       bodyLimit: options.bodyLimit,
       requestTimeout: options.timeout,

@@ -156,14 +156,15 @@ test('--processes 2: one port, metrics summed over the processes, both reload, S
   const model = path.join(f.dir, 'cluster.safetensors');
   await writeModel(model, 1);
   const s = await serve(['--model', model, '--processes', '2', '--poll-ms', '100']);
+  const loaded = () => new Set([...s.stderr().matchAll(/"pid":(\d+)[^\n]*"msg":"model loaded"/g)].map((m) => m[1])).size;
   try {
+    // Readiness is per process, and a process takes connections once it listens: wait for both.
+    await until(() => loaded() === 2, 20_000, 'both processes to load the model');
     const close = { connection: 'close' }; // a new connection per request: the primary deals them out in turn
     for (let i = 0; i < 10; i++) expect((await post(s.url, '/recommend', { user: `u${i}` }, close)).status).toBe(200);
     const text = (await get(s.url, '/metrics')).text;
     expect(text).toMatch(/^recbridge_http_requests_total\{route="\/recommend",status="200",strategy="model"\} 10$/m);
     expect(text).toMatch(/^recbridge_model_version 1$/m);
-    const pids = new Set([...s.stderr().matchAll(/"pid":(\d+)[^\n]*"msg":"model loaded"/g)].map((m) => m[1]));
-    expect(pids.size).toBe(2);
     await writeModel(model, 2);
     await until(
       async () => {
@@ -173,7 +174,7 @@ test('--processes 2: one port, metrics summed over the processes, both reload, S
       15_000,
       'both processes to serve version 2',
     );
-    expect([...s.stderr().matchAll(/"msg":"model reloaded"/g)]).toHaveLength(2);
+    await until(() => [...s.stderr().matchAll(/"msg":"model reloaded"/g)].length === 2, 5000, 'both reload log lines');
     const slow = slowRequest(s.url, JSON.stringify({ user: 'u3', k: 2 }));
     await slow.start();
     await new Promise((r) => setTimeout(r, 200));
@@ -185,3 +186,15 @@ test('--processes 2: one port, metrics summed over the processes, both reload, S
     s.child.kill('SIGKILL');
   }
 }, 90_000);
+
+test('importing recbridge loads neither fastify nor prom-client (only a service does)', () => {
+  const probe = `const rb = require(${JSON.stringify(path.join(root, 'dist'))});
+    const loaded = () => Object.keys(require.cache).filter((k) => /node_modules\\/(fastify|prom-client)\\//.test(k)).length > 0;
+    const before = loaded();
+    rb.startService({ model: ${JSON.stringify(f.model)}, port: 0, watch: false }).then((s) => {
+      console.log(JSON.stringify({ before, after: loaded() }));
+      return s.close();
+    });`;
+  const out = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
+  expect(JSON.parse(out.stdout.trim())).toEqual({ before: false, after: true });
+});
