@@ -43,6 +43,8 @@ interface Smoke {
   roundTrip: boolean;
   recommended: number;
   strategy: string;
+  /** The HTTP service started from the installed package: its answer's status, and whether it matches the Recommender. */
+  served: { status: number; same: boolean };
 }
 
 describe('npm package', () => {
@@ -160,6 +162,7 @@ describe('npm package', () => {
     expect(res.top).toEqual({ indices: [2, 1], scores: [3, 2] });
     expect(['scalar', 'avx2', 'avx512']).toContain(res.isa);
     expect(res).toMatchObject({ arch: 'x64', epochs: 3, finiteLoss: true, roundTrip: true, recommended: 5, strategy: 'model' });
+    expect(res.served).toEqual({ status: 200, same: true });
   }, 300_000);
 
   test('without a matching prebuild, the tarball builds from its own sources', () => {
@@ -200,6 +203,7 @@ describe('npm package', () => {
         roundTrip: true,
         recommended: 5,
         strategy: 'model',
+        served: { status: 200, same: true },
       });
     },
     300_000,
