@@ -19,7 +19,6 @@
  * the bootstrap: a p-value of 0 would claim more than the resamples can show.
  */
 import { lengthError, rangeError, typeError } from '../core/validate';
-import { uniformGenerator } from '../core/random';
 import { mixSeed } from './seed-mix';
 
 /** One seed's per-user metric values: position j of `values` belongs to user `users[j]`. */
@@ -210,12 +209,12 @@ export function bootstrapMeans(strata: ReadonlyArray<ReadonlyArray<Float64Array>
       perSeed[j]![s] = sum / n;
     });
     // Each stratum's own stream: its draws do not depend on the other seeds' user counts.
-    const random = uniformGenerator(mixSeed(o.seed, s));
+    const draw = userDraws(mixSeed(o.seed, s), n);
     const counts = new Float64Array(n);
     const scale = 1 / (n * seeds);
     for (let r = 0; r < B; r++) {
       counts.fill(0);
-      for (let i = 0; i < n; i++) counts[Math.floor(random() * n)]++;
+      for (let i = 0; i < n; i++) counts[draw()]++;
       for (let j = 0; j < series; j++) {
         const v = values[j]!;
         let sum = 0;
@@ -225,6 +224,22 @@ export function bootstrapMeans(strata: ReadonlyArray<ReadonlyArray<Float64Array>
     }
   });
   return { replicates, perSeed, users: strata.map((v) => v[0]?.length ?? 0) };
+}
+
+// Bound once: inside a vm context (jest's sandbox) every lookup of a global such as Math goes
+// through the context's interceptors, which would dominate the innermost loop.
+const { imul, floor } = Math;
+
+/** Uniform user indices in [0, n): mulberry32 (the generator of core/random), inlined for speed. */
+function userDraws(seed: number, n: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
+    return floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+  };
 }
 
 /** Series a minus series b (b null: a alone), summarized: mean, interval, p-value. */
