@@ -8,7 +8,7 @@ import { renderReport, type ReportSection } from '../report/html';
 import { intervalChart } from '../report/interval-chart';
 import { MIN_SEEDS_FOR_CLAIMS } from '../eval/paired-bootstrap';
 import { LIFT_METRICS, SAMPLED_METRICS, SLICES, type LiftBaseline, type LiftReport } from './lift';
-import { pairedCell } from './lift-table';
+import { claimOf, pairedCell } from './lift-table';
 
 /** Baselines the lift charts subtract, in the order they are shown. */
 const CHARTED: readonly LiftBaseline[] = ['target-only', 'neighbours'];
@@ -43,7 +43,7 @@ function liftSections(report: LiftReport): ReportSection[] {
   return [
     {
       heading: 'Lift over the baselines',
-      text: [report.best ? report.best.claim : 'Only baselines were run: there is no strategy to compare.', method],
+      text: [claimOf(report), method],
       charts,
     },
     {

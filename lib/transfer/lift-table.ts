@@ -60,9 +60,20 @@ export function formatLiftTable(report: LiftReport, options: { markdown?: boolea
     `${report.source} → ${report.target}: ${a.sharedUsers} shared users (source ${a.sourceUsers}, target ${a.targetUsers}), ${a.sharedItems} shared items; ` +
       `${Math.round(users?.cold.users ?? 0)} cold and ${Math.round(users?.warm.users ?? 0)} warm test users per seed; seeds ${report.seeds.join(', ')}; ${report.seconds.toFixed(1)} s in all`,
   );
-  if (report.best) lines.push(`best on cold users: ${report.best.claim}`);
-  else lines.push('only baselines were run');
+  lines.push(report.best ? `best on cold users: ${claimOf(report)}` : 'only baselines were run');
   return lines.join('\n');
+}
+
+/**
+ * The report's conclusion. A report saved before paired statistics existed (JSON read back) has
+ * none: it is shown without a claim rather than with its old "more than 2 std" verdict.
+ */
+export function claimOf(report: LiftReport): string {
+  if (!report.best) return 'Only baselines were run: there is no strategy to compare.';
+  return (
+    report.best.claim ??
+    `${report.best.strategy} has the best mean cold-user NDCG@${report.k}. No claim: this report has no paired statistics (it predates them); run it again.`
+  );
 }
 
 function fmt(mean: number, std: number): string {

@@ -160,6 +160,20 @@ describe('transfer()', () => {
     expect(sections[0]).toContain('NDCG@10 minus neighbours');
     expect(sections[1]).toContain('<caption>minus target-only</caption>');
     expect(html).toContain('Cold users');
+    // A report read back from its JSON renders the same; one saved before paired statistics makes no claim.
+    expect(renderLiftReport(JSON.parse(json))).toBe(html);
+    const old = JSON.parse(json);
+    delete old.bootstrap;
+    delete old.best.claim;
+    delete old.best.vs;
+    old.best.significant = true; // what "more than 2 std" said
+    for (const r of old.results) delete r.lift;
+    expect(formatLiftTable(old)).toMatch(
+      /best on cold users: fine-tune has the best mean .*No claim: this report has no paired statistics/,
+    );
+    const oldHtml = renderLiftReport(old);
+    expect(oldHtml).toContain('No claim: this report has no paired statistics');
+    expect(oldHtml).not.toContain('class="interval"');
     // Every strategy in every bar chart's legend.
     for (const chart of html.match(/<svg[\s\S]*?<\/svg>/g)!.filter((svg) => svg.includes('class="bar"'))) {
       expect(chart.match(/<g class="legend">/g)).toHaveLength(names.length);
