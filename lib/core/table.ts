@@ -2,6 +2,7 @@
  * EmbeddingTable: a rows × dim float32 matrix in a JS-owned Float32Array that the native kernels
  * read in place (no copies). Back it with a SharedArrayBuffer to let worker threads share one copy.
  */
+import { allocateBuffer } from './shared-memory';
 import { types } from 'node:util';
 
 import { DetachedBufferError } from './errors';
@@ -53,7 +54,7 @@ const CACHE_LINE = 64;
  */
 function alignedFloats(n: number, shared: boolean): Float32Array {
   const bytes = n * 4 + CACHE_LINE;
-  const buffer = shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  const buffer = allocateBuffer(bytes, shared);
   const misalignment = native.byteAlignment(new Uint8Array(buffer, 0, 1));
   const offset = (CACHE_LINE - misalignment) % CACHE_LINE;
   // Backing stores are at least 8-byte aligned, so offset is a multiple of 4; stay safe regardless.

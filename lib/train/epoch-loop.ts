@@ -150,8 +150,7 @@ export async function runEpochs(loop: EpochLoop): Promise<FitReport> {
         samplesDone += end - begin;
         if (r.cancelled) throw new AbortError(undefined, { cause: signal?.reason });
         if (r.diverged) throw new RecbridgeError('ERR_DIVERGED', loop.divergence(e + 1));
-        if (growth.exploded(r.loss, r.samples))
-          throw new RecbridgeError('ERR_DIVERGED', loop.divergence(e + 1, growth.describe()));
+        if (growth.exploded(r.loss, r.samples)) throw new RecbridgeError('ERR_DIVERGED', loop.divergence(e + 1, growth.describe()));
         if (r.invalid)
           throw new RecbridgeError(
             'ERR_NATIVE',

@@ -226,7 +226,10 @@ describe('encodeWithOnnx', () => {
       });
     expect((await encodeWithOnnx(logged, x)).rows).toBe(4);
     const zero = { x: { data: Float32Array.of(1, 2, 3, 4, 0, 6, 7, 8), dims: [4, 2] } };
-    await expect(encodeWithOnnx(logged, zero)).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE', message: expect.stringMatching(/finite values.*entity 2/) });
+    await expect(encodeWithOnnx(logged, zero)).rejects.toMatchObject({
+      code: 'ERR_OUT_OF_RANGE',
+      message: expect.stringMatching(/finite values.*entity 2/),
+    });
   });
 
   it('names what is wrong with the inputs and options', async () => {

@@ -184,7 +184,11 @@ function pool(
     throw rangeError(`output ${name}`, `dims starting with the batch size ${batch} (one row per entity)`, `dims [${t.dims.join(', ')}]`);
   const f = Float32Array.from(data as ArrayLike<number>);
   if (f.length !== t.dims.reduce((a, b) => a * b, 1))
-    throw rangeError(`output ${name}`, `${t.dims.reduce((a, b) => a * b, 1)} values (its dims [${t.dims.join(', ')}])`, `${f.length} values`);
+    throw rangeError(
+      `output ${name}`,
+      `${t.dims.reduce((a, b) => a * b, 1)} values (its dims [${t.dims.join(', ')}])`,
+      `${f.length} values`,
+    );
   for (let i = 0; i < f.length; i++)
     if (!Number.isFinite(f[i]!))
       throw rangeError(`output ${name}`, 'finite values', `${f[i]} at entity ${from + Math.floor(i / Math.max(1, f.length / batch))}`);
