@@ -78,9 +78,15 @@ export class EmbeddingTable {
     if (data.length % dim !== 0) {
       throw lengthError('data', `a length that is a multiple of dim (${dim})`, data);
     }
-    // Async calls read the table in place; a resizable ArrayBuffer could shrink under them.
-    if ((data.buffer as { resizable?: boolean }).resizable === true && !types.isSharedArrayBuffer(data.buffer)) {
-      throw rangeError('data', 'a Float32Array on a fixed-length ArrayBuffer or a SharedArrayBuffer (not a resizable ArrayBuffer)', data);
+    // Async calls read the table in place; a resizable ArrayBuffer could shrink under them, and a
+    // view of a growable SharedArrayBuffer changes length when it grows, so rows would no longer match.
+    const b = data.buffer as { resizable?: boolean; growable?: boolean };
+    if (b.resizable === true || b.growable === true) {
+      throw rangeError(
+        'data',
+        'a Float32Array on a fixed-length ArrayBuffer or SharedArrayBuffer (not a resizable ArrayBuffer or a growable SharedArrayBuffer: make a larger table instead of growing one)',
+        data,
+      );
     }
     if (data.length / dim > MAX_ROWS) throw rangeError('data', `at most ${MAX_ROWS} rows`, data);
     this.data = data;
