@@ -157,7 +157,13 @@ function compare(result: EvaluateResult, options: PairedComparisonOptions): Eval
         r.map((x) => x.seed),
       );
   });
-  if (seeds.length === 0 || runs.some((r) => r.some((x) => !x.all.perUser?.byK[k]))) return null;
+  // A result read back from JSON has lost its typed arrays (what is left of perUser is empty objects).
+  const listed = (v: unknown) => Array.isArray(v) || ArrayBuffer.isView(v);
+  const usable = (run: (typeof runs)[number][number]) => {
+    const per = run.all.perUser;
+    return !!per && listed(per.users) && PAIRED_METRICS.every((m) => listed(per.byK?.[k]?.[m]));
+  };
+  if (seeds.length === 0 || runs.some((r) => !r.every(usable))) return null;
   const strata = seeds.map((seed, j) => {
     const ref = runs[0]![j]!.all.perUser!;
     return runs.flatMap((r, i) => {

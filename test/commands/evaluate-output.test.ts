@@ -123,6 +123,9 @@ describe('evaluate output: paired differences and learning curves', () => {
     expect(evaluationReport(result, logs)).not.toContain('Paired differences');
     expect(printTable(result)).not.toContain('minus pop');
     const withUsers = (await evaluated(true, 1)).result;
+    // Read back from JSON, the per-user arrays are gone: nothing to pair, and no error.
+    const strip = (_key: string, value: unknown) => (ArrayBuffer.isView(value) ? undefined : value);
+    expect(pairedComparisons(JSON.parse(JSON.stringify(withUsers, strip)))).toBeNull();
     const one = { ...withUsers, models: { pop: withUsers.models.pop! } };
     expect(pairedComparisons(one)).toBeNull();
     // One seed: the numbers are shown, with no verdict.
