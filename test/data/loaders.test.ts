@@ -57,10 +57,15 @@ test('time columns: RecBole timestamp by default, tsv/csv by index or name, ISO 
   expect(tsv.interactions.timestamps![0]).toBe(Date.UTC(2020, 0, 2) / 1000);
   const csv = await loadInteractions(file('t.csv', 'when,user_id,item_id\n100,u,i\n50,v,i\n'), { header: true, time: 'when' });
   expect(Array.from(csv.interactions.timestamps!)).toEqual([100, 50]);
-  // Without a header only indices work, and names are rejected by argument.
-  await expect(loadInteractions(file('n.tsv', 'u\ti\n'), { time: 'when' })).rejects.toMatchObject({
+  // Without a header only indices work, and names are rejected by argument; by default a name
+  // means the file has a header, which must then have the column.
+  await expect(loadInteractions(file('n.tsv', 'u\ti\n'), { header: false, time: 'when' })).rejects.toMatchObject({
     code: 'ERR_INVALID_ARG_TYPE',
     message: expect.stringContaining('options.time'),
+  });
+  await expect(loadInteractions(file('n.tsv', 'u\ti\n'), { time: 'when' })).rejects.toMatchObject({
+    code: 'ERR_MALFORMED_DATA',
+    message: expect.stringMatching(/n\.tsv:1: no column "when" for options\.time \(the header has "u", "i"\)/),
   });
   await expect(loadInteractions(file('n2.csv', 'user_id,item_id\nu,i\n'), { header: true, time: 'when' })).rejects.toMatchObject({
     code: 'ERR_MALFORMED_DATA',
