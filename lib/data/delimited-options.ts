@@ -3,8 +3,7 @@
  * delimiter, RFC 4180 quoting and the record length bound, checked once, and the delimiter chosen
  * from them, the format and the head of the file.
  */
-import { rangeError, typeError } from '../core/validate';
-import { expectBoolean, expectPositiveInteger } from '../core/validate';
+import { expectBoolean, expectPositiveInteger, rangeError, typeError } from '../core/validate';
 import type { Head } from './lines';
 import { DEFAULT_MAX_RECORD_LENGTH } from './read-delimited';
 import { DELIMITERS, type FieldDelimiter, sniffDelimiter } from './sniff';

@@ -22,14 +22,12 @@ export class LineSplitter {
   constructor(
     private readonly onLine: LineCallback,
     /**
-     * Longest line accepted, in UTF-16 code units: a file with no line breaks (binary data, a wrong
-     * file, an unterminated quote) must fail early, not grow one string until memory runs out.
+     * Longest line accepted, in UTF-16 code units: a file with no line breaks (binary data, the
+     * wrong file) must fail early, not grow one string until memory runs out.
      */
-    private readonly maxLength = Number.POSITIVE_INFINITY,
-    /** Called with the number of the overlong line; must throw. */
-    private readonly onTooLong: (lineNo: number) => never = () => {
-      throw new RangeError('line too long');
-    },
+    private readonly maxLength: number,
+    /** Called with the number of the overlong line; throws the error that names the source. */
+    private readonly onTooLong: (lineNo: number) => never,
   ) {}
 
   push(text: string): void {

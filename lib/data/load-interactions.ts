@@ -124,6 +124,17 @@ function rowOf(vocabulary: Vocabulary, id: string, what: string): number {
   return vocabulary.add(id);
 }
 
+/** Whether the first record is a header: fixed by the format, given, or (for csv and tsv) detected. */
+function headerMode(format: InteractionsFormat, given: unknown, named: boolean): boolean | 'auto' {
+  if (format === 'recbole') return true;
+  if (format === 'movielens') return false;
+  if (given !== undefined && given !== 'auto' && typeof given !== 'boolean')
+    throw typeError('options.header', 'true, false or "auto"', given);
+  const header = (given as boolean | 'auto' | undefined) ?? (format === 'whitespace' ? false : 'auto');
+  // Column names only mean something in a header.
+  return header === 'auto' && named ? true : header;
+}
+
 /**
  * What loadInteractions and parseInteractions share once the format is known: the options checked,
  * the read options chosen from the head of the source, the row and header callbacks that fill the
@@ -132,18 +143,7 @@ function rowOf(vocabulary: Vocabulary, id: string, what: string): number {
 function interactionsParser(o: Partial<LoadInteractionsOptions>, format: InteractionsFormat) {
   const choice = columnOptions(o);
   const delimited = delimitedOptions(o, format === 'csv');
-  let header: boolean | 'auto' =
-    format === 'recbole'
-      ? true
-      : format === 'movielens'
-        ? false
-        : o.header === undefined
-          ? format === 'whitespace'
-            ? false
-            : 'auto'
-          : o.header;
-  if (header !== 'auto' && typeof header !== 'boolean') throw typeError('options.header', 'true, false or "auto"', header);
-  if (header === 'auto' && choice.named) header = true;
+  let header = headerMode(format, o.header, choice.named);
   const users = o.users ?? new Vocabulary();
   const items = o.items ?? new Vocabulary();
   if (!(users instanceof Vocabulary)) throw typeError('options.users', 'Vocabulary', users);
@@ -168,12 +168,14 @@ function interactionsParser(o: Partial<LoadInteractionsOptions>, format: Interac
   const times = float64Column();
   let hasValues = true;
   let filtered = 0;
+  // Columns every row must have: a row without the value column only lacks a value, unless minValue needs it.
+  const needed = (c: Columns) => Math.max(c.user, c.item, c.time, minValue !== undefined ? c.value : -1) + 1;
   let need = 0;
   const onHeader = (fields: string[]) => {
     // RecBole names columns `name:type`; a CSV or TSV may carry the same types.
     const names = fields.map((f) => (format === 'recbole' ? f.split(':')[0] : f.replace(/:(token|token_seq|float|float_seq)$/, '')));
     cols = columnsByName(choice, names, minValue !== undefined);
-    need = Math.max(cols.user, cols.item, cols.time, minValue !== undefined ? cols.value : -1) + 1;
+    need = needed(cols);
   };
   const onRow = (fields: string[]) => {
     if (fields.length < need) throw new RowError(`expected at least ${need} columns, found ${fields.length}`);
@@ -218,7 +220,7 @@ function interactionsParser(o: Partial<LoadInteractionsOptions>, format: Interac
         header = looksLikeHeader(sample, COLUMN_NAMES);
         if (!header) cols = columnsByIndex(choice, defaultTime);
       }
-      if (!header) need = Math.max(cols.user, cols.item, cols.time, minValue !== undefined ? cols.value : -1) + 1;
+      if (!header) need = needed(cols);
       return {
         delimiter,
         header,

@@ -11,10 +11,7 @@ const QUOTE = 0x22;
 
 /** A quoted field still open when a record had to be cut off: not a row to skip, the file is broken. */
 export class UnclosedQuoteError extends Error {
-  constructor(
-    readonly line: number,
-    readonly length: number,
-  ) {
+  constructor(readonly line: number) {
     super('unclosed quote');
   }
 }
@@ -53,7 +50,7 @@ export class QuotedRecord {
     this.length += lineBreak.length + line.length;
     if (this.length > this.maxLength) {
       this.reset();
-      throw new UnclosedQuoteError(this.startLine, this.length);
+      throw new UnclosedQuoteError(this.startLine);
     }
     this.parts.push(lineBreak);
     const end = this.quotedFrom(line, 0);
