@@ -1,81 +1,104 @@
 /**
- * The `recbridge` command line. Commands grow with the library; each parses its own flags and
- * reports bad ones with the same message shape as the API.
+ * The `recbridge` command line: a registry of declared commands. Each command's flags give its
+ * parser and its `--help`; this file only dispatches and turns usage errors into exit code 2.
  */
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-
-import { capabilities } from '../core/config';
-import { runDemo } from './demo';
-import { transferCommand } from './transfer';
-import { UsageError, intFlag, noMoreArgs, type Command } from './args';
+import { UsageError, commandHelp, parseCommand, suggest, type CommandSpec } from './args';
+import { bench, info } from './info';
 import { evaluate } from './evaluate';
+import { exportCommand } from './export';
 import { inspect } from './inspect';
+import { packageVersion } from './provenance';
+import { recommend } from './recommend';
+import { reportCommand } from './report';
+import { similar } from './similar';
+import { train } from './train';
+import { demo, transferCommand } from './transfer';
 
-/** Commands that live in lib/commands/<name>.ts (each adds its usage lines to the help text). */
-const COMMANDS: Record<string, Command> = { transfer: transferCommand, evaluate, inspect };
+/** In the order `recbridge --help` lists them: the path from a file to a served model first. */
+export const COMMANDS: readonly CommandSpec[] = [
+  train,
+  evaluate,
+  recommend,
+  similar,
+  exportCommand,
+  inspect,
+  transferCommand,
+  reportCommand,
+  demo,
+  info,
+  bench,
+];
 
-const USAGE = `usage: recbridge <command> [options]
+function topHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'usage: recbridge <command> [options]',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    '`recbridge <command> --help` describes a command and its flags; `recbridge --version` prints the version.',
+    'Outputs given as - go to standard output. Progress goes to standard error (--quiet silences it).',
+  ].join('\n');
+}
 
-commands:
-  demo [--report out.html]                           the transfer demo: lift report on generated domains
-  demo --scoring [--items N] [--dim D] [--users U] [--seed S]
-                                                     scoring demo on generated data
-${Object.values(COMMANDS)
-  .map((c) => c.usage)
-  .join('\n')}
-  info                                               kernels, threads and versions in use
-  bench [--quick] [--filter NAME]                    run the benchmark suite (from a source checkout)
-  help                                               this text`;
+function find(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
 
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  const args = [...rest];
+  const [name, ...rest] = argv;
   try {
-    switch (command) {
-      case 'demo': {
-        if (!args.includes('--scoring')) return await transferCommand.run(['--demo', ...args]);
-        args.splice(args.indexOf('--scoring'), 1);
-        const items = intFlag(args, 'items', 1, 50_000_000);
-        const dim = intFlag(args, 'dim', 1, 4096);
-        const users = intFlag(args, 'users', 1, 1_000_000);
-        const seed = intFlag(args, 'seed', 0, 2 ** 32 - 1);
-        noMoreArgs(args);
-        const report = await runDemo({ items, dim, users, seed });
-        return report.bruteForceAgrees ? 0 : 1;
-      }
-      case 'info': {
-        noMoreArgs(args);
-        const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
-        console.log(JSON.stringify({ recbridge: pkg.version, node: process.version, ...capabilities() }, null, 2));
-        return 0;
-      }
-      case 'bench': {
-        const runner = path.join(__dirname, '..', '..', 'bench', 'run.js');
-        if (!fs.existsSync(runner)) {
-          console.error(
-            'The benchmark suite ships with the source repository, not the npm package: run it from a checkout with `npm run bench`.',
-          );
-          return 2;
-        }
-        return spawnSync(process.execPath, [runner, ...args], { stdio: 'inherit' }).status ?? 1;
-      }
+    switch (name) {
       case undefined:
+        console.error(topHelp());
+        return 2;
       case 'help':
       case '--help':
-      case '-h':
-        console.log(USAGE);
-        return command === undefined ? 2 : 0;
-      default: {
-        const found = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-        if (found) return await found.run(args);
-        throw new UsageError(`Unknown command ${JSON.stringify(command)}`);
+      case '-h': {
+        const topic = name === 'help' ? rest[0] : undefined;
+        if (topic === undefined) {
+          console.log(topHelp());
+          return 0;
+        }
+        const spec = find(topic);
+        if (!spec)
+          throw new UsageError(
+            `Unknown command ${JSON.stringify(topic)}${suggest(
+              topic,
+              COMMANDS.map((c) => c.name),
+            )}`,
+          );
+        console.log(commandHelp(spec));
+        return 0;
       }
+      case 'version':
+      case '--version':
+      case '-v':
+        console.log(packageVersion());
+        return 0;
     }
+    const spec = find(name);
+    if (!spec) {
+      const hint = name.startsWith('-')
+        ? ' (flags go after the command)'
+        : suggest(
+            name,
+            COMMANDS.map((c) => c.name),
+          );
+      throw new UsageError(`Unknown command ${JSON.stringify(name)}${hint}`);
+    }
+    const args = parseCommand(spec, rest);
+    if ('help' in args) {
+      console.log(commandHelp(spec));
+      return 0;
+    }
+    return await spec.run(args);
   } catch (err) {
     if (err instanceof UsageError) {
-      console.error(`recbridge: ${err.message}\n\n${USAGE}`);
+      const spec = err.command === undefined ? undefined : find(err.command);
+      const hint = spec ? `run \`recbridge ${spec.name} --help\` for its flags` : 'run `recbridge --help` for the commands';
+      console.error(`recbridge${spec ? ` ${spec.name}` : ''}: ${err.message}\n${hint}`);
       return 2;
     }
     throw err;

@@ -3,8 +3,6 @@
  * together (full ranking with seen items masked, several cut-offs, activity slices, optionally the
  * sampled protocol), prints mean ± std, and writes JSON and an HTML report.
  */
-import * as fs from 'node:fs';
-
 import { leaveOneOut } from '../data/leave-one-out';
 import { splitByUser } from '../data/split';
 import { loadInteractions, type LoadInteractionsOptions } from '../data/load-interactions';
@@ -17,7 +15,13 @@ import { summarize } from '../eval/summarize';
 import { MatrixFactorization } from '../models/matrix-factorization';
 import { Interactions } from '../data/interactions';
 import { Trainer, type FitReport } from '../train/trainer';
-import { UsageError, boolFlag, intFlag, listFlag, noMoreArgs, stringFlag, type Command } from './args';
+import { loadCommandModel, loadKnownInteractions } from './model-file';
+import { ProgressReporter } from './progress';
+import { RunRecord, commandLine } from './provenance';
+import type { Args, CommandSpec, FlagSpec } from './args';
+import { INPUT_FLAGS, inputOptions, requireFiles } from './input';
+import { oneStdout, resultJson, writeOutput } from './output';
+import { TRAINING_THREADS_FLAG, trainingThreads } from './threads';
 import { evaluationReport, printTable } from './evaluate-output';
 import type { EvaluateResult, ModelRun } from './evaluate-result';
 
@@ -28,7 +32,10 @@ export type ModelName = (typeof MODEL_NAMES)[number];
 
 export interface EvaluateSettings {
   data?: string;
-  format?: LoadInteractionsOptions['format'];
+  /** How input files are read (format, columns, header, minValue). */
+  input: LoadInteractionsOptions;
+  /** A saved model to evaluate on test instead of training models. */
+  model?: string;
   split?: number[];
   loo: boolean;
   train?: string;
@@ -47,74 +54,89 @@ export interface EvaluateSettings {
   log?: string;
 }
 
-const USAGE = `  evaluate --data FILE [--format F] [--split 0.8,0.1,0.1 | --loo | --train F --test F [--validation F]]
-           [--models pop,random,bpr] [--seeds 3] [--k 5,10,20] [--epochs N] [--dim D] [--negatives 999]
-           [--buckets 5,20] [--threads T] [--json out.json] [--report out.html] [--log training-log.json]
-                                                     train and compare models on the same splits`;
+const MODEL_HELP = 'pop (popularity), random, bpr (matrix factorization, BPR + Adagrad)';
 
-const FORMATS = ['recbole', 'tsv', 'csv', 'whitespace'];
+export const EVALUATE_FLAGS: Record<string, FlagSpec> = {
+  data: { value: 'FILE', help: 'interactions to split (--split or --loo)' },
+  split: { value: 'a,b[,c]', help: 'per-user split ratios train,test or train,validation,test (default 0.8,0.1,0.1)' },
+  loo: { type: 'boolean', help: 'leave-one-out: the last interaction by time (or a seeded random one) is the test' },
+  train: { value: 'FILE', help: 'a given split: training interactions (with --test)' },
+  validation: { value: 'FILE', help: 'a given split: validation interactions (early stopping)' },
+  test: { value: 'FILE', help: 'a given split: test interactions' },
+  model: { value: 'FILE', help: 'evaluate a saved model on --test (its --train items are excluded) instead of training' },
+  models: { value: 'a,b', help: `models to train and compare: ${MODEL_HELP} (default all)` },
+  seeds: { value: 'N', help: 'seeds: each its own split and initialisation (default 3; claims need ≥ 3)' },
+  k: { value: 'a,b', help: 'cut-offs (default 5,10,20)' },
+  epochs: { value: 'N', help: 'bpr epochs (default 100 with validation, early stopping; else 30)' },
+  dim: { value: 'D', help: 'bpr embedding width (default 64)' },
+  negatives: { value: 'N', help: 'also the sampled protocol: each test item against N negatives' },
+  buckets: { value: 'a,b', help: 'activity-bucket edges in training interactions per user (default: tertiles)' },
+  threads: TRAINING_THREADS_FLAG,
+  json: { value: 'FILE', help: 'write the results with the run record as JSON (- for stdout)' },
+  report: { value: 'FILE', help: 'write the HTML report (- for stdout)' },
+  log: { value: 'FILE', help: 'write the training reports (loss and validation per epoch) as JSON' },
+  quiet: { type: 'boolean', short: 'q', help: 'no progress on stderr' },
+  ...INPUT_FLAGS,
+};
 
-export function parseEvaluateArgs(args: string[]): EvaluateSettings {
-  const format = stringFlag(args, 'format');
-  if (format !== undefined && !FORMATS.includes(format))
-    throw new UsageError(`Expected one of ${FORMATS.join(', ')} for --format but received ${JSON.stringify(format)}`);
-  const splitList = listFlag(args, 'split');
+export function parseEvaluateArgs(args: Args): EvaluateSettings {
+  const splitList = args.list('split');
   const split = splitList?.map((s) => {
     const r = Number(s);
-    if (!(r > 0 && r < 1))
-      throw new UsageError(`Expected ratios in (0, 1) for --split but received ${JSON.stringify(splitList.join(','))}`);
+    if (!(r > 0 && r < 1)) throw args.error(`Expected ratios in (0, 1) for --split but received ${JSON.stringify(splitList.join(','))}`);
     return r;
   });
   if (split && (split.length < 2 || split.length > 3 || Math.abs(split.reduce((a, b) => a + b, 0) - 1) > 1e-6)) {
-    throw new UsageError(
+    throw args.error(
       `Expected two or three ratios summing to 1 (train,test or train,validation,test) for --split but received ${JSON.stringify(splitList!.join(','))}`,
     );
   }
-  const modelList = listFlag(args, 'models') ?? ['pop', 'random', 'bpr'];
+  const modelList = args.list('models') ?? ['pop', 'random', 'bpr'];
   const models = modelList.map((m) => (m === 'popularity' ? 'pop' : m));
   for (const m of models)
     if (!(MODEL_NAMES as readonly string[]).includes(m))
-      throw new UsageError(`Expected models among ${MODEL_NAMES.join(', ')} for --models but received ${JSON.stringify(m)}`);
-  if (models.length === 0) throw new UsageError('Expected at least one model for --models');
-  const ints = (name: string, min: number, max: number) =>
-    listFlag(args, name)?.map((s) => {
-      const n = Number(s);
-      if (!Number.isInteger(n) || n < min || n > max)
-        throw new UsageError(`Expected comma-separated integers in [${min}, ${max}] for --${name} but received ${JSON.stringify(s)}`);
-      return n;
-    });
+      throw args.error(`Expected models among ${MODEL_NAMES.join(', ')} for --models but received ${JSON.stringify(m)}`);
+  const threads = trainingThreads(args);
   const settings: EvaluateSettings = {
-    data: stringFlag(args, 'data'),
-    format: format as EvaluateSettings['format'],
+    data: args.string('data'),
+    input: inputOptions(args),
     split,
-    loo: boolFlag(args, 'loo'),
-    train: stringFlag(args, 'train'),
-    test: stringFlag(args, 'test'),
-    validation: stringFlag(args, 'validation'),
+    loo: args.bool('loo'),
+    train: args.string('train'),
+    test: args.string('test'),
+    validation: args.string('validation'),
+    model: args.string('model'),
     models: [...new Set(models)] as ModelName[],
-    seeds: intFlag(args, 'seeds', 1, 100) ?? 3,
-    ks: [...new Set(ints('k', 1, 100_000) ?? [5, 10, 20])].sort((a, b) => a - b),
-    epochs: intFlag(args, 'epochs', 1, 100_000),
-    dim: intFlag(args, 'dim', 1, 4096) ?? 64,
-    negatives: intFlag(args, 'negatives', 1, 1_000_000),
-    buckets: ints('buckets', 0, 2 ** 31 - 1),
-    threads: intFlag(args, 'threads', 1, 256),
-    json: stringFlag(args, 'json'),
-    report: stringFlag(args, 'report'),
-    log: stringFlag(args, 'log'),
+    seeds: args.int('seeds', 1, 100) ?? 3,
+    ks: [...new Set(args.ints('k', 1, 100_000) ?? [5, 10, 20])].sort((a, b) => a - b),
+    epochs: args.int('epochs', 1, 100_000),
+    dim: args.int('dim', 1, 4096) ?? 64,
+    negatives: args.int('negatives', 1, 1_000_000),
+    buckets: args.ints('buckets', 0, 2 ** 31 - 1),
+    threads: threads.value,
+    json: args.string('json'),
+    report: args.string('report'),
+    log: args.string('log'),
   };
-  noMoreArgs(args);
+  const clash = oneStdout({ json: settings.json, report: settings.report, log: settings.log });
+  if (clash) throw args.error(clash);
+  if (settings.model !== undefined) {
+    if (settings.test === undefined) throw args.error('--model evaluates on --test FILE');
+    const bad = ['data', 'split', 'loo', 'validation', 'models', 'seeds', 'epochs', 'dim', 'threads', 'log'].find((f) => args.has(f));
+    if (bad) throw args.error(`--${bad} does not apply to evaluating a saved --model`);
+    return settings;
+  }
   const files = settings.train !== undefined || settings.test !== undefined;
-  if (files && (settings.train === undefined || settings.test === undefined)) throw new UsageError('Expected both --train and --test');
-  if (settings.validation !== undefined && !files) throw new UsageError('--validation goes with --train and --test');
+  if (files && (settings.train === undefined || settings.test === undefined)) throw args.error('Expected both --train and --test');
+  if (settings.validation !== undefined && !files) throw args.error('--validation goes with --train and --test');
   const modes = [settings.split !== undefined, settings.loo, files].filter(Boolean).length;
-  if (modes > 1) throw new UsageError('Choose one of --split, --loo, or --train/--test');
-  if (!files && settings.data === undefined) throw new UsageError('Expected --data FILE (or --train and --test)');
-  if (files && settings.data !== undefined) throw new UsageError('--data and --train/--test are alternatives');
+  if (modes > 1) throw args.error('Choose one of --split, --loo, or --train/--test');
+  if (!files && settings.data === undefined) throw args.error('Expected --data FILE (or --train and --test, or --model with --test)');
+  if (files && settings.data !== undefined) throw args.error('--data and --train/--test are alternatives');
   if (!files && !settings.loo && !settings.split) settings.split = [0.8, 0.1, 0.1];
   if (settings.buckets) {
     settings.buckets.sort((a, b) => a - b);
-    if (new Set(settings.buckets).size !== settings.buckets.length) throw new UsageError('Expected distinct edges for --buckets');
+    if (new Set(settings.buckets).size !== settings.buckets.length) throw args.error('Expected distinct edges for --buckets');
   }
   return settings;
 }
@@ -126,7 +148,7 @@ interface SplitSet {
 }
 
 async function loadData(s: EvaluateSettings) {
-  const opts = s.format ? { format: s.format } : {};
+  const opts = s.input;
   if (s.data !== undefined) {
     const loaded = await loadInteractions(s.data, opts);
     return { all: loaded.interactions, users: loaded.users, items: loaded.items, files: null };
@@ -194,6 +216,7 @@ async function buildModel(name: ModelName, s: EvaluateSettings, split: SplitSet,
 export async function runEvaluate(
   s: EvaluateSettings,
   log: (line: string) => void = (l) => console.error(l),
+  progress?: ProgressReporter,
 ): Promise<{ result: EvaluateResult; logs: { model: string; seed: number; report: FitReport }[] }> {
   const data = await loadData(s);
   const users = data.users.size;
@@ -211,13 +234,14 @@ export async function runEvaluate(
       sliceCounts[name].push(rows.length);
     }
     for (const name of s.models) {
+      if (seed === 0 && name === s.models[0]) progress?.start('evaluate', seeds.length * s.models.length);
+      progress?.update(seed * s.models.length + s.models.indexOf(name), `seed ${seed}: ${name}`);
       const built = await buildModel(name, s, split, seed, users, items);
       const evaluated = await evaluateSlices(built.model, split.test, {
         slices,
         ks: s.ks,
         exclude: seen,
         popularity: split.train.itemCounts(),
-        threads: s.threads,
       });
       const run: ModelRun = { seed, all: evaluated.all, slices: evaluated.slices };
       if (s.negatives)
@@ -240,6 +264,8 @@ export async function runEvaluate(
       );
     }
   }
+  progress?.update(seeds.length * s.models.length);
+  progress?.done();
   const protocol = data.files
     ? 'given train/test files'
     : s.loo
@@ -263,18 +289,86 @@ export async function runEvaluate(
   return { result, logs };
 }
 
-async function run(args: string[]): Promise<number> {
+/**
+ * A saved model on a test file: full ranking over the model's items with the --train file's items
+ * (if any) masked. Rows whose user or item the model does not know are counted and left out: the
+ * model has no row for them to rank.
+ */
+export async function runEvaluateModel(args: Args, s: EvaluateSettings): Promise<EvaluateResult> {
+  const m = await loadCommandModel(args);
+  const numUsers = m.ranking.users;
+  const numItems = m.ranking.items;
+  const known = (file: string) => loadKnownInteractions(file, m, s.input);
+  const test = await known(s.test!);
+  const train = s.train !== undefined ? await known(s.train) : null;
+  const slices = train ? activityBuckets(train.data, s.buckets ?? defaultEdges(train.data, numUsers), numUsers) : {};
+  const evaluated = await evaluateSlices(m.ranking, test.data, {
+    slices,
+    ks: s.ks,
+    exclude: train?.data,
+    popularity: train?.data.itemCounts(),
+  });
+  const run: ModelRun = { seed: 0, all: evaluated.all, slices: evaluated.slices };
+  if (s.negatives)
+    run.sampled = await evaluateSampled(m.ranking, test.data, { negatives: s.negatives, seed: 0, exclude: train?.data, ks: s.ks });
+  const name = s.model!;
+  return {
+    dataset: s.test!,
+    protocol: `saved model ${name} on ${s.test}; full ranking over ${numItems} items${train ? ` with ${s.train}'s items masked` : ' (nothing masked: give --train to mask seen items)'}; ${test.dropped} test rows of users or items the model does not know left out`,
+    users: numUsers,
+    items: numItems,
+    ks: s.ks,
+    seeds: [0],
+    slices: Object.fromEntries(Object.entries(slices).map(([k, v]) => [k, [v.length]])),
+    models: {
+      [name]: {
+        runs: [run],
+        summary: summarize([{ all: run.all, slices: run.slices, ...(run.sampled ? { sampled: run.sampled } : {}) }]).summary,
+      },
+    },
+  };
+}
+
+async function run(args: Args): Promise<number> {
   const settings = parseEvaluateArgs(args);
-  for (const file of [settings.data, settings.train, settings.test, settings.validation]) {
-    if (file !== undefined && !fs.existsSync(file)) throw new UsageError(`No such file: ${file}`);
-  }
-  const { result, logs } = await runEvaluate(settings);
-  console.log(printTable(result));
-  const strip = (_key: string, value: unknown) => (ArrayBuffer.isView(value) ? undefined : value);
-  if (settings.json) fs.writeFileSync(settings.json, JSON.stringify(result, strip, 2));
-  if (settings.log) fs.writeFileSync(settings.log, JSON.stringify(logs, strip, 2));
-  if (settings.report) fs.writeFileSync(settings.report, evaluationReport(result, logs));
+  requireFiles(args, { data: settings.data, train: settings.train, test: settings.test, validation: settings.validation });
+  const recorded =
+    settings.model === undefined
+      ? settings
+      : {
+          model: settings.model,
+          test: settings.test,
+          train: settings.train,
+          input: settings.input,
+          ks: settings.ks,
+          negatives: settings.negatives,
+          buckets: settings.buckets,
+        };
+  const record = new RunRecord(commandLine(process.argv.slice(2)), { ...recorded }, settings.threads ?? 1);
+  record.addInputs(settings.data, settings.train, settings.validation, settings.test, settings.model);
+  const threads = trainingThreads(args);
+  if (!threads.reproducible) record.notReproducible(threads.note);
+  const progress = new ProgressReporter({ quiet: args.bool('quiet') });
+  let result: EvaluateResult;
+  let logs: { model: string; seed: number; report: FitReport }[] = [];
+  if (settings.model !== undefined) result = await runEvaluateModel(args, settings);
+  else ({ result, logs } = await runEvaluate(settings, (line) => progress.log(line), progress));
+  const provenance = await record.finish(result.seeds);
+  const toStdout = [settings.json, settings.report, settings.log].includes('-');
+  if (!toStdout) console.log(printTable(result));
+  if (!threads.reproducible) progress.log(`note: ${threads.note}`);
+  if (settings.json) await writeOutput(settings.json, resultJson({ provenance, ...result }));
+  if (settings.log) await writeOutput(settings.log, resultJson(logs));
+  if (settings.report) await writeOutput(settings.report, evaluationReport(result, logs));
   return 0;
 }
 
-export const evaluate: Command = { usage: USAGE, run };
+export const evaluate: CommandSpec = {
+  name: 'evaluate',
+  summary: 'train and compare models on the same splits and seeds, or evaluate a saved model',
+  synopsis: '(--data FILE [--split a,b,c | --loo] | --train F --test F [--validation F] | --model F --test F [--train F]) [options]',
+  flags: EVALUATE_FLAGS,
+  notes: `Full ranking with training (and validation) items masked; mean ± std over seeds; NDCG by
+training-activity bucket. Training uses one thread by default so the same command gives the same numbers.`,
+  run,
+};

@@ -1,95 +1,277 @@
 /**
- * `recbridge transfer`: the lift report from the command line — on generated demo data (--demo) or
- * on two interaction files whose users share ids (or a link table). Prints the table, and writes
- * JSON (--json) and the HTML report (--report).
+ * `recbridge transfer`: the lift report from the command line — on generated demo data or on two
+ * interaction files whose users share ids (or a link table), with the seeded cold-user split or a
+ * given one. Prints the table, writes JSON and HTML, and can save a strategy's model for serving.
  */
-import * as fs from 'node:fs';
-
 import { loadFeatures } from '../data/load-features';
-import { loadInteractions, type LoadInteractionsOptions } from '../data/load-interactions';
+import { loadInteractions } from '../data/load-interactions';
 import { loadLinks } from '../data/load-links';
+import { Interactions } from '../data/interactions';
+import { Vocabulary } from '../data/vocabulary';
+import type { RankingModel } from '../eval/ranking';
+import { readIdList } from '../io/id-list';
+import { saveModel } from '../io/model-file/save';
+import type { FixedSplit } from '../transfer/cold-split';
 import { Domain, entityFeatures } from '../transfer/domain';
 import { transfer, type LiftReport } from '../transfer/lift';
 import { renderLiftReport } from '../transfer/lift-report';
 import { formatLiftTable } from '../transfer/lift-table';
 import { STRATEGY_NAMES } from '../transfer/strategies';
 import { syntheticDomains } from '../transfer/synthetic';
-import { UsageError, boolFlag, intFlag, listFlag, noMoreArgs, numberFlag, stringFlag, type Command } from './args';
+import { toMatrixFactorization } from '../transfer/user-vectors-model';
+import type { Args, CommandSpec, FlagSpec } from './args';
+import { INPUT_FLAGS, inputOptions, requireFiles } from './input';
+import { oneStdout, resultJson, writeOutput } from './output';
+import { ProgressReporter } from './progress';
+import { RunRecord, commandLine } from './provenance';
+import { TRAINING_THREADS_FLAG, trainingThreads } from './threads';
 
-const FORMATS = ['recbole', 'tsv', 'csv', 'whitespace', 'movielens'];
+const COMMON_FLAGS: Record<string, FlagSpec> = {
+  strategies: { value: 'a,b', help: `strategies to compare (default: all): ${STRATEGY_NAMES.join(', ')}` },
+  seeds: { value: 'N', help: 'seeds (default 3; claims of "better than" need at least 3)' },
+  dim: { value: 'D', help: 'embedding width (default 64; 32 for --demo)' },
+  epochs: { value: 'N', help: 'most epochs per training (default 100, early stopping on validation)' },
+  k: { value: 'K', help: 'the cut-off (default 10)' },
+  sampled: { value: 'N', help: 'also the sampled protocol: each test item against N negatives' },
+  threads: TRAINING_THREADS_FLAG,
+  json: { value: 'FILE', help: 'write the report, with the run record, as JSON (- for stdout)' },
+  report: { value: 'FILE', help: 'write the HTML report (- for stdout)' },
+  save: { value: 'FILE', help: "save the chosen strategy's model (first seed) as a servable model file" },
+  'save-strategy': { value: 'NAME', help: 'the strategy --save writes (default: the best on cold users)' },
+  quiet: { type: 'boolean', short: 'q', help: 'no progress on stderr' },
+};
 
-export const transferCommand: Command = {
-  usage: `  transfer (--demo | --source F --target F) [--format F] [--user-links F] [--user-features F]
-           [--strategies a,b] [--seeds N] [--cold-fraction X] [--cold-shots N] [--dim D]
-           [--epochs N] [--k K] [--sampled N] [--threads T] [--json out.json] [--report out.html]
-                                                     lift report: strategies vs popularity and target-only
-                                                     (strategies: ${STRATEGY_NAMES.join(', ')})`,
+const SPLIT_FLAGS: Record<string, FlagSpec> = {
+  'cold-fraction': { value: 'X', help: 'share of shared users made cold in the target (default 0.2)' },
+  'cold-shots': { value: 'N', help: 'target rows revealed per cold user (default 0)' },
+};
+
+export const transferCommand: CommandSpec = {
+  name: 'transfer',
+  summary: 'lift report: transfer strategies against popularity, target-only and neighbourhood baselines',
+  synopsis: '(--demo | --source F (--target F | --target-train F --target-validation F --target-test F)) [options]',
+  flags: {
+    demo: { type: 'boolean', help: 'generated source and target domains (see `recbridge demo`)' },
+    users: { value: 'N', help: 'users of the generated domains (--demo; default 2000)' },
+    source: { value: 'FILE', help: 'source-domain interactions' },
+    target: { value: 'FILE', help: 'target-domain interactions (split by the seeded cold-user split)' },
+    'target-train': { value: 'FILE', help: 'a given split: target training rows (users without any are cold)' },
+    'target-validation': { value: 'FILE', help: 'a given split: target validation rows' },
+    'target-test': { value: 'FILE', help: 'a given split: target test rows' },
+    'cold-users': { value: 'FILE', help: 'a given list of cold target users (one id per line); other users split by ratio' },
+    'cold-validation-users': { value: 'FILE', help: 'with --cold-users: the cold users that validate (default: half of --cold-users)' },
+    'user-links': { value: 'FILE', help: 'source-id target-id pairs aligning users (default: shared ids)' },
+    'user-features': { value: 'FILE', help: 'target user features (e.g. a RecBole .user file) for the content strategy' },
+    ...SPLIT_FLAGS,
+    ...COMMON_FLAGS,
+    ...INPUT_FLAGS,
+  },
+  notes: `Warm users' target rows are split per user 80/10/10. Training uses one thread by default so that
+the same command gives the same numbers; --threads N trains faster but not reproducibly.
+A given split (--target-train/--target-validation/--target-test, or --cold-users) is the same for
+every seed: seeds then vary only the initialisation and sampling.`,
+  run: (args) => runTransfer(args, false),
+};
+
+export const demo: CommandSpec = {
+  name: 'demo',
+  summary: 'the transfer demo: the lift report on generated domains (--scoring: the scoring demo)',
+  synopsis: '[--report lift.html] [options] | --scoring [--items N] [--dim D] [--users U] [--seed S]',
+  flags: {
+    scoring: { type: 'boolean', help: 'the scoring demo instead: exact top-K on a generated catalogue, timed' },
+    items: { value: 'N', help: '--scoring: items (default 100000)' },
+    seed: { value: 'S', help: '--scoring: seed (default 1)' },
+    users: { value: 'N', help: 'users (default 2000; --scoring: 2048)' },
+    ...SPLIT_FLAGS,
+    ...COMMON_FLAGS,
+  },
+  notes: 'Without --scoring, every flag of `recbridge transfer` applies, on its --demo data.',
   async run(args) {
-    const demo = boolFlag(args, 'demo');
-    const sourcePath = stringFlag(args, 'source');
-    const targetPath = stringFlag(args, 'target');
-    const format = stringFlag(args, 'format');
-    const linksPath = stringFlag(args, 'user-links');
-    const featuresPath = stringFlag(args, 'user-features');
-    const strategies = listFlag(args, 'strategies');
-    const seeds = intFlag(args, 'seeds', 1, 100);
-    const coldFraction = numberFlag(args, 'cold-fraction', 0.01, 0.9);
-    const coldShots = intFlag(args, 'cold-shots', 0, 1000);
-    const dim = intFlag(args, 'dim', 1, 4096);
-    const epochs = intFlag(args, 'epochs', 1, 100_000);
-    const k = intFlag(args, 'k', 1, 10_000);
-    const users = intFlag(args, 'users', 10, 10_000_000);
-    const sampled = intFlag(args, 'sampled', 1, 1_000_000);
-    const threads = intFlag(args, 'threads', 1, 256);
-    const json = stringFlag(args, 'json');
-    const report = stringFlag(args, 'report');
-    noMoreArgs(args);
-    if (format !== undefined && !FORMATS.includes(format))
-      throw new UsageError(`Expected one of ${FORMATS.join(', ')} for --format but received ${JSON.stringify(format)}`);
-    for (const s of strategies ?? [])
-      if (!STRATEGY_NAMES.includes(s))
-        throw new UsageError(`Unknown strategy ${JSON.stringify(s)} in --strategies (choose from ${STRATEGY_NAMES.join(', ')})`);
-    if (demo === (sourcePath !== undefined || targetPath !== undefined))
-      throw new UsageError('Give either --demo or both --source and --target');
-    if (!demo && (sourcePath === undefined || targetPath === undefined)) throw new UsageError('Give both --source and --target');
-
-    let source: Domain;
-    let target: Domain;
-    if (demo) {
-      ({ source, target } = syntheticDomains({ users, seed: 1 }));
-    } else {
-      const opts = { format: format as LoadInteractionsOptions['format'] };
-      const s = await loadInteractions(sourcePath!, opts);
-      const t = await loadInteractions(targetPath!, opts);
-      source = new Domain({ name: sourcePath!, interactions: s.interactions, users: s.users, items: s.items });
-      const userFeatures = featuresPath ? entityFeatures((await loadFeatures(featuresPath, { entities: t.users })).features) : undefined;
-      target = new Domain({ name: targetPath!, interactions: t.interactions, users: t.users, items: t.items, userFeatures });
+    if (!args.bool('scoring')) {
+      for (const f of ['items', 'seed']) if (args.has(f)) throw args.error(`--${f} goes with --scoring`);
+      return runTransfer(args, true);
     }
-    const userLinks = linksPath ? (await loadLinks(linksPath)).pairs : undefined;
-    const started = Date.now();
-    const result: LiftReport = await transfer(source, target, {
-      strategies,
-      seeds: seeds ?? 3,
-      coldFraction,
-      coldShots,
-      align: userLinks ? { users: 'links', userLinks } : undefined,
-      sampled: sampled ? { negatives: sampled } : undefined,
-      settings: {
-        ...(demo ? { dim: 32 } : {}),
-        ...(dim ? { dim } : {}),
-        ...(epochs ? { epochs } : {}),
-        ...(k ? { k } : {}),
-        ...(threads ? { threads } : {}),
-      },
-      onProgress: (e) => process.stderr.write(`\r[${e.index + 1}/${e.total}] seed ${e.seed}: ${e.strategy}`.padEnd(60)),
+    const other = Object.keys(args.given).filter((f) => !['scoring', 'items', 'dim', 'users', 'seed'].includes(f));
+    if (other.length) throw args.error(`--${other[0]} does not apply to --scoring`);
+    const { runDemo } = await import('./demo');
+    const report = await runDemo({
+      items: args.int('items', 1, 50_000_000),
+      dim: args.int('dim', 1, 4096),
+      users: args.int('users', 1, 1_000_000),
+      seed: args.int('seed', 0, 2 ** 32 - 1),
     });
-    process.stderr.write(`${'\r'.padEnd(61)}\r`);
-    console.log(formatLiftTable(result));
-    const command = `recbridge transfer ${process.argv.slice(3).join(' ')}`.trim();
-    if (json) fs.writeFileSync(json, JSON.stringify({ command, ...result }, null, 1));
-    if (report) fs.writeFileSync(report, renderLiftReport(result, { command }));
-    if (json || report)
-      console.log(`wrote ${[json, report].filter(Boolean).join(' and ')} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    return 0;
+    return report.bruteForceAgrees ? 0 : 1;
   },
 };
+
+async function loadDomains(args: Args, demo: boolean): Promise<{ source: Domain; target: Domain; split?: FixedSplit }> {
+  if (demo) return syntheticDomains({ users: args.int('users', 10, 10_000_000), seed: 1 });
+  const opts = inputOptions(args);
+  const sourcePath = args.string('source')!;
+  const s = await loadInteractions(sourcePath, opts);
+  const source = new Domain({ name: sourcePath, interactions: s.interactions, users: s.users, items: s.items });
+  const users = new Vocabulary();
+  const items = new Vocabulary();
+  let interactions: Interactions;
+  let split: FixedSplit | undefined;
+  let name: string;
+  const given = ['target-train', 'target-validation', 'target-test'].map((f) => args.string(f));
+  if (given[0] !== undefined) {
+    const parts: Interactions[] = [];
+    for (const file of given) parts.push((await loadInteractions(file!, { ...opts, users, items })).interactions);
+    const resize = (x: Interactions) => new Interactions({ users: x.users, items: x.items, numUsers: users.size, numItems: items.size });
+    const [train, validation, test] = parts.map(resize) as [Interactions, Interactions, Interactions];
+    interactions = Interactions.concat([train, validation, test]);
+    split = { train, validation, test };
+    name = given[0];
+  } else {
+    name = args.string('target')!;
+    interactions = (await loadInteractions(name, { ...opts, users, items })).interactions;
+  }
+  const featuresPath = args.string('user-features');
+  const userFeatures = featuresPath ? entityFeatures((await loadFeatures(featuresPath, { entities: users })).features) : undefined;
+  const target = new Domain({ name, interactions, users, items, userFeatures });
+  const coldPath = args.string('cold-users');
+  if (coldPath !== undefined) {
+    const rows = async (file: string, flag: string) => {
+      const ids = await readIdList(file);
+      return Int32Array.from(
+        ids.toArray().map((id) => {
+          const row = users.row(id);
+          if (row === undefined) throw args.error(`--${flag}: user ${JSON.stringify(id)} has no target interactions`);
+          return row;
+        }),
+      );
+    };
+    const validationPath = args.string('cold-validation-users');
+    split = {
+      coldUsers: await rows(coldPath, 'cold-users'),
+      ...(validationPath ? { coldValidationUsers: await rows(validationPath, 'cold-validation-users') } : {}),
+    };
+  }
+  return { source, target, split };
+}
+
+function checkFlags(args: Args, demo: boolean): void {
+  const fileFlags = ['source', 'target', 'target-train', 'target-validation', 'target-test', 'cold-users', 'cold-validation-users'];
+  if (demo || args.bool('demo')) {
+    const bad = [...fileFlags, 'user-links', 'user-features', ...Object.keys(INPUT_FLAGS)].find((f) => args.has(f));
+    if (bad) throw args.error(`--${bad} reads files; --demo generates its data`);
+    return;
+  }
+  if (args.has('users')) throw args.error('--users goes with --demo');
+  if (!args.has('source')) throw args.error('Give --demo, or --source with --target (or a given split)');
+  const given = ['target-train', 'target-validation', 'target-test'].filter((f) => args.has(f));
+  if (given.length > 0 && given.length < 3)
+    throw args.error('A given split needs all of --target-train, --target-validation and --target-test');
+  if (given.length === 3 && args.has('target'))
+    throw args.error('--target and --target-train/--target-validation/--target-test are alternatives');
+  if (given.length === 0 && !args.has('target'))
+    throw args.error('Give --target, or --target-train, --target-validation and --target-test');
+  if (args.has('cold-users') && given.length)
+    throw args.error('--cold-users goes with --target, not with a given train/validation/test split');
+  if (args.has('cold-validation-users') && !args.has('cold-users')) throw args.error('--cold-validation-users goes with --cold-users');
+  if ((given.length || args.has('cold-users')) && (args.has('cold-fraction') || args.has('cold-shots')))
+    throw args.error('--cold-fraction and --cold-shots apply to the seeded split, not a given one');
+  requireFiles(args, Object.fromEntries([...fileFlags, 'user-links', 'user-features'].map((f) => [f, args.string(f)])));
+}
+
+async function runTransfer(args: Args, demo: boolean): Promise<number> {
+  checkFlags(args, demo);
+  const strategies = args.list('strategies');
+  for (const s of strategies ?? [])
+    if (!STRATEGY_NAMES.includes(s))
+      throw args.error(`Unknown strategy ${JSON.stringify(s)} in --strategies (choose from ${STRATEGY_NAMES.join(', ')})`);
+  const saveStrategy = args.string('save-strategy');
+  if (saveStrategy !== undefined && !args.has('save')) throw args.error('--save-strategy goes with --save');
+  if (saveStrategy !== undefined && !['popularity', 'target-only', ...(strategies ?? STRATEGY_NAMES)].includes(saveStrategy))
+    throw args.error(`--save-strategy ${JSON.stringify(saveStrategy)} is not among the strategies run`);
+  const json = args.string('json');
+  const report = args.string('report');
+  const clash = oneStdout({ json, report });
+  if (clash) throw args.error(clash);
+  const seeds = args.int('seeds', 1, 100) ?? 3;
+  const coldFraction = args.number('cold-fraction', 0.01, 0.9);
+  const coldShots = args.int('cold-shots', 0, 1000);
+  const dim = args.int('dim', 1, 4096) ?? (demo ? 32 : undefined);
+  const epochs = args.int('epochs', 1, 100_000);
+  const k = args.int('k', 1, 10_000);
+  const sampled = args.int('sampled', 1, 1_000_000);
+  const threads = trainingThreads(args);
+  const progress = new ProgressReporter({ quiet: args.bool('quiet') });
+
+  const { source, target, split } = await loadDomains(args, demo);
+  const linksPath = args.string('user-links');
+  const userLinks = linksPath ? (await loadLinks(linksPath)).pairs : undefined;
+  const settings = { ...(dim ? { dim } : {}), ...(epochs ? { epochs } : {}), ...(k ? { k } : {}), threads: threads.value };
+  const record = new RunRecord(
+    commandLine(process.argv.slice(2)),
+    {
+      demo,
+      strategies: strategies ?? 'all',
+      seeds,
+      coldFraction,
+      coldShots,
+      split: split ? Object.keys(split) : 'seeded',
+      sampled,
+      ...settings,
+    },
+    threads.value,
+  );
+  record.addInputs(
+    ...['source', 'target', 'target-train', 'target-validation', 'target-test', 'cold-users', 'user-links', 'user-features'].map((f) =>
+      args.string(f),
+    ),
+  );
+  if (!threads.reproducible) record.notReproducible(threads.note);
+
+  const kept = new Map<string, RankingModel | object>();
+  const firstSeed = 0;
+  progress.start('transfer', 0);
+  const result: LiftReport = await transfer(source, target, {
+    strategies,
+    seeds,
+    coldFraction,
+    coldShots,
+    split,
+    align: userLinks ? { users: 'links', userLinks } : undefined,
+    sampled: sampled ? { negatives: sampled } : undefined,
+    settings,
+    onModel: args.has('save') ? (e) => e.seed === firstSeed && kept.set(e.strategy, e.model) : undefined,
+    onProgress: (e) => {
+      if (e.index === 0) progress.start('transfer', e.total);
+      progress.update(e.index, `seed ${e.seed}: ${e.strategy}`);
+    },
+  });
+  progress.update(Number.MAX_SAFE_INTEGER);
+  progress.done();
+  const provenance = await record.finish(result.seeds);
+  if (json !== '-' && report !== '-') console.log(formatLiftTable(result));
+  if (!threads.reproducible) progress.log(`note: ${threads.note}`);
+  if (json) await writeOutput(json, resultJson({ provenance, ...result }));
+  if (report) await writeOutput(report, renderLiftReport(result, { command: provenance.command }));
+  const save = args.string('save');
+  if (save !== undefined) {
+    const chosen = saveStrategy ?? result.best?.strategy;
+    if (chosen === undefined) throw args.error('No strategy was best on cold users to save; name one with --save-strategy');
+    const model = kept.get(chosen);
+    if (!model || !('encodeItems' in model))
+      throw args.error(
+        `Strategy ${chosen} ranks with its own neighbourhood scores, not embeddings, so it cannot be saved as a model; choose another with --save-strategy`,
+      );
+    const saved = await saveModel(save, toMatrixFactorization(model as RankingModel), {
+      vocabularies: { users: target.users, items: target.items },
+      optimizerState: false,
+      provenance: {
+        ...provenance,
+        strategy: chosen,
+        seed: firstSeed,
+        trainedOn: 'the target training rows of the first seed (cold users served by transfer)',
+      },
+    });
+    progress.log(`saved ${chosen} (seed ${firstSeed}) to ${saved.path} (${(saved.bytes / 2 ** 20).toFixed(1)} MiB)`);
+  }
+  const written = [json, report].filter((f) => f !== undefined && f !== '-');
+  if (written.length) progress.log(`wrote ${written.join(' and ')} (${provenance.seconds.toFixed(1)} s)`);
+  return 0;
+}

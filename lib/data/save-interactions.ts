@@ -3,10 +3,11 @@
  * run) can use exactly the same data or split. Files are written in chunks to a temporary file in
  * the same folder, synced, then renamed over the target: a reader never sees half a file.
  */
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 
-import { RecbridgeError } from '../core/errors';
+import { writeFileAtomic } from '../core/atomic-write';
+
 import { Interactions } from './interactions';
 import { expectBoolean, expectOptions, lengthError, rangeError, typeError } from '../core/validate';
 import { Vocabulary } from './vocabulary';
@@ -57,26 +58,6 @@ function idsOf(argument: string, vocabulary: Vocabulary | undefined, rows: numbe
   });
 }
 
-/** Writes text produced chunk by chunk to path, atomically. */
-export async function writeAtomically(path: string, produce: (write: (text: string) => Promise<void>) => Promise<void>): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  const handle = await open(tmp, 'w');
-  let done = false;
-  try {
-    await produce(async (text) => {
-      await handle.write(text);
-    });
-    await handle.sync();
-    await handle.close();
-    done = true;
-    await rename(tmp, path);
-  } catch (err) {
-    if (!done) await handle.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-}
-
 /** Writes interactions (ids, value when present, time when present); returns the number of rows. */
 export async function saveInteractions(path: string, interactions: Interactions, options?: SaveInteractionsOptions): Promise<number> {
   if (typeof path !== 'string' || path === '') throw typeError('path', 'file path', path);
@@ -96,7 +77,8 @@ export async function saveInteractions(path: string, interactions: Interactions,
     ...(timestamps ? [['timestamp', 'float']] : []),
   ];
   try {
-    await writeAtomically(path, async (write) => {
+    await writeFileAtomic(path, async (sink) => {
+      const write = (text: string) => sink.write(Buffer.from(text, 'utf8'));
       let chunk = header ? `${columns.map(([name, type]) => (format === 'recbole' ? `${name}:${type}` : name)).join(d)}\n` : '';
       for (let i = 0; i < interactions.size; i++) {
         chunk += userIds[users[i]] + d + itemIds[items[i]];
@@ -111,9 +93,9 @@ export async function saveInteractions(path: string, interactions: Interactions,
       if (chunk) await write(chunk);
     });
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR')
-      throw new RecbridgeError('ERR_MALFORMED_DATA', `${path}: cannot write (${code})`, { cause: err });
+    // The system's error (ENOENT, EACCES, ENOSPC…) already names the path; say what was being written.
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e.code === 'string' && e.code.startsWith('E') && !e.code.startsWith('ERR_')) e.message = `saveInteractions: ${e.message}`;
     throw err;
   }
   return interactions.size;

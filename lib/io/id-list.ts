@@ -8,7 +8,7 @@ import * as fs from 'node:fs/promises';
 import { Vocabulary } from '../data/vocabulary';
 import { RecbridgeError } from '../core/errors';
 import { typeError } from '../core/validate';
-import { writeFileAtomic } from './atomic-write';
+import { writeFileAtomic } from '../core/atomic-write';
 
 export async function readIdList(path: string): Promise<Vocabulary> {
   if (typeof path !== 'string' || path === '') throw typeError('path', 'non-empty string', path);

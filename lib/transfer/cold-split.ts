@@ -7,7 +7,7 @@
 import { splitByUser } from '../data/split';
 import { uniformGenerator } from '../core/random';
 import { Interactions } from '../data/interactions';
-import { rangeError } from '../core/validate';
+import { rangeError, typeError } from '../core/validate';
 import type { Alignment } from './align';
 
 export interface TransferSplit {
@@ -117,4 +117,109 @@ export function flagsOf(rows: ArrayLike<number>, size: number): Uint8Array {
   const flags = new Uint8Array(size);
   for (let i = 0; i < rows.length; i++) flags[rows[i]] = 1;
   return flags;
+}
+
+/**
+ * A split given rather than drawn, so that a published cold-start split is reproduced exactly:
+ * either the target's train, validation and test rows (a user with validation or test rows but no
+ * train rows is cold), or the cold users (target rows) with every other user's rows split by ratio.
+ */
+export type FixedSplit =
+  | { train: Interactions; validation: Interactions; test: Interactions }
+  | {
+      /** Cold users whose rows are tested; without coldValidationUsers half of them (seeded) validate instead. */
+      coldUsers: Int32Array;
+      coldValidationUsers?: Int32Array;
+    };
+
+export function fixedSplit(alignment: Alignment, split: FixedSplit, options: ColdSplitOptions = {}): TransferSplit {
+  const target = alignment.target.interactions;
+  if ('train' in split) {
+    for (const [name, part] of Object.entries({ train: split.train, validation: split.validation, test: split.test })) {
+      if (!(part instanceof Interactions)) throw typeError(`options.split.${name}`, 'Interactions', part);
+      if (part.numUsers > target.numUsers || part.numItems > target.numItems)
+        throw rangeError(
+          `options.split.${name}`,
+          `rows numbered like the target domain (≤ ${target.numUsers} users, ≤ ${target.numItems} items)`,
+          `${part.numUsers} users, ${part.numItems} items`,
+        );
+    }
+    const resize = (x: Interactions) =>
+      x.numUsers === target.numUsers && x.numItems === target.numItems
+        ? x
+        : new Interactions({ users: x.users, items: x.items, numUsers: target.numUsers, numItems: target.numItems });
+    const train = resize(split.train);
+    const validation = resize(split.validation);
+    const test = resize(split.test);
+    const trained = flagsOf(train.users, target.numUsers);
+    const coldOf = (part: Interactions) => {
+      const out = new Set<number>();
+      for (const u of part.users) if (!trained[u]) out.add(u);
+      return Int32Array.from(out).sort();
+    };
+    const coldValidationUsers = coldOf(validation);
+    const coldTestUsers = coldOf(test);
+    const isCold = new Uint8Array(target.numUsers);
+    for (const u of coldValidationUsers) isCold[u] = 1;
+    for (const u of coldTestUsers) isCold[u] = 1;
+    if (coldTestUsers.length === 0)
+      throw rangeError('options.split.test', 'rows of at least one cold user (a user with no train rows)', 'none');
+    return { train, validation, test, coldValidationUsers, coldTestUsers, isCold };
+  }
+  const listed = split.coldUsers;
+  if (!(listed instanceof Int32Array)) throw typeError('options.split.coldUsers', 'Int32Array of target user rows', listed);
+  const check = (name: string, users: Int32Array) => {
+    for (const u of users)
+      if (!(u >= 0 && u < target.numUsers)) throw rangeError(`options.split.${name}`, `user rows in [0, ${target.numUsers})`, u);
+  };
+  check('coldUsers', listed);
+  let coldTest: number[];
+  let coldValidation: number[];
+  if (split.coldValidationUsers !== undefined) {
+    if (!(split.coldValidationUsers instanceof Int32Array))
+      throw typeError('options.split.coldValidationUsers', 'Int32Array of target user rows', split.coldValidationUsers);
+    check('coldValidationUsers', split.coldValidationUsers);
+    coldTest = [...new Set(listed)];
+    coldValidation = [...new Set(split.coldValidationUsers)].filter((u) => !coldTest.includes(u));
+  } else {
+    const shuffled = [...new Set(listed)].sort((a, b) => a - b);
+    const rand = uniformGenerator((options.seed ?? 0) + 0x5eed);
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+    }
+    const half = Math.floor(shuffled.length / 2);
+    coldValidation = shuffled.slice(0, half);
+    coldTest = shuffled.slice(half);
+  }
+  const isCold = new Uint8Array(target.numUsers);
+  const isValidationCold = new Uint8Array(target.numUsers);
+  for (const u of coldTest) isCold[u] = 1;
+  for (const u of coldValidation) {
+    isCold[u] = 1;
+    isValidationCold[u] = 1;
+  }
+  const warmRows: number[] = [];
+  const coldValRows: number[] = [];
+  const coldTestRows: number[] = [];
+  for (let row = 0; row < target.size; row++) {
+    const u = target.users[row]!;
+    if (!isCold[u]) warmRows.push(row);
+    else if (isValidationCold[u]) coldValRows.push(row);
+    else coldTestRows.push(row);
+  }
+  if (coldTestRows.length === 0) throw rangeError('options.split.coldUsers', 'users with target rows to test', 'none of them has any');
+  const [train, validation, test] = splitByUser(
+    target.subset(Int32Array.from(warmRows)),
+    options.ratios ?? [0.8, 0.1, 0.1],
+    options.seed ?? 0,
+  );
+  return {
+    train: train!,
+    validation: Interactions.concat([validation!, target.subset(Int32Array.from(coldValRows))]),
+    test: Interactions.concat([test!, target.subset(Int32Array.from(coldTestRows))]),
+    coldValidationUsers: Int32Array.from(coldValidation).sort(),
+    coldTestUsers: Int32Array.from(coldTest).sort(),
+    isCold,
+  };
 }

@@ -2,9 +2,9 @@
 export { Domain, entityFeatures, type DomainInit, type EntityFeatures } from './domain';
 export { Alignment, alignDomains, type AlignOptions, type AlignmentReport, type RowPairs } from './align';
 export { runSchedule, type Phase, type PhaseReport, type ScheduleOptions } from './schedule';
-export { coldUserSplit, type ColdSplitOptions, type TransferSplit } from './cold-split';
+export { coldUserSplit, fixedSplit, type ColdSplitOptions, type FixedSplit, type TransferSplit } from './cold-split';
 export { TransferContext, DEFAULT_SETTINGS, type TrainSettings } from './context';
-export { UserVectorsModel } from './user-vectors-model';
+export { UserVectorsModel, toMatrixFactorization } from './user-vectors-model';
 export { foldIn, foldInUsers, foldInItems, historiesFrom, type FoldInOptions } from './fold-in';
 export { ContentToCf, featureMatrix, type ContentToCfOptions } from './content-to-cf';
 export { fitEmbeddingMap, type EmbeddingMap, type MappingOptions } from './strategies/mapping';

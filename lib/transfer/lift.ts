@@ -4,17 +4,18 @@
  * scored by full ranking (training and validation rows masked) on cold users, warm users and all.
  * The report gives mean ± std over seeds per slice, and each strategy's lift over the baselines.
  */
+import { invoke } from '../core/callback';
 import { meanStd, type MeanStd } from '../eval/summarize';
 import { RecbridgeError } from '../core/errors';
-import { evaluateRanking, type RankingMetrics } from '../eval/ranking';
+import { evaluateRanking, type RankingMetrics, type RankingModel } from '../eval/ranking';
 import { evaluateSampled, evaluateSampledScores, type SampledMetrics } from '../eval/sampled';
 import { Interactions } from '../data/interactions';
 import { expectOptions, rangeError, typeError } from '../core/validate';
 import { alignDomains, type AlignOptions, type AlignmentReport } from './align';
-import { coldUserSplit, rowsByUserFlag } from './cold-split';
+import { coldUserSplit, fixedSplit, rowsByUserFlag, type FixedSplit } from './cold-split';
 import { DEFAULT_SETTINGS, TransferContext, type TrainSettings } from './context';
 import { Domain } from './domain';
-import { BASELINES, STRATEGY_NAMES, strategyByName, type Strategy } from './strategies';
+import { BASELINES, STRATEGY_NAMES, strategyByName, type CustomEvaluation, type Strategy } from './strategies';
 
 export const SLICES = ['cold', 'warm', 'all'] as const;
 export type SliceName = (typeof SLICES)[number];
@@ -89,8 +90,15 @@ export interface TransferOptions {
    * the user has not interacted with (seeded), HR@k, NDCG@k and MRR. Default: off.
    */
   sampled?: { negatives?: number; seed?: number };
+  /**
+   * A given split instead of the seeded cold-user split (coldFraction and coldShots then do not
+   * apply): the target's train/validation/test rows, or the cold users. See fixedSplit.
+   */
+  split?: FixedSplit;
+  /** Called with each strategy's model of each seed (to keep one, e.g. to save it). */
+  onModel?: (event: { seed: number; strategy: string; model: RankingModel | CustomEvaluation }) => unknown;
   /** Called as work starts: per seed, per strategy. */
-  onProgress?: (event: { seed: number; strategy: string; index: number; total: number }) => void;
+  onProgress?: (event: { seed: number; strategy: string; index: number; total: number }) => unknown;
   signal?: AbortSignal;
 }
 
@@ -114,7 +122,9 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
   const seconds = all.map(() => 0);
   let step = 0;
   for (const seed of seeds) {
-    const split = coldUserSplit(alignment, { coldFraction: o.coldFraction, coldShots: o.coldShots, ratios: o.ratios, seed });
+    const split = o.split
+      ? fixedSplit(alignment, o.split, { ratios: o.ratios, seed })
+      : coldUserSplit(alignment, { coldFraction: o.coldFraction, coldShots: o.coldShots, ratios: o.ratios, seed });
     const ctx = new TransferContext(alignment, split, settings, seed, o.signal);
     const exclude = Interactions.concat([split.train, split.validation]);
     const slices: Record<SliceName, Interactions> = {
@@ -127,9 +137,10 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
     await ctx.targetModel();
     for (const [s, strategy] of all.entries()) {
       if (o.signal?.aborted) throw new RecbridgeError('ABORT_ERR', 'transfer() was aborted');
-      o.onProgress?.({ seed, strategy: strategy.name, index: step++, total: seeds.length * all.length });
+      await invoke(o.onProgress, { seed, strategy: strategy.name, index: step++, total: seeds.length * all.length });
       const t0 = performance.now();
       const model = await strategy.run(ctx);
+      await invoke(o.onModel, { seed, strategy: strategy.name, model });
       seconds[s] += (performance.now() - t0) / 1000 / seeds.length;
       const result = {} as Record<SliceName, RankingMetrics>;
       for (const name of SLICES) {

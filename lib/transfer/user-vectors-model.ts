@@ -8,6 +8,7 @@ import { RecbridgeError } from '../core/errors';
 import type { RankingModel } from '../eval/ranking';
 import { EmbeddingTable } from '../core/table';
 import type { Interactions } from '../data/interactions';
+import { MatrixFactorization } from '../models/matrix-factorization';
 
 export class UserVectorsModel implements RankingModel {
   private readonly table: EmbeddingTable;
@@ -71,4 +72,19 @@ export function normalisedPopularity(train: Interactions, items: number): Float3
   for (const c of counts) if (c > max) max = c;
   if (max > 0) for (let i = 0; i < items; i++) counts[i] /= max;
   return counts;
+}
+
+/**
+ * Any dot-product ranking model (a strategy's UserVectorsModel, the target-only model, popularity)
+ * as a MatrixFactorization that ranks exactly as it does, to save and serve it: each user's row is
+ * its query, each item's row its encoded vector.
+ */
+export function toMatrixFactorization(model: RankingModel): MatrixFactorization {
+  const items = model.encodeItems();
+  const d = items.dim;
+  const mf = new MatrixFactorization({ users: model.users, items: model.items, dim: d, initScale: 0 });
+  const users = mf.userEmbedding.table.data;
+  for (let u = 0; u < model.users; u++) users.set(model.userQuery(u).subarray(0, d), u * d);
+  mf.itemEmbedding.table.data.set(items.data.subarray(0, model.items * d));
+  return mf;
 }

@@ -138,7 +138,7 @@ describe('recbridge evaluate', () => {
       [['evaluate', '--data', data, '--k', '0'], '--k'],
       [['evaluate', '--data', data, '--models', 'pop,svd'], '--models'],
       [['evaluate', '--data', data, '--split', '0.5,0.2'], '--split'],
-      [['evaluate', '--data', data, '--bogus'], '"--bogus"'],
+      [['evaluate', '--data', data, '--bogus'], 'Unknown flag --bogus'],
       [['evaluate', '--train', data], '--test'],
       [['evaluate', '--data', data, '--loo', '--split', '0.8,0.2'], 'Choose one'],
       [['evaluate', '--data', path.join(dir, 'missing.txt')], 'No such file'],

@@ -153,7 +153,10 @@ describe('saveInteractions round-trips through loadInteractions', () => {
     await expect(saveInteractions(path.join(dir, 'short.tsv'), data, { users: new Vocabulary(['a']) })).rejects.toMatchObject({
       code: 'ERR_INVALID_ARG_VALUE',
     });
-    await expect(saveInteractions(path.join(dir, 'no/such/dir/x.tsv'), data)).rejects.toMatchObject({ code: 'ERR_MALFORMED_DATA' });
+    await expect(saveInteractions(path.join(dir, 'no/such/dir/x.tsv'), data)).rejects.toMatchObject({
+      code: 'ENOENT',
+      message: expect.stringContaining('saveInteractions'),
+    });
   });
 
   test('saveSplit writes a reloadable split (RecBole benchmark names for recbole)', async () => {

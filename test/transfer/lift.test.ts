@@ -268,7 +268,7 @@ describe('recbridge transfer', () => {
     ]) {
       const r = await capture(argv);
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(/recbridge: /);
+      expect(r.err).toMatch(/recbridge transfer: /);
     }
   });
 });
