@@ -23,7 +23,7 @@ export interface SaveInteractionsOptions {
   format?: SaveFormat;
   /**
    * Write a header line (tsv/csv; recbole always has its typed one). Columns are named user_id,
-   * item_id, rating, timestamp, so loadInteractions(path, { header: true }) finds them. Default true.
+   * item_id, rating, timestamp, the names loadInteractions looks for. Default true.
    */
   header?: boolean;
 }
@@ -40,18 +40,22 @@ function float32Text(x: number): string {
   return String(x);
 }
 
-function idsOf(argument: string, vocabulary: Vocabulary | undefined, rows: number, delimiter: string): string[] {
+/**
+ * Ids as they go into the file: csv quotes an id holding a comma, a quote or a line break (RFC 4180,
+ * which loadInteractions reads back); tsv and RecBole files have no quoting, so such an id is refused.
+ */
+function idsOf(argument: string, vocabulary: Vocabulary | undefined, rows: number, delimiter: string, quote: boolean): string[] {
   if (vocabulary === undefined) return Array.from({ length: rows }, (_, i) => String(i));
   if (!(vocabulary instanceof Vocabulary)) throw typeError(argument, 'Vocabulary', vocabulary);
   if (vocabulary.size < rows) throw lengthError(argument, `a vocabulary with at least ${rows} ids (one per row)`, vocabulary.size);
-  const ids = vocabulary.toArray();
-  ids.forEach((id, row) => {
-    // No quoting on either side: an id holding the delimiter or a line break could not be read back.
+  return vocabulary.toArray().map((id, row) => {
+    const special = id.includes(delimiter) || /[\r\n"]/.test(id);
+    if (quote && id !== '') return special ? `"${id.replace(/"/g, '""')}"` : id;
     if (id === '' || id.includes(delimiter) || /[\r\n]/.test(id)) {
       throw rangeError(`${argument} (row ${row})`, `ids without ${JSON.stringify(delimiter)} or line breaks, and not empty`, id);
     }
+    return id;
   });
-  return ids;
 }
 
 /** Writes interactions (ids, value when present, time when present); returns the number of rows. */
@@ -63,8 +67,8 @@ export async function saveInteractions(path: string, interactions: Interactions,
   if (!['tsv', 'csv', 'recbole'].includes(format)) throw rangeError('options.format', '"tsv", "csv" or "recbole"', format);
   const header = format === 'recbole' ? true : o.header === undefined ? true : expectBoolean('options.header', o.header);
   const d = format === 'csv' ? ',' : '\t';
-  const userIds = idsOf('options.users', o.users, interactions.numUsers, d);
-  const itemIds = idsOf('options.items', o.items, interactions.numItems, d);
+  const userIds = idsOf('options.users', o.users, interactions.numUsers, d, format === 'csv');
+  const itemIds = idsOf('options.items', o.items, interactions.numItems, d, format === 'csv');
   const { users, items, values, timestamps } = interactions;
   const columns = [
     ['user_id', 'token'],

@@ -232,6 +232,18 @@ describe('encodeWithOnnx', () => {
     });
   });
 
+  it('a missing file is ENOENT and a damaged one ERR_CORRUPT_FILE naming it, never an uncoded Error', async () => {
+    const x = { x: { data: new Float32Array(4), dims: [2, 2] } };
+    await expect(encodeWithOnnx(path.join(dir, 'missing.onnx'), x)).rejects.toMatchObject({ code: 'ENOENT' });
+    const damaged = path.join(dir, 'damaged.onnx');
+    fs.writeFileSync(damaged, Buffer.from('this is not a protobuf at all, just text'));
+    await expect(encodeWithOnnx(damaged, x)).rejects.toMatchObject({
+      code: 'ERR_CORRUPT_FILE',
+      message: expect.stringContaining(`${damaged} is corrupt: onnxruntime cannot load it`),
+    });
+    await expect(encodeWithOnnx(new Uint8Array(16).fill(7), x)).rejects.toMatchObject({ code: 'ERR_CORRUPT_FILE' });
+  });
+
   it('names what is wrong with the inputs and options', async () => {
     const feeds = { input_ids: { data: ids, dims: [n, tokens] }, attention_mask: { data: mask, dims: [n, tokens] } };
     await expect(encodeWithOnnx(textEncoder, { input_ids: feeds.input_ids })).rejects.toMatchObject({

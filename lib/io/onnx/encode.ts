@@ -3,8 +3,10 @@
  * PyTorch, say) over n entities in batches and returns one dense vector per entity — the features
  * that content-to-CF transfer feeds into a TwoTower's `dense` input or a content-init plan.
  */
+import { access } from 'node:fs/promises';
 import { invoke } from '../../core/callback';
 import { types } from 'node:util';
+import { CorruptFileError } from '../file-errors';
 
 import { AbortError } from '../../core/errors';
 import { sharedFloat32 } from '../../core/shared-memory';
@@ -118,11 +120,23 @@ export async function encodeWithOnnx(
     throw rangeError('options.pooling', '"mean" or "first"', o.pooling);
   const threads = o.threads === undefined ? undefined : expectPositiveInteger('options.threads', o.threads, 256);
   const ort = loadOnnxRuntime('encodeWithOnnx');
-  const session = await ort.InferenceSession.create(model, {
-    graphOptimizationLevel: 'all',
-    interOpNumThreads: 1,
-    ...(threads ? { intraOpNumThreads: threads } : {}),
-  });
+  // A missing file is the system's ENOENT, naming the path, like every other loader's.
+  if (typeof model === 'string') await access(model);
+  let session: Awaited<ReturnType<typeof ort.InferenceSession.create>>;
+  try {
+    session = await ort.InferenceSession.create(model, {
+      graphOptimizationLevel: 'all',
+      interOpNumThreads: 1,
+      ...(threads ? { intraOpNumThreads: threads } : {}),
+    });
+  } catch (err) {
+    // onnxruntime reports a damaged protobuf and an unsupported operator alike as an uncoded Error.
+    throw new CorruptFileError(
+      typeof model === 'string' ? model : `the ${model.byteLength}-byte model`,
+      `onnxruntime cannot load it as an ONNX model (${(err as Error)?.message ?? String(err)})`,
+      { cause: err },
+    );
+  }
   try {
     const n = checkInputs(inputs, session);
     const output = o.output ?? session.outputNames[0];
