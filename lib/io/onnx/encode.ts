@@ -9,6 +9,7 @@ import { AbortError } from '../../core/errors';
 import { sharedFloat32 } from '../../core/shared-memory';
 import { expectBoolean, expectOptions, expectPositiveInteger, rangeError, typeError } from '../../core/validate';
 import { loadOnnxRuntime, type OrtSession, type OrtTensor } from './runtime';
+import { openOnnxSession } from './session';
 
 /** One model input for all n entities: row-major data whose first dimension is n. */
 export interface EncoderInput {
@@ -117,7 +118,7 @@ export async function encodeWithOnnx(
     throw rangeError('options.pooling', '"mean" or "first"', o.pooling);
   const threads = o.threads === undefined ? undefined : expectPositiveInteger('options.threads', o.threads, 256);
   const ort = loadOnnxRuntime('encodeWithOnnx');
-  const session = await ort.InferenceSession.create(model, {
+  const session = await openOnnxSession(ort, model, {
     graphOptimizationLevel: 'all',
     interOpNumThreads: 1,
     ...(threads ? { intraOpNumThreads: threads } : {}),
