@@ -29,7 +29,8 @@ export interface ChildSpec {
 }
 
 const child = path.join(__dirname, 'fixtures', 'load-one.js');
-export const dist = path.resolve(__dirname, '../../dist');
+/** The built package the children load; RECBRIDGE_HOSTILE_DIST points at another build (a baseline). */
+export const dist = process.env.RECBRIDGE_HOSTILE_DIST ?? path.resolve(__dirname, '../../dist');
 
 function rss(pid: number): number {
   try {
