@@ -11,7 +11,9 @@ export const INPUT_FORMATS = ['recbole', 'tsv', 'csv', 'movielens', 'whitespace'
 
 export const INPUT_FLAGS: Record<string, FlagSpec> = {
   format: { value: 'F', help: `input format: ${INPUT_FORMATS.join(', ')} (default: from the file name)` },
-  header: { type: 'boolean', help: 'the first line of a csv/tsv/whitespace file names the columns' },
+  header: { type: 'boolean', help: 'the first line names the columns (default: detected for csv/tsv)' },
+  'no-header': { type: 'boolean', help: 'the first line is data, even if it looks like a header' },
+  delimiter: { value: 'D', help: "field delimiter: ',' ';' '|' tab (default: from the format; detected for csv)" },
   'user-col': { value: 'NAME|N', help: 'column of the user id: a header name, or a 0-based index (default user_id / 0)' },
   'item-col': { value: 'NAME|N', help: 'column of the item id (default item_id / 1)' },
   'value-col': { value: 'NAME|N', help: 'column of the rating or weight (default rating / 2 when present)' },
@@ -31,18 +33,24 @@ export function inputOptions(args: Args): LoadInteractionsOptions {
   const opts: LoadInteractionsOptions = {};
   const format = args.choice('format', INPUT_FORMATS);
   if (format !== undefined) opts.format = format;
+  if (args.bool('header') && args.bool('no-header')) throw args.error('--header and --no-header contradict each other');
   if (args.bool('header')) opts.header = true;
+  if (args.bool('no-header')) opts.header = false;
+  const delimiter = args.string('delimiter');
+  if (delimiter !== undefined) {
+    const d = delimiter === 'tab' || delimiter === '\\t' ? '\t' : delimiter;
+    if (d !== ',' && d !== '\t' && d !== ';' && d !== '|')
+      throw args.error(`Expected one of , ; | tab for --delimiter but received ${JSON.stringify(delimiter)}`);
+    opts.delimiter = d;
+  }
   const user = column(args, 'user-col');
   const item = column(args, 'item-col');
   const value = column(args, 'value-col');
   const time = column(args, 'time-col');
-  if (user !== undefined) opts.user = user;
-  if (item !== undefined) opts.item = item;
-  if (value !== undefined) opts.value = value;
-  if (time !== undefined) opts.time = time;
-  const named = [user, item, value, time].some((c) => typeof c === 'string');
-  // A csv/tsv column chosen by name needs the header that names it.
-  if (named && opts.header === undefined && format !== 'recbole') opts.header = true;
+  if (user !== undefined) opts.userColumn = user;
+  if (item !== undefined) opts.itemColumn = item;
+  if (value !== undefined) opts.valueColumn = value;
+  if (time !== undefined) opts.timeColumn = time;
   const minValue = args.number('min-value', -Number.MAX_VALUE, Number.MAX_VALUE);
   if (minValue !== undefined) opts.minValue = minValue;
   return opts;

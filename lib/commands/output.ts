@@ -2,13 +2,12 @@
  * Where a command's outputs go: a file path, written atomically (a reader never sees half a
  * report, and an interrupted run leaves the previous file intact), or `-` for standard output.
  */
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { writeFileAtomic } from '../io/atomic-write';
+import { AtomicFile, writeFileAtomic } from '../core/atomic-write';
 
 export const STDOUT = '-';
 
@@ -48,29 +47,19 @@ export interface OutputWriter {
   abort(): Promise<void>;
 }
 
-/** A streaming output: stdout for `-`, else a temporary file renamed over the target on close. */
+/** A streaming output: stdout for `-`, else an atomic file renamed over the target on close. */
 export function openWriter(target: string): OutputWriter {
   if (target === STDOUT) return { write: (t) => writeStdout(t), close: async () => {}, abort: async () => {} };
-  const dir = path.dirname(path.resolve(target));
-  const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let handle: Promise<fs.FileHandle> | null = null;
+  let file: Promise<AtomicFile> | null = null;
   const open = () => {
-    handle ??= fs.open(temp, 'w');
-    return handle;
+    file ??= AtomicFile.open(target);
+    return file;
   };
   return {
-    async write(text) {
-      await (await open()).write(text);
-    },
-    async close() {
-      const h = await open();
-      await h.sync();
-      await h.close();
-      await fs.rename(temp, target);
-    },
-    async abort() {
-      if (handle) await (await handle).close().catch(() => {});
-      await fs.rm(temp, { force: true });
+    write: async (text) => (await open()).write(text),
+    close: async () => (await open()).commit(),
+    abort: async () => {
+      if (file) await (await file).abort();
     },
   };
 }

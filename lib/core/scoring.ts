@@ -2,6 +2,8 @@
  * Scoring and exact top-K over an EmbeddingTable: scoreItems, topK (synchronous: a single query takes
  * microseconds and a thread hop would dominate), topKBatch (asynchronous, off the event loop).
  */
+import { types } from 'node:util';
+
 import { AbortError } from './errors';
 import { resolveThreads } from './config';
 import { ItemSet, resolveIndexList, type IndexList } from './item-set';
@@ -18,7 +20,6 @@ import {
   toFloat32Array,
   typeError,
 } from './validate';
-import { types } from 'node:util';
 
 export interface ScoreOptions {
   /** Score only these rows (output position j is row items[j]). Default: every row. */
@@ -106,7 +107,7 @@ function optionalList(argument: string, value: unknown, rows: number): Int32Arra
 /** Dot products of one query with every row (or with options.items). */
 export function scoreItems(table: EmbeddingTable, query: Float32Array | ReadonlyArray<number>, options?: ScoreOptions): Float32Array {
   const t = expectTable(table);
-  const q = toFloat32Array('query', query, t.dim, true);
+  const q = toFloat32Array('query', privateQuery(query), t.dim, true);
   const o = expectOptions('options', options);
   const items = optionalList('options.items', o.items, t.rows);
   const n = items ? items.length : t.rows;
@@ -126,9 +127,18 @@ export function scoreItems(table: EmbeddingTable, query: Float32Array | Readonly
  * The k best rows for one query by dot product, exact: sorted by score descending, ties broken by
  * the lower row index. Returns min(k, eligible) rows; k larger than the table is fine.
  */
+/**
+ * A query on shared memory can be written by another thread at any moment, also between the check
+ * that it is finite and the scan: the call works on its own copy. (Other queries cannot change
+ * during a call, and the copy of a 64-float query costs nanoseconds.)
+ */
+function privateQuery<T>(query: T): T {
+  return types.isFloat32Array(query) && types.isSharedArrayBuffer(query.buffer) ? (query.slice() as T) : query;
+}
+
 export function topK(table: EmbeddingTable, query: Float32Array | ReadonlyArray<number>, k: number, options?: TopKOptions): TopKResult {
   const t = expectTable(table);
-  const q = toFloat32Array('query', query, t.dim, true);
+  const q = toFloat32Array('query', privateQuery(query), t.dim, true);
   expectPositiveInteger('k', k);
   const o = expectOptions('options', options);
   const exclude = optionalList('options.exclude', o.exclude, t.rows);
@@ -200,7 +210,7 @@ export async function topKBatch(
     q = new Float32Array(queries.length * t.dim);
     for (let i = 0; i < queries.length; i++) q.set(toFloat32Array(`queries[${i}]`, Array.from(queries[i] ?? []), t.dim), i * t.dim);
   } else {
-    q = toFloat32Array('queries', queries);
+    q = toFloat32Array('queries', privateQuery(queries));
     if (q.length % t.dim !== 0) throw lengthError('queries', `a length that is a multiple of dim (${t.dim})`, q);
   }
   expectFinite('queries', q);

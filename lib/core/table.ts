@@ -2,6 +2,7 @@
  * EmbeddingTable: a rows × dim float32 matrix in a JS-owned Float32Array that the native kernels
  * read in place (no copies). Back it with a SharedArrayBuffer to let worker threads share one copy.
  */
+import { allocateBuffer } from './shared-memory';
 import { types } from 'node:util';
 
 import { DetachedBufferError } from './errors';
@@ -53,7 +54,7 @@ const CACHE_LINE = 64;
  */
 function alignedFloats(n: number, shared: boolean): Float32Array {
   const bytes = n * 4 + CACHE_LINE;
-  const buffer = shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  const buffer = allocateBuffer(bytes, shared);
   const misalignment = native.byteAlignment(new Uint8Array(buffer, 0, 1));
   const offset = (CACHE_LINE - misalignment) % CACHE_LINE;
   // Backing stores are at least 8-byte aligned, so offset is a multiple of 4; stay safe regardless.
@@ -77,9 +78,15 @@ export class EmbeddingTable {
     if (data.length % dim !== 0) {
       throw lengthError('data', `a length that is a multiple of dim (${dim})`, data);
     }
-    // Async calls read the table in place; a resizable ArrayBuffer could shrink under them.
-    if ((data.buffer as { resizable?: boolean }).resizable === true && !types.isSharedArrayBuffer(data.buffer)) {
-      throw rangeError('data', 'a Float32Array on a fixed-length ArrayBuffer or a SharedArrayBuffer (not a resizable ArrayBuffer)', data);
+    // Async calls read the table in place; a resizable ArrayBuffer could shrink under them, and a
+    // view of a growable SharedArrayBuffer changes length when it grows, so rows would no longer match.
+    const b = data.buffer as { resizable?: boolean; growable?: boolean };
+    if (b.resizable === true || b.growable === true) {
+      throw rangeError(
+        'data',
+        'a Float32Array on a fixed-length ArrayBuffer or SharedArrayBuffer (not a resizable ArrayBuffer or a growable SharedArrayBuffer: make a larger table instead of growing one)',
+        data,
+      );
     }
     if (data.length / dim > MAX_ROWS) throw rangeError('data', `at most ${MAX_ROWS} rows`, data);
     this.data = data;

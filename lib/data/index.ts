@@ -9,6 +9,9 @@ export {
   type LoadedInteractions,
   type InteractionsFormat,
 } from './load-interactions';
+export type { ColumnRef } from './interaction-columns';
+export type { DelimitedOptions } from './delimited-options';
+export type { FieldDelimiter } from './sniff';
 export { splitByUser } from './split';
 export { leaveOneOut, type LeaveOneOutOptions } from './leave-one-out';
 export { temporalSplit, type TemporalSplitOptions } from './temporal-split';

@@ -11,12 +11,24 @@ export const CHUNK_BYTES = 1 << 20;
 /** How much of a source format detection looks at (enough for any header line in practice). */
 export const HEAD_BYTES = 64 << 10;
 
+/** Receives a line without its terminator; `crlf` says the line ended with \r\n (quoted fields keep it). */
+export type LineCallback = (line: string, lineNo: number, crlf: boolean) => void;
+
 export class LineSplitter {
   private tail = '';
   private lineNo = 0;
   private started = false;
 
-  constructor(private readonly onLine: (line: string, lineNo: number) => void) {}
+  constructor(
+    private readonly onLine: LineCallback,
+    /**
+     * Longest line accepted, in UTF-16 code units: a file with no line breaks (binary data, the
+     * wrong file) must fail early, not grow one string until memory runs out.
+     */
+    private readonly maxLength: number,
+    /** Called with the number of the overlong line; throws the error that names the source. */
+    private readonly onTooLong: (lineNo: number) => never,
+  ) {}
 
   push(text: string): void {
     if (!this.started && text !== '') {
@@ -32,6 +44,7 @@ export class LineSplitter {
       start = nl + 1;
     }
     this.tail = all.slice(start);
+    if (this.tail.length > this.maxLength) this.onTooLong(this.lineNo + 1);
   }
 
   /** Emits the last line if it had no line break; returns the number of lines. */
@@ -43,7 +56,9 @@ export class LineSplitter {
 
   private emit(line: string): void {
     this.lineNo++;
-    this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line, this.lineNo);
+    if (line.length > this.maxLength) this.onTooLong(this.lineNo);
+    const crlf = line.charCodeAt(line.length - 1) === 13;
+    this.onLine(crlf ? line.slice(0, -1) : line, this.lineNo, crlf);
   }
 }
 
@@ -73,8 +88,15 @@ export function firstLineOf(head: string): string {
   );
 }
 
-/** The head of an in-memory source, as firstLineOf reads it from a file. */
-export function headOf(source: string | Uint8Array): string {
-  if (typeof source === 'string') return source.slice(0, HEAD_BYTES);
-  return Buffer.from(source.buffer, source.byteOffset, Math.min(source.byteLength, HEAD_BYTES)).toString('utf8');
+/** The first HEAD_BYTES of a source, and whether that is all of it (else its last line may be cut). */
+export interface Head {
+  text: string;
+  complete: boolean;
+}
+
+/** The head of an in-memory source, as readHead reads it from a file. */
+export function headOf(source: string | Uint8Array): Head {
+  if (typeof source === 'string') return { text: source.slice(0, HEAD_BYTES), complete: source.length <= HEAD_BYTES };
+  const bytes = Buffer.from(source.buffer, source.byteOffset, Math.min(source.byteLength, HEAD_BYTES));
+  return { text: bytes.toString('utf8'), complete: source.byteLength <= HEAD_BYTES };
 }

@@ -9,7 +9,9 @@ import { basename } from 'node:path';
 import { RecbridgeError } from '../core/errors';
 import { expectBoolean, expectOptions, rangeError, typeError } from '../core/validate';
 import { float32Column, int32Column } from './columns';
-import { RowError, parseDelimited, readDelimited, type ReadOptions } from './read-delimited';
+import { chooseDelimiter, delimitedOptions, type DelimitedOptions } from './delimited-options';
+import { type Head, headOf } from './lines';
+import { RowError, parseDelimited, readDelimited, readHead, type ReadOptions } from './read-delimited';
 import { SideFeatures, type FeatureInit } from './side-features';
 import { expectSource, sourceName, type SourceOptions } from './source';
 import { Vocabulary } from './vocabulary';
@@ -17,7 +19,7 @@ import { Vocabulary } from './vocabulary';
 /** RecBole's field types: one token, space-separated tokens, one float, space-separated floats. */
 export type FeatureType = 'token' | 'token_seq' | 'float' | 'float_seq';
 
-export interface LoadFeaturesOptions {
+export interface LoadFeaturesOptions extends DelimitedOptions {
   /** The entity rows to align to. Required. */
   entities: Vocabulary;
   /** Column of the entity id (index or name). Default: `item_id` in .item, `user_id` in .user files, else column 0. */
@@ -76,7 +78,8 @@ interface Builder {
 export async function loadFeatures(path: string, options: LoadFeaturesOptions): Promise<LoadedFeatures> {
   if (typeof path !== 'string' || path === '') throw typeError('path', 'file path', path);
   const parser = featuresParser(path, expectOptions('options', options));
-  const { skipped } = await readDelimited(path, parser.readOptions, parser.onRow, parser.onHeader);
+  const head = parser.needsHead ? await readHead(path) : null;
+  const { skipped } = await readDelimited(path, parser.read(head), parser.onRow, parser.onHeader);
   return parser.result(skipped);
 }
 
@@ -92,7 +95,7 @@ export function parseFeatures(source: string | Uint8Array, options: ParseFeature
   const o = expectOptions('options', options);
   const name = sourceName(text, o.name);
   const parser = featuresParser(name, o);
-  const { skipped } = parseDelimited(text, name, parser.readOptions, parser.onRow, parser.onHeader);
+  const { skipped } = parseDelimited(text, name, parser.read(parser.needsHead ? headOf(text) : null), parser.onRow, parser.onHeader);
   return parser.result(skipped);
 }
 
@@ -106,6 +109,7 @@ function featuresParser(path: string, o: Partial<LoadFeaturesOptions>) {
   const name = basename(path);
   const format = o.format ?? (/\.(item|user)$/.test(name) ? 'recbole' : name.endsWith('.csv') ? 'csv' : 'tsv');
   if (!['recbole', 'tsv', 'csv'].includes(format)) throw rangeError('options.format', '"recbole", "tsv" or "csv"', format);
+  const delimited = delimitedOptions(o, format === 'csv');
   const unknownIds = o.unknownIds ?? 'skip';
   if (!['skip', 'error', 'add'].includes(unknownIds)) throw rangeError('options.unknownIds', '"skip", "error" or "add"', unknownIds);
   const separator = o.separator ?? ' ';
@@ -259,8 +263,20 @@ function featuresParser(path: string, o: Partial<LoadFeaturesOptions>) {
     for (let e = 0; e < n; e++) if (lineOf[e] !== undefined) seen++;
     return { features, missing: n - seen, unknown, skipped, filled };
   };
-  const readOptions: ReadOptions = { delimiter: format === 'csv' ? ',' : '\t', header: true, skipMalformed: o.skipMalformed ?? false };
-  return { readOptions, onRow, onHeader, result };
+  return {
+    /** A csv file without an explicit delimiter is sniffed from its head. */
+    needsHead: format === 'csv' && delimited.delimiter === undefined,
+    read: (head: Head | null): ReadOptions => ({
+      delimiter: chooseDelimiter(delimited, format === 'csv' ? ',' : '\t', head),
+      header: true,
+      skipMalformed: o.skipMalformed ?? false,
+      quoted: delimited.quoted,
+      maxRecordLength: delimited.maxRecordLength,
+    }),
+    onRow,
+    onHeader,
+    result,
+  };
 }
 
 /** A builder's lines, scattered to entity rows. */

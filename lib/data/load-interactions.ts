@@ -8,40 +8,62 @@
  */
 import { basename } from 'node:path';
 
-import { Interactions } from './interactions';
-import { expectBoolean, expectOptions, rangeError, typeError } from '../core/validate';
+import { ArgumentRangeError } from '../core/errors';
+import { expectOptions, rangeError, typeError } from '../core/validate';
 import { float32Column, float64Column, int32Column } from './columns';
-import { firstLineOf, headOf } from './lines';
-import { RowError, firstLine, parseDelimited, readDelimited, type ReadOptions } from './read-delimited';
+import { chooseDelimiter, delimitedOptions, type DelimitedOptions } from './delimited-options';
+import { COLUMN_NAMES, type ColumnRef, type Columns, columnOptions, columnsByIndex, columnsByName } from './interaction-columns';
+import { Interactions } from './interactions';
+import { type Head, firstLineOf, headOf } from './lines';
+import { RowError, parseDelimited, readDelimited, readHead, sampleRecords, type ReadOptions } from './read-delimited';
+import { looksLikeHeader } from './sniff';
 import { expectSource, sourceName, type SourceOptions } from './source';
 import { Vocabulary } from './vocabulary';
 
 export type InteractionsFormat = 'recbole' | 'tsv' | 'csv' | 'movielens' | 'whitespace';
 
-export interface LoadInteractionsOptions {
+export interface LoadInteractionsOptions extends DelimitedOptions {
   /**
-   * 'recbole' (tab-separated, typed header; columns found by name), 'tsv' or 'csv' (columns by
-   * index or, with header: true, by name), 'movielens' (`u.data`: tab-separated, `ratings.dat`:
+   * 'recbole' (tab-separated, typed header; columns found by name), 'tsv' or 'csv' (a header or
+   * not, columns by index or name), 'movielens' (`u.data`: tab-separated, `ratings.dat`:
    * `::`-separated; columns user, item, rating, timestamp), 'whitespace' (plain `user item [value]`).
    * Default: from the file name (.inter → recbole, .csv → csv, .tsv → tsv, u.data / u1.base /
    * ua.test and *.dat with `::` → movielens, else whitespace).
    */
   format?: InteractionsFormat;
-  /** The first line is a header (tsv/csv/whitespace; recbole always has one, movielens never). Default false. */
-  header?: boolean;
-  /** Column (index, or name with a header) of the user id. Default 0 / 'user_id'. */
-  user?: number | string;
-  /** Column of the item id. Default 1 / 'item_id'. */
-  item?: number | string;
-  /** Column of a numeric value (rating), or null for none. Default: 2 when present / 'rating'. */
-  value?: number | string | null;
+  /**
+   * The first record is a header: true, false, or 'auto' (detected from the first records; see
+   * docs/api-data.md). recbole always has one, movielens never. Default: true when a column is
+   * named, else 'auto' for tsv and csv, false for whitespace.
+   */
+  header?: boolean | 'auto';
+  /** Column of the user id: 0-based index, or name in the header. Default 0, or the header's user_id / userId / user column. */
+  userColumn?: ColumnRef;
+  /** Column of the item id. Default 1, or the header's item_id / itemId / movieId / productId / item column. */
+  itemColumn?: ColumnRef;
+  /**
+   * Column of a numeric value (rating, weight), or null for none. Default: column 2 when a line
+   * has one, or the header's rating / weight column.
+   */
+  valueColumn?: ColumnRef | null;
   /**
    * Column of the time of each interaction, or null for none. Values are numbers (any unit, e.g.
-   * Unix seconds) or ISO-8601 dates (read as Unix seconds). Default: the `timestamp` column when
-   * the header has one (recbole, tsv/csv with header), column 3 for movielens, else none.
+   * Unix seconds) or ISO-8601 dates (read as Unix seconds). Default: the header's timestamp
+   * column, column 3 for movielens, else none.
    */
-  time?: number | string | null;
-  /** Keep only rows whose value is ≥ this (e.g. 4 for "liked"). Default: keep all. */
+  timeColumn?: ColumnRef | null;
+  /** userColumn, under its older name. */
+  user?: ColumnRef;
+  /** itemColumn, under its older name. */
+  item?: ColumnRef;
+  /** valueColumn, under its older name. */
+  value?: ColumnRef | null;
+  /** timeColumn, under its older name. */
+  time?: ColumnRef | null;
+  /**
+   * Keep only rows whose value is ≥ this (e.g. 4 for "liked": ratings become implicit feedback);
+   * dropped rows are counted in `filtered`. Every row must then have a numeric value. Default: keep all.
+   */
   minValue?: number;
   /** Vocabularies to extend (for a second domain sharing users, or a test file). Default: new ones. */
   users?: Vocabulary;
@@ -102,63 +124,43 @@ function rowOf(vocabulary: Vocabulary, id: string, what: string): number {
   return vocabulary.add(id);
 }
 
+/** Whether the first record is a header: fixed by the format, given, or (for csv and tsv) detected. */
+function headerMode(format: InteractionsFormat, given: unknown, named: boolean): boolean | 'auto' {
+  if (format === 'recbole') return true;
+  if (format === 'movielens') return false;
+  if (given !== undefined && given !== 'auto' && typeof given !== 'boolean')
+    throw typeError('options.header', 'true, false or "auto"', given);
+  const header = (given as boolean | 'auto' | undefined) ?? (format === 'whitespace' ? false : 'auto');
+  // Column names only mean something in a header.
+  return header === 'auto' && named ? true : header;
+}
+
 /**
  * What loadInteractions and parseInteractions share once the format is known: the options checked,
- * the row and header callbacks that fill the columns, and the result built from them.
+ * the read options chosen from the head of the source, the row and header callbacks that fill the
+ * columns, and the result built from them.
  */
 function interactionsParser(o: Partial<LoadInteractionsOptions>, format: InteractionsFormat) {
-  const header =
-    format === 'recbole'
-      ? true
-      : format === 'movielens'
-        ? false
-        : o.header === undefined
-          ? false
-          : expectBoolean('options.header', o.header);
+  const choice = columnOptions(o);
+  const delimited = delimitedOptions(o, format === 'csv');
+  let header = headerMode(format, o.header, choice.named);
   const users = o.users ?? new Vocabulary();
   const items = o.items ?? new Vocabulary();
   if (!(users instanceof Vocabulary)) throw typeError('options.users', 'Vocabulary', users);
   if (!(items instanceof Vocabulary)) throw typeError('options.items', 'Vocabulary', items);
-  if (o.minValue !== undefined && (typeof o.minValue !== 'number' || !Number.isFinite(o.minValue)))
-    throw typeError('options.minValue', 'finite number', o.minValue);
-  for (const key of ['user', 'item', 'value', 'time'] as const) {
-    const c = o[key];
-    if (c === undefined || c === null || typeof c === 'string') continue;
-    if (typeof c !== 'number') throw typeError(`options.${key}`, 'column index or name', c);
-    if (!Number.isInteger(c) || c < 0) throw rangeError(`options.${key}`, 'column index ≥ 0', c);
+  const minValue = o.minValue;
+  if (minValue !== undefined && (typeof minValue !== 'number' || !Number.isFinite(minValue)))
+    throw typeError('options.minValue', 'finite number', minValue);
+  if (minValue !== undefined && choice.want.value === null) {
+    throw new ArgumentRangeError(
+      `options.minValue needs a value column but ${choice.argument.value} is null: drop one of them`,
+      'options.minValue',
+      'ERR_INVALID_ARG_VALUE',
+    );
   }
-  if (!header) {
-    for (const key of ['user', 'item', 'value', 'time'] as const) {
-      if (typeof o[key] === 'string') throw typeError(`options.${key}`, 'a column index (column names need header: true)', o[key]);
-    }
-  }
-
-  // Column positions: by index, or resolved by name from the header.
-  let cols = {
-    user: (o.user as number | undefined) ?? 0,
-    item: (o.item as number | undefined) ?? 1,
-    value: o.value === null ? -1 : ((o.value as number | undefined) ?? 2),
-    time: o.time === null ? -1 : ((o.time as number | undefined) ?? (format === 'movielens' ? 3 : -1)),
-  };
-  const onHeader = (fields: string[]) => {
-    const names = fields.map((f) => f.split(':')[0]); // RecBole: name:type
-    const resolve = (want: number | string | null | undefined, fallback: string, argument: string): number => {
-      if (want === null) return -1;
-      if (typeof want === 'number') return want;
-      const at = names.indexOf(want ?? fallback);
-      if (at < 0 && want !== undefined)
-        throw new RowError(`no column ${JSON.stringify(want)} for ${argument} (columns: ${names.join(', ')})`);
-      return at;
-    };
-    cols = {
-      user: resolve(o.user, 'user_id', 'options.user'),
-      item: resolve(o.item, 'item_id', 'options.item'),
-      value: resolve(o.value, 'rating', 'options.value'),
-      time: resolve(o.time, 'timestamp', 'options.time'),
-    };
-    if (cols.user < 0 || cols.item < 0)
-      throw new RowError(`no user_id/item_id columns (columns: ${names.join(', ')}); pass options.user and options.item`);
-  };
+  const defaultTime = format === 'movielens' ? 3 : -1;
+  // Checked now, so an argument error comes before any reading; the header may still rename them.
+  let cols: Columns = header === false ? columnsByIndex(choice, defaultTime) : { user: 0, item: 1, value: 2, time: -1 };
 
   const u = int32Column();
   const it = int32Column();
@@ -166,25 +168,32 @@ function interactionsParser(o: Partial<LoadInteractionsOptions>, format: Interac
   const times = float64Column();
   let hasValues = true;
   let filtered = 0;
+  // Columns every row must have: a row without the value column only lacks a value, unless minValue needs it.
+  const needed = (c: Columns) => Math.max(c.user, c.item, c.time, minValue !== undefined ? c.value : -1) + 1;
+  let need = 0;
+  const onHeader = (fields: string[]) => {
+    // RecBole names columns `name:type`; a CSV or TSV may carry the same types.
+    const names = fields.map((f) => (format === 'recbole' ? f.split(':')[0] : f.replace(/:(token|token_seq|float|float_seq)$/, '')));
+    cols = columnsByName(choice, names, minValue !== undefined);
+    need = needed(cols);
+  };
   const onRow = (fields: string[]) => {
-    const need = Math.max(cols.user, cols.item, cols.time) + 1;
     if (fields.length < need) throw new RowError(`expected at least ${need} columns, found ${fields.length}`);
     const userId = fields[cols.user];
     const itemId = fields[cols.item];
     if (userId === '' || itemId === '') throw new RowError('empty user or item id');
     let value = NaN;
     if (cols.value >= 0 && cols.value < fields.length) {
-      value = Number(fields[cols.value]);
-      if (fields[cols.value].trim() === '' || !Number.isFinite(value))
-        throw new RowError(`value ${JSON.stringify(fields[cols.value])} is not a number`);
+      const text = fields[cols.value];
+      value = Number(text);
+      if (text.trim() === '' || !Number.isFinite(value)) throw new RowError(`value ${JSON.stringify(text)} is not a number`);
       // Found by fuzzing: values are stored as float32, where 1e100 becomes Infinity.
-      if (!Number.isFinite(Math.fround(value)))
-        throw new RowError(`value ${JSON.stringify(fields[cols.value])} is outside the float32 range`);
+      if (!Number.isFinite(Math.fround(value))) throw new RowError(`value ${JSON.stringify(text)} is outside the float32 range`);
     } else {
       hasValues = false;
     }
     const time = cols.time >= 0 ? parseTime(fields[cols.time]) : 0;
-    if (o.minValue !== undefined && !(value >= o.minValue)) {
+    if (minValue !== undefined && !(value >= minValue)) {
       filtered++;
       return;
     }
@@ -195,15 +204,33 @@ function interactionsParser(o: Partial<LoadInteractionsOptions>, format: Interac
   };
 
   return {
-    /** MovieLens files are read with the separator their first line uses. */
-    readOptions(firstLine: string): ReadOptions {
-      let delimiter = format === 'csv' ? ',' : format === 'whitespace' ? 'whitespace' : '\t';
+    /** Whether read() needs the head of the source (for the delimiter, the header or MovieLens' separator). */
+    needsHead: format === 'movielens' || header === 'auto' || (format === 'csv' && delimited.delimiter === undefined),
+    /** The read options, from the options and the head of the source (null when needsHead is false). */
+    read(head: Head | null): ReadOptions {
+      let formatDelimiter = format === 'whitespace' ? 'whitespace' : format === 'csv' ? ',' : '\t';
       // Tabs when the file has them, so an empty field is an error instead of a shifted column.
-      if (format === 'movielens') delimiter = firstLine.includes('::') ? '::' : firstLine.includes('\t') ? '\t' : 'whitespace';
-      return { delimiter, header, skipMalformed: o.skipMalformed ?? false };
+      if (format === 'movielens') {
+        const first = firstLineOf(head?.text ?? '');
+        formatDelimiter = first.includes('::') ? '::' : first.includes('\t') ? '\t' : 'whitespace';
+      }
+      const delimiter = chooseDelimiter(delimited, formatDelimiter, format === 'csv' ? head : null);
+      if (header === 'auto') {
+        const sample = sampleRecords(head ?? { text: '', complete: true }, { delimiter, quoted: delimited.quoted });
+        header = looksLikeHeader(sample, COLUMN_NAMES);
+        if (!header) cols = columnsByIndex(choice, defaultTime);
+      }
+      if (!header) need = needed(cols);
+      return {
+        delimiter,
+        header,
+        skipMalformed: o.skipMalformed ?? false,
+        quoted: delimited.quoted,
+        maxRecordLength: delimited.maxRecordLength,
+      };
     },
     onRow,
-    onHeader: header ? onHeader : undefined,
+    onHeader,
     result(skipped: number): LoadedInteractions {
       const interactions = new Interactions({
         users: u.view(),
@@ -228,10 +255,14 @@ export async function loadInteractions(path: string, options?: LoadInteractionsO
   const o = expectOptions('options', options);
   checkFormat(o.format);
   let format = o.format ?? formatOf(path);
-  if (format === 'dat') format = formatOfDat(await firstLine(path));
+  let head: Head | null = null;
+  if (format === 'dat') {
+    head = await readHead(path);
+    format = formatOfDat(firstLineOf(head.text));
+  }
   const parser = interactionsParser(o, format);
-  const read = parser.readOptions(format === 'movielens' ? await firstLine(path) : '');
-  const { skipped } = await readDelimited(path, read, parser.onRow, parser.onHeader);
+  if (parser.needsHead) head ??= await readHead(path);
+  const { skipped } = await readDelimited(path, parser.read(head), parser.onRow, parser.onHeader);
   return parser.result(skipped);
 }
 
@@ -247,10 +278,10 @@ export function parseInteractions(source: string | Uint8Array, options?: ParseIn
   const o = expectOptions('options', options);
   const name = sourceName(text, o.name);
   checkFormat(o.format);
-  const first = () => firstLineOf(headOf(text));
   let format = o.format ?? formatOf(name);
-  if (format === 'dat') format = formatOfDat(first());
+  const head = headOf(text);
+  if (format === 'dat') format = formatOfDat(firstLineOf(head.text));
   const parser = interactionsParser(o, format);
-  const { skipped } = parseDelimited(text, name, parser.readOptions(format === 'movielens' ? first() : ''), parser.onRow, parser.onHeader);
+  const { skipped } = parseDelimited(text, name, parser.read(head), parser.onRow, parser.onHeader);
   return parser.result(skipped);
 }

@@ -3,10 +3,12 @@
  * a line), for Vocabulary.link; from a file (loadLinks) or from text in memory (parseLinks).
  */
 import { expectBoolean, expectOptions, rangeError, typeError } from '../core/validate';
-import { RowError, parseDelimited, readDelimited, type ReadOptions } from './read-delimited';
+import { chooseDelimiter, delimitedOptions, type DelimitedOptions } from './delimited-options';
+import { type Head, headOf } from './lines';
+import { RowError, parseDelimited, readDelimited, readHead, type ReadOptions } from './read-delimited';
 import { expectSource, sourceName, type SourceOptions } from './source';
 
-export interface LoadLinksOptions {
+export interface LoadLinksOptions extends DelimitedOptions {
   /** 'recbole' (tab-separated, typed header), 'tsv', 'csv' or 'whitespace'. Default: .link → recbole, .csv → csv, .tsv → tsv, else whitespace. */
   format?: 'recbole' | 'tsv' | 'csv' | 'whitespace';
   /** The first line is a header (recbole always). Default false. */
@@ -26,7 +28,8 @@ export interface LoadedLinks {
 export async function loadLinks(path: string, options?: LoadLinksOptions): Promise<LoadedLinks> {
   if (typeof path !== 'string' || path === '') throw typeError('path', 'file path', path);
   const parser = linksParser(path, expectOptions('options', options));
-  const { skipped } = await readDelimited(path, parser.readOptions, parser.onRow, parser.onHeader);
+  const head = parser.needsHead ? await readHead(path) : null;
+  const { skipped } = await readDelimited(path, parser.read(head), parser.onRow, parser.onHeader);
   return { pairs: parser.pairs, skipped };
 }
 
@@ -41,7 +44,7 @@ export function parseLinks(source: string | Uint8Array, options?: ParseLinksOpti
   const o = expectOptions('options', options);
   const name = sourceName(text, o.name);
   const parser = linksParser(name, o);
-  const { skipped } = parseDelimited(text, name, parser.readOptions, parser.onRow, parser.onHeader);
+  const { skipped } = parseDelimited(text, name, parser.read(parser.needsHead ? headOf(text) : null), parser.onRow, parser.onHeader);
   return { pairs: parser.pairs, skipped };
 }
 
@@ -60,11 +63,14 @@ function linksParser(path: string, o: Partial<LoadLinksOptions>) {
   let ca = typeof o.a === 'number' ? o.a : 0;
   let cb = typeof o.b === 'number' ? o.b : 1;
   const pairs: Array<[string, string]> = [];
-  const readOptions: ReadOptions = {
-    delimiter: format === 'csv' ? ',' : format === 'whitespace' ? 'whitespace' : '\t',
+  const delimited = delimitedOptions(o, format === 'csv');
+  const read = (head: Head | null): ReadOptions => ({
+    delimiter: chooseDelimiter(delimited, format === 'csv' ? ',' : format === 'whitespace' ? 'whitespace' : '\t', head),
     header,
     skipMalformed: o.skipMalformed ?? false,
-  };
+    quoted: delimited.quoted,
+    maxRecordLength: delimited.maxRecordLength,
+  });
   const onRow = (fields: string[]) => {
     const need = Math.max(ca, cb) + 1;
     if (fields.length < need) throw new RowError(`expected at least ${need} columns, found ${fields.length}`);
@@ -82,5 +88,7 @@ function linksParser(path: string, o: Partial<LoadLinksOptions>) {
     ca = find(o.a, 0, 'options.a');
     cb = find(o.b, 1, 'options.b');
   };
-  return { readOptions, onRow, onHeader, pairs };
+  /** A csv file without an explicit delimiter is sniffed from its head. */
+  const needsHead = format === 'csv' && delimited.delimiter === undefined;
+  return { needsHead, read, onRow, onHeader, pairs };
 }

@@ -3,10 +3,11 @@
  * run) can use exactly the same data or split. Files are written in chunks to a temporary file in
  * the same folder, synced, then renamed over the target: a reader never sees half a file.
  */
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 
-import { RecbridgeError } from '../core/errors';
+import { writeFileAtomic } from '../core/atomic-write';
+
 import { Interactions } from './interactions';
 import { expectBoolean, expectOptions, lengthError, rangeError, typeError } from '../core/validate';
 import { Vocabulary } from './vocabulary';
@@ -22,7 +23,7 @@ export interface SaveInteractionsOptions {
   format?: SaveFormat;
   /**
    * Write a header line (tsv/csv; recbole always has its typed one). Columns are named user_id,
-   * item_id, rating, timestamp, so loadInteractions(path, { header: true }) finds them. Default true.
+   * item_id, rating, timestamp, the names loadInteractions looks for. Default true.
    */
   header?: boolean;
 }
@@ -39,38 +40,22 @@ function float32Text(x: number): string {
   return String(x);
 }
 
-function idsOf(argument: string, vocabulary: Vocabulary | undefined, rows: number, delimiter: string): string[] {
+/**
+ * Ids as they go into the file: csv quotes an id holding a comma, a quote or a line break (RFC 4180,
+ * which loadInteractions reads back); tsv and RecBole files have no quoting, so such an id is refused.
+ */
+function idsOf(argument: string, vocabulary: Vocabulary | undefined, rows: number, delimiter: string, quote: boolean): string[] {
   if (vocabulary === undefined) return Array.from({ length: rows }, (_, i) => String(i));
   if (!(vocabulary instanceof Vocabulary)) throw typeError(argument, 'Vocabulary', vocabulary);
   if (vocabulary.size < rows) throw lengthError(argument, `a vocabulary with at least ${rows} ids (one per row)`, vocabulary.size);
-  const ids = vocabulary.toArray();
-  ids.forEach((id, row) => {
-    // No quoting on either side: an id holding the delimiter or a line break could not be read back.
+  return vocabulary.toArray().map((id, row) => {
+    const special = id.includes(delimiter) || /[\r\n"]/.test(id);
+    if (quote && id !== '') return special ? `"${id.replace(/"/g, '""')}"` : id;
     if (id === '' || id.includes(delimiter) || /[\r\n]/.test(id)) {
       throw rangeError(`${argument} (row ${row})`, `ids without ${JSON.stringify(delimiter)} or line breaks, and not empty`, id);
     }
+    return id;
   });
-  return ids;
-}
-
-/** Writes text produced chunk by chunk to path, atomically. */
-export async function writeAtomically(path: string, produce: (write: (text: string) => Promise<void>) => Promise<void>): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  const handle = await open(tmp, 'w');
-  let done = false;
-  try {
-    await produce(async (text) => {
-      await handle.write(text);
-    });
-    await handle.sync();
-    await handle.close();
-    done = true;
-    await rename(tmp, path);
-  } catch (err) {
-    if (!done) await handle.close().catch(() => undefined);
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
 }
 
 /** Writes interactions (ids, value when present, time when present); returns the number of rows. */
@@ -82,8 +67,8 @@ export async function saveInteractions(path: string, interactions: Interactions,
   if (!['tsv', 'csv', 'recbole'].includes(format)) throw rangeError('options.format', '"tsv", "csv" or "recbole"', format);
   const header = format === 'recbole' ? true : o.header === undefined ? true : expectBoolean('options.header', o.header);
   const d = format === 'csv' ? ',' : '\t';
-  const userIds = idsOf('options.users', o.users, interactions.numUsers, d);
-  const itemIds = idsOf('options.items', o.items, interactions.numItems, d);
+  const userIds = idsOf('options.users', o.users, interactions.numUsers, d, format === 'csv');
+  const itemIds = idsOf('options.items', o.items, interactions.numItems, d, format === 'csv');
   const { users, items, values, timestamps } = interactions;
   const columns = [
     ['user_id', 'token'],
@@ -92,7 +77,8 @@ export async function saveInteractions(path: string, interactions: Interactions,
     ...(timestamps ? [['timestamp', 'float']] : []),
   ];
   try {
-    await writeAtomically(path, async (write) => {
+    await writeFileAtomic(path, async (sink) => {
+      const write = (text: string) => sink.write(Buffer.from(text, 'utf8'));
       let chunk = header ? `${columns.map(([name, type]) => (format === 'recbole' ? `${name}:${type}` : name)).join(d)}\n` : '';
       for (let i = 0; i < interactions.size; i++) {
         chunk += userIds[users[i]] + d + itemIds[items[i]];
@@ -107,9 +93,9 @@ export async function saveInteractions(path: string, interactions: Interactions,
       if (chunk) await write(chunk);
     });
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'ENOTDIR')
-      throw new RecbridgeError('ERR_MALFORMED_DATA', `${path}: cannot write (${code})`, { cause: err });
+    // The system's error (ENOENT, EACCES, ENOSPC…) already names the path; say what was being written.
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e.code === 'string' && e.code.startsWith('E') && !e.code.startsWith('ERR_')) e.message = `saveInteractions: ${e.message}`;
     throw err;
   }
   return interactions.size;

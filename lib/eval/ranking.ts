@@ -7,6 +7,7 @@
  * Ties: the kernel orders equal scores by the lower item index, so a model that scores many items
  * alike gets the same (deterministic) list every run.
  */
+import { invoke } from '../core/callback';
 import { AbortError, RecbridgeError } from '../core/errors';
 import type { EmbeddingTable } from '../core/table';
 import { topKBatch } from '../core/scoring';
@@ -63,7 +64,7 @@ export interface RankingOptions {
   /** Cancels the evaluation: the promise rejects with an AbortError (code 'ABORT_ERR'). */
   signal?: AbortSignal;
   /** Called after each chunk. */
-  onProgress?: (progress: EvaluationProgress) => void;
+  onProgress?: (progress: EvaluationProgress) => unknown;
 }
 
 /** Each evaluated user's metrics: position j of every array is user users[j]. */
@@ -221,7 +222,7 @@ async function run(
       for (let s = 0; s < groups.length; s++) if (members[s][u]) groups[s].add(values, ranked, auc);
       if (per) storeUser(per, start + i, values, cut.ks, auc);
     }
-    o.onProgress?.({ done: start + part.length, total: users.length });
+    await invoke(o.onProgress, { done: start + part.length, total: users.length });
   }
 
   const finish = (acc: GroupAccumulator, skipped: number): RankingMetrics => {

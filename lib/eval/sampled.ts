@@ -15,6 +15,7 @@
  *
  * Scores come from the native scoreItems kernel on each pair's candidate rows.
  */
+import { invoke } from '../core/callback';
 import { AbortError, RecbridgeError } from '../core/errors';
 import { uniformGenerator } from '../core/random';
 import { scoreItems } from '../core/scoring';
@@ -41,7 +42,7 @@ export interface SampledOptions {
   /** Pairs scored between two yields to the event loop (progress and abort granularity). Default 4096. */
   chunkSize?: number;
   signal?: AbortSignal;
-  onProgress?: (progress: EvaluationProgress) => void;
+  onProgress?: (progress: EvaluationProgress) => unknown;
 }
 
 export interface SampledCutoffMetrics {
@@ -210,14 +211,14 @@ export async function evaluateSampledScores(model: CandidateScorer, test: Intera
       done++;
       if (++sinceYield >= chunk) {
         sinceYield = 0;
-        o.onProgress?.({ done, total });
+        await invoke(o.onProgress, { done, total });
         // Yield so the event loop (timers, abort signals, other requests) keeps running.
         await new Promise((resolve) => setImmediate(resolve));
         if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
       }
     }
   }
-  o.onProgress?.({ done, total });
+  await invoke(o.onProgress, { done, total });
   const byK: Record<number, SampledCutoffMetrics> = {};
   cut.ks.forEach((K, c) => {
     byK[K] = { hit: hits[c] / done, ndcg: ndcgs[c] / done, mrr: mrrs[c] / done };

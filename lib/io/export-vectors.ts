@@ -6,7 +6,7 @@
 import type { Vocabulary } from '../data/vocabulary';
 import { EmbeddingTable } from '../core/table';
 import { expectOptions, rangeError, typeError } from '../core/validate';
-import { writeFileAtomic } from './atomic-write';
+import { writeFileAtomic } from '../core/atomic-write';
 
 export interface ExportVectorsOptions {
   /** 'jsonl' or 'csv'. Default: from the extension (.csv → csv, anything else → jsonl). */

@@ -12,7 +12,7 @@ import { createReadStream } from 'node:fs';
 import { Vocabulary } from '../data/vocabulary';
 import { LimitExceededError, RecbridgeError } from '../core/errors';
 import { expectOptions, typeError } from '../core/validate';
-import { writeFileAtomic } from './atomic-write';
+import { writeFileAtomic } from '../core/atomic-write';
 import { type FileLimits, fileLimits } from './limits';
 
 export type ReadIdListOptions = Pick<FileLimits, 'maxIdBytes'>;

@@ -12,7 +12,7 @@ export { readIdList, writeIdList, type ReadIdListOptions } from './id-list';
 export { exportVectors, formatFloat32, type ExportVectorsOptions } from './export-vectors';
 export { readSafetensors, writeSafetensorsFile, type ReadSafetensorsOptions, type SafetensorsTensor } from './safetensors/file';
 export { writeNpy } from './numpy/write-npy';
-export { exportOnnx, type ExportOnnxOptions } from './onnx/export';
+export { ONNX_MAX_WEIGHT_BYTES, exportOnnx, type ExportOnnxOptions } from './onnx/export';
 export { buildTowerModel, towerInputs, type TowerSide } from './onnx/tower-model';
 export { buildScoringModel, encodeModel, type ScoringModelSpec } from './onnx/model';
 export { encodeWithOnnx, type EncodeWithOnnxOptions, type EncoderInput, type EncodedFeatures } from './onnx/encode';

@@ -11,6 +11,7 @@
  *   |score − f32| ≤ (Σ|q_k|·s + Σ|x_k|·s_q)/2 + d·s·s_q/4 (plus float32 rounding). Identical bits on
  *   every ISA path (the integer dot product is exact).
  */
+import { allocateBuffer } from '../core/shared-memory';
 import { types } from 'node:util';
 
 import { resolveThreads } from '../core/config';
@@ -50,7 +51,7 @@ export interface QuantizedTopKOptions {
 }
 
 function sharedArray<T>(ctor: { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, n: number): T {
-  return new ctor(new SharedArrayBuffer(Math.max(n, 0) * ctor.BYTES_PER_ELEMENT));
+  return new ctor(allocateBuffer(Math.max(n, 0) * ctor.BYTES_PER_ELEMENT, true));
 }
 
 /**
@@ -62,7 +63,7 @@ function alignedCodes<T extends Uint16Array | Int8Array>(
   ctor: { new (b: SharedArrayBuffer, offset: number, length: number): T; BYTES_PER_ELEMENT: number },
   n: number,
 ): T {
-  const buffer = new SharedArrayBuffer(n * ctor.BYTES_PER_ELEMENT + 64);
+  const buffer = allocateBuffer(n * ctor.BYTES_PER_ELEMENT + 64, true);
   const misalignment = native.byteAlignment(new Uint8Array(buffer, 0, 1));
   let offset = (64 - misalignment) % 64;
   if (offset % ctor.BYTES_PER_ELEMENT !== 0) offset = 0;

@@ -15,6 +15,7 @@
  *    interactions' item counts, else all zero: item order), with the same exclusions and allow-list;
  *    with `fallback: 'error'` an unknown id is a RangeError naming `user` instead.
  */
+import { allocateBuffer } from '../core/shared-memory';
 import { Vocabulary } from '../data/vocabulary';
 import { PopularityModel } from '../eval/baselines';
 import { ItemSet } from '../core/item-set';
@@ -222,7 +223,7 @@ function buildParts(
 }
 
 function shared<T extends Int32Array | Float32Array>(ctor: { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, v: T): T {
-  const out = new ctor(new SharedArrayBuffer(v.length * ctor.BYTES_PER_ELEMENT));
+  const out = new ctor(allocateBuffer(v.length * ctor.BYTES_PER_ELEMENT, true));
   out.set(v as never);
   return out;
 }

@@ -3,6 +3,7 @@
  * worker threads share one copy of a million-id vocabulary instead of each building its own Map.
  * Lookups hash the id's UTF-8 bytes (FNV-1a) and compare bytes; ids decode on demand.
  */
+import { allocateBuffer } from '../core/shared-memory';
 import { Vocabulary } from '../data/vocabulary';
 import { typeError } from '../core/validate';
 
@@ -40,8 +41,8 @@ export class SharedIds {
       return Buffer.from(id, 'utf8');
     });
     const total = encoded.reduce((s, b) => s + b.length, 0);
-    const bytes = new Uint8Array(new SharedArrayBuffer(Math.max(total, 1)));
-    const offsets = new Int32Array(new SharedArrayBuffer((list.length + 1) * 4));
+    const bytes = new Uint8Array(allocateBuffer(Math.max(total, 1), true));
+    const offsets = new Int32Array(allocateBuffer((list.length + 1) * 4, true));
     let at = 0;
     encoded.forEach((b, i) => {
       bytes.set(b, at);
@@ -50,7 +51,7 @@ export class SharedIds {
     });
     let cap = 16;
     while (cap < list.length * 2) cap *= 2;
-    const slots = new Int32Array(new SharedArrayBuffer(cap * 4));
+    const slots = new Int32Array(allocateBuffer(cap * 4, true));
     const ids2 = new SharedIds({ bytes, offsets, slots });
     for (let r = 0; r < list.length; r++) {
       let s = fnv1a(bytes, offsets[r], offsets[r + 1]) & (cap - 1);

@@ -4,6 +4,7 @@
  * divergence and invalid-index checks between chunks, and early stopping on a validation metric
  * with best-weights restore. Trainers supply only their native chunk call and their evaluation.
  */
+import { invoke } from '../core/callback';
 import { AbortError, RecbridgeError } from '../core/errors';
 import type { RankingMetrics } from '../eval/ranking';
 import type { Parameter } from '../models/parameter';
@@ -68,13 +69,13 @@ export interface EpochLoop {
   epochs: number;
   seed: number;
   signal?: AbortSignal;
-  onProgress?: (progress: Progress) => void;
+  onProgress?: (progress: Progress) => unknown;
   /** Puts the samples in the (seed, epoch) order that the epoch's chunks then train. */
   shuffle(epoch: number): Promise<void>;
   /** Trains samples [begin, end) of the model's epoch `epoch` (chunk index `chunk`). */
   trainChunk(args: { begin: number; end: number; epoch: number; chunk: number; cancel: CancelToken }): Promise<ChunkOutcome>;
   /** The ERR_DIVERGED message for a divergence in epoch `epoch` (1-based): what happened, what to try. */
-  divergence(epoch: number): string;
+  divergence(epoch: number, reason?: string): string;
   validation: null | { metric: ValidationMetric; patience: number; restoreBest: boolean; evaluate(): Promise<RankingMetrics> };
 }
 
@@ -94,6 +95,32 @@ export function snapshot(model: TrainableModel): () => void {
   };
 }
 
+/**
+ * Divergence caught before anything overflows: a chunk whose mean loss is LOSS_GROWTH times the
+ * lowest chunk mean seen in this fit (floored, so a loss near zero cannot make noise look like
+ * growth). Healthy training never does this; a diverging one (WARP under plain SGD, a learning rate
+ * far too high) does so within an epoch, while the weights are still finite.
+ */
+const LOSS_GROWTH = 1e4;
+const LOSS_FLOOR = 1e-3;
+
+class LossGrowth {
+  private lowest = Number.POSITIVE_INFINITY;
+  private last = 0;
+
+  exploded(loss: number, samples: number): boolean {
+    if (samples <= 0) return false;
+    const mean = loss / samples;
+    this.last = mean;
+    if (mean < this.lowest) this.lowest = mean;
+    return mean > LOSS_GROWTH * Math.max(this.lowest, LOSS_FLOOR);
+  }
+
+  describe(): string {
+    return `the mean loss of a chunk grew from ${this.lowest.toPrecision(3)} to ${this.last.toPrecision(3)}`;
+  }
+}
+
 export async function runEpochs(loop: EpochLoop): Promise<FitReport> {
   const { model, size: n, chunk, signal } = loop;
   const token = native.createCancelToken();
@@ -104,6 +131,7 @@ export async function runEpochs(loop: EpochLoop): Promise<FitReport> {
   let sinceBest = 0;
   const started = process.hrtime.bigint();
   let samplesDone = 0;
+  const growth = new LossGrowth();
   try {
     for (let e = 0; e < loop.epochs; e++) {
       if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
@@ -122,6 +150,7 @@ export async function runEpochs(loop: EpochLoop): Promise<FitReport> {
         samplesDone += end - begin;
         if (r.cancelled) throw new AbortError(undefined, { cause: signal?.reason });
         if (r.diverged) throw new RecbridgeError('ERR_DIVERGED', loop.divergence(e + 1));
+        if (growth.exploded(r.loss, r.samples)) throw new RecbridgeError('ERR_DIVERGED', loop.divergence(e + 1, growth.describe()));
         if (r.invalid)
           throw new RecbridgeError(
             'ERR_NATIVE',
@@ -130,7 +159,7 @@ export async function runEpochs(loop: EpochLoop): Promise<FitReport> {
         if (loop.onProgress) {
           const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
           const rate = samplesDone / Math.max(elapsed, 1e-9);
-          loop.onProgress({
+          await invoke(loop.onProgress, {
             epoch: e + 1,
             epochs: loop.epochs,
             samples: end,

@@ -70,6 +70,7 @@ export interface FitOptions {
   sampler?: SamplerOptions;
   /** warp: sampling trials before giving up on a positive (default 100) and the margin (default 1). */
   warp?: { maxTrials?: number; margin?: number };
+  /** Default: sgd, or adagrad for 'warp' (plain SGD diverges under WARP's rank-weighted steps). */
   optimizer?: OptimizerOptions;
   /** Epochs, ≥ 1. Default 10. */
   epochs?: number;
@@ -82,7 +83,7 @@ export interface FitOptions {
   /** Samples per native call (progress granularity). Default max(2^16, samples / 20). */
   chunkSize?: number;
   signal?: AbortSignal;
-  onProgress?: (progress: Progress) => void;
+  onProgress?: (progress: Progress) => unknown;
   validation?: ValidationOptions;
 }
 
@@ -134,7 +135,8 @@ function resolveOptions(options: FitOptions | undefined): ResolvedOptions {
     throw rangeError('options.sampler.type', '"uniform", "popularity" or "in-batch"', samplerType);
   const warp = expectOptions('options.warp', o.warp);
   const opt = expectOptions('options.optimizer', o.optimizer);
-  const type = opt.type ?? 'sgd';
+  // Plain SGD diverges under WARP's rank-weighted updates on skewed data; Adagrad's per-weight steps do not.
+  const type = opt.type ?? (loss === 'warp' ? 'adagrad' : 'sgd');
   if (typeof type !== 'string' || !Object.hasOwn(OPTIMIZERS, type))
     throw rangeError('options.optimizer.type', '"sgd", "adagrad", "rowwise-adagrad" or "adam"', type);
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw typeError('options.onProgress', 'function', o.onProgress);
@@ -231,8 +233,8 @@ async function train(model: MatrixFactorization, data: Interactions, o: Resolved
         margin: o.warp.margin,
         cancel,
       }),
-    divergence: (epoch) =>
-      `Training diverged in epoch ${epoch} (a score became NaN or infinite) with ${o.loss} and ${o.optimizer.type} lr=${o.optimizer.lr}, l2=${o.optimizer.l2}. ` +
+    divergence: (epoch, reason = 'a score became NaN or infinite') =>
+      `Training diverged in epoch ${epoch} (${reason}) with ${o.loss} and ${o.optimizer.type} lr=${o.optimizer.lr}, l2=${o.optimizer.l2}. ` +
       'Try a learning rate 3-10x lower, an l2 of 1e-4 or more, or the adagrad optimizer; the model now holds the diverged weights (call reset() or restore a copy).',
     validation: validation && {
       metric: validation.metric,

@@ -97,7 +97,7 @@ export interface TwoTowerFitOptions {
   chunkBatches?: number;
   signal?: AbortSignal;
   /** Called after every chunk; loss is the mean softmax cross-entropy of this epoch so far. */
-  onProgress?: (progress: Progress) => void;
+  onProgress?: (progress: Progress) => unknown;
   validation?: ValidationOptions;
 }
 
@@ -254,8 +254,8 @@ async function train(model: TwoTower, data: Interactions, o: Resolved): Promise<
         threads: o.threads,
         cancel,
       }),
-    divergence: (epoch) =>
-      `Training diverged in epoch ${epoch} (a logit became NaN or infinite) with ${o.description}. ` +
+    divergence: (epoch, reason = 'a logit became NaN or infinite') =>
+      `Training diverged in epoch ${epoch} (${reason}) with ${o.description}. ` +
       'Try a learning rate 3-10x lower, a higher temperature, cosine similarity, or the adam optimizer; ' +
       'the model holds the weights from before the failing batch (call reset() to start over).',
     validation: validation && {

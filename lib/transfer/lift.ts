@@ -4,6 +4,7 @@
  * scored by full ranking (training and validation rows masked) on cold users, warm users and all.
  * The report gives mean ± std over seeds per slice, and each strategy's lift over the baselines.
  */
+import { invoke } from '../core/callback';
 import { meanStd, type MeanStd } from '../eval/summarize';
 import { RecbridgeError } from '../core/errors';
 import { evaluateRanking, type RankingMetrics, type RankingModel } from '../eval/ranking';
@@ -95,9 +96,9 @@ export interface TransferOptions {
    */
   split?: FixedSplit;
   /** Called with each strategy's model of each seed (to keep one, e.g. to save it). */
-  onModel?: (event: { seed: number; strategy: string; model: RankingModel | CustomEvaluation }) => void;
+  onModel?: (event: { seed: number; strategy: string; model: RankingModel | CustomEvaluation }) => unknown;
   /** Called as work starts: per seed, per strategy. */
-  onProgress?: (event: { seed: number; strategy: string; index: number; total: number }) => void;
+  onProgress?: (event: { seed: number; strategy: string; index: number; total: number }) => unknown;
   signal?: AbortSignal;
 }
 
@@ -136,10 +137,10 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
     await ctx.targetModel();
     for (const [s, strategy] of all.entries()) {
       if (o.signal?.aborted) throw new RecbridgeError('ABORT_ERR', 'transfer() was aborted');
-      o.onProgress?.({ seed, strategy: strategy.name, index: step++, total: seeds.length * all.length });
+      await invoke(o.onProgress, { seed, strategy: strategy.name, index: step++, total: seeds.length * all.length });
       const t0 = performance.now();
       const model = await strategy.run(ctx);
-      o.onModel?.({ seed, strategy: strategy.name, model });
+      await invoke(o.onModel, { seed, strategy: strategy.name, model });
       seconds[s] += (performance.now() - t0) / 1000 / seeds.length;
       const result = {} as Record<SliceName, RankingMetrics>;
       for (const name of SLICES) {

@@ -57,10 +57,15 @@ test('time columns: RecBole timestamp by default, tsv/csv by index or name, ISO 
   expect(tsv.interactions.timestamps![0]).toBe(Date.UTC(2020, 0, 2) / 1000);
   const csv = await loadInteractions(file('t.csv', 'when,user_id,item_id\n100,u,i\n50,v,i\n'), { header: true, time: 'when' });
   expect(Array.from(csv.interactions.timestamps!)).toEqual([100, 50]);
-  // Without a header only indices work, and names are rejected by argument.
-  await expect(loadInteractions(file('n.tsv', 'u\ti\n'), { time: 'when' })).rejects.toMatchObject({
+  // Without a header only indices work, and names are rejected by argument; by default a name
+  // means the file has a header, which must then have the column.
+  await expect(loadInteractions(file('n.tsv', 'u\ti\n'), { header: false, time: 'when' })).rejects.toMatchObject({
     code: 'ERR_INVALID_ARG_TYPE',
     message: expect.stringContaining('options.time'),
+  });
+  await expect(loadInteractions(file('n.tsv', 'u\ti\n'), { time: 'when' })).rejects.toMatchObject({
+    code: 'ERR_MALFORMED_DATA',
+    message: expect.stringMatching(/n\.tsv:1: no column "when" for options\.time \(the header has "u", "i"\)/),
   });
   await expect(loadInteractions(file('n2.csv', 'user_id,item_id\nu,i\n'), { header: true, time: 'when' })).rejects.toMatchObject({
     code: 'ERR_MALFORMED_DATA',
@@ -126,18 +131,32 @@ describe('saveInteractions round-trips through loadInteractions', () => {
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  test('csv quotes ids with commas, quotes and line breaks, and reads them back without options', async () => {
+    const odd = new Vocabulary(['a,b', 'say "hi"', 'two\r\nlines']);
+    const p = path.join(dir, 'odd.csv');
+    await saveInteractions(p, data, { users: odd, items });
+    expect(fs.readFileSync(p, 'utf8').split('\n')[1]).toBe('"a,b",w,4,10');
+    expect(triples(await loadInteractions(p))).toEqual(triples({ interactions: data, users: odd, items }));
+  });
+
   test('without vocabularies ids are row numbers; no header when asked; implicit data has two columns', async () => {
     const implicit = new Interactions({ users: [2, 0], items: [1, 1], numUsers: 3, numItems: 2 });
     const p = path.join(dir, 'plain.tsv');
     await saveInteractions(p, implicit, { header: false });
     expect(fs.readFileSync(p, 'utf8')).toBe('2\t1\n0\t1\n');
     await expect(
-      saveInteractions(path.join(dir, 'bad.csv'), data, { users: new Vocabulary(['a,b', 'c', 'd']), items }),
+      saveInteractions(path.join(dir, 'bad.tsv'), data, { users: new Vocabulary(['a\tb', 'c', 'd']), items }),
     ).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.users') });
+    await expect(saveInteractions(path.join(dir, 'bad.csv'), data, { users: new Vocabulary(['', 'c', 'd']), items })).rejects.toMatchObject(
+      { code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.users (row 0)') },
+    );
     await expect(saveInteractions(path.join(dir, 'short.tsv'), data, { users: new Vocabulary(['a']) })).rejects.toMatchObject({
       code: 'ERR_INVALID_ARG_VALUE',
     });
-    await expect(saveInteractions(path.join(dir, 'no/such/dir/x.tsv'), data)).rejects.toMatchObject({ code: 'ERR_MALFORMED_DATA' });
+    await expect(saveInteractions(path.join(dir, 'no/such/dir/x.tsv'), data)).rejects.toMatchObject({
+      code: 'ENOENT',
+      message: expect.stringContaining('saveInteractions'),
+    });
   });
 
   test('saveSplit writes a reloadable split (RecBole benchmark names for recbole)', async () => {

@@ -95,6 +95,8 @@ test(`${TRIALS} saves killed at random moments leave the previous or the new com
   const r = await trial(file, 999);
   expect(r.code).toBe(0);
   expect(await storedValue(file)).toBe(999);
+  // That save removed every temporary file the killed ones left.
+  expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   console.log(
     `crash safety: ${TRIALS} trials over a ${window.toFixed(1)} ms window: old kept ${tally.old}, new written ${tally.new} (${tally.finished} saves finished before the kill), ${strays.length} stray temporary files`,
   );

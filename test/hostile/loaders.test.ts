@@ -362,7 +362,7 @@ try {
       loader: 'encodeWithOnnx',
       make: () =>
         write(dir, 'huge.onnx', model(new ProtoWriter().packedInts(1, [1e6, 1e6]).int(2, 1).string(8, 'w').bytes(9, new Uint8Array(8)))),
-      expect: { code: 'ERR_UNSUPPORTED_FORMAT' },
+      expect: { code: 'ERR_CORRUPT_FILE' },
     },
     {
       title: 'external data outside the model folder',
@@ -378,7 +378,7 @@ try {
           .int(14, 1);
         return write(dir, 'external.onnx', model(w));
       },
-      expect: { code: 'ERR_UNSUPPORTED_FORMAT' },
+      expect: { code: 'ERR_CORRUPT_FILE' },
     },
   ]);
 });

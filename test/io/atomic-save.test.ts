@@ -55,8 +55,11 @@ describe('atomic saves under a killed process', () => {
       const r = await run([file, '2', '50'], { RECBRIDGE_TEST_CRASH_AT: stage });
       expect(r.signal).toBe('SIGKILL');
       expect(await storedValue(file)).toBe(1);
-      // A later save still works (stray temporary files do not block it).
+      // A later save still works, and removes the dead process's temporary file.
+      const temps = () => fs.readdirSync(dir).filter((f) => f.startsWith(`.${path.basename(file)}.`) && f.endsWith('.tmp'));
+      if (stage !== 'write:1') expect(temps().length).toBeGreaterThan(0);
       await saveOld(file);
+      expect(temps()).toEqual([]);
     },
     30_000,
   );

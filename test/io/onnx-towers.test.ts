@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 
 import { MatrixFactorization, TwoTower, buildTowerModel, encodeModel, encodeWithOnnx, exportOnnx, topK, towerInputs } from '../../lib';
-import { DataType } from '../../lib/io/onnx/model';
+import { ONNX_MAX_WEIGHT_BYTES, checkOnnxSize } from '../../lib/io/onnx/export';
+import { DataType, attribute } from '../../lib/io/onnx/model';
 import { tempDir, towerWithState } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -188,6 +189,61 @@ describe('encodeWithOnnx', () => {
     expect((await m.encodeItems()).rows).toBe(10);
   });
 
+  it('refuses outputs whose rows are not the batch’s entities, and non-finite outputs', async () => {
+    // Sums the batch into one row: [1, 2] for any batch.
+    const summed = encodeModel({
+      graph: {
+        name: 'summed',
+        inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: ['batch', 2] }],
+        outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: [1, 2] }],
+        initializers: [{ name: 'axes', dims: [1], values: BigInt64Array.of(0n) }],
+        nodes: [{ opType: 'ReduceSum', inputs: ['x', 'axes'], outputs: ['y'], attributes: [attribute.int('keepdims', 1)] }],
+      },
+    });
+    // Doubles the rows: [2b, 2].
+    const doubled = encodeModel({
+      graph: {
+        name: 'doubled',
+        inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: ['batch', 2] }],
+        outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: ['rows', 2] }],
+        nodes: [{ opType: 'Concat', inputs: ['x', 'x'], outputs: ['y'], attributes: [attribute.int('axis', 0)] }],
+      },
+    });
+    // log(x): -Infinity and NaN for x ≤ 0.
+    const logged = encodeModel({
+      graph: {
+        name: 'logged',
+        inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: ['batch', 2] }],
+        outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: ['batch', 2] }],
+        nodes: [{ opType: 'Log', inputs: ['x'], outputs: ['y'] }],
+      },
+    });
+    const x = { x: { data: Float32Array.from({ length: 8 }, (_, i) => i + 1), dims: [4, 2] } };
+    for (const model of [summed, doubled])
+      await expect(encodeWithOnnx(model, x, { batchSize: 3 })).rejects.toMatchObject({
+        code: 'ERR_OUT_OF_RANGE',
+        message: expect.stringMatching(/dims starting with the batch size 3/),
+      });
+    expect((await encodeWithOnnx(logged, x)).rows).toBe(4);
+    const zero = { x: { data: Float32Array.of(1, 2, 3, 4, 0, 6, 7, 8), dims: [4, 2] } };
+    await expect(encodeWithOnnx(logged, zero)).rejects.toMatchObject({
+      code: 'ERR_OUT_OF_RANGE',
+      message: expect.stringMatching(/finite values.*entity 2/),
+    });
+  });
+
+  it('a missing file is ENOENT and a damaged one ERR_CORRUPT_FILE naming it, never an uncoded Error', async () => {
+    const x = { x: { data: new Float32Array(4), dims: [2, 2] } };
+    await expect(encodeWithOnnx(path.join(dir, 'missing.onnx'), x)).rejects.toMatchObject({ code: 'ENOENT' });
+    const damaged = path.join(dir, 'damaged.onnx');
+    fs.writeFileSync(damaged, Buffer.from('this is not a protobuf at all, just text'));
+    await expect(encodeWithOnnx(damaged, x)).rejects.toMatchObject({
+      code: 'ERR_CORRUPT_FILE',
+      message: expect.stringContaining(`${damaged} is corrupt: onnxruntime cannot load it`),
+    });
+    await expect(encodeWithOnnx(new Uint8Array(16).fill(7), x)).rejects.toMatchObject({ code: 'ERR_CORRUPT_FILE' });
+  });
+
   it('names what is wrong with the inputs and options', async () => {
     const feeds = { input_ids: { data: ids, dims: [n, tokens] }, attention_mask: { data: mask, dims: [n, tokens] } };
     await expect(encodeWithOnnx(textEncoder, { input_ids: feeds.input_ids })).rejects.toMatchObject({
@@ -241,3 +297,12 @@ function textEncoderBytes(): Uint8Array {
     },
   });
 }
+
+describe('ONNX size limit', () => {
+  it('refuses weights past protobuf’s 2 GiB message limit with a RangeError that says what to do instead', () => {
+    expect(() => checkOnnxSize('scoring', ONNX_MAX_WEIGHT_BYTES)).not.toThrow();
+    expect(() => checkOnnxSize('scoring', 2 ** 31)).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringMatching(/2 GiB message limit.*writeNpy/) }),
+    );
+  });
+});

@@ -265,6 +265,28 @@ test('divergence is detected and explained', async () => {
   });
 });
 
+test('divergence is caught from the growth of the loss while the weights are still finite', async () => {
+  // WARP under plain SGD on popularity-skewed data: the loss grows by orders of magnitude per epoch.
+  const rand = uniformGenerator(1);
+  const n = 60_000;
+  const users = Int32Array.from({ length: n }, () => Math.floor(rand() * 2000));
+  const items = Int32Array.from({ length: n }, () => Math.floor(rand() ** 3 * 1000));
+  const data = new Interactions({ users, items, numUsers: 2000, numItems: 1000 });
+  const m = new MatrixFactorization({ users: 2000, items: 1000, dim: 32 });
+  await expect(Trainer.fit(m, data, { loss: 'warp', optimizer: { type: 'sgd' }, epochs: 20, threads: 1 })).rejects.toMatchObject({
+    code: 'ERR_DIVERGED',
+    message: expect.stringMatching(/mean loss of a chunk grew from .* to /),
+  });
+  for (const x of m.userEmbedding.table.data) expect(Number.isFinite(x)).toBe(true);
+  // The default optimizer for WARP converges on the same data, as do the defaults of every loss.
+  for (const loss of ['bpr', 'bce', 'warp'] as const) {
+    const fresh = new MatrixFactorization({ users: 2000, items: 1000, dim: 32 });
+    const report = await Trainer.fit(fresh, data, { loss, epochs: 8, threads: 1 });
+    const losses = report.epochs.map((e) => e.loss);
+    expect(losses[losses.length - 1]!).toBeLessThan(losses[0]!);
+  }
+});
+
 test('a model in training is busy: a second fit gets ERR_BUSY', async () => {
   const { train } = planted();
   const m = new MatrixFactorization({ users: 400, items: 200, dim: 8 });

@@ -1,7 +1,7 @@
 /** An EmbeddingTable as a .npy file (float32, C order) that numpy.load reads; written atomically. */
 import { EmbeddingTable } from '../../core/table';
 import { typeError } from '../../core/validate';
-import { writeFileAtomic } from '../atomic-write';
+import { writeFileAtomic } from '../../core/atomic-write';
 import { encodeNpy } from './npy';
 
 export async function writeNpy(path: string, table: EmbeddingTable): Promise<number> {

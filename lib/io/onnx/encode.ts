@@ -3,13 +3,15 @@
  * PyTorch, say) over n entities in batches and returns one dense vector per entity — the features
  * that content-to-CF transfer feeds into a TwoTower's `dense` input or a content-init plan.
  */
+import { access } from 'node:fs/promises';
+import { invoke } from '../../core/callback';
 import { types } from 'node:util';
+import { CorruptFileError } from '../file-errors';
 
 import { AbortError } from '../../core/errors';
 import { sharedFloat32 } from '../../core/shared-memory';
 import { expectBoolean, expectOptions, expectPositiveInteger, rangeError, typeError } from '../../core/validate';
 import { loadOnnxRuntime, type OrtSession, type OrtTensor } from './runtime';
-import { openOnnxSession } from './session';
 
 /** One model input for all n entities: row-major data whose first dimension is n. */
 export interface EncoderInput {
@@ -37,7 +39,7 @@ export interface EncodeWithOnnxOptions {
   /** Cancels between batches. */
   signal?: AbortSignal;
   /** Called after each batch with the number of entities done. */
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: (done: number, total: number) => unknown;
 }
 
 export interface EncodedFeatures {
@@ -118,11 +120,23 @@ export async function encodeWithOnnx(
     throw rangeError('options.pooling', '"mean" or "first"', o.pooling);
   const threads = o.threads === undefined ? undefined : expectPositiveInteger('options.threads', o.threads, 256);
   const ort = loadOnnxRuntime('encodeWithOnnx');
-  const session = await openOnnxSession(ort, model, {
-    graphOptimizationLevel: 'all',
-    interOpNumThreads: 1,
-    ...(threads ? { intraOpNumThreads: threads } : {}),
-  });
+  // A missing file is the system's ENOENT, naming the path, like every other loader's.
+  if (typeof model === 'string') await access(model);
+  let session: Awaited<ReturnType<typeof ort.InferenceSession.create>>;
+  try {
+    session = await ort.InferenceSession.create(model, {
+      graphOptimizationLevel: 'all',
+      interOpNumThreads: 1,
+      ...(threads ? { intraOpNumThreads: threads } : {}),
+    });
+  } catch (err) {
+    // onnxruntime reports a damaged protobuf and an unsupported operator alike as an uncoded Error.
+    throw new CorruptFileError(
+      typeof model === 'string' ? model : `the ${model.byteLength}-byte model`,
+      `onnxruntime cannot load it as an ONNX model (${(err as Error)?.message ?? String(err)})`,
+      { cause: err },
+    );
+  }
   try {
     const n = checkInputs(inputs, session);
     const output = o.output ?? session.outputNames[0];
@@ -147,7 +161,7 @@ export async function encodeWithOnnx(
         throw rangeError(`output ${output}`, `${dim} values per entity in every batch`, rows.length / (to - from));
       }
       values.set(rows, from * dim);
-      o.onProgress?.(to, n);
+      await invoke(o.onProgress, to, n);
     }
     values ??= sharedFloat32(0);
     if (normalize) {
@@ -178,7 +192,20 @@ function pool(
 ): Float32Array {
   const data = t.data as ArrayLike<number>;
   if (t.type !== 'float32' && t.type !== 'float64') throw rangeError(`output ${name}`, 'a float tensor', t.type);
+  // The first dimension must be this batch's entities: a model that answers [1, d] or [2b, d] would
+  // otherwise have its rows glued across entities.
+  if (t.dims.length >= 1 && t.dims[0] !== batch)
+    throw rangeError(`output ${name}`, `dims starting with the batch size ${batch} (one row per entity)`, `dims [${t.dims.join(', ')}]`);
   const f = Float32Array.from(data as ArrayLike<number>);
+  if (f.length !== t.dims.reduce((a, b) => a * b, 1))
+    throw rangeError(
+      `output ${name}`,
+      `${t.dims.reduce((a, b) => a * b, 1)} values (its dims [${t.dims.join(', ')}])`,
+      `${f.length} values`,
+    );
+  for (let i = 0; i < f.length; i++)
+    if (!Number.isFinite(f[i]!))
+      throw rangeError(`output ${name}`, 'finite values', `${f[i]} at entity ${from + Math.floor(i / Math.max(1, f.length / batch))}`);
   if (t.dims.length === 2) {
     if (pooling)
       throw rangeError('options.pooling', `none: output ${name} already has one vector per entity ([${t.dims.join(', ')}])`, pooling);

@@ -7,7 +7,7 @@
  */
 import { types } from 'node:util';
 
-import { writeFileAtomic } from '../atomic-write';
+import { writeFileAtomic } from '../../core/atomic-write';
 import { crc32, crcHex } from '../crc32';
 import { rangeError, typeError } from '../../core/validate';
 import { UnsupportedFileError } from '../file-errors';
