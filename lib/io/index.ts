@@ -3,7 +3,14 @@
  * importers for numpy / PyTorch embedding tables and id lists, exporters for vector databases.
  */
 export { saveModel, type SaveModelOptions, type SaveModelReport } from './model-file/save';
-export { loadModel, inspectModel, type InspectModelOptions, type LoadModelOptions, type LoadedModel, type ModelFileInfo } from './model-file/load';
+export {
+  loadModel,
+  inspectModel,
+  type InspectModelOptions,
+  type LoadModelOptions,
+  type LoadedModel,
+  type ModelFileInfo,
+} from './model-file/load';
 export { DEFAULT_FILE_LIMITS, type FileLimits } from './limits';
 export { FORMAT_VERSION as MODEL_FORMAT_VERSION } from './model-file/metadata';
 export { CorruptFileError, UnsupportedFileError } from './file-errors';

@@ -383,27 +383,32 @@ try {
   ]);
 });
 
-// TODO(data-csv): the text loaders are bounded on the data-csv branch (maxRecordLength, a column
-// bound). Until it is merged these fail, so they are marked failing: jest reports them when they
-// start to pass, and then `.failing` comes off. See docs/bad-input.md for what they must guarantee.
 describe('delimited text (loadInteractions, loadFeatures)', () => {
-  const failing = (c: Case) =>
-    test.failing(`${c.title} (TODO data-csv: bounded text loaders)`, () => check(c), 120_000);
-  failing({
-    title: 'an interaction file of one 64 MB line',
-    loader: 'loadInteractions',
-    make: () => write(dir, 'line.tsv', Buffer.alloc(64 * MB, 0x61)),
-    expect: { code: ['ERR_LIMIT_EXCEEDED', 'ERR_MALFORMED_DATA'], message: /maxRecordLength/ },
-  });
-  failing({
-    title: 'a feature file with a 400 KB header of 100,000 columns',
-    loader: 'loadFeatures',
-    options: { format: 'tsv', entities: ['e1', 'e2'] },
-    make: () => {
-      const header = Array.from({ length: 100_000 }, (_, i) => `c${i}`).join('\t');
-      const row = (id: string) => [id, ...Array(99_999).fill('1')].join('\t');
-      return write(dir, 'wide.tsv', Buffer.from(`${header}\n${row('e1')}\n${row('e2')}\n`));
+  run([
+    {
+      title: 'an interaction file of one 64 MB line',
+      loader: 'loadInteractions',
+      make: () => write(dir, 'line.tsv', Buffer.alloc(64 * MB, 0x61)),
+      expect: { code: ['ERR_LIMIT_EXCEEDED', 'ERR_MALFORMED_DATA'], message: /maxRecordLength/ },
     },
-    expect: { code: ['ERR_LIMIT_EXCEEDED', 'ERR_MALFORMED_DATA'], orOk: true },
-  });
+  ]);
+  // TODO(data): a feature file's columns are not bounded yet; each column allocates its own
+  // builders, so a wide header costs hundreds of MB. Marked failing until the data loaders bound
+  // columns (or make a column cost bytes); jest reports it once it passes, and `.failing` comes off.
+  test.failing(
+    'a feature file with a 400 KB header of 100,000 columns (TODO data: bound the columns)',
+    () =>
+      check({
+        title: 'a feature file with a 400 KB header of 100,000 columns',
+        loader: 'loadFeatures',
+        options: { format: 'tsv', entities: ['e1', 'e2'] },
+        make: () => {
+          const header = Array.from({ length: 100_000 }, (_, i) => `c${i}`).join('\t');
+          const row = (id: string) => [id, ...Array(99_999).fill('1')].join('\t');
+          return write(dir, 'wide.tsv', Buffer.from(`${header}\n${row('e1')}\n${row('e2')}\n`));
+        },
+        expect: { code: ['ERR_LIMIT_EXCEEDED', 'ERR_MALFORMED_DATA'], orOk: true },
+      }),
+    120_000,
+  );
 });
