@@ -1,12 +1,25 @@
 /**
  * What `recbridge evaluate` shows: an aligned mean ± std table on the terminal, and the sections
- * of the HTML report (metric by K, by activity slice, learning curves, the sampled protocol).
+ * of the HTML report (metric by K, paired differences, by activity slice, learning curves with
+ * their best epochs, the sampled protocol).
  */
-import { lengthError } from '../core/validate';
+import { lengthError, rangeError } from '../core/validate';
+import {
+  alignValues,
+  bootstrapMeans,
+  MIN_SEEDS_FOR_CLAIMS,
+  pairedVerdict,
+  resolveBootstrapOptions,
+  summarizeDifference,
+  type PairedDifference,
+  type PairedVerdict,
+} from '../eval/paired-bootstrap';
 import type { MeanStd } from '../eval/summarize';
 import type { FitReport } from '../train/trainer';
 import { barChart, learningCurves, lineChart, type Chart } from '../report/charts';
+import { formatDifference } from '../report/format';
 import { renderReport, type ReportSection } from '../report/html';
+import { intervalChart } from '../report/interval-chart';
 import type { EvaluateResult } from './evaluate-result';
 
 const RANKING_METRICS = ['recall', 'ndcg', 'hit', 'mrr', 'precision', 'map', 'coverage', 'arp'] as const;
@@ -68,6 +81,13 @@ export function printTable(result: EvaluateResult): string {
     for (const [m, { summary }] of models) rows.push([m, ...slices.map(([n]) => fmt(leaf(summary, 'slices', n, 'byK', K, 'ndcg')))]);
     out.push('', align(rows));
   }
+  const paired = pairedComparisons(result);
+  if (paired?.length) {
+    out.push('', pairedNote(paired, result.seeds.length));
+    const rows = [[`minus ${paired[0]!.baseline} @${paired[0]!.k}`, ...PAIRED_METRICS]];
+    for (const p of paired) rows.push([p.model, ...PAIRED_METRICS.map((m) => pairedCell(p.metrics[m]))]);
+    out.push(align(rows));
+  }
   const negatives = sampledNegatives(result);
   if (negatives !== undefined) {
     const sampledModels = models.filter(([, { runs }]) => runs.some((r) => r.sampled));
@@ -77,6 +97,119 @@ export function printTable(result: EvaluateResult): string {
     out.push('', align(rows));
   }
   return out.join('\n');
+}
+
+/** The metrics compared pair by pair. */
+export const PAIRED_METRICS = ['ndcg', 'recall', 'mrr', 'hit'] as const;
+export type PairedMetric = (typeof PAIRED_METRICS)[number];
+
+/** One model minus the baseline model over the same test users, per metric at cut-off k. */
+export interface EvaluatePairedRow {
+  model: string;
+  baseline: string;
+  k: number;
+  metrics: Record<PairedMetric, PairedDifference & { verdict: PairedVerdict }>;
+}
+
+export interface PairedComparisonOptions {
+  /** The model subtracted. Default 'pop' when it was evaluated, else the first model. */
+  baseline?: string;
+  /** The cut-off. Default primaryK(result). */
+  k?: number;
+  /** Bootstrap resamples (default 2000) and seed (default 0). */
+  resamples?: number;
+  seed?: number;
+}
+
+/**
+ * Every model minus the baseline, paired over each seed's test users (all users in scope) with the
+ * paired bootstrap of lib/eval, from the per-user metrics the runs carry in `runs[i].all.perUser`
+ * (evaluateSlices(..., { perUser: true }) puts them there). Returns null when any run lacks them or
+ * only one model was evaluated. The models' runs must be the same seeds in the same order.
+ */
+export function pairedComparisons(result: EvaluateResult, options: PairedComparisonOptions = {}): EvaluatePairedRow[] | null {
+  const defaults =
+    options.baseline === undefined && options.k === undefined && options.resamples === undefined && options.seed === undefined;
+  if (defaults && byDefault.has(result)) return byDefault.get(result)!;
+  const rows = compare(result, options);
+  if (defaults) byDefault.set(result, rows);
+  return rows;
+}
+
+// The table and the HTML report both show the default comparison: bootstrap it once per result.
+const byDefault = new WeakMap<EvaluateResult, EvaluatePairedRow[] | null>();
+
+function compare(result: EvaluateResult, options: PairedComparisonOptions): EvaluatePairedRow[] | null {
+  const names = Object.keys(result.models);
+  const boot = resolveBootstrapOptions('options', { resamples: options.resamples, seed: options.seed });
+  const baseline = options.baseline ?? (names.includes('pop') ? 'pop' : names[0]);
+  if (baseline === undefined || !names.includes(baseline)) throw rangeError('options.baseline', `one of ${names.join(', ')}`, baseline);
+  const k = options.k ?? primaryK(result);
+  if (!result.ks.includes(k)) throw rangeError('options.k', `an evaluated cut-off (${result.ks.join(', ')})`, k);
+  if (names.length < 2) return null;
+  const runs = names.map((m) => result.models[m]?.runs ?? []);
+  const seeds = runs[0]?.map((r) => r.seed) ?? [];
+  runs.forEach((r, i) => {
+    if (r.length !== seeds.length || r.some((x, j) => x.seed !== seeds[j]))
+      throw rangeError(
+        `result.models.${names[i]}.runs`,
+        `runs of seeds ${seeds.join(', ')} like ${names[0]}`,
+        r.map((x) => x.seed),
+      );
+  });
+  // A result read back from JSON has lost its typed arrays (what is left of perUser is empty objects).
+  const listed = (v: unknown) => Array.isArray(v) || ArrayBuffer.isView(v);
+  const usable = (run: (typeof runs)[number][number]) => {
+    const per = run.all.perUser;
+    return !!per && listed(per.users) && PAIRED_METRICS.every((m) => listed(per.byK?.[k]?.[m]));
+  };
+  if (seeds.length === 0 || runs.some((r) => !r.every(usable))) return null;
+  const strata = seeds.map((seed, j) => {
+    const ref = runs[0]![j]!.all.perUser!;
+    return runs.flatMap((r, i) => {
+      const per = r[j]!.all.perUser!;
+      return PAIRED_METRICS.map((m) =>
+        alignValues(`${names[0]} seed ${seed}`, { users: ref.users, values: ref.byK[k]![m] }, `${names[i]} seed ${seed}`, {
+          users: per.users,
+          values: per.byK[k]![m],
+        }),
+      );
+    });
+  });
+  const means = bootstrapMeans(strata, boot);
+  const b = names.indexOf(baseline);
+  const series = (model: number, metric: number) => model * PAIRED_METRICS.length + metric;
+  return names.flatMap((model, i) =>
+    i === b
+      ? []
+      : [
+          {
+            model,
+            baseline,
+            k,
+            metrics: Object.fromEntries(
+              PAIRED_METRICS.map((m, j) => {
+                const d = summarizeDifference(means, series(i, j), series(b, j), boot);
+                return [m, { ...d, verdict: pairedVerdict(d) }];
+              }),
+            ) as EvaluatePairedRow['metrics'],
+          },
+        ],
+  );
+}
+
+/** "+0.0123 [+0.0050, +0.0190], p = 0.002", and "better" / "worse" where the seeds allow a claim. */
+function pairedCell(d: PairedDifference & { verdict: PairedVerdict }): string {
+  return `${formatDifference(d)}${d.verdict === 'better' || d.verdict === 'worse' ? ` ${d.verdict}` : ''}`;
+}
+
+function pairedNote(rows: EvaluatePairedRow[], seeds: number): string {
+  const first = rows[0]!;
+  return (
+    `Each model minus ${first.baseline} at K = ${first.k} on the same test users: mean [95% interval], p, from a paired bootstrap over users ` +
+    `(${first.metrics.ndcg.resamples} resamples, users resampled within each seed). A model is called better or worse only when the interval excludes 0 and at least ${MIN_SEEDS_FOR_CLAIMS} seeds were run` +
+    (seeds < MIN_SEEDS_FOR_CLAIMS ? ` — this run has ${seeds}, so no such claim is made.` : '.')
+  );
 }
 
 function mean(xs: number[]): number {
@@ -118,6 +251,32 @@ export function evaluationReport(result: EvaluateResult, logs: { model: string; 
     }),
   );
   sections.push({ heading: 'Metrics by cut-off', charts: byK });
+
+  const paired = pairedComparisons(result);
+  if (paired?.length) {
+    const first = paired[0]!;
+    sections.push({
+      heading: `Paired differences (minus ${first.baseline})`,
+      text: pairedNote(paired, result.seeds.length),
+      charts: [
+        intervalChart({
+          title: `Each model minus ${first.baseline} at K = ${first.k}`,
+          categories: paired.map((p) => p.model),
+          xLabel: 'difference (95% interval)',
+          series: PAIRED_METRICS.map((m) => ({
+            name: `${m}@${first.k}`,
+            values: paired.map((p) => p.metrics[m].mean),
+            low: paired.map((p) => p.metrics[m].low),
+            high: paired.map((p) => p.metrics[m].high),
+          })),
+        }),
+      ],
+      table: {
+        columns: ['model', ...PAIRED_METRICS.map((m) => `${m}@${first.k}`)],
+        rows: paired.map((p) => [p.model, ...PAIRED_METRICS.map((m) => pairedCell(p.metrics[m]))]),
+      },
+    });
+  }
 
   const slices = Object.entries(result.slices);
   const sliceNames = slices.map(([n]) => n);
@@ -169,9 +328,9 @@ export function evaluationReport(result: EvaluateResult, logs: { model: string; 
   if (logs.length) {
     sections.push({
       heading: 'Learning curves',
-      text: 'Training loss and validation MRR@10 per epoch (early stopping restores the best epoch).',
+      text: 'Training loss and validation MRR@10 per epoch; the dashed line and ring mark each run’s best epoch (early stopping restores its weights).',
       charts: learningCurves(
-        logs.map((l) => ({ name: `${l.model} seed ${l.seed}`, epochs: l.report.epochs })),
+        logs.map((l) => ({ name: `${l.model} seed ${l.seed}`, epochs: l.report.epochs, bestEpoch: l.report.bestEpoch })),
         'mrr',
       ),
     });

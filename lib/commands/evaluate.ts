@@ -22,7 +22,7 @@ import type { Args, CommandSpec, FlagSpec } from './args';
 import { INPUT_FLAGS, inputOptions, requireFiles } from './input';
 import { oneStdout, resultJson, writeOutput } from './output';
 import { TRAINING_THREADS_FLAG, trainingThreads } from './threads';
-import { evaluationReport, printTable } from './evaluate-output';
+import { evaluationReport, pairedComparisons, printTable } from './evaluate-output';
 import type { EvaluateResult, ModelRun } from './evaluate-result';
 
 export type { EvaluateResult, ModelRun } from './evaluate-result';
@@ -242,6 +242,8 @@ export async function runEvaluate(
         ks: s.ks,
         exclude: seen,
         popularity: split.train.itemCounts(),
+        // Per-user metrics pair the models over the same test users (pairedComparisons).
+        perUser: true,
       });
       const run: ModelRun = { seed, all: evaluated.all, slices: evaluated.slices };
       if (s.negatives)
@@ -357,7 +359,7 @@ async function run(args: Args): Promise<number> {
   const toStdout = [settings.json, settings.report, settings.log].includes('-');
   if (!toStdout) console.log(printTable(result));
   if (!threads.reproducible) progress.log(`note: ${threads.note}`);
-  if (settings.json) await writeOutput(settings.json, resultJson({ provenance, ...result }));
+  if (settings.json) await writeOutput(settings.json, resultJson({ provenance, ...result, paired: pairedComparisons(result) }));
   if (settings.log) await writeOutput(settings.log, resultJson(logs));
   if (settings.report) await writeOutput(settings.report, evaluationReport(result, logs));
   return 0;

@@ -28,9 +28,9 @@ export function writeStdout(bytes: Uint8Array | string): Promise<void> {
   });
 }
 
-/** JSON for result files: typed arrays (per-user data) are left out, as they are bulky and not portable. */
+/** JSON for result files: per-user data (typed arrays) is left out, as it is bulky and not portable. */
 export function resultJson(value: unknown): string {
-  return `${JSON.stringify(value, (_key, v) => (ArrayBuffer.isView(v) ? undefined : v), 2)}\n`;
+  return `${JSON.stringify(value, (key, v) => (key === 'perUser' || ArrayBuffer.isView(v) ? undefined : v), 2)}\n`;
 }
 
 /** At most one of the outputs may be stdout, or their bytes would interleave. */

@@ -22,4 +22,13 @@ export {
 } from './sampled';
 export { activityBuckets } from './slices';
 export { summarize, meanStd, type MeanStd, type Summary } from './summarize';
+export {
+  pairedBootstrap,
+  pairedVerdict,
+  MIN_SEEDS_FOR_CLAIMS,
+  type PairedVerdict,
+  type PairedBootstrapOptions,
+  type PairedDifference,
+  type UserValues,
+} from './paired-bootstrap';
 export { PopularityModel, RandomModel, type RandomModelOptions } from './baselines';

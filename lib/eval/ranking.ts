@@ -269,7 +269,8 @@ function exclusions(seen: { offsets: Int32Array; indices: Int32Array }, part: In
   return { offsets, indices };
 }
 
-function perUserArrays(users: Int32Array, ks: readonly number[], withAuc: boolean): PerUserMetrics {
+/** Empty per-user arrays for `users` (shared with the neighbourhood evaluators). */
+export function perUserArrays(users: Int32Array, ks: readonly number[], withAuc: boolean): PerUserMetrics {
   const byK: PerUserMetrics['byK'] = {};
   for (const K of ks) {
     byK[K] = Object.fromEntries(USER_METRICS.map((m) => [m, new Float32Array(users.length)])) as Record<UserMetricName, Float32Array>;
@@ -279,7 +280,8 @@ function perUserArrays(users: Int32Array, ks: readonly number[], withAuc: boolea
   return out;
 }
 
-function storeUser(per: PerUserMetrics, j: number, values: Float64Array, ks: readonly number[], auc: number): void {
+/** Stores one user's values (userMetrics' layout) at position j. */
+export function storeUser(per: PerUserMetrics, j: number, values: Float64Array, ks: readonly number[], auc: number): void {
   ks.forEach((K, c) => {
     const arrays = per.byK[K];
     USER_METRICS.forEach((m, i) => {

@@ -7,10 +7,10 @@
 import { AbortError, RecbridgeError } from '../core/errors';
 import { GroupAccumulator } from '../eval/accumulator';
 import { resolveCutoffs } from '../eval/cutoffs';
-import type { RankingMetrics } from '../eval/ranking';
+import { perUserArrays, storeUser, type RankingMetrics } from '../eval/ranking';
 import { METRIC_COUNT, userMetrics } from '../eval/user-metrics';
 import { Interactions } from '../data/interactions';
-import { expectInteger, expectOptions, expectSignal, rangeError, toIndexArray, typeError } from '../core/validate';
+import { expectBoolean, expectInteger, expectOptions, expectSignal, rangeError, toIndexArray, typeError } from '../core/validate';
 import type { NeighbourBatchOptions } from './graph';
 import { CrossDomainItemKnn, ItemKnn } from './item-knn';
 
@@ -35,6 +35,8 @@ export interface NeighbourEvaluationOptions extends Omit<NeighbourBatchOptions, 
   popularity?: ArrayLike<number>;
   /** Users per native call. Default 16384. */
   chunkSize?: number;
+  /** Also return each evaluated user's metrics (perUser, as evaluateRanking does). Default false. */
+  perUser?: boolean;
 }
 
 export interface NeighbourMetrics extends RankingMetrics {
@@ -65,6 +67,7 @@ export async function evaluateItemKnn(
   const chunkSize = o.chunkSize === undefined ? 16_384 : expectInteger('options.chunkSize', o.chunkSize, 1, 1 << 20);
   const signal = expectSignal('options.signal', o.signal);
   const popularity = o.popularity ?? o.exclude?.itemCounts() ?? null;
+  const perUser = o.perUser === undefined ? false : expectBoolean('options.perUser', o.perUser);
 
   const truth = test.byUser();
   const hist = historySource.byUser();
@@ -75,6 +78,7 @@ export async function evaluateItemKnn(
   if (users.length === 0) throw new RecbridgeError('ERR_NATIVE', 'No user in scope has a test item: nothing to evaluate');
 
   const acc = new GroupAccumulator(cut.ks, items);
+  const per = perUser ? perUserArrays(users, cut.ks, false) : null;
   const values = new Float64Array(cut.ks.length * METRIC_COUNT);
   let historySkipped = 0;
   let emptyLists = 0;
@@ -105,6 +109,7 @@ export async function evaluateItemKnn(
       if (indices.length === 0) emptyLists++;
       userMetrics(indices, truth.indices.subarray(truth.offsets[u], truth.offsets[u + 1]), cut.ks, popularity, values);
       acc.add(values, indices, 0);
+      if (per) storeUser(per, start + i, values, cut.ks, 0);
     }
   }
   const { byK } = acc.result(popularity !== null);
@@ -116,5 +121,6 @@ export async function evaluateItemKnn(
     byK,
     historySkipped,
     emptyLists,
+    ...(per ? { perUser: per } : {}),
   };
 }

@@ -13,13 +13,14 @@ import { types } from 'node:util';
 
 import { RecbridgeError } from '../core/errors';
 import { GroupAccumulator, type CutoffMetrics } from '../eval/accumulator';
-import type { RankingModel } from '../eval/ranking';
+import { perUserArrays, storeUser, type PerUserMetrics, type RankingModel } from '../eval/ranking';
 import { METRIC_COUNT, USER_METRICS, userMetrics } from '../eval/user-metrics';
 import { resolveIndexList, type IndexList } from '../core/item-set';
 import { scoreItems, topK } from '../core/scoring';
 import { EmbeddingTable } from '../core/table';
 import { Interactions } from '../data/interactions';
 import {
+  expectBoolean,
   expectFloat32Array,
   expectInteger,
   expectOptions,
@@ -154,6 +155,8 @@ export interface TuneBlendOptions extends AggregationOptions {
   /** Metric to maximise. Default 'ndcg'. */
   metric?: 'recall' | 'precision' | 'ndcg' | 'hit' | 'mrr' | 'map';
   normalize?: BlendNormalization;
+  /** Also return each user's metrics at k for every weight (grid[g].perUser). Default false. */
+  perUser?: boolean;
 }
 
 export interface TuneBlendResult {
@@ -162,7 +165,7 @@ export interface TuneBlendResult {
   /** Its metric value. */
   value: number;
   /** Every weight tried, with its metrics at k. */
-  grid: { weight: number; metrics: CutoffMetrics }[];
+  grid: { weight: number; metrics: CutoffMetrics; perUser?: PerUserMetrics }[];
   users: number;
 }
 
@@ -201,6 +204,8 @@ export async function tuneBlendWeight(options: TuneBlendOptions): Promise<TuneBl
   if (users.length === 0) throw new RecbridgeError('ERR_NATIVE', 'No validation user has an item: nothing to tune on');
   const items = knnModel.candidateItems;
   const accs = grid.map(() => new GroupAccumulator([k], items));
+  const perUser = o.perUser === undefined ? false : expectBoolean('options.perUser', o.perUser);
+  const per = perUser ? grid.map(() => perUserArrays(Int32Array.from(users), [k], false)) : null;
   const values = new Float64Array(METRIC_COUNT);
   const blended = new Float32Array(items);
   const seg = (csr: { offsets: Int32Array; indices: Int32Array }, u: number) =>
@@ -216,11 +221,12 @@ export async function tuneBlendWeight(options: TuneBlendOptions): Promise<TuneBl
       const ranked = topOf(blended, k, mask).indices;
       userMetrics(ranked, relevant, [k], null, values);
       accs[g].add(values, ranked, 0);
+      if (per) storeUser(per[g], n, values, [k], 0);
     });
     // Yield now and then: tuning many users is long, and this keeps the event loop responsive.
     if (n % 256 === 255) await new Promise((r) => setImmediate(r));
   }
-  const results = grid.map((weight, g) => ({ weight, metrics: accs[g].result(false).byK[k] }));
+  const results = grid.map((weight, g) => ({ weight, metrics: accs[g].result(false).byK[k], ...(per ? { perUser: per[g] } : {}) }));
   let best = 0;
   results.forEach((r, g) => {
     if (r.metrics[metric as keyof CutoffMetrics]! > results[best].metrics[metric as keyof CutoffMetrics]!) best = g;

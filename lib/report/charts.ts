@@ -1,11 +1,18 @@
 /**
  * Inline SVG charts for reports: lines (a metric by K, a learning curve) and grouped bars with
- * error bars (a metric by slice). Builders return a Chart; renderReport only embeds Charts made
- * here, so no unescaped text can reach the page through a chart.
+ * error bars (a metric by slice); intervalChart (./interval-chart) draws differences with their
+ * intervals. Builders return a Chart; renderReport only embeds Charts made here, so no unescaped
+ * text can reach the page through a chart.
  */
-import { typeError } from '../core/validate';
+import { rangeError, typeError } from '../core/validate';
 import { escapeHtml } from './escape';
+import { LEGEND_ROW, layoutLegend, type LegendEntry } from './legend';
+import { seriesStyle } from './palette';
 import { formatTick, niceTicks } from './scale';
+import { finish, finite, marker, px, whisker, type Chart } from './svg';
+
+export { isChart, type Chart } from './svg';
+export { PALETTE } from './palette';
 
 export interface Series {
   name: string;
@@ -13,6 +20,11 @@ export interface Series {
   values: ReadonlyArray<number | null>;
   /** ± error per value (e.g. the std over seeds), drawn as whiskers. */
   errors?: ReadonlyArray<number | null>;
+  /**
+   * Line charts: the index of one x position to mark for this series (a vertical line in its
+   * colour and a ring on its point), e.g. the best epoch of a learning curve.
+   */
+  mark?: number;
 }
 
 export interface LineChartSpec {
@@ -24,7 +36,11 @@ export interface LineChartSpec {
   yLabel?: string;
   /** Start the y axis at 0 (default true; learning curves of a loss may prefer false). */
   zero?: boolean;
+  /** What a series' `mark` means, shown once in the legend (e.g. 'best epoch'). */
+  markLabel?: string;
+  /** Drawing width in px (the chart scales down to its container). Default 640. */
   width?: number;
+  /** Height of the plot and its margins in px, before the legend. Default 320. */
   height?: number;
 }
 
@@ -39,27 +55,13 @@ export interface BarChartSpec {
   height?: number;
 }
 
-/** An SVG chart ready for renderReport. */
-export interface Chart {
-  readonly kind: 'chart';
-  readonly title: string;
-  readonly svg: string;
-}
-
-const built = new WeakSet<Chart>();
-
-/** Whether `value` came from one of the builders here (renderReport embeds nothing else). */
-export function isChart(value: unknown): value is Chart {
-  return typeof value === 'object' && value !== null && built.has(value as Chart);
-}
-
-/** Okabe-Ito: distinguishable with the common colour-vision deficiencies. */
-export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442', '#000000'];
-
 const MARGIN = { top: 34, right: 16, bottom: 58, left: 62 };
 
-function finite(v: number | null | undefined): v is number {
-  return typeof v === 'number' && Number.isFinite(v);
+function checkSize(argument: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > 10_000)
+    throw rangeError(argument, `number of px in [${min}, 10000]`, value);
+  return value;
 }
 
 function checkSeries(argument: string, series: unknown, length: number): readonly Series[] {
@@ -68,18 +70,24 @@ function checkSeries(argument: string, series: unknown, length: number): readonl
     if (!s || typeof s.name !== 'string' || !Array.isArray(s.values))
       throw typeError(`${argument}[${i}]`, '{ name: string, values: number[] }', s);
     if (s.values.length !== length) throw typeError(`${argument}[${i}].values`, `an array of ${length} values`, s.values);
+    if (s.errors !== undefined && (!Array.isArray(s.errors) || s.errors.length !== length))
+      throw typeError(`${argument}[${i}].errors`, `an array of ${length} errors`, s.errors);
+    if (s.mark !== undefined && (!Number.isInteger(s.mark) || s.mark < 0 || s.mark >= length))
+      throw rangeError(`${argument}[${i}].mark`, `an index in [0, ${length - 1}]`, s.mark);
   });
   return series as Series[];
 }
 
+/** Axes, grid, labels and the legend's place: the plot keeps its size, the legend adds rows below. */
 function frame(
   spec: { title: string; xLabel?: string; yLabel?: string; width?: number; height?: number },
   lows: number[],
   highs: number[],
   zero: boolean,
+  legend: readonly LegendEntry[],
 ) {
-  const width = spec.width ?? 640;
-  const height = spec.height ?? 320;
+  const width = checkSize('spec.width', spec.width, 640, 240);
+  const baseHeight = checkSize('spec.height', spec.height, 320, 160);
   const lo = Math.min(...lows, zero ? 0 : Infinity);
   const hi = Math.max(...highs, zero ? 0 : -Infinity);
   const ticks = niceTicks(Number.isFinite(lo) ? lo : 0, Number.isFinite(hi) ? hi : 1);
@@ -88,50 +96,28 @@ function frame(
   const y0 = ticks[0] ?? Number.NaN;
   const y1 = ticks[ticks.length - 1] ?? Number.NaN;
   const plotW = width - MARGIN.left - MARGIN.right;
-  const plotH = height - MARGIN.top - MARGIN.bottom;
+  const plotH = baseHeight - MARGIN.top - MARGIN.bottom;
+  const bottom = MARGIN.top + plotH;
+  const layout = layoutLegend(legend, width);
+  const labelY = bottom + 36;
+  const legendTop = (spec.xLabel ? labelY : bottom + 18) + LEGEND_ROW + 2;
+  const height = legendTop + Math.max(layout.rows - 1, 0) * LEGEND_ROW + 10;
   const y = (v: number) => MARGIN.top + plotH - ((v - y0) / (y1 - y0 || 1)) * plotH;
   const parts: string[] = [];
   parts.push(`<text class="title" x="${width / 2}" y="18" text-anchor="middle">${escapeHtml(spec.title)}</text>`);
   for (const t of ticks) {
-    parts.push(`<line class="grid" x1="${MARGIN.left}" x2="${width - MARGIN.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}"/>`);
-    parts.push(
-      `<text class="tick" x="${MARGIN.left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${escapeHtml(formatTick(t))}</text>`,
-    );
+    parts.push(`<line class="grid" x1="${MARGIN.left}" x2="${width - MARGIN.right}" y1="${px(y(t))}" y2="${px(y(t))}"/>`);
+    parts.push(`<text class="tick" x="${MARGIN.left - 6}" y="${px(y(t) + 4)}" text-anchor="end">${escapeHtml(formatTick(t))}</text>`);
   }
-  parts.push(`<line class="axis" x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}"/>`);
-  parts.push(`<line class="axis" x1="${MARGIN.left}" x2="${width - MARGIN.right}" y1="${MARGIN.top + plotH}" y2="${MARGIN.top + plotH}"/>`);
+  parts.push(`<line class="axis" x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${bottom}"/>`);
+  parts.push(`<line class="axis" x1="${MARGIN.left}" x2="${width - MARGIN.right}" y1="${bottom}" y2="${bottom}"/>`);
   if (spec.yLabel)
     parts.push(
       `<text class="label" transform="translate(14 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeHtml(spec.yLabel)}</text>`,
     );
   if (spec.xLabel)
-    parts.push(
-      `<text class="label" x="${MARGIN.left + plotW / 2}" y="${height - 6}" text-anchor="middle">${escapeHtml(spec.xLabel)}</text>`,
-    );
-  return { width, height, plotW, plotH, y, parts };
-}
-
-function legend(series: readonly Series[], width: number, height: number): string {
-  let x = MARGIN.left;
-  const y = height - 26;
-  return series
-    .map((s, i) => {
-      const item = `<g class="legend"><rect x="${x}" y="${y - 9}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/><text x="${x + 14}" y="${y}">${escapeHtml(s.name)}</text></g>`;
-      x += 24 + Math.min(s.name.length, 40) * 7;
-      return x > width ? '' : item;
-    })
-    .join('');
-}
-
-function whisker(x: number, lo: number, hi: number, color: string): string {
-  return `<path class="err" stroke="${color}" d="M${x.toFixed(1)} ${lo.toFixed(1)}V${hi.toFixed(1)}M${(x - 4).toFixed(1)} ${lo.toFixed(1)}h8M${(x - 4).toFixed(1)} ${hi.toFixed(1)}h8"/>`;
-}
-
-function finish(title: string, width: number, height: number, parts: string[]): Chart {
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}"><title>${escapeHtml(title)}</title>${parts.join('')}</svg>`;
-  const chart: Chart = Object.freeze({ kind: 'chart' as const, title, svg });
-  built.add(chart);
-  return chart;
+    parts.push(`<text class="label" x="${MARGIN.left + plotW / 2}" y="${labelY}" text-anchor="middle">${escapeHtml(spec.xLabel)}</text>`);
+  return { width, height, plotW, plotH, bottom, y, parts, legend: () => layout.render(legendTop) };
 }
 
 function extent(series: readonly Series[]): { lows: number[]; highs: number[] } {
@@ -140,7 +126,8 @@ function extent(series: readonly Series[]): { lows: number[]; highs: number[] } 
   for (const s of series) {
     s.values.forEach((v, i) => {
       if (!finite(v)) return;
-      const e = finite(s.errors?.[i]) ? Math.abs(s.errors![i]!) : 0;
+      const err = s.errors?.[i];
+      const e = finite(err) ? Math.abs(err) : 0;
       lows.push(v - e);
       highs.push(v + e);
     });
@@ -148,24 +135,25 @@ function extent(series: readonly Series[]): { lows: number[]; highs: number[] } 
   return { lows, highs };
 }
 
-/** One line per series over evenly spaced x positions, with optional error whiskers. */
+/** One line per series over evenly spaced x positions, with optional error whiskers and marks. */
 export function lineChart(spec: LineChartSpec): Chart {
   if (!spec || typeof spec.title !== 'string' || !Array.isArray(spec.x)) throw typeError('spec', '{ title, x, series }', spec);
   const series = checkSeries('spec.series', spec.series, spec.x.length);
+  const styles = series.map((_, i) => seriesStyle(i, series.length));
   const { lows, highs } = extent(series);
-  const f = frame(spec, lows, highs, spec.zero ?? true);
+  const entries: LegendEntry[] = series.map((s, i) => ({ name: s.name, style: styles[i]!, kind: 'line' }));
+  const marked = series.some((s) => s.mark !== undefined);
+  const f = frame(spec, lows, highs, spec.zero ?? true, marked && spec.markLabel ? [...entries, markEntry(spec.markLabel)] : entries);
   const n = spec.x.length;
   const xAt = (i: number) => MARGIN.left + (n === 1 ? f.plotW / 2 : 8 + (i * (f.plotW - 16)) / (n - 1));
   // Label at most ~12 positions so long epoch axes stay legible.
   const every = Math.max(1, Math.ceil(n / 12));
   spec.x.forEach((label, i) => {
     if (i % every !== 0 && i !== n - 1) return;
-    f.parts.push(
-      `<text class="tick" x="${xAt(i).toFixed(1)}" y="${MARGIN.top + f.plotH + 16}" text-anchor="middle">${escapeHtml(label)}</text>`,
-    );
+    f.parts.push(`<text class="tick" x="${px(xAt(i))}" y="${f.bottom + 16}" text-anchor="middle">${escapeHtml(label)}</text>`);
   });
   series.forEach((s, si) => {
-    const color = PALETTE[si % PALETTE.length]!; // si ≥ 0, so the index is in range
+    const { color, dash, marker: shape } = styles[si]!;
     let d = '';
     let pen = false;
     s.values.forEach((v, i) => {
@@ -173,23 +161,36 @@ export function lineChart(spec: LineChartSpec): Chart {
         pen = false;
         return;
       }
-      d += `${pen ? 'L' : 'M'}${xAt(i).toFixed(1)} ${f.y(v).toFixed(1)}`;
+      d += `${pen ? 'L' : 'M'}${px(xAt(i))} ${px(f.y(v))}`;
       pen = true;
     });
-    if (d) f.parts.push(`<path class="line" stroke="${color}" d="${d}"/>`);
+    if (d) f.parts.push(`<path class="line" stroke="${color}"${dash ? ` stroke-dasharray="${dash}"` : ''} d="${d}"/>`);
     s.values.forEach((v, i) => {
       if (!finite(v)) return;
       const e = s.errors?.[i];
       if (finite(e) && e > 0) f.parts.push(whisker(xAt(i), f.y(v - e), f.y(v + e), color));
-      const tip = `${s.name} @ ${spec.x[i]}: ${formatTick(v)}${finite(e) ? ` ± ${formatTick(e)}` : ''}`;
-      if (n <= 60)
-        f.parts.push(
-          `<circle cx="${xAt(i).toFixed(1)}" cy="${f.y(v).toFixed(1)}" r="3" fill="${color}"><title>${escapeHtml(tip)}</title></circle>`,
-        );
+      if (n <= 60) {
+        const tip = `${s.name} @ ${spec.x[i]}: ${formatTick(v)}${finite(e) ? ` ± ${formatTick(e)}` : ''}`;
+        f.parts.push(marker(shape, xAt(i), f.y(v), 3, color, tip));
+      }
     });
+    if (s.mark !== undefined) {
+      const x = xAt(s.mark);
+      const v = s.values[s.mark];
+      const what = spec.markLabel ?? 'marked';
+      f.parts.push(
+        `<path class="mark" stroke="${color}" d="M${px(x)} ${MARGIN.top}V${px(f.bottom)}"><title>${escapeHtml(`${s.name}: ${what} at ${spec.x[s.mark]}`)}</title></path>`,
+      );
+      if (finite(v)) f.parts.push(marker(shape, x, f.y(v), 6, color, `${s.name}: ${what} at ${spec.x[s.mark]}: ${formatTick(v)}`, true));
+    }
   });
-  f.parts.push(legend(series, f.width, f.height));
+  f.parts.push(f.legend());
   return finish(spec.title, f.width, f.height, f.parts);
+}
+
+/** The legend's explanation of marks: a dashed grey line with a ring, apart from the series. */
+function markEntry(label: string): LegendEntry {
+  return { name: label, style: { color: '#666', dash: '3 3', marker: 'circle', fillOpacity: 0 }, kind: 'line', note: true };
 }
 
 /** Grouped bars: one group per category, one bar per series, with ± error whiskers. */
@@ -197,32 +198,41 @@ export function barChart(spec: BarChartSpec): Chart {
   if (!spec || typeof spec.title !== 'string' || !Array.isArray(spec.categories))
     throw typeError('spec', '{ title, categories, series }', spec);
   const series = checkSeries('spec.series', spec.series, spec.categories.length);
+  const styles = series.map((_, i) => seriesStyle(i, series.length));
   const { lows, highs } = extent(series);
-  const f = frame(spec, lows, highs, true);
+  const f = frame(
+    spec,
+    lows,
+    highs,
+    true,
+    series.map((s, i) => ({ name: s.name, style: styles[i]!, kind: 'bar' })),
+  );
   const groups = spec.categories.length;
   const groupW = f.plotW / Math.max(groups, 1);
   const barW = Math.max(2, (groupW * 0.8) / Math.max(series.length, 1));
   spec.categories.forEach((label, g) => {
     const cx = MARGIN.left + groupW * (g + 0.5);
-    f.parts.push(
-      `<text class="tick" x="${cx.toFixed(1)}" y="${MARGIN.top + f.plotH + 16}" text-anchor="middle">${escapeHtml(label)}</text>`,
-    );
+    f.parts.push(`<text class="tick" x="${px(cx)}" y="${f.bottom + 16}" text-anchor="middle">${escapeHtml(label)}</text>`);
     series.forEach((s, si) => {
       const v = s.values[g];
       if (!finite(v)) return;
-      const color = PALETTE[si % PALETTE.length];
+      const { color, dash, fillOpacity } = styles[si]!;
       const x = MARGIN.left + groupW * g + groupW * 0.1 + si * barW;
       const top = Math.min(f.y(v), f.y(0));
       const h = Math.abs(f.y(v) - f.y(0));
       const e = s.errors?.[g];
       const tip = `${s.name} · ${label}: ${formatTick(v)}${finite(e) ? ` ± ${formatTick(e)}` : ''}`;
+      const outline =
+        fillOpacity < 1
+          ? ` fill-opacity="${fillOpacity}" stroke="${color}" stroke-width="1.5"${dash ? ` stroke-dasharray="${dash}"` : ''}`
+          : '';
       f.parts.push(
-        `<rect class="bar" x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${color}"><title>${escapeHtml(tip)}</title></rect>`,
+        `<rect class="bar" x="${px(x)}" y="${px(top)}" width="${px(barW - 1)}" height="${px(h)}" fill="${color}"${outline}><title>${escapeHtml(tip)}</title></rect>`,
       );
       if (finite(e) && e > 0) f.parts.push(whisker(x + (barW - 1) / 2, f.y(v - e), f.y(v + e), '#333'));
     });
   });
-  f.parts.push(legend(series, f.width, f.height));
+  f.parts.push(f.legend());
   return finish(spec.title, f.width, f.height, f.parts);
 }
 
@@ -230,18 +240,26 @@ export function barChart(spec: BarChartSpec): Chart {
 export interface TrainingLog {
   name: string;
   epochs: ReadonlyArray<{ epoch: number; loss: number; validation?: object }>;
+  /** The epoch early stopping chose (FitReport.bestEpoch, 1-based; 0 or absent: none), marked on both charts. */
+  bestEpoch?: number;
 }
 
 /**
  * Learning curves: the training loss per epoch, and (when the runs were validated) a validation
- * metric per epoch, one line per run.
+ * metric per epoch, one line per run, each run's best epoch marked.
  */
 export function learningCurves(logs: readonly TrainingLog[], metric = 'ndcg'): Chart[] {
   if (!Array.isArray(logs as unknown)) throw typeError('logs', 'array of { name, epochs }', logs);
+  logs.forEach((l, i) => {
+    if (!l || typeof l.name !== 'string' || !Array.isArray(l.epochs)) throw typeError(`logs[${i}]`, '{ name, epochs }', l);
+    if (l.bestEpoch !== undefined && (!Number.isInteger(l.bestEpoch) || l.bestEpoch < 0 || l.bestEpoch > l.epochs.length))
+      throw rangeError(`logs[${i}].bestEpoch`, `an epoch in [0, ${l.epochs.length}] (0: none)`, l.bestEpoch);
+  });
   const longest = Math.max(0, ...logs.map((l) => l.epochs.length));
   if (longest === 0) return [];
   const x = Array.from({ length: longest }, (_, i) => i + 1);
-  const pad = (values: (number | null)[]) => [...values, ...new Array(longest - values.length).fill(null)];
+  const pad = (values: (number | null)[]) => [...values, ...new Array<null>(longest - values.length).fill(null)];
+  const mark = (l: TrainingLog) => (l.bestEpoch ? { mark: l.bestEpoch - 1 } : {});
   const charts = [
     lineChart({
       title: 'Training loss by epoch',
@@ -249,7 +267,8 @@ export function learningCurves(logs: readonly TrainingLog[], metric = 'ndcg'): C
       xLabel: 'epoch',
       yLabel: 'loss',
       zero: false,
-      series: logs.map((l) => ({ name: l.name, values: pad(l.epochs.map((e) => e.loss)) })),
+      markLabel: 'best epoch',
+      series: logs.map((l) => ({ name: l.name, values: pad(l.epochs.map((e) => e.loss)), ...mark(l) })),
     }),
   ];
   const metricOf = (e: { validation?: object }) => {
@@ -264,7 +283,8 @@ export function learningCurves(logs: readonly TrainingLog[], metric = 'ndcg'): C
         x,
         xLabel: 'epoch',
         yLabel: metric,
-        series: validated.map((l) => ({ name: l.name, values: pad(l.epochs.map(metricOf)) })),
+        markLabel: 'best epoch',
+        series: validated.map((l) => ({ name: l.name, values: pad(l.epochs.map(metricOf)), ...mark(l) })),
       }),
     );
   }

@@ -10,4 +10,6 @@ export {
   type BarChartSpec,
   type TrainingLog,
 } from './charts';
+export { intervalChart, type IntervalChartSpec, type IntervalSeries } from './interval-chart';
 export { escapeHtml } from './escape';
+export { formatDifference, formatSigned } from './format';

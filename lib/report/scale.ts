@@ -8,11 +8,14 @@ export function niceTicks(min: number, max: number, target = 5): number[] {
   const raw = (max - min) / Math.max(target, 1);
   const magnitude = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? 10 * magnitude;
-  const first = Math.floor(min / step) * step;
+  // Ticks are whole multiples of the step, computed from their index rather than by repeated
+  // addition, so zero comes out as 0 and not as a rounding residue like -2.78e-17.
+  const first = Math.floor(min / step);
   const ticks: number[] = [];
-  for (let t = first; t <= max + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
+  const at = (i: number) => Number(((first + i) * step).toPrecision(12)) + 0;
+  for (let i = 0; at(i) <= max + step * 1e-9; i++) ticks.push(at(i));
   const last = ticks[ticks.length - 1];
-  if (last !== undefined && last < max) ticks.push(Number((last + step).toPrecision(12)));
+  if (last !== undefined && last < max) ticks.push(at(ticks.length));
   return ticks;
 }
 

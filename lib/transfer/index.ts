@@ -24,7 +24,18 @@ export {
   targetOnly,
   type Strategy,
 } from './strategies';
-export { transfer, LIFT_METRICS, SLICES, type LiftReport, type StrategyResult, type SliceSummary, type TransferOptions } from './lift';
+export {
+  transfer,
+  LIFT_METRICS,
+  LIFT_BASELINES,
+  SLICES,
+  type LiftReport,
+  type LiftBaseline,
+  type PairedLift,
+  type StrategyResult,
+  type SliceSummary,
+  type TransferOptions,
+} from './lift';
 export { formatLiftTable } from './lift-table';
 export { syntheticDomains, type SyntheticOptions, type SyntheticDomains } from './synthetic';
 export { renderLiftReport } from './lift-report';

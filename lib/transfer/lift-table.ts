@@ -1,5 +1,23 @@
 /** The lift report as a plain-text table (for the terminal and RESULTS.md). */
-import { LIFT_METRICS, SAMPLED_METRICS, SLICES, type LiftReport } from './lift';
+import { formatDifference } from '../report/format';
+import { LIFT_METRICS, SAMPLED_METRICS, SLICES, type LiftBaseline, type LiftReport, type PairedLift } from './lift';
+
+/** The baselines the paired tables show (popularity is in the JSON and the claim). */
+const SHOWN: readonly LiftBaseline[] = ['target-only', 'neighbours'];
+
+function grid(header: string[], rows: string[][], markdown: boolean | undefined): string[] {
+  if (markdown) return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: string[]) => cells.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+}
+
+/** A paired difference with its verdict when the run allows one ("better" / "worse"). */
+export function pairedCell(d: PairedLift | null | undefined): string {
+  if (!d) return '—';
+  const mark = d.verdict === 'better' || d.verdict === 'worse' ? ` ${d.verdict}` : '';
+  return `${formatDifference(d)}${mark}`;
+}
 
 export function formatLiftTable(report: LiftReport, options: { markdown?: boolean } = {}): string {
   const k = report.k;
@@ -9,13 +27,19 @@ export function formatLiftTable(report: LiftReport, options: { markdown?: boolea
     ...SLICES.flatMap((s) => LIFT_METRICS.map((m) => fmt(r.slices[s].metrics[m].mean, r.slices[s].metrics[m].std))),
     r.seconds.toFixed(1),
   ]);
-  const lines: string[] = [];
-  if (options.markdown) {
-    lines.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`));
-  } else {
-    const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-    const line = (cells: string[]) => cells.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join('  ');
-    lines.push(line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line));
+  const lines: string[] = grid(header, rows, options.markdown);
+  for (const b of SHOWN) {
+    const compared = report.results.filter((r) => r.lift?.[b]);
+    if (!compared.length) continue;
+    lines.push(
+      '',
+      `NDCG@${k} minus ${b}, paired over the same test users: mean [95% interval], p (bootstrap, ${report.bootstrap?.resamples ?? '?'} resamples)`,
+      ...grid(
+        ['strategy', ...SLICES.map((s) => `${s} users`)],
+        compared.map((r) => [r.strategy, ...SLICES.map((s) => pairedCell(r.lift[b]?.[s]?.ndcg))]),
+        options.markdown,
+      ),
+    );
   }
   if (report.results[0]?.sampled) {
     const negatives = report.sampledNegatives;
@@ -27,14 +51,7 @@ export function formatLiftTable(report: LiftReport, options: { markdown?: boolea
       r.strategy,
       ...SLICES.flatMap((sl) => SAMPLED_METRICS.map((m) => fmt(r.sampled![sl][m].mean, r.sampled![sl][m].std))),
     ]);
-    lines.push('', `sampled protocol: each test item against ${negatives} sampled negatives`);
-    if (options.markdown)
-      lines.push(`| ${sh.join(' | ')} |`, `|${sh.map(() => '---').join('|')}|`, ...sr.map((r) => `| ${r.join(' | ')} |`));
-    else {
-      const widths = sh.map((h, c) => Math.max(h.length, ...sr.map((r) => r[c].length)));
-      const line = (cells: string[]) => cells.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join('  ');
-      lines.push(line(sh), widths.map((w) => '-'.repeat(w)).join('  '), ...sr.map(line));
-    }
+    lines.push('', `sampled protocol: each test item against ${negatives} sampled negatives`, ...grid(sh, sr, options.markdown));
   }
   const a = report.alignment;
   const users = report.results[0]?.slices;
@@ -43,23 +60,22 @@ export function formatLiftTable(report: LiftReport, options: { markdown?: boolea
     `${report.source} → ${report.target}: ${a.sharedUsers} shared users (source ${a.sourceUsers}, target ${a.targetUsers}), ${a.sharedItems} shared items; ` +
       `${Math.round(users?.cold.users ?? 0)} cold and ${Math.round(users?.warm.users ?? 0)} warm test users per seed; seeds ${report.seeds.join(', ')}; ${report.seconds.toFixed(1)} s in all`,
   );
-  if (report.best) {
-    const b = report.best;
-    lines.push(
-      `best on cold users: ${b.strategy} — NDCG@${k} ${sign(b.overPopularity)} over popularity, ${sign(b.overTargetOnly)} over target-only` +
-        ` (${b.significant ? 'more' : 'NOT more'} than 2 std over both)` +
-        (b.overNeighbours === null
-          ? ''
-          : `; ${sign(b.overNeighbours)} vs the neighbourhood baseline (${b.beatsNeighbours ? 'more' : 'NOT more'} than 2 std)`),
-    );
-  }
+  lines.push(report.best ? `best on cold users: ${claimOf(report)}` : 'only baselines were run');
   return lines.join('\n');
+}
+
+/**
+ * The report's conclusion. A report saved before paired statistics existed (JSON read back) has
+ * none: it is shown without a claim rather than with its old "more than 2 std" verdict.
+ */
+export function claimOf(report: LiftReport): string {
+  if (!report.best) return 'Only baselines were run: there is no strategy to compare.';
+  return (
+    report.best.claim ??
+    `${report.best.strategy} has the best mean cold-user NDCG@${report.k}. No claim: this report has no paired statistics (it predates them); run it again.`
+  );
 }
 
 function fmt(mean: number, std: number): string {
   return Number.isNaN(mean) ? '—' : `${mean.toFixed(4)}±${std.toFixed(4)}`;
-}
-
-function sign(x: number): string {
-  return `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
 }

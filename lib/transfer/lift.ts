@@ -2,12 +2,26 @@
  * transfer(): the whole comparison in one call. For each seed: one cold-user split, one source model
  * and one target-only model shared by every strategy, then each strategy's target user vectors are
  * scored by full ranking (training and validation rows masked) on cold users, warm users and all.
- * The report gives mean ± std over seeds per slice, and each strategy's lift over the baselines.
+ * The report gives mean ± std over seeds per slice, and each strategy's lift over the baselines as a
+ * paired bootstrap over the test users (lib/eval/paired-bootstrap.ts); it calls a difference real
+ * only when enough seeds were run and the interval excludes 0.
  */
 import { invoke } from '../core/callback';
 import { meanStd, type MeanStd } from '../eval/summarize';
 import { RecbridgeError } from '../core/errors';
+import {
+  alignValues,
+  bootstrapMeans,
+  MIN_SEEDS_FOR_CLAIMS,
+  pairedVerdict,
+  resolveBootstrapOptions,
+  summarizeDifference,
+  type PairedDifference,
+  type PairedVerdict,
+  type ResolvedBootstrapOptions,
+} from '../eval/paired-bootstrap';
 import { evaluateRanking, type RankingMetrics, type RankingModel } from '../eval/ranking';
+import { formatDifference } from '../report/format';
 import { evaluateSampled, evaluateSampledScores, type SampledMetrics } from '../eval/sampled';
 import { Interactions } from '../data/interactions';
 import { expectOptions, rangeError, typeError } from '../core/validate';
@@ -25,6 +39,15 @@ export type LiftMetric = (typeof LIFT_METRICS)[number];
 export const SAMPLED_METRICS = ['hit', 'ndcg', 'mrr'] as const;
 export type SampledMetric = (typeof SAMPLED_METRICS)[number];
 
+/** The baselines every strategy is compared with, pair by pair. */
+export const LIFT_BASELINES = ['popularity', 'target-only', 'neighbours'] as const;
+export type LiftBaseline = (typeof LIFT_BASELINES)[number];
+
+/** A strategy minus a baseline on the same users (PairedDifference), and what the report makes of it. */
+export interface PairedLift extends PairedDifference {
+  verdict: PairedVerdict;
+}
+
 export interface SliceSummary {
   /** Users evaluated in this slice (per seed; the mean over seeds). */
   users: number;
@@ -40,6 +63,12 @@ export interface StrategyResult {
   /** With options.sampled: HR, NDCG and MRR of each test item ranked against N sampled negatives. */
   sampled?: Record<SliceName, Record<SampledMetric, MeanStd>>;
   sampledRuns?: Array<Record<SliceName, SampledMetrics | null>>;
+  /**
+   * This strategy minus each baseline (not itself), per slice and metric, paired over the same test
+   * users. A slice is null when some seed had no test user in it, or the strategy's evaluation did
+   * not report per-user metrics.
+   */
+  lift: Partial<Record<LiftBaseline, Record<SliceName, Record<LiftMetric, PairedLift> | null>>>;
   /** Mean wall time of the strategy per seed (excluding the shared source and target-only models). */
   seconds: number;
 }
@@ -55,18 +84,28 @@ export interface LiftReport {
   coldShots: number;
   /** Negatives per test item of the sampled protocol, or null when it was off. */
   sampledNegatives: number | null;
+  /** How the paired lifts were computed, and the seeds claims need. */
+  bootstrap: ResolvedBootstrapOptions & { minSeeds: number };
   results: StrategyResult[];
-  /** The strategy with the best mean cold-user NDCG, and whether it clears both baselines by > 2 std. */
+  /**
+   * The strategy with the best mean cold-user NDCG@k, and whether it is better than the baselines:
+   * only with at least MIN_SEEDS_FOR_CLAIMS seeds and a paired interval above 0.
+   */
   best: {
     strategy: string;
+    /** Mean cold-user NDCG@k gaps (the `mean` of the paired differences in `vs`). */
     overPopularity: number;
     overTargetOnly: number;
     /** The gap to the neighbourhood baseline (negative: the learned strategy loses to it). */
     overNeighbours: number | null;
-    /** More than 2 std over popularity and target-only. */
+    /** Cold-user NDCG@k minus each baseline, paired (null without per-user metrics). */
+    vs: Record<LiftBaseline, PairedLift | null>;
+    /** Better than popularity and target-only (both verdicts `better`). */
     significant: boolean;
-    /** More than 2 std over the neighbourhood baseline too. */
+    /** Better than the neighbourhood baseline too (null without it). */
     beatsNeighbours: boolean | null;
+    /** The conclusion in one or two sentences, for tables and reports. */
+    claim: string;
   } | null;
   seconds: number;
 }
@@ -91,6 +130,11 @@ export interface TransferOptions {
    */
   sampled?: { negatives?: number; seed?: number };
   /**
+   * The paired bootstrap of each strategy against each baseline: `resamples` (default 2000) and its
+   * `seed` (default 0). The interval is 95%.
+   */
+  bootstrap?: { resamples?: number; seed?: number };
+  /**
    * A given split instead of the seeded cold-user split (coldFraction and coldShots then do not
    * apply): the target's train/validation/test rows, or the cold users. See fixedSplit.
    */
@@ -110,12 +154,15 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
   const strategies = resolveStrategies(o.strategies);
   const seeds = resolveSeeds(o.seeds);
   const settings = resolveSettings(o.settings);
+  const boot = resolveBootstrap(o.bootstrap);
   const alignment = alignDomains(source, target, o.align);
   if (alignment.users.source.length === 0)
     throw new RecbridgeError('ERR_NO_OVERLAP', 'The cold-user comparison needs users present in both domains; the domains share none');
   // Baselines come first once, even when asked for by name.
   const all = [...BASELINES, ...strategies.filter((s) => !BASELINES.some((b) => b.name === s.name))];
   const runs = all.map(() => [] as Array<Record<SliceName, RankingMetrics>>);
+  // Per strategy, per seed, per slice: each test user's metrics at k (null: not available).
+  const perUser = all.map(() => [] as Array<Record<SliceName, UserMetricsAtK | null>>);
   const sampledRuns = all.map(() => [] as Array<Record<SliceName, SampledMetrics | null>>);
   const sampled =
     o.sampled === undefined ? null : { negatives: expectOptions('options.sampled', o.sampled).negatives ?? 999, seed: o.sampled.seed ?? 0 };
@@ -143,12 +190,18 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
       await invoke(o.onModel, { seed, strategy: strategy.name, model });
       seconds[s] += (performance.now() - t0) / 1000 / seeds.length;
       const result = {} as Record<SliceName, RankingMetrics>;
+      const users = {} as Record<SliceName, UserMetricsAtK | null>;
       for (const name of SLICES) {
         if (!slices[name].size) result[name] = emptyMetrics();
-        else if ('evaluate' in model) result[name] = await model.evaluate(slices[name], exclude, settings.k);
-        else result[name] = await evaluateRanking(model, slices[name], { k: settings.k, exclude, threads: settings.threads });
+        else if ('evaluate' in model) result[name] = await model.evaluate(slices[name], exclude, settings.k, { perUser: true });
+        else
+          result[name] = await evaluateRanking(model, slices[name], { k: settings.k, exclude, threads: settings.threads, perUser: true });
+        users[name] = atK(result[name], settings.k);
+        // The typed arrays stay out of the report: they would bloat (and mangle) its JSON.
+        delete result[name].perUser;
       }
       runs[s].push(result);
+      perUser[s].push(users);
       if (sampled) {
         const one = {} as Record<SliceName, SampledMetrics | null>;
         for (const name of SLICES) {
@@ -163,6 +216,12 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
       }
     }
   }
+  const lifts = pairedLifts(
+    all.map((x) => x.name),
+    perUser,
+    seeds.length,
+    boot,
+  );
   const results: StrategyResult[] = all.map((strategy, s) => ({
     strategy: strategy.name,
     summary: strategy.summary,
@@ -179,6 +238,7 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
           sampledRuns: sampledRuns[s],
         }
       : {}),
+    lift: lifts[s],
     seconds: seconds[s],
   }));
   return {
@@ -191,8 +251,9 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
     coldFraction: o.coldFraction ?? 0.2,
     coldShots: o.coldShots ?? 0,
     sampledNegatives: sampled?.negatives ?? null,
+    bootstrap: { ...boot, minSeeds: MIN_SEEDS_FOR_CLAIMS },
     results,
-    best: bestOverBaselines(results),
+    best: bestOverBaselines(results, seeds.length, settings.k),
     seconds: (performance.now() - started) / 1000,
   };
 }
@@ -206,26 +267,109 @@ function summarise(runs: RankingMetrics[]): SliceSummary {
   return { users: runs.reduce((s, r) => s + r.users, 0) / runs.length, metrics };
 }
 
-// "Beats by more than two standard deviations": the mean gap exceeds twice the larger of the two
-// standard deviations over seeds.
-function bestOverBaselines(results: StrategyResult[]): LiftReport['best'] {
+/** One slice's per-user metrics of one run at the report's k. */
+interface UserMetricsAtK {
+  users: Int32Array;
+  values: Record<LiftMetric, Float32Array>;
+}
+
+function atK(m: RankingMetrics, k: number): UserMetricsAtK | null {
+  const at = m.perUser?.byK[k];
+  if (!m.perUser || !at) return null;
+  return { users: m.perUser.users, values: Object.fromEntries(LIFT_METRICS.map((x) => [x, at[x]])) as Record<LiftMetric, Float32Array> };
+}
+
+/**
+ * Every strategy minus every baseline, per slice and metric, from one bootstrap per slice over every
+ * model's per-user metrics (one draw of users per replicate serves every model; see bootstrapMeans).
+ */
+function pairedLifts(
+  names: string[],
+  perUser: Array<Array<Record<SliceName, UserMetricsAtK | null>>>,
+  seeds: number,
+  boot: ResolvedBootstrapOptions,
+): StrategyResult['lift'][] {
+  const out: StrategyResult['lift'][] = names.map(() => ({}));
+  const baselines = LIFT_BASELINES.filter((b) => names.includes(b));
+  for (const b of baselines) for (const [s, name] of names.entries()) if (name !== b) out[s][b] = { cold: null, warm: null, all: null };
+  for (const slice of SLICES) {
+    const have = names.map((_, s) => s).filter((s) => perUser[s].every((r) => r[slice]));
+    const first = have[0];
+    if (first === undefined || !baselines.some((b) => have.includes(names.indexOf(b)))) continue;
+    const strata = Array.from({ length: seeds }, (_, seed) => {
+      const ref = perUser[first][seed][slice]!;
+      return have.flatMap((s) => {
+        const mine = perUser[s][seed][slice]!;
+        return LIFT_METRICS.map((m) =>
+          alignValues(
+            `${names[first]} (${slice}, seed ${seed})`,
+            { users: ref.users, values: ref.values[m] },
+            `${names[s]} (${slice}, seed ${seed})`,
+            { users: mine.users, values: mine.values[m] },
+          ),
+        );
+      });
+    });
+    const means = bootstrapMeans(strata, boot);
+    const series = (s: number, m: number) => have.indexOf(s) * LIFT_METRICS.length + m;
+    for (const b of baselines) {
+      const bi = names.indexOf(b);
+      if (!have.includes(bi)) continue;
+      for (const s of have) {
+        if (s === bi) continue;
+        out[s][b]![slice] = Object.fromEntries(
+          LIFT_METRICS.map((m, j) => {
+            const d = summarizeDifference(means, series(s, j), series(bi, j), boot);
+            return [m, { ...d, verdict: pairedVerdict(d) }];
+          }),
+        ) as Record<LiftMetric, PairedLift>;
+      }
+    }
+  }
+  return out;
+}
+
+function bestOverBaselines(results: StrategyResult[], seeds: number, k: number): LiftReport['best'] {
   const byName = new Map(results.map((r) => [r.strategy, r]));
-  const pop = byName.get('popularity')!.slices.cold.metrics.ndcg;
-  const own = byName.get('target-only')!.slices.cold.metrics.ndcg;
-  const candidates = results.filter((r) => r.strategy !== 'popularity' && r.strategy !== 'target-only' && r.strategy !== 'neighbours');
+  const mean = (name: string) => byName.get(name)?.slices.cold.metrics.ndcg.mean ?? null;
+  const candidates = results.filter((r) => !(LIFT_BASELINES as readonly string[]).includes(r.strategy));
   if (!candidates.length) return null;
   const best = candidates.reduce((a, b) => (b.slices.cold.metrics.ndcg.mean > a.slices.cold.metrics.ndcg.mean ? b : a));
-  const m = best.slices.cold.metrics.ndcg;
-  const clears = (base: MeanStd) => m.mean - base.mean > 2 * Math.max(m.std, base.std);
-  const knn = byName.get('neighbours')?.slices.cold.metrics.ndcg ?? null;
+  const m = best.slices.cold.metrics.ndcg.mean;
+  const vs = Object.fromEntries(LIFT_BASELINES.map((b) => [b, best.lift[b]?.cold?.ndcg ?? null])) as Record<
+    LiftBaseline,
+    PairedLift | null
+  >;
+  const knn = mean('neighbours');
   return {
     strategy: best.strategy,
-    overPopularity: m.mean - pop.mean,
-    overTargetOnly: m.mean - own.mean,
-    overNeighbours: knn ? m.mean - knn.mean : null,
-    significant: clears(pop) && clears(own),
-    beatsNeighbours: knn ? clears(knn) : null,
+    overPopularity: m - mean('popularity')!,
+    overTargetOnly: m - mean('target-only')!,
+    overNeighbours: knn === null ? null : m - knn,
+    vs,
+    significant: vs.popularity?.verdict === 'better' && vs['target-only']?.verdict === 'better',
+    beatsNeighbours: byName.has('neighbours') ? vs.neighbours?.verdict === 'better' : null,
+    claim: claimOf(best.strategy, vs, seeds, k),
   };
+}
+
+function claimOf(strategy: string, vs: Record<LiftBaseline, PairedLift | null>, seeds: number, k: number): string {
+  const metric = `cold-user NDCG@${k}`;
+  if (seeds < MIN_SEEDS_FOR_CLAIMS) {
+    return (
+      `No claim: ${seeds} seed${seeds === 1 ? ' was' : 's were'} run, and the report calls a strategy better than a baseline only with at least ` +
+      `${MIN_SEEDS_FOR_CLAIMS} seeds and a paired 95% interval that excludes 0. ${strategy} has the best mean ${metric}; ` +
+      `run at least ${MIN_SEEDS_FOR_CLAIMS} seeds to test it.`
+    );
+  }
+  const phrase = (b: LiftBaseline) => {
+    const d = vs[b];
+    if (!d) return `not compared with ${b} (no per-user metrics)`;
+    const what = d.verdict === 'better' ? 'better than' : d.verdict === 'worse' ? 'worse than' : 'not shown different from';
+    return `${what} ${b} (${formatDifference(d)})`;
+  };
+  const present = LIFT_BASELINES.filter((b) => b !== 'neighbours' || vs.neighbours);
+  return `${strategy} (best mean ${metric}) is ${present.map(phrase).join('; ')}: paired 95% intervals over test users, ${seeds} seeds.`;
 }
 
 function resolveStrategies(value: TransferOptions['strategies']): Strategy[] {
@@ -242,6 +386,14 @@ function resolveStrategies(value: TransferOptions['strategies']): Strategy[] {
       throw typeError(`options.strategies[${k}]`, 'strategy name or { name, summary, run }', s);
     return s;
   });
+}
+
+function resolveBootstrap(value: TransferOptions['bootstrap']): ResolvedBootstrapOptions {
+  const o = expectOptions('options.bootstrap', value) as Record<string, unknown>;
+  // The report's text and claims are about 95% intervals; another level would contradict them.
+  if (o.confidence !== undefined)
+    throw rangeError('options.bootstrap.confidence', 'no value (the lift report uses 95% intervals)', o.confidence);
+  return resolveBootstrapOptions('options.bootstrap', o);
 }
 
 function resolveSeeds(value: TransferOptions['seeds']): number[] {

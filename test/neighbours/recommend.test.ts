@@ -215,6 +215,18 @@ describe('evaluateItemKnn', () => {
     expect(m.historySkipped).toBe(0);
     for (const key of ['recall', 'precision', 'ndcg', 'hit', 'mrr', 'map', 'coverage'])
       expect(typeof (m as unknown as Record<string, number>)[key]).toBe('number');
+    expect(m.perUser).toBeUndefined();
+    // perUser: each user's metrics, whose means are the reported ones.
+    const per = await evaluateItemKnn(model, test, { exclude: train, ks: [1, 5], perUser: true });
+    expect(Array.from(per.perUser!.users)).toEqual(Array.from({ length: 40 }, (_, u) => u));
+    for (const k of [1, 5] as const) {
+      const ndcg = per.perUser!.byK[k].ndcg;
+      expect(ndcg.reduce((s, x) => s + x, 0) / ndcg.length).toBeCloseTo(per.byK[k].ndcg, 6);
+    }
+    let err: { code?: string; message?: string } = {};
+    await evaluateItemKnn(model, test, { exclude: train, perUser: 1 as never }).catch((e) => (err = e));
+    expect(err.code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(err.message).toContain('options.perUser');
   });
 });
 
@@ -237,6 +249,23 @@ describe('hybrid blending', () => {
     const r = await tuneBlendWeight({ neighbours: knn, embedding, validation: valid, exclude: train, k: 5 });
     expect(r.grid.map((g) => g.weight)).toEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]);
     expect(r.value).toBe(Math.max(...r.grid.map((g) => g.metrics.ndcg)));
+    expect(r.grid[0].perUser).toBeUndefined();
+    // perUser: every weight's per-user metrics at k, averaging to its reported metrics.
+    const per = await tuneBlendWeight({
+      neighbours: knn,
+      embedding,
+      validation: valid,
+      exclude: train,
+      k: 5,
+      grid: [0.3, 1],
+      perUser: true,
+    });
+    for (const g of per.grid) {
+      expect(g.perUser!.users).toHaveLength(per.users);
+      const recall = g.perUser!.byK[5].recall;
+      expect(recall.reduce((s, x) => s + x, 0) / recall.length).toBeCloseTo(g.metrics.recall, 6);
+    }
+    expect(Array.from(per.grid[0].perUser!.byK[5].ndcg)).not.toEqual(Array.from(per.grid[1].perUser!.byK[5].ndcg));
     const hybrid = new HybridRecommender({ neighbours: knn, embedding, weight: 1 });
     const h = hybrid.recommend(3, train.itemsOf(3), 5);
     const k = knn.recommend(train.itemsOf(3), 5);

@@ -83,7 +83,7 @@ describe('fine-tune', () => {
 });
 
 describe('transfer()', () => {
-  test('every strategy runs; the best beats popularity and the target-only model on cold users', async () => {
+  test('every strategy runs and is paired with every baseline; with two seeds the report makes no claim', async () => {
     const { source, target } = small();
     const events: string[] = [];
     const report = await transfer(source, target, { seeds: 2, settings, onProgress: (e) => events.push(`${e.seed}:${e.strategy}`) });
@@ -110,12 +110,97 @@ describe('transfer()', () => {
       expect(r.slices.cold.users).toBeGreaterThan(0);
       expect(r.slices.warm.users).toBeGreaterThan(0);
     }
+    // Paired over the same users: each lift's mean is the gap between the two means of the table.
+    const baselines = ['popularity', 'target-only', 'neighbours'] as const;
+    for (const r of report.results) {
+      expect(Object.keys(r.lift).sort()).toEqual(baselines.filter((b) => b !== r.strategy).sort());
+      for (const b of baselines) {
+        if (b === r.strategy) continue;
+        const base = report.results.find((x) => x.strategy === b)!;
+        for (const slice of ['cold', 'warm', 'all'] as const) {
+          for (const m of ['recall', 'ndcg', 'hit', 'mrr'] as const) {
+            const d = r.lift[b]![slice]![m];
+            expect(d.mean).toBeCloseTo(r.slices[slice].metrics[m].mean - base.slices[slice].metrics[m].mean, 6);
+            expect(d.low).toBeLessThanOrEqual(d.mean + 1e-12);
+            expect(d.high).toBeGreaterThanOrEqual(d.mean - 1e-12);
+            expect(d.perSeed).toHaveLength(2);
+            expect(d.users).toEqual(r.runs.map((run) => run[slice].users));
+            expect(d.verdict).toBe('too few seeds');
+          }
+        }
+      }
+    }
+    // Without target rows, the target-only model serves cold users popularity: no difference at all.
+    const same = report.results.find((r) => r.strategy === 'target-only')!.lift.popularity!.cold!.ndcg;
+    expect([same.low, same.high]).toEqual([0, 0]);
+    const b = report.best!;
+    expect(b.significant).toBe(false);
+    expect(b.beatsNeighbours).toBe(false);
+    expect(b.vs['target-only']!.mean).toBeCloseTo(b.overTargetOnly, 6);
+    expect(b.vs['target-only']!.low).toBeGreaterThan(0); // the interval alone would say "better" …
+    expect(b.claim).toMatch(/^No claim: 2 seeds were run.*at least 3 seeds/); // … but two seeds are too few
+    expect(report.bootstrap).toEqual({ resamples: 2000, seed: 0, confidence: 0.95, minSeeds: 3 });
+    // The JSON carries no typed arrays (per-user data is consumed, not stored).
+    const json = JSON.stringify(report);
+    expect(json).not.toContain('perUser');
+    expect(JSON.parse(json).results[3].lift['target-only'].cold.ndcg.verdict).toBe('too few seeds');
+
     const table = formatLiftTable(report);
     expect(table).toContain('mapping-linear');
-    expect(table).toMatch(/best on cold users/);
+    expect(table).toMatch(/NDCG@10 minus target-only, paired/);
+    expect(table).toMatch(/NDCG@10 minus neighbours, paired/);
+    expect(table).toMatch(/best on cold users: No claim/);
+    expect(table).not.toMatch(/p [<=] [\d.]+ (better|worse)|more than 2 std/);
     const html = renderLiftReport(report);
-    expect(html).toContain('<svg');
+    // The page leads with the lift: its first section holds the two interval charts.
+    const sections = html.split('<section>').slice(1);
+    expect(sections[0]).toMatch(/^<h2>Lift over the baselines<\/h2>\s*<p>No claim: 2 seeds/);
+    expect(sections[0]!.match(/<path class="interval"/g)!.length).toBeGreaterThan(20);
+    expect(sections[0]).toContain('NDCG@10 minus target-only');
+    expect(sections[0]).toContain('NDCG@10 minus neighbours');
+    expect(sections[1]).toContain('<caption>minus target-only</caption>');
     expect(html).toContain('Cold users');
+    // A report read back from its JSON renders the same; one saved before paired statistics makes no claim.
+    expect(renderLiftReport(JSON.parse(json))).toBe(html);
+    const old = JSON.parse(json);
+    delete old.bootstrap;
+    delete old.best.claim;
+    delete old.best.vs;
+    old.best.significant = true; // what "more than 2 std" said
+    for (const r of old.results) delete r.lift;
+    expect(formatLiftTable(old)).toMatch(
+      /best on cold users: fine-tune has the best mean .*No claim: this report has no paired statistics/,
+    );
+    const oldHtml = renderLiftReport(old);
+    expect(oldHtml).toContain('No claim: this report has no paired statistics');
+    expect(oldHtml).not.toContain('class="interval"');
+    // Every strategy in every bar chart's legend.
+    for (const chart of html.match(/<svg[\s\S]*?<\/svg>/g)!.filter((svg) => svg.includes('class="bar"'))) {
+      expect(chart.match(/<g class="legend">/g)).toHaveLength(names.length);
+    }
+  }, 120_000);
+
+  test('with three seeds the report calls the best strategy better when its paired interval excludes 0', async () => {
+    const { source, target } = small();
+    const report = await transfer(source, target, { seeds: 3, strategies: ['fine-tune'], settings });
+    const b = report.best!;
+    expect(b.strategy).toBe('fine-tune');
+    expect(b.vs.popularity!.verdict).toBe('better');
+    expect(b.vs['target-only']!.verdict).toBe('better');
+    expect(b.significant).toBe(true);
+    expect(b.claim).toMatch(
+      /^fine-tune \(best mean cold-user NDCG@10\) is better than popularity \(\+0\.\d{4} \[\+0\.\d{4}, \+0\.\d{4}\], p /,
+    );
+    expect(b.vs.neighbours!.perSeed).toHaveLength(3);
+    expect(b.beatsNeighbours).toBe(b.vs.neighbours!.verdict === 'better');
+    // A verdict follows its interval.
+    for (const r of report.results)
+      for (const lift of Object.values(r.lift))
+        for (const slice of Object.values(lift!))
+          for (const d of Object.values(slice!))
+            expect(d.verdict).toBe(d.low > 0 ? 'better' : d.high < 0 ? 'worse' : 'no clear difference');
+    expect(formatLiftTable(report)).toMatch(/fine-tune +\+0\.\d{4} \[\+0\.\d{4}, \+0\.\d{4}\], p [<=] [\d.]+ better/);
+    expect(renderLiftReport(report)).not.toContain('No claim');
   }, 120_000);
 
   test('few-shot cold users are served by each strategy, not by their shot-only vectors', async () => {
@@ -146,6 +231,14 @@ describe('transfer()', () => {
       expect(all.byK[10].ndcg).toBeCloseTo(all.ndcg, 10);
       expect(all.skipped).toBe(report.results.find((r) => r.strategy === 'fine-tune')!.runs[0].all.skipped);
     }
+    // Their per-user metrics, merged from the cold and warm parts, pair with fine-tune's users one to one.
+    const hybrid = report.results.find((r) => r.strategy === 'hybrid')!;
+    for (const slice of ['cold', 'warm', 'all'] as const) {
+      for (const base of ['neighbours', 'target-only'] as const) {
+        const other = report.results.find((r) => r.strategy === base)!;
+        expect(hybrid.lift[base]![slice]!.ndcg.mean).toBeCloseTo(hybrid.runs[0][slice].ndcg - other.runs[0][slice].ndcg, 6);
+      }
+    }
   }, 120_000);
 
   test('the sampled protocol is reported per slice, for embedding and neighbourhood strategies alike', async () => {
@@ -167,6 +260,12 @@ describe('transfer()', () => {
     // Popularity ranks the same way under both protocols' masks: cold users beat chance (1/31 per item).
     expect(report.results[0].sampled!.cold.hit.mean).toBeGreaterThan(10 / 31);
     expect(formatLiftTable(report)).toContain('sampled protocol');
+    // The HTML shows the sampled protocol too.
+    const html = renderLiftReport(report);
+    expect(html).toContain('<h2>Sampled protocol (30 negatives per test item)</h2>');
+    expect(html).toContain('Sampled NDCG@10 by slice');
+    const cell = report.results[0].sampled!.cold.hit;
+    expect(html).toContain(`${cell.mean.toFixed(4)} ± ${cell.std.toFixed(4)}`);
   }, 60_000);
 
   test('bad inputs are typed errors naming the argument', async () => {
@@ -183,6 +282,11 @@ describe('transfer()', () => {
     expect(await reject(transfer(source, target, { seeds: 0 }))).toMatch(/options\.seeds/);
     expect(await reject(transfer(source, target, { settings: { dim: 0 } }))).toMatch(/options\.settings\.dim/);
     expect(await reject(transfer(source, target, { coldFraction: 1.5 }))).toMatch(/coldFraction/);
+    expect(await reject(transfer(source, target, { bootstrap: { resamples: 5 } }))).toMatch(
+      /ERR_OUT_OF_RANGE.*options\.bootstrap\.resamples/,
+    );
+    expect(await reject(transfer(source, target, { bootstrap: { confidence: 0.9 } as never }))).toMatch(/options\.bootstrap\.confidence/);
+    expect(await reject(transfer(source, target, { bootstrap: 3 as never }))).toMatch(/ERR_INVALID_ARG_TYPE.*options\.bootstrap/);
     const stranger = new Domain({ name: 'x', interactions: Interactions.fromPairs([[0, 0]]), users: new Vocabulary(['nobody']) });
     const renamed = new Domain({ name: 'y', interactions: target.interactions });
     expect(await reject(transfer(stranger, renamed))).toMatch(/ERR_NO_OVERLAP/);

@@ -52,7 +52,13 @@ export const hybrid: Strategy = {
           })
         ).weight
       : 0.5;
-    const measure = async (part: Interactions, exclude: Interactions, k: number, isCold: boolean): Promise<RankingMetrics> => {
+    const measure = async (
+      part: Interactions,
+      exclude: Interactions,
+      k: number,
+      isCold: boolean,
+      perUser: boolean,
+    ): Promise<RankingMetrics> => {
       const r = await tuneBlendWeight({
         ...common,
         k,
@@ -61,16 +67,19 @@ export const hybrid: Strategy = {
         history: isCold ? knn.history : ctx.split.train,
         exclude,
         grid: [isCold ? cold : warm],
+        perUser,
       });
-      return rankingMetricsOf(r.grid[0].metrics, r.users, k, part.numUsers - r.users);
+      const metrics = rankingMetricsOf(r.grid[0].metrics, r.users, k, part.numUsers - r.users);
+      return r.grid[0].perUser ? { ...metrics, perUser: r.grid[0].perUser } : metrics;
     };
     return {
-      async evaluate(test, exclude, k) {
+      async evaluate(test, exclude, k, options) {
         const parts: RankingMetrics[] = [];
+        const perUser = options?.perUser ?? false;
         const c = rowsByUserFlag(test, ctx.split.isCold, true);
         const w = rowsByUserFlag(test, ctx.split.isCold, false);
-        if (c.size) parts.push(await measure(c, exclude, k, true));
-        if (w.size) parts.push(await measure(w, exclude, k, false));
+        if (c.size) parts.push(await measure(c, exclude, k, true, perUser));
+        if (w.size) parts.push(await measure(w, exclude, k, false, perUser));
         return mergeByUsers(parts);
       },
       scorer() {

@@ -80,12 +80,13 @@ export const neighbours: Strategy = {
 
 function evaluatorFor(ctx: TransferContext, cross: CrossDomainItemKnn, within: ItemKnn, history: Interactions): CustomEvaluation {
   return {
-    async evaluate(test, exclude, k) {
+    async evaluate(test, exclude, k, options) {
       const parts: RankingMetrics[] = [];
       const cold = rowsByUserFlag(test, ctx.split.isCold, true);
       const warm = rowsByUserFlag(test, ctx.split.isCold, false);
-      if (cold.size) parts.push(await evaluateItemKnn(cross, cold, { k, history, exclude, threads: ctx.settings.threads }));
-      if (warm.size) parts.push(await evaluateItemKnn(within, warm, { k, exclude, threads: ctx.settings.threads }));
+      const common = { k, exclude, threads: ctx.settings.threads, perUser: options?.perUser };
+      if (cold.size) parts.push(await evaluateItemKnn(cross, cold, { ...common, history }));
+      if (warm.size) parts.push(await evaluateItemKnn(within, warm, common));
       return mergeByUsers(parts);
     },
     scorer() {

@@ -9,10 +9,12 @@ import type { TransferContext } from '../context';
 
 /**
  * For strategies that are not one dot-product model (neighbourhood models): evaluates test rows of
- * any users, masking `exclude`, at cut-off k.
+ * any users, masking `exclude`, at cut-off k. With `perUser`, the result carries each user's metrics
+ * (RankingMetrics.perUser), which the lift report's paired comparisons need; an evaluation without
+ * them is reported without paired statistics.
  */
 export interface CustomEvaluation {
-  evaluate(test: Interactions, exclude: Interactions, k: number): Promise<RankingMetrics>;
+  evaluate(test: Interactions, exclude: Interactions, k: number, options?: { perUser?: boolean }): Promise<RankingMetrics>;
   /** Scores for the sampled (1 + N negatives) protocol. */
   scorer(): CandidateScorer;
 }
