@@ -228,6 +228,16 @@ describe('.npz archives and .npy arrays (importEmbeddings)', () => {
       expect: { code: 'ERR_CORRUPT_FILE', message: /inflates to more than the 1048576 bytes/ },
     },
     {
+      title: 'a 512 MiB entry with a wrong CRC-32, the ratio limit raised: checked before it is kept',
+      loader: 'importEmbeddings',
+      options: { maxInflateRatio: 10_000 },
+      make: () => {
+        const b = zeroBomb(npyHeader('<f4', '33554432, 4'), 512);
+        return write(dir, 'bad-crc.npz', zipBytes([{ name: 'item_factors.npy', body: b.body, method: 8, crc: b.crc ^ 1, size: b.size }]));
+      },
+      expect: { code: 'ERR_CORRUPT_FILE', message: /fails its CRC-32/ },
+    },
+    {
       title: 'a bomb beside the array asked for is never inflated',
       loader: 'importEmbeddings',
       options: { tensor: 'item_factors' },
