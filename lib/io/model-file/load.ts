@@ -155,6 +155,16 @@ function vocabularyIds(t: LoadedTensor, rows: number, path: string): unknown {
   }
 }
 
+/** The index of the first NaN or ±Infinity, or -1. */
+function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    // x - x is 0 for every finite x and NaN for NaN and ±Infinity.
+    if (x - x !== 0) return i;
+  }
+  return -1;
+}
+
 function build(mh: ModelHeader, loaded: Map<string, LoadedTensor>, forServing: boolean): Omit<LoadedModel, 'bytesRead'> {
   const { path } = mh.header;
   const corrupt = (detail: string, cause?: unknown) => new CorruptFileError(path, detail, { cause });
@@ -164,7 +174,14 @@ function build(mh: ModelHeader, loaded: Map<string, LoadedTensor>, forServing: b
     const t = get(name);
     if (t.shape[1] < 1)
       throw corrupt(`tensor ${JSON.stringify(name)} has shape ${JSON.stringify(t.shape)}; a parameter needs at least one column`);
-    tables.set(name, new EmbeddingTable(typedView(t, path) as Float32Array, t.shape[1]));
+    const values = typedView(t, path) as Float32Array;
+    // A NaN or infinite weight would load and then fail, or score NaN, far from here: refuse it now.
+    const bad = firstNonFinite(values);
+    if (bad >= 0)
+      throw corrupt(
+        `tensor ${JSON.stringify(name)} holds ${values[bad]} at row ${Math.floor(bad / t.shape[1])}, column ${bad % t.shape[1]} (weights must be finite)`,
+      );
+    tables.set(name, new EmbeddingTable(values, t.shape[1]));
   }
   const tower = (side: 'user' | 'item'): TowerOptions => {
     const c = mh.config[side] as TowerConfig;
