@@ -20,7 +20,7 @@ const { headerCrcPosition, computeHeaderCrc } = require(path.join(dist, 'io', 's
 const { loadModelBytes, inspectModelBytes } = require(path.join(dist, 'io', 'model-file', 'load'));
 const { FILE_EVERY, differential } = require('./file-twin');
 
-const EXPECTED = new Set(['ERR_CORRUPT_FILE', 'ERR_UNSUPPORTED_VERSION', 'ERR_UNSUPPORTED_FORMAT']);
+const EXPECTED = new Set(['ERR_CORRUPT_FILE', 'ERR_UNSUPPORTED_VERSION', 'ERR_UNSUPPORTED_FORMAT', 'ERR_LIMIT_EXCEEDED']);
 const dir = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
 const file = path.join(dir, `recbridge-fuzz-${process.pid}.safetensors`);
 process.on('exit', () => fs.rmSync(file, { force: true }));

@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'ERR_UNSUPPORTED_FORMAT'
   | 'ERR_NO_OVERLAP'
   | 'ERR_DIMENSION_MISMATCH'
+  | 'ERR_LIMIT_EXCEEDED'
   | 'ABORT_ERR';
 
 /** A wrong type for a named argument (`code: 'ERR_INVALID_ARG_TYPE'`). */
@@ -69,6 +70,27 @@ export class DetachedBufferError extends RecbridgeError {
   constructor(readonly argument: string) {
     super('ERR_DETACHED_BUFFER', `The buffer behind ${argument} is detached (was it transferred to another thread?)`);
     this.name = 'DetachedBufferError';
+  }
+}
+
+/**
+ * Input that goes beyond a documented limit of the function reading it (`code: 'ERR_LIMIT_EXCEEDED'`):
+ * nesting deeper, more tensors, dimensions or bytes than the limit allows. The input may be
+ * well-formed; `limit` names the option that raises the limit, for input that is trusted.
+ */
+export class LimitExceededError extends RecbridgeError {
+  constructor(
+    /** Where the input came from (a path, or a path and the part of the file). */
+    readonly source: string,
+    /** The option that sets the limit, e.g. `maxJsonDepth`. */
+    readonly limit: string,
+    /** The limit in force. */
+    readonly max: number,
+    /** What is beyond it, without the source ("its header nests 100000 levels deep"). */
+    detail: string,
+  ) {
+    super('ERR_LIMIT_EXCEEDED', `${source}: ${detail}, beyond ${limit} (${max}); raise options.${limit} if the input is trusted`);
+    this.name = 'LimitExceededError';
   }
 }
 

@@ -13,6 +13,14 @@ export {
 } from './scoring';
 export { gather, pool, type Bags, type CsrBags, type PoolMode, type PoolOptions } from './lookup';
 export { capabilities, configure, setIsa, MAX_THREADS, type Capabilities, type ConfigureOptions, type IsaName } from './config';
-export { RecbridgeError, ArgumentTypeError, ArgumentRangeError, DetachedBufferError, AbortError, type ErrorCode } from './errors';
+export {
+  RecbridgeError,
+  ArgumentTypeError,
+  ArgumentRangeError,
+  DetachedBufferError,
+  AbortError,
+  LimitExceededError,
+  type ErrorCode,
+} from './errors';
 export { uniformGenerator, normalGenerator } from './random';
 export type { Csr, WeightedCsr } from './csr';

@@ -6,8 +6,8 @@
  */
 import { basename } from 'node:path';
 
-import { RecbridgeError } from '../core/errors';
-import { expectBoolean, expectOptions, rangeError, typeError } from '../core/validate';
+import { LimitExceededError, RecbridgeError } from '../core/errors';
+import { expectBoolean, expectOptions, expectPositiveInteger, rangeError, typeError } from '../core/validate';
 import { float32Column, int32Column } from './columns';
 import { chooseDelimiter, delimitedOptions, type DelimitedOptions } from './delimited-options';
 import { type Head, headOf } from './lines';
@@ -22,6 +22,11 @@ export type FeatureType = 'token' | 'token_seq' | 'float' | 'float_seq';
 export interface LoadFeaturesOptions extends DelimitedOptions {
   /** The entity rows to align to. Required. */
   entities: Vocabulary;
+  /**
+   * Most columns the header may have. Each loaded column keeps its own builders, so a header of
+   * 100,000 columns (400 KB) would cost hundreds of MB before any row is read. Default 1024.
+   */
+  maxColumns?: number;
   /** Column of the entity id (index or name). Default: `item_id` in .item, `user_id` in .user files, else column 0. */
   id?: number | string;
   /** 'recbole' (tab-separated, typed header), 'tsv' or 'csv' (with a header). Default: .item/.user → recbole, .csv → csv, else tsv. */
@@ -115,6 +120,7 @@ function featuresParser(path: string, o: Partial<LoadFeaturesOptions>) {
   const separator = o.separator ?? ' ';
   if (typeof separator !== 'string' || separator === '') throw typeError('options.separator', 'non-empty string', separator);
   const fillMissing = o.fillMissing === undefined ? false : expectBoolean('options.fillMissing', o.fillMissing);
+  const maxColumns = o.maxColumns === undefined ? 1024 : expectPositiveInteger('options.maxColumns', o.maxColumns);
   if (o.id !== undefined && typeof o.id !== 'string' && !(typeof o.id === 'number' && Number.isInteger(o.id) && o.id >= 0))
     throw typeError('options.id', 'column index or name', o.id);
   let wanted: Map<string, FeatureType | undefined> | null = null;
@@ -139,6 +145,7 @@ function featuresParser(path: string, o: Partial<LoadFeaturesOptions>) {
   let builders: Builder[] = [];
   let width = 0;
   const onHeader = (header: string[]) => {
+    if (header.length > maxColumns) throw new LimitExceededError(path, 'maxColumns', maxColumns, `its header has ${header.length} columns`);
     width = header.length;
     const cols = header.map((h) => {
       const at = h.lastIndexOf(':');
@@ -150,9 +157,11 @@ function featuresParser(path: string, o: Partial<LoadFeaturesOptions>) {
     });
     const names = cols.map((c) => c.name);
     // Found by fuzzing: these used to surface as argument errors from SideFeatures.addField.
+    const seen = new Set<string>();
     names.forEach((n, k) => {
       if (n === '') throw new RowError(`column ${k + 1} has an empty name`);
-      if (names.indexOf(n) !== k) throw new RowError(`column name ${JSON.stringify(n)} appears twice`);
+      if (seen.has(n)) throw new RowError(`column name ${JSON.stringify(n)} appears twice`);
+      seen.add(n);
     });
     const fallbackId = name.endsWith('.user') ? 'user_id' : name.endsWith('.item') ? 'item_id' : null;
     if (typeof o.id === 'number') idColumn = o.id;

@@ -6,16 +6,19 @@
 import * as fs from 'node:fs/promises';
 
 import type { Vocabulary } from '../data/vocabulary';
+import { LimitExceededError } from '../core/errors';
 import { EmbeddingTable } from '../core/table';
 import { expectOptions, rangeError, typeError } from '../core/validate';
-import { CorruptFileError, UnsupportedFileError } from './file-errors';
+import { type ByteSource, openByteSource } from './byte-source';
+import { UnsupportedFileError } from './file-errors';
 import { readIdList } from './id-list';
-import { npyToFloat32, parseNpy, type NpyArray } from './numpy/npy';
-import { readZip } from './numpy/zip';
-import { readHeaderFrom, readTensorsFrom, toFloat32 } from './safetensors/read';
-import { CHECKSUMS_KEY } from './safetensors/write';
+import { type FileLimits, INFLATE_RATIO_FLOOR, NPY_MAX_HEADER_BYTES, type ResolvedFileLimits, fileLimits } from './limits';
+import { type NpyHeader, fileStream, readNpyFloat32, readNpyHeader } from './numpy/npy';
+import { type ByteStream, type ZipEntry, entryStream, readZipDirectory } from './numpy/zip';
+import { readHeaderFrom, readTensorsFrom, storedChecksums, toFloat32 } from './safetensors/read';
 
-export interface ImportEmbeddingsOptions {
+/** Every limit of FileLimits applies, to the format it concerns. */
+export interface ImportEmbeddingsOptions extends FileLimits {
   /**
    * Which array: the key in an .npz (e.g. "item_factors") or the tensor name in a safetensors file
    * (e.g. "item.embedding"). Optional when the file holds exactly one 2-D array.
@@ -55,16 +58,20 @@ async function sniff(path: string): Promise<'npy' | 'npz' | 'safetensors'> {
   );
 }
 
-function table(values: Float32Array, shape: readonly number[], path: string, name: string): EmbeddingTable {
+function checkTableShape(shape: readonly number[], path: string, name: string): void {
   if (shape.length !== 2 && shape.length !== 1)
     throw new UnsupportedFileError(
       'ERR_UNSUPPORTED_FORMAT',
       path,
       `${path}: array ${JSON.stringify(name)} has shape (${shape.join(', ')}); an embedding table is 2-D (or 1-D for biases)`,
     );
-  const dim = shape.length === 2 ? shape[1] : 1;
-  if (dim < 1) throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, `${path}: array ${JSON.stringify(name)} has no columns`);
-  return new EmbeddingTable(values, dim);
+  if (shape.length === 2 && shape[1] < 1)
+    throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, `${path}: array ${JSON.stringify(name)} has no columns`);
+}
+
+function table(values: Float32Array, shape: readonly number[], path: string, name: string): EmbeddingTable {
+  checkTableShape(shape, path, name);
+  return new EmbeddingTable(values, shape.length === 2 ? shape[1] : 1);
 }
 
 function pick<T>(path: string, available: Map<string, T>, wanted: string | undefined, is2d: (t: T) => boolean): [string, T] {
@@ -89,6 +96,47 @@ function pick<T>(path: string, available: Map<string, T>, wanted: string | undef
   return candidates[0];
 }
 
+/** The arrays of an .npy file or .npz archive, by name, their headers read but no elements. */
+async function npyArrays(
+  src: ByteSource,
+  format: 'npy' | 'npz',
+  wanted: string | undefined,
+  limits: ResolvedFileLimits & { headerBytesSet: boolean },
+): Promise<Map<string, { stream: ByteStream; header: NpyHeader; entry?: ZipEntry }>> {
+  const maxHeaderBytes = limits.headerBytesSet ? limits.maxHeaderBytes : NPY_MAX_HEADER_BYTES;
+  const out = new Map<string, { stream: ByteStream; header: NpyHeader; entry?: ZipEntry }>();
+  if (format === 'npy') {
+    const stream = fileStream(src);
+    out.set('', { stream, header: await readNpyHeader(stream, maxHeaderBytes, limits.maxDims) });
+    return out;
+  }
+  const entries = (await readZipDirectory(src, limits)).filter((e) => e.name.endsWith('.npy'));
+  const names = new Set(entries.map((e) => e.name.slice(0, -4)));
+  // With a name, only that entry is read: the others may be anything, a bomb included.
+  const read = wanted !== undefined && names.has(wanted) ? entries.filter((e) => e.name.slice(0, -4) === wanted) : entries;
+  if (wanted !== undefined && read.length !== 1) {
+    throw rangeError('options.tensor', `one of ${[...names].map((k) => JSON.stringify(k)).join(', ')} (the arrays in ${src.path})`, wanted);
+  }
+  for (const entry of read) {
+    const stream = await entryStream(src, entry);
+    out.set(entry.name.slice(0, -4), { stream, header: await readNpyHeader(stream, maxHeaderBytes, limits.maxDims), entry });
+  }
+  return out;
+}
+
+/** A deflated entry may inflate to maxInflateRatio times its compressed size (small ones exempt). */
+function checkInflateRatio(src: ByteSource, entry: ZipEntry, limits: ResolvedFileLimits): void {
+  if (entry.method === 0 || entry.size <= INFLATE_RATIO_FLOOR) return;
+  const ratio = entry.size / Math.max(1, entry.compressedSize);
+  if (ratio > limits.maxInflateRatio)
+    throw new LimitExceededError(
+      src.path,
+      'maxInflateRatio',
+      limits.maxInflateRatio,
+      `entry ${entry.name} would inflate from ${entry.compressedSize} to ${entry.size} bytes (${Math.round(ratio)} times)`,
+    );
+}
+
 export async function importEmbeddings(path: string, options?: ImportEmbeddingsOptions): Promise<ImportedEmbeddings> {
   if (typeof path !== 'string' || path === '') throw typeError('path', 'non-empty string', path);
   const o = expectOptions('options', options);
@@ -96,45 +144,42 @@ export async function importEmbeddings(path: string, options?: ImportEmbeddingsO
   if (o.ids !== undefined && typeof o.ids !== 'string') throw typeError('options.ids', 'path string', o.ids);
   if (o.format !== undefined && !['npy', 'npz', 'safetensors'].includes(o.format))
     throw rangeError('options.format', '"npy", "npz" or "safetensors"', o.format);
+  const limits = fileLimits(o);
   const format = o.format ?? (await sniff(path));
   let result: ImportedEmbeddings;
   if (format === 'safetensors') {
     const handle = await fs.open(path, 'r');
     try {
-      const header = await readHeaderFrom(handle, path);
+      const header = await readHeaderFrom(handle, path, limits);
       const floats = new Set(['F32', 'F16', 'BF16', 'F64']);
       const entries = new Map(header.tensors.filter((t) => !t.name.startsWith('__padding__.')).map((t) => [t.name, t]));
       const [name, entry] = pick(path, entries, o.tensor, (t) => t.shape.length === 2 && floats.has(t.dtype));
-      let checksums: Record<string, string> | null = null;
-      const text = header.metadata?.[CHECKSUMS_KEY];
-      if (text !== undefined) {
-        try {
-          checksums = JSON.parse(text) as Record<string, string>;
-        } catch {
-          throw new CorruptFileError(path, `${CHECKSUMS_KEY} is not valid JSON`);
-        }
-      }
+      const checksums = storedChecksums(header, limits);
       const loaded = (await readTensorsFrom(handle, header, new Set([name]), checksums)).get(name)!;
       result = { table: table(toFloat32(loaded, path), entry.shape, path, name), name, sourceDtype: entry.dtype };
     } finally {
       await handle.close();
     }
   } else {
-    const bytes = new Uint8Array(await fs.readFile(path));
-    let arrays: Map<string, NpyArray>;
-    if (format === 'npy') arrays = new Map([['', parseNpy(bytes, path)]]);
-    else
-      arrays = new Map(
-        readZip(bytes, path)
-          .filter((e) => e.name.endsWith('.npy'))
-          .map((e) => [e.name.slice(0, -4), parseNpy(e.data, `${path}:${e.name}`)]),
+    const src = await openByteSource(path);
+    try {
+      const arrays = await npyArrays(src, format, format === 'npy' ? undefined : o.tensor, limits);
+      const [name, a] = pick(
+        path,
+        arrays,
+        format === 'npy' ? undefined : o.tensor,
+        (x) => x.header.shape.length === 2 && /f\d$/.test(x.header.descr),
       );
-    const [name, a] = pick(path, arrays, format === 'npy' ? undefined : o.tensor, (x) => x.shape.length === 2 && /f\d$/.test(x.descr));
-    const source = format === 'npy' ? path : `${path}:${name}.npy`;
-    result = { table: table(npyToFloat32(a, source), a.shape, path, name), name, sourceDtype: a.descr };
+      // The shape is known from the header: refuse what cannot be a table before reading elements.
+      checkTableShape(a.header.shape, path, name);
+      if (a.entry) checkInflateRatio(src, a.entry, limits);
+      result = { table: table(await readNpyFloat32(a.stream, a.header), a.header.shape, path, name), name, sourceDtype: a.header.descr };
+    } finally {
+      await src.close();
+    }
   }
   if (o.ids !== undefined) {
-    const ids = await readIdList(o.ids);
+    const ids = await readIdList(o.ids, { maxIdBytes: limits.maxIdBytes });
     if (ids.size !== result.table.rows)
       throw rangeError('options.ids', `an id list with one id per row (${result.table.rows})`, `${o.ids} with ${ids.size} ids`);
     result.ids = ids;

@@ -156,3 +156,23 @@ describe('saveModel / loadModel round trips', () => {
     await expect(loadModel(path.join(dir, 'missing.safetensors'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
+
+describe('non-finite weights', () => {
+  const dir = tempDir();
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it.each([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])(
+    'a model holding %s is refused at load, naming the tensor, row and column',
+    async (bad) => {
+      const m = new MatrixFactorization({ users: 10, items: 6, dim: 4 });
+      m.itemEmbedding.table.data[2 * 4 + 3] = bad;
+      const file = path.join(dir, `bad-${bad}.safetensors`);
+      await saveModel(file, m);
+      await expect(loadModel(file)).rejects.toMatchObject({
+        code: 'ERR_CORRUPT_FILE',
+        message: expect.stringContaining(`tensor "item.embedding" holds ${bad} at row 2, column 3`),
+      });
+      await expect(loadModel(file, { forServing: true })).rejects.toMatchObject({ code: 'ERR_CORRUPT_FILE' });
+    },
+  );
+});

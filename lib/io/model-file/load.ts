@@ -13,12 +13,17 @@ import { TwoTower, type TowerOptions, type TwoTowerOptions } from '../../models/
 import { EmbeddingTable } from '../../core/table';
 import { expectBoolean, expectOptions, typeError } from '../../core/validate';
 import { CorruptFileError } from '../file-errors';
+import { scanJson } from '../json-scan';
+import { type FileLimits, fileLimits } from '../limits';
 import { PADDING_PREFIX, elementCount } from '../safetensors/format';
 import { headerOfBytes, readHeaderFrom, readTensorsFrom, tensorsOfBytes, typedView, type LoadedTensor } from '../safetensors/read';
 import { bagTensors, denseTensor, frozenTensor, optimizerTensor, type ModelKind, type ParameterRecord, type TowerConfig } from './metadata';
 import { readModelHeader, type ModelHeader } from './read-metadata';
 
-export interface LoadModelOptions {
+/** The limits of the header and its JSON (see FileLimits); maxInflateRatio and maxIdBytes do not apply. */
+export type InspectModelOptions = Pick<FileLimits, 'maxHeaderBytes' | 'maxJsonDepth' | 'maxJsonValues' | 'maxTensors' | 'maxDims'>;
+
+export interface LoadModelOptions extends InspectModelOptions {
   /**
    * Skip the optimizer state (it is neither read nor checked): a faster, smaller load for scoring.
    * The model still trains, with fresh optimizer state. Default false.
@@ -57,11 +62,12 @@ export interface ModelFileInfo {
   tensors: { name: string; dtype: string; shape: number[]; bytes: number }[];
 }
 
-export async function inspectModel(path: string): Promise<ModelFileInfo> {
+export async function inspectModel(path: string, options?: InspectModelOptions): Promise<ModelFileInfo> {
   if (typeof path !== 'string' || path === '') throw typeError('path', 'non-empty string', path);
+  const limits = fileLimits(options as FileLimits);
   const handle = await fs.open(path, 'r');
   try {
-    return summary(readModelHeader(await readHeaderFrom(handle, path)));
+    return summary(readModelHeader(await readHeaderFrom(handle, path, limits), limits));
   } finally {
     await handle.close();
   }
@@ -70,9 +76,10 @@ export async function inspectModel(path: string): Promise<ModelFileInfo> {
 export async function loadModel(path: string, options?: LoadModelOptions): Promise<LoadedModel> {
   if (typeof path !== 'string' || path === '') throw typeError('path', 'non-empty string', path);
   const forServing = forServingOf(options);
+  const limits = fileLimits(options as FileLimits);
   const handle = await fs.open(path, 'r');
   try {
-    const mh = readModelHeader(await readHeaderFrom(handle, path));
+    const mh = readModelHeader(await readHeaderFrom(handle, path, limits), limits);
     return loaded(mh, await readTensorsFrom(handle, mh.header, wantedTensors(mh, forServing), mh.checksums), forServing);
   } finally {
     await handle.close();
@@ -86,12 +93,14 @@ export async function loadModel(path: string, options?: LoadModelOptions): Promi
  */
 export function loadModelBytes(bytes: Uint8Array, name: string, options?: LoadModelOptions): LoadedModel {
   const forServing = forServingOf(options);
-  const mh = readModelHeader(headerOfBytes(bytes, name));
+  const limits = fileLimits(options as FileLimits);
+  const mh = readModelHeader(headerOfBytes(bytes, name, limits), limits);
   return loaded(mh, tensorsOfBytes(bytes, mh.header, wantedTensors(mh, forServing), mh.checksums), forServing);
 }
 
-export function inspectModelBytes(bytes: Uint8Array, name: string): ModelFileInfo {
-  return summary(readModelHeader(headerOfBytes(bytes, name)));
+export function inspectModelBytes(bytes: Uint8Array, name: string, options?: InspectModelOptions): ModelFileInfo {
+  const limits = fileLimits(options as FileLimits);
+  return summary(readModelHeader(headerOfBytes(bytes, name, limits), limits));
 }
 
 function summary(mh: ModelHeader): ModelFileInfo {
@@ -129,6 +138,33 @@ function loaded(mh: ModelHeader, tensors: Map<string, LoadedTensor>, forServing:
   return { ...build(mh, tensors, forServing), bytesRead };
 }
 
+/**
+ * The ids a vocabulary tensor holds: a JSON array of exactly `rows` strings. Its shape is checked
+ * on the bytes first (one level, no more elements than rows), so that what JSON.parse builds is
+ * never larger than the vocabulary the model needs.
+ */
+function vocabularyIds(t: LoadedTensor, rows: number, path: string): unknown {
+  const corrupt = (detail: string, cause?: unknown) => new CorruptFileError(path, detail, { cause });
+  const what = `tensor ${JSON.stringify(t.name)}`;
+  const { shape, passed } = scanJson(t.bytes, { maxDepth: 1, maxValues: rows + 1, maxMembers: rows });
+  if (passed !== null || shape.depth !== 1) throw corrupt(`${what} does not hold a JSON list of ${rows} string ids`);
+  try {
+    return JSON.parse(Buffer.from(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength).toString('utf8'));
+  } catch (err) {
+    throw corrupt(`${what} does not hold a JSON list of ids`, err);
+  }
+}
+
+/** The index of the first NaN or ±Infinity, or -1. */
+function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    // x - x is 0 for every finite x and NaN for NaN and ±Infinity.
+    if (x - x !== 0) return i;
+  }
+  return -1;
+}
+
 function build(mh: ModelHeader, loaded: Map<string, LoadedTensor>, forServing: boolean): Omit<LoadedModel, 'bytesRead'> {
   const { path } = mh.header;
   const corrupt = (detail: string, cause?: unknown) => new CorruptFileError(path, detail, { cause });
@@ -138,7 +174,14 @@ function build(mh: ModelHeader, loaded: Map<string, LoadedTensor>, forServing: b
     const t = get(name);
     if (t.shape[1] < 1)
       throw corrupt(`tensor ${JSON.stringify(name)} has shape ${JSON.stringify(t.shape)}; a parameter needs at least one column`);
-    tables.set(name, new EmbeddingTable(typedView(t, path) as Float32Array, t.shape[1]));
+    const values = typedView(t, path) as Float32Array;
+    // A NaN or infinite weight would load and then fail, or score NaN, far from here: refuse it now.
+    const bad = firstNonFinite(values);
+    if (bad >= 0)
+      throw corrupt(
+        `tensor ${JSON.stringify(name)} holds ${values[bad]} at row ${Math.floor(bad / t.shape[1])}, column ${bad % t.shape[1]} (weights must be finite)`,
+      );
+    tables.set(name, new EmbeddingTable(values, t.shape[1]));
   }
   const tower = (side: 'user' | 'item'): TowerOptions => {
     const c = mh.config[side] as TowerConfig;
@@ -208,19 +251,15 @@ function build(mh: ModelHeader, loaded: Map<string, LoadedTensor>, forServing: b
   for (const side of ['users', 'items'] as const) {
     const record = mh.vocabularies[side];
     if (!record) continue;
+    const rows = side === 'users' ? model.users : model.items;
     let ids: unknown = record;
     if (!Array.isArray(record)) {
-      try {
-        ids = JSON.parse(Buffer.from(get(record.tensor).bytes).toString('utf8'));
-      } catch (err) {
-        throw corrupt(`tensor ${JSON.stringify(record.tensor)} does not hold a JSON list of ids`, err);
-      }
+      ids = vocabularyIds(get(record.tensor), rows, path);
       if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string') || ids.length !== record.count) {
         throw corrupt(`tensor ${JSON.stringify(record.tensor)} does not hold a list of ${record.count} string ids`);
       }
     }
     if (!Array.isArray(ids)) continue;
-    const rows = side === 'users' ? model.users : model.items;
     if (ids.length !== rows) throw corrupt(`its ${side} vocabulary has ${ids.length} ids for ${rows} rows`);
     const v = new Vocabulary(ids);
     if (v.size !== ids.length) throw corrupt(`its ${side} vocabulary lists an id twice`);

@@ -3,6 +3,8 @@
  * file gets a clear message), then every metadata field and the exact set of tensors.
  */
 import { CorruptFileError, UnsupportedFileError } from '../file-errors';
+import { type JsonBounds, type JsonLimitNames, parseBoundedJson } from '../json-scan';
+import { DEFAULT_FILE_LIMITS, type ResolvedFileLimits } from '../limits';
 import { PADDING_PREFIX, type SafetensorsHeader, type TensorEntry } from '../safetensors/format';
 import { CHECKSUMS_KEY } from '../safetensors/write';
 import { HEADER_CRC_KEY } from '../safetensors/header-checksum';
@@ -40,7 +42,18 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-export function readModelHeader(header: SafetensorsHeader): ModelHeader {
+/**
+ * The bounds of the JSON in metadata values: most are small records, bounded by maxJsonValues;
+ * vocabularies hold one id per row, and every row of a table takes at least 4 bytes of the file.
+ */
+function metadataBounds(key: string, header: SafetensorsHeader, limits: ResolvedFileLimits): { bounds: JsonBounds; names: JsonLimitNames } {
+  const names: JsonLimitNames = { what: key, depth: 'maxJsonDepth', values: 'maxJsonValues' };
+  if (key !== KEY.vocabularies) return { bounds: { maxDepth: limits.maxJsonDepth, maxValues: limits.maxJsonValues }, names };
+  const dataBytes = header.fileSize - header.dataStart;
+  return { bounds: { maxDepth: limits.maxJsonDepth, maxValues: Math.max(limits.maxJsonValues, Math.floor(dataBytes / 4) + 16) }, names };
+}
+
+export function readModelHeader(header: SafetensorsHeader, limits: ResolvedFileLimits = DEFAULT_FILE_LIMITS): ModelHeader {
   const { path } = header;
   const corrupt = (detail: string) => new CorruptFileError(path, detail);
   const meta = header.metadata;
@@ -65,11 +78,8 @@ export function readModelHeader(header: SafetensorsHeader): ModelHeader {
   const json = (key: string): unknown => {
     const text = meta[key];
     if (text === undefined) throw corrupt(`the metadata has no ${key}`);
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      throw corrupt(`${key} is not valid JSON (${(err as Error).message})`);
-    }
+    const { bounds, names } = metadataBounds(key, header, limits);
+    return parseBoundedJson(text, path, path, bounds, names);
   };
   const kind = meta[KEY.kind] as ModelKind;
   if (!MODEL_KINDS.includes(kind)) {

@@ -4,6 +4,8 @@
  */
 import type { Vocabulary } from '../../data/vocabulary';
 import { expectBoolean, expectOptions, rangeError, typeError } from '../../core/validate';
+import { scanJson } from '../json-scan';
+import { DEFAULT_FILE_LIMITS } from '../limits';
 import { writeSafetensors } from '../safetensors/write';
 import { INLINE_VOCABULARY_BYTES, KEY, vocabularyTensor, type VocabularyRecord } from './metadata';
 import { modelToTensors, modelKind, type SavableModel } from './model-tensors';
@@ -64,6 +66,14 @@ export async function saveModel(path: string, model: SavableModel, options?: Sav
     } catch (err) {
       throw typeError('options.provenance', `JSON-serialisable object (${(err as Error).message})`, o.provenance);
     }
+    // A file must load with the default limits: refuse what loadModel would refuse.
+    const { maxJsonDepth, maxJsonValues } = DEFAULT_FILE_LIMITS;
+    if (scanJson(provenance, { maxDepth: maxJsonDepth, maxValues: maxJsonValues }).passed !== null)
+      throw rangeError(
+        'options.provenance',
+        `JSON nested at most ${maxJsonDepth} levels deep with at most ${maxJsonValues} values (what loadModel reads by default)`,
+        o.provenance,
+      );
   }
   const started = process.hrtime.bigint();
   const release = model.acquire('saveModel');

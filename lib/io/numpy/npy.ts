@@ -3,20 +3,33 @@
  * (2 bytes in 1.0, 4 in 2.0 and 3.0), a Python dict literal giving descr, fortran_order and shape,
  * then the raw elements. Only plain numeric dtypes are accepted (no structured or object arrays).
  */
+import { LimitExceededError } from '../../core/errors';
+import type { ByteSource } from '../byte-source';
 import { CorruptFileError, UnsupportedFileError } from '../file-errors';
+import { INFLATE_RATIO_FLOOR } from '../limits';
+import { type ByteStream, STREAM_CHUNK, pumpRange } from './zip';
 
-export interface NpyArray {
+export interface NpyHeader {
   /** numpy's type string, e.g. "<f4". */
   descr: string;
   shape: number[];
   fortranOrder: boolean;
-  /** The element bytes as stored. */
+  /** Offset of the first element. */
+  dataStart: number;
+  /** Bytes of the elements (elements × item size). */
+  dataBytes: number;
+}
+
+/** An array with its element bytes as stored. */
+export interface NpyArray extends NpyHeader {
   data: Uint8Array;
 }
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 const DESCR = /^([<>|=])?([fiub])(\d+)$/;
 const SIZES: Record<string, number[]> = { f: [2, 4, 8], i: [1, 2, 4, 8], u: [1, 2, 4, 8], b: [1] };
+/** Magic, version and the longest header-length field (4 bytes in formats 2.0 and 3.0). */
+const PREAMBLE = 12;
 
 function parseDescr(descr: string, source: string): { kind: string; size: number; bigEndian: boolean } {
   const m = DESCR.exec(descr);
@@ -30,7 +43,8 @@ function parseDescr(descr: string, source: string): { kind: string; size: number
   return { kind: m[2], size: Number(m[3]), bigEndian: m[1] === '>' };
 }
 
-export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
+/** Where the header dict ends (= where the data starts), from the preamble, checked against the limit. */
+function headerEnd(bytes: Uint8Array, streamSize: number, source: string, maxHeaderBytes: number): number {
   const corrupt = (detail: string) => new CorruptFileError(source, detail);
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw corrupt('it does not start with the .npy magic "\\x93NUMPY"');
   const major = bytes[6];
@@ -40,13 +54,29 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
       source,
       `${source} is .npy format ${major}.${bytes[7]}; recbridge reads 1.0 to 3.0`,
     );
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lengthBytes = major === 1 ? 2 : 4;
   if (bytes.length < 8 + lengthBytes) throw corrupt('truncated header');
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
   const start = 8 + lengthBytes;
-  if (start + headerLength > bytes.length) throw corrupt(`the header claims ${headerLength} bytes but the file is shorter (truncated?)`);
-  const header = Buffer.from(bytes.buffer, bytes.byteOffset + start, headerLength).toString(major === 3 ? 'utf8' : 'latin1');
+  if (start + headerLength > streamSize) throw corrupt(`the header claims ${headerLength} bytes but the file is shorter (truncated?)`);
+  if (headerLength > maxHeaderBytes)
+    throw new LimitExceededError(source, 'maxHeaderBytes', maxHeaderBytes, `its .npy header is ${headerLength} bytes`);
+  return start + headerLength;
+}
+
+/**
+ * The header of a .npy array from its first bytes (`bytes` must hold the whole header; a stream
+ * reads it with readNpyHeader). Checked before any element is read: the dtype, at most maxDims
+ * dimensions, and elements that fit in the `streamSize` bytes the array occupies.
+ */
+export function parseNpyHeader(bytes: Uint8Array, streamSize: number, source: string, maxHeaderBytes: number, maxDims: number): NpyHeader {
+  const corrupt = (detail: string) => new CorruptFileError(source, detail);
+  const dataStart = headerEnd(bytes, streamSize, source, maxHeaderBytes);
+  if (bytes.length < dataStart) throw corrupt('truncated header');
+  const major = bytes[6];
+  const start = major === 1 ? 10 : 12;
+  const header = Buffer.from(bytes.buffer, bytes.byteOffset + start, dataStart - start).toString(major === 3 ? 'utf8' : 'latin1');
   const descr = /['"]descr['"]\s*:\s*['"]([^'"]*)['"]/.exec(header)?.[1];
   const fortran = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
@@ -61,22 +91,83 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyArray {
   }
   if (fortran === undefined || shapeText === undefined)
     throw corrupt(`its header lacks fortran_order or shape: ${JSON.stringify(header.trim())}`);
-  const shape = shapeText
-    .split(',')
-    .map((s) => s.trim().replace(/L$/, ''))
-    .filter((s) => s !== '')
-    .map((s) => {
-      if (!/^\d+$/.test(s)) throw corrupt(`its shape (${shapeText}) is not a tuple of integers`);
-      return Number(s);
-    });
+  const parts = shapeText.split(',').map((p) => p.trim().replace(/L$/, ''));
+  if (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+  if (parts.length > maxDims) throw new LimitExceededError(source, 'maxDims', maxDims, `its array has ${parts.length} dimensions`);
   const { size } = parseDescr(descr, source);
-  const count = shape.reduce((a, b) => a * b, 1);
-  const dataStart = start + headerLength;
-  if (dataStart + count * size > bytes.length)
+  let count = 1;
+  const shape = parts.map((p) => {
+    if (!/^\d+$/.test(p)) throw corrupt(`its shape (${shapeText}) is not a tuple of integers`);
+    const d = Number(p);
+    count *= d;
+    if (!Number.isSafeInteger(d) || !Number.isSafeInteger(count * size)) throw corrupt(`its shape (${shapeText}) is too large to address`);
+    return d;
+  });
+  const dataBytes = count * size;
+  if (dataStart + dataBytes > streamSize)
     throw corrupt(
-      `shape (${shape.join(', ')}) of ${descr} needs ${count * size} bytes but ${bytes.length - dataStart} follow the header (truncated?)`,
+      `shape (${shape.join(', ')}) of ${descr} needs ${dataBytes} bytes but ${streamSize - dataStart} follow the header (truncated?)`,
     );
-  return { descr, shape, fortranOrder: fortran === 'True', data: bytes.subarray(dataStart, dataStart + count * size) };
+  return { descr, shape, fortranOrder: fortran === 'True', dataStart, dataBytes };
+}
+
+/**
+ * Reads just the header from the start of a stream: at most the preamble and maxHeaderBytes. A
+ * small stream is read whole, so that a zip entry's CRC-32 is checked before its header is trusted.
+ */
+export async function readNpyHeader(stream: ByteStream, maxHeaderBytes: number, maxDims: number): Promise<NpyHeader> {
+  const chunks: Uint8Array[] = [];
+  let have = 0;
+  const whole = stream.size <= HEADER_CHUNK;
+  let need = PREAMBLE;
+  const gathered = () => (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, have));
+  await stream.pump((chunk) => {
+    chunks.push(chunk);
+    have += chunk.length;
+    if (!whole && need === PREAMBLE && have >= PREAMBLE) need = headerEnd(gathered(), stream.size, stream.source, maxHeaderBytes);
+    return whole || have < need;
+  }, HEADER_CHUNK);
+  return parseNpyHeader(gathered(), stream.size, stream.source, maxHeaderBytes, maxDims);
+}
+
+/** Small reads for headers: a peek at an entry inflates little more than its header. */
+const HEADER_CHUNK = 16 << 10;
+
+/**
+ * The elements of an array whose header was read, as float32 in C (row-major) order on a
+ * SharedArrayBuffer. A deflated entry that could inflate to much more than it occupies is first
+ * inflated without being kept, to check its size and CRC-32: memory is only allocated for an array
+ * the archive has proved it holds. Little-endian float32 in C order is read in place, without a copy.
+ */
+export async function readNpyFloat32(stream: ByteStream, header: NpyHeader): Promise<Float32Array> {
+  const { kind, size, bigEndian } = parseDescr(header.descr, stream.source);
+  if (stream.size > Math.max(INFLATE_RATIO_FLOOR, 2 * stream.storedSize)) await stream.pump(() => true);
+  const inPlace = kind === 'f' && size === 4 && !bigEndian && (!header.fortranOrder || header.shape.length < 2);
+  const data = inPlace ? new Uint8Array(new SharedArrayBuffer(header.dataBytes)) : new Uint8Array(header.dataBytes);
+  const { dataStart, dataBytes } = header;
+  let at = 0;
+  await stream.pump((chunk) => {
+    const from = Math.max(0, dataStart - at);
+    const to = Math.min(chunk.length, dataStart + dataBytes - at);
+    if (from < to) data.set(chunk.subarray(from, to), at + from - dataStart);
+    at += chunk.length;
+    return true;
+  });
+  if (inPlace) return new Float32Array(data.buffer, 0, dataBytes / 4);
+  return npyToFloat32({ ...header, data }, stream.source);
+}
+
+/** A whole .npy file (or any byte range holding one array) as a stream. */
+export function fileStream(src: ByteSource): ByteStream {
+  return {
+    source: src.path,
+    path: src.path,
+    size: src.size,
+    storedSize: src.size,
+    async pump(sink, chunkBytes = STREAM_CHUNK) {
+      await pumpRange(src, 0, src.size, sink, chunkBytes);
+    },
+  };
 }
 
 /** The array as float32 in C (row-major) order, on a SharedArrayBuffer. */
@@ -109,7 +200,11 @@ export function npyToFloat32(a: NpyArray, source: string): Float32Array {
   }
   // Fortran order: the first index varies fastest. Walk the file in order and place each element.
   const dims = a.shape;
-  const cStrides = dims.map((_, k) => dims.slice(k + 1).reduce((x, y) => x * y, 1));
+  const cStrides = new Array<number>(dims.length);
+  for (let k = dims.length - 1, stride = 1; k >= 0; k--) {
+    cStrides[k] = stride;
+    stride *= dims[k];
+  }
   const index = new Array<number>(dims.length).fill(0);
   for (let i = 0; i < n; i++) {
     let at = 0;

@@ -6,10 +6,10 @@ import * as fs from 'node:fs/promises';
 import { types } from 'node:util';
 
 import { expectOptions, rangeError, typeError } from '../../core/validate';
-import { CorruptFileError } from '../file-errors';
+import { type FileLimits, fileLimits } from '../limits';
 import { PADDING_PREFIX, type Dtype } from './format';
-import { readHeaderFrom, readTensorsFrom, toFloat32, typedView } from './read';
-import { CHECKSUMS_KEY, bytesOf, writeSafetensors } from './write';
+import { readHeaderFrom, readTensorsFrom, storedChecksums, toFloat32, typedView } from './read';
+import { bytesOf, writeSafetensors } from './write';
 
 export interface SafetensorsTensor {
   dtype: Dtype;
@@ -18,30 +18,32 @@ export interface SafetensorsTensor {
   data: Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
 }
 
+export interface ReadSafetensorsOptions
+  extends Pick<FileLimits, 'maxHeaderBytes' | 'maxJsonDepth' | 'maxJsonValues' | 'maxTensors' | 'maxDims'> {
+  /** The tensors to read. Default: all. */
+  names?: readonly string[];
+}
+
 /**
  * Reads tensors (all, or options.names) and the metadata. Checksums written by recbridge are
  * verified; files from other writers have none and are read as they are.
  */
 export async function readSafetensors(
   path: string,
-  options?: { names?: readonly string[] },
+  options?: ReadSafetensorsOptions,
 ): Promise<{ tensors: Map<string, SafetensorsTensor>; metadata: Record<string, string> }> {
   if (typeof path !== 'string' || path === '') throw typeError('path', 'non-empty string', path);
   const o = expectOptions('options', options);
+  const limits = fileLimits(o);
+  if (o.names !== undefined && !Array.isArray(o.names)) throw typeError('options.names', 'array of tensor names', o.names);
   const handle = await fs.open(path, 'r');
   try {
-    const header = await readHeaderFrom(handle, path);
+    const header = await readHeaderFrom(handle, path, limits);
     const all = header.tensors.filter((t) => !t.name.startsWith(PADDING_PREFIX)).map((t) => t.name);
+    const known = new Set(all);
     const names = o.names === undefined ? all : [...o.names];
-    for (const n of names) if (!all.includes(n)) throw rangeError('options.names', `names of tensors in ${path} (${all.join(', ')})`, n);
-    let checksums: Record<string, string> | null = null;
-    if (header.metadata?.[CHECKSUMS_KEY] !== undefined) {
-      try {
-        checksums = JSON.parse(header.metadata[CHECKSUMS_KEY]) as Record<string, string>;
-      } catch {
-        throw new CorruptFileError(path, `${CHECKSUMS_KEY} is not valid JSON`);
-      }
-    }
+    for (const n of names) if (!known.has(n)) throw rangeError('options.names', `names of tensors in ${path} (${listed(all)})`, n);
+    const checksums = storedChecksums(header, limits);
     const loaded = await readTensorsFrom(handle, header, new Set(names), checksums);
     const tensors = new Map<string, SafetensorsTensor>();
     for (const n of names) {
@@ -53,6 +55,11 @@ export async function readSafetensors(
   } finally {
     await handle.close();
   }
+}
+
+/** Names for a message: all of them when few, else the first ten and a count. */
+function listed(names: readonly string[]): string {
+  return names.length <= 10 ? names.join(', ') : `${names.slice(0, 10).join(', ')}, … ${names.length} in all`;
 }
 
 /** Writes typed arrays (Float32Array → F32, Float64Array → F64, Int32Array → I32, BigInt64Array → I64, Uint8Array → U8) atomically. */

@@ -4,6 +4,7 @@
  * `{ dtype, shape, data_offsets: [begin, end] }` (offsets relative to the end of the header) and may
  * hold `__metadata__`, a string → string map. Here: validation of a parsed header and the dtype table.
  */
+import { LimitExceededError } from '../../core/errors';
 import { CorruptFileError, UnsupportedFileError } from '../file-errors';
 
 /** Bytes per element of every dtype the specification lists that recbridge understands. */
@@ -27,8 +28,8 @@ export const DTYPE_BYTES = {
 export type Dtype = keyof typeof DTYPE_BYTES;
 
 /**
- * Largest header accepted. The reference implementation refuses headers over 100 MB; recbridge
- * writes nothing larger, and refusing early keeps a corrupt length from allocating gigabytes.
+ * Largest header written. The reference implementation refuses to read headers over 100 MB, so
+ * recbridge writes nothing larger (readers take FileLimits.maxHeaderBytes, by default the same).
  */
 export const MAX_HEADER_BYTES = 100_000_000;
 
@@ -65,7 +66,13 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Parses and checks a header: every entry well-typed, every range inside the data and disjoint. */
-export function validateHeader(path: string, json: unknown, fileSize: number, dataStart: number): SafetensorsHeader {
+export function validateHeader(
+  path: string,
+  json: unknown,
+  fileSize: number,
+  dataStart: number,
+  maxDims = Number.POSITIVE_INFINITY,
+): SafetensorsHeader {
   const corrupt = (detail: string) => new CorruptFileError(path, detail);
   if (!isPlainObject(json)) throw corrupt('the header is not a JSON object');
   let metadata: Record<string, string> | null = null;
@@ -91,6 +98,7 @@ export function validateHeader(path: string, json: unknown, fileSize: number, da
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
       throw corrupt(`${at} has an invalid shape ${JSON.stringify(shape)}`);
+    if (shape.length > maxDims) throw new LimitExceededError(path, 'maxDims', maxDims, `${at} has ${shape.length} dimensions`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
       throw corrupt(`${at} has invalid data_offsets ${JSON.stringify(offsets)}`);
     }

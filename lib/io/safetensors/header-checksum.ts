@@ -10,16 +10,38 @@ import { crc32, crcHex } from '../crc32';
 export const HEADER_CRC_KEY = 'recbridge.header_crc32';
 export const HEADER_CRC_PLACEHOLDER = '00000000';
 
-const FIELD = /"recbridge\.header_crc32"\s*:\s*"/g;
+const KEY_BYTES = Buffer.from(`"${HEADER_CRC_KEY}"`, 'latin1');
 
-/** Byte offset of the checksum digits, or -1 when the field is absent, -2 when it occurs twice. */
+/** What a regular expression's \s matches among single bytes read as latin1. */
+function isSpace(b: number): boolean {
+  return (b >= 0x09 && b <= 0x0d) || b === 0x20 || b === 0xa0;
+}
+
+/**
+ * Byte offset of the checksum digits, or -1 when the field is absent, -2 when it occurs twice: the
+ * matches of /"recbridge\.header_crc32"\s*:\s*"/g over the bytes, found on the bytes themselves
+ * (a header can be 100 MB; no string copy of it is made).
+ */
 export function headerCrcPosition(header: Uint8Array): number {
-  // latin1 maps byte i to character i, so string positions are byte positions.
-  const text = Buffer.from(header.buffer, header.byteOffset, header.byteLength).toString('latin1');
-  const hits = [...text.matchAll(FIELD)];
-  if (hits.length === 0) return -1;
-  if (hits.length > 1) return -2;
-  return hits[0].index! + hits[0][0].length;
+  const bytes = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
+  let found = -1;
+  for (let from = 0; ; ) {
+    const at = bytes.indexOf(KEY_BYTES, from);
+    if (at < 0) return found;
+    let i = at + KEY_BYTES.length;
+    while (i < bytes.length && isSpace(bytes[i])) i++;
+    if (bytes[i] === 0x3a) {
+      i++;
+      while (i < bytes.length && isSpace(bytes[i])) i++;
+      if (bytes[i] === 0x22) {
+        if (found >= 0) return -2;
+        found = i + 1;
+        from = i + 1;
+        continue;
+      }
+    }
+    from = at + 1;
+  }
 }
 
 /** The checksum of a header whose digits sit at position (they are treated as zeros). */

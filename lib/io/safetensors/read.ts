@@ -8,18 +8,13 @@ import * as fs from 'node:fs/promises';
 
 import { native } from '../../core/native';
 import { crc32, crcHex } from '../crc32';
+import { LimitExceededError } from '../../core/errors';
 import { CorruptFileError, UnsupportedFileError } from '../file-errors';
-import {
-  ALIGNMENT,
-  DTYPE_BYTES,
-  LITTLE_ENDIAN,
-  MAX_HEADER_BYTES,
-  type Dtype,
-  type SafetensorsHeader,
-  type TensorEntry,
-  validateHeader,
-} from './format';
+import { type JsonBounds, type JsonLimitNames, parseBoundedJson } from '../json-scan';
+import { DEFAULT_FILE_LIMITS, type ResolvedFileLimits } from '../limits';
+import { ALIGNMENT, DTYPE_BYTES, LITTLE_ENDIAN, type Dtype, type SafetensorsHeader, type TensorEntry, validateHeader } from './format';
 import { HEADER_CRC_KEY, computeHeaderCrc, headerCrcPosition } from './header-checksum';
+import { CHECKSUMS_KEY } from './write';
 
 const MAX_READ = 64 << 20;
 /** Read size when checksums are computed alongside: large enough to amortise a read, small enough to stay in cache. */
@@ -37,58 +32,82 @@ async function readExactly(handle: fs.FileHandle, into: Uint8Array, position: nu
 }
 
 /** Reads and validates the header of an open file. */
-export async function readHeaderFrom(handle: fs.FileHandle, path: string): Promise<SafetensorsHeader> {
+export async function readHeaderFrom(
+  handle: fs.FileHandle,
+  path: string,
+  limits: ResolvedFileLimits = DEFAULT_FILE_LIMITS,
+): Promise<SafetensorsHeader> {
   if (!LITTLE_ENDIAN)
     throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, 'recbridge reads safetensors files only on little-endian hosts');
   const { size } = await handle.stat();
   if (size < 8) throw new CorruptFileError(path, `the file holds ${size} bytes, fewer than the 8-byte header length (truncated?)`);
   const prefix = new Uint8Array(8);
   await readExactly(handle, prefix, 0, path);
-  const raw = new Uint8Array(headerLength(prefix, size, path));
+  const raw = new Uint8Array(headerLength(prefix, size, path, limits));
   await readExactly(handle, raw, 8, path);
-  return parseHeaderBytes(path, raw, size);
+  return parseHeaderBytes(path, raw, size, limits);
 }
 
 /** readHeaderFrom for a whole file already in memory (the header is a view, not a copy). */
-export function headerOfBytes(bytes: Uint8Array, path: string): SafetensorsHeader {
+export function headerOfBytes(bytes: Uint8Array, path: string, limits: ResolvedFileLimits = DEFAULT_FILE_LIMITS): SafetensorsHeader {
   if (!LITTLE_ENDIAN)
     throw new UnsupportedFileError('ERR_UNSUPPORTED_FORMAT', path, 'recbridge reads safetensors files only on little-endian hosts');
   const size = bytes.length;
   if (size < 8) throw new CorruptFileError(path, `the file holds ${size} bytes, fewer than the 8-byte header length (truncated?)`);
-  const n = headerLength(bytes.subarray(0, 8), size, path);
-  return parseHeaderBytes(path, bytes.subarray(8, 8 + n), size);
+  const n = headerLength(bytes.subarray(0, 8), size, path, limits);
+  return parseHeaderBytes(path, bytes.subarray(8, 8 + n), size, limits);
 }
 
-/** The header length the 8-byte prefix gives, checked against the limit and the file size. */
-function headerLength(prefix: Uint8Array, size: number, path: string): number {
+/**
+ * The header length the 8-byte prefix gives, checked against the file size (a length past the end
+ * is damage) and then against maxHeaderBytes (a long header may be genuine), before anything is
+ * allocated for it.
+ */
+function headerLength(prefix: Uint8Array, size: number, path: string, limits: ResolvedFileLimits): number {
   const length = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
   if (length < 2n) throw new CorruptFileError(path, `the header length is ${length} bytes, too small for a JSON object`);
-  if (length > BigInt(MAX_HEADER_BYTES))
+  if (8n + length > BigInt(size))
     throw new CorruptFileError(
       path,
-      `the header length is ${length} bytes, above the ${MAX_HEADER_BYTES}-byte limit (corrupt length, or not a safetensors file)`,
+      `the header claims ${length} bytes but the file holds only ${size - 8} after the length (truncated, or not a safetensors file)`,
     );
   const n = Number(length);
-  if (8 + n > size)
-    throw new CorruptFileError(path, `the header claims ${n} bytes but the file holds only ${size - 8} after the length (truncated?)`);
+  if (n > limits.maxHeaderBytes) throw new LimitExceededError(path, 'maxHeaderBytes', limits.maxHeaderBytes, `its header is ${n} bytes`);
   return n;
 }
 
+/**
+ * The bounds of a safetensors header: one member per tensor and one for __metadata__, arrays no
+ * longer than a shape (or the two data_offsets).
+ */
+function headerBounds(limits: ResolvedFileLimits): { bounds: JsonBounds; names: JsonLimitNames } {
+  return {
+    bounds: {
+      maxDepth: limits.maxJsonDepth,
+      maxValues: limits.maxJsonValues,
+      maxMembers: limits.maxTensors + 1,
+      maxArray: Math.max(limits.maxDims, 2),
+    },
+    names: {
+      what: 'its header',
+      depth: 'maxJsonDepth',
+      values: 'maxJsonValues',
+      members: { limit: 'maxTensors', max: limits.maxTensors, describe: (n) => `lists more than ${n - 1} tensors` },
+      array: { limit: 'maxDims', max: limits.maxDims, describe: (n) => `gives a tensor ${n} dimensions or more` },
+    },
+  };
+}
+
 /** Validates header bytes (as read from the file) for a file of fileSize bytes. */
-export function parseHeaderBytes(path: string, raw: Uint8Array, fileSize: number): SafetensorsHeader {
+export function parseHeaderBytes(
+  path: string,
+  raw: Uint8Array,
+  fileSize: number,
+  limits: ResolvedFileLimits = DEFAULT_FILE_LIMITS,
+): SafetensorsHeader {
   if (raw[0] !== 0x7b) throw new CorruptFileError(path, 'the header does not start with "{" (not a safetensors file?)');
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
-  } catch {
-    throw new CorruptFileError(path, 'the header is not valid UTF-8');
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new CorruptFileError(path, `the header is not valid JSON (${(err as Error).message})`);
-  }
+  const { bounds, names } = headerBounds(limits);
+  const json = parseBoundedJson(raw, path, path, bounds, names);
   const meta = (json as { __metadata__?: Record<string, unknown> } | null)?.__metadata__;
   if (meta && typeof meta === 'object' && HEADER_CRC_KEY in meta) {
     const position = headerCrcPosition(raw);
@@ -102,17 +121,39 @@ export function parseHeaderBytes(path: string, raw: Uint8Array, fileSize: number
     if (stored !== actual)
       throw new CorruptFileError(path, `the header fails its checksum (stored ${JSON.stringify(stored)}, computed "${actual}")`);
   }
-  return validateHeader(path, json, fileSize, 8 + raw.length);
+  return validateHeader(path, json, fileSize, 8 + raw.length, limits.maxDims);
 }
 
 /** Opens a file and returns its validated header. */
-export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
+export async function readSafetensorsHeader(path: string, limits: ResolvedFileLimits = DEFAULT_FILE_LIMITS): Promise<SafetensorsHeader> {
   const handle = await fs.open(path, 'r');
   try {
-    return await readHeaderFrom(handle, path);
+    return await readHeaderFrom(handle, path, limits);
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * The per-tensor checksums recbridge keeps in the metadata (CHECKSUMS_KEY), or null for a file from
+ * another writer. The JSON is bounded like the header's.
+ */
+export function storedChecksums(
+  header: SafetensorsHeader,
+  limits: ResolvedFileLimits = DEFAULT_FILE_LIMITS,
+): Record<string, string> | null {
+  const text = header.metadata?.[CHECKSUMS_KEY];
+  if (text === undefined) return null;
+  const json = parseBoundedJson(
+    text,
+    header.path,
+    header.path,
+    { maxDepth: limits.maxJsonDepth, maxValues: limits.maxJsonValues },
+    { what: CHECKSUMS_KEY, depth: 'maxJsonDepth', values: 'maxJsonValues' },
+  );
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new CorruptFileError(header.path, `${CHECKSUMS_KEY} is not a map of tensor names to checksums`);
+  return json as Record<string, string>;
 }
 
 /** A tensor's bytes in memory (a view into the shared buffer of one read). */
@@ -127,8 +168,13 @@ function placeTensors(
 ): { chosen: TensorEntry[]; first: number; span: Uint8Array } | null {
   const chosen = header.tensors.filter((t) => names.has(t.name));
   if (chosen.length === 0) return null;
-  const first = Math.min(...chosen.map((t) => t.begin));
-  const last = Math.max(...chosen.map((t) => t.end));
+  // A loop, not Math.min(...): spreading a hundred thousand tensors overflows the stack.
+  let first = Number.POSITIVE_INFINITY;
+  let last = 0;
+  for (const t of chosen) {
+    if (t.begin < first) first = t.begin;
+    if (t.end > last) last = t.end;
+  }
   const buffer = new SharedArrayBuffer(last - first + ALIGNMENT);
   // Place byte `first` at an address congruent to it mod 64, so aligned tensors stay aligned.
   const misalignment = native.byteAlignment(new Uint8Array(buffer, 0, 1));
@@ -179,11 +225,17 @@ export async function readTensorsFrom(
   // Read in chunks and checksum each chunk while the next one is being read (the read runs on a
   // libuv thread), so verification overlaps I/O and touches the bytes while they are in cache.
   const crcs = new Map<string, number>(chosen.map((t) => [t.name, 0]));
+  // chosen is in file order (ascending begin), so each chunk resumes at the first tensor the
+  // previous one did not finish: every tensor is visited once per chunk it overlaps, not per chunk.
+  let next = 0;
   const absorb = (from: number, to: number) => {
-    for (const t of chosen) {
+    for (let i = next; i < chosen.length; i++) {
+      const t = chosen[i];
+      if (t.begin - first >= to) break;
       const a = Math.max(from, t.begin - first);
       const b = Math.min(to, t.end - first);
       if (a < b) crcs.set(t.name, crc32(span.subarray(a, b), crcs.get(t.name)));
+      if (t.end - first <= to && i === next) next = i + 1;
     }
   };
   const read = (from: number) =>
