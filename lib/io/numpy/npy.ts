@@ -3,6 +3,7 @@
  * (2 bytes in 1.0, 4 in 2.0 and 3.0), a Python dict literal giving descr, fortran_order and shape,
  * then the raw elements. Only plain numeric dtypes are accepted (no structured or object arrays).
  */
+import { allocateBuffer } from '../../core/shared-memory';
 import { LimitExceededError } from '../../core/errors';
 import type { ByteSource } from '../byte-source';
 import { CorruptFileError, UnsupportedFileError } from '../file-errors';
@@ -143,7 +144,7 @@ export async function readNpyFloat32(stream: ByteStream, header: NpyHeader): Pro
   const { kind, size, bigEndian } = parseDescr(header.descr, stream.source);
   if (stream.size > Math.max(INFLATE_RATIO_FLOOR, 2 * stream.storedSize)) await stream.pump(() => true);
   const inPlace = kind === 'f' && size === 4 && !bigEndian && (!header.fortranOrder || header.shape.length < 2);
-  const data = inPlace ? new Uint8Array(new SharedArrayBuffer(header.dataBytes)) : new Uint8Array(header.dataBytes);
+  const data = new Uint8Array(allocateBuffer(header.dataBytes, inPlace));
   const { dataStart, dataBytes } = header;
   let at = 0;
   await stream.pump((chunk) => {
@@ -193,7 +194,7 @@ export function npyToFloat32(a: NpyArray, source: string): Float32Array {
               if (size === 2) return kind === 'i' ? dv.getInt16(at, le) : dv.getUint16(at, le);
               return kind === 'i' ? dv.getInt32(at, le) : dv.getUint32(at, le);
             };
-  const out = new Float32Array(new SharedArrayBuffer(n * 4));
+  const out = new Float32Array(allocateBuffer(n * 4, true));
   if (!a.fortranOrder || a.shape.length < 2) {
     for (let i = 0; i < n; i++) out[i] = read(i);
     return out;

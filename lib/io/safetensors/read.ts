@@ -4,6 +4,7 @@
  * result can back training tables directly. Tensors keep their file alignment in memory: a file
  * aligned to 64 bytes gives cache-line-aligned views without copies.
  */
+import { allocateBuffer } from '../../core/shared-memory';
 import * as fs from 'node:fs/promises';
 
 import { native } from '../../core/native';
@@ -175,7 +176,7 @@ function placeTensors(
     if (t.begin < first) first = t.begin;
     if (t.end > last) last = t.end;
   }
-  const buffer = new SharedArrayBuffer(last - first + ALIGNMENT);
+  const buffer = allocateBuffer(last - first + ALIGNMENT, true);
   // Place byte `first` at an address congruent to it mod 64, so aligned tensors stay aligned.
   const misalignment = native.byteAlignment(new Uint8Array(buffer, 0, 1));
   const shift = ((((first % ALIGNMENT) - misalignment) % ALIGNMENT) + ALIGNMENT) % ALIGNMENT;
@@ -277,7 +278,7 @@ export function typedView(t: LoadedTensor, path: string): Typed {
   const make = (ctor: { new (b: ArrayBufferLike, o: number, n: number): Typed; BYTES_PER_ELEMENT: number }) => {
     const n = t.bytes.byteLength / ctor.BYTES_PER_ELEMENT;
     if (t.bytes.byteOffset % ctor.BYTES_PER_ELEMENT === 0) return new ctor(t.bytes.buffer, t.bytes.byteOffset, n);
-    const copy = new ctor(new SharedArrayBuffer(t.bytes.byteLength), 0, n);
+    const copy = new ctor(allocateBuffer(t.bytes.byteLength, true), 0, n);
     new Uint8Array(copy.buffer).set(t.bytes);
     return copy;
   };
@@ -322,18 +323,18 @@ export function toFloat32(t: LoadedTensor, path: string): Float32Array {
       return v.buffer instanceof SharedArrayBuffer ? v : copyShared(v);
     }
     case 'F64': {
-      const out = new Float32Array(new SharedArrayBuffer(n * 4));
+      const out = new Float32Array(allocateBuffer(n * 4, true));
       for (let i = 0; i < n; i++) out[i] = dv.getFloat64(i * 8, true);
       return out;
     }
     case 'F16': {
-      const out = new Float32Array(new SharedArrayBuffer(n * 4));
+      const out = new Float32Array(allocateBuffer(n * 4, true));
       for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(i * 2, true));
       return out;
     }
     case 'BF16': {
       // bfloat16 is the upper half of a float32's bits.
-      const out = new Float32Array(new SharedArrayBuffer(n * 4));
+      const out = new Float32Array(allocateBuffer(n * 4, true));
       const bits = new Uint32Array(out.buffer);
       for (let i = 0; i < n; i++) bits[i] = dv.getUint16(i * 2, true) << 16;
       return out;
@@ -348,7 +349,7 @@ export function toFloat32(t: LoadedTensor, path: string): Float32Array {
 }
 
 function copyShared(v: Float32Array): Float32Array {
-  const out = new Float32Array(new SharedArrayBuffer(v.byteLength));
+  const out = new Float32Array(allocateBuffer(v.byteLength, true));
   out.set(v);
   return out;
 }
