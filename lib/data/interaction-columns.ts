@@ -26,15 +26,30 @@ export const COLUMN_NAMES: Readonly<Record<Role, readonly string[]>> = {
   time: ['timestamp'],
 };
 
+/** Which columns hold the user, item, value and time of each interaction (loadInteractions). */
 export interface ColumnOptions {
+  /** Column of the user id: 0-based index, or name in the header. Default 0, or the header's user_id / userId / user column. */
   userColumn?: ColumnRef;
+  /** Column of the item id. Default 1, or the header's item_id / itemId / movieId / productId / item column. */
   itemColumn?: ColumnRef;
+  /**
+   * Column of a numeric value (rating, weight), or null for none. Default: column 2 when a line
+   * has one, or the header's rating / weight column.
+   */
   valueColumn?: ColumnRef | null;
+  /**
+   * Column of the time of each interaction, or null for none. Values are numbers (any unit, e.g.
+   * Unix seconds) or ISO-8601 dates (read as Unix seconds). Default: the header's timestamp
+   * column, column 3 for movielens, else none.
+   */
   timeColumn?: ColumnRef | null;
-  /** The same four under their older names. */
+  /** userColumn, under its older name. */
   user?: ColumnRef;
+  /** itemColumn, under its older name. */
   item?: ColumnRef;
+  /** valueColumn, under its older name. */
   value?: ColumnRef | null;
+  /** timeColumn, under its older name. */
   time?: ColumnRef | null;
 }
 

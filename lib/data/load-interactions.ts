@@ -12,7 +12,7 @@ import { ArgumentRangeError } from '../core/errors';
 import { expectOptions, rangeError, typeError } from '../core/validate';
 import { float32Column, float64Column, int32Column } from './columns';
 import { chooseDelimiter, delimitedOptions, type DelimitedOptions } from './delimited-options';
-import { COLUMN_NAMES, type ColumnRef, type Columns, columnOptions, columnsByIndex, columnsByName } from './interaction-columns';
+import { COLUMN_NAMES, type ColumnOptions, type Columns, columnOptions, columnsByIndex, columnsByName } from './interaction-columns';
 import { Interactions } from './interactions';
 import { type Head, firstLineOf, headOf } from './lines';
 import { RowError, parseDelimited, readDelimited, readHead, sampleRecords, type ReadOptions } from './read-delimited';
@@ -22,7 +22,7 @@ import { Vocabulary } from './vocabulary';
 
 export type InteractionsFormat = 'recbole' | 'tsv' | 'csv' | 'movielens' | 'whitespace';
 
-export interface LoadInteractionsOptions extends DelimitedOptions {
+export interface LoadInteractionsOptions extends DelimitedOptions, ColumnOptions {
   /**
    * 'recbole' (tab-separated, typed header; columns found by name), 'tsv' or 'csv' (a header or
    * not, columns by index or name), 'movielens' (`u.data`: tab-separated, `ratings.dat`:
@@ -37,29 +37,6 @@ export interface LoadInteractionsOptions extends DelimitedOptions {
    * named, else 'auto' for tsv and csv, false for whitespace.
    */
   header?: boolean | 'auto';
-  /** Column of the user id: 0-based index, or name in the header. Default 0, or the header's user_id / userId / user column. */
-  userColumn?: ColumnRef;
-  /** Column of the item id. Default 1, or the header's item_id / itemId / movieId / productId / item column. */
-  itemColumn?: ColumnRef;
-  /**
-   * Column of a numeric value (rating, weight), or null for none. Default: column 2 when a line
-   * has one, or the header's rating / weight column.
-   */
-  valueColumn?: ColumnRef | null;
-  /**
-   * Column of the time of each interaction, or null for none. Values are numbers (any unit, e.g.
-   * Unix seconds) or ISO-8601 dates (read as Unix seconds). Default: the header's timestamp
-   * column, column 3 for movielens, else none.
-   */
-  timeColumn?: ColumnRef | null;
-  /** userColumn, under its older name. */
-  user?: ColumnRef;
-  /** itemColumn, under its older name. */
-  item?: ColumnRef;
-  /** valueColumn, under its older name. */
-  value?: ColumnRef | null;
-  /** timeColumn, under its older name. */
-  time?: ColumnRef | null;
   /**
    * Keep only rows whose value is ≥ this (e.g. 4 for "liked": ratings become implicit feedback);
    * dropped rows are counted in `filtered`. Every row must then have a numeric value. Default: keep all.
