@@ -24,6 +24,7 @@ const IDENTITY = [
   'optimizerState',
   'forServing',
   'workers',
+  'processes',
   'dispatch',
 ];
 
