@@ -118,6 +118,8 @@ export class Args {
 }
 
 const HELP: FlagSpec = { type: 'boolean', short: 'h', help: 'this help' };
+/** Every command takes --quiet (scripts pass it everywhere); it silences what goes to stderr besides errors. */
+const QUIET: FlagSpec = { type: 'boolean', short: 'q', help: 'nothing on stderr but errors (no progress, no notes)' };
 
 /** ` (did you mean --x?)` when one known name is close to `given`, else ''. */
 export function suggest(given: string, known: readonly string[], prefix = ''): string {
@@ -152,7 +154,7 @@ function editDistance(a: string, b: string): number {
  * result means the caller prints `commandHelp(spec)` instead of running.
  */
 export function parseCommand(spec: CommandSpec, argv: string[]): Args | { help: true } {
-  const flags: Record<string, FlagSpec> = { ...spec.flags, help: HELP };
+  const flags: Record<string, FlagSpec> = { quiet: QUIET, ...spec.flags, help: HELP };
   const options = Object.fromEntries(
     Object.entries(flags).map(([name, f]) => [name, { type: f.type ?? 'string', ...(f.short ? { short: f.short } : {}) }]),
   ) as Record<string, { type: 'string' | 'boolean'; short?: string }>;
@@ -206,7 +208,7 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Args | { help: 
 export function commandHelp(spec: CommandSpec): string {
   const flagNames = Object.keys(spec.flags);
   const synopsis = spec.synopsis ?? [...(spec.positionals ?? []), ...(flagNames.length ? ['[options]'] : [])].filter(Boolean).join(' ');
-  const rows = Object.entries({ ...spec.flags, help: HELP }).map(([name, f]) => {
+  const rows = Object.entries({ ...spec.flags, quiet: spec.flags.quiet ?? QUIET, help: HELP }).map(([name, f]) => {
     const left = `${f.short ? `-${f.short}, ` : ''}--${name}${f.type === 'boolean' ? '' : ` ${f.value ?? 'VALUE'}`}`;
     return [left, f.help] as const;
   });

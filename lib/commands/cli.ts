@@ -103,6 +103,12 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`recbridge${spec ? ` ${spec.name}` : ''}: ${err.message}\n${hint}`);
       return 2;
     }
+    // A failed run (bad data, a damaged file, an unknown id): the error's code and message, exit 1.
+    const e = err as { code?: unknown; message?: unknown };
+    if (typeof e?.code === 'string' && typeof e.message === 'string') {
+      console.error(`recbridge ${name}: [${e.code}] ${e.message}`);
+      return 1;
+    }
     throw err;
   }
 }

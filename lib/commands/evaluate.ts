@@ -3,6 +3,8 @@
  * together (full ranking with seen items masked, several cut-offs, activity slices, optionally the
  * sampled protocol), prints mean ± std, and writes JSON and an HTML report.
  */
+import * as path from 'node:path';
+
 import { leaveOneOut } from '../data/leave-one-out';
 import { splitByUser } from '../data/split';
 import { loadInteractions, type LoadInteractionsOptions } from '../data/load-interactions';
@@ -122,6 +124,10 @@ export function parseEvaluateArgs(args: Args): EvaluateSettings {
   if (clash) throw args.error(clash);
   if (settings.model !== undefined) {
     if (settings.test === undefined) throw args.error('--model evaluates on --test FILE');
+    if (settings.train !== undefined && path.resolve(settings.train) === path.resolve(settings.test))
+      throw args.error(
+        '--train and --test are the same file: every test item would be masked as seen and every metric would be 0; hold the test rows out in their own file',
+      );
     const bad = ['data', 'split', 'loo', 'validation', 'models', 'seeds', 'epochs', 'dim', 'threads', 'log'].find((f) => args.has(f));
     if (bad) throw args.error(`--${bad} does not apply to evaluating a saved --model`);
     return settings;

@@ -64,7 +64,7 @@ async function run(args: Args): Promise<number> {
       if (idsFile) await writeIdList(idsFile, ids);
     } else bytes = (await toPathOrStdout(out, (file) => exportVectors(file, table, { format: to, ids }))).bytes;
   }
-  if (out !== '-') console.error(`wrote ${out} (${to}, ${(bytes / 2 ** 20).toFixed(2)} MiB)`);
+  if (out !== '-' && !args.bool('quiet')) console.error(`wrote ${out} (${to}, ${(bytes / 2 ** 20).toFixed(2)} MiB)`);
   return 0;
 }
 

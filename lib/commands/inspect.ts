@@ -29,7 +29,7 @@ async function run(args: Args): Promise<number> {
   } catch (err) {
     const e = err as { code?: string; message: string };
     if (e.code && /^ERR_(CORRUPT_FILE|UNSUPPORTED_)/.test(e.code)) {
-      console.error(`recbridge: ${e.message} (${e.code})`);
+      console.error(`recbridge inspect: [${e.code}] ${e.message}`);
       return 1;
     }
     throw err;

@@ -2,6 +2,7 @@
  * `recbridge recommend`: top-K for many users from a model file, streamed in batches from a file
  * or stdin to JSONL or CSV, with each user's seen items (--seen) excluded.
  */
+import { rangeError } from '../core/validate';
 import { Recommender, type Recommendation } from '../serving/recommender';
 import type { Args, CommandSpec } from './args';
 import { INPUT_FLAGS, INPUT_FORMATS, inputOptions, requireFiles } from './input';
@@ -104,8 +105,10 @@ async function run(args: Args): Promise<number> {
         const e = err as { code?: string; argument?: string; message: string };
         if (fallback === 'error' && e.argument?.startsWith('users[')) {
           const at = Number(/\[(\d+)\]/.exec(e.argument)?.[1]);
-          throw args.error(
-            `User ${JSON.stringify(users[at])} is not in the model${args.has('seen') ? ' (--fallback error)' : ''}; with --seen FILE, users the model does not know get the most popular items`,
+          throw rangeError(
+            'user',
+            `a user id the model knows${args.has('seen') ? ' (--fallback error)' : '; with --seen FILE, users the model does not know get the most popular items'}`,
+            users[at],
           );
         }
         throw err;

@@ -56,6 +56,6 @@ async function run(args: Args): Promise<number> {
     throw args.error(`${file} is neither an evaluate nor a transfer result (no "models"/"ks" nor "results"/"alignment")`);
   }
   await writeOutput(out, html);
-  if (out !== '-') console.error(`wrote ${out}`);
+  if (out !== '-' && !args.bool('quiet')) console.error(`wrote ${out}`);
   return 0;
 }

@@ -1,4 +1,5 @@
 /** `recbridge similar`: the items most similar to given items (cosine over the model's item vectors). */
+import { rangeError } from '../core/validate';
 import { Recommender } from '../serving/recommender';
 import type { Args, CommandSpec } from './args';
 import { requireFiles } from './input';
@@ -47,7 +48,7 @@ async function run(args: Args): Promise<number> {
     for await (const items of batches) {
       let text = '';
       for (const item of items) {
-        if (!m.items.has(item)) throw args.error(`Item ${JSON.stringify(item)} is not in the model`);
+        if (!m.items.has(item)) throw rangeError('item', `an item id the model knows (${m.items.size} items)`, item);
         const r = recommender.similarItems(item, k);
         if (format === 'jsonl')
           text += `${JSON.stringify({ item, items: r.items, scores: Array.from(r.scores, (x) => Number(x.toPrecision(7))) })}\n`;

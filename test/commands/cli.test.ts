@@ -189,13 +189,34 @@ describe('from a ratings CSV to recommendations', () => {
   });
 
   test('evaluate --model scores a saved model on a test file', () => {
-    const r = cli(['evaluate', '--model', model, '--test', ratings, '--train', ratings, ...COLUMNS, '--k', '5', '--json', '-', '--quiet']);
+    // Every fifth rating held out as the test file, the rest as the seen items to mask.
+    const [header, ...rows] = fs.readFileSync(ratings, 'utf8').trim().split('\n');
+    fs.writeFileSync(path.join(dir, 'held.csv'), `${[header, ...rows.filter((_, i) => i % 5 === 0)].join('\n')}\n`);
+    fs.writeFileSync(path.join(dir, 'kept.csv'), `${[header, ...rows.filter((_, i) => i % 5 !== 0)].join('\n')}\n`);
+    const r = cli([
+      'evaluate',
+      '--model',
+      model,
+      '--test',
+      'held.csv',
+      '--train',
+      'kept.csv',
+      ...COLUMNS,
+      '--k',
+      '5',
+      '--json',
+      '-',
+      '--quiet',
+    ]);
     expect(r.code).toBe(0);
     const json = JSON.parse(r.out) as { models: Record<string, { runs: { all: { users: number } }[] }>; protocol: string };
     const [run] = Object.values(json.models)[0]!.runs;
     expect(run!.all.users).toBeGreaterThan(0);
     expect(json.protocol).toContain('masked');
     expect(cli(['evaluate', '--model', model, ...COLUMNS]).err).toContain('--model evaluates on --test FILE');
+    expect(cli(['evaluate', '--model', model, '--test', ratings, '--train', ratings, ...COLUMNS]).err).toContain(
+      '--train and --test are the same file',
+    );
   });
 
   test('recommend reads users from stdin, excludes seen items, and writes JSONL or CSV', () => {
@@ -228,8 +249,9 @@ describe('from a ratings CSV to recommendations', () => {
     const out = path.join(dir, 'recs.jsonl');
     fs.writeFileSync(out, 'previous\n');
     const r = cli(['recommend', '--model', model, '1', 'stranger', '--out', out]);
-    expect(r.code).toBe(2);
-    expect(r.err).toContain('User "stranger" is not in the model');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('recbridge recommend: [ERR_OUT_OF_RANGE] Expected a user id the model knows; with --seen FILE');
+    expect(r.err).toContain('"stranger"');
     expect(fs.readFileSync(out, 'utf8')).toBe('previous\n');
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
@@ -246,6 +268,13 @@ describe('from a ratings CSV to recommendations', () => {
     expect(fs.readFileSync(path.join(dir, 'items.npy')).subarray(1, 6).toString()).toBe('NUMPY');
     expect(fs.readFileSync(path.join(dir, 'items.txt'), 'utf8').split('\n')).toContain('m3');
     expect(cli(['export', '--model', model, '--out', path.join(dir, 'x.bin')]).err).toContain('Give --to');
+    const unknown = cli(['similar', '--model', model, 'no-such-item']);
+    expect([unknown.code, unknown.err.trim()]).toEqual([
+      1,
+      'recbridge similar: [ERR_OUT_OF_RANGE] Expected an item id the model knows (60 items) for item but received "no-such-item"',
+    ]);
+    const quiet = cli(['export', '--model', model, '--out', path.join(dir, 'quiet.jsonl'), '--quiet']);
+    expect([quiet.code, quiet.err]).toEqual([0, '']);
     const evalJson = path.join(dir, 'eval.json');
     expect(cli(['evaluate', '--data', ratings, ...COLUMNS, '--models', 'pop', '--seeds', '1', '--json', evalJson, '--quiet']).code).toBe(0);
     const html = cli(['report', evalJson, '--out', '-']);
@@ -263,7 +292,7 @@ describe('from a ratings CSV to recommendations', () => {
     expect(cli(['inspect', damaged]).code).toBe(0);
     const r = cli(['inspect', '--verify', damaged]);
     expect(r.code).toBe(1);
-    expect(r.err).toContain('ERR_CORRUPT_FILE');
+    expect(r.err).toMatch(/^recbridge inspect: \[ERR_CORRUPT_FILE\] .*damaged\.safetensors is corrupt/);
     expect(cli(['inspect', '--verify', model]).out).toContain('verified: every checksum matches');
   });
 });

@@ -44,6 +44,6 @@ it('reports a damaged file and a missing argument', async () => {
   fs.writeFileSync(file, Buffer.alloc(4));
   const r = await capture(['inspect', file]);
   expect(r.code).toBe(1);
-  expect(r.err).toMatch(/is corrupt: .*ERR_CORRUPT_FILE/);
+  expect(r.err).toMatch(/^recbridge inspect: \[ERR_CORRUPT_FILE\] .*is corrupt: /);
   expect((await capture(['inspect'])).code).toBe(2);
 });
