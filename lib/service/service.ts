@@ -35,6 +35,14 @@ export interface ServedModelInfo extends ModelFileStat {
   seenSkipped: number;
 }
 
+/** fastify's words for body errors, replaced by ones that say what to send. */
+const FASTIFY_MESSAGES: Record<string, (err: { message: string }, contentType: string | undefined) => string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (_err, type) =>
+    `Expected a JSON body with the header content-type: application/json but received ${type ? `content-type ${JSON.stringify(type)}` : 'no content-type'}`,
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => 'Expected a JSON object for body but received an empty body',
+  FST_ERR_CTP_INVALID_JSON_BODY: (err) => `Expected valid JSON for body but it does not parse (${err.message})`,
+};
+
 const FASTIFY_CODES: Record<string, ConstructorParameters<typeof ServiceHttpError>[1]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'ERR_BODY_TOO_LARGE',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'ERR_UNSUPPORTED_MEDIA_TYPE',
@@ -88,7 +96,12 @@ export class RecommendService {
       if (err.validation) e = fromSchemaErrors(err.validationContext ?? 'body', err.validation);
       else if (err instanceof ServiceHttpError) e = err;
       else if (err.code && FASTIFY_CODES[err.code])
-        e = new ServiceHttpError(err.statusCode ?? 400, FASTIFY_CODES[err.code], err.message, 'body');
+        e = new ServiceHttpError(
+          err.statusCode ?? 400,
+          FASTIFY_CODES[err.code],
+          FASTIFY_MESSAGES[err.code]?.(err, request.headers['content-type']) ?? err.message,
+          'body',
+        );
       else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500)
         e = new ServiceHttpError(err.statusCode, 'ERR_INVALID_ARG', err.message);
       else e = fromLibraryError(err);

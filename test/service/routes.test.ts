@@ -123,8 +123,12 @@ describe('bad requests are 4xx naming the field', () => {
   test('not JSON, not a JSON content type, no such route', async () => {
     const bad = await post(url, '/recommend', '{"user": ');
     expect([bad.status, bad.json.error, bad.json.field]).toEqual([400, 'ERR_INVALID_JSON', 'body']);
+    expect(bad.json.message).toMatch(/^Expected valid JSON for body but it does not parse/);
     const text = await post(url, '/recommend', 'user=u1', { 'content-type': 'text/plain' });
     expect([text.status, text.json.error]).toEqual([415, 'ERR_UNSUPPORTED_MEDIA_TYPE']);
+    expect(text.json.message).toBe(
+      'Expected a JSON body with the header content-type: application/json but received content-type "text/plain"',
+    );
     const nowhere = await get(url, '/recommendations');
     expect([nowhere.status, nowhere.json.error]).toEqual([404, 'ERR_NOT_FOUND']);
     expect(nowhere.json.message).toContain('POST /recommend');
