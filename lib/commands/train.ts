@@ -16,7 +16,7 @@ import { trainTwoTower } from '../train/two-tower-trainer';
 import { entityFeatures } from '../transfer/domain';
 import type { Args, CommandSpec } from './args';
 import { INPUT_FLAGS, inputOptions, requireFiles } from './input';
-import { oneStdout, resultJson, writeOutput } from './output';
+import { oneStdout, resultJson, toPathOrStdout, writeOutput } from './output';
 import { ProgressReporter } from './progress';
 import { RunRecord, commandLine } from './provenance';
 import { TRAINING_THREADS_FLAG, trainingThreads } from './threads';
@@ -35,7 +35,7 @@ export const train: CommandSpec = {
     data: { value: 'FILE', help: 'training interactions' },
     validation: { value: 'FILE', help: 'validation interactions for early stopping' },
     'validation-split': { value: 'X', help: "hold out this share of each user's rows of --data for early stopping (e.g. 0.1)" },
-    out: { value: 'FILE', help: 'the model file to write (safetensors with ids and the run record)' },
+    out: { value: 'FILE', help: 'the model file to write (safetensors with ids and the run record; - for stdout)' },
     json: { value: 'FILE', help: 'write the training report (per epoch) with the run record as JSON (- for stdout)' },
     kind: { value: 'K', help: `model: ${KINDS.join(', ')} (default mf)` },
     dim: { value: 'D', help: 'embedding width (default 64)' },
@@ -73,7 +73,7 @@ function flagsFor(args: Args) {
   if (wrong) throw args.error(`--${wrong} applies to --kind ${kind === 'mf' ? 'two-tower' : 'mf'}, not ${kind}`);
   const out = args.string('out');
   if (out === undefined) throw args.error('Expected --out FILE: where to write the model');
-  if (out === '-') throw args.error('--out must be a file: a model is binary and is written atomically');
+  if (out === '-' && args.string('json') === '-') throw args.error('Only one output can be stdout (-): --out, --json');
   if (!args.has('data')) throw args.error('Expected --data FILE');
   if (args.has('validation') && args.has('validation-split')) throw args.error('--validation and --validation-split are alternatives');
   const clash = oneStdout({ json: args.string('json') });
@@ -208,15 +208,18 @@ async function run(args: Args): Promise<number> {
     stoppedEarly: report.stoppedEarly,
     ...(report.bestMetric !== null ? { validation: { metric: `${metric}@${k}`, value: report.bestMetric } } : {}),
   };
-  const saved = await saveModel(out, model, { vocabularies: { users, items }, provenance: { ...provenance, training: summary } });
+  const saved = await toPathOrStdout(out, (file) =>
+    saveModel(file, model, { vocabularies: { users, items }, provenance: { ...provenance, training: summary } }),
+  );
   if (!threads.reproducible) progress.log(`note: ${threads.note}`);
   const json = args.string('json');
   if (json)
     await writeOutput(json, resultJson({ provenance, model: out, kind, users: users.size, items: items.size, training: summary, report }));
-  if (json !== '-')
-    console.log(
-      `saved ${kind} model (${users.size} users × ${items.size} items, dim ${dim}) to ${saved.path} (${(saved.bytes / 2 ** 20).toFixed(1)} MiB); ` +
-        `${summary.epochs} epochs${validation ? `, best ${summary.bestEpoch}${summary.validation ? ` (${summary.validation.metric} ${summary.validation.value.toFixed(4)})` : ''}` : ''}`,
-    );
+  // With the model on stdout, the summary goes to stderr.
+  const say = out === '-' || json === '-' ? (line: string) => progress.log(line) : (line: string) => console.log(line);
+  say(
+    `saved ${kind} model (${users.size} users × ${items.size} items, dim ${dim}) to ${out === '-' ? 'stdout' : saved.path} (${(saved.bytes / 2 ** 20).toFixed(1)} MiB); ` +
+      `${summary.epochs} epochs${validation ? `, best ${summary.bestEpoch}${summary.validation ? ` (${summary.validation.metric} ${summary.validation.value.toFixed(4)})` : ''}` : ''}`,
+  );
   return 0;
 }

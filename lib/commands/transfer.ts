@@ -21,7 +21,7 @@ import { syntheticDomains } from '../transfer/synthetic';
 import { toMatrixFactorization } from '../transfer/user-vectors-model';
 import type { Args, CommandSpec, FlagSpec } from './args';
 import { INPUT_FLAGS, inputOptions, requireFiles } from './input';
-import { oneStdout, resultJson, writeOutput } from './output';
+import { oneStdout, resultJson, toPathOrStdout, writeOutput } from './output';
 import { ProgressReporter } from './progress';
 import { RunRecord, commandLine } from './provenance';
 import { TRAINING_THREADS_FLAG, trainingThreads } from './threads';
@@ -188,7 +188,7 @@ async function runTransfer(args: Args, demo: boolean): Promise<number> {
     throw args.error(`--save-strategy ${JSON.stringify(saveStrategy)} is not among the strategies run`);
   const json = args.string('json');
   const report = args.string('report');
-  const clash = oneStdout({ json, report });
+  const clash = oneStdout({ json, report, save: args.string('save') });
   if (clash) throw args.error(clash);
   const seeds = args.int('seeds', 1, 100) ?? 3;
   const coldFraction = args.number('cold-fraction', 0.01, 0.9);
@@ -246,7 +246,7 @@ async function runTransfer(args: Args, demo: boolean): Promise<number> {
   progress.update(Number.MAX_SAFE_INTEGER);
   progress.done();
   const provenance = await record.finish(result.seeds);
-  if (json !== '-' && report !== '-') console.log(formatLiftTable(result));
+  if (json !== '-' && report !== '-' && args.string('save') !== '-') console.log(formatLiftTable(result));
   if (!threads.reproducible) progress.log(`note: ${threads.note}`);
   if (json) await writeOutput(json, resultJson({ provenance, ...result }));
   if (report) await writeOutput(report, renderLiftReport(result, { command: provenance.command }));
@@ -259,17 +259,21 @@ async function runTransfer(args: Args, demo: boolean): Promise<number> {
       throw args.error(
         `Strategy ${chosen} ranks with its own neighbourhood scores, not embeddings, so it cannot be saved as a model; choose another with --save-strategy`,
       );
-    const saved = await saveModel(save, toMatrixFactorization(model as RankingModel), {
-      vocabularies: { users: target.users, items: target.items },
-      optimizerState: false,
-      provenance: {
-        ...provenance,
-        strategy: chosen,
-        seed: firstSeed,
-        trainedOn: 'the target training rows of the first seed (cold users served by transfer)',
-      },
-    });
-    progress.log(`saved ${chosen} (seed ${firstSeed}) to ${saved.path} (${(saved.bytes / 2 ** 20).toFixed(1)} MiB)`);
+    const saved = await toPathOrStdout(save, (file) =>
+      saveModel(file, toMatrixFactorization(model as RankingModel), {
+        vocabularies: { users: target.users, items: target.items },
+        optimizerState: false,
+        provenance: {
+          ...provenance,
+          strategy: chosen,
+          seed: firstSeed,
+          trainedOn: 'the target training rows of the first seed (cold users served by transfer)',
+        },
+      }),
+    );
+    progress.log(
+      `saved ${chosen} (seed ${firstSeed}) to ${save === '-' ? 'stdout' : saved.path} (${(saved.bytes / 2 ** 20).toFixed(1)} MiB)`,
+    );
   }
   const written = [json, report].filter((f) => f !== undefined && f !== '-');
   if (written.length) progress.log(`wrote ${written.join(' and ')} (${provenance.seconds.toFixed(1)} s)`);

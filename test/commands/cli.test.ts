@@ -142,6 +142,19 @@ describe('from a ratings CSV to recommendations', () => {
     expect(fs.existsSync(model)).toBe(true);
   });
 
+  test('train --out - writes the model to stdout, byte for byte what a file would hold', () => {
+    const r = spawnSync(
+      process.execPath,
+      [BIN, 'train', '--data', ratings, ...COLUMNS, '--dim', '4', '--epochs', '2', '--out', '-', '--quiet'],
+      { cwd: dir },
+    );
+    expect(r.status).toBe(0);
+    const piped = path.join(dir, 'piped.safetensors');
+    fs.writeFileSync(piped, r.stdout);
+    expect(cli(['inspect', '--verify', piped]).out).toContain('verified: every checksum matches');
+    expect(cli(['train', '--data', ratings, '--out', '-', '--json', '-']).err).toContain('Only one output can be stdout');
+  });
+
   test('the same training command twice gives the same model bytes (one thread by default)', () => {
     const again = path.join(dir, 'again.safetensors');
     expect(cli(['train', '--data', ratings, ...COLUMNS, '--dim', '8', '--epochs', '5', '--out', again, '--quiet']).code).toBe(0);
