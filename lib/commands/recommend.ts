@@ -2,6 +2,7 @@
  * `recbridge recommend`: top-K for many users from a model file, streamed in batches from a file
  * or stdin to JSONL or CSV, with each user's seen items (--seen) excluded.
  */
+import { csvField } from '../io/export-vectors';
 import { rangeError } from '../core/validate';
 import { Recommender, type Recommendation } from '../serving/recommender';
 import type { Args, CommandSpec } from './args';
@@ -128,10 +129,6 @@ async function run(args: Args): Promise<number> {
     `${done} users${unknown ? `, ${unknown} not in the model (recommended by popularity)` : ''}${out !== '-' ? `; wrote ${out}` : ''}`,
   );
   return 0;
-}
-
-function csvField(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 function render(users: string[], recs: Recommendation[], format: 'jsonl' | 'csv'): string {

@@ -1,4 +1,5 @@
 /** `recbridge similar`: the items most similar to given items (cosine over the model's item vectors). */
+import { csvField } from '../io/export-vectors';
 import { rangeError } from '../core/validate';
 import { Recommender } from '../serving/recommender';
 import type { Args, CommandSpec } from './args';
@@ -20,10 +21,6 @@ export const similar: CommandSpec = {
   },
   run,
 };
-
-function csvField(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 async function run(args: Args): Promise<number> {
   const itemsFile = args.string('items');

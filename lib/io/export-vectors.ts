@@ -29,7 +29,8 @@ export function formatFloat32(x: number): string {
   return String(Number(x.toPrecision(9)));
 }
 
-function csvField(s: string): string {
+/** A CSV field, quoted (RFC 4180) only when it holds a comma, a quote or a line break. */
+export function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
