@@ -7,7 +7,6 @@ import type { MatrixFactorization } from '../../models/matrix-factorization';
 import type { Parameter } from '../../models/parameter';
 import type { TwoTower, TowerOptions } from '../../models/two-tower';
 import { typeError } from '../../core/validate';
-import { ALIGNMENT } from '../safetensors/format';
 import { bytesOf, type TensorToWrite } from '../safetensors/write';
 import {
   FORMAT_VERSION,
@@ -48,11 +47,6 @@ function towerConfig(t: TowerOptions): TowerConfig {
 function frozenFlags(p: Parameter): Uint8Array | null {
   const { frozen } = p.trainingView();
   return frozen && p.frozenRowCount > 0 ? frozen : null;
-}
-
-/** Puts tensors whose size is a multiple of the alignment first, so fewer need padding after them. */
-function alignedFirst(ts: TensorToWrite[]): TensorToWrite[] {
-  return [...ts.filter((t) => t.bytes.length % ALIGNMENT === 0), ...ts.filter((t) => t.bytes.length % ALIGNMENT !== 0)];
 }
 
 export function modelToTensors(
@@ -105,5 +99,5 @@ export function modelToTensors(
     [KEY.parameters]: JSON.stringify(records),
     [KEY.epochs]: String(model.epochsTrained),
   };
-  return { tensors: [...alignedFirst(weights), ...alignedFirst(extras), ...alignedFirst(states)], metadata };
+  return { tensors: [...weights, ...extras, ...states], metadata };
 }

@@ -36,7 +36,7 @@ export const MAX_HEADER_BYTES = 100_000_000;
 /** Tensor data (and so the header end) starts on this boundary in files recbridge writes. */
 export const ALIGNMENT = 64;
 
-/** Names of the filler tensors that keep every real tensor aligned (see write.ts). */
+/** Names of the filler tensors that files written by earlier releases carry between tensors; readers skip them. */
 export const PADDING_PREFIX = '__padding__.';
 
 export interface TensorEntry {

@@ -1,8 +1,8 @@
 /**
  * Reading safetensors files: the header first (bounded, parsed, validated, its checksum checked when
  * recbridge wrote it), then only the tensors asked for, into one SharedArrayBuffer so that the
- * result can back training tables directly. Tensors keep their file alignment in memory: a file
- * aligned to 64 bytes gives cache-line-aligned views without copies.
+ * result can back training tables directly. Every tensor lands on a 64-byte boundary in memory,
+ * whatever its offset in the file, so tables built on them scan cache-line aligned.
  */
 import { allocateBuffer } from '../../core/shared-memory';
 import * as fs from 'node:fs/promises';
@@ -162,11 +162,14 @@ export interface LoadedTensor extends TensorEntry {
   bytes: Uint8Array;
 }
 
-/** Where the named tensors will live: one SharedArrayBuffer spanning them, in file order. */
+/**
+ * Where the named tensors will live: one SharedArrayBuffer spanning them in file order, with 64 bytes
+ * of room per tensor so that realign() can move each onto a cache-line boundary after the read.
+ */
 function placeTensors(
   header: SafetensorsHeader,
   names: ReadonlySet<string>,
-): { chosen: TensorEntry[]; first: number; span: Uint8Array } | null {
+): { chosen: TensorEntry[]; first: number; span: Uint8Array; buffer: ArrayBufferLike } | null {
   const chosen = header.tensors.filter((t) => names.has(t.name));
   if (chosen.length === 0) return null;
   // A loop, not Math.min(...): spreading a hundred thousand tensors overflows the stack.
@@ -176,26 +179,48 @@ function placeTensors(
     if (t.begin < first) first = t.begin;
     if (t.end > last) last = t.end;
   }
-  const buffer = allocateBuffer(last - first + ALIGNMENT, true);
-  // Place byte `first` at an address congruent to it mod 64, so aligned tensors stay aligned.
+  const buffer = allocateBuffer(last - first + ALIGNMENT * (chosen.length + 1), true);
+  // Place byte `first` at an address congruent to it mod 64, so tensors aligned in the file need no move.
   const misalignment = native.byteAlignment(new Uint8Array(buffer, 0, 1));
   const shift = ((((first % ALIGNMENT) - misalignment) % ALIGNMENT) + ALIGNMENT) % ALIGNMENT;
-  return { chosen, first, span: new Uint8Array(buffer, shift, last - first) };
+  return { chosen, first, span: new Uint8Array(buffer, shift, last - first), buffer };
 }
 
-/** The tensors as views of the span, each checked against its stored CRC-32 when there are checksums. */
+/**
+ * Moves every tensor of a read span onto a 64-byte boundary of its buffer (files from other writers,
+ * and recbridge's own small tensors, need not be aligned), returning each tensor's bytes. Tensors only
+ * move towards the end, so moving them from the last to the first never overwrites one not yet moved.
+ */
+function realign(placed: { chosen: readonly TensorEntry[]; first: number; span: Uint8Array; buffer: ArrayBufferLike }): Uint8Array[] {
+  const { chosen, first, span, buffer } = placed;
+  const base = native.byteAlignment(new Uint8Array(buffer, 0, 1));
+  const memory = new Uint8Array(buffer);
+  const from = chosen.map((t) => span.byteOffset + (t.begin - first));
+  const to: number[] = [];
+  let at = 0;
+  for (const [i, t] of chosen.entries()) {
+    at = Math.max(at, from[i]);
+    if (t.end > t.begin) at += (ALIGNMENT - ((base + at) % ALIGNMENT)) % ALIGNMENT;
+    to.push(at);
+    at += t.end - t.begin;
+  }
+  for (let i = chosen.length - 1; i >= 0; i--)
+    if (to[i] !== from[i]) memory.copyWithin(to[i], from[i], from[i] + (chosen[i].end - chosen[i].begin));
+  return chosen.map((t, i) => new Uint8Array(buffer, to[i], t.end - t.begin));
+}
+
+/**
+ * The tensors, each on a 64-byte boundary (realign), each checked against its stored CRC-32 when
+ * there are checksums (computed over the bytes as read, before they moved).
+ */
 function verifiedTensors(
   path: string,
-  chosen: readonly TensorEntry[],
-  first: number,
-  span: Uint8Array,
+  placed: { chosen: readonly TensorEntry[]; first: number; span: Uint8Array; buffer: ArrayBufferLike },
   checksums: Readonly<Record<string, string>> | null,
   crcOf: (t: TensorEntry) => number,
 ): Map<string, LoadedTensor> {
-  const out = new Map<string, LoadedTensor>();
-  for (const t of chosen) {
-    const bytes = span.subarray(t.begin - first, t.end - first);
-    if (checksums) {
+  if (checksums)
+    for (const t of placed.chosen) {
       const stored = checksums[t.name];
       if (stored === undefined) throw new CorruptFileError(path, `tensor ${JSON.stringify(t.name)} has no checksum in the metadata`);
       const actual = crcHex(crcOf(t));
@@ -205,9 +230,8 @@ function verifiedTensors(
           `tensor ${JSON.stringify(t.name)} fails its checksum (stored ${JSON.stringify(stored)}, computed "${actual}")`,
         );
     }
-    out.set(t.name, { ...t, bytes });
-  }
-  return out;
+  const bytes = realign(placed);
+  return new Map(placed.chosen.map((t, i) => [t.name, { ...t, bytes: bytes[i] }]));
 }
 
 /**
@@ -254,7 +278,7 @@ export async function readTensorsFrom(
       }
     }
   }
-  return verifiedTensors(header.path, chosen, first, span, checksums, (t) => crcs.get(t.name)!);
+  return verifiedTensors(header.path, placed, checksums, (t) => crcs.get(t.name)!);
 }
 
 /** readTensorsFrom for a whole file in memory: the tensors are copied into one SharedArrayBuffer too. */
@@ -266,9 +290,9 @@ export function tensorsOfBytes(
 ): Map<string, LoadedTensor> {
   const placed = placeTensors(header, names);
   if (!placed) return new Map();
-  const { chosen, first, span } = placed;
+  const { first, span } = placed;
   span.set(bytes.subarray(header.dataStart + first, header.dataStart + first + span.length));
-  return verifiedTensors(header.path, chosen, first, span, checksums, (t) => crc32(span.subarray(t.begin - first, t.end - first)));
+  return verifiedTensors(header.path, placed, checksums, (t) => crc32(span.subarray(t.begin - first, t.end - first)));
 }
 
 type Typed = Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array;

@@ -1,9 +1,12 @@
 /**
- * Writing safetensors files, atomically. Every tensor starts on a 64-byte boundary of the file: the
- * header is padded with spaces (as the specification allows) and, because the specification also
- * wants the data section fully covered without holes, gaps between tensors are filled by small U8
- * tensors named `__padding__.<n>`. Each tensor's CRC-32 goes into the metadata, and the header
- * carries its own checksum (see header-checksum.ts).
+ * Writing safetensors files, atomically. The header is padded with spaces (as the specification
+ * allows) so the data starts on a 64-byte boundary. The specification wants the data section covered
+ * without holes, and other readers load every tensor they find (PyTorch's strict load_state_dict
+ * refuses unknown names), so nothing but the caller's tensors is written: tensors whose size is a
+ * multiple of 64 bytes go first and so all start on 64-byte boundaries, the rest follow by element
+ * size, largest first, so every tensor still starts on a multiple of its element size. Readers
+ * re-align large tensors in memory (read.ts). Each tensor's CRC-32 goes into the metadata, and the
+ * header carries its own checksum (see header-checksum.ts).
  */
 import { types } from 'node:util';
 
@@ -28,17 +31,16 @@ interface Placed extends TensorToWrite {
   begin: number;
 }
 
-/** Tensors with their offsets, padding inserted where a tensor would start unaligned. */
-function place(tensors: readonly TensorToWrite[]): { placed: Placed[]; dataBytes: number } {
+/**
+ * Tensors with their offsets, in the order described above (stable: the caller's order holds within
+ * each class).
+ */
+export function place(tensors: readonly TensorToWrite[]): { placed: Placed[]; dataBytes: number } {
+  const rank = (t: TensorToWrite) => (t.bytes.length % ALIGNMENT === 0 ? 0 : 16 - DTYPE_BYTES[t.dtype]);
+  const ordered = tensors.map((t, i) => ({ t, i })).sort((a, b) => rank(a.t) - rank(b.t) || a.i - b.i);
   const placed: Placed[] = [];
   let at = 0;
-  let pads = 0;
-  for (const t of tensors) {
-    const gap = (ALIGNMENT - (at % ALIGNMENT)) % ALIGNMENT;
-    if (gap && t.bytes.length > 0) {
-      placed.push({ name: `${PADDING_PREFIX}${pads++}`, dtype: 'U8', shape: [gap], bytes: new Uint8Array(gap), begin: at });
-      at += gap;
-    }
+  for (const { t } of ordered) {
     placed.push({ ...t, begin: at });
     at += t.bytes.length;
   }
@@ -63,8 +65,8 @@ function encodeHeader(placed: readonly Placed[], metadata: Record<string, string
 }
 
 /**
- * Writes tensors (in the given order, which becomes the file order) and string metadata to path,
- * atomically. Returns the file size.
+ * Writes tensors and string metadata to path, atomically (file order: see place). Returns the file
+ * size.
  */
 export async function writeSafetensors(
   path: string,
