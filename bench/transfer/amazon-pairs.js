@@ -5,7 +5,8 @@
 // validation, half for test); warm users' target rows are split 70/15/15 per user. Every strategy
 // against popularity, the target-only model and the neighbourhood baseline, full ranking and the
 // 1+999 sampled protocol, 3 seeds.
-//   node bench/transfer/amazon-pairs.js [--pairs sport_cloth:cloth_sport,phone_electronic:electronic_phone] [--seeds N] [--strategies a,b] [--dim D]
+//   node bench/transfer/amazon-pairs.js [--pairs sport_cloth:cloth_sport,…] [--both] [--seeds N] [--strategies a,b] [--dim D]
+// Default: all four pairs (sport→cloth, phone→electronic, sport→phone, electronic→cloth).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -42,9 +43,12 @@ async function run() {
     console.log(`skipped: ${DATA} is absent (see ../shared/data/README.md)`);
     return;
   }
-  const pairs = arg('pairs', 'sport_cloth:cloth_sport,phone_electronic:electronic_phone')
+  // Every pair of the folder, one direction each (--both adds the reverse directions).
+  const all = 'sport_cloth:cloth_sport,phone_electronic:electronic_phone,sport_phone:phone_sport,electronic_cloth:cloth_electronic';
+  let pairs = arg('pairs', all)
     .split(',')
     .map((p) => p.split(':'));
+  if (process.argv.includes('--both')) pairs = pairs.flatMap(([a, b]) => [[a, b], [b, a]]);
   const seeds = Number(arg('seeds', '3'));
   const strategies = arg('strategies', undefined)?.split(',');
   const dim = Number(arg('dim', '64'));
