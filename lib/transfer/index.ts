@@ -1,6 +1,14 @@
 /** Transfer learning: domains, alignment, phase schedules, strategies, fold-in and the lift report. */
 export { Domain, entityFeatures, type DomainInit, type EntityFeatures } from './domain';
-export { Alignment, alignDomains, type AlignOptions, type AlignmentReport, type RowPairs } from './align';
+export {
+  Alignment,
+  alignDomains,
+  looksLikeIntegerRange,
+  type AlignOptions,
+  type AlignmentReport,
+  type OverlapShare,
+  type RowPairs,
+} from './align';
 export { runSchedule, type Phase, type PhaseReport, type ScheduleOptions } from './schedule';
 export { coldUserSplit, fixedSplit, type ColdSplitOptions, type FixedSplit, type TransferSplit } from './cold-split';
 export { TransferContext, DEFAULT_SETTINGS, type TrainSettings } from './context';
