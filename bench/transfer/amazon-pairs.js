@@ -71,6 +71,9 @@ async function run() {
       seeds,
       strategies,
       ratios: [0.7, 0.15, 0.15],
+      // DisenCDR numbers users 0..n-1 in both domains of a pair and states that the same integer is
+      // the same person, which the library cannot tell from the ids alone.
+      align: { trustNumericIds: true },
       sampled: { negatives: 999 },
       settings: { dim },
       onProgress: (e) => process.stderr.write(`${sourceDir}→${targetDir} seed ${e.seed}: ${e.strategy} (${e.index + 1}/${e.total})\n`),

@@ -80,6 +80,9 @@ async function run() {
   const report = await rb.transfer(d.source, d.target, {
     seeds,
     strategies,
+    // Both domains are genre slices of one data set, so user 17 is the same person in both; the
+    // integer ids alone would not say so.
+    align: { trustNumericIds: true },
     settings: { dim },
     onProgress: (e) => process.stderr.write(`seed ${e.seed}: ${e.strategy} (${e.index + 1}/${e.total})\n`),
   });

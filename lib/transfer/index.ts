@@ -11,7 +11,15 @@ export {
 } from './align';
 export { runSchedule, type Phase, type PhaseReport, type ScheduleOptions } from './schedule';
 export { coldUserSplit, fixedSplit, type ColdSplitOptions, type FixedSplit, type TransferSplit } from './cold-split';
-export { TransferContext, DEFAULT_SETTINGS, type TrainSettings } from './context';
+export {
+  TransferContext,
+  DEFAULT_SETTINGS,
+  DEFAULT_PROTOCOL,
+  type EarlyStopping,
+  type TrainSettings,
+  type TransferProtocol,
+} from './context';
+export type { FewShotCurve } from './few-shot';
 export { UserVectorsModel, toMatrixFactorization } from './user-vectors-model';
 export { foldIn, foldInUsers, foldInItems, historiesFrom, type FoldInOptions } from './fold-in';
 export { ContentToCf, featureMatrix, type ContentToCfOptions } from './content-to-cf';
