@@ -49,7 +49,10 @@ const COMMON_FLAGS: Record<string, FlagSpec> = {
     value: 'WHERE',
     help: "where the target-only model's early stopping validates: warm-validation (default), cold-validation (needs --cold-shots ≥ 1), none (a fixed --epochs)",
   },
-  ratios: { value: 'A,B,C', help: "warm users' train,validation,test shares (default 0.8,0.1,0.1; validation may be 0 unless early stopping is warm-validation)" },
+  ratios: {
+    value: 'A,B,C',
+    help: "warm users' train,validation,test shares (default 0.8,0.1,0.1; validation may be 0 unless early stopping is warm-validation)",
+  },
 };
 
 const EARLY_STOPPING: readonly EarlyStopping[] = ['warm-validation', 'cold-validation', 'none'];
@@ -198,7 +201,8 @@ function checkFlags(args: Args, demo: boolean): void {
   if (args.has('cold-validation-users') && !args.has('cold-users')) throw args.error('--cold-validation-users goes with --cold-users');
   if ((given.length || args.has('cold-users')) && (args.has('cold-fraction') || args.has('cold-shots') || args.has('few-shot')))
     throw args.error('--cold-fraction, --cold-shots and --few-shot apply to the seeded split, not a given one');
-  if (args.has('user-links') && args.has('trust-numeric-ids')) throw args.error('--trust-numeric-ids goes with shared ids, not --user-links');
+  if (args.has('user-links') && args.has('trust-numeric-ids'))
+    throw args.error('--trust-numeric-ids goes with shared ids, not --user-links');
   requireFiles(args, Object.fromEntries([...fileFlags, 'user-links', 'user-features'].map((f) => [f, args.string(f)])));
 }
 

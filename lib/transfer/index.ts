@@ -38,6 +38,7 @@ export {
   mapping,
   popularity,
   targetOnly,
+  type CustomEvaluation,
   type Strategy,
 } from './strategies';
 export {

@@ -27,7 +27,9 @@ export function formatLiftTable(report: LiftReport, options: { markdown?: boolea
     r.strategy,
     ...SLICES.flatMap((s) =>
       LIFT_METRICS.map((m) =>
-        merged && s === 'cold' && r.strategy === 'target-only' ? '= popularity' : fmt(r.slices[s].metrics[m].mean, r.slices[s].metrics[m].std),
+        merged && s === 'cold' && r.strategy === 'target-only'
+          ? '= popularity'
+          : fmt(r.slices[s].metrics[m].mean, r.slices[s].metrics[m].std),
       ),
     ),
     r.seconds.toFixed(1),
@@ -67,11 +69,7 @@ export function formatLiftTable(report: LiftReport, options: { markdown?: boolea
       `few-shot: cold users' NDCG@${k} and HR@${k} with n target rows revealed per cold user (${Math.round(curve.users)} cold test users per seed, the same at every n)`,
       ...grid(
         ['strategy', ...curve.shots.map((n) => `NDCG@${k} ${label(n)}`), ...curve.shots.map((n) => `HR@${k} ${label(n)}`)],
-        curve.results.map((r) => [
-          r.strategy,
-          ...r.ndcg.map((x) => fmt(x.mean, x.std)),
-          ...r.hit.map((x) => fmt(x.mean, x.std)),
-        ]),
+        curve.results.map((r) => [r.strategy, ...r.ndcg.map((x) => fmt(x.mean, x.std)), ...r.hit.map((x) => fmt(x.mean, x.std))]),
         options.markdown,
       ),
     );

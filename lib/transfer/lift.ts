@@ -327,7 +327,14 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
     coldShots,
     coldTargetOnlyIsPopularity: zeroShot,
     skipped,
-    fewShot: shots && curve ? summariseCurve(shots, all.map((x) => x.name), curve) : null,
+    fewShot:
+      shots && curve
+        ? summariseCurve(
+            shots,
+            all.map((x) => x.name),
+            curve,
+          )
+        : null,
     sampledNegatives: sampled?.negatives ?? null,
     bootstrap: { ...boot, minSeeds: MIN_SEEDS_FOR_CLAIMS },
     results,

@@ -132,7 +132,8 @@ describe('alignment overlap and integer ids', () => {
     expect(codeOf(() => alignDomains(s2, t2))).toBe('ERR_NO_OVERLAP');
     expect(alignDomains(s2, t2, { userLinks: [['s:7', 't:3']] }).report.sharedUsers).toBe(1);
     // Domains built without vocabularies number their rows 0..n-1: the same question.
-    const bare = (n: number) => new Domain({ name: 'bare', interactions: Interactions.fromPairs(Array.from({ length: n }, (_, u) => [u, 0])) });
+    const bare = (n: number) =>
+      new Domain({ name: 'bare', interactions: Interactions.fromPairs(Array.from({ length: n }, (_, u) => [u, 0])) });
     expect(codeOf(() => alignDomains(bare(5), bare(6)))).toBe('ERR_ALIGNMENT_UNCONFIRMED');
     expect(codeOf(() => alignDomains(source, target, { trustNumericIds: 'yes' as never }))).toBe('ERR_INVALID_ARG_TYPE');
   });
