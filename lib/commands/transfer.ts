@@ -90,7 +90,7 @@ export const transferCommand: CommandSpec = {
     ...COMMON_FLAGS,
     ...INPUT_FLAGS,
   },
-  notes: `Warm users' target rows are split per user 80/10/10. Training uses one thread by default so that
+  notes: `Warm users' target rows are split per user 80/10/10 (--ratios). Training uses one thread by default so that
 the same command gives the same numbers; --threads N trains faster but not reproducibly.
 A given split (--target-train/--target-validation/--target-test, or --cold-users) is the same for
 every seed: seeds then vary only the initialisation and sampling.
@@ -249,8 +249,8 @@ async function runTransfer(args: Args, demo: boolean): Promise<number> {
   const numeric = userLinks ? [] : alignDomains(source, target, align).report.numericIdRanges;
   if (numeric.length && !args.bool('trust-numeric-ids'))
     process.stderr.write(
-      `recbridge transfer: warning: the ${numeric.join(' and ')} ids of both files are integer ranges (0/1…n), so most of them match even between unrelated files; ` +
-        `they are aligned as the same ${numeric.join(' and ')}. If they are, add --trust-numeric-ids to say so; if not, give --user-links.\n`,
+      'recbridge transfer: warning: the user ids of both files are integer ranges (0/1…n), so most of them match even between unrelated files; ' +
+        'they are aligned as the same people. If they are, add --trust-numeric-ids to say so; if not, give --user-links.\n',
     );
   const record = new RunRecord(
     commandLine(process.argv.slice(2)),

@@ -121,7 +121,8 @@ export function overlapText(a: LiftReport['alignment']): string {
 export function numericIdsText(a: LiftReport['alignment']): string | null {
   if (!a.numericIdRanges?.length) return null;
   const what = a.numericIdRanges.join(' and ');
-  return `note: the ${what} ids of both domains are integer ranges; they were taken as the same ${what} because the caller confirmed it (trustNumericIds).`;
+  const ids = a.numericIdRanges.map((x) => x.slice(0, -1)).join(' and ');
+  return `note: the ${ids} ids of both domains are integer ranges; they were taken as the same ${what} because the caller confirmed it (trustNumericIds).`;
 }
 
 /** The evaluation protocol in one sentence (the report's header). */
