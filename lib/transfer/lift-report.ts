@@ -8,7 +8,7 @@ import { renderReport, type ReportSection } from '../report/html';
 import { intervalChart } from '../report/interval-chart';
 import { MIN_SEEDS_FOR_CLAIMS } from '../eval/paired-bootstrap';
 import { LIFT_METRICS, SAMPLED_METRICS, SLICES, type LiftBaseline, type LiftReport } from './lift';
-import { claimOf, numericIdsText, overlapText, pairedCell, protocolText, TARGET_ONLY_IS_POPULARITY } from './lift-table';
+import { claimOf, numericIdsText, overlapText, pairedCell, protocolText, sameModelCell, TARGET_ONLY_IS_POPULARITY } from './lift-table';
 
 /** Baselines the lift charts subtract, in the order they are shown. */
 const CHARTED: readonly LiftBaseline[] = ['target-only', 'neighbours'];
@@ -52,7 +52,10 @@ function liftSections(report: LiftReport): ReportSection[] {
       tables: baselines.map((b) => ({
         caption: `minus ${b}`,
         columns: ['strategy', ...SLICES.map((s) => `${s} users`)],
-        rows: rowsFor(b).map((r) => [r.strategy, ...SLICES.map((s) => pairedCell(r.lift[b]?.[s]?.ndcg))]),
+        rows: rowsFor(b).map((r) => [
+          r.strategy,
+          ...SLICES.map((s) => sameModelCell(report, r.strategy, b, s) ?? pairedCell(r.lift[b]?.[s]?.ndcg)),
+        ]),
       })),
     },
   ];

@@ -44,7 +44,10 @@ export function formatLiftTable(report: LiftReport, options: { markdown?: boolea
       `NDCG@${k} minus ${b}, paired over the same test users: mean [95% interval], p (bootstrap, ${report.bootstrap?.resamples ?? '?'} resamples)`,
       ...grid(
         ['strategy', ...SLICES.map((s) => `${s} users`)],
-        compared.map((r) => [r.strategy, ...SLICES.map((s) => pairedCell(r.lift[b]?.[s]?.ndcg))]),
+        compared.map((r) => [
+          r.strategy,
+          ...SLICES.map((s) => sameModelCell(report, r.strategy, b, s) ?? pairedCell(r.lift[b]?.[s]?.ndcg)),
+        ]),
         options.markdown,
       ),
     );
@@ -97,6 +100,16 @@ export function claimOf(report: LiftReport): string {
     report.best.claim ??
     `${report.best.strategy} has the best mean cold-user NDCG@${report.k}. No claim: this report has no paired statistics (it predates them); run it again.`
   );
+}
+
+/**
+ * For zero-shot cold users, target-only and popularity are one model: their paired difference is 0
+ * by construction, so the cell names the model instead of printing a "difference" (null otherwise).
+ */
+export function sameModelCell(report: LiftReport, strategy: string, baseline: LiftBaseline, slice: string): string | null {
+  if (report.coldTargetOnlyIsPopularity !== true || slice !== 'cold') return null;
+  const pair = new Set([strategy, baseline]);
+  return pair.has('popularity') && pair.has('target-only') ? `= ${baseline}` : null;
 }
 
 /** What the cold-user rows of target-only are when cold users have no target rows. */
