@@ -78,6 +78,7 @@ function sampledSection(report: LiftReport): ReportSection[] {
           ...SLICES.flatMap((s) =>
             SAMPLED_METRICS.map((m) => {
               const x = r.sampled?.[s][m];
+              if (report.coldTargetOnlyIsPopularity === true && s === 'cold' && r.strategy === 'target-only') return '= popularity';
               return x && !Number.isNaN(x.mean) ? `${x.mean.toFixed(4)} ± ${x.std.toFixed(4)}` : '—';
             }),
           ),

@@ -60,7 +60,11 @@ export function formatLiftTable(report: LiftReport, options: { markdown?: boolea
     ];
     const sr = report.results.map((r) => [
       r.strategy,
-      ...SLICES.flatMap((sl) => SAMPLED_METRICS.map((m) => fmt(r.sampled![sl][m].mean, r.sampled![sl][m].std))),
+      ...SLICES.flatMap((sl) =>
+        SAMPLED_METRICS.map((m) =>
+          merged && sl === 'cold' && r.strategy === 'target-only' ? '= popularity' : fmt(r.sampled![sl][m].mean, r.sampled![sl][m].std),
+        ),
+      ),
     ]);
     lines.push('', `sampled protocol: each test item against ${negatives} sampled negatives`, ...grid(sh, sr, options.markdown));
   }
