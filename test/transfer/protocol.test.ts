@@ -107,13 +107,16 @@ describe('protocol options', () => {
 describe('honest baselines', () => {
   test('zero-shot: target-only is popularity on cold users, and the report says so once', async () => {
     const { source, target } = tiny();
-    const report = await transfer(source, target, { seeds: 1, strategies: ['mapping-linear'], settings });
+    const report = await transfer(source, target, { seeds: 1, strategies: ['mapping-linear'], settings, sampled: { negatives: 20 } });
     expect(report.coldTargetOnlyIsPopularity).toBe(true);
     const cold = (name: string) => report.results.find((r) => r.strategy === name)!.slices.cold.metrics;
     expect(cold('target-only')).toEqual(cold('popularity'));
     const table = formatLiftTable(report);
     expect(table).toMatch(/^target-only += popularity/m);
     expect(table).toContain('target-only on cold users = popularity');
+    // Four full-ranking and three sampled cold cells; popularity minus target-only is no difference.
+    expect(table.match(/= popularity/g)).toHaveLength(4 + 3 + 1);
+    expect(table).toMatch(/^popularity += target-only/m);
     const html = renderLiftReport(report);
     const coldSection = html.split('<section>').find((x) => x.startsWith('<h2>Cold users</h2>'))!;
     expect(coldSection).toContain('popularity = target-only');
