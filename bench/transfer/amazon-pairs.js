@@ -6,6 +6,7 @@
 // against popularity, the target-only model and the neighbourhood baseline, full ranking and the
 // 1+999 sampled protocol, 3 seeds.
 //   node bench/transfer/amazon-pairs.js [--pairs sport_cloth:cloth_sport,phone_electronic:electronic_phone] [--seeds N] [--strategies a,b] [--dim D]
+//   [--few-shot 0,1,3,5] (the few-shot curve: each count reruns every strategy)
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -74,6 +75,7 @@ async function run() {
       // DisenCDR numbers users 0..n-1 in both domains of a pair and states that the same integer is
       // the same person, which the library cannot tell from the ids alone.
       align: { trustNumericIds: true },
+      fewShot: arg('few-shot', undefined)?.split(',').map(Number),
       sampled: { negatives: 999 },
       settings: { dim },
       onProgress: (e) => process.stderr.write(`${sourceDir}→${targetDir} seed ${e.seed}: ${e.strategy} (${e.index + 1}/${e.total})\n`),
