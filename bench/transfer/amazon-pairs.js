@@ -7,6 +7,7 @@
 // 1+999 sampled protocol, 3 seeds.
 //   node bench/transfer/amazon-pairs.js [--pairs sport_cloth:cloth_sport,…] [--both] [--seeds N] [--strategies a,b] [--dim D]
 // Default: all four pairs (sport→cloth, phone→electronic, sport→phone, electronic→cloth).
+//   [--few-shot 0,1,3,5] (the few-shot curve: each count reruns every strategy)
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -75,6 +76,10 @@ async function run() {
       seeds,
       strategies,
       ratios: [0.7, 0.15, 0.15],
+      // DisenCDR numbers users 0..n-1 in both domains of a pair and states that the same integer is
+      // the same person, which the library cannot tell from the ids alone.
+      align: { trustNumericIds: true },
+      fewShot: arg('few-shot', undefined)?.split(',').map(Number),
       sampled: { negatives: 999 },
       settings: { dim },
       onProgress: (e) => process.stderr.write(`${sourceDir}→${targetDir} seed ${e.seed}: ${e.strategy} (${e.index + 1}/${e.total})\n`),

@@ -3,6 +3,7 @@
 // items with an action-like genre, target = the rest; users are shared; 20% of the overlapping users
 // are cold in the target. Every strategy against popularity and the target-only model, 3 seeds.
 // Reads ../shared/data in place (never copied). Usage: node bench/transfer/ml100k-genres.js [--seeds N] [--strategies a,b]
+// [--dim D] [--few-shot 0,1,3,5] (the few-shot curve: each count reruns every strategy)
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -80,6 +81,10 @@ async function run() {
   const report = await rb.transfer(d.source, d.target, {
     seeds,
     strategies,
+    // Both domains are genre slices of one data set, so user 17 is the same person in both; the
+    // integer ids alone would not say so.
+    align: { trustNumericIds: true },
+    fewShot: arg('few-shot', undefined)?.split(',').map(Number),
     settings: { dim },
     onProgress: (e) => process.stderr.write(`seed ${e.seed}: ${e.strategy} (${e.index + 1}/${e.total})\n`),
   });

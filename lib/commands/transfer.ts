@@ -12,6 +12,8 @@ import type { RankingModel } from '../eval/ranking';
 import { readIdList } from '../io/id-list';
 import { saveModel } from '../io/model-file/save';
 import type { FixedSplit } from '../transfer/cold-split';
+import { alignDomains, type AlignOptions } from '../transfer/align';
+import type { EarlyStopping } from '../transfer/context';
 import { Domain, entityFeatures } from '../transfer/domain';
 import { transfer, type LiftReport } from '../transfer/lift';
 import { renderLiftReport } from '../transfer/lift-report';
@@ -39,11 +41,29 @@ const COMMON_FLAGS: Record<string, FlagSpec> = {
   save: { value: 'FILE', help: "save the chosen strategy's model (first seed) as a servable model file" },
   'save-strategy': { value: 'NAME', help: 'the strategy --save writes (default: the best on cold users)' },
   quiet: { type: 'boolean', short: 'q', help: 'no progress on stderr' },
+  'unmask-validation': {
+    type: 'boolean',
+    help: "at test, mask only each user's training rows, not their validation rows (default: both masked)",
+  },
+  'early-stopping': {
+    value: 'WHERE',
+    help: "where the target-only model's early stopping validates: warm-validation (default), cold-validation (needs --cold-shots ≥ 1), none (a fixed --epochs)",
+  },
+  ratios: {
+    value: 'A,B,C',
+    help: "warm users' train,validation,test shares (default 0.8,0.1,0.1; validation may be 0 unless early stopping is warm-validation)",
+  },
 };
+
+const EARLY_STOPPING: readonly EarlyStopping[] = ['warm-validation', 'cold-validation', 'none'];
 
 const SPLIT_FLAGS: Record<string, FlagSpec> = {
   'cold-fraction': { value: 'X', help: 'share of shared users made cold in the target (default 0.2)' },
   'cold-shots': { value: 'N', help: 'target rows revealed per cold user (default 0)' },
+  'few-shot': {
+    value: 'N,N,…',
+    help: "also the few-shot curve: cold users' NDCG and HR with each count of target rows revealed, e.g. 0,1,3,5 (off by default: each count reruns every strategy)",
+  },
 };
 
 export const transferCommand: CommandSpec = {
@@ -61,15 +81,22 @@ export const transferCommand: CommandSpec = {
     'cold-users': { value: 'FILE', help: 'a given list of cold target users (one id per line); other users split by ratio' },
     'cold-validation-users': { value: 'FILE', help: 'with --cold-users: the cold users that validate (default: half of --cold-users)' },
     'user-links': { value: 'FILE', help: 'source-id target-id pairs aligning users (default: shared ids)' },
+    'trust-numeric-ids': {
+      type: 'boolean',
+      help: 'the integer user ids of both files are the same people: align them without the warning',
+    },
     'user-features': { value: 'FILE', help: 'target user features (e.g. a RecBole .user file) for the content strategy' },
     ...SPLIT_FLAGS,
     ...COMMON_FLAGS,
     ...INPUT_FLAGS,
   },
-  notes: `Warm users' target rows are split per user 80/10/10. Training uses one thread by default so that
+  notes: `Warm users' target rows are split per user 80/10/10 (--ratios). Training uses one thread by default so that
 the same command gives the same numbers; --threads N trains faster but not reproducibly.
 A given split (--target-train/--target-validation/--target-test, or --cold-users) is the same for
-every seed: seeds then vary only the initialisation and sampling.`,
+every seed: seeds then vary only the initialisation and sampling.
+When both files number their users as integer ranges (1..n), most ids match even between unrelated
+files: the command warns on stderr and aligns them anyway; --trust-numeric-ids confirms they are the
+same people and silences the warning, --user-links aligns by a table instead.`,
   run: (args) => runTransfer(args, false),
 };
 
@@ -157,6 +184,7 @@ function checkFlags(args: Args, demo: boolean): void {
   if (demo || args.bool('demo')) {
     const bad = [...fileFlags, 'user-links', 'user-features', ...Object.keys(INPUT_FLAGS)].find((f) => args.has(f));
     if (bad) throw args.error(`--${bad} reads files; --demo generates its data`);
+    if (args.has('trust-numeric-ids')) throw args.error('--trust-numeric-ids goes with --source and --target files');
     return;
   }
   if (args.has('users')) throw args.error('--users goes with --demo');
@@ -171,8 +199,10 @@ function checkFlags(args: Args, demo: boolean): void {
   if (args.has('cold-users') && given.length)
     throw args.error('--cold-users goes with --target, not with a given train/validation/test split');
   if (args.has('cold-validation-users') && !args.has('cold-users')) throw args.error('--cold-validation-users goes with --cold-users');
-  if ((given.length || args.has('cold-users')) && (args.has('cold-fraction') || args.has('cold-shots')))
-    throw args.error('--cold-fraction and --cold-shots apply to the seeded split, not a given one');
+  if ((given.length || args.has('cold-users')) && (args.has('cold-fraction') || args.has('cold-shots') || args.has('few-shot')))
+    throw args.error('--cold-fraction, --cold-shots and --few-shot apply to the seeded split, not a given one');
+  if (args.has('user-links') && args.has('trust-numeric-ids'))
+    throw args.error('--trust-numeric-ids goes with shared ids, not --user-links');
   requireFiles(args, Object.fromEntries([...fileFlags, 'user-links', 'user-features'].map((f) => [f, args.string(f)])));
 }
 
@@ -197,6 +227,16 @@ async function runTransfer(args: Args, demo: boolean): Promise<number> {
   const epochs = args.int('epochs', 1, 100_000);
   const k = args.int('k', 1, 10_000);
   const sampled = args.int('sampled', 1, 1_000_000);
+  const fewShot = args.ints('few-shot', 0, 1000);
+  const earlyStopping = args.choice('early-stopping', EARLY_STOPPING);
+  const ratios = args.list('ratios')?.map((x) => {
+    const n = Number(x);
+    if (!Number.isFinite(n) || n < 0 || n > 1) throw args.error(`Expected shares in [0, 1] for --ratios but received ${JSON.stringify(x)}`);
+    return n;
+  });
+  if (ratios && (ratios.length !== 3 || Math.abs(ratios[0]! + ratios[1]! + ratios[2]! - 1) > 1e-9 || !(ratios[0]! > 0 && ratios[2]! > 0)))
+    throw args.error('--ratios takes three shares (train, validation, test) summing to 1, train and test above 0');
+  const protocol = { maskValidation: !args.bool('unmask-validation'), ...(earlyStopping ? { earlyStopping } : {}) };
   const threads = trainingThreads(args);
   const progress = new ProgressReporter({ quiet: args.bool('quiet') });
 
@@ -204,6 +244,14 @@ async function runTransfer(args: Args, demo: boolean): Promise<number> {
   const linksPath = args.string('user-links');
   const userLinks = linksPath ? (await loadLinks(linksPath)).pairs : undefined;
   const settings = { ...(dim ? { dim } : {}), ...(epochs ? { epochs } : {}), ...(k ? { k } : {}), threads: threads.value };
+  // The CLI warns about integer ids that may only match by coincidence, then goes on (the library refuses).
+  const align: AlignOptions = userLinks ? { users: 'links', userLinks } : { trustNumericIds: true };
+  const numeric = userLinks ? [] : alignDomains(source, target, align).report.numericIdRanges;
+  if (numeric.length && !args.bool('trust-numeric-ids'))
+    process.stderr.write(
+      'recbridge transfer: warning: the user ids of both files are integer ranges (0/1…n), so most of them match even between unrelated files; ' +
+        'they are aligned as the same people. If they are, add --trust-numeric-ids to say so; if not, give --user-links.\n',
+    );
   const record = new RunRecord(
     commandLine(process.argv.slice(2)),
     {
@@ -213,6 +261,9 @@ async function runTransfer(args: Args, demo: boolean): Promise<number> {
       coldFraction,
       coldShots,
       split: split ? Object.keys(split) : 'seeded',
+      ratios,
+      fewShot,
+      protocol,
       sampled,
       ...settings,
     },
@@ -234,13 +285,16 @@ async function runTransfer(args: Args, demo: boolean): Promise<number> {
     coldFraction,
     coldShots,
     split,
-    align: userLinks ? { users: 'links', userLinks } : undefined,
+    ratios,
+    fewShot,
+    protocol,
+    align,
     sampled: sampled ? { negatives: sampled } : undefined,
     settings,
     onModel: args.has('save') ? (e) => e.seed === firstSeed && kept.set(e.strategy, e.model) : undefined,
     onProgress: (e) => {
       if (e.index === 0) progress.start('transfer', e.total);
-      progress.update(e.index, `seed ${e.seed}: ${e.strategy}`);
+      progress.update(e.index, `seed ${e.seed}: ${e.strategy}${e.shots === undefined ? '' : ` (${e.shots} shots)`}`);
     },
   });
   progress.update(Number.MAX_SAFE_INTEGER);

@@ -94,7 +94,7 @@ export function coldUserSplit(alignment: Alignment, options: ColdSplitOptions = 
   }
   const sorted = (rows: number[]) => Int32Array.from(rows).sort();
   const warm = target.subset(sorted(warmRows));
-  const [train, validation, test] = splitByUser(warm, options.ratios ?? [0.8, 0.1, 0.1], seed);
+  const [train, validation, test] = splitWarmRows(warm, options.ratios, seed);
   return {
     train: shotRows.length ? Interactions.concat([train, target.subset(sorted(shotRows))]) : train,
     validation: Interactions.concat([validation, target.subset(sorted(coldValRows))]),
@@ -103,6 +103,21 @@ export function coldUserSplit(alignment: Alignment, options: ColdSplitOptions = 
     coldTestUsers,
     isCold,
   };
+}
+
+/**
+ * Warm users' rows split per user by (train, validation, test) ratios. A validation share of 0 is
+ * allowed (early stopping elsewhere or not at all): the validation part is then empty.
+ */
+function splitWarmRows(warm: Interactions, ratios: number[] | undefined, seed: number): [Interactions, Interactions, Interactions] {
+  const r = ratios ?? [0.8, 0.1, 0.1];
+  if (!Array.isArray(r) || r.length !== 3) throw rangeError('options.ratios', 'three ratios (train, validation, test)', r);
+  if (r[1] === 0) {
+    const [train, test] = splitByUser(warm, [r[0]!, r[2]!], seed);
+    return [train!, warm.subset(new Int32Array(0)), test!];
+  }
+  const [train, validation, test] = splitByUser(warm, r, seed);
+  return [train!, validation!, test!];
 }
 
 /** The rows of `data` whose user is (keep = true) or is not (keep = false) flagged. */
@@ -209,11 +224,7 @@ export function fixedSplit(alignment: Alignment, split: FixedSplit, options: Col
     else coldTestRows.push(row);
   }
   if (coldTestRows.length === 0) throw rangeError('options.split.coldUsers', 'users with target rows to test', 'none of them has any');
-  const [train, validation, test] = splitByUser(
-    target.subset(Int32Array.from(warmRows)),
-    options.ratios ?? [0.8, 0.1, 0.1],
-    options.seed ?? 0,
-  );
+  const [train, validation, test] = splitWarmRows(target.subset(Int32Array.from(warmRows)), options.ratios, options.seed ?? 0);
   return {
     train: train!,
     validation: Interactions.concat([validation!, target.subset(Int32Array.from(coldValRows))]),

@@ -131,6 +131,16 @@ export class ContentToCf {
   }
 }
 
+/** Largest bag vocabulary featureMatrix turns into a multi-hot (larger bags are left out). */
+export const MAX_BAG_VOCABULARY = 4096;
+
+/** The width of featureMatrix's rows for these features (0: nothing usable). */
+export function featureWidth(features: EntityFeatures | null, maxVocabulary = MAX_BAG_VOCABULARY): number {
+  if (!features) return 0;
+  const bags = features.bags && features.bags.vocabulary <= maxVocabulary ? features.bags : null;
+  return (features.dense?.dim ?? 0) + (bags?.vocabulary ?? 0);
+}
+
 /**
  * Side features as one dense matrix (entities × width): the dense vector as is, then the bag as a
  * normalised multi-hot (for vocabularies up to `maxVocabulary`; larger bags are left out).
@@ -138,13 +148,12 @@ export class ContentToCf {
 export function featureMatrix(
   features: EntityFeatures | null,
   entities: number,
-  maxVocabulary = 4096,
+  maxVocabulary = MAX_BAG_VOCABULARY,
 ): { values: Float32Array; dim: number } | null {
-  if (!features) return null;
+  const dim = featureWidth(features, maxVocabulary);
+  if (!features || dim === 0) return null;
   const dense = features.dense ?? null;
   const bags = features.bags && features.bags.vocabulary <= maxVocabulary ? features.bags : null;
-  const dim = (dense?.dim ?? 0) + (bags?.vocabulary ?? 0);
-  if (dim === 0) return null;
   const values = new Float32Array(entities * dim);
   for (let e = 0; e < entities; e++) {
     if (dense) values.set(dense.values.subarray(e * dense.dim, (e + 1) * dense.dim), e * dim);

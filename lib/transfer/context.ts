@@ -38,6 +38,23 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   k: 10,
 };
 
+/**
+ * Where the target-only model's early stopping gets its validation rows: warm users' held-out rows,
+ * the cold-validation users' rows (these users must have revealed target rows, coldShots ≥ 1, or
+ * the model has no vector of theirs to score), or nowhere (a fixed `settings.epochs`).
+ */
+export type EarlyStopping = 'warm-validation' | 'cold-validation' | 'none';
+
+/** How a transfer run is evaluated; the lift report states it. */
+export interface TransferProtocol {
+  /** Mask each test user's validation rows (and training rows) when ranking at test. Default true. */
+  maskValidation: boolean;
+  /** Default 'warm-validation'. */
+  earlyStopping: EarlyStopping;
+}
+
+export const DEFAULT_PROTOCOL: TransferProtocol = { maskValidation: true, earlyStopping: 'warm-validation' };
+
 export class TransferContext {
   private source: Promise<MatrixFactorization> | null = null;
   private target: Promise<MatrixFactorization> | null = null;
@@ -57,6 +74,7 @@ export class TransferContext {
     readonly settings: TrainSettings,
     readonly seed: number,
     readonly signal?: AbortSignal,
+    readonly protocol: TransferProtocol = DEFAULT_PROTOCOL,
   ) {
     const target = alignment.target;
     this.popularity = normalisedPopularity(split.train, target.numItems);
@@ -130,12 +148,26 @@ export class TransferContext {
     return this.source;
   }
 
-  /** The target-only model: trained on the target training rows, early-stopped on warm validation. */
+  /**
+   * The source model of another context on the same alignment and seed (the source side does not
+   * depend on the target split), so that runs differing only in the split train it once.
+   */
+  shareSourceModel(other: TransferContext): void {
+    this.source = other.sourceModel();
+  }
+
+  /** The validation rows the protocol's early stopping uses (null: a fixed epoch count). */
+  get earlyStoppingValidation(): Interactions | null {
+    const where = this.protocol.earlyStopping;
+    return where === 'none' ? null : where === 'cold-validation' ? this.coldValidation : this.warmValidation;
+  }
+
+  /** The target-only model: trained on the target training rows, early-stopped as the protocol says. */
   targetModel(): Promise<MatrixFactorization> {
     this.target ??= (async () => {
       const target = this.alignment.target;
       const model = this.newMf(target.numUsers, target.numItems, 2);
-      await this.fitMf(model, this.split.train, this.warmValidation);
+      await this.fitMf(model, this.split.train, this.earlyStoppingValidation);
       return model;
     })();
     return this.target;

@@ -1,9 +1,25 @@
 /** Transfer learning: domains, alignment, phase schedules, strategies, fold-in and the lift report. */
 export { Domain, entityFeatures, type DomainInit, type EntityFeatures } from './domain';
-export { Alignment, alignDomains, type AlignOptions, type AlignmentReport, type RowPairs } from './align';
+export {
+  Alignment,
+  alignDomains,
+  looksLikeIntegerRange,
+  type AlignOptions,
+  type AlignmentReport,
+  type OverlapShare,
+  type RowPairs,
+} from './align';
 export { runSchedule, type Phase, type PhaseReport, type ScheduleOptions } from './schedule';
 export { coldUserSplit, fixedSplit, type ColdSplitOptions, type FixedSplit, type TransferSplit } from './cold-split';
-export { TransferContext, DEFAULT_SETTINGS, type TrainSettings } from './context';
+export {
+  TransferContext,
+  DEFAULT_SETTINGS,
+  DEFAULT_PROTOCOL,
+  type EarlyStopping,
+  type TrainSettings,
+  type TransferProtocol,
+} from './context';
+export type { FewShotCurve } from './few-shot';
 export { UserVectorsModel, toMatrixFactorization } from './user-vectors-model';
 export { foldIn, foldInUsers, foldInItems, historiesFrom, type FoldInOptions } from './fold-in';
 export { ContentToCf, featureMatrix, type ContentToCfOptions } from './content-to-cf';
@@ -22,6 +38,7 @@ export {
   mapping,
   popularity,
   targetOnly,
+  type CustomEvaluation,
   type Strategy,
 } from './strategies';
 export {

@@ -3,12 +3,12 @@
  * with what a reader came for: each strategy minus the target-only model and minus the
  * neighbourhood baseline, with paired 95% intervals, per slice, and what may be concluded.
  */
-import { barChart } from '../report/charts';
+import { barChart, lineChart } from '../report/charts';
 import { renderReport, type ReportSection } from '../report/html';
 import { intervalChart } from '../report/interval-chart';
 import { MIN_SEEDS_FOR_CLAIMS } from '../eval/paired-bootstrap';
 import { LIFT_METRICS, SAMPLED_METRICS, SLICES, type LiftBaseline, type LiftReport } from './lift';
-import { claimOf, pairedCell } from './lift-table';
+import { claimOf, numericIdsText, overlapText, pairedCell, protocolText, sameModelCell, TARGET_ONLY_IS_POPULARITY } from './lift-table';
 
 /** Baselines the lift charts subtract, in the order they are shown. */
 const CHARTED: readonly LiftBaseline[] = ['target-only', 'neighbours'];
@@ -52,7 +52,10 @@ function liftSections(report: LiftReport): ReportSection[] {
       tables: baselines.map((b) => ({
         caption: `minus ${b}`,
         columns: ['strategy', ...SLICES.map((s) => `${s} users`)],
-        rows: rowsFor(b).map((r) => [r.strategy, ...SLICES.map((s) => pairedCell(r.lift[b]?.[s]?.ndcg))]),
+        rows: rowsFor(b).map((r) => [
+          r.strategy,
+          ...SLICES.map((s) => sameModelCell(report, r.strategy, b, s) ?? pairedCell(r.lift[b]?.[s]?.ndcg)),
+        ]),
       })),
     },
   ];
@@ -75,6 +78,7 @@ function sampledSection(report: LiftReport): ReportSection[] {
           ...SLICES.flatMap((s) =>
             SAMPLED_METRICS.map((m) => {
               const x = r.sampled?.[s][m];
+              if (report.coldTargetOnlyIsPopularity === true && s === 'cold' && r.strategy === 'target-only') return '= popularity';
               return x && !Number.isNaN(x.mean) ? `${x.mean.toFixed(4)} ± ${x.std.toFixed(4)}` : '—';
             }),
           ),
@@ -96,32 +100,72 @@ function sampledSection(report: LiftReport): ReportSection[] {
   ];
 }
 
+function fewShotSection(report: LiftReport): ReportSection[] {
+  const curve = report.fewShot;
+  if (!curve) return [];
+  const k = report.k;
+  const shots = curve.shots.map(String);
+  const chart = (metric: 'ndcg' | 'hit', label: string) =>
+    lineChart({
+      title: `Cold users' ${label}@${k} by target rows revealed`,
+      x: shots,
+      xLabel: 'target rows revealed per cold user',
+      yLabel: `${label}@${k}`,
+      series: curve.results.map((r) => ({ name: r.strategy, values: r[metric].map((x) => x.mean), errors: r[metric].map((x) => x.std) })),
+    });
+  return [
+    {
+      heading: 'Few-shot cold users',
+      text:
+        `The comparison rerun with ${curve.shots.join(', ')} of each cold user's target rows revealed to training; every point is measured on the same ` +
+        `${Math.round(curve.users)} cold test users per seed (those with more target rows than the largest count). Mean over seeds; whiskers ± one std.`,
+      charts: [chart('ndcg', 'NDCG'), chart('hit', 'HR')],
+      table: {
+        columns: ['strategy', ...curve.shots.flatMap((n) => [`NDCG@${k}, ${n}`, `HR@${k}, ${n}`])],
+        rows: curve.results.map((r) => [r.strategy, ...curve.shots.flatMap((_, p) => [r.ndcg[p]!.mean, r.hit[p]!.mean])]),
+      },
+    },
+  ];
+}
+
 export function renderLiftReport(report: LiftReport, options: { command?: string } = {}): string {
   const k = report.k;
   const names = report.results.map((r) => r.strategy);
   const a = report.alignment;
+  const merged = report.coldTargetOnlyIsPopularity === true;
+  const numeric = numericIdsText(a);
   const sections: ReportSection[] = [
     ...liftSections(report),
     {
       heading: 'Setup',
       text: [
-        `${report.source} → ${report.target}. ${a.sharedUsers} shared users (source ${a.sourceUsers}, target ${a.targetUsers}); ${a.sharedItems} shared items.`,
+        `${report.source} → ${report.target}: ${overlapText(a)}.`,
+        ...(numeric ? [numeric] : []),
         `${Math.round(report.coldFraction * 100)}% of the shared users are cold in the target (no target rows in training${report.coldShots ? `, except ${report.coldShots} revealed per user` : ''}), half for validation, half for test. ` +
-          `Full ranking over all ${a.targetItems} target items with training and validation rows masked; mean ± std over seeds ${report.seeds.join(', ')}; d = ${report.settings.dim}.`,
+          (report.protocol
+            ? `${protocolText(report).replace(/^protocol: f/, 'F')}; mean ± std over seeds ${report.seeds.join(', ')}; d = ${report.settings.dim}.`
+            : `Full ranking over all ${a.targetItems} target items with training and validation rows masked; mean ± std over seeds ${report.seeds.join(', ')}; d = ${report.settings.dim}.`),
+        ...(report.skipped ?? []).map((x) => `Skipped ${x.strategy}: ${x.reason}`),
         ...(options.command ? [`Command: ${options.command}`] : []),
       ],
     },
-    ...SLICES.map((slice) => ({
-      heading: `${slice[0]!.toUpperCase()}${slice.slice(1)} users`,
-      table: {
-        columns: ['strategy', 'users', ...LIFT_METRICS.flatMap((m) => [`${m}@${k}`, '±'])],
-        rows: report.results.map((r) => [
-          r.strategy,
-          Math.round(r.slices[slice].users),
-          ...LIFT_METRICS.flatMap((m) => [r.slices[slice].metrics[m].mean, r.slices[slice].metrics[m].std]),
-        ]),
-      },
-    })),
+    ...SLICES.map((slice) => {
+      // Zero-shot cold users: target-only is popularity, so the two share one row.
+      const one = merged && slice === 'cold';
+      const shown = one ? report.results.filter((r) => r.strategy !== 'target-only') : report.results;
+      return {
+        heading: `${slice[0]!.toUpperCase()}${slice.slice(1)} users`,
+        ...(one ? { text: TARGET_ONLY_IS_POPULARITY } : {}),
+        table: {
+          columns: ['strategy', 'users', ...LIFT_METRICS.flatMap((m) => [`${m}@${k}`, '±'])],
+          rows: shown.map((r) => [
+            one && r.strategy === 'popularity' ? 'popularity = target-only' : r.strategy,
+            Math.round(r.slices[slice].users),
+            ...LIFT_METRICS.flatMap((m) => [r.slices[slice].metrics[m].mean, r.slices[slice].metrics[m].std]),
+          ]),
+        },
+      };
+    }),
     {
       heading: 'By slice',
       text: 'Mean over seeds; whiskers are ± one standard deviation over seeds.',
@@ -139,6 +183,7 @@ export function renderLiftReport(report: LiftReport, options: { command?: string
       ),
     },
     ...sampledSection(report),
+    ...fewShotSection(report),
     {
       heading: 'Strategies',
       table: {

@@ -27,7 +27,8 @@ import { Interactions } from '../data/interactions';
 import { expectOptions, rangeError, typeError } from '../core/validate';
 import { alignDomains, type AlignOptions, type AlignmentReport } from './align';
 import { coldUserSplit, fixedSplit, rowsByUserFlag, type FixedSplit } from './cold-split';
-import { DEFAULT_SETTINGS, TransferContext, type TrainSettings } from './context';
+import { DEFAULT_PROTOCOL, DEFAULT_SETTINGS, TransferContext, type TrainSettings, type TransferProtocol } from './context';
+import { eligibleColdUsers, resolveFewShot, summariseCurve, type FewShotCurve } from './few-shot';
 import { Domain } from './domain';
 import { BASELINES, STRATEGY_NAMES, strategyByName, type CustomEvaluation, type Strategy } from './strategies';
 
@@ -80,8 +81,19 @@ export interface LiftReport {
   seeds: number[];
   k: number;
   settings: TrainSettings;
+  /** How test ranking masks rows and where the target-only model's early stopping validates. */
+  protocol: TransferProtocol;
   coldFraction: number;
   coldShots: number;
+  /**
+   * True when no cold test user had target training rows (zero-shot): target-only then serves every
+   * cold user by popularity, so its cold-user numbers are popularity's, not a second baseline.
+   */
+  coldTargetOnlyIsPopularity: boolean;
+  /** Strategies of the default list left out because they cannot run on these domains, and why. */
+  skipped: Array<{ strategy: string; reason: string }>;
+  /** With options.fewShot: cold users' NDCG@k and HR@k per strategy at each number of revealed target rows. */
+  fewShot: FewShotCurve | null;
   /** Negatives per test item of the sampled protocol, or null when it was off. */
   sampledNegatives: number | null;
   /** How the paired lifts were computed, and the seeds claims need. */
@@ -119,8 +131,27 @@ export interface TransferOptions {
   coldFraction?: number;
   /** Target rows of each cold user revealed to training (few-shot). Default 0. */
   coldShots?: number;
-  /** Warm users' per-user split. Default [0.8, 0.1, 0.1]. */
+  /**
+   * Warm users' per-user split (train, validation, test). Default [0.8, 0.1, 0.1]. The validation
+   * share may be 0 (e.g. [0.9, 0, 0.1]) when protocol.earlyStopping is not 'warm-validation'.
+   */
   ratios?: number[];
+  /**
+   * How the comparison is evaluated (stated in the report):
+   * - `maskValidation` (default true): test ranking masks each user's training and validation rows;
+   *   false masks training rows only (as some published protocols do).
+   * - `earlyStopping` (default 'warm-validation'): where the target-only model's early stopping gets
+   *   validation rows: warm users' held-out rows, 'cold-validation' users' rows (they need revealed
+   *   rows: coldShots ≥ 1, and no 0 in fewShot), or 'none' (a fixed settings.epochs).
+   */
+  protocol?: { maskValidation?: boolean; earlyStopping?: TransferProtocol['earlyStopping'] };
+  /**
+   * Few-shot curve: the comparison rerun with each number of cold users' target rows revealed to
+   * training (e.g. [0, 1, 3, 5]), reporting cold users' NDCG@k and HR@k per strategy. Each count
+   * other than coldShots costs one more run of every strategy. The points are over the same cold
+   * test users (those with more target rows than the largest count). Default: off. Not with `split`.
+   */
+  fewShot?: number[];
   align?: AlignOptions;
   /** Model and training settings shared by every strategy. */
   settings?: Partial<TrainSettings>;
@@ -141,8 +172,8 @@ export interface TransferOptions {
   split?: FixedSplit;
   /** Called with each strategy's model of each seed (to keep one, e.g. to save it). */
   onModel?: (event: { seed: number; strategy: string; model: RankingModel | CustomEvaluation }) => unknown;
-  /** Called as work starts: per seed, per strategy. */
-  onProgress?: (event: { seed: number; strategy: string; index: number; total: number }) => unknown;
+  /** Called as work starts: per seed, per strategy (and per few-shot count other than coldShots: `shots`). */
+  onProgress?: (event: { seed: number; strategy: string; shots?: number; index: number; total: number }) => unknown;
   signal?: AbortSignal;
 }
 
@@ -151,13 +182,36 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
   if (!(source instanceof Domain)) throw typeError('source', 'Domain', source);
   if (!(target instanceof Domain)) throw typeError('target', 'Domain', target);
   const o = expectOptions('options', options);
-  const strategies = resolveStrategies(o.strategies);
+  const requested = resolveStrategies(o.strategies);
   const seeds = resolveSeeds(o.seeds);
   const settings = resolveSettings(o.settings);
   const boot = resolveBootstrap(o.bootstrap);
+  const protocol = resolveProtocol(o);
+  const shots = resolveFewShot(o.fewShot, o.split !== undefined);
+  if (protocol.earlyStopping === 'cold-validation') {
+    const zeroShot = o.split !== undefined || (o.coldShots ?? 0) === 0 || (shots?.includes(0) ?? false);
+    if (zeroShot)
+      throw rangeError(
+        'options.protocol.earlyStopping',
+        `'warm-validation' or 'none' here: 'cold-validation' needs cold users with revealed target rows (coldShots ≥ 1, no 0 in fewShot, no given split), since at 0 shots the target-only model has no vector of theirs to validate`,
+        protocol.earlyStopping,
+      );
+  }
   const alignment = alignDomains(source, target, o.align);
   if (alignment.users.source.length === 0)
     throw new RecbridgeError('ERR_NO_OVERLAP', 'The cold-user comparison needs users present in both domains; the domains share none');
+  // Named strategies must run; the default list leaves out the ones these domains cannot feed.
+  const skipped: LiftReport['skipped'] = [];
+  const strategies = requested.filter((s) => {
+    try {
+      s.check?.(alignment);
+      return true;
+    } catch (err) {
+      if (o.strategies !== undefined) throw err;
+      skipped.push({ strategy: s.name, reason: (err as Error).message });
+      return false;
+    }
+  });
   // Baselines come first once, even when asked for by name.
   const all = [...BASELINES, ...strategies.filter((s) => !BASELINES.some((b) => b.name === s.name))];
   const runs = all.map(() => [] as Array<Record<SliceName, RankingMetrics>>);
@@ -167,13 +221,20 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
   const sampled =
     o.sampled === undefined ? null : { negatives: expectOptions('options.sampled', o.sampled).negatives ?? 999, seed: o.sampled.seed ?? 0 };
   const seconds = all.map(() => 0);
+  const coldShots = o.coldShots ?? 0;
+  // Few-shot points: per shot count, per strategy, per seed, cold NDCG@k and HR@k on the same users.
+  const curve = shots?.map(() => all.map(() => [] as Array<{ ndcg: number; hit: number; users: number }>));
+  const passes = 1 + (shots?.filter((n) => n !== coldShots).length ?? 0);
+  let zeroShot = true;
   let step = 0;
   for (const seed of seeds) {
     const split = o.split
       ? fixedSplit(alignment, o.split, { ratios: o.ratios, seed })
       : coldUserSplit(alignment, { coldFraction: o.coldFraction, coldShots: o.coldShots, ratios: o.ratios, seed });
-    const ctx = new TransferContext(alignment, split, settings, seed, o.signal);
-    const exclude = Interactions.concat([split.train, split.validation]);
+    const ctx = new TransferContext(alignment, split, settings, seed, o.signal, protocol);
+    if (split.coldTestUsers.some((u) => ctx.hasTrainRows[u])) zeroShot = false;
+    const exclude = protocol.maskValidation ? Interactions.concat([split.train, split.validation]) : split.train;
+    const curveUsers = shots ? eligibleColdUsers(alignment.target.interactions, split.coldTestUsers, Math.max(...shots)) : null;
     const slices: Record<SliceName, Interactions> = {
       cold: rowsByUserFlag(split.test, split.isCold, true),
       warm: rowsByUserFlag(split.test, split.isCold, false),
@@ -184,7 +245,7 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
     await ctx.targetModel();
     for (const [s, strategy] of all.entries()) {
       if (o.signal?.aborted) throw new RecbridgeError('ABORT_ERR', 'transfer() was aborted');
-      await invoke(o.onProgress, { seed, strategy: strategy.name, index: step++, total: seeds.length * all.length });
+      await invoke(o.onProgress, { seed, strategy: strategy.name, index: step++, total: seeds.length * all.length * passes });
       const t0 = performance.now();
       const model = await strategy.run(ctx);
       await invoke(o.onModel, { seed, strategy: strategy.name, model });
@@ -192,10 +253,7 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
       const result = {} as Record<SliceName, RankingMetrics>;
       const users = {} as Record<SliceName, UserMetricsAtK | null>;
       for (const name of SLICES) {
-        if (!slices[name].size) result[name] = emptyMetrics();
-        else if ('evaluate' in model) result[name] = await model.evaluate(slices[name], exclude, settings.k, { perUser: true });
-        else
-          result[name] = await evaluateRanking(model, slices[name], { k: settings.k, exclude, threads: settings.threads, perUser: true });
+        result[name] = await evaluateModel(model, slices[name], exclude, settings, true);
         users[name] = atK(result[name], settings.k);
         // The typed arrays stay out of the report: they would bloat (and mangle) its JSON.
         delete result[name].perUser;
@@ -213,6 +271,22 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
               : await evaluateSampled(model, slices[name], opts);
         }
         sampledRuns[s].push(one);
+      }
+      const main = shots?.indexOf(coldShots) ?? -1;
+      if (curve && main >= 0) curve[main]![s]!.push(await curvePoint(model, split.test, curveUsers!, exclude, settings));
+    }
+    // The other points of the few-shot curve: the same cold users with more (or fewer) rows revealed.
+    for (const [p, n] of (shots ?? []).entries()) {
+      if (n === coldShots) continue;
+      const nSplit = coldUserSplit(alignment, { coldFraction: o.coldFraction, coldShots: n, ratios: o.ratios, seed });
+      const nCtx = new TransferContext(alignment, nSplit, settings, seed, o.signal, protocol);
+      nCtx.shareSourceModel(ctx);
+      const nExclude = protocol.maskValidation ? Interactions.concat([nSplit.train, nSplit.validation]) : nSplit.train;
+      for (const [s, strategy] of all.entries()) {
+        if (o.signal?.aborted) throw new RecbridgeError('ABORT_ERR', 'transfer() was aborted');
+        await invoke(o.onProgress, { seed, strategy: strategy.name, shots: n, index: step++, total: seeds.length * all.length * passes });
+        const model = await strategy.run(nCtx);
+        curve![p]![s]!.push(await curvePoint(model, nSplit.test, curveUsers!, nExclude, settings));
       }
     }
   }
@@ -248,14 +322,66 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
     seeds,
     k: settings.k,
     settings,
+    protocol,
     coldFraction: o.coldFraction ?? 0.2,
-    coldShots: o.coldShots ?? 0,
+    coldShots,
+    coldTargetOnlyIsPopularity: zeroShot,
+    skipped,
+    fewShot:
+      shots && curve
+        ? summariseCurve(
+            shots,
+            all.map((x) => x.name),
+            curve,
+          )
+        : null,
     sampledNegatives: sampled?.negatives ?? null,
     bootstrap: { ...boot, minSeeds: MIN_SEEDS_FOR_CLAIMS },
     results,
     best: bestOverBaselines(results, seeds.length, settings.k),
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** A model's full-ranking metrics on test rows, masking `exclude` (empty test rows: NaN metrics). */
+async function evaluateModel(
+  model: RankingModel | CustomEvaluation,
+  test: Interactions,
+  exclude: Interactions,
+  settings: TrainSettings,
+  perUser: boolean,
+): Promise<RankingMetrics> {
+  if (!test.size) return emptyMetrics();
+  if ('evaluate' in model) return model.evaluate(test, exclude, settings.k, { perUser });
+  return evaluateRanking(model, test, { k: settings.k, exclude, threads: settings.threads, perUser });
+}
+
+/** Cold NDCG@k and HR@k over the curve's users (flagged) in `test`. */
+async function curvePoint(
+  model: RankingModel | CustomEvaluation,
+  test: Interactions,
+  users: Uint8Array,
+  exclude: Interactions,
+  settings: TrainSettings,
+): Promise<{ ndcg: number; hit: number; users: number }> {
+  const m = await evaluateModel(model, rowsByUserFlag(test, users, true), exclude, settings, false);
+  return { ndcg: m.ndcg, hit: m.hit, users: m.users };
+}
+
+function resolveProtocol(o: Partial<TransferOptions>): TransferProtocol {
+  const p = expectOptions('options.protocol', o.protocol);
+  const maskValidation = p.maskValidation ?? DEFAULT_PROTOCOL.maskValidation;
+  if (typeof maskValidation !== 'boolean') throw typeError('options.protocol.maskValidation', 'boolean', maskValidation);
+  const earlyStopping = p.earlyStopping ?? DEFAULT_PROTOCOL.earlyStopping;
+  if (!['warm-validation', 'cold-validation', 'none'].includes(earlyStopping))
+    throw rangeError('options.protocol.earlyStopping', "'warm-validation', 'cold-validation' or 'none'", earlyStopping);
+  if (Array.isArray(o.ratios) && o.ratios[1] === 0 && earlyStopping === 'warm-validation')
+    throw rangeError(
+      'options.ratios',
+      "a validation share above 0 with protocol.earlyStopping 'warm-validation' (or choose 'cold-validation' or 'none')",
+      o.ratios,
+    );
+  return { maskValidation, earlyStopping };
 }
 
 function emptyMetrics(): RankingMetrics {

@@ -405,3 +405,69 @@ describe('transfer with a given split', () => {
     expect(cli([...args, '--cold-fraction', '0.3']).err).toContain('apply to the seeded split');
   });
 });
+
+describe('transfer: integer ids, protocol flags and the few-shot curve', () => {
+  // Both files number their users 1..60: shared ids the command cannot vouch for.
+  function writeNumbered() {
+    const src: string[] = [];
+    const tgt: string[] = [];
+    for (let u = 1; u <= 60; u++) {
+      const g = u % 2;
+      for (let j = 0; j < 8; j++) src.push(`${u} s${g * 20 + ((u + j * 3) % 20)}`);
+      for (let j = 0; j < 7; j++) tgt.push(`${u} t${g * 15 + ((u + j * 2) % 15)}`);
+    }
+    fs.writeFileSync(path.join(dir, 'n-src.txt'), `${src.join('\n')}\n`);
+    fs.writeFileSync(path.join(dir, 'n-tgt.txt'), `${tgt.join('\n')}\n`);
+  }
+  const base = ['transfer', '--source', 'n-src.txt', '--target', 'n-tgt.txt', '--strategies', 'mapping-linear', '--seeds', '1'];
+  const quick = ['--dim', '8', '--epochs', '5', '--quiet'];
+
+  test('warns about integer ids unless --trust-numeric-ids; protocol flags and --few-shot reach the report', () => {
+    writeNumbered();
+    const r = cli([
+      ...base,
+      ...quick,
+      '--json',
+      '-',
+      '--few-shot',
+      '0,1',
+      '--early-stopping',
+      'none',
+      '--ratios',
+      '0.9,0,0.1',
+      '--unmask-validation',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^recbridge transfer: warning: the user ids of both files are integer ranges.*--trust-numeric-ids/m);
+    const json = JSON.parse(r.out) as {
+      protocol: unknown;
+      fewShot: { shots: number[]; results: unknown[] };
+      alignment: { numericIdRanges: string[]; trustedNumericIds: boolean; sharedUserShare: { source: number } };
+    };
+    expect(json.protocol).toEqual({ maskValidation: false, earlyStopping: 'none' });
+    expect(json.fewShot.shots).toEqual([0, 1]);
+    expect(json.fewShot.results).toHaveLength(4);
+    expect(json.alignment).toMatchObject({ numericIdRanges: ['users'], trustedNumericIds: true, sharedUserShare: { source: 1 } });
+
+    const trusted = cli([...base, ...quick, '--trust-numeric-ids']);
+    expect(trusted.code).toBe(0);
+    expect(trusted.err).toBe('');
+    expect(trusted.out).toMatch(/^protocol: full ranking over all 30 target items, training and validation rows masked/);
+    expect(trusted.out).toContain('60 shared users (100% of the source');
+    expect(trusted.out).toContain('note: the user ids of both domains are integer ranges');
+    expect(trusted.out).toContain('target-only on cold users = popularity');
+  });
+
+  test('flag errors name the flag or the option', () => {
+    writeNumbered();
+    const bad = cli([...base, '--early-stopping', 'later']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--early-stopping');
+    expect(cli([...base, '--ratios', '0.5,0.5']).err).toContain('--ratios takes three shares');
+    expect(cli([...base, '--user-links', 'n-src.txt', '--trust-numeric-ids']).err).toContain('not --user-links');
+    expect(cli(['transfer', '--demo', '--trust-numeric-ids']).err).toContain('--trust-numeric-ids goes with');
+    const refused = cli([...base, ...quick, '--trust-numeric-ids', '--ratios', '0.9,0,0.1']);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/\[ERR_OUT_OF_RANGE\].*options\.ratios/);
+  });
+});

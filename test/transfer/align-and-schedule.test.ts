@@ -1,4 +1,4 @@
-import { Domain, Interactions, MatrixFactorization, Vocabulary, alignDomains, runSchedule } from '../../lib';
+import { Domain, Interactions, MatrixFactorization, Vocabulary, alignDomains, looksLikeIntegerRange, runSchedule } from '../../lib';
 import { planted } from '../support/planted';
 
 function domain(name: string, users: string[], items: string[], pairs: Array<[number, number]>): Domain {
@@ -82,6 +82,72 @@ describe('alignDomains', () => {
     expect(codeOf(() => alignDomains(source, target, { users: 'names' as never }))).toBe('ERR_OUT_OF_RANGE');
     expect(codeOf(() => alignDomains(source, target, { userLinks: [['a']] as never }))).toBe('ERR_INVALID_ARG_TYPE');
     expect(codeOf(() => alignDomains({} as never, target))).toBe('ERR_INVALID_ARG_TYPE');
+  });
+});
+
+describe('alignment overlap and integer ids', () => {
+  // Two domains numbered 1..n independently: their "shared" ids are coincidence.
+  const numbered = (name: string, n: number, from = 1, prefix = '') =>
+    domain(
+      name,
+      Array.from({ length: n }, (_, i) => `${prefix}${i + from}`),
+      ['x', 'y'],
+      Array.from({ length: n }, (_, u) => [u, u % 2] as [number, number]),
+    );
+
+  test('the report gives the overlap as a share of each domain', () => {
+    const a = alignDomains(numbered('s', 8, 1, 'u'), numbered('t', 4, 3, 'u'), { items: 'shared-ids' });
+    // Source u1..u8, target u3..u6: 4 shared, all of the target's, half of the source's.
+    expect(a.report).toMatchObject({
+      sharedUsers: 4,
+      sharedUserShare: { source: 0.5, target: 1 },
+      sharedItems: 2,
+      sharedItemShare: { source: 1, target: 1 },
+      userAlignment: 'shared-ids',
+      itemAlignment: 'shared-ids',
+      numericIdRanges: [],
+      trustedNumericIds: false,
+    });
+  });
+
+  test('integer ranges in both domains need a confirmation, a link table or namespaced ids', () => {
+    const source = numbered('s', 50);
+    const target = numbered('t', 30, 0);
+    let error: { code?: string; message?: string } = {};
+    try {
+      alignDomains(source, target);
+    } catch (err) {
+      error = err as typeof error;
+    }
+    expect(error.code).toBe('ERR_ALIGNMENT_UNCONFIRMED');
+    expect(error.message).toMatch(/users of "s" and "t".*trustNumericIds: true.*"s:123".*userLinks/);
+    const trusted = alignDomains(source, target, { trustNumericIds: true });
+    expect(trusted.report).toMatchObject({ sharedUsers: 29, numericIdRanges: ['users'], trustedNumericIds: true });
+    // A link table says which ids are the same person: no guessing involved.
+    const linked = alignDomains(source, target, { userLinks: [['7', '3']] });
+    expect(linked.report).toMatchObject({ sharedUsers: 1, numericIdRanges: [], userAlignment: 'links' });
+    // Namespaced ids match only where the caller made them match.
+    const s2 = numbered('s', 50, 1, 's:');
+    const t2 = numbered('t', 30, 0, 't:');
+    expect(codeOf(() => alignDomains(s2, t2))).toBe('ERR_NO_OVERLAP');
+    expect(alignDomains(s2, t2, { userLinks: [['s:7', 't:3']] }).report.sharedUsers).toBe(1);
+    // Domains built without vocabularies number their rows 0..n-1: the same question.
+    const bare = (n: number) =>
+      new Domain({ name: 'bare', interactions: Interactions.fromPairs(Array.from({ length: n }, (_, u) => [u, 0])) });
+    expect(codeOf(() => alignDomains(bare(5), bare(6)))).toBe('ERR_ALIGNMENT_UNCONFIRMED');
+    expect(codeOf(() => alignDomains(source, target, { trustNumericIds: 'yes' as never }))).toBe('ERR_INVALID_ARG_TYPE');
+  });
+
+  test('what counts as an integer range', () => {
+    const v = (ids: string[]) => looksLikeIntegerRange(new Vocabulary(ids));
+    expect(v(['1', '2', '3'])).toBe(true);
+    expect(v(['0', '2', '4', '6'])).toBe(true); // 4 of the 7 ids in 0..6
+    expect(v(['0', '3', '6', '9', '12'])).toBe(false); // 5 of the 13: too sparse for a running number
+    expect(v(['5', '6', '7'])).toBe(false); // does not start at 0 or 1
+    expect(v(['1', '100000'])).toBe(false); // customer numbers, not a range
+    expect(v(['1', 'x'])).toBe(false);
+    expect(v(['1', '-2'])).toBe(false);
+    expect(v([])).toBe(false);
   });
 });
 

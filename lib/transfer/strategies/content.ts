@@ -2,10 +2,13 @@
  * Content-to-CF for cold users (DropoutNet-style). When to use: cold users bring content — side
  * features (age, occupation…), text, or their source-domain vector — but no target rows. A network
  * learns to reproduce warm users' target vectors from [target vector with dropout, content]; a cold
- * user is encoded from content alone. Content here is the aligned source vector plus any user side
- * features of the target domain.
+ * user is encoded from content alone. Content here is the aligned source vector plus the user side
+ * features of the target domain. Without side features the content would be the source vector
+ * alone, which makes this a slower mapping-mlp, so the strategy refuses to run.
  */
-import { ContentToCf, featureMatrix, type ContentToCfOptions } from '../content-to-cf';
+import { RecbridgeError } from '../../core/errors';
+import type { Alignment } from '../align';
+import { ContentToCf, featureMatrix, featureWidth, MAX_BAG_VOCABULARY, type ContentToCfOptions } from '../content-to-cf';
 import { UserVectorsModel } from '../user-vectors-model';
 import { warmVectors, type Strategy } from './strategy';
 
@@ -13,7 +16,9 @@ export function contentToCf(options: ContentToCfOptions = {}): Strategy {
   return {
     name: 'content',
     summary: 'DropoutNet: reproduce target user vectors from [source vector, side features] with preference dropout',
+    check: requireSideFeatures,
     async run(ctx) {
+      requireSideFeatures(ctx.alignment);
       const [source, target] = await Promise.all([ctx.sourceModel(), ctx.targetModel()]);
       const d = target.dim;
       const n = ctx.alignment.target.numUsers;
@@ -39,4 +44,16 @@ export function contentToCf(options: ContentToCfOptions = {}): Strategy {
       return new UserVectorsModel(vectors, has, target.itemEmbedding.table, ctx.popularity);
     },
   };
+}
+
+function requireSideFeatures(alignment: Alignment): void {
+  if (featureWidth(alignment.target.userFeatures) > 0) return;
+  const has = alignment.target.userFeatures?.bags;
+  throw new RecbridgeError(
+    'ERR_NO_SIDE_FEATURES',
+    `The content strategy needs user side features of the target domain ${JSON.stringify(alignment.target.name)}` +
+      (has ? ` (its feature bag has ${has.vocabulary} ids, more than the ${MAX_BAG_VOCABULARY} content-to-CF takes)` : '') +
+      ': give Domain userFeatures (entityFeatures(loadFeatures(...).features); CLI --user-features), or leave content out. ' +
+      'Without them its only content is the source vector, which mapping-mlp already maps.',
+  );
 }

@@ -5,6 +5,7 @@
 import type { RankingMetrics, RankingModel } from '../../eval/ranking';
 import type { CandidateScorer } from '../../eval/sampled';
 import type { Interactions } from '../../data/interactions';
+import type { Alignment } from '../align';
 import type { TransferContext } from '../context';
 
 /**
@@ -25,6 +26,11 @@ export interface Strategy {
   summary: string;
   /** Target user vectors against target items (a RankingModel), or its own evaluation. */
   run(ctx: TransferContext): Promise<RankingModel | CustomEvaluation>;
+  /**
+   * Throws a typed error when the strategy cannot run on these domains (missing side features, say),
+   * so that transfer() refuses before any training rather than after the baselines.
+   */
+  check?(alignment: Alignment): void;
 }
 
 /** Copies the target-only model's vectors for warm users (training rows, not cold). */
