@@ -51,7 +51,7 @@ export function bridge(options: BridgeOptions = {}): Strategy {
           ? history.indices.subarray(history.offsets[s], history.offsets[s + 1])
           : history.indices.subarray(0, 0);
       const hidden = options.hidden ?? 16;
-      const net = new SmallNet([ds, hidden, d * ds], ctx.seed + 17);
+      const net = new SmallNet([ds, hidden, d * ds], ctx.seed + 17, ctx.settings.threads);
       net.scaleLastLayer(0.01);
       const att = new Float32Array(ds);
       const attM = new Float32Array(ds);
@@ -133,8 +133,8 @@ export function bridge(options: BridgeOptions = {}): Strategy {
           const idx = order.subarray(start, Math.min(order.length, start + batch));
           const rows = Int32Array.from(idx, (k) => warm.source[k]);
           const { c, weights } = characterise(rows);
-          const acts = net.forward(c, rows.length);
-          const personal = acts[acts.length - 1];
+          const pass = net.forward(c, rows.length);
+          const personal = pass.output;
           const m = base.apply(gatherRows(su, ds, rows), rows.length);
           rows.forEach((s, k) => addPersonal(m, k, personal, su, s, d, ds));
           const dOut = new Float32Array(personal.length);
@@ -155,7 +155,7 @@ export function bridge(options: BridgeOptions = {}): Strategy {
             const s = rows[b];
             for (let r = 0; r < d; r++) for (let q = 0; q < ds; q++) dOut[b * d * ds + r * ds + q] = dm[r] * su[s * ds + q];
           });
-          const dc = net.backward(acts, rows.length, dOut);
+          const dc = net.backward(pass, dOut)!;
           net.adamStep(lr, 1e-5);
           // Attention: back through c = Σ softmax(a·v_j) v_j.
           const gAtt = new Float32Array(ds);

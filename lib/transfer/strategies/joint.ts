@@ -42,6 +42,7 @@ export function joint(options: JointOptions = {}): Strategy {
       let best = -Infinity;
       let restore: (() => void) | null = null;
       let since = 0;
+      const validation = ctx.coldValidation.size > 0 ? ctx.coldValidation : ctx.split.validation;
       for (let round = 0; round < s.epochs && since <= s.patience; round++) {
         await runSchedule(
           targetModel,
@@ -51,7 +52,7 @@ export function joint(options: JointOptions = {}): Strategy {
           ],
           ctx.fitOptions({ seed: ctx.seed + round }),
         );
-        const metric = (await ctx.validate(targetModel, ctx.split.validation))[s.metric] as number;
+        const metric = (await ctx.validate(targetModel, validation))[s.metric] as number;
         if (metric > best) {
           best = metric;
           since = 0;
