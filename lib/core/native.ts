@@ -436,8 +436,12 @@ export interface MlpForwardSpec extends MlpSpec {
 
 export interface MlpBackwardSpec extends MlpForwardSpec {
   grads: Float32Array;
-  /** rows × sizes[L] */
-  dOut: Float32Array;
+  /**
+   * rows × sizes[L]; or { left (rows × a), right (rows × b) } with a·b = sizes[L]: row r of the
+   * gradient is the outer product left[r] ⊗ right[r] (a net emitting an a × b matrix per row that
+   * multiplies a vector), built natively.
+   */
+  dOut: Float32Array | { left: Float32Array; right: Float32Array };
   /** rows × sizes[0], or null when the input gradient is not needed. */
   dIn: Float32Array | null;
 }

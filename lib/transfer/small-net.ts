@@ -46,6 +46,8 @@ export class SmallNet {
   private readonly shape: Int32Array;
   private readonly actWidth: number;
   private step = 0;
+  private actsBuffer = new Float32Array(0);
+  private dInBuffer = new Float32Array(0);
   /** Native threads of every product (bit-identical results for any count). */
   threads: number;
 
@@ -96,9 +98,23 @@ export class SmallNet {
     return this.sizes[this.sizes.length - 1];
   }
 
-  forward(x: Float32Array, rows: number): NetPass {
-    const acts = new Float32Array(rows * this.actWidth);
-    native.mlpForward({ sizes: this.shape, params: this.params, x: x.subarray(0, rows * this.inputDim), rows, acts, threads: this.threads });
+  /**
+   * With `reuse`, the activations live in a buffer of the net's that the next reusing forward
+   * overwrites (a training loop's per-batch pass: fresh half-megabyte arrays per batch keep the
+   * garbage collector busy); otherwise they are a fresh array the caller may keep.
+   */
+  forward(x: Float32Array, rows: number, reuse = false): NetPass {
+    const size = rows * this.actWidth;
+    if (reuse && this.actsBuffer.length < size) this.actsBuffer = new Float32Array(size);
+    const acts = reuse ? this.actsBuffer.subarray(0, size) : new Float32Array(size);
+    native.mlpForward({
+      sizes: this.shape,
+      params: this.params,
+      x: x.subarray(0, rows * this.inputDim),
+      rows,
+      acts,
+      threads: this.threadsFor(rows),
+    });
     return { x, rows, acts, output: acts.subarray(rows * (this.actWidth - this.outputDim)) };
   }
 
@@ -106,9 +122,15 @@ export class SmallNet {
     return this.forward(x, rows).output;
   }
 
-  /** Accumulates gradients for dLoss/dOutput = dOut; returns dLoss/dInput when asked for. */
-  backward(pass: NetPass, dOut: Float32Array, wantInput = true): Float32Array | null {
-    const dIn = wantInput ? new Float32Array(pass.rows * this.inputDim) : null;
+  /**
+   * Accumulates gradients for dLoss/dOutput = dOut (or, as { left, right }, row by row the outer
+   * product left[r] ⊗ right[r]); returns dLoss/dInput when asked for, in a buffer
+   * of the net's that the next backward overwrites.
+   */
+  backward(pass: NetPass, dOut: Float32Array | { left: Float32Array; right: Float32Array }, wantInput = true): Float32Array | null {
+    const size = pass.rows * this.inputDim;
+    if (wantInput && this.dInBuffer.length < size) this.dInBuffer = new Float32Array(size);
+    const dIn = wantInput ? this.dInBuffer.subarray(0, size) : null;
     native.mlpBackward({
       sizes: this.shape,
       params: this.params,
@@ -118,7 +140,7 @@ export class SmallNet {
       acts: pass.acts,
       dOut,
       dIn,
-      threads: this.threads,
+      threads: this.threadsFor(pass.rows),
     });
     return dIn;
   }
@@ -127,6 +149,15 @@ export class SmallNet {
   adamStep(lr: number, l2 = 0): void {
     this.step++;
     native.mlpAdam({ ...this.state(), step: this.step, lr, l2, beta1: BETA1, beta2: BETA2, eps: EPS });
+  }
+
+  /**
+   * Threads for a call over `rows` rows: one below about 8M multiply-adds (a fraction of a
+   * millisecond), where handing work to the pool costs more than it saves and its workers' spin
+   * after each call doubles the CPU time of a training loop. Results do not depend on it.
+   */
+  private threadsFor(rows: number): number {
+    return rows * this.params.length >= 1 << 23 ? this.threads : 1;
   }
 
   private state() {
@@ -191,7 +222,7 @@ export class SmallNet {
         dropCols: options.dropout?.cols ?? 0,
         dropProb: options.dropout?.p ?? 0,
         seed: (seed >>> 0) * 1009 + e,
-        threads: this.threads,
+        threads: this.threadsFor(batch),
       });
       this.step += Math.ceil(m / batch);
       last = total / (m * outDim);

@@ -1,12 +1,15 @@
 // Small-MLP entry points (mlp.h), all synchronous: one call is one minibatch or one pass over a few
 // thousand rows (milliseconds), and the transfer code calls them between its own JS steps.
 //   mlpForward({ sizes, params, x, rows, acts, threads })
-//   mlpBackward({ sizes, params, grads, x, acts, rows, dOut, dIn?, threads })
+//   mlpBackward({ sizes, params, grads, x, acts, rows, dOut, dIn?, threads }), where dOut may instead
+//     be { left, right }: row r of the output gradient is left[r] ⊗ right[r] (rows × a and rows × b
+//     with a·b the output width), built here rather than in JS
 //   mlpAdam({ sizes, params, grads, m, v, step, lr, l2, beta1, beta2, eps })
 //   mlpFitMse({ sizes, params, grads, m, v, step, x, y, order, batch, lr, l2, beta1, beta2, eps,
 //               dropCols, dropProb, seed, threads }) -> Σ squared error
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "../kernels/mlp.h"
 #include "bindings.h"
@@ -99,7 +102,24 @@ Napi::Value MlpBackward(const Napi::CallbackInfo& info) {
     float* grads = same_length(env, spec, "grads", "spec.grads", n.params.length);
     const float* x = same_length(env, spec, "x", "spec.x", rows * n.shape.in());
     const float* acts = same_length(env, spec, "acts", "spec.acts", rows * n.shape.act_width());
-    const float* d_out = same_length(env, spec, "dOut", "spec.dOut", rows * n.shape.out());
+    const Napi::Value d_out_v = spec.Get("dOut");
+    const float* d_out = nullptr;
+    std::vector<float> built;
+    if (d_out_v.IsTypedArray()) {
+      d_out = same_length(env, spec, "dOut", "spec.dOut", rows * n.shape.out());
+    } else {
+      if (!d_out_v.IsObject()) throw_type(env, "spec.dOut", "Float32Array or { left, right }");
+      const Napi::Object f = d_out_v.As<Napi::Object>();
+      const View<float> left = f32_value(env, f.Get("left"), "spec.dOut.left");
+      const View<float> right = f32_value(env, f.Get("right"), "spec.dOut.right");
+      const size_t a = rows ? left.length / rows : 0, b = rows ? right.length / rows : 0;
+      if (rows && (a * rows != left.length || b * rows != right.length || a * b != n.shape.out()))
+        throw_length(env, "spec.dOut", "Expected spec.dOut.left (rows × a) and spec.dOut.right (rows × b) with a·b = " +
+                                           std::to_string(n.shape.out()));
+      built.resize(rows * n.shape.out());
+      rb::outer_rows(left.data, a, right.data, b, rows, built.data());
+      d_out = built.data();
+    }
     const View<float> d_in = f32_value(env, spec.Get("dIn"), "spec.dIn", /*optional=*/true);
     if (d_in.present) expect_length(env, d_in.length, rows * n.shape.in(), "spec.dIn");
     rb::mlp_backward(n.shape, n.params.data, grads, x, acts, rows, d_out, d_in.present ? d_in.data : nullptr,

@@ -106,6 +106,16 @@ void mlp_adam(const MlpShape& s, float* params, float* grads, float* m, float* v
   }
 }
 
+void outer_rows(const float* left, size_t a, const float* right, size_t b, size_t rows, float* out) {
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t i = 0; i < a; ++i) {
+      const float g = left[r * a + i];
+      const float* br = right + r * b;
+      float* o = out + (r * a + i) * b;
+      for (size_t j = 0; j < b; ++j) o[j] = g * br[j];
+    }
+}
+
 double mlp_fit_mse(const MlpShape& s, float* params, float* grads, float* m, float* v, uint64_t first_step,
                    const float* x, const float* y, const int32_t* order, size_t count, const MseOptions& o,
                    size_t threads, MlpScratch& scratch) {

@@ -49,6 +49,10 @@ void mlp_backward(const MlpShape& s, const float* params, float* grads, const fl
 void mlp_adam(const MlpShape& s, float* params, float* grads, float* m, float* v, uint64_t step,
               const AdamConfig& o);
 
+// out[r] = left[r] ⊗ right[r] (rows × a·b, row r's a × b block row-major): the output gradient of a
+// net that emits one a × b matrix per row which then multiplies a vector (a hypernetwork's head).
+void outer_rows(const float* left, size_t a, const float* right, size_t b, size_t rows, float* out);
+
 struct MseOptions {
   size_t batch = 64;
   AdamConfig adam;

@@ -109,6 +109,26 @@ describe('SmallNet on the native kernels', () => {
     }
   });
 
+  test('an output gradient given as per-row outer products equals the materialised one', () => {
+    const sizes = [5, 8, 12]; // the net emits a 3 × 4 matrix per row
+    const rows = 6;
+    const x = randomArray(rows * 5, 20);
+    const left = randomArray(rows * 3, 21);
+    const right = randomArray(rows * 4, 22);
+    const full = new Float32Array(rows * 12);
+    for (let r = 0; r < rows; r++)
+      for (let i = 0; i < 3; i++) for (let j = 0; j < 4; j++) full[r * 12 + i * 4 + j] = left[r * 3 + i] * right[r * 4 + j];
+    const a = new SmallNet(sizes, 23, 1);
+    const b = new SmallNet(sizes, 23, 1);
+    const dA = a.backward(a.forward(x, rows), full)!.slice();
+    const dB = b.backward(b.forward(x, rows), { left, right })!.slice();
+    expect(Array.from(dB)).toEqual(Array.from(dA));
+    a.adamStep(0.1);
+    b.adamStep(0.1);
+    expect(Array.from(b.params)).toEqual(Array.from(a.params));
+    expect(() => b.backward(b.forward(x, rows), { left, right: randomArray(rows * 5, 24) })).toThrow(/a·b = 12/);
+  });
+
   test('gradients agree with finite differences of the loss', () => {
     const sizes = [4, 6, 3];
     const net = new SmallNet(sizes, 8, 1);
