@@ -35,8 +35,9 @@ Net net_arg(Napi::Env env, const Napi::Object& spec) {
     throw_length(env, "spec.sizes", "Expected spec.sizes to hold 2 to 65 layer widths");
   for (size_t l = 0; l < n.sizes.length; ++l)
     if (n.sizes.data[l] < 1 || n.sizes.data[l] > kMaxWidth)
-      throw_range(env, "spec.sizes", "Expected every width in spec.sizes to lie in [1, 2^20] but spec.sizes[" +
-                                         std::to_string(l) + "] is " + std::to_string(n.sizes.data[l]));
+      throw_range(env, "spec.sizes",
+                  "Expected every width in spec.sizes to lie in [1, 2^20] but spec.sizes[" + std::to_string(l) +
+                      "] is " + std::to_string(n.sizes.data[l]));
   n.shape.sizes = n.sizes.data;
   n.shape.layers = n.sizes.length - 1;
   n.params = f32_value(env, spec.Get("params"), "spec.params");
@@ -114,8 +115,9 @@ Napi::Value MlpBackward(const Napi::CallbackInfo& info) {
       const View<float> right = f32_value(env, f.Get("right"), "spec.dOut.right");
       const size_t a = rows ? left.length / rows : 0, b = rows ? right.length / rows : 0;
       if (rows && (a * rows != left.length || b * rows != right.length || a * b != n.shape.out()))
-        throw_length(env, "spec.dOut", "Expected spec.dOut.left (rows × a) and spec.dOut.right (rows × b) with a·b = " +
-                                           std::to_string(n.shape.out()));
+        throw_length(env, "spec.dOut",
+                     "Expected spec.dOut.left (rows × a) and spec.dOut.right (rows × b) with a·b = " +
+                         std::to_string(n.shape.out()));
       built.resize(rows * n.shape.out());
       rb::outer_rows(left.data, a, right.data, b, rows, built.data());
       d_out = built.data();
@@ -157,8 +159,9 @@ Napi::Value MlpFitMse(const Napi::CallbackInfo& info) {
     const View<int32_t> order = i32_value(env, spec.Get("order"), "spec.order");
     for (size_t k = 0; k < order.length; ++k)
       if (order.data[k] < 0 || static_cast<size_t>(order.data[k]) >= entities)
-        throw_range(env, "spec.order", "Expected spec.order[" + std::to_string(k) + "] in [0, " +
-                                           std::to_string(entities) + ") but it is " + std::to_string(order.data[k]));
+        throw_range(env, "spec.order",
+                    "Expected spec.order[" + std::to_string(k) + "] in [0, " + std::to_string(entities) +
+                        ") but it is " + std::to_string(order.data[k]));
     rb::MseOptions o;
     o.batch = static_cast<size_t>(integer_value(env, spec.Get("batch"), "spec.batch", 1, 1 << 20));
     o.adam = adam_arg(env, spec);

@@ -54,8 +54,8 @@ void mlp_forward(const MlpShape& s, const float* params, const float* x, size_t 
   }
 }
 
-void mlp_backward(const MlpShape& s, const float* params, float* grads, const float* x, const float* acts,
-                  size_t rows, const float* d_out, float* d_in, size_t threads, MlpScratch& scratch) {
+void mlp_backward(const MlpShape& s, const float* params, float* grads, const float* x, const float* acts, size_t rows,
+                  const float* d_out, float* d_in, size_t threads, MlpScratch& scratch) {
   if (rows == 0) return;
   // dy: dLoss/d(layer l's output before its ReLU); the two buffers take turns as dy and dx.
   size_t width = s.out();
@@ -82,8 +82,7 @@ void mlp_backward(const MlpShape& s, const float* params, float* grads, const fl
   }
 }
 
-void mlp_adam(const MlpShape& s, float* params, float* grads, float* m, float* v, uint64_t step,
-              const AdamConfig& o) {
+void mlp_adam(const MlpShape& s, float* params, float* grads, float* m, float* v, uint64_t step, const AdamConfig& o) {
   const double t = static_cast<double>(step == 0 ? 1 : step);
   const float c1 = static_cast<float>(1.0 - std::pow(static_cast<double>(o.beta1), t));
   const float c2 = static_cast<float>(1.0 - std::pow(static_cast<double>(o.beta2), t));
@@ -130,7 +129,8 @@ double mlp_fit_mse(const MlpShape& s, float* params, float* grads, float* m, flo
     for (size_t r = 0; r < rows; ++r) {
       const size_t src = static_cast<size_t>(order[start + r]);
       std::memcpy(bx + r * in, x + src * in, in * sizeof(float));
-      if (o.drop_cols && rng.uniform() < o.drop_prob) std::fill(bx + r * in, bx + r * in + std::min(o.drop_cols, in), 0.f);
+      if (o.drop_cols && rng.uniform() < o.drop_prob)
+        std::fill(bx + r * in, bx + r * in + std::min(o.drop_cols, in), 0.f);
     }
     float* acts = scratch.acts.get(rows * s.act_width());
     mlp_forward(s, params, bx, rows, acts, threads, scratch);

@@ -41,13 +41,12 @@ void mlp_forward(const MlpShape& s, const float* params, const float* x, size_t 
 
 // From d_out = dLoss/d(output) (rows × out, read only), adds dLoss/dparams into grads; writes
 // dLoss/dx into d_in (rows × in) when it is not null. x and acts are the forward pass's.
-void mlp_backward(const MlpShape& s, const float* params, float* grads, const float* x, const float* acts,
-                  size_t rows, const float* d_out, float* d_in, size_t threads, MlpScratch& scratch);
+void mlp_backward(const MlpShape& s, const float* params, float* grads, const float* x, const float* acts, size_t rows,
+                  const float* d_out, float* d_in, size_t threads, MlpScratch& scratch);
 
 // One Adam step (step = 1 for the first) from grads, which are then zeroed. L2 decays weights,
 // not biases (it is added to the gradient, as torch.optim.Adam's weight_decay does).
-void mlp_adam(const MlpShape& s, float* params, float* grads, float* m, float* v, uint64_t step,
-              const AdamConfig& o);
+void mlp_adam(const MlpShape& s, float* params, float* grads, float* m, float* v, uint64_t step, const AdamConfig& o);
 
 // out[r] = left[r] ⊗ right[r] (rows × a·b, row r's a × b block row-major): the output gradient of a
 // net that emits one a × b matrix per row which then multiplies a vector (a hypernetwork's head).

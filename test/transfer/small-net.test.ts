@@ -158,12 +158,12 @@ describe('SmallNet on the native kernels', () => {
     const sizes = [24, 40, 300];
     const x = randomArray(700 * 24, 11);
     const y = randomArray(700 * 300, 12, 0.1);
-    const fit = (threads: number) => {
+    const train = (threads: number) => {
       const net = new SmallNet(sizes, 13, threads);
       net.fitRegression(x, y, 700, { epochs: 3, seed: 2, dropout: { cols: 8, p: 0.5 } });
       return net.params;
     };
-    expect(Buffer.from(fit(2).buffer).equals(Buffer.from(fit(1).buffer))).toBe(true);
+    expect(Buffer.from(train(2).buffer).equals(Buffer.from(train(1).buffer))).toBe(true);
   });
 
   test('every instruction set computes the same forward pass', () => {
@@ -203,7 +203,7 @@ describe('SmallNet on the native kernels', () => {
     const zeroPreference = (b: Float32Array, rows: number) => {
       for (let r = 0; r < rows; r++) b.fill(0, 4 * r, 4 * r + 2);
     };
-    const fit = (p: number) =>
+    const heldOutLoss = (p: number) =>
       new SmallNet([4, 16, 2], 19, 1).fitRegression(x, base, n, {
         epochs: 60,
         lr: 3e-3,
@@ -212,7 +212,7 @@ describe('SmallNet on the native kernels', () => {
         dropout: { cols: 2, p },
         heldOutTransform: zeroPreference,
       });
-    expect(fit(0.5)).toBeLessThan(0.01);
+    expect(heldOutLoss(0.5)).toBeLessThan(0.01);
   });
 
   test('the binding refuses shapes that do not match the parameters', () => {
