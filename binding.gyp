@@ -87,6 +87,7 @@
         "native/kernels/train_records.cpp",
         "native/kernels/dense.cpp",
         "native/kernels/tower.cpp",
+        "native/kernels/mlp.cpp",
         "native/kernels/two_tower.cpp",
         "native/kernels/item_knn.cpp",
         "native/kernels/quantized.cpp",
@@ -96,6 +97,7 @@
         "native/addon/batch_worker.cpp",
         "native/addon/train_bindings.cpp",
         "native/addon/two_tower_bindings.cpp",
+        "native/addon/mlp_bindings.cpp",
         "native/addon/neighbour_bindings.cpp",
         "native/addon/quantized_bindings.cpp"
       ],

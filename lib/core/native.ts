@@ -77,6 +77,14 @@ export interface NativeBinding {
   quantTopK(spec: QuantTopKSpec): number;
   quantInfo(): { kernels: string; bf16Vnni: boolean };
   quantUseExtensions(on: boolean): void;
+  /** Small MLP (native/kernels/mlp.h), synchronous: spec.acts = every layer's output for the rows of spec.x. */
+  mlpForward(spec: MlpForwardSpec): void;
+  /** Adds dLoss/dparams into spec.grads from spec.dOut; writes dLoss/dx into spec.dIn when given. */
+  mlpBackward(spec: MlpBackwardSpec): void;
+  /** One Adam step from spec.grads, which it zeroes. */
+  mlpAdam(spec: MlpAdamSpec): void;
+  /** Minibatch MSE regression over spec.order (one Adam step per batch); returns Σ squared error. */
+  mlpFitMse(spec: MlpFitMseSpec): number;
 }
 
 /** A float32 table: rows × dim values, row-major. */
@@ -408,7 +416,68 @@ export interface TwoTowerLossSpec extends TwoTowerScoringSpec {
   grads: boolean;
 }
 
-const EXPECTED_ABI = 6;
+/**
+ * A small MLP: sizes = [input, hidden…, output] (ReLU between layers); params holds each layer's
+ * weight (out × in, row-major) then bias, layer after layer.
+ */
+export interface MlpSpec {
+  sizes: Int32Array;
+  params: Float32Array;
+}
+
+export interface MlpForwardSpec extends MlpSpec {
+  /** rows × sizes[0] */
+  x: Float32Array;
+  rows: number;
+  /** rows × (sizes[1] + … + sizes[L]): layer l's output at rows × (sizes[1] + … + sizes[l]). */
+  acts: Float32Array;
+  threads: number;
+}
+
+export interface MlpBackwardSpec extends MlpForwardSpec {
+  grads: Float32Array;
+  /**
+   * rows × sizes[L]; or { left (rows × a), right (rows × b) } with a·b = sizes[L]: row r of the
+   * gradient is the outer product left[r] ⊗ right[r] (a net emitting an a × b matrix per row that
+   * multiplies a vector), built natively.
+   */
+  dOut: Float32Array | { left: Float32Array; right: Float32Array };
+  /** rows × sizes[0], or null when the input gradient is not needed. */
+  dIn: Float32Array | null;
+}
+
+export interface MlpAdamConfig {
+  /** Adam steps so far, this one included (1 for the first). */
+  step: number;
+  lr: number;
+  /** Added to the weights' (not biases') gradients times the weight. */
+  l2: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+}
+
+export interface MlpAdamSpec extends MlpSpec, MlpAdamConfig {
+  grads: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+}
+
+export interface MlpFitMseSpec extends MlpAdamSpec {
+  /** entities × sizes[0] and entities × sizes[L]. */
+  x: Float32Array;
+  y: Float32Array;
+  /** Rows of x to train on, in this order, in minibatches of batch. */
+  order: Int32Array;
+  batch: number;
+  /** Each training row's first dropCols inputs are zeroed with probability dropProb. */
+  dropCols: number;
+  dropProb: number;
+  seed: number;
+  threads: number;
+}
+
+const EXPECTED_ABI = 7;
 
 /** Functions whose result is a promise: their rejections are converted too. */
 type AsyncName = {

@@ -5,6 +5,7 @@
  * training the preference part is zeroed for a random share of rows (preference dropout), so the
  * same network serves warm entities (preference given) and brand-new ones (zeros + content).
  */
+import { resolveThreads } from '../core/config';
 import { RecbridgeError } from '../core/errors';
 import { EmbeddingTable } from '../core/table';
 import { expectFloat32Array, expectInteger, expectOptions, rangeError, typeError } from '../core/validate';
@@ -22,6 +23,8 @@ export interface ContentToCfOptions {
   l2?: number;
   batch?: number;
   seed?: number;
+  /** Native threads for training and encoding. Default: configure().threads. */
+  threads?: number;
 }
 
 export class ContentToCf {
@@ -84,7 +87,8 @@ export class ContentToCf {
     const variance = new Float32Array(contentDim);
     for (const r of rows) for (let c = 0; c < contentDim; c++) variance[c] += (content[r * contentDim + c] - mean[c]) ** 2 / rows.length;
     for (let c = 0; c < contentDim; c++) scale[c] = variance[c] > 1e-12 ? 1 / Math.sqrt(variance[c]) : 1;
-    const net = new SmallNet([dim + contentDim, hidden, dim], o.seed ?? 0);
+    const threads = resolveThreads('options.threads', o.threads);
+    const net = new SmallNet([dim + contentDim, hidden, dim], o.seed ?? 0, threads);
     const model = new ContentToCf(net, dim, contentDim, mean, scale);
     const x = model.inputs(content, rows, pref);
     const y = new Float32Array(rows.length * dim);
@@ -94,8 +98,14 @@ export class ContentToCf {
     const cold = (batch: Float32Array, n: number) => {
       for (let k = 0; k < n; k++) batch.fill(0, k * width, k * width + dim);
     };
-    net.fitRegression(x, y, rows.length, { epochs, lr, l2, batch, seed: o.seed ?? 0, heldOutTransform: cold }, (batch, n, rand) => {
-      for (let k = 0; k < n; k++) if (rand() < dropout) batch.fill(0, k * width, k * width + dim);
+    net.fitRegression(x, y, rows.length, {
+      epochs,
+      lr,
+      l2,
+      batch,
+      seed: o.seed ?? 0,
+      heldOutTransform: cold,
+      dropout: { cols: dim, p: dropout },
     });
     return model;
   }

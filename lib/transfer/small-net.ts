@@ -1,23 +1,14 @@
 /**
  * A small fully-connected network (ReLU between layers, none after the last) with Adam, for the
- * mapping, bridge and content models of transfer. These nets see thousands of rows of width ≤ a few
- * hundred, so plain typed-array loops are fast enough and keep the transfer code self-contained;
- * the million-row work (embeddings, scoring) stays in the native kernels.
+ * mapping, bridge and content models of transfer. The products run on the native dense kernels
+ * (mlpForward/mlpBackward/mlpFitMse): even at a few thousand rows of width ≤ a few hundred, typed-array
+ * loops on one core made these models take minutes per seed, and a whole regression epoch is one
+ * native call. Weights, gradients and Adam moments are each one flat array (layer l's weight, out × in,
+ * then its bias), so a snapshot is one copy.
  */
+import { resolveThreads } from '../core/config';
+import { native } from '../core/native';
 import { normalGenerator, uniformGenerator } from '../core/random';
-
-interface Layer {
-  w: Float32Array; // out × in
-  b: Float32Array;
-  gw: Float32Array;
-  gb: Float32Array;
-  mw: Float32Array;
-  vw: Float32Array;
-  mb: Float32Array;
-  vb: Float32Array;
-  inDim: number;
-  outDim: number;
-}
 
 export interface NetFitOptions {
   epochs?: number;
@@ -29,55 +20,74 @@ export interface NetFitOptions {
   patience?: number;
   /** Rewrites the held-out inputs once (e.g. zero the preference part to score the cold case). */
   heldOutTransform?: (batch: Float32Array, rows: number) => void;
+  /** Zeroes each training row's first `cols` inputs with probability `p` (preference dropout). */
+  dropout?: { cols: number; p: number };
 }
 
+/** The activations of one forward pass, for backward. */
+export interface NetPass {
+  readonly x: Float32Array;
+  readonly rows: number;
+  /** Every layer's output, layer after layer (rows × width each). */
+  readonly acts: Float32Array;
+  /** The last layer's output (a view into acts). */
+  readonly output: Float32Array;
+}
+
+const BETA1 = 0.9;
+const BETA2 = 0.999;
+const EPS = 1e-8;
+
 export class SmallNet {
-  private readonly layers: Layer[];
+  readonly params: Float32Array;
+  private readonly grads: Float32Array;
+  private readonly m: Float32Array;
+  private readonly v: Float32Array;
+  private readonly shape: Int32Array;
+  private readonly actWidth: number;
   private step = 0;
+  private actsBuffer = new Float32Array(0);
+  private dInBuffer = new Float32Array(0);
+  /** Native threads of every product (bit-identical results for any count). */
+  threads: number;
 
   /** sizes: [input, hidden…, output]. */
   constructor(
     readonly sizes: readonly number[],
     seed = 0,
+    threads?: number,
   ) {
+    this.shape = Int32Array.from(sizes);
+    this.threads = resolveThreads('threads', threads);
+    let count = 0;
+    for (let l = 0; l + 1 < sizes.length; l++) count += sizes[l + 1] * (sizes[l] + 1);
+    this.params = new Float32Array(count);
+    this.grads = new Float32Array(count);
+    this.m = new Float32Array(count);
+    this.v = new Float32Array(count);
+    this.actWidth = sizes.slice(1).reduce((a, b) => a + b, 0);
     const normal = normalGenerator(seed);
-    this.layers = [];
+    let at = 0;
     for (let l = 0; l + 1 < sizes.length; l++) {
-      const inDim = sizes[l];
-      const outDim = sizes[l + 1];
-      const w = new Float32Array(outDim * inDim);
-      const scale = Math.sqrt(2 / inDim); // He init: ReLU halves the variance
-      for (let i = 0; i < w.length; i++) w[i] = normal() * scale;
-      this.layers.push({
-        w,
-        b: new Float32Array(outDim),
-        gw: new Float32Array(w.length),
-        gb: new Float32Array(outDim),
-        mw: new Float32Array(w.length),
-        vw: new Float32Array(w.length),
-        mb: new Float32Array(outDim),
-        vb: new Float32Array(outDim),
-        inDim,
-        outDim,
-      });
+      const weights = sizes[l + 1] * sizes[l];
+      const scale = Math.sqrt(2 / sizes[l]); // He init: ReLU halves the variance
+      for (let i = 0; i < weights; i++) this.params[at + i] = normal() * scale;
+      at += weights + sizes[l + 1]; // biases start at 0
     }
   }
 
   /** Multiplies the last layer's weights (a small start keeps a residual model near its base). */
   scaleLastLayer(factor: number): void {
-    const last = this.layers[this.layers.length - 1];
-    for (let i = 0; i < last.w.length; i++) last.w[i] *= factor;
+    const L = this.sizes.length - 1;
+    const weights = this.sizes[L] * this.sizes[L - 1];
+    const at = this.params.length - weights - this.sizes[L];
+    for (let i = at; i < at + weights; i++) this.params[i] *= factor;
   }
 
   /** A copy of the weights; calling the result puts them back (for best-epoch restore). */
   snapshot(): () => void {
-    const saved = this.layers.map((L) => ({ L, w: L.w.slice(), b: L.b.slice() }));
-    return () => {
-      for (const { L, w, b } of saved) {
-        L.w.set(w);
-        L.b.set(b);
-      }
-    };
+    const saved = this.params.slice();
+    return () => this.params.set(saved);
   }
 
   get inputDim(): number {
@@ -88,146 +98,135 @@ export class SmallNet {
     return this.sizes[this.sizes.length - 1];
   }
 
-  /** Activations of every layer for n rows: acts[0] is x, the last is the output. */
-  forward(x: Float32Array, n: number): Float32Array[] {
-    const acts = [x];
-    this.layers.forEach((L, l) => {
-      const prev = acts[l];
-      const out = new Float32Array(n * L.outDim);
-      const last = l === this.layers.length - 1;
-      for (let r = 0; r < n; r++) {
-        const xi = r * L.inDim;
-        for (let o = 0; o < L.outDim; o++) {
-          let s = L.b[o];
-          const wo = o * L.inDim;
-          for (let i = 0; i < L.inDim; i++) s += L.w[wo + i] * prev[xi + i];
-          out[r * L.outDim + o] = last || s > 0 ? s : 0;
-        }
-      }
-      acts.push(out);
+  /**
+   * With `reuse`, the activations live in a buffer of the net's that the next reusing forward
+   * overwrites (a training loop's per-batch pass: fresh half-megabyte arrays per batch keep the
+   * garbage collector busy); otherwise they are a fresh array the caller may keep.
+   */
+  forward(x: Float32Array, rows: number, reuse = false): NetPass {
+    const size = rows * this.actWidth;
+    if (reuse && this.actsBuffer.length < size) this.actsBuffer = new Float32Array(size);
+    const acts = reuse ? this.actsBuffer.subarray(0, size) : new Float32Array(size);
+    native.mlpForward({
+      sizes: this.shape,
+      params: this.params,
+      x: x.subarray(0, rows * this.inputDim),
+      rows,
+      acts,
+      threads: this.threadsFor(rows),
     });
-    return acts;
+    return { x, rows, acts, output: acts.subarray(rows * (this.actWidth - this.outputDim)) };
   }
 
-  predict(x: Float32Array, n: number): Float32Array {
-    const acts = this.forward(x, n);
-    return acts[acts.length - 1];
+  predict(x: Float32Array, rows: number): Float32Array {
+    return this.forward(x, rows).output;
   }
 
-  /** Accumulates gradients for dLoss/dOutput = dOut; returns dLoss/dInput. */
-  backward(acts: Float32Array[], n: number, dOut: Float32Array): Float32Array {
-    let grad = dOut;
-    for (let l = this.layers.length - 1; l >= 0; l--) {
-      const L = this.layers[l];
-      const input = acts[l];
-      const dIn = new Float32Array(n * L.inDim);
-      for (let r = 0; r < n; r++) {
-        for (let o = 0; o < L.outDim; o++) {
-          const g = grad[r * L.outDim + o];
-          if (g === 0) continue;
-          L.gb[o] += g;
-          const wo = o * L.inDim;
-          const xi = r * L.inDim;
-          for (let i = 0; i < L.inDim; i++) {
-            L.gw[wo + i] += g * input[xi + i];
-            dIn[xi + i] += g * L.w[wo + i];
-          }
-        }
-      }
-      // Through the ReLU of the layer below (its output is this layer's input).
-      if (l > 0) for (let k = 0; k < dIn.length; k++) if (input[k] <= 0) dIn[k] = 0;
-      grad = dIn;
-    }
-    return grad;
+  /**
+   * Accumulates gradients for dLoss/dOutput = dOut (or, as { left, right }, row by row the outer
+   * product left[r] ⊗ right[r]); returns dLoss/dInput when asked for, in a buffer
+   * of the net's that the next backward overwrites.
+   */
+  backward(pass: NetPass, dOut: Float32Array | { left: Float32Array; right: Float32Array }, wantInput = true): Float32Array | null {
+    const size = pass.rows * this.inputDim;
+    if (wantInput && this.dInBuffer.length < size) this.dInBuffer = new Float32Array(size);
+    const dIn = wantInput ? this.dInBuffer.subarray(0, size) : null;
+    native.mlpBackward({
+      sizes: this.shape,
+      params: this.params,
+      grads: this.grads,
+      x: pass.x.subarray(0, pass.rows * this.inputDim),
+      rows: pass.rows,
+      acts: pass.acts,
+      dOut,
+      dIn,
+      threads: this.threadsFor(pass.rows),
+    });
+    return dIn;
   }
 
   /** One Adam step with the accumulated gradients (then cleared). */
-  adamStep(lr: number, l2 = 0, beta1 = 0.9, beta2 = 0.999, eps = 1e-8): void {
+  adamStep(lr: number, l2 = 0): void {
     this.step++;
-    const c1 = 1 - beta1 ** this.step;
-    const c2 = 1 - beta2 ** this.step;
-    const update = (w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, decay: number) => {
-      for (let i = 0; i < w.length; i++) {
-        const gi = g[i] + decay * w[i];
-        m[i] = beta1 * m[i] + (1 - beta1) * gi;
-        v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
-        w[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
-        g[i] = 0;
-      }
-    };
-    for (const L of this.layers) {
-      update(L.w, L.gw, L.mw, L.vw, l2);
-      update(L.b, L.gb, L.mb, L.vb, 0);
-    }
+    native.mlpAdam({ ...this.state(), step: this.step, lr, l2, beta1: BETA1, beta2: BETA2, eps: EPS });
+  }
+
+  /**
+   * Threads for a call over `rows` rows: one below about 8M multiply-adds (a fraction of a
+   * millisecond), where handing work to the pool costs more than it saves and its workers' spin
+   * after each call doubles the CPU time of a training loop. Results do not depend on it.
+   */
+  private threadsFor(rows: number): number {
+    return rows * this.params.length >= 1 << 23 ? this.threads : 1;
+  }
+
+  private state() {
+    return { sizes: this.shape, params: this.params, grads: this.grads, m: this.m, v: this.v };
   }
 
   /**
    * Mean-squared-error regression of y (n × out) on x (n × in) with mini-batch Adam. A seeded 10% of
    * rows (when there are ≥ 50) is held out: training stops when its loss has not improved for
-   * `patience` epochs and the best weights are restored. `prepare` may rewrite each training batch's
-   * inputs in place (e.g. dropout of some columns). Returns the best held-out (or last training) loss.
+   * `patience` epochs and the best weights are restored. Returns the best held-out (or last training) loss.
    */
-  fitRegression(
-    x: Float32Array,
-    y: Float32Array,
-    n: number,
-    options: NetFitOptions = {},
-    prepare?: (batch: Float32Array, rows: number, rand: () => number) => void,
-  ): number {
+  fitRegression(x: Float32Array, y: Float32Array, n: number, options: NetFitOptions = {}): number {
     const epochs = options.epochs ?? 50;
     const lr = options.lr ?? 1e-3;
-    const rand = uniformGenerator(options.seed ?? 0);
+    const seed = options.seed ?? 0;
+    const rand = uniformGenerator(seed);
     const inDim = this.inputDim;
     const outDim = this.outputDim;
+    const xs = x.subarray(0, n * inDim);
+    const ys = y.subarray(0, n * outDim);
     const order = Int32Array.from({ length: n }, (_, i) => i);
     shuffle(order, rand);
     const held = n >= 50 ? Math.max(5, Math.floor(n * 0.1)) : 0;
-    const heldRows = order.slice(0, held);
     const trainRows = order.slice(held);
     const m = trainRows.length;
     const batch = Math.max(1, Math.min(options.batch ?? 64, m));
     const patience = options.patience ?? 10;
-    const gather = (rows: Int32Array) => {
-      const bx = new Float32Array(rows.length * inDim);
-      const by = new Float32Array(rows.length * outDim);
-      rows.forEach((src, r) => {
-        bx.set(x.subarray(src * inDim, (src + 1) * inDim), r * inDim);
-        by.set(y.subarray(src * outDim, (src + 1) * outDim), r * outDim);
+    let heldLoss = () => Infinity;
+    if (held) {
+      const hx = new Float32Array(held * inDim);
+      const hy = new Float32Array(held * outDim);
+      order.subarray(0, held).forEach((src, r) => {
+        hx.set(xs.subarray(src * inDim, (src + 1) * inDim), r * inDim);
+        hy.set(ys.subarray(src * outDim, (src + 1) * outDim), r * outDim);
       });
-      return { bx, by };
-    };
-    const heldOut = held ? gather(heldRows) : null;
-    if (heldOut) options.heldOutTransform?.(heldOut.bx, held);
-    const heldLoss = () => {
-      const out = this.predict(heldOut!.bx, held);
-      let total = 0;
-      for (let k = 0; k < out.length; k++) total += (out[k] - heldOut!.by[k]) ** 2;
-      return total / out.length;
-    };
-    let best = heldOut ? heldLoss() : Infinity;
+      options.heldOutTransform?.(hx, held);
+      heldLoss = () => {
+        const out = this.predict(hx, held);
+        let total = 0;
+        for (let k = 0; k < out.length; k++) total += (out[k] - hy[k]) ** 2;
+        return total / out.length;
+      };
+    }
+    let best = heldLoss();
     let restore = this.snapshot();
     let since = 0;
     let last = 0;
     for (let e = 0; e < epochs && since <= patience; e++) {
       shuffle(trainRows, rand);
-      let total = 0;
-      for (let start = 0; start < m; start += batch) {
-        const rows = Math.min(batch, m - start);
-        const { bx, by } = gather(trainRows.subarray(start, start + rows));
-        prepare?.(bx, rows, rand);
-        const acts = this.forward(bx, rows);
-        const out = acts[acts.length - 1];
-        const d = new Float32Array(out.length);
-        for (let k = 0; k < out.length; k++) {
-          const diff = out[k] - by[k];
-          total += diff * diff;
-          d[k] = (2 * diff) / (rows * outDim);
-        }
-        this.backward(acts, rows, d);
-        this.adamStep(lr, options.l2 ?? 0);
-      }
+      const total = native.mlpFitMse({
+        ...this.state(),
+        step: this.step + 1,
+        lr,
+        l2: options.l2 ?? 0,
+        beta1: BETA1,
+        beta2: BETA2,
+        eps: EPS,
+        x: xs,
+        y: ys,
+        order: trainRows,
+        batch,
+        dropCols: options.dropout?.cols ?? 0,
+        dropProb: options.dropout?.p ?? 0,
+        seed: (seed >>> 0) * 1009 + e,
+        threads: this.threadsFor(batch),
+      });
+      this.step += Math.ceil(m / batch);
       last = total / (m * outDim);
-      if (!heldOut) continue;
+      if (!held) continue;
       const loss = heldLoss();
       if (loss < best) {
         best = loss;
@@ -235,7 +234,7 @@ export class SmallNet {
         restore = this.snapshot();
       } else since++;
     }
-    if (!heldOut) return last;
+    if (!held) return last;
     restore();
     return best;
   }

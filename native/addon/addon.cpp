@@ -103,7 +103,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("quantTopK", Napi::Function::New(env, QuantTopK, "quantTopK"));
   exports.Set("quantInfo", Napi::Function::New(env, QuantInfo, "quantInfo"));
   exports.Set("quantUseExtensions", Napi::Function::New(env, QuantUseExtensions, "quantUseExtensions"));
-  exports.Set("abiVersion", Napi::Number::New(env, 6));
+  exports.Set("mlpForward", Napi::Function::New(env, MlpForward, "mlpForward"));
+  exports.Set("mlpBackward", Napi::Function::New(env, MlpBackward, "mlpBackward"));
+  exports.Set("mlpAdam", Napi::Function::New(env, MlpAdam, "mlpAdam"));
+  exports.Set("mlpFitMse", Napi::Function::New(env, MlpFitMse, "mlpFitMse"));
+  exports.Set("abiVersion", Napi::Number::New(env, 7));
   return exports;
 }
 

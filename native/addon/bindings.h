@@ -27,5 +27,9 @@ Napi::Value KnnRow(const Napi::CallbackInfo& info);
 Napi::Value KnnRecommend(const Napi::CallbackInfo& info);
 Napi::Value KnnScores(const Napi::CallbackInfo& info);
 Napi::Value KnnRecommendBatch(const Napi::CallbackInfo& info);
+Napi::Value MlpForward(const Napi::CallbackInfo& info);
+Napi::Value MlpBackward(const Napi::CallbackInfo& info);
+Napi::Value MlpAdam(const Napi::CallbackInfo& info);
+Napi::Value MlpFitMse(const Napi::CallbackInfo& info);
 
 }  // namespace rbnapi

@@ -51,7 +51,7 @@ export function bridge(options: BridgeOptions = {}): Strategy {
           ? history.indices.subarray(history.offsets[s], history.offsets[s + 1])
           : history.indices.subarray(0, 0);
       const hidden = options.hidden ?? 16;
-      const net = new SmallNet([ds, hidden, d * ds], ctx.seed + 17);
+      const net = new SmallNet([ds, hidden, d * ds], ctx.seed + 17, ctx.settings.threads);
       net.scaleLastLayer(0.01);
       const att = new Float32Array(ds);
       const attM = new Float32Array(ds);
@@ -121,6 +121,10 @@ export function bridge(options: BridgeOptions = {}): Strategy {
       const batch = options.batch ?? 32;
       const pairs = options.pairsPerUser ?? 20;
       const order = Int32Array.from({ length: warm.source.length }, (_, i) => i);
+      // The base map of the warm users does not train: applied once.
+      const baseWarm = base.apply(gatherRows(su, ds, warm.source), warm.source.length);
+      const dmBuffer = new Float32Array(batch * d);
+      const seen = new Uint8Array(nItems);
       let best = valPairs.source.length ? await score() : -Infinity;
       let restore = snapshotNet();
       let since = 0;
@@ -133,29 +137,31 @@ export function bridge(options: BridgeOptions = {}): Strategy {
           const idx = order.subarray(start, Math.min(order.length, start + batch));
           const rows = Int32Array.from(idx, (k) => warm.source[k]);
           const { c, weights } = characterise(rows);
-          const acts = net.forward(c, rows.length);
-          const personal = acts[acts.length - 1];
-          const m = base.apply(gatherRows(su, ds, rows), rows.length);
+          const pass = net.forward(c, rows.length, true);
+          const personal = pass.output;
+          const m = gatherRows(baseWarm, d, idx);
           rows.forEach((s, k) => addPersonal(m, k, personal, su, s, d, ds));
-          const dOut = new Float32Array(personal.length);
+          const dm = dmBuffer.subarray(0, rows.length * d);
           idx.forEach((k, b) => {
             const u = warm.target[k];
             const positives = ctx.split.train.itemsOf(u);
-            const seen = new Set(positives);
-            const dm = new Float32Array(d);
+            for (const i of positives) seen[i] = 1;
+            const at = b * d;
+            dm.fill(0, at, at + d);
             for (let p = 0; p < pairs; p++) {
               const i = positives[Math.floor(rand() * positives.length)];
               let j = Math.floor(rand() * nItems);
-              for (let t = 0; t < 10 && seen.has(j); t++) j = Math.floor(rand() * nItems);
+              for (let t = 0; t < 10 && seen[j]; t++) j = Math.floor(rand() * nItems);
               let x = 0;
-              for (let q = 0; q < d; q++) x += m[b * d + q] * (tv[i * d + q] - tv[j * d + q]);
+              for (let q = 0; q < d; q++) x += m[at + q] * (tv[i * d + q] - tv[j * d + q]);
               const g = -1 / (1 + Math.exp(x)) / (pairs * idx.length);
-              for (let q = 0; q < d; q++) dm[q] += g * (tv[i * d + q] - tv[j * d + q]);
+              for (let q = 0; q < d; q++) dm[at + q] += g * (tv[i * d + q] - tv[j * d + q]);
             }
-            const s = rows[b];
-            for (let r = 0; r < d; r++) for (let q = 0; q < ds; q++) dOut[b * d * ds + r * ds + q] = dm[r] * su[s * ds + q];
+            for (const i of positives) seen[i] = 0;
           });
-          const dc = net.backward(acts, rows.length, dOut);
+          // dLoss/d(personal map) of row b is the outer product dm[b] ⊗ s[b].
+          const dOut = { left: dm, right: gatherRows(su, ds, rows) };
+          const dc = net.backward(pass, dOut)!;
           net.adamStep(lr, 1e-5);
           // Attention: back through c = Σ softmax(a·v_j) v_j.
           const gAtt = new Float32Array(ds);

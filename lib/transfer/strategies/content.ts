@@ -32,7 +32,11 @@ export function contentToCf(options: ContentToCfOptions = {}): Strategy {
       if (side) for (let u = 0; u < n; u++) content.set(side.values.subarray(u * side.dim, (u + 1) * side.dim), u * width + source.dim);
       const warm: number[] = [];
       for (let u = 0; u < n; u++) if (!ctx.needsTransfer(u)) warm.push(u);
-      const model = ContentToCf.fit(target.userEmbedding.table, d, content, width, Int32Array.from(warm), { seed: ctx.seed, ...options });
+      const model = ContentToCf.fit(target.userEmbedding.table, d, content, width, Int32Array.from(warm), {
+        seed: ctx.seed,
+        threads: ctx.settings.threads,
+        ...options,
+      });
       const { vectors, has } = warmVectors(ctx, target.userEmbedding.table.data, d);
       const cold: number[] = [];
       for (let u = 0; u < n; u++) if (ctx.needsTransfer(u) && (ctx.alignment.userToSource[u] >= 0 || side)) cold.push(u);

@@ -35,7 +35,7 @@ export function fitEmbeddingMap(
   y: Float32Array,
   outputDim: number,
   n: number,
-  options: MappingOptions & { seed?: number } = {},
+  options: MappingOptions & { seed?: number; threads?: number } = {},
 ): EmbeddingMap {
   const kind = options.kind ?? 'linear';
   if (kind !== 'linear' && kind !== 'mlp') throw rangeError('options.kind', '"linear" or "mlp"', kind);
@@ -49,7 +49,7 @@ export function fitEmbeddingMap(
     const w = ridge(x, inputDim, y, outputDim, n, options.regularization ?? 1);
     return { inputDim, outputDim, apply: (input, rows) => applyLinear(input, inputDim, w, outputDim, rows) };
   }
-  const net = new SmallNet([inputDim, 2 * inputDim, outputDim], options.seed ?? 0);
+  const net = new SmallNet([inputDim, 2 * inputDim, outputDim], options.seed ?? 0, options.threads);
   net.fitRegression(x, y, n, {
     epochs: options.epochs ?? 200,
     lr: options.lr ?? 1e-3,
@@ -76,7 +76,7 @@ export function mapping(options: MappingOptions = {}): Strategy {
         gatherRows(target.userEmbedding.table.data, d, warm.target),
         d,
         warm.source.length,
-        { ...options, seed: ctx.seed },
+        { ...options, seed: ctx.seed, threads: ctx.settings.threads },
       );
       const { vectors, has } = warmVectors(ctx, target.userEmbedding.table.data, d);
       const cold = alignedPairs(ctx, false);
