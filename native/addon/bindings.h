@@ -27,5 +27,9 @@ Napi::Value KnnRow(const Napi::CallbackInfo& info);
 Napi::Value KnnRecommend(const Napi::CallbackInfo& info);
 Napi::Value KnnScores(const Napi::CallbackInfo& info);
 Napi::Value KnnRecommendBatch(const Napi::CallbackInfo& info);
+Napi::Value CsrCrossProduct(const Napi::CallbackInfo& info);
+Napi::Value SpdFactor(const Napi::CallbackInfo& info);
+Napi::Value SpdSolve(const Napi::CallbackInfo& info);
+Napi::Value SpdInverse(const Napi::CallbackInfo& info);
 
 }  // namespace rbnapi
