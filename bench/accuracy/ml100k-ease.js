@@ -6,7 +6,7 @@
 // rows only. Printed next to RecBole's published BPR (the accuracy anchor) and popularity. Reads
 // ../shared/data (never copied); skips with a message when it is absent.
 //
-//   node bench/accuracy/ml100k-ease.js [--seeds 2020,2021,2022] [--lambdas 50,100,200,400,800] [--threads 2]
+//   node bench/accuracy/ml100k-ease.js [--seeds 2020,2021,2022] [--lambdas 100,200,400,800,1600] [--threads 2]
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -33,7 +33,7 @@ async function main() {
     return;
   }
   const seeds = arg('seeds', '2020,2021,2022').split(',').map(Number);
-  const lambdas = arg('lambdas', '50,100,200,400,800').split(',').map(Number);
+  const lambdas = arg('lambdas', '100,200,400,800,1600').split(',').map(Number);
   const threads = Number(arg('threads', '2'));
   const { rb } = loadRecbridge();
   const loaded = await rb.loadInteractions(DATA);
