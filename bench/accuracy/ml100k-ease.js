@@ -79,7 +79,15 @@ async function main() {
   fs.writeFileSync(
     out,
     JSON.stringify(
-      { dataset: 'ml-100k', protocol: 'RecBole: RS 8/1/1 by user, full ranking, masked; EASE λ by valid MRR@10', seeds, lambdas, runs, summary, publishedBpr: PUBLISHED_BPR },
+      {
+        dataset: 'ml-100k',
+        protocol: 'RecBole: RS 8/1/1 by user, full ranking, masked; EASE λ by valid MRR@10',
+        seeds,
+        lambdas,
+        runs,
+        summary,
+        publishedBpr: PUBLISHED_BPR,
+      },
       null,
       2,
     ),

@@ -33,7 +33,11 @@ function shared(view: Float32Array): Float32Array {
   return types.isSharedArrayBuffer(view.buffer) ? view : sharedCopy(view);
 }
 
-function checkSparse(argument: string, value: unknown, rows: number | null): { off: Int32Array; idx: Int32Array; w: Float32Array | null; cols: number } {
+function checkSparse(
+  argument: string,
+  value: unknown,
+  rows: number | null,
+): { off: Int32Array; idx: Int32Array; w: Float32Array | null; cols: number } {
   if (!value || typeof value !== 'object') throw typeError(argument, '{ csr: { offsets, indices, weights? }, cols }', value);
   const { csr, cols } = value as SparseRows;
   if (!csr || !types.isInt32Array(csr.offsets) || !types.isInt32Array(csr.indices))
@@ -106,7 +110,13 @@ export async function choleskyFactor(matrix: Float32Array, n: number, options?: 
  * Solves L Lᵀ X = B for the m columns of `rhs` (n × m, row-major) with a factor from choleskyFactor;
  * in place when rhs is on a SharedArrayBuffer (otherwise on a shared copy). Returns X.
  */
-export async function choleskySolve(factor: Float32Array, n: number, rhs: Float32Array, m: number, options?: SpdOptions): Promise<Float32Array> {
+export async function choleskySolve(
+  factor: Float32Array,
+  n: number,
+  rhs: Float32Array,
+  m: number,
+  options?: SpdOptions,
+): Promise<Float32Array> {
   const size = squareMatrix('factor', factor, n);
   const cols = expectInteger('m', m, 0, 2 ** 31 - 1);
   if (size * cols > 2 ** 31 - 1) throw rangeError('m', 'n × m below 2^31', m);

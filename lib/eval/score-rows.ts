@@ -44,7 +44,7 @@ export function topOfScores(scores: Float32Array, k: number, masked: ArrayLike<n
   }
   for (let i = 0; i < scores.length; i++) {
     const s = scores[i];
-    if (s !== s) continue; // masked (or NaN: never ranked)
+    if (Number.isNaN(s)) continue; // masked (or NaN: never ranked)
     if (count === k && !(s > bestScore[k - 1])) continue;
     // Insert after every entry with a score ≥ s, so an equal score keeps the lower index ahead.
     let at = count === k ? k - 1 : count++;

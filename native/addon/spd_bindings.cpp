@@ -111,7 +111,9 @@ class FactorWorker : public SpdWorker {
   }
 
  private:
-  void Work() override { status_ = inverse_ ? rb::spd_inverse(a_, n_, threads_) : rb::cholesky_factor(a_, n_, threads_); }
+  void Work() override {
+    status_ = inverse_ ? rb::spd_inverse(a_, n_, threads_) : rb::cholesky_factor(a_, n_, threads_);
+  }
   Napi::Value Result() override { return Napi::Number::New(Env(), static_cast<double>(status_)); }
 
   bool inverse_;

@@ -109,7 +109,8 @@ TEST_CASE("spd: sparse cross product equals the dense sum") {
   std::vector<double> dense(na * nb, 0.0), gram(na * na, 0.0);
   for (size_t r = 0; r < rows; ++r)
     for (int32_t p = aoff[r]; p < aoff[r + 1]; ++p) {
-      for (int32_t q = boff[r]; q < boff[r + 1]; ++q) dense[size_t(acol[p]) * nb + size_t(bcol[q])] += aval[p] * bval[q];
+      for (int32_t q = boff[r]; q < boff[r + 1]; ++q)
+        dense[size_t(acol[p]) * nb + size_t(bcol[q])] += aval[p] * bval[q];
       for (int32_t q = aoff[r]; q < aoff[r + 1]; ++q) gram[size_t(acol[p]) * na + size_t(acol[q])] += 1.0;
     }
   const rb::CsrView a{aoff.data(), acol.data(), aval.data(), na};

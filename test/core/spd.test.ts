@@ -103,7 +103,10 @@ describe('SPD solver', () => {
   });
 
   test('bad input is typed and names the argument', async () => {
-    await expect(spdInverse(Float32Array.of(1, 2, 2, 1), 2)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringMatching(/not positive definite/) });
+    await expect(spdInverse(Float32Array.of(1, 2, 2, 1), 2)).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_VALUE',
+      message: expect.stringMatching(/not positive definite/),
+    });
     await expect(choleskyFactor(Float32Array.of(Number.NaN), 1)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
     await expect(spdInverse(new Float32Array(3), 2)).rejects.toMatchObject({ name: 'RangeError', argument: 'matrix' });
     await expect(spdInverse([1] as unknown as Float32Array, 1)).rejects.toMatchObject({ name: 'TypeError', argument: 'matrix' });

@@ -32,14 +32,28 @@ function easeReference(rows: number[][], items: number, lambda: number): Float64
 function interactions(rows: number[][], items: number): Interactions {
   const users: number[] = [];
   const its: number[] = [];
-  rows.forEach((r, u) => r.forEach((i) => (users.push(u), its.push(i))));
+  rows.forEach((r, u) => {
+    for (const i of r) {
+      users.push(u);
+      its.push(i);
+    }
+  });
   return new Interactions({ users, items: its, numUsers: rows.length, numItems: items });
 }
 
 describe('EASE', () => {
   test('two items always seen together: the closed form by hand', async () => {
     // G = [[2,2],[2,2]], λ = 1: P = (G + I)⁻¹ = [[3,-2],[-2,3]] / 5, so B[0][1] = -P01/P11 = 2/3.
-    const model = await Ease.fit(interactions([[0, 1], [0, 1]], 2), { lambda: 1, threads: 1 });
+    const model = await Ease.fit(
+      interactions(
+        [
+          [0, 1],
+          [0, 1],
+        ],
+        2,
+      ),
+      { lambda: 1, threads: 1 },
+    );
     expect(model.weights[1]).toBeCloseTo(2 / 3, 6);
     expect(model.weights[2]).toBeCloseTo(2 / 3, 6);
     expect(model.weights[0]).toBe(0);
@@ -47,9 +61,21 @@ describe('EASE', () => {
   });
 
   test('weights match a float64 reference, and repeats count once', async () => {
-    const rows = [[0, 1, 2], [1, 2, 4], [0, 3], [2, 3, 4, 5], [5, 1], [0, 2, 4], [3, 3, 5]];
+    const rows = [
+      [0, 1, 2],
+      [1, 2, 4],
+      [0, 3],
+      [2, 3, 4, 5],
+      [5, 1],
+      [0, 2, 4],
+      [3, 3, 5],
+    ];
     const items = 6;
-    const ref = easeReference(rows.map((r) => Array.from(new Set(r))), items, 3);
+    const ref = easeReference(
+      rows.map((r) => Array.from(new Set(r))),
+      items,
+      3,
+    );
     const model = await Ease.fit(interactions(rows, items), { lambda: 3, threads: 2 });
     expect(Array.from(model.vocabulary)).toEqual([0, 1, 2, 3, 4, 5]);
     for (let x = 0; x < ref.length; x++) expect(model.weights[x]).toBeCloseTo(ref[x], 5);
@@ -84,7 +110,12 @@ describe('EASE', () => {
   });
 
   test('maxItems keeps the most popular items; the rest score 0 and are ignored in histories', async () => {
-    const rows = [[0, 1, 2], [1, 2], [1, 3], [2, 1]];
+    const rows = [
+      [0, 1, 2],
+      [1, 2],
+      [1, 3],
+      [2, 1],
+    ];
     const model = await Ease.fit(interactions(rows, 4), { lambda: 1, maxItems: 2 });
     expect(Array.from(model.vocabulary)).toEqual([1, 2]);
     const s = model.scoreHistory([0, 1, 3]);

@@ -40,7 +40,7 @@ describe('ease-cross', () => {
     const huge = (await easeCross({ lambdas: [1e12], withinLambdas: [50] }).run(ctx)) as CustomEvaluation;
     // With an enormous ridge the weights vanish and popularity (the tie-break) decides, up to the
     // order among equally popular items, which the vanishing weights still break.
-    const pop = await (await ease({ withinLambdas: [50] }).run(ctx) as CustomEvaluation).evaluate(cold, split.train, 10);
+    const pop = await ((await ease({ withinLambdas: [50] }).run(ctx)) as CustomEvaluation).evaluate(cold, split.train, 10);
     expect((await huge.evaluate(cold, split.train, 10)).ndcg).toBeCloseTo(pop.ndcg, 2);
   }, 300_000);
 });

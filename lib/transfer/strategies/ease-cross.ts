@@ -204,9 +204,7 @@ export function ease(options: Pick<EaseCrossOptions, 'withinLambdas' | 'maxTarge
     async run(ctx) {
       const within = await withinEase(ctx, o.withinLambdas, o.maxTargetItems);
       const items = ctx.alignment.target.numItems;
-      return evaluation(ctx, (u) =>
-        withPopularity(ctx, ctx.hasTrainRows[u] ? within.scoreUser(u) : new Float32Array(items)),
-      );
+      return evaluation(ctx, (u) => withPopularity(ctx, ctx.hasTrainRows[u] ? within.scoreUser(u) : new Float32Array(items)));
     },
   };
 }
