@@ -1,6 +1,8 @@
 import { choleskyFactor, choleskySolve, crossProduct, spdInverse } from '../../lib/core/spd';
 import { setIsa } from '../../lib/core/config';
 import { capabilities } from '../../lib/core/config';
+import { native } from '../../lib/core/native';
+import { sharedFloat32 } from '../../lib/core/shared-memory';
 
 /** A seeded SPD matrix G Gᵀ / n + I in float64 (row-major) and its float32 copy. */
 function spd(n: number, seed: number): { a64: Float64Array; a32: Float32Array } {
@@ -116,5 +118,31 @@ describe('SPD solver', () => {
       name: 'RangeError',
     });
     await expect(crossProduct({ csr: null, cols: 2 } as never)).rejects.toMatchObject({ name: 'TypeError', argument: 'a.csr' });
+  });
+
+  test('the binding re-checks what lib/ already validated', async () => {
+    const call = (f: () => Promise<unknown>) => (async () => f())();
+    // In-place async work needs memory that cannot be detached meanwhile.
+    await expect(call(() => native.spdInverse({ matrix: new Float32Array(4), n: 2, threads: 1 }))).rejects.toMatchObject({
+      name: 'TypeError',
+    });
+    await expect(call(() => native.spdFactor({ matrix: sharedFloat32(3), n: 2, threads: 1 }))).rejects.toMatchObject({
+      name: 'RangeError',
+    });
+    await expect(
+      call(() => native.spdSolve({ factor: sharedFloat32(4), n: 2, rhs: sharedFloat32(5), m: 3, threads: 1 })),
+    ).rejects.toMatchObject({ name: 'RangeError' });
+    const bad = {
+      rows: 1,
+      aOffsets: Int32Array.of(0, 2),
+      aIndices: Int32Array.of(0, 9),
+      aValues: null,
+      aCols: 2,
+      accumulate: false,
+      threads: 1,
+    };
+    await expect(call(() => native.csrCrossProduct({ ...bad, out: sharedFloat32(4) }))).rejects.toMatchObject({ name: 'RangeError' });
+    const offsets = { ...bad, aOffsets: Int32Array.of(0, 3), aIndices: Int32Array.of(0, 1) };
+    await expect(call(() => native.csrCrossProduct({ ...offsets, out: sharedFloat32(4) }))).rejects.toMatchObject({ name: 'RangeError' });
   });
 });
