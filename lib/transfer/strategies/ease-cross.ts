@@ -24,15 +24,28 @@ import { alignedPairs, perUserScorer, type CustomEvaluation, type Strategy } fro
 export interface EaseCrossOptions {
   /** Ridge values tried for the cross-domain regression (cold validation picks one). Default [1, 5, 25, 125]. */
   lambdas?: number[];
-  /** Most source items in the regression (the most popular among warm aligned users). Default 4000. */
+  /**
+   * How the regression is solved. 'primal': over source items (a maxSourceItems² system); 'dual':
+   * over warm aligned users (kernel ridge, W·x = Xsᵀ(XsXsᵀ + λI)⁻¹Xt: every source item, a
+   * users² system); 'auto' (default): dual when there are fewer warm aligned users than source
+   * items and at most maxDualUsers of them, else primal.
+   */
+  solver?: 'auto' | 'primal' | 'dual';
+  /** Most source items in the primal regression (the most popular among warm aligned users). Default 4000. */
   maxSourceItems?: number;
+  /** Most warm aligned users for the dual under 'auto'. Default 12000. */
+  maxDualUsers?: number;
   /** Ridge values tried for within-target EASE (warm validation picks one). Default [10, 50, 250]. */
   withinLambdas?: number[];
   /** Most target items with within-target EASE weights. Default 3000. */
   maxTargetItems?: number;
 }
 
-const DEFAULTS = { lambdas: [1, 5, 25, 125], maxSourceItems: 4000, withinLambdas: [10, 50, 250], maxTargetItems: 3000 };
+const DEFAULTS = {
+  lambdas: [1, 5, 25, 125],
+  solver: 'auto' as 'auto' | 'primal' | 'dual',
+  maxSourceItems: 4000,
+  maxDualUsers: 12_000, withinLambdas: [10, 50, 250], maxTargetItems: 3000 };
 /** Below any fitted score difference: orders otherwise equal items (and users without a signal) by popularity. */
 const TIE_BREAK = 1e-6;
 
@@ -64,7 +77,9 @@ function withPopularity(ctx: TransferContext, scores: Float32Array): Float32Arra
 /** The cross-domain regression's state: the factor for the chosen λ and, per transfer user, a column of solved weights. */
 interface CrossModel {
   lambda: number;
-  /** Source vocabulary size. */
+  /** Solved over warm users (solved rows are users) rather than source items. */
+  dual: boolean;
+  /** Side of the solved system. */
   n: number;
   /** Warm aligned users' source rows (vocabulary positions) and target training rows (target items). */
   xs: Csr;
@@ -76,15 +91,30 @@ interface CrossModel {
   column: Int32Array;
 }
 
-async function fitCross(ctx: TransferContext, lambdas: number[], maxSourceItems: number): Promise<CrossModel> {
+/** The transpose of a CSR with `cols` columns (rows become columns). */
+function transpose(csr: Csr, cols: number): Csr {
+  const offsets = new Int32Array(cols + 1);
+  for (const c of csr.indices) offsets[c + 1]++;
+  for (let c = 0; c < cols; c++) offsets[c + 1] += offsets[c];
+  const fill = offsets.slice(0, cols);
+  const indices = new Int32Array(csr.indices.length);
+  for (let r = 0; r + 1 < csr.offsets.length; r++) for (let p = csr.offsets[r]; p < csr.offsets[r + 1]; p++) indices[fill[csr.indices[p]]++] = r;
+  return { offsets, indices };
+}
+
+async function fitCross(ctx: TransferContext, o: typeof DEFAULTS): Promise<CrossModel> {
+  const { lambdas } = o;
   const threads = ctx.settings.threads;
   const warm = alignedPairs(ctx, true);
   const cold = alignedPairs(ctx, false);
   const src = ctx.sourceData.byUser();
   const counts = new Int32Array(ctx.alignment.source.numItems);
   for (const s of warm.source) for (let p = src.offsets[s]; p < src.offsets[s + 1]; p++) counts[src.indices[p]]++;
-  const { items: vocabulary, position } = popularVocabulary(counts, maxSourceItems);
-  const n = vocabulary.length;
+  const seenItems = counts.reduce((k, c) => k + (c > 0 ? 1 : 0), 0);
+  const dual = o.solver === 'dual' || (o.solver === 'auto' && warm.source.length < seenItems && warm.source.length <= o.maxDualUsers);
+  const { items: vocabulary, position } = popularVocabulary(counts, dual ? seenItems : o.maxSourceItems);
+  const items = vocabulary.length;
+  const n = dual ? warm.source.length : items;
   const identity = Int32Array.from({ length: ctx.alignment.target.numItems }, (_, i) => i);
   const xs = mappedRows(src, warm.source, position);
   const xt = mappedRows(ctx.split.train.byUser(), warm.target, identity);
@@ -94,11 +124,20 @@ async function fitCross(ctx: TransferContext, lambdas: number[], maxSourceItems:
     column[u] = c;
   });
   const columns = cold.target.length;
-  const empty = { lambda: lambdas[0], n, xs, xt, solved: new Float32Array(n * columns), columns, column };
-  if (n === 0 || warm.source.length === 0 || columns === 0) return empty;
-  const gram = await crossProduct({ csr: xs, cols: n }, undefined, { threads });
-  const rhs = new Float32Array(n * columns);
-  for (let c = 0; c < columns; c++) for (let p = xc.offsets[c]; p < xc.offsets[c + 1]; p++) rhs[xc.indices[p] * columns + c] = 1;
+  const empty = { lambda: lambdas[0], dual, n, xs, xt, solved: new Float32Array(n * columns), columns, column };
+  if (items === 0 || warm.source.length === 0 || columns === 0) return empty;
+  let gram: Float32Array;
+  let rhs: Float32Array;
+  if (dual) {
+    // Kernel ridge: K = Xs Xsᵀ (warm × warm) and the right-hand sides Xs x_c (warm × transfer users).
+    const xsT = { csr: transpose(xs, items), cols: n };
+    gram = await crossProduct(xsT, undefined, { threads });
+    rhs = await crossProduct(xsT, { csr: transpose(xc, items), cols: columns }, { threads });
+  } else {
+    gram = await crossProduct({ csr: xs, cols: n }, undefined, { threads });
+    rhs = new Float32Array(n * columns);
+    for (let c = 0; c < columns; c++) for (let p = xc.offsets[c]; p < xc.offsets[c + 1]; p++) rhs[xc.indices[p] * columns + c] = 1;
+  }
   // Validation needs only the cold validation users' columns: solve those per λ, then every column once.
   const validation = ctx.split.coldValidationUsers.filter((u) => column[u] >= 0);
   const solveFor = async (lambda: number, cols: ArrayLike<number> | null) => {
@@ -121,7 +160,7 @@ async function fitCross(ctx: TransferContext, lambdas: number[], maxSourceItems:
       validation.forEach((u, j) => {
         local[u] = j;
       });
-      const model: CrossModel = { lambda: l, n, xs, xt, solved, columns: m, column: local };
+      const model: CrossModel = { lambda: l, dual, n, xs, xt, solved, columns: m, column: local };
       const metrics = await evaluateScoreRows(
         (u) => withPopularity(ctx, crossScores(model, u, ctx.alignment.target.numItems)),
         ctx.alignment.target.numItems,
@@ -136,7 +175,7 @@ async function fitCross(ctx: TransferContext, lambdas: number[], maxSourceItems:
     }
   }
   const { solved } = await solveFor(lambda, null);
-  return { lambda, n, xs, xt, solved, columns, column };
+  return { lambda, dual, n, xs, xt, solved, columns, column };
 }
 
 /** x_s·W for target user u: a weight per warm aligned user, then their target rows summed. */
@@ -148,7 +187,8 @@ function crossScores(model: CrossModel, u: number, items: number): Float32Array 
   const users = xs.offsets.length - 1;
   for (let w = 0; w < users; w++) {
     let a = 0;
-    for (let p = xs.offsets[w]; p < xs.offsets[w + 1]; p++) a += solved[xs.indices[p] * columns + c];
+    if (model.dual) a = solved[w * columns + c];
+    else for (let p = xs.offsets[w]; p < xs.offsets[w + 1]; p++) a += solved[xs.indices[p] * columns + c];
     if (a === 0) continue;
     for (let p = xt.offsets[w]; p < xt.offsets[w + 1]; p++) out[xt.indices[p]] += a;
   }
@@ -179,7 +219,7 @@ export function easeCross(options: EaseCrossOptions = {}): Strategy {
     summary: 'closed-form ridge from source to target items through warm users (cross-domain EASE); warm users get within-target EASE',
     async run(ctx) {
       const within = await withinEase(ctx, o.withinLambdas, o.maxTargetItems);
-      const cross = await fitCross(ctx, o.lambdas, o.maxSourceItems);
+      const cross = await fitCross(ctx, o);
       const items = ctx.alignment.target.numItems;
       return evaluation(ctx, (u) => {
         if (!ctx.needsTransfer(u)) return withPopularity(ctx, within.scoreUser(u));
