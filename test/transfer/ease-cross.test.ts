@@ -43,6 +43,29 @@ describe('ease-cross', () => {
     const pop = await ((await ease({ withinLambdas: [50] }).run(ctx)) as CustomEvaluation).evaluate(cold, split.train, 10);
     expect((await huge.evaluate(cold, split.train, 10)).ndcg).toBeCloseTo(pop.ndcg, 2);
   }, 300_000);
+
+  test('the primal (over source items) and the dual (over warm users) give the same scores', async () => {
+    const { source, target } = domains();
+    const alignment = alignDomains(source, target);
+    const split = coldUserSplit(alignment, { seed: 2 });
+    const ctx = new TransferContext(alignment, split, { ...DEFAULT_SETTINGS, threads: 2 }, 2);
+    const common = { lambdas: [3], withinLambdas: [50] };
+    const primal = (await easeCross({ ...common, solver: 'primal', maxSourceItems: 10_000 }).run(ctx)) as CustomEvaluation;
+    const dual = (await easeCross({ ...common, solver: 'dual' }).run(ctx)) as CustomEvaluation;
+    const items = Int32Array.from({ length: alignment.target.numItems }, (_, i) => i);
+    const a = new Float32Array(items.length);
+    const b = new Float32Array(items.length);
+    let largest = 0;
+    for (const u of split.coldTestUsers.subarray(0, 25)) {
+      primal.scorer().score(u, items, a);
+      dual.scorer().score(u, items, b);
+      for (let i = 0; i < items.length; i++) {
+        largest = Math.max(largest, Math.abs(a[i]));
+        expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-3 * (1 + Math.abs(a[i])));
+      }
+    }
+    expect(largest).toBeGreaterThan(0.01); // the scores are not all tie-breaks
+  }, 300_000);
 });
 
 function rowsOfUsers(data: import('../../lib').Interactions, users: Int32Array) {
