@@ -66,6 +66,14 @@ describe('ease-cross', () => {
     }
     expect(largest).toBeGreaterThan(0.01); // the scores are not all tie-breaks
   }, 300_000);
+
+  test('bad options are typed and name the option', () => {
+    expect(() => easeCross({ lambdas: [] })).toThrow(expect.objectContaining({ name: 'TypeError', argument: 'options.lambdas' }));
+    expect(() => easeCross({ lambdas: [1, -1] })).toThrow(expect.objectContaining({ name: 'RangeError', argument: 'options.lambdas[1]' }));
+    expect(() => easeCross({ solver: 'qr' as never })).toThrow(expect.objectContaining({ argument: 'options.solver' }));
+    expect(() => easeCross({ maxSourceItems: 0 })).toThrow(expect.objectContaining({ argument: 'options.maxSourceItems' }));
+    expect(() => ease({ withinLambdas: [Number.NaN] })).toThrow(expect.objectContaining({ argument: 'options.withinLambdas[0]' }));
+  });
 });
 
 function rowsOfUsers(data: import('../../lib').Interactions, users: Int32Array) {

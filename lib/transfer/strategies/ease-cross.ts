@@ -13,6 +13,7 @@
  * λ is chosen on the cold validation users, the within-target λ on the warm validation users.
  */
 import { choleskyFactor, choleskySolve, crossProduct } from '../../core/spd';
+import { expectInteger, expectOptions, rangeError, typeError } from '../../core/validate';
 import { sharedCopy, sharedFloat32 } from '../../core/shared-memory';
 import type { Csr } from '../../core/csr';
 import type { RankingMetrics } from '../../eval/ranking';
@@ -24,7 +25,11 @@ import { mergeByUsers } from '../merge-metrics';
 import { alignedPairs, perUserScorer, type CustomEvaluation, type Strategy } from './strategy';
 
 export interface EaseCrossOptions {
-  /** Ridge values tried for the cross-domain regression (cold validation picks one; each costs a factorization). Default [2, 10, 50]. */
+  /**
+   * Ridge values tried for the cross-domain regression (cold validation picks one; each costs a
+   * factorization). Default: 0.25, 1 and 4 times the mean diagonal of the system (interactions per
+   * source item in the primal, per warm user in the dual), so the grid follows the data's density.
+   */
   lambdas?: number[];
   /**
    * How the regression is solved. 'primal': over source items (a maxSourceItems² system); 'dual':
@@ -44,13 +49,15 @@ export interface EaseCrossOptions {
 }
 
 const DEFAULTS = {
-  lambdas: [2, 10, 50],
+  lambdas: undefined as number[] | undefined,
   solver: 'auto' as 'auto' | 'primal' | 'dual',
   maxSourceItems: 4000,
   maxDualUsers: 12_000,
   withinLambdas: [10, 50, 250],
   maxTargetItems: 3000,
 };
+/** The default λ grid, as multiples of the system's mean diagonal. */
+const LAMBDA_SCALES = [0.25, 1, 4];
 /** Below any fitted score difference: orders otherwise equal items (and users without a signal) by popularity. */
 const TIE_BREAK = 1e-6;
 
@@ -109,7 +116,6 @@ function transpose(csr: Csr, cols: number): Csr {
 }
 
 async function fitCross(ctx: TransferContext, o: typeof DEFAULTS): Promise<CrossModel> {
-  const { lambdas } = o;
   const threads = ctx.settings.threads;
   const warm = alignedPairs(ctx, true);
   const cold = alignedPairs(ctx, false);
@@ -130,7 +136,7 @@ async function fitCross(ctx: TransferContext, o: typeof DEFAULTS): Promise<Cross
     column[u] = c;
   });
   const columns = cold.target.length;
-  const empty = { lambda: lambdas[0], dual, n, xs, xt, solved: new Float32Array(n * columns), columns, column };
+  const empty = { lambda: o.lambdas?.[0] ?? 1, dual, n, xs, xt, solved: new Float32Array(n * columns), columns, column };
   if (items === 0 || warm.source.length === 0 || columns === 0) return empty;
   let gram: Float32Array;
   let rhs: Float32Array;
@@ -144,6 +150,9 @@ async function fitCross(ctx: TransferContext, o: typeof DEFAULTS): Promise<Cross
     rhs = new Float32Array(n * columns);
     for (let c = 0; c < columns; c++) for (let p = xc.offsets[c]; p < xc.offsets[c + 1]; p++) rhs[xc.indices[p] * columns + c] = 1;
   }
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += gram[i * n + i] / n;
+  const lambdas = o.lambdas ?? LAMBDA_SCALES.map((f) => f * Math.max(mean, 1e-3));
   // Validation needs only the cold validation users' columns: solve those per λ, then every column once.
   const validation = ctx.split.coldValidationUsers.filter((u) => column[u] >= 0);
   const solveFor = async (lambda: number, cols: ArrayLike<number> | null) => {
@@ -201,6 +210,30 @@ function crossScores(model: CrossModel, u: number, items: number): Float32Array 
   return out;
 }
 
+function ridges(argument: string, value: unknown): number[] {
+  if (!Array.isArray(value) || value.length === 0) throw typeError(argument, 'non-empty array of numbers > 0', value);
+  value.forEach((x, i) => {
+    if (typeof x !== 'number' || !(x > 0) || !Number.isFinite(x)) throw rangeError(`${argument}[${i}]`, 'finite number > 0', x);
+  });
+  return value as number[];
+}
+
+function resolve(options: EaseCrossOptions): typeof DEFAULTS {
+  const o = expectOptions('options', options);
+  const solver = o.solver ?? DEFAULTS.solver;
+  if (!['auto', 'primal', 'dual'].includes(solver)) throw rangeError('options.solver', "'auto', 'primal' or 'dual'", solver);
+  return {
+    lambdas: o.lambdas === undefined ? undefined : ridges('options.lambdas', o.lambdas),
+    withinLambdas: o.withinLambdas === undefined ? DEFAULTS.withinLambdas : ridges('options.withinLambdas', o.withinLambdas),
+    solver,
+    maxSourceItems:
+      o.maxSourceItems === undefined ? DEFAULTS.maxSourceItems : expectInteger('options.maxSourceItems', o.maxSourceItems, 1, 46_340),
+    maxDualUsers: o.maxDualUsers === undefined ? DEFAULTS.maxDualUsers : expectInteger('options.maxDualUsers', o.maxDualUsers, 1, 46_340),
+    maxTargetItems:
+      o.maxTargetItems === undefined ? DEFAULTS.maxTargetItems : expectInteger('options.maxTargetItems', o.maxTargetItems, 1, 46_340),
+  };
+}
+
 function evaluation(ctx: TransferContext, scoreUser: (u: number) => Float32Array): CustomEvaluation {
   const items = ctx.alignment.target.numItems;
   return {
@@ -219,7 +252,7 @@ function evaluation(ctx: TransferContext, scoreUser: (u: number) => Float32Array
 
 /** Cross-domain EASE: cold users from their source items through a ridge regression fitted on warm users. */
 export function easeCross(options: EaseCrossOptions = {}): Strategy {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolve(options);
   return {
     name: 'ease-cross',
     summary: 'closed-form ridge from source to target items through warm users (cross-domain EASE); warm users get within-target EASE',
@@ -243,7 +276,7 @@ export function easeCross(options: EaseCrossOptions = {}): Strategy {
 
 /** Within-target EASE for warm users; cold users get popularity (the closed-form counterpart of target-only). */
 export function ease(options: Pick<EaseCrossOptions, 'withinLambdas' | 'maxTargetItems'> = {}): Strategy {
-  const o = { ...DEFAULTS, ...options };
+  const o = resolve(options);
   return {
     name: 'ease',
     summary: 'EASE on the target alone (closed form, λ chosen on warm validation); cold users get popularity',
