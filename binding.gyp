@@ -91,6 +91,7 @@
         "native/kernels/two_tower.cpp",
         "native/kernels/item_knn.cpp",
         "native/kernels/quantized.cpp",
+        "native/kernels/spd.cpp",
         "native/addon/addon.cpp",
         "native/addon/args.cpp",
         "native/addon/scoring_bindings.cpp",
@@ -99,7 +100,8 @@
         "native/addon/two_tower_bindings.cpp",
         "native/addon/mlp_bindings.cpp",
         "native/addon/neighbour_bindings.cpp",
-        "native/addon/quantized_bindings.cpp"
+        "native/addon/quantized_bindings.cpp",
+        "native/addon/spd_bindings.cpp"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -311,7 +311,7 @@ async function runTransfer(args: Args, demo: boolean): Promise<number> {
     const model = kept.get(chosen);
     if (!model || !('encodeItems' in model))
       throw args.error(
-        `Strategy ${chosen} ranks with its own neighbourhood scores, not embeddings, so it cannot be saved as a model; choose another with --save-strategy`,
+        `Strategy ${chosen} ranks with its own scores (neighbourhood or closed-form), not embeddings, so it cannot be saved as a model; choose another with --save-strategy`,
       );
     const saved = await toPathOrStdout(save, (file) =>
       saveModel(file, toMatrixFactorization(model as RankingModel), {

@@ -24,3 +24,4 @@ export {
 } from './errors';
 export { uniformGenerator, normalGenerator } from './random';
 export type { Csr, WeightedCsr } from './csr';
+export { crossProduct, choleskyFactor, choleskySolve, spdInverse, MAX_SPD_SIZE, type SparseRows, type SpdOptions } from './spd';

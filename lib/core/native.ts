@@ -70,6 +70,14 @@ export interface NativeBinding {
   knnRecommendBatch(
     spec: KnnRecommendBatchSpec,
   ): Promise<{ completed: boolean; indices: Int32Array; scores: Float32Array; counts: Int32Array; skipped: Int32Array }>;
+  /** spec.out (aCols × bCols, shared) (+)= AᵀB over the rows both CSRs share; without bOffsets B is A (the Gram matrix). */
+  csrCrossProduct(spec: CsrCrossProductSpec): Promise<void>;
+  /** Lower Cholesky factor in place (shared matrix): 0, or the failing pivot + 1 when not positive definite. */
+  spdFactor(spec: SpdMatrixSpec): Promise<number>;
+  /** spec.rhs (n × m, shared) ← (L Lᵀ)⁻¹ rhs for the factor from spdFactor. */
+  spdSolve(spec: SpdSolveSpec): Promise<void>;
+  /** The inverse of an SPD matrix in place (shared): 0, or the failing pivot + 1. */
+  spdInverse(spec: SpdMatrixSpec): Promise<number>;
   /** Fills codes (and the int8 scales and row sums) from the float32 rows of spec.source. */
   quantize(spec: QuantizeSpec): void;
   quantScore(spec: QuantScoreSpec): void;
@@ -477,6 +485,40 @@ export interface MlpFitMseSpec extends MlpAdamSpec {
   threads: number;
 }
 
+/** Two CSRs over the same rows: the a* fields, and optionally the b* fields (absent: B is A). */
+export interface CsrCrossProductSpec {
+  rows: number;
+  aOffsets: Int32Array;
+  aIndices: Int32Array;
+  aValues: Float32Array | null;
+  aCols: number;
+  bOffsets?: Int32Array;
+  bIndices?: Int32Array;
+  bValues?: Float32Array | null;
+  bCols?: number;
+  /** aCols × bCols floats on a SharedArrayBuffer. */
+  out: Float32Array;
+  accumulate: boolean;
+  threads: number;
+}
+
+export interface SpdMatrixSpec {
+  /** n × n floats, row-major, on a SharedArrayBuffer. */
+  matrix: Float32Array;
+  n: number;
+  threads: number;
+}
+
+export interface SpdSolveSpec {
+  /** The n × n factor from spdFactor (shared). */
+  factor: Float32Array;
+  n: number;
+  /** n × m right-hand sides, row-major, solved in place (shared). */
+  rhs: Float32Array;
+  m: number;
+  threads: number;
+}
+
 const EXPECTED_ABI = 7;
 
 /** Functions whose result is a promise: their rejections are converted too. */
@@ -492,6 +534,10 @@ const ASYNC: Record<AsyncName, true> = {
   twoTowerEncode: true,
   knnBuild: true,
   knnRecommendBatch: true,
+  csrCrossProduct: true,
+  spdFactor: true,
+  spdSolve: true,
+  spdInverse: true,
 };
 
 type Raw = (a?: unknown, b?: unknown, c?: unknown) => unknown;

@@ -21,6 +21,7 @@ export {
   type SampledCutoffMetrics,
 } from './sampled';
 export { activityBuckets } from './slices';
+export { evaluateScoreRows, topOfScores, type ScoreRowsOptions } from './score-rows';
 export { summarize, meanStd, type MeanStd, type Summary } from './summarize';
 export {
   pairedBootstrap,

@@ -29,3 +29,4 @@ export {
   type TuneBlendOptions,
   type TuneBlendResult,
 } from './hybrid';
+export { Ease, EASE_DEFAULTS, type EaseOptions } from './ease';

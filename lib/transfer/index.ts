@@ -27,11 +27,14 @@ export { fitEmbeddingMap, type EmbeddingMap, type MappingOptions } from './strat
 export type { BridgeOptions } from './strategies/bridge';
 export type { FineTuneOptions } from './strategies/fine-tune';
 export type { JointOptions } from './strategies/joint';
+export type { EaseCrossOptions } from './strategies/ease-cross';
 export {
   STRATEGY_NAMES,
   strategyByName,
   bridge,
   contentToCf,
+  ease,
+  easeCross,
   fineTune,
   hybrid,
   joint,

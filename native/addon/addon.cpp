@@ -98,6 +98,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("knnRecommend", Napi::Function::New(env, KnnRecommend, "knnRecommend"));
   exports.Set("knnScores", Napi::Function::New(env, KnnScores, "knnScores"));
   exports.Set("knnRecommendBatch", Napi::Function::New(env, KnnRecommendBatch, "knnRecommendBatch"));
+  exports.Set("csrCrossProduct", Napi::Function::New(env, CsrCrossProduct, "csrCrossProduct"));
+  exports.Set("spdFactor", Napi::Function::New(env, SpdFactor, "spdFactor"));
+  exports.Set("spdSolve", Napi::Function::New(env, SpdSolve, "spdSolve"));
+  exports.Set("spdInverse", Napi::Function::New(env, SpdInverse, "spdInverse"));
   exports.Set("quantize", Napi::Function::New(env, Quantize, "quantize"));
   exports.Set("quantScore", Napi::Function::New(env, QuantScore, "quantScore"));
   exports.Set("quantTopK", Napi::Function::New(env, QuantTopK, "quantTopK"));

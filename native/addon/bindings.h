@@ -31,5 +31,9 @@ Napi::Value MlpForward(const Napi::CallbackInfo& info);
 Napi::Value MlpBackward(const Napi::CallbackInfo& info);
 Napi::Value MlpAdam(const Napi::CallbackInfo& info);
 Napi::Value MlpFitMse(const Napi::CallbackInfo& info);
+Napi::Value CsrCrossProduct(const Napi::CallbackInfo& info);
+Napi::Value SpdFactor(const Napi::CallbackInfo& info);
+Napi::Value SpdSolve(const Napi::CallbackInfo& info);
+Napi::Value SpdInverse(const Napi::CallbackInfo& info);
 
 }  // namespace rbnapi

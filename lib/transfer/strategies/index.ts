@@ -1,6 +1,7 @@
 /** Strategies by name, as the API and the CLI accept them. */
 import { bridge } from './bridge';
 import { contentToCf } from './content';
+import { ease, easeCross } from './ease-cross';
 import { fineTune } from './fine-tune';
 import { hybrid } from './hybrid';
 import { joint } from './joint';
@@ -10,6 +11,7 @@ import type { Strategy } from './strategy';
 import { popularity, targetOnly } from './target-only';
 
 export type { CustomEvaluation, Strategy } from './strategy';
+export type { EaseCrossOptions } from './ease-cross';
 
 /** Baselines every lift report includes (the neighbourhood model is the bar learned strategies must clear). */
 export const BASELINES: readonly Strategy[] = [popularity, targetOnly, neighbours];
@@ -22,6 +24,8 @@ const FACTORIES: Record<string, () => Strategy> = {
   bridge: () => bridge(),
   content: () => contentToCf(),
   hybrid: () => hybrid,
+  'ease-cross': () => easeCross(),
+  ease: () => ease(),
   // Always in the report as a baseline; accepted by name so it can be asked for explicitly.
   neighbours: () => neighbours,
 };
@@ -32,4 +36,4 @@ export function strategyByName(name: string): Strategy | undefined {
   return Object.hasOwn(FACTORIES, name) ? FACTORIES[name]() : undefined;
 }
 
-export { bridge, contentToCf, fineTune, hybrid, joint, mapping, neighbours, popularity, targetOnly };
+export { bridge, contentToCf, ease, easeCross, fineTune, hybrid, joint, mapping, neighbours, popularity, targetOnly };
