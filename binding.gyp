@@ -90,6 +90,7 @@
         "native/kernels/two_tower.cpp",
         "native/kernels/item_knn.cpp",
         "native/kernels/quantized.cpp",
+        "native/kernels/graph.cpp",
         "native/addon/addon.cpp",
         "native/addon/args.cpp",
         "native/addon/scoring_bindings.cpp",
@@ -97,7 +98,8 @@
         "native/addon/train_bindings.cpp",
         "native/addon/two_tower_bindings.cpp",
         "native/addon/neighbour_bindings.cpp",
-        "native/addon/quantized_bindings.cpp"
+        "native/addon/quantized_bindings.cpp",
+        "native/addon/graph_bindings.cpp"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

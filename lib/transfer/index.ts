@@ -11,12 +11,14 @@ export { fitEmbeddingMap, type EmbeddingMap, type MappingOptions } from './strat
 export type { BridgeOptions } from './strategies/bridge';
 export type { FineTuneOptions } from './strategies/fine-tune';
 export type { JointOptions } from './strategies/joint';
+export type { GraphOptions } from './strategies/graph';
 export {
   STRATEGY_NAMES,
   strategyByName,
   bridge,
   contentToCf,
   fineTune,
+  graph,
   hybrid,
   joint,
   mapping,

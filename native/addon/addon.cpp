@@ -103,7 +103,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("quantTopK", Napi::Function::New(env, QuantTopK, "quantTopK"));
   exports.Set("quantInfo", Napi::Function::New(env, QuantInfo, "quantInfo"));
   exports.Set("quantUseExtensions", Napi::Function::New(env, QuantUseExtensions, "quantUseExtensions"));
-  exports.Set("abiVersion", Napi::Number::New(env, 6));
+  exports.Set("graphCreate", Napi::Function::New(env, GraphCreate, "graphCreate"));
+  exports.Set("graphPropagate", Napi::Function::New(env, GraphPropagate, "graphPropagate"));
+  exports.Set("graphStep", Napi::Function::New(env, GraphStep, "graphStep"));
+  exports.Set("abiVersion", Napi::Number::New(env, 7));
   return exports;
 }
 

@@ -27,5 +27,8 @@ Napi::Value KnnRow(const Napi::CallbackInfo& info);
 Napi::Value KnnRecommend(const Napi::CallbackInfo& info);
 Napi::Value KnnScores(const Napi::CallbackInfo& info);
 Napi::Value KnnRecommendBatch(const Napi::CallbackInfo& info);
+Napi::Value GraphCreate(const Napi::CallbackInfo& info);
+Napi::Value GraphPropagate(const Napi::CallbackInfo& info);
+Napi::Value GraphStep(const Napi::CallbackInfo& info);
 
 }  // namespace rbnapi

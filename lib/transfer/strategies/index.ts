@@ -2,6 +2,7 @@
 import { bridge } from './bridge';
 import { contentToCf } from './content';
 import { fineTune } from './fine-tune';
+import { graph } from './graph';
 import { hybrid } from './hybrid';
 import { joint } from './joint';
 import { mapping } from './mapping';
@@ -21,6 +22,7 @@ const FACTORIES: Record<string, () => Strategy> = {
   'mapping-mlp': () => mapping({ kind: 'mlp' }),
   bridge: () => bridge(),
   content: () => contentToCf(),
+  graph: () => graph(),
   hybrid: () => hybrid,
   // Always in the report as a baseline; accepted by name so it can be asked for explicitly.
   neighbours: () => neighbours,
@@ -32,4 +34,4 @@ export function strategyByName(name: string): Strategy | undefined {
   return Object.hasOwn(FACTORIES, name) ? FACTORIES[name]() : undefined;
 }
 
-export { bridge, contentToCf, fineTune, hybrid, joint, mapping, neighbours, popularity, targetOnly };
+export { bridge, contentToCf, fineTune, graph, hybrid, joint, mapping, neighbours, popularity, targetOnly };
