@@ -57,6 +57,7 @@ export class LightGcn {
   private readonly graph: GraphHandle;
   private readonly grad: Float32Array;
   private readonly work: Float32Array;
+  private final: Float32Array | null = null;
   private m: Float32Array | null = null;
   private v: Float32Array | null = null;
   private steps = 0;
@@ -80,9 +81,14 @@ export class LightGcn {
     this.work = sharedFloat32(3 * n);
   }
 
-  /** The final vectors (mean of layers 0..L) of every node, nodes × dim. */
+  /**
+   * The final vectors (mean of layers 0..L) of every node, nodes × dim. The result is the model's
+   * buffer, overwritten by the next call (copy it to keep it): a fresh table per call would cost
+   * more in page faults than the propagation itself.
+   */
   async propagate(threads?: number): Promise<Float32Array> {
-    const out = sharedFloat32(this.nodes * this.dim);
+    this.final ??= sharedFloat32(this.nodes * this.dim);
+    const out = this.final;
     await native.graphPropagate({
       graph: this.graph,
       x: this.embeddings,

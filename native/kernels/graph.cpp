@@ -59,7 +59,12 @@ const GraphKernels& active_graph_kernels() {
   return tables.active();
 }
 
-size_t graph_spmm(const SparseGraph& g, const float* x, size_t dim, float* y, size_t threads) {
+namespace {
+
+// y = Â x row by row; with acc, also acc[r] = (acc[r] + y[r]) · acc_scale while the row is in cache
+// (the running layer sum of a propagation, scaled to a mean after its last layer).
+size_t spmm_rows(const SparseGraph& g, const float* x, size_t dim, float* y, float* acc, float acc_scale,
+                 size_t threads) {
   if (g.nodes == 0 || dim == 0) return 0;
   const GraphKernels& kern = active_graph_kernels();
   std::vector<size_t> skipped(tasks_for(g.nodes, kRowsPerTask, threads), 0);
@@ -73,27 +78,38 @@ size_t graph_spmm(const SparseGraph& g, const float* x, size_t dim, float* y, si
       const size_t e = std::max(b, std::min(static_cast<size_t>(std::max(g.offsets[r + 1], 0)), g.nnz));
       bool ok = true;
       for (size_t k = b; k < e; ++k) ok &= in_range(g.indices[k], g.nodes);
+      float* yr = y + r * dim;
       if (ok) {
-        kern.spmm_row(g.indices + b, g.weights + b, e - b, x, dim, y + r * dim);
-        continue;
-      }
-      idx.clear();
-      w.clear();
-      for (size_t k = b; k < e; ++k) {
-        if (in_range(g.indices[k], g.nodes)) {
-          idx.push_back(g.indices[k]);
-          w.push_back(g.weights[k]);
-        } else {
-          ++bad;
+        kern.spmm_row(g.indices + b, g.weights + b, e - b, x, dim, yr);
+      } else {
+        idx.clear();
+        w.clear();
+        for (size_t k = b; k < e; ++k) {
+          if (in_range(g.indices[k], g.nodes)) {
+            idx.push_back(g.indices[k]);
+            w.push_back(g.weights[k]);
+          } else {
+            ++bad;
+          }
         }
+        kern.spmm_row(idx.data(), w.data(), idx.size(), x, dim, yr);
       }
-      kern.spmm_row(idx.data(), w.data(), idx.size(), x, dim, y + r * dim);
+      if (acc) {
+        float* ar = acc + r * dim;
+        for (size_t j = 0; j < dim; ++j) ar[j] = (ar[j] + yr[j]) * acc_scale;
+      }
     }
     skipped[r0 / kRowsPerTask] += bad;
   });
   size_t total = 0;
   for (size_t s : skipped) total += s;
   return total;
+}
+
+}  // namespace
+
+size_t graph_spmm(const SparseGraph& g, const float* x, size_t dim, float* y, size_t threads) {
+  return spmm_rows(g, x, dim, y, nullptr, 1.f, threads);
 }
 
 size_t graph_propagate(const SparseGraph& g, const float* x, size_t dim, size_t layers, float* out, float* work,
@@ -104,18 +120,12 @@ size_t graph_propagate(const SparseGraph& g, const float* x, size_t dim, size_t 
   size_t skipped = 0;
   const float* cur = x;
   float* bufs[2] = {work, work + n};
+  const float inv = 1.f / static_cast<float>(layers + 1);
   for (size_t l = 0; l < layers; ++l) {
     float* next = bufs[l % 2];
-    skipped += graph_spmm(g, cur, dim, next, threads);
-    for_rows(n, kFloatsPerTask, threads, [&](size_t a, size_t b) {
-      for (size_t i = a; i < b; ++i) out[i] += next[i];
-    });
+    skipped += spmm_rows(g, cur, dim, next, out, l + 1 == layers ? inv : 1.f, threads);
     cur = next;
   }
-  const float inv = 1.f / static_cast<float>(layers + 1);
-  for_rows(n, kFloatsPerTask, threads, [&](size_t a, size_t b) {
-    for (size_t i = a; i < b; ++i) out[i] *= inv;
-  });
   return skipped;
 }
 

@@ -134,7 +134,8 @@ async function runGraph(ctx: TransferContext, o: Resolved): Promise<UserVectorsM
     const final = await model.propagate(s.threads);
     const d = model.dim;
     const items = new EmbeddingTable(final.subarray(targetBase * d, nodes * d), d);
-    return new UserVectorsModel(final.subarray(0, target.numUsers * d), new Uint8Array(target.numUsers).fill(1), items, ctx.popularity);
+    // The user rows are copied: the model's buffer is overwritten by its next propagation.
+    return new UserVectorsModel(final.slice(0, target.numUsers * d), new Uint8Array(target.numUsers).fill(1), items, ctx.popularity);
   };
 
   const validation = ctx.split.validation;
@@ -147,6 +148,10 @@ async function runGraph(ctx: TransferContext, o: Resolved): Promise<UserVectorsM
     await model.step(batch, { lr: o.lr, l2: o.l2, threads: s.threads });
     if (validation.size === 0 || (epoch % o.evalEvery !== 0 && epoch !== o.epochs)) continue;
     const metric = (await ctx.validate(await vectorsModel(), validation))[s.metric] as number;
+    if (process.env.RB_GRAPH_DEBUG) {
+      const cold = (await ctx.validate(await vectorsModel(), ctx.coldValidation))[s.metric] as number;
+      console.error(`graph epoch ${epoch} ${s.metric} ${metric.toFixed(4)} cold ${cold.toFixed(4)} t=${(performance.now() / 1000).toFixed(1)}`);
+    }
     if (metric > best) {
       best = metric;
       since = 0;
