@@ -68,7 +68,8 @@ export class LightGcn {
     this.dim = expectInteger('options.dim', o.dim ?? 64, 1, 4096);
     this.layers = expectInteger('options.layers', o.layers ?? 2, 0, 16);
     const scale = o.initScale ?? 0.1;
-    if (typeof scale !== 'number' || !(scale >= 0 && Number.isFinite(scale))) throw rangeError('options.initScale', 'finite number ≥ 0', scale);
+    if (typeof scale !== 'number' || !(scale >= 0 && Number.isFinite(scale)))
+      throw rangeError('options.initScale', 'finite number ≥ 0', scale);
     const seed = expectInteger('options.seed', o.seed ?? 0, 0, 2 ** 31);
     const csr = normalisedAdjacency(this.nodes, o.edgesFrom, o.edgesTo);
     this.entries = csr.indices.length;
@@ -190,23 +191,23 @@ export function normalisedAdjacency(
   if (to.length !== from.length) throw rangeError('options.edgesTo', `length ${from.length} (as options.edgesFrom)`, to.length);
   const counts = new Int32Array(nodes + 1);
   for (let e = 0; e < from.length; e++) {
-    const a = from[e];
-    const b = to[e];
+    const a = from[e]!;
+    const b = to[e]!;
     if (!(a >= 0 && a < nodes)) throw rangeError('options.edgesFrom', `node indices in [0, ${nodes})`, a);
     if (!(b >= 0 && b < nodes)) throw rangeError('options.edgesTo', `node indices in [0, ${nodes})`, b);
     if (a === b) continue;
-    counts[a + 1]++;
-    counts[b + 1]++;
+    counts[a + 1]!++;
+    counts[b + 1]!++;
   }
-  for (let r = 0; r < nodes; r++) counts[r + 1] += counts[r];
-  const raw = new Int32Array(counts[nodes]);
+  for (let r = 0; r < nodes; r++) counts[r + 1]! += counts[r]!;
+  const raw = new Int32Array(counts[nodes]!);
   const fill = counts.slice(0, nodes);
   for (let e = 0; e < from.length; e++) {
-    const a = from[e];
-    const b = to[e];
+    const a = from[e]!;
+    const b = to[e]!;
     if (a === b) continue;
-    raw[fill[a]++] = b;
-    raw[fill[b]++] = a;
+    raw[fill[a]!++] = b;
+    raw[fill[b]!++] = a;
   }
   // Sort and deduplicate each row; degrees are the distinct neighbour counts.
   const offsets = new Int32Array(nodes + 1);
@@ -223,12 +224,9 @@ export function normalisedAdjacency(
   }
   const indices = raw.slice(0, w);
   const weights = new Float32Array(w);
+  const degree = (r: number) => offsets[r + 1]! - offsets[r]!;
   for (let r = 0; r < nodes; r++) {
-    const dr = offsets[r + 1] - offsets[r];
-    for (let k = offsets[r]; k < offsets[r + 1]; k++) {
-      const c = indices[k];
-      weights[k] = 1 / Math.sqrt(dr * (offsets[c + 1] - offsets[c]));
-    }
+    for (let k = offsets[r]!; k < offsets[r + 1]!; k++) weights[k] = 1 / Math.sqrt(degree(r) * degree(indices[k]!));
   }
   return { offsets, indices, weights };
 }

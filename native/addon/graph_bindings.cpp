@@ -183,16 +183,17 @@ Napi::Value GraphCreate(const Napi::CallbackInfo& info) {
       throw_range(env, "spec.offsets", "Expected spec.offsets to start at 0 and end at " + std::to_string(nnz));
     for (size_t r = 0; r < nodes; ++r)
       if (g->offsets[r + 1] < g->offsets[r])
-        throw_range(env, "spec.offsets", "Expected non-decreasing spec.offsets but spec.offsets[" +
-                                             std::to_string(r + 1) + "] < spec.offsets[" + std::to_string(r) + "]");
+        throw_range(env, "spec.offsets",
+                    "Expected non-decreasing spec.offsets but spec.offsets[" + std::to_string(r + 1) +
+                        "] < spec.offsets[" + std::to_string(r) + "]");
     for (size_t k = 0; k < nnz; ++k) {
       if (g->indices[k] < 0 || static_cast<size_t>(g->indices[k]) >= nodes)
-        throw_range(env, "spec.indices", "Expected spec.indices in [0, " + std::to_string(nodes) +
-                                             ") but spec.indices[" + std::to_string(k) + "] is " +
-                                             std::to_string(g->indices[k]));
+        throw_range(env, "spec.indices",
+                    "Expected spec.indices in [0, " + std::to_string(nodes) + ") but spec.indices[" +
+                        std::to_string(k) + "] is " + std::to_string(g->indices[k]));
       if (!std::isfinite(g->weights[k]))
-        throw_range(env, "spec.weights", "Expected finite spec.weights but spec.weights[" + std::to_string(k) +
-                                             "] is not");
+        throw_range(env, "spec.weights",
+                    "Expected finite spec.weights but spec.weights[" + std::to_string(k) + "] is not");
     }
     auto* holder = new GraphPtr(std::move(g));
     auto ext = Napi::External<GraphPtr>::New(env, holder, [](Napi::Env, GraphPtr* p) { delete p; });

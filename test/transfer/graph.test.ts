@@ -164,7 +164,8 @@ describe('training gradient', () => {
       const minus = Float64Array.from(e0);
       plus[k] += h;
       minus[k] -= h;
-      const numeric = (referenceLoss(adj, nodes, plus, dim, layers, batch, l2) - referenceLoss(adj, nodes, minus, dim, layers, batch, l2)) / (2 * h);
+      const numeric =
+        (referenceLoss(adj, nodes, plus, dim, layers, batch, l2) - referenceLoss(adj, nodes, minus, dim, layers, batch, l2)) / (2 * h);
       expect(Math.abs(grad[k] - numeric)).toBeLessThanOrEqual(1e-5 + 1e-3 * Math.abs(numeric));
     }
   });
@@ -186,7 +187,14 @@ describe('training gradient', () => {
 
 describe('graph strategy', () => {
   test('lowers the loss and beats popularity for cold users on planted transfer data', async () => {
-    const { source, target } = syntheticDomains({ users: 400, sourceItems: 150, targetItems: 120, sourcePerUser: 20, targetPerUser: 8, seed: 5 });
+    const { source, target } = syntheticDomains({
+      users: 400,
+      sourceItems: 150,
+      targetItems: 120,
+      sourcePerUser: 20,
+      targetPerUser: 8,
+      seed: 5,
+    });
     const report = await transfer(source, target, {
       seeds: 1,
       strategies: ['graph'],
@@ -221,11 +229,11 @@ describe('graph strategy', () => {
     );
     const g = native.graphCreate({ ...bad, indices: Int32Array.of(1, 0) });
     const plain = new Float32Array(4);
-    expect(failure(() => native.graphPropagate({ graph: g, x: plain, dim: 2, layers: 1, out: plain, work: new Float32Array(8), threads: 1 }))).toMatch(
-      /ERR_INVALID_ARG_TYPE.*spec\.x/,
-    );
-    expect(failure(() => native.graphPropagate({ graph: {} as never, x: plain, dim: 2, layers: 1, out: plain, work: plain, threads: 1 }))).toMatch(
-      /spec\.graph/,
-    );
+    expect(
+      failure(() => native.graphPropagate({ graph: g, x: plain, dim: 2, layers: 1, out: plain, work: new Float32Array(8), threads: 1 })),
+    ).toMatch(/ERR_INVALID_ARG_TYPE.*spec\.x/);
+    expect(
+      failure(() => native.graphPropagate({ graph: {} as never, x: plain, dim: 2, layers: 1, out: plain, work: plain, threads: 1 })),
+    ).toMatch(/spec\.graph/);
   });
 });

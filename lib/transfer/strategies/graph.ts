@@ -22,11 +22,11 @@ import type { Strategy } from './strategy';
 export interface GraphOptions {
   /** Propagation layers L (the final vector averages layers 0..L). Default 3. */
   layers?: number;
-  /** Most training steps; one step is one full-graph epoch over every positive row. Default 400. */
+  /** Most training steps; one step is one full-graph epoch over every positive row. Default 100. */
   epochs?: number;
-  /** Adam learning rate. Default 0.02. */
+  /** Adam learning rate. Default 0.05. */
   lr?: number;
-  /** L2 weight λ on the layer-0 rows of each step's triples (per occurrence, over the triple count). Default 1e-4. */
+  /** L2 weight λ on the layer-0 rows of each step's triples (per occurrence, over the triple count). Default 0.01. */
   l2?: number;
   /** Negatives per positive row (uniform over the positive's own domain). Default 1. */
   negatives?: number;
@@ -56,9 +56,9 @@ function resolve(options: GraphOptions | undefined): Resolved {
   };
   return {
     layers: expectInteger('options.layers', o.layers ?? 3, 0, 16),
-    epochs: expectInteger('options.epochs', o.epochs ?? 400, 1, 1_000_000),
-    lr: positive('lr', o.lr, 0.02),
-    l2: positive('l2', o.l2, 1e-4, true),
+    epochs: expectInteger('options.epochs', o.epochs ?? 100, 1, 1_000_000),
+    lr: positive('lr', o.lr, 0.05),
+    l2: positive('l2', o.l2, 0.01, true),
     negatives: expectInteger('options.negatives', o.negatives ?? 1, 1, 1000),
     sourceWeight: positive('sourceWeight', o.sourceWeight, 1, true),
     evalEvery: expectInteger('options.evalEvery', o.evalEvery ?? 10, 1, 1_000_000),
@@ -148,10 +148,6 @@ async function runGraph(ctx: TransferContext, o: Resolved): Promise<UserVectorsM
     await model.step(batch, { lr: o.lr, l2: o.l2, threads: s.threads });
     if (validation.size === 0 || (epoch % o.evalEvery !== 0 && epoch !== o.epochs)) continue;
     const metric = (await ctx.validate(await vectorsModel(), validation))[s.metric] as number;
-    if (process.env.RB_GRAPH_DEBUG) {
-      const cold = (await ctx.validate(await vectorsModel(), ctx.coldValidation))[s.metric] as number;
-      console.error(`graph epoch ${epoch} ${s.metric} ${metric.toFixed(4)} cold ${cold.toFixed(4)} t=${(performance.now() / 1000).toFixed(1)}`);
-    }
     if (metric > best) {
       best = metric;
       since = 0;
