@@ -98,6 +98,7 @@ describe('transfer()', () => {
       'mapping-mlp',
       'bridge',
       'content',
+      'graph',
       'hybrid',
     ]);
     expect(events).toHaveLength(2 * names.length);
