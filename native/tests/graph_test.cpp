@@ -87,8 +87,10 @@ TEST_CASE("graph: propagation and gradient do not depend on the thread count") {
   rb::graph_propagate(g.view(), e0.data(), dim, layers, b.data(), work.data(), 2);
   CHECK(a == b);
   size_t skipped = 0;
-  const double la = rb::graph_bpr_gradient(g.view(), e0.data(), dim, layers, t, 0.01f, a.data(), work.data(), 1, &skipped);
-  const double lb = rb::graph_bpr_gradient(g.view(), e0.data(), dim, layers, t, 0.01f, b.data(), work.data(), 3, &skipped);
+  const double la =
+      rb::graph_bpr_gradient(g.view(), e0.data(), dim, layers, t, 0.01f, a.data(), work.data(), 1, &skipped);
+  const double lb =
+      rb::graph_bpr_gradient(g.view(), e0.data(), dim, layers, t, 0.01f, b.data(), work.data(), 3, &skipped);
   CHECK(a == b);
   CHECK_EQ(la, lb);
   CHECK_EQ(skipped, size_t{0});
