@@ -201,16 +201,18 @@ double graph_bpr_gradient(const SparseGraph& g, const float* e0, size_t dim, siz
       ++count[t.pos[i]];
       ++count[t.neg[i]];
     }
-    std::vector<double> regs(tasks_for(nodes, kRowsPerTask, threads), 0.0);
-    for_rows(nodes, kRowsPerTask, threads, [&](size_t r0, size_t r1) {
+    // Fixed row chunks (not one per thread), so the loss sums in the same order for any `threads`.
+    const size_t reg_chunks = (nodes + kRowsPerTask - 1) / kRowsPerTask;
+    std::vector<double> regs(reg_chunks, 0.0);
+    parallel_for(reg_chunks, threads, [&](size_t c) {
       double reg = 0.0;
-      for (size_t r = r0; r < r1; ++r) {
+      for (size_t r = c * kRowsPerTask, end = std::min(nodes, (c + 1) * kRowsPerTask); r < end; ++r) {
         if (!count[r]) continue;
-        const float c = l2 * scale * static_cast<float>(count[r]);
-        reg += 0.5 * c * kern.dot(row(e0, static_cast<int32_t>(r)), row(e0, static_cast<int32_t>(r)), dim);
-        kern.axpy(c, e0 + r * dim, grad + r * dim, dim);
+        const float k = l2 * scale * static_cast<float>(count[r]);
+        reg += 0.5 * k * kern.dot(row(e0, static_cast<int32_t>(r)), row(e0, static_cast<int32_t>(r)), dim);
+        kern.axpy(k, e0 + r * dim, grad + r * dim, dim);
       }
-      regs[r0 / kRowsPerTask] = reg;
+      regs[c] = reg;
     });
     for (double r : regs) loss += r;
   }
