@@ -92,6 +92,7 @@
         "native/kernels/item_knn.cpp",
         "native/kernels/quantized.cpp",
         "native/kernels/spd.cpp",
+        "native/kernels/graph.cpp",
         "native/addon/addon.cpp",
         "native/addon/args.cpp",
         "native/addon/scoring_bindings.cpp",
@@ -101,7 +102,8 @@
         "native/addon/mlp_bindings.cpp",
         "native/addon/neighbour_bindings.cpp",
         "native/addon/quantized_bindings.cpp",
-        "native/addon/spd_bindings.cpp"
+        "native/addon/spd_bindings.cpp",
+        "native/addon/graph_bindings.cpp"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -93,6 +93,12 @@ export interface NativeBinding {
   mlpAdam(spec: MlpAdamSpec): void;
   /** Minibatch MSE regression over spec.order (one Adam step per batch); returns Σ squared error. */
   mlpFitMse(spec: MlpFitMseSpec): number;
+  /** A symmetric sparse matrix (CSR over `nodes` rows), copied and checked natively, behind a handle. */
+  graphCreate(spec: GraphCreateSpec): GraphHandle;
+  /** out = mean of Â^l x for l = 0..layers; skipped counts out-of-range entries (none for a checked graph). */
+  graphPropagate(spec: GraphPropagateSpec): Promise<{ skipped: number }>;
+  /** The LightGCN BPR loss and its gradient for the layer-0 table into grad; with adam, also one update. */
+  graphStep(spec: GraphStepSpec): Promise<{ loss: number; skipped: number }>;
 }
 
 /** A float32 table: rows × dim values, row-major. */
@@ -270,6 +276,56 @@ export interface KnnBuildSpec {
   candidateEnd: number;
   threads: number;
   cancel: CancelToken | null;
+}
+
+/** Opaque handle to a graph made by graphCreate. */
+export interface GraphHandle {
+  readonly __recbridgeGraph: unique symbol;
+}
+
+export interface GraphCreateSpec {
+  nodes: number;
+  /** nodes + 1 entries, non-decreasing from 0 to indices.length. */
+  offsets: Int32Array;
+  /** Column of each entry, in [0, nodes). */
+  indices: Int32Array;
+  /** Value of each entry (finite). */
+  weights: Float32Array;
+}
+
+export interface GraphPropagateSpec {
+  graph: GraphHandle;
+  /** nodes × dim, on shared memory (as are out and work). */
+  x: Float32Array;
+  dim: number;
+  layers: number;
+  out: Float32Array;
+  /** At least 2 · nodes · dim floats of scratch. */
+  work: Float32Array;
+  threads: number;
+}
+
+export interface GraphStepSpec {
+  graph: GraphHandle;
+  /** The layer-0 table, nodes × dim, on shared memory (as are grad, work and the Adam moments). */
+  embeddings: Float32Array;
+  dim: number;
+  layers: number;
+  /** BPR triples as node indices (copied natively). */
+  users: Int32Array;
+  pos: Int32Array;
+  neg: Int32Array;
+  /** Per-triple loss weights, or null for 1. */
+  weights: Float32Array | null;
+  /** L2 on the layer-0 rows of the triples, per occurrence, divided by the triple count. */
+  l2: number;
+  /** Overwritten with dLoss/dembeddings. */
+  grad: Float32Array;
+  /** At least 3 · nodes · dim floats of scratch. */
+  work: Float32Array;
+  /** Applies dense Adam (step t ≥ 1) after the gradient; null leaves the embeddings alone. */
+  adam: { m: Float32Array; v: Float32Array; lr: number; beta1: number; beta2: number; eps: number; step: number } | null;
+  threads: number;
 }
 
 /** Opaque native cancellation token. */
@@ -538,6 +594,8 @@ const ASYNC: Record<AsyncName, true> = {
   spdFactor: true,
   spdSolve: true,
   spdInverse: true,
+  graphPropagate: true,
+  graphStep: true,
 };
 
 type Raw = (a?: unknown, b?: unknown, c?: unknown) => unknown;

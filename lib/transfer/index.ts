@@ -28,6 +28,7 @@ export type { BridgeOptions } from './strategies/bridge';
 export type { FineTuneOptions } from './strategies/fine-tune';
 export type { JointOptions } from './strategies/joint';
 export type { EaseCrossOptions } from './strategies/ease-cross';
+export type { GraphOptions } from './strategies/graph';
 export {
   STRATEGY_NAMES,
   strategyByName,
@@ -36,6 +37,7 @@ export {
   ease,
   easeCross,
   fineTune,
+  graph,
   hybrid,
   joint,
   mapping,

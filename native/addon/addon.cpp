@@ -111,6 +111,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mlpBackward", Napi::Function::New(env, MlpBackward, "mlpBackward"));
   exports.Set("mlpAdam", Napi::Function::New(env, MlpAdam, "mlpAdam"));
   exports.Set("mlpFitMse", Napi::Function::New(env, MlpFitMse, "mlpFitMse"));
+  exports.Set("graphCreate", Napi::Function::New(env, GraphCreate, "graphCreate"));
+  exports.Set("graphPropagate", Napi::Function::New(env, GraphPropagate, "graphPropagate"));
+  exports.Set("graphStep", Napi::Function::New(env, GraphStep, "graphStep"));
   exports.Set("abiVersion", Napi::Number::New(env, 7));
   return exports;
 }

@@ -35,5 +35,8 @@ Napi::Value CsrCrossProduct(const Napi::CallbackInfo& info);
 Napi::Value SpdFactor(const Napi::CallbackInfo& info);
 Napi::Value SpdSolve(const Napi::CallbackInfo& info);
 Napi::Value SpdInverse(const Napi::CallbackInfo& info);
+Napi::Value GraphCreate(const Napi::CallbackInfo& info);
+Napi::Value GraphPropagate(const Napi::CallbackInfo& info);
+Napi::Value GraphStep(const Napi::CallbackInfo& info);
 
 }  // namespace rbnapi

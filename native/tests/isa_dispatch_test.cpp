@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "../kernels/dense.h"
+#include "../kernels/graph.h"
 #include "../kernels/isa.h"
 #include "../kernels/kernel_table.h"
 #include "../kernels/quantized.h"
@@ -25,6 +26,7 @@ void check_name(const char* family, const char* got, const char* want) {
 void check_families(rb::Isa plain, rb::Isa quantized) {
   check_name("scoring/training", rb::active_kernels().name, rb::isa_name(plain));
   check_name("dense", rb::active_dense_kernels().name, rb::isa_name(plain));
+  check_name("graph", rb::active_graph_kernels().name, rb::isa_name(plain));
   check_name("quantized", rb::active_quant_kernels().name, rb::isa_name(quantized));
 }
 

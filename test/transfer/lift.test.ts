@@ -98,6 +98,7 @@ describe('transfer()', () => {
       'mapping-mlp',
       'bridge',
       'content',
+      'graph',
       'hybrid',
       'ease-cross',
       'ease',

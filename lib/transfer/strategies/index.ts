@@ -3,6 +3,7 @@ import { bridge } from './bridge';
 import { contentToCf } from './content';
 import { ease, easeCross } from './ease-cross';
 import { fineTune } from './fine-tune';
+import { graph } from './graph';
 import { hybrid } from './hybrid';
 import { joint } from './joint';
 import { mapping } from './mapping';
@@ -23,6 +24,7 @@ const FACTORIES: Record<string, () => Strategy> = {
   'mapping-mlp': () => mapping({ kind: 'mlp' }),
   bridge: () => bridge(),
   content: () => contentToCf(),
+  graph: () => graph(),
   hybrid: () => hybrid,
   'ease-cross': () => easeCross(),
   ease: () => ease(),
@@ -36,4 +38,4 @@ export function strategyByName(name: string): Strategy | undefined {
   return Object.hasOwn(FACTORIES, name) ? FACTORIES[name]() : undefined;
 }
 
-export { bridge, contentToCf, ease, easeCross, fineTune, hybrid, joint, mapping, neighbours, popularity, targetOnly };
+export { bridge, contentToCf, ease, easeCross, fineTune, graph, hybrid, joint, mapping, neighbours, popularity, targetOnly };
