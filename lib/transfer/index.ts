@@ -11,6 +11,7 @@ export { fitEmbeddingMap, type EmbeddingMap, type MappingOptions } from './strat
 export type { BridgeOptions } from './strategies/bridge';
 export type { FineTuneOptions } from './strategies/fine-tune';
 export type { JointOptions } from './strategies/joint';
+export { towerTransferModels, type ItemEmbeddings, type TowerTransferModels, type TowerTransferOptions } from './tower-transfer';
 export {
   STRATEGY_NAMES,
   strategyByName,
@@ -22,6 +23,8 @@ export {
   mapping,
   popularity,
   targetOnly,
+  towersSharedItems,
+  towersSharedUsers,
   type Strategy,
 } from './strategies';
 export {

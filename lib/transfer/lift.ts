@@ -111,7 +111,10 @@ export interface LiftReport {
 }
 
 export interface TransferOptions {
-  /** Strategy names (see STRATEGY_NAMES) or Strategy objects. Default: every strategy. */
+  /**
+   * Strategy names (see STRATEGY_NAMES) or Strategy objects. Default: every strategy the domains
+   * allow (towers-shared-items needs item content or aligned items).
+   */
   strategies?: Array<string | Strategy>;
   /** Seeds, or how many (0, 1, …). Default 3. */
   seeds?: number | number[];
@@ -158,8 +161,9 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
   const alignment = alignDomains(source, target, o.align);
   if (alignment.users.source.length === 0)
     throw new RecbridgeError('ERR_NO_OVERLAP', 'The cold-user comparison needs users present in both domains; the domains share none');
-  // Baselines come first once, even when asked for by name.
-  const all = [...BASELINES, ...strategies.filter((s) => !BASELINES.some((b) => b.name === s.name))];
+  // Baselines come first once, even when asked for by name; by default, only strategies the domains allow.
+  const chosen = o.strategies === undefined ? strategies.filter((s) => !s.unavailable?.(alignment)) : strategies;
+  const all = [...BASELINES, ...chosen.filter((s) => !BASELINES.some((b) => b.name === s.name))];
   const runs = all.map(() => [] as Array<Record<SliceName, RankingMetrics>>);
   // Per strategy, per seed, per slice: each test user's metrics at k (null: not available).
   const perUser = all.map(() => [] as Array<Record<SliceName, UserMetricsAtK | null>>);

@@ -8,6 +8,7 @@ import { mapping } from './mapping';
 import { neighbours } from './neighbours';
 import type { Strategy } from './strategy';
 import { popularity, targetOnly } from './target-only';
+import { towersSharedItems, towersSharedUsers } from './towers';
 
 export type { CustomEvaluation, Strategy } from './strategy';
 
@@ -22,6 +23,8 @@ const FACTORIES: Record<string, () => Strategy> = {
   bridge: () => bridge(),
   content: () => contentToCf(),
   hybrid: () => hybrid,
+  'towers-shared-items': () => towersSharedItems(),
+  'towers-shared-users': () => towersSharedUsers(),
   // Always in the report as a baseline; accepted by name so it can be asked for explicitly.
   neighbours: () => neighbours,
 };
@@ -32,4 +35,4 @@ export function strategyByName(name: string): Strategy | undefined {
   return Object.hasOwn(FACTORIES, name) ? FACTORIES[name]() : undefined;
 }
 
-export { bridge, contentToCf, fineTune, hybrid, joint, mapping, neighbours, popularity, targetOnly };
+export { bridge, contentToCf, fineTune, hybrid, joint, mapping, neighbours, popularity, targetOnly, towersSharedItems, towersSharedUsers };

@@ -5,6 +5,7 @@
 import type { RankingMetrics, RankingModel } from '../../eval/ranking';
 import type { CandidateScorer } from '../../eval/sampled';
 import type { Interactions } from '../../data/interactions';
+import type { Alignment } from '../align';
 import type { TransferContext } from '../context';
 
 /**
@@ -25,6 +26,12 @@ export interface Strategy {
   summary: string;
   /** Target user vectors against target items (a RankingModel), or its own evaluation. */
   run(ctx: TransferContext): Promise<RankingModel | CustomEvaluation>;
+  /**
+   * Whether the strategy can run on these domains at all (e.g. it needs item content): null when it
+   * can, else why not. A report over every strategy (no options.strategies) leaves such strategies
+   * out; a strategy asked for by name runs, and its run says what is missing with a typed error.
+   */
+  unavailable?(alignment: Alignment): string | null;
 }
 
 /** Copies the target-only model's vectors for warm users (training rows, not cold). */
