@@ -89,7 +89,9 @@ describe('runSchedule on a TwoTower', () => {
       code: 'ERR_OUT_OF_RANGE',
       message: expect.stringMatching(/options\.loss/),
     });
-    await expect(runSchedule({} as never, [{ data: train }])).rejects.toMatchObject({ message: expect.stringMatching(/TwoTower for model/) });
+    await expect(runSchedule({} as never, [{ data: train }])).rejects.toMatchObject({
+      message: expect.stringMatching(/TwoTower for model/),
+    });
   });
 });
 
