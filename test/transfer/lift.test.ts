@@ -99,6 +99,8 @@ describe('transfer()', () => {
       'bridge',
       'content',
       'hybrid',
+      'towers-shared-items',
+      'towers-shared-users',
     ]);
     expect(events).toHaveLength(2 * names.length);
     const cold = (name: string) => report.results.find((r) => r.strategy === name)!.slices.cold.metrics.ndcg.mean;
