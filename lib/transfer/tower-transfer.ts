@@ -10,6 +10,7 @@
 import { types } from 'node:util';
 
 import { RecbridgeError } from '../core/errors';
+import { uniformGenerator } from '../core/random';
 import { expectOptions, expectPositiveInteger, lengthError, rangeError, typeError } from '../core/validate';
 import type { Interactions } from '../data/interactions';
 import { encodeWithOnnx, type EncodeWithOnnxOptions, type EncoderInput } from '../io/onnx/encode';
@@ -18,6 +19,7 @@ import type { FitReport } from '../train/epoch-loop';
 import { Trainer } from '../train/trainer';
 import type { TwoTowerFitOptions } from '../train/two-tower-trainer';
 import type { Alignment, RowPairs } from './align';
+import { rowsByUserFlag } from './cold-split';
 import type { TransferContext } from './context';
 import type { Domain, EntityFeatures } from './domain';
 import { copyParameters } from './copy-parameters';
@@ -293,7 +295,13 @@ async function train(ctx: TransferContext, kind: TowerKind, o: Resolved): Promis
   });
   const validation = (data: Interactions) =>
     data.size > 0
-      ? { data, metric: ctx.settings.metric, k: ctx.settings.k, patience: ctx.settings.patience, restoreBest: true }
+      ? {
+          data: someUsers(data, VALIDATION_USERS, ctx.seed),
+          metric: ctx.settings.metric,
+          k: ctx.settings.k,
+          patience: ctx.settings.patience,
+          restoreBest: true,
+        }
       : undefined;
 
   if (hasItemContent(sourceItem)) zeroItemIds(fresh);
@@ -369,6 +377,27 @@ async function pretrain(
   }
   const rows = data.subset(Int32Array.from(kept));
   return Trainer.fitPartial(model, rows, towerFit({ validation: validation(data.subset(Int32Array.from(held))) }));
+}
+
+/**
+ * Early stopping ranks every item for every validation user after each epoch, which costs more than
+ * the epoch itself on catalogues of tens of thousands of items: a seeded sample of users decides
+ * as well at a fraction of the cost.
+ */
+const VALIDATION_USERS = 1500;
+
+/** The rows of at most `max` users of data (a seeded choice), or all of them. */
+function someUsers(data: Interactions, max: number, seed: number): Interactions {
+  const users = [...new Set(data.users)].sort((a, b) => a - b);
+  if (users.length <= max) return data;
+  const rand = uniformGenerator(seed + 0x70e7);
+  for (let i = users.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [users[i], users[j]] = [users[j]!, users[i]!];
+  }
+  const keep = new Uint8Array(data.numUsers);
+  for (const u of users.slice(0, max)) keep[u] = 1;
+  return rowsByUserFlag(data, keep, true);
 }
 
 /** A tower's shape (not its arrays) for memo keys. */
