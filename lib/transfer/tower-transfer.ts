@@ -235,9 +235,7 @@ const SHARED_ITEM_PARTS = ['item.features.embedding', 'item.dense.*', 'item.mlp.
 /** The source and target TwoTowers of a tower transfer, trained (once per context, options and kind). */
 export function towerTransferModels(ctx: TransferContext, kind: TowerKind, options?: TowerTransferOptions): Promise<TowerTransferModels> {
   const o = resolveTowerOptions(options);
-  return ctx.memo(`towers:${kind}:${JSON.stringify({ ...o, itemEmbeddings: o.itemEmbeddings ? 'given' : null })}`, () =>
-    train(ctx, kind, o),
-  );
+  return ctx.memo(`towers:${kind}:${memoKey(o)}`, () => train(ctx, kind, o));
 }
 
 async function train(ctx: TransferContext, kind: TowerKind, o: Resolved): Promise<TowerTransferModels> {
@@ -307,13 +305,10 @@ async function train(ctx: TransferContext, kind: TowerKind, o: Resolved): Promis
   if (hasItemContent(sourceItem)) zeroItemIds(fresh);
   if (hasItemContent(targetItem)) zeroItemIds(targetModel);
   // Both kinds build the same source model when the item towers agree: train it once per context.
-  const pretrained = await ctx.memo(
-    `towers-source:${JSON.stringify({ ...o, itemEmbeddings: !!o.itemEmbeddings, sourceItem: describeTower(sourceItem) })}`,
-    async () => ({
-      model: fresh,
-      report: await pretrain(ctx, fresh, towerFit, validation),
-    }),
-  );
+  const pretrained = await ctx.memo(`towers-source:${memoKey(o)}:${describeTower(sourceItem)}`, async () => ({
+    model: fresh,
+    report: await pretrain(ctx, fresh, towerFit, validation),
+  }));
   const sourceModel = pretrained.model;
   const sourceReport = pretrained.report;
 
@@ -398,6 +393,19 @@ function someUsers(data: Interactions, max: number, seed: number): Interactions 
   const keep = new Uint8Array(data.numUsers);
   for (const u of users.slice(0, max)) keep[u] = 1;
   return rowsByUserFlag(data, keep, true);
+}
+
+const embeddingIds = new WeakMap<object, number>();
+let nextEmbeddingId = 1;
+
+/** Options as a memo key; item embeddings by identity (two different ones never share a model). */
+function memoKey(o: Resolved): string {
+  let id: number | null = null;
+  if (o.itemEmbeddings) {
+    id = embeddingIds.get(o.itemEmbeddings) ?? nextEmbeddingId++;
+    embeddingIds.set(o.itemEmbeddings, id);
+  }
+  return JSON.stringify({ ...o, itemEmbeddings: id });
 }
 
 /** A tower's shape (not its arrays) for memo keys. */
