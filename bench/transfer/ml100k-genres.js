@@ -2,8 +2,11 @@
 // Cross-domain transfer on MovieLens-100K genre domains (see ../shared/data/README.md): source =
 // items with an action-like genre, target = the rest; users are shared; 20% of the overlapping users
 // are cold in the target. Every strategy against popularity and the target-only model, 3 seeds.
-// Reads ../shared/data in place (never copied). Usage: node bench/transfer/ml100k-genres.js [--seeds N] [--strategies a,b]
-// [--dim D] [--few-shot 0,1,3,5] (the few-shot curve: each count reruns every strategy)
+// Items of both domains carry content (genres, release decade and year as one bag over one
+// vocabulary), which towers-shared-items shares; target users carry age, gender and occupation.
+// Reads ../shared/data in place (never copied).
+// Usage: node bench/transfer/ml100k-genres.js [--seeds N] [--strategies a,b] [--dim D] [--sampled N (negatives per test item)]
+// [--few-shot 0,1,3,5] (the few-shot curve: each count reruns every strategy)
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -56,16 +59,36 @@ function main() {
       );
     offsets.push(indices.length);
   }
-  const make = (name, d, userFeatures) =>
+  // Item content for both domains over one vocabulary (so the towers read it alike): every genre,
+  // the release decade and the release year.
+  const movies = new Map(lines(path.join(DATA, 'ml-100k.item')).map((f) => [f[0], f]));
+  const contentIds = new rb.Vocabulary();
+  const itemContent = (items) => {
+    const bagOffsets = [0];
+    const bagIndices = [];
+    for (const id of items.toArray()) {
+      const f = movies.get(id);
+      if (f) {
+        for (const g of (f[3] ?? '').split(' ').filter(Boolean)) bagIndices.push(contentIds.add(`genre:${g}`));
+        if (/^\d{4}$/.test(f[2] ?? '')) bagIndices.push(contentIds.add(`decade:${f[2].slice(0, 3)}`), contentIds.add(`year:${f[2]}`));
+      }
+      bagOffsets.push(bagIndices.length);
+    }
+    return { offsets: Int32Array.from(bagOffsets), indices: Int32Array.from(bagIndices) };
+  };
+  const sourceContent = itemContent(domains.source.items);
+  const targetContent = itemContent(domains.target.items);
+  const make = (name, d, content, userFeatures) =>
     new rb.Domain({
       name,
       interactions: new rb.Interactions({ users: d.u, items: d.i, numUsers: d.users.size, numItems: d.items.size }),
       users: d.users,
       items: d.items,
       userFeatures,
+      itemFeatures: { bags: { vocabulary: contentIds.size, ...content } },
     });
-  const source = make('ml-100k action-like', domains.source);
-  const target = make('ml-100k other genres', domains.target, {
+  const source = make('ml-100k action-like', domains.source, sourceContent);
+  const target = make('ml-100k other genres', domains.target, targetContent, {
     bags: { vocabulary: featureIds.size, offsets: Int32Array.from(offsets), indices: Int32Array.from(indices) },
   });
   return { source, target };
@@ -86,6 +109,7 @@ async function run() {
     align: { trustNumericIds: true },
     fewShot: arg('few-shot', undefined)?.split(',').map(Number),
     settings: { dim },
+    ...(arg('sampled', undefined) ? { sampled: { negatives: Number(arg('sampled', '999')) } } : {}),
     onProgress: (e) => process.stderr.write(`seed ${e.seed}: ${e.strategy} (${e.index + 1}/${e.total})\n`),
   });
   console.log(rb.formatLiftTable(report));

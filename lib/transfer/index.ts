@@ -29,6 +29,7 @@ export type { FineTuneOptions } from './strategies/fine-tune';
 export type { JointOptions } from './strategies/joint';
 export type { EaseCrossOptions } from './strategies/ease-cross';
 export type { GraphOptions } from './strategies/graph';
+export { towerTransferModels, type ItemEmbeddings, type TowerTransferModels, type TowerTransferOptions } from './tower-transfer';
 export {
   STRATEGY_NAMES,
   strategyByName,
@@ -44,6 +45,8 @@ export {
   popularity,
   targetOnly,
   type CustomEvaluation,
+  towersSharedItems,
+  towersSharedUsers,
   type Strategy,
 } from './strategies';
 export {

@@ -123,7 +123,10 @@ export interface LiftReport {
 }
 
 export interface TransferOptions {
-  /** Strategy names (see STRATEGY_NAMES) or Strategy objects. Default: every strategy. */
+  /**
+   * Strategy names (see STRATEGY_NAMES) or Strategy objects. Default: every strategy the domains
+   * allow (towers-shared-items needs item content or aligned items).
+   */
   strategies?: Array<string | Strategy>;
   /** Seeds, or how many (0, 1, …). Default 3. */
   seeds?: number | number[];

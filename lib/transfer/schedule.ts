@@ -2,20 +2,27 @@
  * Phase schedules: training as a list of phases (source → target, target → both, gradual
  * unfreezing…), each with its own data, epochs, loss weight and the parameters that train in it.
  * Freezing is data on the parameters (see Parameter), so a phase only sets flags, trains, and puts
- * the flags back: phases never leak their freezing into the next one.
+ * the flags back: phases never leak their freezing into the next one. A schedule trains matrix
+ * factorization (FitOptions: bpr, bce, warp…) or a TwoTower (TwoTowerFitOptions: in-batch softmax);
+ * the options of its phases are those of the model they train.
  */
 import { resolveIndexList, type IndexList } from '../core/item-set';
 import { MatrixFactorization } from '../models/matrix-factorization';
 import { matchesPattern, type Parameter } from '../models/parameter';
+import type { TwoTower } from '../models/two-tower';
 import { Interactions } from '../data/interactions';
 import { Trainer, type FitOptions, type FitReport } from '../train/trainer';
+import type { TwoTowerFitOptions } from '../train/two-tower-trainer';
 import { expectOptions, rangeError, typeError } from '../core/validate';
+
+/** What a schedule trains. */
+export type ScheduleModel = MatrixFactorization | TwoTower;
 
 export interface Phase {
   /** A label for reports. Default `phase <n>`. */
   name?: string;
   /** The model this phase trains. Default: the schedule's model (two models may share a table). */
-  model?: MatrixFactorization;
+  model?: ScheduleModel;
   data: Interactions;
   /** Epochs (the phase may stop earlier with options.validation). Default: the schedule's epochs. */
   epochs?: number;
@@ -38,8 +45,8 @@ export interface Phase {
   lrMultipliers?: Record<string, number>;
   /** Rows kept frozen in this phase, by parameter name (e.g. pre-trained rows while new ones learn). */
   freezeRows?: Record<string, IndexList>;
-  /** Fit options for this phase, over the schedule's. */
-  fit?: FitOptions;
+  /** Fit options for this phase, over the schedule's (TwoTowerFitOptions when it trains a TwoTower). */
+  fit?: FitOptions | TwoTowerFitOptions;
 }
 
 export interface PhaseReport {
@@ -49,13 +56,14 @@ export interface PhaseReport {
   report: FitReport;
 }
 
-export interface ScheduleOptions extends FitOptions {
+/** Fit options every phase starts from (FitOptions for matrix factorization, TwoTowerFitOptions for a TwoTower). */
+export type ScheduleOptions = (FitOptions | TwoTowerFitOptions) & {
   /** Called before each phase starts. */
   onPhase?: (name: string, index: number) => void;
-}
+};
 
-export async function runSchedule(model: MatrixFactorization, phases: readonly Phase[], options?: ScheduleOptions): Promise<PhaseReport[]> {
-  if (!(model instanceof MatrixFactorization)) throw typeError('model', 'MatrixFactorization', model);
+export async function runSchedule(model: ScheduleModel, phases: readonly Phase[], options?: ScheduleOptions): Promise<PhaseReport[]> {
+  if (!isScheduleModel(model)) throw typeError('model', 'MatrixFactorization or TwoTower', model);
   if (!Array.isArray(phases) || phases.length === 0) throw typeError('phases', 'a non-empty array of phases', phases);
   const { onPhase, ...defaults } = expectOptions('options', options);
   // Check every phase before training any, so a typo in phase 3 does not waste phases 1 and 2.
@@ -65,11 +73,11 @@ export async function runSchedule(model: MatrixFactorization, phases: readonly P
     onPhase?.(plan.name, k);
     const restore = applyPlan(plan);
     try {
-      const report = await Trainer.fitPartial(plan.model, plan.data, {
-        ...defaults,
-        ...plan.fit,
-        epochs: plan.epochs ?? plan.fit.epochs ?? defaults.epochs,
-      });
+      const fit = { ...defaults, ...plan.fit, epochs: plan.epochs ?? plan.fit.epochs ?? defaults.epochs };
+      const report =
+        plan.model instanceof MatrixFactorization
+          ? await Trainer.fitPartial(plan.model, plan.data, fit as FitOptions)
+          : await Trainer.fitPartial(plan.model, plan.data, fit as TwoTowerFitOptions);
       reports.push({ name: plan.name, trainable: plan.trainable.map((p) => p.name), report });
     } finally {
       restore();
@@ -78,22 +86,26 @@ export async function runSchedule(model: MatrixFactorization, phases: readonly P
   return reports;
 }
 
+function isScheduleModel(model: unknown): model is ScheduleModel {
+  return model instanceof MatrixFactorization || (model as { kind?: string } | null)?.kind === 'two-tower';
+}
+
 interface Plan {
   name: string;
-  model: MatrixFactorization;
+  model: ScheduleModel;
   data: Interactions;
   epochs: number | undefined;
-  fit: FitOptions;
+  fit: FitOptions | TwoTowerFitOptions;
   trainable: Parameter[];
   multipliers: Map<Parameter, number>;
   rows: Array<{ p: Parameter; rows: IndexList }>;
 }
 
-function planPhase(raw: Phase, k: number, fallback: MatrixFactorization): Plan {
+function planPhase(raw: Phase, k: number, fallback: ScheduleModel): Plan {
   const at = `phases[${k}]`;
   const phase = expectOptions(at, raw);
   const model = phase.model ?? fallback;
-  if (!(model instanceof MatrixFactorization)) throw typeError(`${at}.model`, 'MatrixFactorization', model);
+  if (!isScheduleModel(model)) throw typeError(`${at}.model`, 'MatrixFactorization or TwoTower', model);
   if (!(phase.data instanceof Interactions)) throw typeError(`${at}.data`, 'Interactions', phase.data);
   const params = model.parameters();
   const find = (argument: string, pattern: unknown): Parameter[] => {

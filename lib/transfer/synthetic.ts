@@ -3,8 +3,8 @@
  * for tests. Each user has a taste vector; each item (source or target) a latent vector and a
  * popularity; a user picks items with probability ∝ exp(sharpness · taste·item + popularity), so the
  * domains share what users like but not the items. Users carry a categorical side feature (their
- * taste cluster, noisy); items carry a dense feature vector (a noisy view of their latent vector),
- * which is what lets brand-new items be placed by content.
+ * taste cluster, noisy); items of both domains carry a dense feature vector (a noisy view of their
+ * latent vector through one projection), which is what lets brand-new items be placed by content.
  */
 import { normalGenerator, uniformGenerator } from '../core/random';
 import { Interactions } from '../data/interactions';
@@ -121,12 +121,22 @@ export function syntheticDomains(options?: SyntheticOptions): SyntheticDomains {
       itemFeatures[i * fdim + f] = s + 0.3 * normal();
     }
   }
+  // The same content for source items, drawn last so that every other number stays as it was.
+  const sourceFeatures = new Float32Array(ns * fdim);
+  for (let i = 0; i < ns; i++) {
+    for (let f = 0; f < fdim; f++) {
+      let s = 0;
+      for (let c = 0; c < k; c++) s += sourceItems[i * k + c] * projection[c * fdim + f];
+      sourceFeatures[i * fdim + f] = s + 0.3 * normal();
+    }
+  }
   const itemVocab = (prefix: string, n: number) => new Vocabulary(Array.from({ length: n }, (_, i) => `${prefix}${i}`));
   const source = new Domain({
     name: 'generated source (dense)',
     interactions: new Interactions({ users: src.u, items: src.i, numUsers: srcUsers.size, numItems: ns }),
     users: srcUsers,
     items: itemVocab('s', ns),
+    itemFeatures: { dense: { values: sourceFeatures, dim: fdim } },
   });
   const target = new Domain({
     name: 'generated target (sparse)',

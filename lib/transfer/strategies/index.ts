@@ -10,6 +10,7 @@ import { mapping } from './mapping';
 import { neighbours } from './neighbours';
 import type { Strategy } from './strategy';
 import { popularity, targetOnly } from './target-only';
+import { towersSharedItems, towersSharedUsers } from './towers';
 
 export type { CustomEvaluation, Strategy } from './strategy';
 export type { EaseCrossOptions } from './ease-cross';
@@ -28,6 +29,8 @@ const FACTORIES: Record<string, () => Strategy> = {
   hybrid: () => hybrid,
   'ease-cross': () => easeCross(),
   ease: () => ease(),
+  'towers-shared-items': () => towersSharedItems(),
+  'towers-shared-users': () => towersSharedUsers(),
   // Always in the report as a baseline; accepted by name so it can be asked for explicitly.
   neighbours: () => neighbours,
 };
@@ -38,4 +41,19 @@ export function strategyByName(name: string): Strategy | undefined {
   return Object.hasOwn(FACTORIES, name) ? FACTORIES[name]() : undefined;
 }
 
-export { bridge, contentToCf, ease, easeCross, fineTune, graph, hybrid, joint, mapping, neighbours, popularity, targetOnly };
+export {
+  bridge,
+  contentToCf,
+  ease,
+  easeCross,
+  fineTune,
+  graph,
+  hybrid,
+  joint,
+  mapping,
+  neighbours,
+  popularity,
+  targetOnly,
+  towersSharedItems,
+  towersSharedUsers,
+};
