@@ -1,7 +1,9 @@
 /** Strategies by name, as the API and the CLI accept them. */
 import { bridge } from './bridge';
 import { contentToCf } from './content';
+import { auto } from './auto';
 import { fineTune } from './fine-tune';
+import { fusion } from './fusion';
 import { hybrid } from './hybrid';
 import { joint } from './joint';
 import { mapping } from './mapping';
@@ -10,6 +12,8 @@ import type { Strategy } from './strategy';
 import { popularity, targetOnly } from './target-only';
 
 export type { CustomEvaluation, Strategy } from './strategy';
+export type { AutoModel, AutoSelection } from './auto';
+export type { FusedEvaluation, FusionOptions } from './fusion';
 
 /** Baselines every lift report includes (the neighbourhood model is the bar learned strategies must clear). */
 export const BASELINES: readonly Strategy[] = [popularity, targetOnly, neighbours];
@@ -22,6 +26,7 @@ const FACTORIES: Record<string, () => Strategy> = {
   bridge: () => bridge(),
   content: () => contentToCf(),
   hybrid: () => hybrid,
+  fusion: () => fusion(),
   // Always in the report as a baseline; accepted by name so it can be asked for explicitly.
   neighbours: () => neighbours,
 };
@@ -32,4 +37,4 @@ export function strategyByName(name: string): Strategy | undefined {
   return Object.hasOwn(FACTORIES, name) ? FACTORIES[name]() : undefined;
 }
 
-export { bridge, contentToCf, fineTune, hybrid, joint, mapping, neighbours, popularity, targetOnly };
+export { auto, bridge, contentToCf, fineTune, fusion, hybrid, joint, mapping, neighbours, popularity, targetOnly };

@@ -1,0 +1,236 @@
+/**
+ * Score fusion: several models' per-user score vectors, each normalised, blended with non-negative
+ * weights that sum to 1, ranked exactly.
+ *
+ * Two normalisations, because score scales differ per model and per user: 'minmax' maps each vector
+ * onto [0, 1] over the catalogue (keeps how much better the first item is than the tenth); 'rank'
+ * replaces a score by a reciprocal-rank value C/(C + r) − C/(C + D) over the top D items and 0 below
+ * them (reciprocal rank fusion, Cormack et al. 2009; the shift makes the value continuous at depth D),
+ * which ignores the shape of the score distribution. Items tied with a vector's lowest score carry no
+ * information and get 0 under both.
+ *
+ * Blends are ranked among the union of each component's top D items only when that is provably
+ * exact (Fagin's threshold argument: an item outside every top list scores at most Σ w_c·τ_c, τ_c
+ * being component c's normalised score at depth D; when k candidates score strictly more, nothing
+ * outside can enter the top k), and over the whole catalogue otherwise. Both paths compute each
+ * blended score with the same float32 arithmetic, and ties go to the lower item index, as in the
+ * native top-K kernel: the two paths, and the full score vector of `blend`, rank identically.
+ */
+import { topK } from '../core/scoring';
+import { EmbeddingTable } from '../core/table';
+
+export type FusionNormalization = 'minmax' | 'rank';
+export const FUSION_NORMALIZATIONS: readonly FusionNormalization[] = ['minmax', 'rank'];
+
+/** One blend: a normalisation and one weight per component. */
+export interface FusionConfig {
+  normalize: FusionNormalization;
+  weights: number[];
+}
+
+/** Reciprocal-rank constant (the usual RRF value). */
+const RANK_C = 60;
+const ONE = new Float32Array([1]);
+
+/**
+ * Every weight vector of `components` non-negative multiples of 1/steps that sum to 1, the
+ * single-component vertices first (in component order), so that argmax ties keep a component alone.
+ */
+export function simplexGrid(components: number, steps: number): number[][] {
+  const out: number[][] = [];
+  for (let c = 0; c < components; c++) out.push(Array.from({ length: components }, (_, i) => (i === c ? 1 : 0)));
+  const walk = (prefix: number[], left: number) => {
+    if (prefix.length === components - 1) {
+      const w = [...prefix, left];
+      if (w.filter((x) => x > 0).length > 1) out.push(w.map((x) => x / steps));
+      return;
+    }
+    for (let x = left; x >= 0; x--) walk([...prefix, x], left - x);
+  };
+  walk([], steps);
+  return out;
+}
+
+/**
+ * The configurations fusion tries: every simplex point under every normalisation, the vertices once
+ * (a single component ranks the same under either normalisation, ties aside).
+ */
+export function fusionGrid(components: number, normalizations: readonly FusionNormalization[]): FusionConfig[] {
+  const steps = components <= 2 ? 10 : components === 3 ? 5 : 4;
+  const grid = simplexGrid(components, steps);
+  const out: FusionConfig[] = grid.slice(0, components).map((weights) => ({ normalize: normalizations[0], weights }));
+  for (const normalize of normalizations) for (const weights of grid.slice(components)) out.push({ normalize, weights });
+  return out;
+}
+
+/**
+ * Segment boundaries from quantiles of `lengths`: at most `segments` segments, each with about
+ * `minUsers` users or more; a user of length x is in segment #{b ∈ bounds : x ≥ b}.
+ */
+export function segmentBounds(lengths: ArrayLike<number>, segments: number, minUsers: number): number[] {
+  const n = lengths.length;
+  const s = Math.max(1, Math.min(segments, Math.floor(n / Math.max(1, minUsers))));
+  const sorted = Float64Array.from(lengths).sort();
+  const bounds: number[] = [];
+  for (let i = 1; i < s; i++) {
+    const b = sorted[Math.floor((i * n) / s)];
+    if (b > sorted[0] && b > (bounds[bounds.length - 1] ?? -Infinity)) bounds.push(b);
+  }
+  return bounds;
+}
+
+export function segmentOf(length: number, bounds: readonly number[]): number {
+  let s = 0;
+  while (s < bounds.length && length >= bounds[s]) s++;
+  return s;
+}
+
+/**
+ * Per segment, the configuration with the highest summed per-user value (ties: the lower index);
+ * a segment without users takes the best configuration over all users. `values` holds
+ * configs × users values, configuration major.
+ */
+export function pickPerSegment(values: Float32Array, configs: number, segmentOfUser: Int32Array, segments: number): Int32Array {
+  const users = segmentOfUser.length;
+  const sums = new Float64Array((segments + 1) * configs);
+  const counts = new Int32Array(segments);
+  for (let n = 0; n < users; n++) counts[segmentOfUser[n]]++;
+  for (let c = 0; c < configs; c++) {
+    for (let n = 0; n < users; n++) {
+      const v = values[c * users + n];
+      sums[segmentOfUser[n] * configs + c] += v;
+      sums[segments * configs + c] += v;
+    }
+  }
+  const argmax = (row: number) => {
+    let best = 0;
+    for (let c = 1; c < configs; c++) if (sums[row * configs + c] > sums[row * configs + best]) best = c;
+    return best;
+  };
+  const overall = argmax(segments);
+  return Int32Array.from({ length: segments }, (_, s) => (counts[s] ? argmax(s) : overall));
+}
+
+/**
+ * One user's component scores, normalised lazily, ready to be blended and ranked under many
+ * configurations. `depth` is D of the module note.
+ */
+export class UserScores {
+  private readonly lo: number[] = [];
+  private readonly span: number[] = [];
+  private readonly top: Int32Array[] = [];
+  private readonly rankValue: Float32Array[] = [];
+  /** Union of the components' top lists, ascending item index. */
+  private readonly candidates: Int32Array;
+  private readonly items: number;
+
+  constructor(
+    readonly raw: Float32Array[],
+    depth: number,
+  ) {
+    this.items = raw[0]?.length ?? 0;
+    const n = this.items;
+    const seen = new Uint8Array(n);
+    let count = 0;
+    for (const scores of raw) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let i = 0; i < n; i++) {
+        const x = scores[i];
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
+      }
+      const span = hi - lo;
+      const informative = span > 0 && Number.isFinite(span);
+      this.lo.push(lo);
+      this.span.push(informative ? span : 0);
+      const d = Math.min(depth, n);
+      const list = d > 0 && informative ? topK(new EmbeddingTable(scores, 1), ONE, d, { threads: 1 }) : null;
+      const value = new Float32Array(n);
+      const kept: number[] = [];
+      if (list) {
+        const floor = RANK_C / (RANK_C + d);
+        let rank = 0;
+        for (let r = 0; r < list.indices.length; r++) {
+          const s = list.scores[r];
+          if (!(s > lo)) break;
+          if (r > 0 && s < list.scores[r - 1]) rank = r;
+          const j = list.indices[r];
+          value[j] = Math.max(0, RANK_C / (RANK_C + rank) - floor);
+          kept.push(j);
+          if (!seen[j]) {
+            seen[j] = 1;
+            count++;
+          }
+        }
+      }
+      this.top.push(Int32Array.from(kept));
+      this.rankValue.push(value);
+    }
+    const candidates = new Int32Array(count);
+    for (let i = 0, at = 0; i < n; i++) if (seen[i]) candidates[at++] = i;
+    this.candidates = candidates;
+  }
+
+  /** Component c's normalised score of item j (float32, as blend stores it). */
+  value(c: number, normalize: FusionNormalization, j: number): number {
+    if (normalize === 'rank') return this.rankValue[c][j];
+    const span = this.span[c];
+    return span > 0 ? Math.fround((this.raw[c][j] - this.lo[c]) / span) : 0;
+  }
+
+  /** The most an item outside every top list can get from component c. */
+  private bound(c: number, normalize: FusionNormalization): number {
+    const list = this.top[c];
+    // A component whose top list holds every informative item leaves only its floor (0) outside.
+    if (normalize === 'rank' || list.length === 0) return 0;
+    return this.value(c, normalize, list[list.length - 1]);
+  }
+
+  /** The blended score vector of every item (what a CandidateScorer serves). */
+  blend(config: FusionConfig, out: Float32Array = new Float32Array(this.items)): Float32Array {
+    const w = config.weights;
+    const norm = config.normalize;
+    for (let j = 0; j < this.items; j++) {
+      let s = 0;
+      for (let c = 0; c < w.length; c++) if (w[c] > 0) s += w[c] * this.value(c, norm, j);
+      out[j] = s;
+    }
+    return out;
+  }
+
+  /**
+   * The top k items of a blend (best first; ties: lower index), never listing items flagged in
+   * `masked` (a per-item 0/1 array). `buffer` (length ≥ items) is scratch space for the exact
+   * fallback over the whole catalogue.
+   */
+  rank(config: FusionConfig, k: number, masked: Uint8Array, maskedList: Int32Array, buffer: Float32Array): Int32Array {
+    const w = config.weights;
+    const norm = config.normalize;
+    let bound = 0;
+    for (let c = 0; c < w.length; c++) if (w[c] > 0) bound += w[c] * this.bound(c, norm);
+    bound = Math.fround(bound);
+    const idx = new Int32Array(k);
+    const val = new Float64Array(k);
+    let filled = 0;
+    for (let p = 0; p < this.candidates.length; p++) {
+      const j = this.candidates[p];
+      if (masked[j]) continue;
+      let s = 0;
+      for (let c = 0; c < w.length; c++) if (w[c] > 0) s += w[c] * this.value(c, norm, j);
+      s = Math.fround(s);
+      if (filled === k && !(s > val[k - 1])) continue;
+      let at = filled < k ? filled++ : k - 1;
+      while (at > 0 && val[at - 1] < s) {
+        val[at] = val[at - 1];
+        idx[at] = idx[at - 1];
+        at--;
+      }
+      val[at] = s;
+      idx[at] = j;
+    }
+    if (filled === k && val[k - 1] > bound) return idx;
+    const scores = this.blend(config, buffer.length === this.items ? buffer : buffer.subarray(0, this.items));
+    return topK(new EmbeddingTable(scores, 1), ONE, k, { exclude: maskedList, threads: 1 }).indices;
+  }
+}
