@@ -5,7 +5,7 @@
 // validation, half for test); warm users' target rows are split 70/15/15 per user. Every strategy
 // against popularity, the target-only model and the neighbourhood baseline, full ranking and the
 // 1+999 sampled protocol, 3 seeds.
-//   node bench/transfer/amazon-pairs.js [--pairs sport_cloth:cloth_sport,phone_electronic:electronic_phone] [--seeds N] [--strategies a,b] [--dim D]
+//   node bench/transfer/amazon-pairs.js [--pairs sport_cloth:cloth_sport,phone_electronic:electronic_phone] [--seeds N] [--strategies a,b] [--auto] [--dim D]
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -47,6 +47,7 @@ async function run() {
     .map((p) => p.split(':'));
   const seeds = Number(arg('seeds', '3'));
   const strategies = arg('strategies', undefined)?.split(',');
+  const auto = process.argv.includes('--auto');
   const dim = Number(arg('dim', '64'));
   const out = path.join(__dirname, '..', 'results');
   fs.mkdirSync(out, { recursive: true });
@@ -70,6 +71,7 @@ async function run() {
     const report = await rb.transfer(make(s, sourceUsers), make(t, targetUsers), {
       seeds,
       strategies,
+      auto,
       ratios: [0.7, 0.15, 0.15],
       sampled: { negatives: 999 },
       settings: { dim },

@@ -2,7 +2,7 @@
 // Cross-domain transfer on MovieLens-100K genre domains (see ../shared/data/README.md): source =
 // items with an action-like genre, target = the rest; users are shared; 20% of the overlapping users
 // are cold in the target. Every strategy against popularity and the target-only model, 3 seeds.
-// Reads ../shared/data in place (never copied). Usage: node bench/transfer/ml100k-genres.js [--seeds N] [--strategies a,b]
+// Reads ../shared/data in place (never copied). Usage: node bench/transfer/ml100k-genres.js [--seeds N] [--strategies a,b] [--auto]
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -75,11 +75,13 @@ async function run() {
   if (!d) return;
   const seeds = Number(arg('seeds', '3'));
   const strategies = arg('strategies', undefined)?.split(',');
+  const auto = process.argv.includes('--auto');
   const dim = Number(arg('dim', '64'));
   const started = Date.now();
   const report = await rb.transfer(d.source, d.target, {
     seeds,
     strategies,
+    auto,
     settings: { dim },
     onProgress: (e) => process.stderr.write(`seed ${e.seed}: ${e.strategy} (${e.index + 1}/${e.total})\n`),
   });

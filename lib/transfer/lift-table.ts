@@ -28,6 +28,11 @@ export function formatLiftTable(report: LiftReport, options: { markdown?: boolea
     r.seconds.toFixed(1),
   ]);
   const lines: string[] = grid(header, rows, options.markdown);
+  const chose = report.results.filter((r) => r.choices?.length);
+  if (chose.length) {
+    lines.push('', 'chosen on validation, per seed:');
+    for (const r of chose) r.choices!.forEach((c, i) => lines.push(`- ${r.strategy}, seed ${report.seeds[i] ?? i}: ${c}`));
+  }
   for (const b of SHOWN) {
     const compared = report.results.filter((r) => r.lift?.[b]);
     if (!compared.length) continue;
