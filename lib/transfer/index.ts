@@ -11,15 +11,21 @@ export { fitEmbeddingMap, type EmbeddingMap, type MappingOptions } from './strat
 export type { BridgeOptions } from './strategies/bridge';
 export type { FineTuneOptions } from './strategies/fine-tune';
 export type { JointOptions } from './strategies/joint';
+export type { AutoModel, AutoSelection } from './strategies/auto';
+export type { FusedEvaluation, FusionOptions } from './strategies/fusion';
+export { FUSION_NORMALIZATIONS, type FusionNormalization } from './score-fusion';
 export {
   STRATEGY_NAMES,
   strategyByName,
+  auto,
   bridge,
   contentToCf,
   fineTune,
+  fusion,
   hybrid,
   joint,
   mapping,
+  neighbours,
   popularity,
   targetOnly,
   type Strategy,

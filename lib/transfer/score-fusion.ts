@@ -112,21 +112,26 @@ export function pickPerSegment(values: Float32Array, configs: number, segmentOfU
 }
 
 /**
- * One user's component scores, normalised lazily, ready to be blended and ranked under many
- * configurations. `depth` is D of the module note.
+ * One user's component scores, normalised, ready to be blended and ranked under many
+ * configurations. `depth` is D of the module note; `normalizations` are those the caller will rank
+ * with (the candidates' normalised values are computed once for each).
  */
 export class UserScores {
   private readonly lo: number[] = [];
   private readonly span: number[] = [];
+  /** Per component: its top items (best first, above its floor) and their rank values. */
   private readonly top: Int32Array[] = [];
-  private readonly rankValue: Float32Array[] = [];
+  private readonly topValue: Float32Array[] = [];
   /** Union of the components' top lists, ascending item index. */
   private readonly candidates: Int32Array;
+  /** Per normalisation: components × candidates normalised values (component major). */
+  private readonly table = new Map<FusionNormalization, Float32Array>();
   private readonly items: number;
 
   constructor(
     readonly raw: Float32Array[],
     depth: number,
+    normalizations: readonly FusionNormalization[] = FUSION_NORMALIZATIONS,
   ) {
     this.items = raw[0]?.length ?? 0;
     const n = this.items;
@@ -146,78 +151,111 @@ export class UserScores {
       this.span.push(informative ? span : 0);
       const d = Math.min(depth, n);
       const list = d > 0 && informative ? topK(new EmbeddingTable(scores, 1), ONE, d, { threads: 1 }) : null;
-      const value = new Float32Array(n);
-      const kept: number[] = [];
+      let kept = 0;
+      const value = new Float32Array(list ? list.indices.length : 0);
       if (list) {
         const floor = RANK_C / (RANK_C + d);
         let rank = 0;
-        for (let r = 0; r < list.indices.length; r++) {
-          const s = list.scores[r];
+        for (; kept < list.indices.length; kept++) {
+          const s = list.scores[kept];
           if (!(s > lo)) break;
-          if (r > 0 && s < list.scores[r - 1]) rank = r;
-          const j = list.indices[r];
-          value[j] = Math.max(0, RANK_C / (RANK_C + rank) - floor);
-          kept.push(j);
+          if (kept > 0 && s < list.scores[kept - 1]) rank = kept;
+          value[kept] = Math.max(0, RANK_C / (RANK_C + rank) - floor);
+          const j = list.indices[kept];
           if (!seen[j]) {
             seen[j] = 1;
             count++;
           }
         }
       }
-      this.top.push(Int32Array.from(kept));
-      this.rankValue.push(value);
+      this.top.push(list ? list.indices.subarray(0, kept) : new Int32Array(0));
+      this.topValue.push(value.subarray(0, kept));
     }
     const candidates = new Int32Array(count);
     for (let i = 0, at = 0; i < n; i++) if (seen[i]) candidates[at++] = i;
     this.candidates = candidates;
+    for (const norm of normalizations) {
+      const t = new Float32Array(raw.length * count);
+      for (let c = 0; c < raw.length; c++) {
+        const row = t.subarray(c * count, (c + 1) * count);
+        if (norm === 'minmax') {
+          for (let p = 0; p < count; p++) row[p] = this.minmax(c, candidates[p]);
+        } else {
+          // Scatter through an item-indexed scratch, then gather in candidate order.
+          const scratch = new Float32Array(n);
+          this.top[c].forEach((j, r) => (scratch[j] = this.topValue[c][r]));
+          for (let p = 0; p < count; p++) row[p] = scratch[candidates[p]];
+        }
+      }
+      this.table.set(norm, t);
+    }
+  }
+
+  private minmax(c: number, j: number): number {
+    const span = this.span[c];
+    return span > 0 ? Math.fround((this.raw[c][j] - this.lo[c]) / span) : 0;
   }
 
   /** Component c's normalised score of item j (float32, as blend stores it). */
   value(c: number, normalize: FusionNormalization, j: number): number {
-    if (normalize === 'rank') return this.rankValue[c][j];
-    const span = this.span[c];
-    return span > 0 ? Math.fround((this.raw[c][j] - this.lo[c]) / span) : 0;
+    if (normalize === 'minmax') return this.minmax(c, j);
+    const at = this.top[c].indexOf(j);
+    return at < 0 ? 0 : this.topValue[c][at];
   }
 
   /** The most an item outside every top list can get from component c. */
   private bound(c: number, normalize: FusionNormalization): number {
     const list = this.top[c];
-    // A component whose top list holds every informative item leaves only its floor (0) outside.
+    // Items below a rank list score 0; below a short minmax list (it stopped at the floor) too.
     if (normalize === 'rank' || list.length === 0) return 0;
-    return this.value(c, normalize, list[list.length - 1]);
+    return this.minmax(c, list[list.length - 1]);
   }
 
   /** The blended score vector of every item (what a CandidateScorer serves). */
   blend(config: FusionConfig, out: Float32Array = new Float32Array(this.items)): Float32Array {
     const w = config.weights;
-    const norm = config.normalize;
-    for (let j = 0; j < this.items; j++) {
-      let s = 0;
-      for (let c = 0; c < w.length; c++) if (w[c] > 0) s += w[c] * this.value(c, norm, j);
-      out[j] = s;
+    const n = this.items;
+    const acc = new Float64Array(n);
+    for (let c = 0; c < w.length; c++) {
+      if (!(w[c] > 0)) continue;
+      if (config.normalize === 'minmax') {
+        const span = this.span[c];
+        if (!(span > 0)) continue;
+        const raw = this.raw[c];
+        const lo = this.lo[c];
+        for (let j = 0; j < n; j++) acc[j] += w[c] * Math.fround((raw[j] - lo) / span);
+      } else {
+        const list = this.top[c];
+        const value = this.topValue[c];
+        for (let r = 0; r < list.length; r++) acc[list[r]] += w[c] * value[r];
+      }
     }
+    for (let j = 0; j < n; j++) out[j] = acc[j];
     return out;
   }
 
   /**
    * The top k items of a blend (best first; ties: lower index), never listing items flagged in
-   * `masked` (a per-item 0/1 array). `buffer` (length ≥ items) is scratch space for the exact
-   * fallback over the whole catalogue.
+   * `masked` (a per-item 0/1 array, `maskedList` the same items as a list). `buffer` (length ≥
+   * items) is scratch space for the exact fallback over the whole catalogue.
    */
   rank(config: FusionConfig, k: number, masked: Uint8Array, maskedList: Int32Array, buffer: Float32Array): Int32Array {
     const w = config.weights;
     const norm = config.normalize;
+    const t = this.table.get(norm);
+    if (!t) throw new RangeError(`UserScores was built without the '${norm}' normalisation`);
     let bound = 0;
     for (let c = 0; c < w.length; c++) if (w[c] > 0) bound += w[c] * this.bound(c, norm);
     bound = Math.fround(bound);
+    const count = this.candidates.length;
     const idx = new Int32Array(k);
     const val = new Float64Array(k);
     let filled = 0;
-    for (let p = 0; p < this.candidates.length; p++) {
+    for (let p = 0; p < count; p++) {
       const j = this.candidates[p];
       if (masked[j]) continue;
       let s = 0;
-      for (let c = 0; c < w.length; c++) if (w[c] > 0) s += w[c] * this.value(c, norm, j);
+      for (let c = 0; c < w.length; c++) if (w[c] > 0) s += w[c] * t[c * count + p];
       s = Math.fround(s);
       if (filled === k && !(s > val[k - 1])) continue;
       let at = filled < k ? filled++ : k - 1;
@@ -230,7 +268,7 @@ export class UserScores {
       idx[at] = j;
     }
     if (filled === k && val[k - 1] > bound) return idx;
-    const scores = this.blend(config, buffer.length === this.items ? buffer : buffer.subarray(0, this.items));
+    const scores = this.blend(config, buffer.subarray(0, this.items));
     return topK(new EmbeddingTable(scores, 1), ONE, k, { exclude: maskedList, threads: 1 }).indices;
   }
 }

@@ -130,22 +130,44 @@ async function runFusion(ctx: TransferContext, o: Settings): Promise<FusedEvalua
   const choice =
     `cold users by source rows: ${segmentsText} | warm: ${label(tuned.warm[0])} | ` +
     `validation ${ctx.settings.metric}@${ctx.settings.k} (best minmax / best rank / chosen): ${measured.join(', ')}`;
+  // The report evaluates cold, warm and all test users with the same mask: each user is ranked once.
+  let cache: { exclude: Interactions; k: number; ranked: Map<number, Int32Array> } | null = null;
   return {
     choice,
     async evaluate(test, excluded, k, options) {
       const users = usersWithRows(test);
       const acc = new GroupAccumulator([k], items);
       const per = options?.perUser ? perUserArrays(Int32Array.from(users), [k], false) : null;
-      await walker.walk(users, test, excluded, k, (u) => [configOf(u)], (n, _c, values, ranked) => {
-        acc.add(values, ranked, 0);
-        if (per) storeUser(per, n, values, [k], 0);
+      if (!cache || cache.exclude !== excluded || cache.k !== k) cache = { exclude: excluded, k, ranked: new Map() };
+      const ranked = cache.ranked;
+      const truth = test.byUser();
+      const values = new Float64Array(METRIC_COUNT);
+      const record = (n: number, v: Float64Array, list: Int32Array) => {
+        acc.add(v, list, 0);
+        if (per) storeUser(per, n, v, [k], 0);
+      };
+      const todo: number[] = [];
+      const at: number[] = [];
+      users.forEach((u, n) => {
+        const list = ranked.get(u);
+        if (!list) {
+          todo.push(u);
+          at.push(n);
+          return;
+        }
+        userMetrics(list, truth.indices.subarray(truth.offsets[u], truth.offsets[u + 1]), [k], null, values);
+        record(n, values, list);
+      });
+      await walker.walk(todo, test, excluded, k, (u) => [configOf(u)], (n, _c, v, list) => {
+        ranked.set(todo[n], list);
+        record(at[n], v, list);
       });
       const m = rankingMetricsOf(acc.result(false).byK[k], users.length, k, test.numUsers - users.length);
       return per ? { ...m, perUser: per } : m;
     },
     scorer() {
       const view = walker.fresh();
-      return perUserScorer(ctx, (u) => view.scores(u).blend(grid[configOf(u)]));
+      return perUserScorer(ctx, (u) => view.scores(u, []).blend(grid[configOf(u)]));
     },
   };
 }
@@ -180,10 +202,11 @@ class Walker {
     return new Walker(this.ctx, this.models, this.items, this.grid);
   }
 
-  scores(u: number): UserScores {
+  scores(u: number, normalizations?: readonly FusionNormalization[]): UserScores {
     return new UserScores(
       this.scorers.map((f) => f(u)),
       DEPTH,
+      normalizations,
     );
   }
 
@@ -209,8 +232,9 @@ class Walker {
       const relevant = csr.indices.subarray(csr.offsets[u], csr.offsets[u + 1]);
       const own = u < seen.offsets.length - 1 ? seen.indices.subarray(seen.offsets[u], seen.offsets[u + 1]) : new Int32Array(0);
       for (const j of own) masked[j] = 1;
-      const view = this.scores(u);
-      for (const c of configs(u)) {
+      const wanted = configs(u);
+      const view = this.scores(u, [...new Set(wanted.map((c) => this.grid[c].normalize))]);
+      for (const c of wanted) {
         const ranked = view.rank(this.grid[c], k, masked, own, buffer);
         userMetrics(ranked, relevant, [k], null, values);
         visit(n, c, values, ranked);
