@@ -194,8 +194,19 @@ describe('auto', () => {
     let code: number;
     try {
       code = await main(
-        ['transfer', '--demo', '--users', '300', '--strategies', 'fine-tune,mapping-linear', '--auto', '--seeds', '1']
-          .concat(['--dim', '8', '--epochs', '20', '--threads', '1', '--save', file, '--json', json, '--quiet']),
+        ['transfer', '--demo', '--users', '300', '--strategies', 'fine-tune,mapping-linear', '--auto', '--seeds', '1'].concat([
+          '--dim',
+          '8',
+          '--epochs',
+          '20',
+          '--threads',
+          '1',
+          '--save',
+          file,
+          '--json',
+          json,
+          '--quiet',
+        ]),
       );
     } finally {
       write.mockRestore();
@@ -211,8 +222,13 @@ describe('auto', () => {
     const expected = report.results.find((r: { strategy: string }) => r.strategy === row).runs[0].cold;
     const { source, target } = syntheticDomains({ users: 300, seed: 1 });
     const split = coldUserSplit(alignDomains(source, target), { seed: 0 });
-    const cold = split.test.subset(Int32Array.from(Array.from(split.test.users, (u, i) => (split.isCold[u] ? i : -1)).filter((i) => i >= 0)));
-    const m = await evaluateRanking(loaded.model as MatrixFactorization, cold, { k: 10, exclude: Interactions.concat([split.train, split.validation]) });
+    const cold = split.test.subset(
+      Int32Array.from(Array.from(split.test.users, (u, i) => (split.isCold[u] ? i : -1)).filter((i) => i >= 0)),
+    );
+    const m = await evaluateRanking(loaded.model as MatrixFactorization, cold, {
+      k: 10,
+      exclude: Interactions.concat([split.train, split.validation]),
+    });
     expect(m.ndcg).toBeCloseTo(expected.ndcg, 6);
     expect(m.recall).toBeCloseTo(expected.recall, 6);
     fs.rmSync(dir, { recursive: true, force: true });

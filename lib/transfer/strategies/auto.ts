@@ -57,10 +57,7 @@ export function auto(candidates: readonly Strategy[]): Strategy {
       scored.forEach((s, i) => {
         if (s.value > scored[best].value) best = i;
       });
-      const servableAt = scored.reduce<number>(
-        (b, s, i) => ('evaluate' in s.model ? b : b < 0 || s.value > scored[b].value ? i : b),
-        -1,
-      );
+      const servableAt = scored.reduce<number>((b, s, i) => ('evaluate' in s.model ? b : b < 0 || s.value > scored[b].value ? i : b), -1);
       const metric = `${ctx.settings.metric}@${ctx.settings.k}`;
       const chosen = scored[best];
       const inner = (chosen.model as Partial<FusedEvaluation>).choice;
@@ -70,8 +67,7 @@ export function auto(candidates: readonly Strategy[]): Strategy {
           `${chosen.strategy.name} (cold validation ${metric} ${chosen.value.toFixed(4)}${inner ? `; ${inner}` : ''}); ` +
           `candidates: ${scored.map((s) => `${s.strategy.name} ${s.value.toFixed(4)}`).join(', ')}`,
         validation: Object.fromEntries(scored.map((s) => [s.strategy.name, s.value])),
-        servable:
-          servableAt < 0 ? null : { strategy: scored[servableAt].strategy.name, model: scored[servableAt].model as RankingModel },
+        servable: servableAt < 0 ? null : { strategy: scored[servableAt].strategy.name, model: scored[servableAt].model as RankingModel },
       };
       return withSelection(chosen.model, selection);
     },
@@ -81,8 +77,7 @@ export function auto(candidates: readonly Strategy[]): Strategy {
 async function validationValue(ctx: TransferContext, model: RankingModel | CustomEvaluation): Promise<number> {
   const data = ctx.coldValidation.size ? ctx.coldValidation : ctx.split.validation;
   if (!data.size) return Number.NEGATIVE_INFINITY;
-  const m =
-    'evaluate' in model ? await model.evaluate(data, ctx.split.train, ctx.settings.k) : await ctx.validate(model, data);
+  const m = 'evaluate' in model ? await model.evaluate(data, ctx.split.train, ctx.settings.k) : await ctx.validate(model, data);
   const v = m[ctx.settings.metric];
   return Number.isFinite(v) ? v : Number.NEGATIVE_INFINITY;
 }

@@ -116,15 +116,21 @@ async function runFusion(ctx: TransferContext, o: Settings): Promise<FusedEvalua
     if (!users.length) continue;
     const values = new Float32Array(grid.length * users.length);
     const all = grid.map((_, i) => i);
-    await walker.walk(users, validation, exclude, ctx.settings.k, () => all, (n, c, v) => {
-      values[c * users.length + n] = v[metric];
-    });
+    await walker.walk(
+      users,
+      validation,
+      exclude,
+      ctx.settings.k,
+      () => all,
+      (n, c, v) => {
+        values[c * users.length + n] = v[metric];
+      },
+    );
     const segmentOfUser = Int32Array.from(users, (u) => (group === 'cold' ? segmentOf(sourceRows[u], bounds) : 0));
     tuned[group] = pickPerSegment(values, grid.length, segmentOfUser, group === 'cold' ? bounds.length + 1 : 1);
     measured.push(`${group} ${describeValidation(values, users.length, grid, tuned[group], segmentOfUser, names.length)}`);
   }
-  const configOf = (u: number): number =>
-    ctx.split.isCold[u] ? tuned.cold[segmentOf(sourceRows[u], bounds)] : tuned.warm[0];
+  const configOf = (u: number): number => (ctx.split.isCold[u] ? tuned.cold[segmentOf(sourceRows[u], bounds)] : tuned.warm[0]);
   const label = (c: number) => describeConfig(grid[c], names);
   const segmentsText = Array.from(tuned.cold, (c, s) => `${rangeText(bounds, s)}: ${label(c)}`).join('; ');
   const choice =
@@ -158,10 +164,17 @@ async function runFusion(ctx: TransferContext, o: Settings): Promise<FusedEvalua
         userMetrics(list, truth.indices.subarray(truth.offsets[u], truth.offsets[u + 1]), [k], null, values);
         record(n, values, list);
       });
-      await walker.walk(todo, test, excluded, k, (u) => [configOf(u)], (n, _c, v, list) => {
-        ranked.set(todo[n], list);
-        record(at[n], v, list);
-      });
+      await walker.walk(
+        todo,
+        test,
+        excluded,
+        k,
+        (u) => [configOf(u)],
+        (n, _c, v, list) => {
+          ranked.set(todo[n], list);
+          record(at[n], v, list);
+        },
+      );
       const m = rankingMetricsOf(acc.result(false).byK[k], users.length, k, test.numUsers - users.length);
       return per ? { ...m, perUser: per } : m;
     },
