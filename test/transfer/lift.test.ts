@@ -99,6 +99,7 @@ describe('transfer()', () => {
       'bridge',
       'content',
       'hybrid',
+      'fusion',
     ]);
     expect(events).toHaveLength(2 * names.length);
     const cold = (name: string) => report.results.find((r) => r.strategy === name)!.slices.cold.metrics.ndcg.mean;
