@@ -19,6 +19,7 @@ import {
   syntheticDomains,
   topK,
   transfer,
+  type AutoModel,
   type FusedEvaluation,
   type MatrixFactorization,
   type RankingModel,
@@ -183,6 +184,46 @@ describe('auto', () => {
     );
     const chosen = Number(/ndcg@10 ([0-9.]+)/.exec(choice)![1]);
     for (const v of Object.values(values)) expect(chosen).toBeGreaterThanOrEqual(v as number);
+  }, 120_000);
+
+  test('when the pick is not one embedding model, the best embedding candidate on validation is the servable stand-in', async () => {
+    const { source, target } = small(6);
+    const vectors = oracle('vectors', (ctx) => Interactions.concat([ctx.split.validation, ctx.split.test]));
+    // The same oracle behind a custom evaluation: not savable as a model file.
+    const custom: Strategy = {
+      name: 'custom',
+      summary: 'an oracle with its own evaluation',
+      async run(ctx) {
+        const m = (await vectors.run(ctx)) as RankingModel;
+        return {
+          evaluate: (test, exclude, k, options) => evaluateRanking(m, test, { k, exclude, perUser: options?.perUser }),
+          scorer: () => ({
+            users: m.users,
+            items: m.items,
+            score: (u: number, candidates: Int32Array, out: Float32Array) => {
+              const q = m.userQuery(u);
+              candidates.forEach((j, c) => (out[c] = q[j]));
+              return out;
+            },
+          }),
+        };
+      },
+    };
+    let picked: AutoModel | undefined;
+    await transfer(source, target, {
+      strategies: [custom, 'fine-tune'],
+      auto: true,
+      seeds: 1,
+      settings,
+      onModel: (e) => {
+        if (e.strategy === 'auto') picked = e.model as AutoModel;
+      },
+    });
+    expect(picked!.chosen).toBe('custom');
+    expect('encodeItems' in picked!).toBe(false);
+    const embeddings = ['popularity', 'target-only', 'fine-tune'];
+    const best = embeddings.reduce((a, b) => (picked!.validation[b] > picked!.validation[a] ? b : a));
+    expect(picked!.servable!.strategy).toBe(best);
   }, 120_000);
 
   test('transfer --auto --save writes a model that loads and ranks as the report evaluated it', async () => {
