@@ -234,6 +234,23 @@ export class UserScores {
     return out;
   }
 
+  /** The blended scores of some items (the same values blend gives them), into out. */
+  blendAt(config: FusionConfig, items: Int32Array, out: Float32Array): Float32Array {
+    const w = config.weights;
+    const rankOf =
+      config.normalize === 'rank' ? this.top.map((list, c) => new Map(Array.from(list, (j, r) => [j, this.topValue[c][r]]))) : null;
+    for (let p = 0; p < items.length; p++) {
+      const j = items[p];
+      let s = 0;
+      for (let c = 0; c < w.length; c++) {
+        if (!(w[c] > 0)) continue;
+        s += w[c] * (rankOf ? (rankOf[c].get(j) ?? 0) : this.minmax(c, j));
+      }
+      out[p] = s;
+    }
+    return out;
+  }
+
   /**
    * The top k items of a blend (best first; ties: lower index), never listing items flagged in
    * `masked` (a per-item 0/1 array, `maskedList` the same items as a list). `buffer` (length ≥

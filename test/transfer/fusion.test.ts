@@ -99,6 +99,8 @@ describe('score fusion building blocks', () => {
         const full = scores.blend(config);
         const expected = topK(new EmbeddingTable(full, 1), ONE, k, { exclude: maskedList, threads: 1 }).indices;
         expect(Array.from(scores.rank(config, k, masked, maskedList, buffer))).toEqual(Array.from(expected));
+        const some = Int32Array.from([0, 7, n - 1, 42]);
+        expect(Array.from(scores.blendAt(config, some, new Float32Array(4)))).toEqual(Array.from(some, (j) => full[j]));
       }
     }
   });
@@ -173,7 +175,17 @@ describe('auto', () => {
     const { source, target } = small(5);
     // Perfect on test users only: validation cannot see it, so auto must not pick it.
     const peek = oracle('peek', (ctx) => ctx.split.test);
-    const report = await transfer(source, target, { strategies: ['fine-tune', peek], auto: true, seeds: 1, settings });
+    const report = await transfer(source, target, {
+      strategies: ['fine-tune', 'fusion', peek],
+      auto: true,
+      seeds: 1,
+      settings,
+      sampled: { negatives: 20 },
+    });
+    // Fusion serves the sampled protocol too.
+    const sampled = report.results.find((r) => r.strategy === 'fusion')!.sampled!.cold.hit.mean;
+    expect(sampled).toBeGreaterThan(0);
+    expect(sampled).toBeLessThanOrEqual(1);
     const choice = report.results.find((r) => r.strategy === 'auto')!.choices![0];
     expect(choice.startsWith('peek')).toBe(false);
     const values = Object.fromEntries(

@@ -35,7 +35,7 @@ import {
 import { fineTune } from './fine-tune';
 import { mapping } from './mapping';
 import { neighbours } from './neighbours';
-import { perUserScorer, type CustomEvaluation, type Strategy } from './strategy';
+import type { CustomEvaluation, Strategy } from './strategy';
 
 export interface FusionOptions {
   /**
@@ -180,7 +180,15 @@ async function runFusion(ctx: TransferContext, o: Settings): Promise<FusedEvalua
     },
     scorer() {
       const view = walker.fresh();
-      return perUserScorer(ctx, (u) => view.scores(u, []).blend(grid[configOf(u)]));
+      return {
+        users: ctx.alignment.target.numUsers,
+        items,
+        score(u, candidates, out) {
+          const config = grid[configOf(u)];
+          // Min-max blends need no top lists.
+          return view.scores(u, [], config.normalize === 'rank' ? DEPTH : 0).blendAt(config, candidates, out);
+        },
+      };
     },
   };
 }
@@ -215,10 +223,10 @@ class Walker {
     return new Walker(this.ctx, this.models, this.items, this.grid);
   }
 
-  scores(u: number, normalizations?: readonly FusionNormalization[]): UserScores {
+  scores(u: number, normalizations?: readonly FusionNormalization[], depth = DEPTH): UserScores {
     return new UserScores(
       this.scorers.map((f) => f(u)),
-      DEPTH,
+      depth,
       normalizations,
     );
   }
