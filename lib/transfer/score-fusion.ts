@@ -112,6 +112,30 @@ export function pickPerSegment(values: Float32Array, configs: number, segmentOfU
 }
 
 /**
+ * The mean per-user value of per-segment picks measured out of sample: users alternate between two
+ * folds (by position); each fold is scored with the picks made on the other. This is what a tuned
+ * blend is worth on users it was not tuned on, for comparing it with untuned candidates.
+ */
+export function crossFittedValue(values: Float32Array, configs: number, segmentOfUser: Int32Array, segments: number): number {
+  const users = segmentOfUser.length;
+  if (users < 2) return Number.NaN;
+  let total = 0;
+  for (let fold = 0; fold < 2; fold++) {
+    const tuneOn = Array.from({ length: users }, (_, n) => n).filter((n) => n % 2 === fold);
+    const sub = new Float32Array(configs * tuneOn.length);
+    for (let c = 0; c < configs; c++) tuneOn.forEach((n, i) => (sub[c * tuneOn.length + i] = values[c * users + n]));
+    const picks = pickPerSegment(
+      sub,
+      configs,
+      Int32Array.from(tuneOn, (n) => segmentOfUser[n]),
+      segments,
+    );
+    for (let n = 0; n < users; n++) if (n % 2 !== fold) total += values[picks[segmentOfUser[n]] * users + n];
+  }
+  return total / users;
+}
+
+/**
  * One user's component scores, normalised, ready to be blended and ranked under many
  * configurations. `depth` is D of the module note; `normalizations` are those the caller will rank
  * with (the candidates' normalised values are computed once for each).

@@ -25,6 +25,7 @@ import { rankingMetricsOf } from '../merge-metrics';
 import {
   FUSION_NORMALIZATIONS,
   fusionGrid,
+  crossFittedValue,
   pickPerSegment,
   segmentBounds,
   segmentOf,
@@ -61,6 +62,11 @@ const DEPTH = 1000;
 /** What a strategy chose on validation, shown per seed in the report. */
 export interface FusedEvaluation extends CustomEvaluation {
   choice: string;
+  /**
+   * The metric on the cold validation users with weights tuned on the other half of them (two
+   * folds, crossFittedValue): what the tuning is worth out of sample. NaN without cold validation users.
+   */
+  heldOut: number;
 }
 
 export function fusion(options: FusionOptions = {}): Strategy {
@@ -110,6 +116,7 @@ async function runFusion(ctx: TransferContext, o: Settings): Promise<FusedEvalua
   );
   const tuned: Record<'cold' | 'warm', Int32Array> = { cold: new Int32Array(bounds.length + 1), warm: new Int32Array(1) };
   const measured: string[] = [];
+  let heldOut = Number.NaN;
   for (const group of ['cold', 'warm'] as const) {
     const validation = group === 'cold' ? ctx.coldValidation : ctx.warmValidation;
     const users = group === 'cold' ? coldUsers : sample(usersWithRows(validation), o.maxWarmUsers, ctx.seed);
@@ -128,6 +135,7 @@ async function runFusion(ctx: TransferContext, o: Settings): Promise<FusedEvalua
     );
     const segmentOfUser = Int32Array.from(users, (u) => (group === 'cold' ? segmentOf(sourceRows[u], bounds) : 0));
     tuned[group] = pickPerSegment(values, grid.length, segmentOfUser, group === 'cold' ? bounds.length + 1 : 1);
+    if (group === 'cold') heldOut = crossFittedValue(values, grid.length, segmentOfUser, bounds.length + 1);
     measured.push(`${group} ${describeValidation(values, users.length, grid, tuned[group], segmentOfUser, names.length)}`);
   }
   const configOf = (u: number): number => (ctx.split.isCold[u] ? tuned.cold[segmentOf(sourceRows[u], bounds)] : tuned.warm[0]);
@@ -135,11 +143,13 @@ async function runFusion(ctx: TransferContext, o: Settings): Promise<FusedEvalua
   const segmentsText = Array.from(tuned.cold, (c, s) => `${rangeText(bounds, s)}: ${label(c)}`).join('; ');
   const choice =
     `cold users by source rows: ${segmentsText} | warm: ${label(tuned.warm[0])} | ` +
-    `validation ${ctx.settings.metric}@${ctx.settings.k} (best minmax / best rank / chosen): ${measured.join(', ')}`;
+    `validation ${ctx.settings.metric}@${ctx.settings.k} (best minmax / best rank / chosen): ${measured.join(', ')}; ` +
+    `cold, tuned on the other half: ${heldOut.toFixed(4)}`;
   // The report evaluates cold, warm and all test users with the same mask: each user is ranked once.
   let cache: { exclude: Interactions; k: number; ranked: Map<number, Int32Array> } | null = null;
   return {
     choice,
+    heldOut,
     async evaluate(test, excluded, k, options) {
       const users = usersWithRows(test);
       const acc = new GroupAccumulator([k], items);
