@@ -2,12 +2,14 @@
  * Auto: per seed, the strategy or blend with the best metric on the cold validation users (the
  * users transfer serves; all validation users when the split has no cold ones). Candidates are the
  * report's strategies — their models come from TransferContext.run, so nothing is trained twice —
- * plus a fusion of the neighbourhood model with the two best other candidates on validation. The
+ * plus a fusion of the neighbourhood model with the two best other candidates on validation (exact
+ * ties are broken on warm validation users). The
  * choice is an argmax over validation values, so on validation auto is at least as good as every
  * candidate by construction; on test it is what it is. A fusion candidate's value is its
  * cross-fitted one (weights tuned on half of the cold validation users, measured on the other half):
  * measured on the users it was tuned on, a per-segment blend always looks best.
  */
+import type { Interactions } from '../../data/interactions';
 import type { RankingModel } from '../../eval/ranking';
 import type { TransferContext } from '../context';
 import { fusion, type FusedEvaluation } from './fusion';
@@ -58,6 +60,19 @@ export function auto(candidates: readonly Strategy[]): Strategy {
       scored.forEach((s, i) => {
         if (s.value > scored[best].value) best = i;
       });
+      // Exact ties on cold users (blends that settled on the kNN model alone, say) are broken by warm
+      // validation users, whom the chosen model serves too.
+      const tied = scored.filter((s) => s.value === scored[best].value);
+      if (tied.length > 1 && ctx.warmValidation.size) {
+        let bestWarm = Number.NEGATIVE_INFINITY;
+        for (const s of tied) {
+          const v = await validationValue(ctx, s.model, ctx.warmValidation);
+          if (v > bestWarm) {
+            bestWarm = v;
+            best = scored.indexOf(s);
+          }
+        }
+      }
       const servableAt = scored.reduce<number>((b, s, i) => ('evaluate' in s.model ? b : b < 0 || s.value > scored[b].value ? i : b), -1);
       const metric = `${ctx.settings.metric}@${ctx.settings.k}`;
       const chosen = scored[best];
@@ -75,11 +90,11 @@ export function auto(candidates: readonly Strategy[]): Strategy {
   };
 }
 
-async function validationValue(ctx: TransferContext, model: RankingModel | CustomEvaluation): Promise<number> {
+async function validationValue(ctx: TransferContext, model: RankingModel | CustomEvaluation, rows?: Interactions): Promise<number> {
   // A tuned blend is judged on users it was not tuned on, or its in-sample edge would decide.
   const heldOut = (model as Partial<FusedEvaluation>).heldOut;
-  if (typeof heldOut === 'number' && Number.isFinite(heldOut)) return heldOut;
-  const data = ctx.coldValidation.size ? ctx.coldValidation : ctx.split.validation;
+  if (!rows && typeof heldOut === 'number' && Number.isFinite(heldOut)) return heldOut;
+  const data = rows ?? (ctx.coldValidation.size ? ctx.coldValidation : ctx.split.validation);
   if (!data.size) return Number.NEGATIVE_INFINITY;
   const m = 'evaluate' in model ? await model.evaluate(data, ctx.split.train, ctx.settings.k) : await ctx.validate(model, data);
   const v = m[ctx.settings.metric];
