@@ -172,13 +172,26 @@ describe('auto', () => {
 
   test('picks the strategy that is best on cold validation users, and reports the pick per seed', async () => {
     const { source, target } = small(4);
-    const good = oracle('good', (ctx) => Interactions.concat([ctx.split.validation, ctx.split.test]));
+    // Perfect on every validation user (cold and warm), so no blend can beat it, even on ties.
+    const good = oracle('good', (ctx) => ctx.split.validation);
     const report = await transfer(source, target, { strategies: ['fine-tune', good], auto: true, seeds: 2, settings });
     const row = (name: string) => report.results.find((r) => r.strategy === name)!;
     const a = row('auto');
     expect(a.choices).toHaveLength(2);
     for (const c of a.choices!) expect(c).toMatch(/^good \(cold validation ndcg@10 1\.0000/);
     expect(a.runs).toEqual(row('good').runs);
+  }, 120_000);
+
+  test('exact ties on cold validation users go to the best on warm validation users', async () => {
+    const { source, target } = small(7);
+    const heldOut = (ctx: TransferContext) => Interactions.concat([ctx.split.validation, ctx.split.test]);
+    const coldOnly = oracle('cold-only', (ctx) => {
+      const all = heldOut(ctx);
+      return all.subset(Int32Array.from(Array.from(all.users, (u, i) => (ctx.split.isCold[u] ? i : -1)).filter((i) => i >= 0)));
+    });
+    const everyone = oracle('everyone', heldOut);
+    const report = await transfer(source, target, { strategies: [coldOnly, everyone], auto: true, seeds: 1, settings });
+    expect(report.results.find((r) => r.strategy === 'auto')!.choices![0]).toMatch(/^everyone \(cold validation ndcg@10 1\.0000/);
   }, 120_000);
 
   test('is never below any candidate on validation: with a misleading candidate it keeps the validation winner', async () => {
