@@ -5,7 +5,7 @@
 // validation, half for test); warm users' target rows are split 70/15/15 per user. Every strategy
 // against popularity, the target-only model and the neighbourhood baseline, full ranking and the
 // 1+999 sampled protocol, 3 seeds.
-//   node bench/transfer/amazon-pairs.js [--pairs sport_cloth:cloth_sport,…] [--both] [--seeds N] [--strategies a,b] [--dim D]
+//   node bench/transfer/amazon-pairs.js [--pairs sport_cloth:cloth_sport,…] [--both] [--seeds N] [--strategies a,b] [--auto] [--dim D]
 // Default: all four pairs (sport→cloth, phone→electronic, sport→phone, electronic→cloth).
 //   [--few-shot 0,1,3,5] (the few-shot curve: each count reruns every strategy)
 'use strict';
@@ -52,6 +52,7 @@ async function run() {
   if (process.argv.includes('--both')) pairs = pairs.flatMap(([a, b]) => [[a, b], [b, a]]);
   const seeds = Number(arg('seeds', '3'));
   const strategies = arg('strategies', undefined)?.split(',');
+  const auto = process.argv.includes('--auto');
   const dim = Number(arg('dim', '64'));
   const out = path.join(__dirname, '..', 'results');
   fs.mkdirSync(out, { recursive: true });
@@ -75,6 +76,7 @@ async function run() {
     const report = await rb.transfer(make(s, sourceUsers), make(t, targetUsers), {
       seeds,
       strategies,
+      auto,
       ratios: [0.7, 0.15, 0.15],
       // DisenCDR numbers users 0..n-1 in both domains of a pair and states that the same integer is
       // the same person, which the library cannot tell from the ids alone.

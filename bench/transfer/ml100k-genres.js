@@ -5,7 +5,7 @@
 // Items of both domains carry content (genres, release decade and year as one bag over one
 // vocabulary), which towers-shared-items shares; target users carry age, gender and occupation.
 // Reads ../shared/data in place (never copied).
-// Usage: node bench/transfer/ml100k-genres.js [--seeds N] [--strategies a,b] [--dim D] [--sampled N (negatives per test item)]
+// Usage: node bench/transfer/ml100k-genres.js [--seeds N] [--strategies a,b] [--dim D] [--sampled N (negatives per test item)] [--auto]
 // [--few-shot 0,1,3,5] (the few-shot curve: each count reruns every strategy)
 'use strict';
 const fs = require('node:fs');
@@ -99,6 +99,7 @@ async function run() {
   if (!d) return;
   const seeds = Number(arg('seeds', '3'));
   const strategies = arg('strategies', undefined)?.split(',');
+  const auto = process.argv.includes('--auto');
   const dim = Number(arg('dim', '64'));
   const started = Date.now();
   const report = await rb.transfer(d.source, d.target, {
@@ -108,6 +109,7 @@ async function run() {
     // integer ids alone would not say so.
     align: { trustNumericIds: true },
     fewShot: arg('few-shot', undefined)?.split(',').map(Number),
+    auto,
     settings: { dim },
     ...(arg('sampled', undefined) ? { sampled: { negatives: Number(arg('sampled', '999')) } } : {}),
     onProgress: (e) => process.stderr.write(`seed ${e.seed}: ${e.strategy} (${e.index + 1}/${e.total})\n`),

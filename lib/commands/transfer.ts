@@ -18,7 +18,7 @@ import { Domain, entityFeatures } from '../transfer/domain';
 import { transfer, type LiftReport } from '../transfer/lift';
 import { renderLiftReport } from '../transfer/lift-report';
 import { formatLiftTable } from '../transfer/lift-table';
-import { STRATEGY_NAMES } from '../transfer/strategies';
+import { STRATEGY_NAMES, type AutoModel } from '../transfer/strategies';
 import { syntheticDomains } from '../transfer/synthetic';
 import { toMatrixFactorization } from '../transfer/user-vectors-model';
 import type { Args, CommandSpec, FlagSpec } from './args';
@@ -30,6 +30,10 @@ import { TRAINING_THREADS_FLAG, trainingThreads } from './threads';
 
 const COMMON_FLAGS: Record<string, FlagSpec> = {
   strategies: { value: 'a,b', help: `strategies to compare (default: all): ${STRATEGY_NAMES.join(', ')}` },
+  auto: {
+    type: 'boolean',
+    help: 'add the row auto: per seed, the strategy or blend best on cold validation users (with --save: saves it)',
+  },
   seeds: { value: 'N', help: 'seeds (default 3; claims of "better than" need at least 3)' },
   dim: { value: 'D', help: 'embedding width (default 64; 32 for --demo)' },
   epochs: { value: 'N', help: 'most epochs per training (default 100, early stopping on validation)' },
@@ -39,7 +43,7 @@ const COMMON_FLAGS: Record<string, FlagSpec> = {
   json: { value: 'FILE', help: 'write the report, with the run record, as JSON (- for stdout)' },
   report: { value: 'FILE', help: 'write the HTML report (- for stdout)' },
   save: { value: 'FILE', help: "save the chosen strategy's model (first seed) as a servable model file" },
-  'save-strategy': { value: 'NAME', help: 'the strategy --save writes (default: the best on cold users)' },
+  'save-strategy': { value: 'NAME', help: 'the strategy --save writes (default: auto with --auto, else the best on cold users)' },
   quiet: { type: 'boolean', short: 'q', help: 'no progress on stderr' },
   'unmask-validation': {
     type: 'boolean',
@@ -206,7 +210,9 @@ function checkFlags(args: Args, demo: boolean): void {
   requireFiles(args, Object.fromEntries([...fileFlags, 'user-links', 'user-features'].map((f) => [f, args.string(f)])));
 }
 
-async function runTransfer(args: Args, demo: boolean): Promise<number> {
+async function runTransfer(args: Args, demoCommand: boolean): Promise<number> {
+  // `recbridge transfer --demo` is `recbridge demo`.
+  const demo = demoCommand || args.bool('demo');
   checkFlags(args, demo);
   const strategies = args.list('strategies');
   for (const s of strategies ?? [])
@@ -214,7 +220,9 @@ async function runTransfer(args: Args, demo: boolean): Promise<number> {
       throw args.error(`Unknown strategy ${JSON.stringify(s)} in --strategies (choose from ${STRATEGY_NAMES.join(', ')})`);
   const saveStrategy = args.string('save-strategy');
   if (saveStrategy !== undefined && !args.has('save')) throw args.error('--save-strategy goes with --save');
-  if (saveStrategy !== undefined && !['popularity', 'target-only', ...(strategies ?? STRATEGY_NAMES)].includes(saveStrategy))
+  const auto = args.bool('auto');
+  const run = ['popularity', 'target-only', ...(strategies ?? STRATEGY_NAMES), ...(auto ? ['auto'] : [])];
+  if (saveStrategy !== undefined && !run.includes(saveStrategy))
     throw args.error(`--save-strategy ${JSON.stringify(saveStrategy)} is not among the strategies run`);
   const json = args.string('json');
   const report = args.string('report');
@@ -257,6 +265,7 @@ async function runTransfer(args: Args, demo: boolean): Promise<number> {
     {
       demo,
       strategies: strategies ?? 'all',
+      auto,
       seeds,
       coldFraction,
       coldShots,
@@ -281,6 +290,7 @@ async function runTransfer(args: Args, demo: boolean): Promise<number> {
   progress.start('transfer', 0);
   const result: LiftReport = await transfer(source, target, {
     strategies,
+    auto,
     seeds,
     coldFraction,
     coldShots,
@@ -306,9 +316,22 @@ async function runTransfer(args: Args, demo: boolean): Promise<number> {
   if (report) await writeOutput(report, renderLiftReport(result, { command: provenance.command }));
   const save = args.string('save');
   if (save !== undefined) {
-    const chosen = saveStrategy ?? result.best?.strategy;
+    const chosen = saveStrategy ?? (auto ? 'auto' : result.best?.strategy);
     if (chosen === undefined) throw args.error('No strategy was best on cold users to save; name one with --save-strategy');
-    const model = kept.get(chosen);
+    let model = kept.get(chosen);
+    let saving = chosen;
+    let note = '';
+    const selection = chosen === 'auto' ? (model as AutoModel | undefined) : undefined;
+    if (selection && !('encodeItems' in selection)) {
+      // A kNN model or a blend has no model-file form: the best embedding model on validation stands in.
+      if (!selection.servable)
+        throw args.error(
+          `auto chose ${selection.chosen}, which ranks with neighbourhood scores, and no candidate is an embedding model to save instead`,
+        );
+      model = selection.servable.model;
+      saving = selection.servable.strategy;
+      note = ` (auto chose ${selection.chosen}, which ranks with neighbourhood scores and has no model-file form; saved the best embedding strategy on validation instead)`;
+    }
     if (!model || !('encodeItems' in model))
       throw args.error(
         `Strategy ${chosen} ranks with its own scores (neighbourhood or closed-form), not embeddings, so it cannot be saved as a model; choose another with --save-strategy`,
@@ -319,14 +342,15 @@ async function runTransfer(args: Args, demo: boolean): Promise<number> {
         optimizerState: false,
         provenance: {
           ...provenance,
-          strategy: chosen,
+          strategy: saving,
+          ...(selection ? { auto: { chosen: selection.chosen, choice: selection.choice, validation: selection.validation } } : {}),
           seed: firstSeed,
           trainedOn: 'the target training rows of the first seed (cold users served by transfer)',
         },
       }),
     );
     progress.log(
-      `saved ${chosen} (seed ${firstSeed}) to ${save === '-' ? 'stdout' : saved.path} (${(saved.bytes / 2 ** 20).toFixed(1)} MiB)`,
+      `saved ${chosen === saving ? chosen : `${saving} for auto`} (seed ${firstSeed}) to ${save === '-' ? 'stdout' : saved.path} (${(saved.bytes / 2 ** 20).toFixed(1)} MiB)${note}`,
     );
   }
   const written = [json, report].filter((f) => f !== undefined && f !== '-');

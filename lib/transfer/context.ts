@@ -183,6 +183,14 @@ export class TransferContext {
     return p;
   }
 
+  /**
+   * A strategy's result for this context, run once: the lift loop, fusion and auto all ask for
+   * strategies by name and share the models the report trained.
+   */
+  run<T>(strategy: { name: string; run(ctx: TransferContext): Promise<T> }): Promise<T> {
+    return this.memo(`strategy:${strategy.name}`, () => strategy.run(this));
+  }
+
   /** Metrics of a model on validation rows, masking the training rows. */
   validate(model: RankingModel, validation: Interactions): Promise<RankingMetrics> {
     return evaluateRanking(model, validation, { k: this.settings.k, exclude: this.split.train, threads: this.settings.threads });

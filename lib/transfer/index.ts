@@ -30,18 +30,24 @@ export type { JointOptions } from './strategies/joint';
 export type { EaseCrossOptions } from './strategies/ease-cross';
 export type { GraphOptions } from './strategies/graph';
 export { towerTransferModels, type ItemEmbeddings, type TowerTransferModels, type TowerTransferOptions } from './tower-transfer';
+export type { AutoModel, AutoSelection } from './strategies/auto';
+export type { FusedEvaluation, FusionOptions } from './strategies/fusion';
+export { FUSION_NORMALIZATIONS, type FusionNormalization } from './score-fusion';
 export {
   STRATEGY_NAMES,
   strategyByName,
+  auto,
   bridge,
   contentToCf,
   ease,
   easeCross,
   fineTune,
   graph,
+  fusion,
   hybrid,
   joint,
   mapping,
+  neighbours,
   popularity,
   targetOnly,
   type CustomEvaluation,

@@ -187,8 +187,13 @@ export function renderLiftReport(report: LiftReport, options: { command?: string
     {
       heading: 'Strategies',
       table: {
-        columns: ['strategy', 'what it does', 's per seed'],
-        rows: report.results.map((r) => [r.strategy, r.summary, r.seconds]),
+        columns: ['strategy', 'what it does', 'chosen on validation', 's per seed'],
+        rows: report.results.map((r) => [
+          r.strategy,
+          r.summary,
+          r.choices?.map((c, i) => `seed ${report.seeds[i] ?? i}: ${c}`).join(' · ') ?? '',
+          r.seconds,
+        ]),
         digits: 2,
       },
     },

@@ -36,6 +36,11 @@ export function formatLiftTable(report: LiftReport, options: { markdown?: boolea
   ]);
   const lines: string[] = [...(report.protocol ? [protocolText(report), ''] : []), ...grid(header, rows, options.markdown)];
   if (merged) lines.push('', TARGET_ONLY_IS_POPULARITY);
+  const chose = report.results.filter((r) => r.choices?.length);
+  if (chose.length) {
+    lines.push('', 'chosen on validation, per seed:');
+    for (const r of chose) r.choices!.forEach((c, i) => lines.push(`- ${r.strategy}, seed ${report.seeds[i] ?? i}: ${c}`));
+  }
   for (const b of SHOWN) {
     const compared = report.results.filter((r) => r.lift?.[b]);
     if (!compared.length) continue;

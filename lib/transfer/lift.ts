@@ -30,7 +30,7 @@ import { coldUserSplit, fixedSplit, rowsByUserFlag, type FixedSplit } from './co
 import { DEFAULT_PROTOCOL, DEFAULT_SETTINGS, TransferContext, type TrainSettings, type TransferProtocol } from './context';
 import { eligibleColdUsers, resolveFewShot, summariseCurve, type FewShotCurve } from './few-shot';
 import { Domain } from './domain';
-import { BASELINES, STRATEGY_NAMES, strategyByName, type CustomEvaluation, type Strategy } from './strategies';
+import { auto, BASELINES, STRATEGY_NAMES, strategyByName, type CustomEvaluation, type Strategy } from './strategies';
 
 export const SLICES = ['cold', 'warm', 'all'] as const;
 export type SliceName = (typeof SLICES)[number];
@@ -70,8 +70,13 @@ export interface StrategyResult {
    * not report per-user metrics.
    */
   lift: Partial<Record<LiftBaseline, Record<SliceName, Record<LiftMetric, PairedLift> | null>>>;
-  /** Mean wall time of the strategy per seed (excluding the shared source and target-only models). */
+  /**
+   * Mean wall time of the strategy per seed (excluding the shared source and target-only models, and
+   * the strategies it reuses that the report ran before it).
+   */
   seconds: number;
+  /** Per seed, what the strategy chose on validation (fusion's blends, auto's pick), when it says. */
+  choices?: string[];
 }
 
 export interface LiftReport {
@@ -173,6 +178,12 @@ export interface TransferOptions {
    * apply): the target's train/validation/test rows, or the cold users. See fixedSplit.
    */
   split?: FixedSplit;
+  /**
+   * Also the row `auto`: per seed, the strategy or blend (a fusion of the neighbourhood model with
+   * the two best other strategies) with the best metric on the cold validation users, from the
+   * models the report trained. Its model carries the pick (AutoSelection). Default false.
+   */
+  auto?: boolean;
   /** Called with each strategy's model of each seed (to keep one, e.g. to save it). */
   onModel?: (event: { seed: number; strategy: string; model: RankingModel | CustomEvaluation }) => unknown;
   /** Called as work starts: per seed, per strategy (and per few-shot count other than coldShots: `shots`). */
@@ -217,6 +228,9 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
   });
   // Baselines come first once, even when asked for by name.
   const all = [...BASELINES, ...strategies.filter((s) => !BASELINES.some((b) => b.name === s.name))];
+  if (o.auto !== undefined && typeof o.auto !== 'boolean') throw typeError('options.auto', 'boolean', o.auto);
+  if (o.auto) all.push(auto(all.slice()));
+  const choices = all.map(() => [] as string[]);
   const runs = all.map(() => [] as Array<Record<SliceName, RankingMetrics>>);
   // Per strategy, per seed, per slice: each test user's metrics at k (null: not available).
   const perUser = all.map(() => [] as Array<Record<SliceName, UserMetricsAtK | null>>);
@@ -250,7 +264,9 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
       if (o.signal?.aborted) throw new RecbridgeError('ABORT_ERR', 'transfer() was aborted');
       await invoke(o.onProgress, { seed, strategy: strategy.name, index: step++, total: seeds.length * all.length * passes });
       const t0 = performance.now();
-      const model = await strategy.run(ctx);
+      const model = await ctx.run(strategy);
+      const choice = (model as { choice?: unknown }).choice;
+      if (typeof choice === 'string') choices[s].push(choice);
       await invoke(o.onModel, { seed, strategy: strategy.name, model });
       seconds[s] += (performance.now() - t0) / 1000 / seeds.length;
       const result = {} as Record<SliceName, RankingMetrics>;
@@ -317,6 +333,7 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
       : {}),
     lift: lifts[s],
     seconds: seconds[s],
+    ...(choices[s].length ? { choices: choices[s] } : {}),
   }));
   return {
     source: source.name,

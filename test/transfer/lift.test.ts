@@ -104,6 +104,7 @@ describe('transfer()', () => {
       'ease',
       'towers-shared-items',
       'towers-shared-users',
+      'fusion',
     ]);
     expect(events).toHaveLength(2 * names.length);
     const cold = (name: string) => report.results.find((r) => r.strategy === name)!.slices.cold.metrics.ndcg.mean;

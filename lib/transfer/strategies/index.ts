@@ -1,8 +1,10 @@
 /** Strategies by name, as the API and the CLI accept them. */
 import { bridge } from './bridge';
 import { contentToCf } from './content';
+import { auto } from './auto';
 import { ease, easeCross } from './ease-cross';
 import { fineTune } from './fine-tune';
+import { fusion } from './fusion';
 import { graph } from './graph';
 import { hybrid } from './hybrid';
 import { joint } from './joint';
@@ -14,6 +16,8 @@ import { towersSharedItems, towersSharedUsers } from './towers';
 
 export type { CustomEvaluation, Strategy } from './strategy';
 export type { EaseCrossOptions } from './ease-cross';
+export type { AutoModel, AutoSelection } from './auto';
+export type { FusedEvaluation, FusionOptions } from './fusion';
 
 /** Baselines every lift report includes (the neighbourhood model is the bar learned strategies must clear). */
 export const BASELINES: readonly Strategy[] = [popularity, targetOnly, neighbours];
@@ -31,6 +35,7 @@ const FACTORIES: Record<string, () => Strategy> = {
   ease: () => ease(),
   'towers-shared-items': () => towersSharedItems(),
   'towers-shared-users': () => towersSharedUsers(),
+  fusion: () => fusion(),
   // Always in the report as a baseline; accepted by name so it can be asked for explicitly.
   neighbours: () => neighbours,
 };
@@ -42,11 +47,13 @@ export function strategyByName(name: string): Strategy | undefined {
 }
 
 export {
+  auto,
   bridge,
   contentToCf,
   ease,
   easeCross,
   fineTune,
+  fusion,
   graph,
   hybrid,
   joint,
