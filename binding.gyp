@@ -85,6 +85,7 @@
         "native/kernels/thread_pool.cpp",
         "native/kernels/train_mf.cpp",
         "native/kernels/train_records.cpp",
+        "native/kernels/als.cpp",
         "native/kernels/dense.cpp",
         "native/kernels/tower.cpp",
         "native/kernels/two_tower.cpp",
@@ -95,6 +96,7 @@
         "native/addon/scoring_bindings.cpp",
         "native/addon/batch_worker.cpp",
         "native/addon/train_bindings.cpp",
+        "native/addon/als_bindings.cpp",
         "native/addon/two_tower_bindings.cpp",
         "native/addon/neighbour_bindings.cpp",
         "native/addon/quantized_bindings.cpp"

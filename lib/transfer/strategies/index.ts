@@ -1,4 +1,5 @@
 /** Strategies by name, as the API and the CLI accept them. */
+import { alsTransfer } from './als';
 import { bridge } from './bridge';
 import { contentToCf } from './content';
 import { fineTune } from './fine-tune';
@@ -20,6 +21,7 @@ const FACTORIES: Record<string, () => Strategy> = {
   'mapping-linear': () => mapping({ kind: 'linear' }),
   'mapping-mlp': () => mapping({ kind: 'mlp' }),
   bridge: () => bridge(),
+  als: () => alsTransfer(),
   content: () => contentToCf(),
   hybrid: () => hybrid,
   // Always in the report as a baseline; accepted by name so it can be asked for explicitly.
@@ -32,4 +34,4 @@ export function strategyByName(name: string): Strategy | undefined {
   return Object.hasOwn(FACTORIES, name) ? FACTORIES[name]() : undefined;
 }
 
-export { bridge, contentToCf, fineTune, hybrid, joint, mapping, neighbours, popularity, targetOnly };
+export { alsTransfer, bridge, contentToCf, fineTune, hybrid, joint, mapping, neighbours, popularity, targetOnly };
