@@ -9,7 +9,7 @@ import { resolveThreads } from '../core/config';
 import { native } from '../core/native';
 import { AlsConfidence, AlsSolver } from '../core/native-constants';
 import { sharedFloat32, sharedInt32, sharedUint8 } from '../core/shared-memory';
-import { expectInteger, expectOptions, expectPositiveInteger, expectSignal, rangeError, typeError } from '../core/validate';
+import { expectBoolean, expectInteger, expectOptions, expectPositiveInteger, expectSignal, rangeError, typeError } from '../core/validate';
 import type { Interactions } from '../data/interactions';
 import { evaluateRanking } from '../eval/ranking';
 import type { MatrixFactorization } from '../models/matrix-factorization';
@@ -37,6 +37,11 @@ export interface AlsFitOptions {
   cgSteps?: number;
   /** Threads (rows are solved in parallel; results do not depend on the count). Default: configure().threads. */
   threads?: number;
+  /**
+   * Measure the objective after each iteration (EpochReport.loss, per interaction). It costs one
+   * more pass over the interactions; false skips it and reports loss 0. Default true.
+   */
+  trainingLoss?: boolean;
   /** Early stopping on a held-out set after each iteration (see ValidationOptions). */
   validation?: ValidationOptions;
   signal?: AbortSignal;
@@ -55,6 +60,7 @@ interface ResolvedAls {
   solver: AlsSolver;
   cgSteps: number;
   threads: number;
+  trainingLoss: boolean;
   validation: Required<ValidationOptions> | null;
   signal: AbortSignal | undefined;
   onProgress: ((p: Progress) => unknown) | undefined;
@@ -86,6 +92,7 @@ function resolveAlsOptions(options: AlsFitOptions | undefined): ResolvedAls {
     solver: AlsSolver[solver],
     cgSteps: o.cgSteps === undefined ? 3 : expectInteger('options.cgSteps', o.cgSteps, 1, 1000),
     threads: resolveThreads('options.threads', o.threads),
+    trainingLoss: o.trainingLoss === undefined ? true : expectBoolean('options.trainingLoss', o.trainingLoss),
     validation: resolveValidation(o.validation),
     signal: expectSignal('options.signal', o.signal),
     onProgress: o.onProgress,
@@ -109,34 +116,43 @@ export function alsMatrices(data: Interactions, users: number, items: number): {
   const n = data.size;
   const v = data.values;
   if (v) for (let k = 0; k < n; k++) if (!(v[k] >= 0)) throw rangeError(`data.values[${k}]`, 'number ≥ 0 (a confidence weight)', v[k]);
-  // Counting sort by item, then a stable one by user: each user's items come out ascending.
-  const byItemOrder = countingOrder(data.items, items, null);
-  const order = countingOrder(data.users, users, byItemOrder);
+  // Positions grouped by user (a counting sort: one sequential pass, one scattered write each).
+  const start = new Int32Array(users + 1);
+  for (let k = 0; k < n; k++) start[data.users[k] + 1]++;
+  for (let u = 0; u < users; u++) start[u + 1] += start[u];
+  const fill = start.slice(0, users);
+  const grouped = new Int32Array(n);
+  for (let k = 0; k < n; k++) grouped[fill[data.users[k]]++] = k;
+  // Within a user, sort by item with the position riding along: key = item · len + j (exact in a
+  // double for any table that fits in memory), so a numeric typed-array sort does it.
   const offsets = sharedInt32(users + 1);
   const merged = new Int32Array(n);
   const values = new Float32Array(n);
   let m = 0;
   let repeats = false;
-  let prevUser = -1;
-  let prevItem = -1;
-  for (let k = 0; k < n; k++) {
-    const p = order[k];
-    const u = data.users[p];
-    const i = data.items[p];
-    const value = v ? v[p] : 1;
-    if (u === prevUser && i === prevItem) {
-      values[m - 1] += value;
-      repeats = true;
-      continue;
+  let keys = new Float64Array(16);
+  for (let u = 0; u < users; u++) {
+    const b = start[u];
+    const len = start[u + 1] - b;
+    if (keys.length < len) keys = new Float64Array(Math.max(len, 2 * keys.length));
+    const row = keys.subarray(0, len);
+    for (let j = 0; j < len; j++) row[j] = data.items[grouped[b + j]] * len + j;
+    row.sort();
+    let prev = -1;
+    for (let j = 0; j < len; j++) {
+      const i = Math.floor(row[j] / len);
+      const value = v ? v[grouped[b + (row[j] - i * len)]] : 1;
+      if (i === prev) {
+        values[m - 1] += value;
+        repeats = true;
+        continue;
+      }
+      merged[m] = i;
+      values[m++] = value;
+      prev = i;
     }
-    merged[m] = i;
-    values[m] = value;
-    m++;
-    offsets[u + 1]++;
-    prevUser = u;
-    prevItem = i;
+    offsets[u + 1] = m;
   }
-  for (let u = 0; u < users; u++) offsets[u + 1] += offsets[u];
   const byUser: AlsSide = {
     offsets,
     indices: shareCopy(sharedInt32(m), merged.subarray(0, m)),
@@ -146,12 +162,12 @@ export function alsMatrices(data: Interactions, users: number, items: number): {
   const itemOffsets = sharedInt32(items + 1);
   for (let k = 0; k < m; k++) itemOffsets[byUser.indices[k] + 1]++;
   for (let i = 0; i < items; i++) itemOffsets[i + 1] += itemOffsets[i];
-  const fill = itemOffsets.slice(0, items);
+  const itemFill = itemOffsets.slice(0, items);
   const itemUsers = sharedInt32(m);
   const itemValues = byUser.values ? sharedFloat32(m) : null;
   for (let u = 0; u < users; u++) {
     for (let k = offsets[u]; k < offsets[u + 1]; k++) {
-      const at = fill[byUser.indices[k]]++;
+      const at = itemFill[byUser.indices[k]]++;
       itemUsers[at] = u;
       if (itemValues) itemValues[at] = byUser.values![k];
     }
@@ -161,20 +177,6 @@ export function alsMatrices(data: Interactions, users: number, items: number): {
 
 function shareCopy<T extends Int32Array | Float32Array>(out: T, from: T): T {
   out.set(from);
-  return out;
-}
-
-/** Positions 0..n-1 stably sorted by keys[position] (or keys[within[k]] in within's order). */
-function countingOrder(keys: Int32Array, range: number, within: Int32Array | null): Int32Array {
-  const n = keys.length;
-  const start = new Int32Array(range + 1);
-  for (let k = 0; k < n; k++) start[keys[k] + 1]++;
-  for (let r = 0; r < range; r++) start[r + 1] += start[r];
-  const out = new Int32Array(n);
-  for (let k = 0; k < n; k++) {
-    const p = within ? within[k] : k;
-    out[start[keys[p]]++] = p;
-  }
   return out;
 }
 
@@ -225,7 +227,7 @@ async function trainAls(model: MatrixFactorization, data: Interactions, o: Resol
       const users = chunk === 0;
       const r = users
         ? await half(model.userEmbedding, model.itemEmbedding, byUser, false, cancel)
-        : await half(model.itemEmbedding, model.userEmbedding, byItem, true, cancel);
+        : await half(model.itemEmbedding, model.userEmbedding, byItem, o.trainingLoss, cancel);
       // The objective is measured after the item half; per interaction, like the SGD losses.
       return { loss: users ? 0 : r.loss, samples: users ? 0 : n, invalid: r.invalid, diverged: r.diverged, cancelled: r.cancelled };
     },
