@@ -15,7 +15,7 @@ const { loadRecbridge } = require('../lib/recbridge');
 const DATA = path.resolve(__dirname, '../../../shared/data/ml-100k/ml-100k.inter');
 const PUBLISHED_BPR = { recall: 0.2368, ndcg: 0.2768, mrr: 0.4519, hit: 0.7614, precision: 0.1901 };
 const GRID = [];
-for (const alpha of [2, 5, 10, 20]) for (const l2 of [0.1, 1, 5, 20, 50]) GRID.push({ alpha, l2 });
+for (const alpha of [1, 2, 5, 10, 20]) for (const l2 of [0.1, 1, 5, 20, 50]) GRID.push({ alpha, l2 });
 const METRICS = ['recall', 'ndcg', 'mrr', 'hit', 'precision'];
 
 function meanStd(xs) {
