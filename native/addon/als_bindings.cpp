@@ -75,9 +75,7 @@ class AlsWorker : public PromiseWorker {
     if (v.IsObject()) pins_.push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
 
-  void Work() override {
-    result_ = rb::als_solve(x_, x_rows_, y_, y_rows_, d_, rows_, frozen_, cfg_, cancelled());
-  }
+  void Work() override { result_ = rb::als_solve(x_, x_rows_, y_, y_rows_, d_, rows_, frozen_, cfg_, cancelled()); }
 
   Napi::Value Result() override {
     Napi::Env env = Env();

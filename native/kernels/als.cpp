@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dense.h"
+#include "isa.h"
 #include "kernel_table.h"
 #include "thread_pool.h"
 
@@ -59,34 +60,22 @@ size_t gather_entries(const AlsRows& rows, Span s, const float* y, size_t y_rows
   return invalid;
 }
 
-// out = (G + λI) v + Σ (c − 1)(y·v) y
-void apply_matrix(const KernelTable& kt, const float* g, float l2, const RowScratch& w, const float* v, float* out,
-                  size_t d) {
-  for (size_t j = 0; j < d; ++j) out[j] = kt.dot(g + j * d, v, d) + l2 * v[j];
-  for (size_t e = 0; e < w.ys.size(); ++e) {
-    const float c1 = w.conf[e] - 1.f;
-    if (c1 != 0.f) kt.axpy(c1 * kt.dot(w.ys[e], v, d), w.ys[e], out, d);
-  }
-}
-
-void solve_cg(const KernelTable& kt, const float* g, float* x, size_t d, const AlsConfig& cfg, RowScratch& w) {
+void solve_cg(const KernelTable& kt, const AlsKernels& ak, const float* g, float* x, size_t d, const AlsConfig& cfg,
+              RowScratch& w) {
   float* r = w.r.data();
   float* p = w.p.data();
   float* ap = w.ap.data();
-  // r = b − A x, with b = Σ c y: one pass over the entries for both terms.
-  for (size_t j = 0; j < d; ++j) r[j] = -(kt.dot(g + j * d, x, d) + cfg.l2 * x[j]);
-  for (size_t e = 0; e < w.ys.size(); ++e) {
-    const float c = w.conf[e];
-    kt.axpy(c - (c - 1.f) * kt.dot(w.ys[e], x, d), w.ys[e], r, d);
-  }
+  const size_t n = w.ys.size();
+  ak.row_product(g, cfg.l2, w.ys.data(), w.conf.data(), n, x, r, d, true);
   std::copy(r, r + d, p);
   float rs_old = kt.dot(r, r, d);
   for (int step = 0; step < cfg.cg_steps && rs_old > kConverged; ++step) {
-    apply_matrix(kt, g, cfg.l2, w, p, ap, d);
+    ak.row_product(g, cfg.l2, w.ys.data(), w.conf.data(), n, p, ap, d, false);
     const float pap = kt.dot(p, ap, d);
     if (!(pap > 0.f)) break;  // p is (numerically) in the null space: nothing left to gain
     const float a = rs_old / pap;
     kt.axpy(a, p, x, d);
+    if (step + 1 == cfg.cg_steps) break;  // the residual is not needed after the last step
     kt.axpy(-a, ap, r, d);
     const float rs_new = kt.dot(r, r, d);
     if (rs_new <= kConverged) break;
@@ -162,6 +151,36 @@ bool all_finite(const float* x, size_t d) {
 
 }  // namespace
 
+void als_row_product_scalar(const float* g, float l2, const float* const* ys, const float* conf, size_t n,
+                            const float* v, float* out, size_t d, bool residual) {
+  for (size_t j = 0; j < d; ++j) out[j] = l2 * v[j];
+  for (size_t j = 0; j < d; ++j) {
+    const float* gj = g + j * d;
+    for (size_t k = 0; k < d; ++k) out[k] += gj[k] * v[j];
+  }
+  if (residual)
+    for (size_t j = 0; j < d; ++j) out[j] = -out[j];
+  for (size_t e = 0; e < n; ++e) {
+    const float* y = ys[e];
+    float dot = 0.f;
+    for (size_t k = 0; k < d; ++k) dot += y[k] * v[k];
+    const float c = conf[e];
+    const float coef = residual ? c - (c - 1.f) * dot : (c - 1.f) * dot;
+    for (size_t k = 0; k < d; ++k) out[k] += coef * y[k];
+  }
+}
+
+const AlsKernels& als_kernels_scalar() {
+  static const AlsKernels k{"scalar", als_row_product_scalar};
+  return k;
+}
+
+const AlsKernels& active_als_kernels() {
+  static constexpr IsaTables<AlsKernels> tables{
+      {als_kernels_scalar, RB_X86_ONLY(als_kernels_avx2), RB_X86_ONLY(als_kernels_avx512)}};
+  return tables.active();
+}
+
 float als_confidence(float v, const AlsConfig& cfg) {
   if (!(v > 0.f)) return 1.f;
   if (cfg.confidence == AlsConfidence::Log) return 1.f + cfg.alpha * std::log1p(v / cfg.eps);
@@ -191,6 +210,7 @@ AlsResult als_solve(float* x, size_t x_rows, const float* y, size_t y_rows, size
   std::vector<float> g(d * d);
   als_gramian(y, y_rows, d, g.data(), cfg.threads);
   const KernelTable& kt = active_kernels();
+  const AlsKernels& ak = active_als_kernels();
   const size_t tasks = (x_rows + kSolveRows - 1) / kSolveRows;
   struct TaskResult {
     double loss = 0;
@@ -222,7 +242,7 @@ AlsResult als_solve(float* x, size_t x_rows, const float* y, size_t y_rows, size
       if (!frozen || !frozen[r]) {
         std::copy(xr, xr + d, w.x_old.begin());
         const bool ok = cfg.solver == AlsSolver::Cholesky ? solve_cholesky(g.data(), xr, d, cfg, w)
-                                                          : (solve_cg(kt, g.data(), xr, d, cfg, w), true);
+                                                          : (solve_cg(kt, ak, g.data(), xr, d, cfg, w), true);
         if (!ok || !all_finite(xr, d)) {
           std::copy(w.x_old.begin(), w.x_old.end(), xr);
           tr.diverged = true;

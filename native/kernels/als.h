@@ -41,12 +41,34 @@ struct AlsConfig {
 };
 
 struct AlsResult {
-  double loss = 0;     // the objective when cfg.loss, else 0
-  size_t solved = 0;   // rows solved (not frozen)
-  size_t invalid = 0;  // entries skipped: index out of [0, y_rows) or a row's offsets out of order
+  double loss = 0;        // the objective when cfg.loss, else 0
+  size_t solved = 0;      // rows solved (not frozen)
+  size_t invalid = 0;     // entries skipped: index out of [0, y_rows) or a row's offsets out of order
   bool diverged = false;  // a solved row became NaN or infinite (it is left as it was)
   bool cancelled = false;
 };
+
+// The row product a CG solve spends its time in, for one row with entries ys[0..n) (rows of Y) of
+// confidence conf[e]:
+//   residual false: out = (G + λI)·v + Σ (c_e − 1)(y_e·v)·y_e             (A·v)
+//   residual true:  out = Σ (c_e − (c_e − 1)(y_e·v))·y_e − (G + λI)·v     (b − A·v)
+// G is d × d and symmetric; out must not alias v.
+using AlsRowProduct = void (*)(const float* g, float l2, const float* const* ys, const float* conf, size_t n,
+                               const float* v, float* out, size_t d, bool residual);
+
+struct AlsKernels {
+  const char* name;
+  AlsRowProduct row_product;
+};
+
+// The scalar reference (also what the vector paths run for widths they do not cover).
+void als_row_product_scalar(const float* g, float l2, const float* const* ys, const float* conf, size_t n,
+                            const float* v, float* out, size_t d, bool residual);
+const AlsKernels& als_kernels_scalar();
+const AlsKernels& als_kernels_avx2();
+const AlsKernels& als_kernels_avx512();
+// The set at kernel_level() (isa.h), so force_isa moves it together with the other families.
+const AlsKernels& active_als_kernels();
 
 // The confidence of an observed value; NaN and negative values count as 0 (confidence 1).
 float als_confidence(float v, const AlsConfig& cfg);

@@ -7,16 +7,20 @@
  * an ALS solve of a user with no target rows would only shrink the vector to zero.
  */
 import { AlsTrainer, type AlsFitOptions } from '../../train/als-trainer';
+import { rangeError } from '../../core/validate';
 import { copyParameters } from '../copy-parameters';
 import { UserVectorsModel } from '../user-vectors-model';
 import type { TransferContext } from '../context';
 import type { Strategy } from './strategy';
 
 export interface AlsTransferOptions {
-  /** Confidence slope α (c = 1 + α·v). Default 10. */
-  alpha?: number;
-  /** L2 penalty λ on every vector. Default 0.5. */
-  l2?: number;
+  /**
+   * Confidence slopes α (c = 1 + α·v) and L2 penalties λ to try: every pair runs, and the one with
+   * the best validation metric on the users served by transfer (all validation users when none
+   * are) is kept. Defaults [2, 10] and [1, 10]. Single numbers are a one-point grid.
+   */
+  alpha?: number | number[];
+  l2?: number | number[];
   /** Iterations of the source model, and of the fixed-users phase on the target. Defaults 15 and 3. */
   sourceIterations?: number;
   anchorIterations?: number;
@@ -24,10 +28,22 @@ export interface AlsTransferOptions {
   refineIterations?: number;
 }
 
+interface AlsRun {
+  alpha: number;
+  l2: number;
+  sourceIterations: number;
+  anchorIterations: number;
+  refineIterations: number;
+}
+
 export function alsTransfer(options: AlsTransferOptions = {}): Strategy {
-  const o = {
-    alpha: options.alpha ?? 10,
-    l2: options.l2 ?? 0.5,
+  const list = (name: string, v: number | number[] | undefined, fallback: number[]) => {
+    const values = v === undefined ? fallback : Array.isArray(v) ? v : [v];
+    if (values.length === 0) throw rangeError(`options.${name}`, 'a number or a non-empty array of numbers', v);
+    return values;
+  };
+  const grid = { alpha: list('alpha', options.alpha, [2, 10]), l2: list('l2', options.l2, [1, 10]) };
+  const fixed = {
     sourceIterations: options.sourceIterations ?? 15,
     anchorIterations: options.anchorIterations ?? 3,
     refineIterations: options.refineIterations ?? 15,
@@ -36,11 +52,24 @@ export function alsTransfer(options: AlsTransferOptions = {}): Strategy {
     name: 'als',
     summary:
       'implicit ALS: target items solved against aligned users’ fixed source ALS vectors, then refined; cold users keep source vectors',
-    run: (ctx) => ctx.memo(`als:${JSON.stringify(o)}`, () => runAls(ctx, o)),
+    run: (ctx) =>
+      ctx.memo(`als:${JSON.stringify({ grid, fixed })}`, async () => {
+        // α and λ chosen where transfer matters: on the validation rows of users served by transfer.
+        const choice = ctx.coldValidation.size > 0 ? ctx.coldValidation : ctx.split.validation;
+        let best: { model: UserVectorsModel; value: number } | null = null;
+        for (const alpha of grid.alpha) {
+          for (const l2 of grid.l2) {
+            const model = await runAls(ctx, { alpha, l2, ...fixed });
+            const value = (await ctx.validate(model, choice))[ctx.settings.metric];
+            if (!best || value > best.value) best = { model, value };
+          }
+        }
+        return best!.model;
+      }),
   };
 }
 
-async function runAls(ctx: TransferContext, o: Required<AlsTransferOptions>): Promise<UserVectorsModel> {
+async function runAls(ctx: TransferContext, o: AlsRun): Promise<UserVectorsModel> {
   const fit = (extra: AlsFitOptions): AlsFitOptions => ({
     alpha: o.alpha,
     l2: o.l2,
