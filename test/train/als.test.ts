@@ -353,6 +353,10 @@ describe('ALS through AlsTrainer', () => {
       cancel: null,
     };
     expect(() => native.alsSolve(spec)).toThrow(/spec\.x and spec\.y/);
+    // Async work writes x after the call returns: detachable (non-shared) memory is refused.
+    expect(() =>
+      native.alsSolve({ ...spec, x: new Float32Array(24), y: sharedFloat32(8), offsets: new Int32Array(new SharedArrayBuffer(28)) }),
+    ).toThrow(/spec\.x/);
     expect(() => native.alsSolve({ ...spec, y: sharedFloat32(8), offsets: new Int32Array(new SharedArrayBuffer(8)) })).toThrow(
       /spec\.offsets/,
     );

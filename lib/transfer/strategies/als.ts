@@ -70,7 +70,7 @@ export function alsTransfer(options: AlsTransferOptions = {}): Strategy {
 }
 
 async function runAls(ctx: TransferContext, o: AlsRun): Promise<UserVectorsModel> {
-  const fit = (extra: AlsFitOptions): AlsFitOptions => ({
+  const alsOptions = (extra: AlsFitOptions): AlsFitOptions => ({
     alpha: o.alpha,
     l2: o.l2,
     threads: ctx.settings.threads,
@@ -79,7 +79,7 @@ async function runAls(ctx: TransferContext, o: AlsRun): Promise<UserVectorsModel
   });
   const sourceData = ctx.sourceData;
   const source = ctx.newMf(ctx.alignment.source.numUsers, ctx.alignment.source.numItems, 1);
-  await AlsTrainer.fit(source, sourceData, fit({ iterations: o.sourceIterations }));
+  await AlsTrainer.fit(source, sourceData, alsOptions({ iterations: o.sourceIterations }));
 
   const target = ctx.alignment.target;
   const model = ctx.newMf(target.numUsers, target.numItems, 3);
@@ -89,7 +89,7 @@ async function runAls(ctx: TransferContext, o: AlsRun): Promise<UserVectorsModel
   const users = model.userEmbedding;
   // Phase 1: every aligned user fixed at its source vector; items (and unaligned warm users) solved.
   users.freezeRows(aligned);
-  await AlsTrainer.fitPartial(model, ctx.split.train, fit({ iterations: o.anchorIterations }));
+  await AlsTrainer.fitPartial(model, ctx.split.train, alsOptions({ iterations: o.anchorIterations }));
   // Phase 2: warm users refine too; users served by transfer stay at their source vectors.
   users.unfreezeRows();
   if (transferred.length) users.freezeRows(transferred);
@@ -97,7 +97,7 @@ async function runAls(ctx: TransferContext, o: AlsRun): Promise<UserVectorsModel
     ctx.split.validation.size > 0
       ? { data: ctx.split.validation, metric: ctx.settings.metric, k: ctx.settings.k, patience: ctx.settings.patience, restoreBest: true }
       : undefined;
-  await AlsTrainer.fitPartial(model, ctx.split.train, fit({ iterations: o.refineIterations, validation }));
+  await AlsTrainer.fitPartial(model, ctx.split.train, alsOptions({ iterations: o.refineIterations, validation }));
   users.unfreezeRows();
   const has = new Uint8Array(target.numUsers);
   for (const u of aligned) has[u] = 1;
