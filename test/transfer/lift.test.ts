@@ -97,6 +97,7 @@ describe('transfer()', () => {
       'mapping-linear',
       'mapping-mlp',
       'bridge',
+      'als',
       'content',
       'hybrid',
     ]);
@@ -169,7 +170,7 @@ describe('transfer()', () => {
     old.best.significant = true; // what "more than 2 std" said
     for (const r of old.results) delete r.lift;
     expect(formatLiftTable(old)).toMatch(
-      /best on cold users: fine-tune has the best mean .*No claim: this report has no paired statistics/,
+      new RegExp(`best on cold users: ${report.best!.strategy} has the best mean .*No claim: this report has no paired statistics`),
     );
     const oldHtml = renderLiftReport(old);
     expect(oldHtml).toContain('No claim: this report has no paired statistics');
