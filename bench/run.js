@@ -25,6 +25,7 @@ const SIZES = {
     scanBudget: { warmupIters: 3, minIters: 30, minMs: 1000, maxMs: 2000 },
     train: { users: 100_000, items: 50_000, interactions: 5_000_000, epochs: 4, baselineSamples: 1_000_000 },
     twoTower: { users: 100_000, items: 50_000, interactions: 1_000_000, epochs: 4 },
+    als: { iterations: 4 },
     timeoutMs: 20 * 60_000,
   },
   quick: {
@@ -37,6 +38,7 @@ const SIZES = {
     scanBudget: { warmupIters: 2, minIters: 10, minMs: 300, maxMs: 800 },
     train: { users: 10_000, items: 5_000, interactions: 500_000, epochs: 3, baselineSamples: 200_000 },
     twoTower: { users: 10_000, items: 5_000, interactions: 100_000, epochs: 3 },
+    als: { iterations: 3 },
     timeoutMs: 3 * 60_000,
   },
 };
@@ -82,6 +84,21 @@ function plan(mode) {
     name: `train-mf bpr n=${count(s.train.interactions)} d=64`,
     script: 'train-mf.js',
     args: { ...s.train, dim: 64, threads: THREADS, optimizers: ['sgd', 'adagrad', 'adam'], seed: SEED },
+  });
+  cases.push({
+    name: `train-als cg3 n=${count(s.train.interactions)} d=64`,
+    script: 'train-als.js',
+    args: {
+      ...s.train,
+      dim: 64,
+      iterations: s.als.iterations,
+      threads: THREADS,
+      seed: SEED,
+      alpha: 10,
+      l2: 0.05,
+      cgSteps: 3,
+      peerIterations: 1,
+    },
   });
   cases.push({
     name: `train-two-tower softmax n=${count(s.twoTower.interactions)} d=64`,

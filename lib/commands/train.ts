@@ -11,6 +11,7 @@ import { Vocabulary } from '../data/vocabulary';
 import { saveModel } from '../io/model-file/save';
 import { MatrixFactorization } from '../models/matrix-factorization';
 import { TwoTower, type TowerOptions } from '../models/two-tower';
+import { AlsTrainer } from '../train/als-trainer';
 import { Trainer, type FitReport, type MfLossName, type OptimizerType, type Progress } from '../train/trainer';
 import { trainTwoTower } from '../train/two-tower-trainer';
 import { entityFeatures } from '../transfer/domain';
@@ -21,7 +22,9 @@ import { ProgressReporter } from './progress';
 import { RunRecord, commandLine } from './provenance';
 import { TRAINING_THREADS_FLAG, trainingThreads } from './threads';
 
-const KINDS = ['mf', 'two-tower'] as const;
+const KINDS = ['mf', 'als', 'two-tower'] as const;
+const SOLVERS = ['cg', 'cholesky'] as const;
+const CONFIDENCES = ['linear', 'log'] as const;
 const LOSSES: readonly MfLossName[] = ['bpr', 'bce', 'mse', 'warp'];
 const OPTIMIZERS: readonly OptimizerType[] = ['sgd', 'adagrad', 'rowwise-adagrad', 'adam'];
 const SAMPLERS = ['uniform', 'popularity', 'in-batch'] as const;
@@ -37,15 +40,20 @@ export const train: CommandSpec = {
     'validation-split': { value: 'X', help: "hold out this share of each user's rows of --data for early stopping (e.g. 0.1)" },
     out: { value: 'FILE', help: 'the model file to write (safetensors with ids and the run record; - for stdout)' },
     json: { value: 'FILE', help: 'write the training report (per epoch) with the run record as JSON (- for stdout)' },
-    kind: { value: 'K', help: `model: ${KINDS.join(', ')} (default mf)` },
+    kind: { value: 'K', help: `model: ${KINDS.join(', ')} (default mf; als: matrix factorization trained by implicit ALS)` },
     dim: { value: 'D', help: 'embedding width (default 64)' },
     loss: { value: 'L', help: `mf loss: ${LOSSES.join(', ')} (default bpr; two-tower: in-batch softmax)` },
     negatives: { value: 'N', help: 'bce: sampled negatives per positive, 1..8 (default 4)' },
     sampler: { value: 'S', help: `negative sampler: ${SAMPLERS.join(', ')} (default uniform)` },
     optimizer: { value: 'O', help: `${OPTIMIZERS.join(', ')} (default adagrad; two-tower: adam)` },
     lr: { value: 'X', help: 'learning rate (default: the optimizer’s)' },
-    l2: { value: 'X', help: 'L2 regularisation (default 0)' },
-    epochs: { value: 'N', help: 'most epochs (default 30; 100 with validation)' },
+    l2: { value: 'X', help: 'L2 regularisation (default 0; als 0.05)' },
+    epochs: { value: 'N', help: 'most epochs (default 30; 100 with validation; als: iterations, default 15; 50 with validation)' },
+    alpha: { value: 'X', help: 'als: confidence slope, an observed value v weighs 1 + X·v (default 10)' },
+    confidence: { value: 'C', help: `als: ${CONFIDENCES.join(', ')} (log: 1 + alpha·ln(1 + v/eps); default linear)` },
+    eps: { value: 'X', help: 'als: eps of the log confidence (default 1)' },
+    'cg-steps': { value: 'N', help: 'als: conjugate-gradient steps per row and half-iteration (default 3)' },
+    solver: { value: 'S', help: `als: row solver, ${SOLVERS.join(', ')} (cholesky is exact, for small --dim; default cg)` },
     patience: { value: 'N', help: 'epochs without improvement before stopping (default 5)' },
     metric: { value: 'M', help: `validation metric: ${METRICS.join(', ')} (default ndcg)` },
     k: { value: 'K', help: 'validation cut-off (default 10)' },
@@ -69,8 +77,14 @@ function flagsFor(args: Args) {
   const kind = args.choice('kind', KINDS) ?? 'mf';
   const twoTowerOnly = ['user-features', 'item-features', 'mlp', 'batch-size'];
   const mfOnly = ['loss', 'negatives', 'sampler', 'item-bias'];
-  const wrong = (kind === 'mf' ? twoTowerOnly : mfOnly).find((f) => args.has(f));
-  if (wrong) throw args.error(`--${wrong} applies to --kind ${kind === 'mf' ? 'two-tower' : 'mf'}, not ${kind}`);
+  const alsOnly = ['alpha', 'confidence', 'eps', 'cg-steps', 'solver'];
+  const sgdOnly = ['optimizer', 'lr'];
+  const owner = (flag: string) =>
+    twoTowerOnly.includes(flag) ? 'two-tower' : mfOnly.includes(flag) ? 'mf' : alsOnly.includes(flag) ? 'als' : 'mf or two-tower';
+  const notFor =
+    kind === 'mf' ? [...twoTowerOnly, ...alsOnly] : kind === 'als' ? [...twoTowerOnly, ...mfOnly, ...sgdOnly] : [...mfOnly, ...alsOnly];
+  const wrong = notFor.find((f) => args.has(f));
+  if (wrong) throw args.error(`--${wrong} applies to --kind ${owner(wrong)}, not ${kind}`);
   const out = args.string('out');
   if (out === undefined) throw args.error('Expected --out FILE: where to write the model');
   if (out === '-' && args.string('json') === '-') throw args.error('Only one output can be stdout (-): --out, --json');
@@ -98,7 +112,8 @@ async function run(args: Args): Promise<number> {
   const patience = args.int('patience', 1, 10_000) ?? 5;
   const metric = args.choice('metric', METRICS) ?? 'ndcg';
   const k = args.int('k', 1, 10_000) ?? 10;
-  const threads = trainingThreads(args);
+  // ALS solves rows independently: any thread count gives the same bits.
+  const threads = kind === 'als' ? { ...trainingThreads(args), reproducible: true } : trainingThreads(args);
   const optimizerType = args.choice('optimizer', OPTIMIZERS);
   const lr = args.number('lr', Number.MIN_VALUE, 100);
   const l2 = args.number('l2', 0, 100);
@@ -139,7 +154,7 @@ async function run(args: Args): Promise<number> {
   progress.log(
     `${files.data}: ${users.size} users, ${items.size} items, ${trainData.size} training and ${validation?.size ?? 0} validation interactions${loaded.filtered ? ` (${loaded.filtered} rows below --min-value dropped)` : ''}`,
   );
-  const epochs = epochsGiven ?? (validation ? 100 : 30);
+  const epochs = epochsGiven ?? (kind === 'als' ? (validation ? 50 : 15) : validation ? 100 : 30);
   const validationOptions = validation ? { data: validation, metric, k, patience, restoreBest: true } : undefined;
   const onProgress = (p: Progress) =>
     progress.update(p.epoch - 1 + (p.totalSamples > 0 ? p.samples / p.totalSamples : 1), `epoch ${p.epoch} loss ${p.loss.toFixed(4)}`);
@@ -160,6 +175,21 @@ async function run(args: Args): Promise<number> {
       optimizer: { type: optimizerType ?? 'adagrad', ...(lr !== undefined ? { lr } : {}), ...(l2 !== undefined ? { l2 } : {}) },
       epochs,
       seed,
+      threads: threads.value,
+      validation: validationOptions,
+      onProgress,
+    });
+    model = mf;
+  } else if (kind === 'als') {
+    const mf = new MatrixFactorization({ users: users.size, items: items.size, dim, seed });
+    report = await AlsTrainer.fit(mf, trainData, {
+      iterations: epochs,
+      alpha: args.number('alpha', 0, 1e6),
+      confidence: args.choice('confidence', CONFIDENCES),
+      eps: args.number('eps', Number.MIN_VALUE, 1e9),
+      l2,
+      solver: args.choice('solver', SOLVERS),
+      cgSteps: args.int('cg-steps', 1, 1000),
       threads: threads.value,
       validation: validationOptions,
       onProgress,

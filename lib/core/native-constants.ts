@@ -35,6 +35,13 @@ export type PoolMode = Values<typeof PoolMode>;
 export const QuantKind = { bf16: 1, int8: 2 } as const;
 export type QuantKind = Values<typeof QuantKind>;
 
+/** Implicit ALS: confidence of an observed value (1 + α·v, or 1 + α·ln(1 + v/ε)) and the row solver. */
+export const AlsConfidence = { linear: 0, log: 1 } as const;
+export type AlsConfidence = Values<typeof AlsConfidence>;
+
+export const AlsSolver = { cg: 0, cholesky: 1 } as const;
+export type AlsSolver = Values<typeof AlsSolver>;
+
 /**
  * Floats of optimizer state for a rows × dim table. Layouts: adagrad one accumulator per weight;
  * rowwise-adagrad one per row; adam first moments (rows × dim), second moments (rows × dim), then

@@ -8,7 +8,18 @@
 import * as path from 'node:path';
 
 import { RecbridgeError, fromNative } from './errors';
-import type { DenseOptimizer, KnnWeighting, MfLoss, OptimizerKind, PoolMode, QuantKind, SamplerKind, Similarity } from './native-constants';
+import type {
+  AlsConfidence,
+  AlsSolver,
+  DenseOptimizer,
+  KnnWeighting,
+  MfLoss,
+  OptimizerKind,
+  PoolMode,
+  QuantKind,
+  SamplerKind,
+  Similarity,
+} from './native-constants';
 
 export type IsaName = 'scalar' | 'avx2' | 'avx512';
 
@@ -37,6 +48,8 @@ export interface NativeBinding {
   shuffleRecords(spec: MfRecordsSpec): Promise<void>;
   /** Trains records [begin, end) (record positions) filled by shuffleRecords from the same arrays. */
   mfChunk(spec: MfChunkSpec): Promise<MfChunkResult>;
+  /** One implicit-ALS half-iteration: every unfrozen row of spec.x solved against the fixed spec.y. */
+  alsSolve(spec: AlsSolveSpec): Promise<AlsSolveResult>;
   /** Two-tower in-batch softmax training on schedule[begin, end), in batches of spec.batchSize. */
   twoTowerChunk(spec: TwoTowerChunkSpec): Promise<TwoTowerChunkResult>;
   /** Forward pass of one tower: out rows = the tower's vectors for ids (or every entity). */
@@ -99,6 +112,43 @@ export interface NativeBinding {
   graphPropagate(spec: GraphPropagateSpec): Promise<{ skipped: number }>;
   /** The LightGCN BPR loss and its gradient for the layer-0 table into grad; with adam, also one update. */
   graphStep(spec: GraphStepSpec): Promise<{ loss: number; skipped: number }>;
+}
+
+/**
+ * alsSolve: X's rows (x, updated in place) solved against Y (y), both rows × dim on shared memory.
+ * Row r of X observed the Y rows indices[offsets[r] … offsets[r+1]) with values (null: all 1).
+ */
+export interface AlsSolveSpec {
+  x: Float32Array;
+  y: Float32Array;
+  dim: number;
+  offsets: Int32Array;
+  indices: Int32Array;
+  values: Float32Array | null;
+  /** One flag per row of X (non-zero: left as is), or null. */
+  frozen: Uint8Array | null;
+  confidence: AlsConfidence;
+  alpha: number;
+  /** The log confidence's ε (> 0; ignored by the linear one). */
+  eps: number;
+  l2: number;
+  solver: AlsSolver;
+  cgSteps: number;
+  threads: number;
+  /** Also compute the objective at the solved X. */
+  loss: boolean;
+  cancel: CancelToken | null;
+}
+
+export interface AlsSolveResult {
+  /** The whole objective (both tables' L2 included) when spec.loss, else 0. */
+  loss: number;
+  solved: number;
+  /** Entries skipped for an out-of-range index (or rows with out-of-order offsets). */
+  invalid: number;
+  /** Some row's solve was not finite (that row was left as it was). */
+  diverged: boolean;
+  cancelled: boolean;
 }
 
 /** A float32 table: rows × dim values, row-major. */
@@ -586,6 +636,7 @@ const ASYNC: Record<AsyncName, true> = {
   shuffleSchedule: true,
   shuffleRecords: true,
   mfChunk: true,
+  alsSolve: true,
   twoTowerChunk: true,
   twoTowerEncode: true,
   knnBuild: true,

@@ -70,6 +70,8 @@ export interface EpochLoop {
   seed: number;
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => unknown;
+  /** Called after each epoch (and its validation) with the epoch's report. */
+  onEpoch?: (report: EpochReport) => unknown;
   /** Puts the samples in the (seed, epoch) order that the epoch's chunks then train. */
   shuffle(epoch: number): Promise<void>;
   /** Trains samples [begin, end) of the model's epoch `epoch` (chunk index `chunk`). */
@@ -176,9 +178,11 @@ export async function runEpochs(loop: EpochLoop): Promise<FitReport> {
       report.epochs.push(er);
       if (!loop.validation) {
         report.bestEpoch = e + 1;
+        if (loop.onEpoch) await invoke(loop.onEpoch, er);
         continue;
       }
       er.validation = await loop.validation.evaluate();
+      if (loop.onEpoch) await invoke(loop.onEpoch, er);
       const value = er.validation[loop.validation.metric];
       if (report.bestMetric === null || value > report.bestMetric) {
         report.bestMetric = value;

@@ -1,4 +1,4 @@
-/** recbridge/train: the matrix-factorization Trainer and two-tower training. */
+/** recbridge/train: the matrix-factorization Trainer (SGD losses) and AlsTrainer (implicit ALS), and two-tower training. */
 export {
   Trainer,
   type FitOptions,
@@ -21,3 +21,4 @@ export {
   type DenseOptimizerOptions,
   type EmbeddingOptimizerOptions,
 } from './two-tower-trainer';
+export { AlsTrainer, type AlsFitOptions } from './als-trainer';

@@ -24,6 +24,7 @@ export { UserVectorsModel, toMatrixFactorization } from './user-vectors-model';
 export { foldIn, foldInUsers, foldInItems, historiesFrom, type FoldInOptions } from './fold-in';
 export { ContentToCf, featureMatrix, type ContentToCfOptions } from './content-to-cf';
 export { fitEmbeddingMap, type EmbeddingMap, type MappingOptions } from './strategies/mapping';
+export type { AlsTransferOptions } from './strategies/als';
 export type { BridgeOptions } from './strategies/bridge';
 export type { FineTuneOptions } from './strategies/fine-tune';
 export type { JointOptions } from './strategies/joint';
@@ -36,6 +37,7 @@ export { FUSION_NORMALIZATIONS, type FusionNormalization } from './score-fusion'
 export {
   STRATEGY_NAMES,
   strategyByName,
+  alsTransfer,
   auto,
   bridge,
   contentToCf,

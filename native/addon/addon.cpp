@@ -86,6 +86,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("shuffleSchedule", Napi::Function::New(env, ShuffleSchedule, "shuffleSchedule"));
   exports.Set("shuffleRecords", Napi::Function::New(env, ShuffleRecords, "shuffleRecords"));
   exports.Set("mfChunk", Napi::Function::New(env, MfChunk, "mfChunk"));
+  exports.Set("alsSolve", Napi::Function::New(env, AlsSolve, "alsSolve"));
   exports.Set("twoTowerChunk", Napi::Function::New(env, TwoTowerChunk, "twoTowerChunk"));
   exports.Set("twoTowerEncode", Napi::Function::New(env, TwoTowerEncode, "twoTowerEncode"));
   exports.Set("twoTowerLoss", Napi::Function::New(env, TwoTowerLoss, "twoTowerLoss"));

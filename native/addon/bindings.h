@@ -14,6 +14,7 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info);
 Napi::Value ShuffleSchedule(const Napi::CallbackInfo& info);
 Napi::Value ShuffleRecords(const Napi::CallbackInfo& info);
 Napi::Value MfChunk(const Napi::CallbackInfo& info);
+Napi::Value AlsSolve(const Napi::CallbackInfo& info);
 Napi::Value TwoTowerChunk(const Napi::CallbackInfo& info);
 Napi::Value TwoTowerEncode(const Napi::CallbackInfo& info);
 Napi::Value TwoTowerLoss(const Napi::CallbackInfo& info);

@@ -37,6 +37,11 @@ enum class PoolMode : int { Sum = 0, Mean = 1, WeightedSum = 2 };
 
 enum class QuantKind : int { Bf16 = 1, Int8 = 2 };
 
+// Implicit ALS (als.h): confidence of an observed value v, c = 1 + α·v (Linear) or
+// 1 + α·ln(1 + v/ε) (Log); the row solver, Cg steps warm-started from the row or the exact Cholesky.
+enum class AlsConfidence : int { Linear = 0, Log = 1 };
+enum class AlsSolver : int { Cg = 0, Cholesky = 1 };
+
 // Floats of optimizer state for a rows × dim table. Layouts: Adagrad one accumulator per weight;
 // row-wise Adagrad one per row; Adam first moments (rows × dim), second moments (rows × dim), then
 // each row's step count (rows); SGD none.

@@ -30,6 +30,7 @@ const STRATEGIES = [
   'mapping-linear',
   'mapping-mlp',
   'bridge',
+  'als',
   'content',
   'hybrid',
 ];

@@ -97,6 +97,7 @@ describe('transfer()', () => {
       'mapping-linear',
       'mapping-mlp',
       'bridge',
+      'als',
       'content',
       'graph',
       'hybrid',

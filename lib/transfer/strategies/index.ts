@@ -1,4 +1,5 @@
 /** Strategies by name, as the API and the CLI accept them. */
+import { alsTransfer } from './als';
 import { bridge } from './bridge';
 import { contentToCf } from './content';
 import { auto } from './auto';
@@ -28,6 +29,7 @@ const FACTORIES: Record<string, () => Strategy> = {
   'mapping-linear': () => mapping({ kind: 'linear' }),
   'mapping-mlp': () => mapping({ kind: 'mlp' }),
   bridge: () => bridge(),
+  als: () => alsTransfer(),
   content: () => contentToCf(),
   graph: () => graph(),
   hybrid: () => hybrid,
@@ -47,6 +49,7 @@ export function strategyByName(name: string): Strategy | undefined {
 }
 
 export {
+  alsTransfer,
   auto,
   bridge,
   contentToCf,
