@@ -49,7 +49,11 @@ async function run() {
   let pairs = arg('pairs', all)
     .split(',')
     .map((p) => p.split(':'));
-  if (process.argv.includes('--both')) pairs = pairs.flatMap(([a, b]) => [[a, b], [b, a]]);
+  if (process.argv.includes('--both'))
+    pairs = pairs.flatMap(([a, b]) => [
+      [a, b],
+      [b, a],
+    ]);
   const seeds = Number(arg('seeds', '3'));
   const strategies = arg('strategies', undefined)?.split(',');
   const auto = process.argv.includes('--auto');

@@ -32,7 +32,13 @@ const STRATEGIES = [
   'bridge',
   'als',
   'content',
+  'graph',
   'hybrid',
+  'ease-cross',
+  'ease',
+  'towers-shared-items',
+  'towers-shared-users',
+  'fusion',
 ];
 
 if (!FOUND && !IN_CI) {
