@@ -136,7 +136,10 @@ describe('honest baselines', () => {
     expect(started).toBe(0); // refused before any training
     // The same check drops it from "every strategy" (run here on a context that trains nothing).
     const all = await transfer(source, plain, { seeds: 1, settings: { ...settings, epochs: 1 } });
-    expect(all.skipped).toContainEqual({ strategy: 'content', reason: expect.stringMatching(/^The content strategy needs user side features/) });
+    expect(all.skipped).toContainEqual({
+      strategy: 'content',
+      reason: expect.stringMatching(/^The content strategy needs user side features/),
+    });
     expect(all.results.map((r) => r.strategy)).not.toContain('content');
     expect(formatLiftTable(all)).toContain('skipped content: The content strategy needs user side features');
   }, 300_000);
