@@ -304,7 +304,7 @@ export async function transfer(source: Domain, target: Domain, options?: Transfe
       for (const [s, strategy] of all.entries()) {
         if (o.signal?.aborted) throw new RecbridgeError('ABORT_ERR', 'transfer() was aborted');
         await invoke(o.onProgress, { seed, strategy: strategy.name, shots: n, index: step++, total: seeds.length * all.length * passes });
-        const model = await strategy.run(nCtx);
+        const model = await nCtx.run(strategy);
         curve![p]![s]!.push(await curvePoint(model, nSplit.test, curveUsers!, nExclude, settings));
       }
     }
